@@ -1,0 +1,145 @@
+/**
+ * The engine's only ways out into the world. Node adapters implement them for real disks and
+ * sockets; the simulation implements them in memory under one seeded PRNG.
+ */
+
+export interface Clock {
+  /** Milliseconds since the Unix epoch. May be skewed against other replicas, never trusted for order. */
+  now(): number;
+}
+
+export interface Random {
+  /** Uniform integer in [0, 2^32). */
+  nextUint32(): number;
+}
+
+export interface Hasher {
+  sha256(data: Uint8Array): Uint8Array;
+}
+
+export type EntryType = 'file' | 'directory' | 'symlink';
+
+/** What a store reports about one path, without reading contents. */
+export interface StoreEntry {
+  readonly path: string;
+  readonly type: EntryType;
+  readonly size: number;
+  /** Modification time in milliseconds. */
+  readonly mtime: number;
+  readonly executable: boolean;
+  /** Changes whenever the file is replaced; 0 where the store has no such notion. */
+  readonly inode: number;
+  /** Only for symlinks. */
+  readonly target?: string;
+}
+
+/** What the engine believes is at a path, so that a store can refuse to clobber a newer local change. */
+export type Expectation =
+  | { readonly kind: 'absent' }
+  | { readonly kind: 'any' }
+  | { readonly kind: 'entry'; readonly type: EntryType; readonly size: number; readonly mtime: number; readonly target?: string };
+
+export interface FileMeta {
+  readonly mtime: number;
+  readonly executable: boolean;
+}
+
+/** A file being assembled out of sight; it becomes visible only through `commitTemp`. */
+export interface TempFile {
+  readonly id: string;
+  write(offset: number, data: Uint8Array): Promise<void>;
+}
+
+export type StoreErrorCode =
+  | 'changed' // the path no longer matches the expectation: a local edit raced us
+  | 'notFound'
+  | 'notEmpty'
+  | 'noSpace'
+  | 'permission'
+  | 'locked'
+  | 'nameTooLong'
+  | 'io';
+
+export class StoreError extends Error {
+  constructor(
+    readonly code: StoreErrorCode,
+    readonly path: string,
+    message?: string,
+  ) {
+    super(message ?? `${code}: ${path}`);
+    this.name = 'StoreError';
+  }
+}
+
+/**
+ * A replica's folder. Paths are relative, `/`-separated and already validated. Every mutation
+ * takes an expectation and throws StoreError('changed') if the current entry differs, and moves
+ * a replaced or removed file's content into the versions store first.
+ */
+export interface FileStore {
+  /** False when the root marker is gone (an unmounted disk, a deleted folder). */
+  hasRootMarker(): Promise<boolean>;
+  /** Every entry under the root, excluding the store's own internal files; parents before children. */
+  list(): Promise<StoreEntry[]>;
+  stat(path: string): Promise<StoreEntry | undefined>;
+  read(path: string, offset: number, length: number): Promise<Uint8Array>;
+  createTemp(path: string, size: number): Promise<TempFile>;
+  /** Atomically renames a completed temp file over `path`. */
+  commitTemp(temp: TempFile, path: string, expect: Expectation, meta: FileMeta): Promise<StoreEntry>;
+  discardTemp(temp: TempFile): Promise<void>;
+  mkdir(path: string, expect: Expectation): Promise<StoreEntry>;
+  symlink(path: string, target: string, expect: Expectation, meta: FileMeta): Promise<StoreEntry>;
+  /** Removes a file, symlink or empty directory. */
+  remove(path: string, expect: Expectation): Promise<void>;
+  rename(from: string, to: string, expectFrom: Expectation): Promise<StoreEntry>;
+  setMeta(path: string, expect: Expectation, meta: FileMeta): Promise<StoreEntry>;
+}
+
+/** What a replica must remember across restarts. */
+export interface ReplicaMeta {
+  /** Random id of this incarnation of the replica's index; also its key in version vectors. */
+  readonly indexId: string;
+  /** Highest sequence issued in this index. */
+  readonly sequence: number;
+  /** Highest version-vector counter this replica issued. */
+  readonly counter: number;
+  /** Set while a mass delete waits for the user's decision. */
+  readonly paused: boolean;
+}
+
+/** How far this replica has read another replica's index. */
+export interface PeerPosition {
+  readonly peer: string;
+  readonly indexId: string;
+  readonly sequence: number;
+}
+
+/**
+ * One atomic change to a replica's durable state. Records and needed targets are keyed by path;
+ * a path in a `remove` list is dropped. A committed change survives any crash that follows.
+ */
+export interface StateChange {
+  readonly meta?: ReplicaMeta;
+  readonly records?: readonly import('./file-record').FileRecord[];
+  readonly removeRecords?: readonly string[];
+  readonly needed?: readonly import('./file-record').FileRecord[];
+  readonly removeNeeded?: readonly string[];
+  readonly peers?: readonly PeerPosition[];
+}
+
+export interface PersistedState {
+  readonly meta: ReplicaMeta;
+  readonly records: readonly import('./file-record').FileRecord[];
+  readonly needed: readonly import('./file-record').FileRecord[];
+  readonly peers: readonly PeerPosition[];
+}
+
+export interface StateStore {
+  load(): Promise<PersistedState | undefined>;
+  commit(change: StateChange): Promise<void>;
+}
+
+/** Sends one message to one peer replica. Delivery may fail silently; the engine retries. */
+export interface MessagePort {
+  send(peer: string, message: import('./protocol/messages').Message): void;
+}
