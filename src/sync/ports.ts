@@ -37,6 +37,8 @@ export interface StoreEntry {
 export type Expectation =
   | { readonly kind: 'absent' }
   | { readonly kind: 'any' }
+  /** A directory, whatever its timestamps. */
+  | { readonly kind: 'directory' }
   | { readonly kind: 'entry'; readonly type: EntryType; readonly size: number; readonly mtime: number; readonly target?: string };
 
 export interface FileMeta {
@@ -115,14 +117,24 @@ export interface PeerPosition {
 }
 
 /**
- * One atomic change to a replica's durable state. Records and needed targets are keyed by path;
+ * A path whose disk content does not match its index record yet: the engine adopted a newer
+ * version and has still to write it. `onDisk` describes what the disk holds meanwhile, so a scan
+ * can tell the user's own edits from the pending write.
+ */
+export interface NeededEntry {
+  readonly path: string;
+  readonly onDisk?: import('./file-record').FileRecord;
+}
+
+/**
+ * One atomic change to a replica's durable state. Records and needed entries are keyed by path;
  * a path in a `remove` list is dropped. A committed change survives any crash that follows.
  */
 export interface StateChange {
   readonly meta?: ReplicaMeta;
   readonly records?: readonly import('./file-record').FileRecord[];
   readonly removeRecords?: readonly string[];
-  readonly needed?: readonly import('./file-record').FileRecord[];
+  readonly needed?: readonly NeededEntry[];
   readonly removeNeeded?: readonly string[];
   readonly peers?: readonly PeerPosition[];
 }
@@ -130,7 +142,7 @@ export interface StateChange {
 export interface PersistedState {
   readonly meta: ReplicaMeta;
   readonly records: readonly import('./file-record').FileRecord[];
-  readonly needed: readonly import('./file-record').FileRecord[];
+  readonly needed: readonly NeededEntry[];
   readonly peers: readonly PeerPosition[];
 }
 

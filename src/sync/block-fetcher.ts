@@ -1,0 +1,137 @@
+import { equalBytes, toHex } from './bytes';
+import type { Hasher, MessagePort } from './ports';
+import type { BlockResponse } from './protocol/messages';
+
+interface Want {
+  readonly hash: Uint8Array;
+  readonly size: number;
+  /** Peer currently asked, with the request id and when it was sent. */
+  peer?: string;
+  requestId?: number;
+  sentAt: number;
+  /** Peers that answered notFound or timed out since the last round over all peers. */
+  readonly tried: Set<string>;
+  /** When every peer had been tried, so the next round waits a while. */
+  exhaustedAt?: number;
+}
+
+export interface FetcherOptions {
+  readonly maxInFlight: number;
+  readonly timeoutMs: number;
+  /** How long to wait before asking the same peers again after all said notFound. */
+  readonly retryMs: number;
+}
+
+/**
+ * Asks peers for blocks the replica lacks: several requests in flight, one peer per request,
+ * another peer after a notFound or a timeout, and every answer verified against its hash.
+ */
+export class BlockFetcher {
+  private readonly wants = new Map<string, Want>();
+  private readonly byRequest = new Map<number, string>();
+  private nextRequestId = 1;
+
+  constructor(
+    private readonly port: MessagePort,
+    private readonly hasher: Hasher,
+    private readonly options: FetcherOptions,
+  ) {}
+
+  get pending(): number {
+    return this.wants.size;
+  }
+
+  want(hash: Uint8Array, size: number): void {
+    const key = toHex(hash);
+    if (!this.wants.has(key)) this.wants.set(key, { hash, size, sentAt: 0, tried: new Set() });
+  }
+
+  cancel(hash: Uint8Array): void {
+    const key = toHex(hash);
+    const w = this.wants.get(key);
+    if (w?.requestId !== undefined) this.byRequest.delete(w.requestId);
+    this.wants.delete(key);
+  }
+
+  /** Drops every want whose hash is not in `keys` (hex). */
+  retain(keys: ReadonlySet<string>): void {
+    for (const [key, w] of [...this.wants]) if (!keys.has(key)) this.cancel(w.hash);
+  }
+
+  /** Sends requests up to the in-flight limit, to peers in `peers` that were not tried yet. */
+  request(peers: readonly string[], now: number): void {
+    let inFlight = 0;
+    for (const w of this.wants.values()) if (w.peer !== undefined) inFlight++;
+    for (const w of this.wants.values()) {
+      if (inFlight >= this.options.maxInFlight) return;
+      if (w.peer !== undefined) continue;
+      const peer = this.choosePeer(w, peers, now);
+      if (peer === undefined) continue;
+      const id = this.nextRequestId;
+      this.nextRequestId = this.nextRequestId >= 0xffffffff ? 1 : this.nextRequestId + 1;
+      w.peer = peer;
+      w.requestId = id;
+      w.sentAt = now;
+      this.byRequest.set(id, toHex(w.hash));
+      inFlight++;
+      this.port.send(peer, { type: 'blockRequest', id, hash: w.hash, size: w.size });
+    }
+  }
+
+  private choosePeer(w: Want, peers: readonly string[], now: number): string | undefined {
+    let candidates = peers.filter((p) => !w.tried.has(p));
+    if (candidates.length === 0 && peers.length > 0) {
+      if (w.exhaustedAt === undefined) w.exhaustedAt = now;
+      if (now - w.exhaustedAt < this.options.retryMs) return undefined;
+      w.tried.clear();
+      w.exhaustedAt = undefined;
+      candidates = [...peers];
+    }
+    if (candidates.length === 0) return undefined;
+    // Spread blocks over peers, deterministically so a simulation replays.
+    return candidates[(w.hash[0]! + w.hash[1]!) % candidates.length];
+  }
+
+  /** Returns the verified block, or undefined if the answer was stale, wrong or notFound. */
+  accept(peer: string, response: BlockResponse): { hash: Uint8Array; data: Uint8Array } | undefined {
+    const key = this.byRequest.get(response.id);
+    if (key === undefined) return undefined;
+    const w = this.wants.get(key);
+    if (w === undefined || w.peer !== peer) return undefined;
+    this.byRequest.delete(response.id);
+    w.peer = undefined;
+    w.requestId = undefined;
+    const ok =
+      response.status === 'ok' &&
+      response.data.length === w.size &&
+      equalBytes(response.hash, w.hash) &&
+      equalBytes(this.hasher.sha256(response.data), w.hash);
+    if (!ok) {
+      w.tried.add(peer);
+      return undefined;
+    }
+    this.wants.delete(key);
+    return { hash: w.hash, data: response.data };
+  }
+
+  /** Gives up on requests that took too long, so they go to another peer. */
+  expire(now: number): void {
+    for (const w of this.wants.values()) {
+      if (w.peer === undefined || now - w.sentAt < this.options.timeoutMs) continue;
+      if (w.requestId !== undefined) this.byRequest.delete(w.requestId);
+      w.tried.add(w.peer);
+      w.peer = undefined;
+      w.requestId = undefined;
+    }
+  }
+
+  /** A peer went away: its outstanding requests go elsewhere. */
+  peerGone(peer: string): void {
+    for (const w of this.wants.values()) {
+      if (w.peer !== peer) continue;
+      if (w.requestId !== undefined) this.byRequest.delete(w.requestId);
+      w.peer = undefined;
+      w.requestId = undefined;
+    }
+  }
+}

@@ -1,0 +1,123 @@
+import { toHex } from './bytes';
+import { blockOffsets, isAlive, type FileRecord } from './file-record';
+import { CaseIndex } from './path';
+import type { Hasher } from './ports';
+import { IndexDigest } from './summary';
+
+/** Where a block's bytes can be read locally. */
+export interface BlockSource {
+  readonly path: string;
+  readonly offset: number;
+  readonly size: number;
+}
+
+/**
+ * A replica's records by path, kept in sequence order for delta exchange, with the lookups the
+ * engine needs on every step: live paths by case-folded name and block hash to local location.
+ */
+export class LocalIndex {
+  private readonly byPath = new Map<string, FileRecord>();
+  /** Sequence -> path; a Map iterates in insertion order, and sequences only grow. */
+  private readonly bySequence = new Map<number, string>();
+  private readonly caseIndex = new CaseIndex();
+  private readonly digest: IndexDigest;
+
+  constructor(hasher: Hasher) {
+    this.digest = new IndexDigest(hasher);
+  }
+
+  get size(): number {
+    return this.byPath.size;
+  }
+
+  get(path: string): FileRecord | undefined {
+    return this.byPath.get(path);
+  }
+
+  records(): IterableIterator<FileRecord> {
+    return this.byPath.values();
+  }
+
+  set(record: FileRecord): void {
+    const old = this.byPath.get(record.path);
+    if (old) {
+      this.digest.remove(old);
+      this.bySequence.delete(old.sequence);
+    }
+    this.byPath.set(record.path, record);
+    this.bySequence.set(record.sequence, record.path);
+    this.digest.add(record);
+    if (isAlive(record)) this.caseIndex.add(record.path);
+    else this.caseIndex.remove(record.path);
+  }
+
+  /** Drops a record entirely (tombstone expiry). */
+  delete(path: string): void {
+    const old = this.byPath.get(path);
+    if (!old) return;
+    this.digest.remove(old);
+    this.bySequence.delete(old.sequence);
+    this.byPath.delete(path);
+    this.caseIndex.remove(path);
+  }
+
+  /** Records with sequence > after, ascending. */
+  *since(after: number): IterableIterator<FileRecord> {
+    for (const [seq, path] of this.bySequence) {
+      if (seq > after) yield this.byPath.get(path)!;
+    }
+  }
+
+  caseCollision(path: string): string | undefined {
+    const other = this.caseIndex.collision(path);
+    return other !== undefined && other !== path ? other : undefined;
+  }
+
+  summary(): Uint8Array {
+    return this.digest.summary();
+  }
+
+  get vector(): IndexDigest['vector'] {
+    return this.digest.vector;
+  }
+
+  /** Live paths strictly below `path`. */
+  liveDescendants(path: string): FileRecord[] {
+    const prefix = path + '/';
+    const out: FileRecord[] = [];
+    for (const r of this.byPath.values()) if (!r.deleted && r.path.startsWith(prefix)) out.push(r);
+    return out;
+  }
+}
+
+/** Maps block hashes to places on the local disk that hold them, for reuse without transfer. */
+export class BlockLocator {
+  private readonly sources = new Map<string, BlockSource[]>();
+
+  add(record: FileRecord): void {
+    if (record.deleted || record.type !== 'file') return;
+    const offsets = blockOffsets(record.blocks);
+    record.blocks.forEach((b, i) => {
+      const key = toHex(b.hash);
+      const list = this.sources.get(key) ?? [];
+      list.push({ path: record.path, offset: offsets[i]!, size: b.size });
+      this.sources.set(key, list);
+    });
+  }
+
+  remove(record: FileRecord): void {
+    if (record.deleted || record.type !== 'file') return;
+    for (const b of record.blocks) {
+      const key = toHex(b.hash);
+      const list = this.sources.get(key);
+      if (!list) continue;
+      const kept = list.filter((s) => s.path !== record.path);
+      if (kept.length > 0) this.sources.set(key, kept);
+      else this.sources.delete(key);
+    }
+  }
+
+  find(hash: Uint8Array): readonly BlockSource[] {
+    return this.sources.get(toHex(hash)) ?? [];
+  }
+}

@@ -1,0 +1,936 @@
+import { equalBytes, toHex, utf8 } from './bytes';
+import { BlockFetcher } from './block-fetcher';
+import { DEFAULT_CHUNKING, type ChunkingParams } from './chunker';
+import { conflictCopyRecord, parseConflictCopyPath } from './conflict';
+import { BlockHasher } from './content-hash';
+import { entryMatches, expectationFor } from './expectation';
+import { blockOffsets, isAlive, NO_HASH, type FileRecord } from './file-record';
+import { BlockLocator, LocalIndex } from './local-index';
+import { DEFAULT_MASS_DELETE, isMassDelete, type MassDeleteOptions } from './mass-delete-guard';
+import { depth, isAncestor, isInternalPath, parentOf, validatePath } from './path';
+import {
+  StoreError,
+  type Clock,
+  type FileStore,
+  type Hasher,
+  type MessagePort,
+  type NeededEntry,
+  type PeerPosition,
+  type Random,
+  type ReplicaMeta,
+  type StateStore,
+  type StoreEntry,
+  type TempFile,
+} from './ports';
+import type { BlockRequest, BlockResponse, Hello, IndexBatch, Message, SummaryNotice } from './protocol/messages';
+import { reconcile } from './reconcile';
+import { Transaction, type StateView } from './transaction';
+import { EMPTY_VECTOR, nextCounter, withCounter, type VersionVector } from './version-vector';
+
+export interface ReplicaOptions {
+  /** Name of the local user; conflict copies carry it. */
+  readonly user: string;
+  readonly store: FileStore;
+  readonly state: StateStore;
+  readonly port: MessagePort;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly hasher: Hasher;
+  readonly chunking?: ChunkingParams;
+  /** Paths (relative) the user chose not to sync. Internal paths are always excluded. */
+  readonly ignore?: (path: string) => boolean;
+  readonly massDelete?: MassDeleteOptions;
+  readonly maxRequestsInFlight?: number;
+  readonly requestTimeoutMs?: number;
+  readonly resendIntervalMs?: number;
+  readonly antiEntropyMs?: number;
+  readonly batchRecords?: number;
+  readonly readPieceSize?: number;
+  readonly onEvent?: (event: ReplicaEvent) => void;
+}
+
+export type ReplicaEvent =
+  | { readonly kind: 'conflict'; readonly path: string; readonly copyPath?: string; readonly winner: FileRecord; readonly loser: FileRecord; readonly base?: Uint8Array }
+  | { readonly kind: 'error'; readonly path: string; readonly problem: PathProblem }
+  | { readonly kind: 'paused'; readonly reason: 'massDelete'; readonly deletes: number; readonly liveFiles: number }
+  | { readonly kind: 'stopped'; readonly reason: 'rootMissing' }
+  | { readonly kind: 'resumed' };
+
+/** Why one path does not sync; the rest of the folder goes on. */
+export interface PathProblem {
+  readonly code: string;
+  readonly message: string;
+  /** A local name we cannot sync, a peer's record we refused, or a write that failed. */
+  readonly source: 'local' | 'remote' | 'apply';
+}
+
+export type ReplicaState = 'idle' | 'syncing' | 'paused' | 'stopped';
+
+export interface ConflictInfo {
+  readonly path: string;
+  readonly copyPath: string;
+  readonly user: string;
+  readonly stamp: string;
+}
+
+export interface ScanReport {
+  readonly changed: number;
+  readonly state: ReplicaState;
+}
+
+/** Volatile state of a connection to one peer replica. */
+interface Session {
+  /** Highest sequence of our index already sent; undefined until the peer said hello. */
+  sentUpTo?: number;
+  theirMax: number;
+  lastResendAt: number;
+  lastSummaryAt: number;
+}
+
+/** A file being put together from local and remote blocks in a temp file. */
+interface Assembly {
+  readonly record: FileRecord;
+  readonly temp: TempFile;
+  /** Block hash -> offsets in the file that still lack it. */
+  readonly missing: Map<string, { hash: Uint8Array; size: number; offsets: number[] }>;
+}
+
+type Outcome = 'done' | 'wait';
+
+/**
+ * One device's replica of one shared folder: the multi-master state machine. All entry points
+ * run one at a time, so a step always sees the state the previous step committed.
+ */
+export class Replica {
+  private readonly index: LocalIndex;
+  private readonly locator = new BlockLocator();
+  private readonly neededMap = new Map<string, NeededEntry>();
+  private readonly positions = new Map<string, PeerPosition>();
+  private readonly sessions = new Map<string, Session>();
+  private readonly assemblies = new Map<string, Assembly>();
+  private readonly problems = new Map<string, PathProblem>();
+  private readonly fetcher: BlockFetcher;
+  private readonly chunking: ChunkingParams;
+  private readonly massDelete: MassDeleteOptions;
+  private meta: ReplicaMeta;
+  private stopped = false;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly options: ReplicaOptions,
+    meta: ReplicaMeta,
+  ) {
+    this.meta = meta;
+    this.index = new LocalIndex(options.hasher);
+    this.chunking = options.chunking ?? DEFAULT_CHUNKING;
+    this.massDelete = options.massDelete ?? DEFAULT_MASS_DELETE;
+    this.fetcher = new BlockFetcher(options.port, options.hasher, {
+      maxInFlight: options.maxRequestsInFlight ?? 16,
+      timeoutMs: options.requestTimeoutMs ?? 30_000,
+      retryMs: options.resendIntervalMs ?? 5_000,
+    });
+  }
+
+  /** Loads the replica's durable state, or starts a new index if there is none. */
+  static async open(options: ReplicaOptions): Promise<Replica> {
+    const persisted = await options.state.load();
+    if (persisted === undefined) {
+      const meta: ReplicaMeta = { indexId: newIndexId(options.random), sequence: 0, counter: 0, paused: false };
+      await options.state.commit({ meta });
+      return new Replica(options, meta);
+    }
+    const replica = new Replica(options, persisted.meta);
+    for (const r of persisted.records) replica.index.set(r);
+    for (const n of persisted.needed) replica.neededMap.set(n.path, n);
+    for (const p of persisted.peers) replica.positions.set(p.peer, p);
+    for (const r of replica.index.records()) {
+      const disk = replica.diskRecord(replica, r.path);
+      if (disk) replica.locator.add(disk);
+    }
+    return replica;
+  }
+
+  // ---- public surface -------------------------------------------------------------------
+
+  get indexId(): string {
+    return this.meta.indexId;
+  }
+
+  summary(): Uint8Array {
+    return this.index.summary();
+  }
+
+  get vector(): VersionVector {
+    return this.index.vector;
+  }
+
+  records(): FileRecord[] {
+    return [...this.index.records()];
+  }
+
+  record(path: string): FileRecord | undefined {
+    return this.index.get(path);
+  }
+
+  neededPaths(): string[] {
+    return [...this.neededMap.keys()];
+  }
+
+  errors(): ReadonlyMap<string, PathProblem> {
+    return this.problems;
+  }
+
+  state(): ReplicaState {
+    if (this.stopped) return 'stopped';
+    if (this.meta.paused) return 'paused';
+    return this.neededMap.size > 0 || this.fetcher.pending > 0 ? 'syncing' : 'idle';
+  }
+
+  /** Conflicts as every replica sees them: live conflict copies next to their files. */
+  conflicts(): ConflictInfo[] {
+    const out: ConflictInfo[] = [];
+    for (const r of this.index.records()) {
+      if (r.deleted) continue;
+      const parsed = parseConflictCopyPath(r.path);
+      if (parsed) out.push({ path: parsed.original, copyPath: r.path, user: parsed.user, stamp: parsed.stamp });
+    }
+    return out.sort((a, b) => (a.copyPath < b.copyPath ? -1 : 1));
+  }
+
+  /** Looks at the whole folder and records what the user changed since the last scan. */
+  scan(): Promise<ScanReport> {
+    return this.serial(() => this.scanNow({ confirmDeletes: false }));
+  }
+
+  /** The user's answer after a mass delete paused the space. */
+  resolveMassDelete(choice: 'delete' | 'restore'): Promise<ScanReport> {
+    return this.serial(async () => {
+      await this.commit(this.begin(), { paused: false });
+      this.emit({ kind: 'resumed' });
+      return this.scanNow(choice === 'delete' ? { confirmDeletes: true } : { restore: true });
+    });
+  }
+
+  peerUp(peer: string): Promise<void> {
+    return this.serial(async () => {
+      this.sessions.set(peer, { theirMax: 0, lastResendAt: -Infinity, lastSummaryAt: this.now() });
+      this.sendHello(peer, false);
+    });
+  }
+
+  peerDown(peer: string): Promise<void> {
+    return this.serial(async () => {
+      this.sessions.delete(peer);
+      this.fetcher.peerGone(peer);
+    });
+  }
+
+  receive(peer: string, message: Message): Promise<void> {
+    return this.serial(async () => {
+      // Only peers the transport reported as connected take part; late frames of a closed link don't.
+      if (!this.sessions.has(peer)) return;
+      switch (message.type) {
+        case 'hello':
+          return this.onHello(peer, message);
+        case 'index':
+          return this.onIndex(peer, message);
+        case 'blockRequest':
+          return this.onBlockRequest(peer, message);
+        case 'blockResponse':
+          return this.onBlockResponse(peer, message);
+        case 'summary':
+          return this.onSummary(peer, message);
+      }
+    });
+  }
+
+  /** Periodic work: timeouts, retries, gap recovery, anti-entropy. */
+  tick(): Promise<void> {
+    return this.serial(async () => {
+      const now = this.now();
+      const resendMs = this.options.resendIntervalMs ?? 5_000;
+      const antiEntropyMs = this.options.antiEntropyMs ?? 60_000;
+      for (const [peer, s] of this.sessions) {
+        const held = this.positions.get(peer)?.sequence ?? 0;
+        if (s.theirMax > held && now - s.lastResendAt >= resendMs) {
+          s.lastResendAt = now;
+          this.sendHello(peer, true);
+        }
+        if (now - s.lastSummaryAt >= antiEntropyMs) {
+          s.lastSummaryAt = now;
+          this.options.port.send(peer, { type: 'summary', summary: this.summary() });
+        }
+      }
+      this.fetcher.expire(now);
+      await this.applyNeeded();
+    });
+  }
+
+  // ---- serialisation and commits ---------------------------------------------------------
+
+  private serial<T>(step: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(step, step);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private now(): number {
+    return this.options.clock.now();
+  }
+
+  private emit(event: ReplicaEvent): void {
+    this.options.onEvent?.(event);
+  }
+
+  private begin(): Transaction {
+    return new Transaction(this, this.meta);
+  }
+
+  // StateView over committed state, so a Transaction can read through to it.
+  needed(path: string): NeededEntry | undefined {
+    return this.neededMap.get(path);
+  }
+
+  /** Makes one step's changes durable, then visible, then tells connected peers. */
+  private async commit(tx: Transaction, metaPatch?: Partial<ReplicaMeta>): Promise<void> {
+    if (metaPatch) tx.meta = { ...tx.meta, ...metaPatch };
+    if (tx.isEmpty && tx.meta === this.meta) return;
+    await this.options.state.commit(tx.toChange());
+    const before = new Map<string, FileRecord | undefined>();
+    for (const path of new Set([...tx.records.keys(), ...tx.neededChanges.keys()])) {
+      before.set(path, this.diskRecord(this, path));
+    }
+    this.meta = tx.meta;
+    for (const r of tx.records.values()) this.index.set(r);
+    for (const [path, entry] of tx.neededChanges) {
+      if (entry === null) {
+        this.neededMap.delete(path);
+        if (this.problems.get(path)?.source === 'apply') this.problems.delete(path);
+      } else this.neededMap.set(path, entry);
+    }
+    for (const p of tx.peers.values()) this.positions.set(p.peer, p);
+    for (const [path, old] of before) {
+      const now = this.diskRecord(this, path);
+      if (old === now) continue;
+      if (old) this.locator.remove(old);
+      if (now) this.locator.add(now);
+    }
+    if (tx.records.size > 0) this.pushIndex();
+  }
+
+  /** What the engine believes is on disk at a path: the pending write's old state, or the record. */
+  private diskRecord(view: StateView, path: string): FileRecord | undefined {
+    const need = view.needed(path);
+    if (need) return need.onDisk;
+    const r = view.record(path);
+    return isAlive(r) ? r : undefined;
+  }
+
+  // ---- integrating versions --------------------------------------------------------------
+
+  /**
+   * Brings one version (from a peer, from the local disk, or a conflict copy) into the index.
+   * `disk` is what is on disk at the path after the event that produced the version.
+   */
+  private integrate(tx: Transaction, incoming: FileRecord, disk: FileRecord | undefined): void {
+    const local = tx.record(incoming.path);
+    const decision = reconcile(local, incoming);
+    if (decision.kind === 'ignore') {
+      if (disk !== this.diskRecord(tx, incoming.path) && local) this.place(tx, local, disk, false);
+      return;
+    }
+    this.place(tx, decision.record, disk, true);
+    if (decision.kind === 'conflict') {
+      const copy = decision.copy;
+      if (copy) this.integrate(tx, copy, this.diskRecord(tx, copy.path));
+      const base =
+        local && local.ancestor.length > 0 && equalBytes(local.ancestor, incoming.ancestor) ? local.ancestor : undefined;
+      this.emit({
+        kind: 'conflict',
+        path: incoming.path,
+        winner: decision.record,
+        loser: decision.loser,
+        ...(copy ? { copyPath: copy.path } : {}),
+        ...(base ? { base } : {}),
+      });
+    }
+  }
+
+  /** Sets the record for a path and notes whether the disk still has to catch up with it. */
+  private place(tx: Transaction, record: FileRecord, disk: FileRecord | undefined, isNewVersion: boolean): void {
+    const stored = isNewVersion ? tx.setRecord(record) : record;
+    if (needsWrite(stored, disk)) tx.setNeeded({ path: record.path, ...(disk ? { onDisk: disk } : {}) });
+    else if (tx.needed(record.path)) tx.clearNeeded(record.path);
+  }
+
+  private issueVersion(tx: Transaction, base: VersionVector): VersionVector {
+    const counter = nextCounter(tx.meta.counter, this.now());
+    tx.meta = { ...tx.meta, counter };
+    return withCounter(base, this.meta.indexId, counter);
+  }
+
+  // ---- scanning the local folder ---------------------------------------------------------
+
+  private async scanNow(mode: { confirmDeletes?: boolean; restore?: boolean }): Promise<ScanReport> {
+    if (!(await this.checkRoot())) return { changed: 0, state: this.state() };
+    if (this.meta.paused) return { changed: 0, state: this.state() };
+    const entries = await this.options.store.list();
+    for (const [path, p] of [...this.problems]) if (p.source === 'local') this.problems.delete(path);
+    const seen = new Set<string>();
+    const tx = this.begin();
+    for (const entry of entries) {
+      if (!this.syncable(entry.path, 'local')) continue;
+      seen.add(entry.path);
+      await this.observe(tx, entry.path, entry);
+    }
+    const gone: string[] = [];
+    for (const path of this.candidatesForDeletion()) if (!seen.has(path)) gone.push(path);
+    if (!mode.confirmDeletes && !mode.restore) {
+      const liveFiles = [...this.index.records()].filter((r) => !r.deleted && r.type === 'file').length;
+      const deletedFiles = gone.filter((p) => this.diskRecord(this, p)?.type === 'file').length;
+      if (isMassDelete(liveFiles, deletedFiles, this.massDelete)) {
+        await this.commit(tx, { paused: true });
+        this.emit({ kind: 'paused', reason: 'massDelete', deletes: deletedFiles, liveFiles });
+        return { changed: tx.records.size, state: this.state() };
+      }
+    }
+    for (const path of gone) {
+      if (mode.restore) {
+        const r = tx.record(path);
+        if (isAlive(r)) tx.setNeeded({ path });
+      } else {
+        await this.observe(tx, path, undefined);
+      }
+    }
+    const changed = tx.records.size;
+    await this.commit(tx);
+    await this.applyNeeded();
+    return { changed, state: this.state() };
+  }
+
+  /** Paths the engine believes are on disk. */
+  private candidatesForDeletion(): string[] {
+    const out: string[] = [];
+    for (const r of this.index.records()) if (this.diskRecord(this, r.path)) out.push(r.path);
+    return out;
+  }
+
+  private syncable(path: string, source: 'local' | 'remote', deleted = false): boolean {
+    if (isInternalPath(path) || this.options.ignore?.(path)) return false;
+    const problem = validatePath(path);
+    if (!problem) return true;
+    if (deleted) this.problems.delete(path);
+    else this.reportProblem(path, { code: problem.code, message: problem.message, source });
+    return false;
+  }
+
+  private reportProblem(path: string, problem: PathProblem): void {
+    const old = this.problems.get(path);
+    this.problems.set(path, problem);
+    if (!old || old.code !== problem.code) this.emit({ kind: 'error', path, problem });
+  }
+
+  /** Compares one path on disk with what the engine believes is there and records a change. */
+  private async observe(tx: Transaction, path: string, entry: StoreEntry | undefined): Promise<void> {
+    const need = tx.needed(path);
+    const record = tx.record(path);
+    const expected = need ? need.onDisk : isAlive(record) ? record : undefined;
+    const base = need ? (need.onDisk?.version ?? EMPTY_VECTOR) : (record?.version ?? EMPTY_VECTOR);
+    if (entry === undefined) {
+      if (!expected) return;
+      const tombstone: FileRecord = {
+        path,
+        type: expected.type,
+        deleted: true,
+        size: 0,
+        mtime: this.now(),
+        executable: false,
+        hash: NO_HASH,
+        blocks: [],
+        target: '',
+        version: this.issueVersion(tx, base),
+        modifiedBy: this.options.user,
+        ancestor: expected.hash,
+        sequence: 0,
+      };
+      this.integrate(tx, tombstone, undefined);
+      return;
+    }
+    if (expected && entryMatches(expected, entry)) return;
+    const content = await this.readContent(entry);
+    if (content === undefined) return; // changing under us; the next scan sees it settled
+    const version = this.issueVersion(tx, base);
+    const observed: FileRecord = {
+      path,
+      type: entry.type,
+      deleted: false,
+      size: entry.type === 'file' ? entry.size : 0,
+      mtime: entry.type === 'directory' ? 0 : entry.mtime,
+      executable: entry.type === 'file' && entry.executable,
+      hash: content.hash,
+      blocks: content.blocks,
+      target: entry.target ?? '',
+      version,
+      modifiedBy: this.options.user,
+      ancestor: expected?.hash ?? NO_HASH,
+      sequence: 0,
+    };
+    this.integrate(tx, observed, observed);
+  }
+
+  private async readContent(entry: StoreEntry): Promise<{ hash: Uint8Array; blocks: FileRecord['blocks'] } | undefined> {
+    const { hasher } = this.options;
+    if (entry.type === 'directory') return { hash: NO_HASH, blocks: [] };
+    if (entry.type === 'symlink') return { hash: hasher.sha256(utf8(entry.target ?? '')), blocks: [] };
+    const piece = this.options.readPieceSize ?? 4 * 1024 * 1024;
+    const blockHasher = new BlockHasher(hasher, this.chunking);
+    try {
+      for (let offset = 0; offset < entry.size; offset += piece) {
+        const data = await this.options.store.read(entry.path, offset, Math.min(piece, entry.size - offset));
+        if (data.length === 0) return undefined;
+        blockHasher.push(data);
+      }
+    } catch (err) {
+      if (err instanceof StoreError) return undefined;
+      throw err;
+    }
+    const result = blockHasher.finish();
+    const total = result.blocks.reduce((n, b) => n + b.size, 0);
+    return total === entry.size ? { hash: result.hash, blocks: result.blocks } : undefined;
+  }
+
+  private async checkRoot(): Promise<boolean> {
+    const present = await this.options.store.hasRootMarker();
+    if (!present && !this.stopped) {
+      this.stopped = true;
+      this.emit({ kind: 'stopped', reason: 'rootMissing' });
+    } else if (present && this.stopped) {
+      this.stopped = false;
+      this.emit({ kind: 'resumed' });
+    }
+    return present;
+  }
+
+  // ---- index exchange --------------------------------------------------------------------
+
+  private sendHello(peer: string, reply: boolean): void {
+    const pos = this.positions.get(peer);
+    const hello: Hello = {
+      type: 'hello',
+      indexId: this.meta.indexId,
+      maxSequence: this.meta.sequence,
+      knownIndexId: pos?.indexId ?? '',
+      knownSequence: pos?.sequence ?? 0,
+      summary: this.summary(),
+      reply,
+    };
+    this.options.port.send(peer, hello);
+  }
+
+  private async onHello(peer: string, hello: Hello): Promise<void> {
+    const session = this.sessions.get(peer)!;
+    session.theirMax = hello.maxSequence;
+    const pos = this.positions.get(peer);
+    if (pos && pos.indexId !== hello.indexId) {
+      // The peer lost its state and started a new index: read it from the start.
+      const tx = this.begin();
+      tx.peers.set(peer, { peer, indexId: hello.indexId, sequence: 0 });
+      await this.commit(tx);
+    }
+    session.sentUpTo = hello.knownIndexId === this.meta.indexId ? Math.min(hello.knownSequence, this.meta.sequence) : 0;
+    this.sendIndex(peer, session);
+    if (!hello.reply) this.sendHello(peer, true);
+  }
+
+  /** Sends every record the peer has not seen, in batches that together cover (sentUpTo, max]. */
+  private sendIndex(peer: string, session: Session): void {
+    const from = session.sentUpTo;
+    if (from === undefined || from >= this.meta.sequence) return;
+    const limit = this.options.batchRecords ?? 1000;
+    let batch: FileRecord[] = [];
+    let start = from;
+    for (const r of this.index.since(from)) {
+      batch.push(r);
+      if (batch.length >= limit) {
+        this.sendBatch(peer, start, r.sequence, batch);
+        start = r.sequence;
+        batch = [];
+      }
+    }
+    if (batch.length > 0 || start < this.meta.sequence) this.sendBatch(peer, start, this.meta.sequence, batch);
+    session.sentUpTo = this.meta.sequence;
+  }
+
+  private sendBatch(peer: string, from: number, to: number, records: FileRecord[]): void {
+    const batch: IndexBatch = {
+      type: 'index',
+      indexId: this.meta.indexId,
+      fromSequence: from,
+      toSequence: to,
+      maxSequence: this.meta.sequence,
+      records,
+    };
+    this.options.port.send(peer, batch);
+  }
+
+  private pushIndex(): void {
+    for (const [peer, session] of this.sessions) this.sendIndex(peer, session);
+  }
+
+  private async onIndex(peer: string, batch: IndexBatch): Promise<void> {
+    const session = this.sessions.get(peer)!;
+    session.theirMax = Math.max(session.theirMax, batch.maxSequence);
+    let pos = this.positions.get(peer);
+    if (!pos || pos.indexId !== batch.indexId) {
+      if (batch.fromSequence !== 0) return this.requestResend(peer, session);
+      pos = { peer, indexId: batch.indexId, sequence: 0 };
+      session.theirMax = batch.maxSequence;
+    }
+    if (batch.fromSequence > pos.sequence) return this.requestResend(peer, session);
+    if (batch.toSequence <= pos.sequence) return;
+    const tx = this.begin();
+    for (const remote of batch.records) {
+      if (remote.sequence <= pos.sequence || !this.syncable(remote.path, 'remote', remote.deleted)) continue;
+      this.integrate(tx, remote, this.diskRecord(tx, remote.path));
+    }
+    tx.peers.set(peer, { peer, indexId: batch.indexId, sequence: batch.toSequence });
+    await this.commit(tx);
+    await this.applyNeeded();
+  }
+
+  private requestResend(peer: string, session: Session): void {
+    const now = this.now();
+    if (now - session.lastResendAt < (this.options.resendIntervalMs ?? 5_000)) return;
+    session.lastResendAt = now;
+    this.sendHello(peer, true);
+  }
+
+  private onSummary(peer: string, notice: SummaryNotice): void {
+    if (!equalBytes(notice.summary, this.summary())) this.sendHello(peer, false);
+  }
+
+  // ---- blocks ----------------------------------------------------------------------------
+
+  private async onBlockRequest(peer: string, request: BlockRequest): Promise<void> {
+    const data = await this.readLocalBlock(request.hash, request.size);
+    const response: BlockResponse = data
+      ? { type: 'blockResponse', id: request.id, hash: request.hash, status: 'ok', data }
+      : { type: 'blockResponse', id: request.id, hash: request.hash, status: 'notFound', data: new Uint8Array(0) };
+    this.options.port.send(peer, response);
+  }
+
+  /** Reads a block from any local file that should hold it, verified against its hash. */
+  private async readLocalBlock(hash: Uint8Array, size: number): Promise<Uint8Array | undefined> {
+    for (const source of this.locator.find(hash)) {
+      if (source.size !== size) continue;
+      try {
+        const data = await this.options.store.read(source.path, source.offset, source.size);
+        if (data.length === size && equalBytes(this.options.hasher.sha256(data), hash)) return data;
+      } catch (err) {
+        if (!(err instanceof StoreError)) throw err;
+      }
+    }
+    return undefined;
+  }
+
+  private async onBlockResponse(peer: string, response: BlockResponse): Promise<void> {
+    const block = this.fetcher.accept(peer, response);
+    if (block) {
+      const key = toHex(block.hash);
+      for (const assembly of this.assemblies.values()) {
+        const slot = assembly.missing.get(key);
+        if (!slot) continue;
+        for (const offset of slot.offsets) await assembly.temp.write(offset, block.data);
+        assembly.missing.delete(key);
+      }
+    }
+    await this.applyNeeded();
+  }
+
+  // ---- applying needed versions to disk --------------------------------------------------
+
+  /** Brings the disk in line with the index, as far as blocks at hand allow. */
+  private async applyNeeded(): Promise<void> {
+    await this.pruneAssemblies();
+    if (this.stopped || this.meta.paused || this.neededMap.size === 0) {
+      this.requestBlocks();
+      return;
+    }
+    if (!(await this.checkRoot())) return;
+    for (let pass = 0; pass < 64; pass++) {
+      let progress = false;
+      for (const path of this.applyOrder()) {
+        if (!this.neededMap.has(path)) continue;
+        if ((await this.applyOne(path)) === 'done') progress = true;
+      }
+      if (!progress || this.neededMap.size === 0) break;
+    }
+    this.requestBlocks();
+  }
+
+  /** Removals deepest first (children before parents), then creations shallowest first. */
+  private applyOrder(): string[] {
+    const removals: string[] = [];
+    const creations: string[] = [];
+    for (const [path, need] of this.neededMap) {
+      const target = this.index.get(path);
+      const clears = need.onDisk && (!isAlive(target) || target.type !== need.onDisk.type);
+      (clears ? removals : creations).push(path);
+    }
+    removals.sort((a, b) => depth(b) - depth(a) || (a < b ? -1 : 1));
+    creations.sort((a, b) => depth(a) - depth(b) || (a < b ? -1 : 1));
+    return [...removals, ...creations];
+  }
+
+  private requestBlocks(): void {
+    this.fetcher.request([...this.sessions.keys()].sort(), this.now());
+  }
+
+  private async applyOne(path: string): Promise<Outcome> {
+    try {
+      const outcome = await this.applyPath(path);
+      if (outcome === 'done' && this.problems.get(path)?.source === 'apply') this.problems.delete(path);
+      return outcome;
+    } catch (err) {
+      if (!(err instanceof StoreError)) throw err;
+      await this.dropAssembly(path);
+      if (err.code === 'changed') {
+        // The user changed the path while we meant to write it: record their version first.
+        const tx = this.begin();
+        await this.observe(tx, path, await this.options.store.stat(path));
+        await this.commit(tx);
+        return 'wait';
+      }
+      this.reportProblem(path, { code: err.code, message: err.message, source: 'apply' });
+      return 'wait';
+    }
+  }
+
+  private async applyPath(path: string): Promise<Outcome> {
+    const target = this.index.get(path)!;
+    let onDisk = this.neededMap.get(path)!.onDisk;
+    const { store } = this.options;
+
+    if (onDisk && (target.deleted || onDisk.type !== target.type)) {
+      if (onDisk.type === 'directory') {
+        if (this.hasNeededBelow(path)) return 'wait';
+        if (this.index.liveDescendants(path).length > 0) return this.keepDirectory(path, target);
+        await store.remove(path, { kind: 'directory' });
+      } else if (!(await this.moveToWhereNeeded(onDisk))) {
+        await store.remove(path, expectationFor(onDisk));
+      }
+      onDisk = undefined;
+      const tx = this.begin();
+      this.place(tx, target, undefined, false);
+      await this.commit(tx);
+      if (target.deleted) return 'done';
+    }
+    if (target.deleted) return this.resolved(path);
+
+    if ((await this.ensureParent(path)) === 'wait') return 'wait';
+    const collision = this.index.caseCollision(path);
+    if (collision !== undefined && this.diskRecord(this, collision)) {
+      this.reportProblem(path, { code: 'caseCollision', message: `differs only in case from ${collision}`, source: 'apply' });
+      return 'wait';
+    }
+    const meta = { mtime: target.mtime, executable: target.executable };
+    switch (target.type) {
+      case 'directory':
+        if (onDisk?.type !== 'directory') await store.mkdir(path, expectationFor(onDisk));
+        return this.resolved(path);
+      case 'symlink':
+        await store.symlink(path, target.target, expectationFor(onDisk), meta);
+        return this.resolved(path);
+      case 'file':
+        if (onDisk?.type === 'file' && equalBytes(onDisk.hash, target.hash) && onDisk.size === target.size) {
+          await store.setMeta(path, expectationFor(onDisk), meta);
+          return this.resolved(path);
+        }
+        if (onDisk && (await this.moveToWhereNeeded(onDisk))) {
+          const tx = this.begin();
+          this.place(tx, target, undefined, false);
+          await this.commit(tx);
+          onDisk = undefined;
+        }
+        return this.writeFile(path, target, onDisk);
+    }
+  }
+
+  private async resolved(path: string): Promise<Outcome> {
+    const tx = this.begin();
+    tx.clearNeeded(path);
+    await this.commit(tx);
+    return 'done';
+  }
+
+  private hasNeededBelow(path: string): boolean {
+    for (const p of this.neededMap.keys()) if (isAncestor(path, p)) return true;
+    return false;
+  }
+
+  /**
+   * A directory that must go (deleted, or replaced by a file) still holds live entries the other
+   * side did not know about: keep it, as a new version, and keep the other side's file as a copy.
+   */
+  private async keepDirectory(path: string, target: FileRecord): Promise<Outcome> {
+    const tx = this.begin();
+    const dir = this.directoryRecord(tx, path, target.version);
+    this.place(tx, dir, this.diskRecord(tx, path), true);
+    if (isAlive(target)) {
+      const copy = conflictCopyRecord(target);
+      this.integrate(tx, copy, this.diskRecord(tx, copy.path));
+    }
+    await this.commit(tx);
+    return 'done';
+  }
+
+  private directoryRecord(tx: Transaction, path: string, base: VersionVector): FileRecord {
+    return {
+      path,
+      type: 'directory',
+      deleted: false,
+      size: 0,
+      mtime: 0,
+      executable: false,
+      hash: NO_HASH,
+      blocks: [],
+      target: '',
+      version: this.issueVersion(tx, base),
+      modifiedBy: this.options.user,
+      ancestor: NO_HASH,
+      sequence: 0,
+    };
+  }
+
+  /**
+   * A live entry needs its parent to be a directory. If the index says the parent is gone or is a
+   * file (an edit inside a folder someone else deleted or replaced), the folder comes back as a
+   * new version and a file in its place survives as a conflict copy.
+   */
+  private async ensureParent(path: string): Promise<'ok' | 'wait'> {
+    const parent = parentOf(path);
+    if (parent === '') return 'ok';
+    if (this.diskRecord(this, parent)?.type === 'directory') return 'ok';
+    const record = this.index.get(parent);
+    if (isAlive(record) && record.type === 'directory') return 'wait';
+    const tx = this.begin();
+    if (isAlive(record)) {
+      const copy = conflictCopyRecord(record);
+      this.integrate(tx, copy, this.diskRecord(tx, copy.path));
+    }
+    this.place(tx, this.directoryRecord(tx, parent, record?.version ?? EMPTY_VECTOR), this.diskRecord(tx, parent), true);
+    await this.commit(tx);
+    return 'wait';
+  }
+
+  /**
+   * Before a file is replaced or removed, moves it to where the index wants the same content
+   * (a rename, or a conflict copy): a move keeps the bytes without reading or sending them.
+   */
+  private async moveToWhereNeeded(onDisk: FileRecord): Promise<boolean> {
+    if (onDisk.type !== 'file') return false;
+    for (const [path, need] of this.neededMap) {
+      if (path === onDisk.path || need.onDisk) continue;
+      const wanted = this.index.get(path);
+      if (!isAlive(wanted) || wanted.type !== 'file' || !equalBytes(wanted.hash, onDisk.hash)) continue;
+      if (this.diskRecord(this, parentOf(path))?.type !== 'directory' && parentOf(path) !== '') continue;
+      if (this.assemblies.has(path)) await this.dropAssembly(path);
+      await this.options.store.rename(onDisk.path, path, expectationFor(onDisk));
+      const moved: FileRecord = { ...onDisk, path };
+      const tx = this.begin();
+      this.place(tx, wanted, moved, false);
+      await this.commit(tx);
+      // The move kept the old mtime; the next pass sets the wanted metadata if it differs.
+      return true;
+    }
+    return false;
+  }
+
+  private async writeFile(path: string, target: FileRecord, onDisk: FileRecord | undefined): Promise<Outcome> {
+    const assembly = await this.assemble(path, target);
+    if (assembly.missing.size > 0) return 'wait';
+    this.assemblies.delete(path);
+    await this.options.store.commitTemp(assembly.temp, path, expectationFor(onDisk), {
+      mtime: target.mtime,
+      executable: target.executable,
+    });
+    return this.resolved(path);
+  }
+
+  /** Starts or continues putting a file together: local blocks are copied, the rest requested. */
+  private async assemble(path: string, target: FileRecord): Promise<Assembly> {
+    let assembly = this.assemblies.get(path);
+    if (assembly && !(equalBytes(assembly.record.hash, target.hash) && assembly.record.size === target.size)) {
+      await this.dropAssembly(path);
+      assembly = undefined;
+    }
+    if (!assembly) {
+      const temp = await this.options.store.createTemp(path, target.size);
+      const missing: Assembly['missing'] = new Map();
+      const offsets = blockOffsets(target.blocks);
+      target.blocks.forEach((b, i) => {
+        const key = toHex(b.hash);
+        const slot = missing.get(key) ?? { hash: b.hash, size: b.size, offsets: [] };
+        slot.offsets.push(offsets[i]!);
+        missing.set(key, slot);
+      });
+      assembly = { record: target, temp, missing };
+      this.assemblies.set(path, assembly);
+    }
+    for (const [key, slot] of assembly.missing) {
+      const data = await this.readLocalBlock(slot.hash, slot.size);
+      if (!data) {
+        this.fetcher.want(slot.hash, slot.size);
+        continue;
+      }
+      for (const offset of slot.offsets) await assembly.temp.write(offset, data);
+      assembly.missing.delete(key);
+      this.fetcher.cancel(slot.hash);
+    }
+    return assembly;
+  }
+
+  /** Forgets files no longer wanted (a newer version arrived, or the user wrote the path). */
+  private async pruneAssemblies(): Promise<void> {
+    for (const [path, assembly] of [...this.assemblies]) {
+      const target = this.index.get(path);
+      const stillWanted =
+        this.neededMap.has(path) && isAlive(target) && target.type === 'file' && equalBytes(target.hash, assembly.record.hash);
+      if (!stillWanted) await this.dropAssembly(path);
+    }
+    const keep = new Set<string>();
+    for (const a of this.assemblies.values()) for (const key of a.missing.keys()) keep.add(key);
+    this.fetcher.retain(keep);
+  }
+
+  private async dropAssembly(path: string): Promise<void> {
+    const assembly = this.assemblies.get(path);
+    if (!assembly) return;
+    this.assemblies.delete(path);
+    await this.options.store.discardTemp(assembly.temp);
+  }
+}
+
+function needsWrite(record: FileRecord, disk: FileRecord | undefined): boolean {
+  if (record.deleted) return disk !== undefined;
+  if (!disk || disk.type !== record.type) return true;
+  switch (record.type) {
+    case 'directory':
+      return false;
+    case 'symlink':
+      return disk.target !== record.target;
+    case 'file':
+      return (
+        !equalBytes(disk.hash, record.hash) ||
+        disk.size !== record.size ||
+        disk.mtime !== record.mtime ||
+        disk.executable !== record.executable
+      );
+  }
+}
+
+function newIndexId(random: Random): string {
+  let id = '';
+  for (let i = 0; i < 3; i++) id += random.nextUint32().toString(16).padStart(8, '0');
+  return id;
+}

@@ -1,0 +1,73 @@
+import type { FileRecord } from './file-record';
+import type { NeededEntry, PeerPosition, ReplicaMeta, StateChange } from './ports';
+
+/** Read-through view of the replica's durable state plus the changes of one engine step. */
+export interface StateView {
+  record(path: string): FileRecord | undefined;
+  needed(path: string): NeededEntry | undefined;
+}
+
+/**
+ * Collects the changes of one engine step so they reach the state store as one atomic commit and
+ * reach memory only after that commit succeeded.
+ */
+export class Transaction implements StateView {
+  readonly records = new Map<string, FileRecord>();
+  /** `null` marks a needed entry that this step resolved. */
+  readonly neededChanges = new Map<string, NeededEntry | null>();
+  readonly peers = new Map<string, PeerPosition>();
+  meta: ReplicaMeta;
+
+  constructor(
+    private readonly base: StateView,
+    meta: ReplicaMeta,
+  ) {
+    this.meta = meta;
+  }
+
+  record(path: string): FileRecord | undefined {
+    return this.records.get(path) ?? this.base.record(path);
+  }
+
+  needed(path: string): NeededEntry | undefined {
+    const change = this.neededChanges.get(path);
+    return change === null ? undefined : (change ?? this.base.needed(path));
+  }
+
+  /** Stores a record under the next sequence number. */
+  setRecord(record: FileRecord): FileRecord {
+    const sequence = this.meta.sequence + 1;
+    this.meta = { ...this.meta, sequence };
+    const stored = { ...record, sequence };
+    this.records.set(record.path, stored);
+    return stored;
+  }
+
+  setNeeded(entry: NeededEntry): void {
+    this.neededChanges.set(entry.path, entry);
+  }
+
+  clearNeeded(path: string): void {
+    this.neededChanges.set(path, null);
+  }
+
+  get isEmpty(): boolean {
+    return this.records.size === 0 && this.neededChanges.size === 0 && this.peers.size === 0;
+  }
+
+  toChange(): StateChange {
+    const needed: NeededEntry[] = [];
+    const removeNeeded: string[] = [];
+    for (const [path, entry] of this.neededChanges) {
+      if (entry === null) removeNeeded.push(path);
+      else needed.push(entry);
+    }
+    return {
+      meta: this.meta,
+      records: [...this.records.values()],
+      needed,
+      removeNeeded,
+      peers: [...this.peers.values()],
+    };
+  }
+}

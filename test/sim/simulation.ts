@@ -1,0 +1,394 @@
+import { createHash } from 'node:crypto';
+import { NodeHasher } from '../../src/node/node-hasher';
+import { sameRecord, type FileRecord } from '../../src/sync/file-record';
+import type { ChunkingParams } from '../../src/sync/chunker';
+import { decodeMessage, encodeMessage } from '../../src/sync/protocol/codec';
+import { Replica, type ReplicaEvent } from '../../src/sync/replica';
+import { CrashSwitch, SimulatedCrash } from './crash-switch';
+import { MemoryStateStore } from './memory-state-store';
+import { MemoryStore } from './memory-store';
+import { Prng } from './prng';
+import { SimNetwork } from './sim-network';
+import { SimTime, SkewedClock } from './sim-clock';
+
+/** Small chunks, so that files of a few KiB already span several blocks. */
+export const SIM_CHUNKING: ChunkingParams = { minSize: 64, avgSize: 256, maxSize: 1024 };
+
+export interface SimOptions {
+  readonly seed: number;
+  readonly steps?: number;
+  readonly trace?: (line: string) => void;
+}
+
+export interface SimOutcome {
+  readonly seed: number;
+  readonly replicas: number;
+  readonly steps: number;
+  readonly settleRounds: number;
+  readonly conflicts: number;
+  readonly crashes: number;
+  readonly messages: number;
+}
+
+export class SimFailure extends Error {
+  constructor(
+    readonly seed: number,
+    message: string,
+  ) {
+    super(`seed ${seed}: ${message}`);
+    this.name = 'SimFailure';
+  }
+}
+
+interface Node {
+  readonly name: string;
+  readonly user: string;
+  readonly store: MemoryStore;
+  readonly state: MemoryStateStore;
+  readonly crash: CrashSwitch;
+  readonly clock: SkewedClock;
+  replica: Replica;
+  conflicts: number;
+}
+
+const hasher = new NodeHasher();
+const NAMES = ['a', 'b', 'c', 'd', 'notes.txt', 'x.md', 'y.bin', 'z'];
+const MAX_SETTLE_ROUNDS = 300;
+const MAX_DELIVERIES_PER_ROUND = 20_000;
+
+function sha(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/**
+ * One seeded run: replicas edit, crash, lose state and drift apart under a hostile network; then
+ * the network heals and everything must converge with nothing lost.
+ */
+export class Simulation {
+  private readonly rng: Prng;
+  private readonly time = new SimTime();
+  private readonly net: SimNetwork;
+  private readonly nodes: Node[] = [];
+  private readonly written = new Set<string>();
+  private readonly discarded = new Set<string>();
+  private writeCounter = 0;
+  private crashes = 0;
+
+  constructor(private readonly options: SimOptions) {
+    this.rng = new Prng(options.seed);
+    this.net = new SimNetwork({
+      transform: (m) => decodeMessage(encodeMessage(m)),
+      sizeOf: (m) => encodeMessage(m).length,
+    });
+  }
+
+  private trace(line: string): void {
+    this.options.trace?.(`[t=${this.time.now()}] ${line}`);
+  }
+
+  async run(): Promise<SimOutcome> {
+    const count = 2 + this.rng.int(4);
+    for (let i = 0; i < count; i++) await this.addNode(i);
+    for (const a of this.nodes) for (const b of this.nodes) if (a !== b) await this.guard(a, () => a.replica.peerUp(b.name));
+    this.net.faults = { drop: this.rng.chance(0.5) ? 0.05 : 0, duplicate: this.rng.chance(0.5) ? 0.05 : 0 };
+    const steps = this.options.steps ?? 150;
+    for (let step = 0; step < steps; step++) await this.randomStep();
+    const settleRounds = await this.settle();
+    this.check();
+    return {
+      seed: this.options.seed,
+      replicas: count,
+      steps,
+      settleRounds,
+      conflicts: this.nodes.reduce((n, x) => n + x.conflicts, 0),
+      crashes: this.crashes,
+      messages: this.net.delivered,
+    };
+  }
+
+  private async addNode(i: number): Promise<void> {
+    const crash = new CrashSwitch();
+    const name = `r${i}`;
+    const skew = this.rng.range(-300_000, 300_000);
+    const node: Node = {
+      name,
+      user: `user${i}`,
+      crash,
+      store: new MemoryStore(crash),
+      state: new MemoryStateStore(crash),
+      clock: new SkewedClock(this.time, skew),
+      replica: undefined as unknown as Replica,
+      conflicts: 0,
+    };
+    node.replica = await this.openReplica(node);
+    this.nodes.push(node);
+  }
+
+  private openReplica(node: Node): Promise<Replica> {
+    return Replica.open({
+      user: node.user,
+      store: node.store,
+      state: node.state,
+      port: this.net.port(node.name),
+      clock: node.clock,
+      random: this.rng.fork(),
+      hasher,
+      chunking: SIM_CHUNKING,
+      maxRequestsInFlight: 8,
+      onEvent: (e: ReplicaEvent) => {
+        if (e.kind === 'conflict' && e.copyPath) node.conflicts++;
+        if (e.kind !== 'conflict') this.trace(`${node.name} event ${e.kind}`);
+      },
+    });
+  }
+
+  /** Runs an engine call; a simulated crash restarts the node from its durable state. */
+  private async guard(node: Node, call: () => Promise<unknown>): Promise<void> {
+    try {
+      await call();
+    } catch (err) {
+      if (!(err instanceof SimulatedCrash)) throw err;
+      await this.restart(node, false);
+    }
+  }
+
+  private async restart(node: Node, loseState: boolean): Promise<void> {
+    this.crashes++;
+    this.trace(`${node.name} crash${loseState ? ' with state loss' : ''}`);
+    node.crash.reset();
+    node.store.dropTemps();
+    this.net.dropAllTo(node.name);
+    if (loseState) node.state.wipe();
+    node.replica = await this.openReplica(node);
+    for (const other of this.nodes) {
+      if (other === node || !this.net.connected(node.name, other.name)) continue;
+      await this.guard(other, () => other.replica.peerDown(node.name));
+      await this.guard(other, () => other.replica.peerUp(node.name));
+      await this.guard(node, () => node.replica.peerUp(other.name));
+    }
+  }
+
+  private async randomStep(): Promise<void> {
+    this.time.advance(this.rng.range(10, 3_000));
+    const node = this.rng.pick(this.nodes);
+    const roll = this.rng.int(100);
+    if (roll < 35) return this.userOp(node);
+    if (roll < 50) return this.guard(node, () => node.replica.scan());
+    if (roll < 80) return this.deliver(1 + this.rng.int(8));
+    if (roll < 88) return this.guard(node, () => node.replica.tick());
+    if (roll < 92) return this.changeLinks();
+    if (roll < 96) return this.crashMidStep(node);
+    if (roll < 98) return this.restart(node, this.rng.chance(0.3));
+    return this.guard(node, () => node.replica.scan());
+  }
+
+  private async deliver(n: number): Promise<void> {
+    for (let i = 0; i < n; i++) {
+      const d = this.net.deliverOne(this.rng);
+      if (!d) return;
+      const to = this.nodes.find((x) => x.name === d.to)!;
+      await this.guard(to, () => to.replica.receive(d.from, d.message));
+    }
+  }
+
+  private async crashMidStep(node: Node): Promise<void> {
+    node.crash.armAfter(1 + this.rng.int(40));
+    const roll = this.rng.int(3);
+    if (roll === 0) await this.guard(node, () => node.replica.scan());
+    else if (roll === 1) await this.guard(node, () => node.replica.tick());
+    else await this.deliver(5);
+    if (node.crash.armed) {
+      // The step finished before the crash point: crash now, between steps.
+      node.crash.reset();
+      await this.restart(node, false);
+    }
+  }
+
+  private async changeLinks(): Promise<void> {
+    const a = this.rng.pick(this.nodes);
+    const b = this.rng.pick(this.nodes);
+    if (a === b) return;
+    const up = !this.net.connected(a.name, b.name);
+    await this.setLink(a, b, up);
+  }
+
+  private async setLink(a: Node, b: Node, up: boolean): Promise<void> {
+    if (this.net.connected(a.name, b.name) === up) return;
+    this.trace(`link ${a.name}-${b.name} ${up ? 'up' : 'down'}`);
+    this.net.setLink(a.name, b.name, up);
+    for (const [x, y] of [
+      [a, b],
+      [b, a],
+    ] as const) {
+      await this.guard(x, () => (up ? x.replica.peerUp(y.name) : x.replica.peerDown(y.name)));
+    }
+  }
+
+  // ---- what people do -----------------------------------------------------------------------
+
+  private newContent(): Uint8Array {
+    const big = this.rng.chance(0.1);
+    const size = big ? this.rng.range(1_000, 12_000) : this.rng.int(300);
+    const head = new TextEncoder().encode(`${this.options.seed}:${this.writeCounter++}:`);
+    const body = this.rng.chance(0.5) ? this.rng.bytes(size) : new TextEncoder().encode('line\n'.repeat(Math.ceil(size / 5)));
+    const data = new Uint8Array(head.length + body.length);
+    data.set(head);
+    data.set(body, head.length);
+    return data;
+  }
+
+  private record(data: Uint8Array): void {
+    this.written.add(sha(data));
+  }
+
+  private discard(contents: readonly Uint8Array[] | false): boolean {
+    if (contents === false) return false;
+    for (const c of contents) this.discarded.add(sha(c));
+    return true;
+  }
+
+  private randomDir(store: MemoryStore): string {
+    const dirs = store.snapshot().filter((e) => e.type === 'directory').map((e) => e.path);
+    return this.rng.chance(0.5) || dirs.length === 0 ? '' : this.rng.pick(dirs);
+  }
+
+  private randomPath(store: MemoryStore): string {
+    const dir = this.randomDir(store);
+    const name = this.rng.pick(NAMES);
+    return dir === '' ? name : `${dir}/${name}`;
+  }
+
+  private async userOp(node: Node): Promise<void> {
+    const { store } = node;
+    const mtime = node.clock.now();
+    const entries = store.snapshot();
+    const files = entries.filter((e) => e.type === 'file').map((e) => e.path);
+    const any = entries.map((e) => e.path);
+    const roll = this.rng.int(100);
+    let what = '';
+    if (roll < 25 || files.length === 0) {
+      const path = this.randomPath(store);
+      const data = this.newContent();
+      if (this.discard(store.userWrite(path, data, mtime))) {
+        this.record(data);
+        what = `write ${path} (${data.length} bytes)`;
+      }
+    } else if (roll < 40) {
+      const path = this.rng.pick(files);
+      const data = this.newContent();
+      if (this.discard(store.userWrite(path, data, mtime))) {
+        this.record(data);
+        what = `overwrite ${path}`;
+      }
+    } else if (roll < 50) {
+      const path = this.rng.pick(files);
+      const old = store.readUser(path);
+      if (old) {
+        const extra = this.newContent();
+        const data = new Uint8Array(old.length + extra.length);
+        data.set(old);
+        data.set(extra, old.length);
+        if (this.discard(store.userWrite(path, data, mtime))) {
+          this.record(data);
+          what = `append ${path}`;
+        }
+      }
+    } else if (roll < 57) {
+      const path = this.rng.pick(files);
+      const old = store.readUser(path);
+      if (old) {
+        const data = old.slice(0, this.rng.int(old.length + 1));
+        if (this.discard(store.userWrite(path, data, mtime))) {
+          this.record(data);
+          what = `truncate ${path} to ${data.length}`;
+        }
+      }
+    } else if (roll < 67) {
+      const path = this.rng.pick(any);
+      if (this.discard(store.userDelete(path))) what = `delete ${path}`;
+    } else if (roll < 79) {
+      const from = this.rng.pick(any);
+      const to = this.randomPath(store);
+      if (this.discard(store.userRename(from, to))) what = `rename ${from} -> ${to}`;
+    } else if (roll < 89) {
+      const path = this.randomPath(store);
+      if (this.discard(store.userMkdir(path, mtime))) what = `mkdir ${path}`;
+    } else if (roll < 94) {
+      const path = this.randomPath(store);
+      if (this.discard(store.userSymlink(path, `target-${this.rng.int(5)}`, mtime))) what = `symlink ${path}`;
+    } else {
+      const path = this.rng.pick(files);
+      if (this.discard(store.userSetExecutable(path, this.rng.chance(0.5), mtime))) what = `chmod ${path}`;
+    }
+    if (what) this.trace(`${node.name} user ${what}`);
+    if (what && this.rng.chance(0.5)) await this.guard(node, () => node.replica.scan());
+  }
+
+  // ---- healing and checking -----------------------------------------------------------------
+
+  private async settle(): Promise<number> {
+    this.trace('heal');
+    this.net.faults = { drop: 0, duplicate: 0 };
+    for (const a of this.nodes) for (const b of this.nodes) if (a !== b && a.name < b.name) await this.setLink(a, b, true);
+    for (let round = 1; round <= MAX_SETTLE_ROUNDS; round++) {
+      this.time.advance(10_000);
+      for (const n of this.nodes) await n.replica.scan();
+      for (const n of this.nodes) await n.replica.tick();
+      let delivered = 0;
+      while (this.net.pending() > 0 && delivered < MAX_DELIVERIES_PER_ROUND) {
+        await this.deliver(1);
+        delivered++;
+      }
+      if (this.net.pending() === 0 && this.quiet()) return round;
+    }
+    throw new SimFailure(this.options.seed, `did not converge in ${MAX_SETTLE_ROUNDS} rounds: ${this.divergence()}`);
+  }
+
+  private quiet(): boolean {
+    const first = this.nodes[0]!.replica.summary();
+    return this.nodes.every(
+      (n) => n.replica.neededPaths().length === 0 && Buffer.from(n.replica.summary()).equals(Buffer.from(first)),
+    );
+  }
+
+  private divergence(): string {
+    return this.nodes
+      .map((n) => `${n.name}: needed=[${n.replica.neededPaths().join(',')}] errors=[${[...n.replica.errors()].map(([p, e]) => `${p}:${e.code}`).join(',')}] records=${n.replica.records().length}`)
+      .join('; ');
+  }
+
+  private check(): void {
+    const fail = (msg: string): never => {
+      throw new SimFailure(this.options.seed, msg);
+    };
+    const [first, ...rest] = this.nodes;
+    const tree = JSON.stringify(first!.store.snapshot());
+    const records = sortedRecords(first!.replica.records());
+    for (const n of rest) {
+      const other = JSON.stringify(n.store.snapshot());
+      if (other !== tree) fail(`trees differ between ${first!.name} and ${n.name}:\n${tree}\n${other}`);
+      const theirs = sortedRecords(n.replica.records());
+      if (theirs.length !== records.length || theirs.some((r, i) => !sameRecord(r, records[i]!))) {
+        fail(`indexes differ between ${first!.name} and ${n.name}`);
+      }
+    }
+    for (const n of this.nodes) {
+      if (n.store.tempCount() !== 0) fail(`${n.name} has temp files left`);
+      if (n.replica.errors().size !== 0) fail(`${n.name} has errors: ${[...n.replica.errors().keys()].join(', ')}`);
+      for (const r of n.replica.records()) {
+        if (r.deleted) continue;
+        const onDisk = n.store.snapshot().find((e) => e.path === r.path);
+        if (!onDisk || onDisk.type !== r.type) fail(`${n.name} index says ${r.path} is a ${r.type}, disk disagrees`);
+      }
+    }
+    const present = new Set<string>();
+    for (const n of this.nodes) for (const h of n.store.allContentHashes()) present.add(h);
+    for (const h of this.written) {
+      if (!this.discarded.has(h) && !present.has(h)) fail(`content ${h.slice(0, 12)} was written, never discarded by a user, and is gone`);
+    }
+  }
+}
+
+function sortedRecords(records: FileRecord[]): FileRecord[] {
+  return records.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
