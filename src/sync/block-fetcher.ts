@@ -13,6 +13,9 @@ interface Want {
   readonly tried: Set<string>;
   /** When every peer had been tried, so the next round waits a while. */
   exhaustedAt?: number;
+  /** Peers that answered notFound, and how many full rounds of notFound there have been. */
+  readonly notFoundBy: Set<string>;
+  rounds: number;
 }
 
 export interface FetcherOptions {
@@ -43,7 +46,7 @@ export class BlockFetcher {
 
   want(hash: Uint8Array, size: number): void {
     const key = toHex(hash);
-    if (!this.wants.has(key)) this.wants.set(key, { hash, size, sentAt: 0, tried: new Set() });
+    if (!this.wants.has(key)) this.wants.set(key, { hash, size, sentAt: 0, tried: new Set(), notFoundBy: new Set(), rounds: 0 });
   }
 
   cancel(hash: Uint8Array): void {
@@ -83,6 +86,7 @@ export class BlockFetcher {
     if (candidates.length === 0 && peers.length > 0) {
       if (w.exhaustedAt === undefined) w.exhaustedAt = now;
       if (now - w.exhaustedAt < this.options.retryMs) return undefined;
+      if (peers.every((p) => w.notFoundBy.has(p))) w.rounds++;
       w.tried.clear();
       w.exhaustedAt = undefined;
       candidates = [...peers];
@@ -108,10 +112,25 @@ export class BlockFetcher {
       equalBytes(this.hasher.sha256(response.data), w.hash);
     if (!ok) {
       w.tried.add(peer);
+      if (response.status === 'notFound') w.notFoundBy.add(peer);
       return undefined;
     }
     this.wants.delete(key);
     return { hash: w.hash, data: response.data };
+  }
+
+  /**
+   * Blocks that no replica can provide: every peer this replica has ever synced with is connected
+   * and has answered notFound in at least two full rounds. Their content is gone (a user replaced
+   * it before anyone fetched it), so waiting for it would stall the folder forever.
+   */
+  unobtainable(knownPeers: readonly string[], connected: readonly string[]): Uint8Array[] {
+    if (knownPeers.length === 0 || !knownPeers.every((p) => connected.includes(p))) return [];
+    const out: Uint8Array[] = [];
+    for (const w of this.wants.values()) {
+      if (w.rounds >= 2 && knownPeers.every((p) => w.notFoundBy.has(p))) out.push(w.hash);
+    }
+    return out;
   }
 
   /** Gives up on requests that took too long, so they go to another peer. */

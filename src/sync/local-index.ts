@@ -1,5 +1,5 @@
 import { toHex } from './bytes';
-import { blockOffsets, isAlive, type FileRecord } from './file-record';
+import { blockOffsets, type FileRecord } from './file-record';
 import { CaseIndex } from './path';
 import type { Hasher } from './ports';
 import { IndexDigest } from './summary';
@@ -47,7 +47,7 @@ export class LocalIndex {
     this.byPath.set(record.path, record);
     this.bySequence.set(record.sequence, record.path);
     this.digest.add(record);
-    if (isAlive(record)) this.caseIndex.add(record.path);
+    if (!record.deleted) this.caseIndex.add(record.path);
     else this.caseIndex.remove(record.path);
   }
 

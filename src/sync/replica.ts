@@ -4,7 +4,7 @@ import { DEFAULT_CHUNKING, type ChunkingParams } from './chunker';
 import { conflictCopyRecord, parseConflictCopyPath } from './conflict';
 import { BlockHasher } from './content-hash';
 import { entryMatches, expectationFor } from './expectation';
-import { blockOffsets, isAlive, NO_HASH, type FileRecord } from './file-record';
+import { blockOffsets, isAlive, NO_HASH, sameContent, type FileRecord } from './file-record';
 import { BlockLocator, LocalIndex } from './local-index';
 import { DEFAULT_MASS_DELETE, isMassDelete, type MassDeleteOptions } from './mass-delete-guard';
 import { depth, isAncestor, isInternalPath, parentOf, validatePath } from './path';
@@ -25,7 +25,7 @@ import {
 import type { BlockRequest, BlockResponse, Hello, IndexBatch, Message, SummaryNotice } from './protocol/messages';
 import { reconcile } from './reconcile';
 import { Transaction, type StateView } from './transaction';
-import { EMPTY_VECTOR, nextCounter, withCounter, type VersionVector } from './version-vector';
+import { EMPTY_VECTOR, merge, nextCounter, withCounter, type VersionVector } from './version-vector';
 
 export interface ReplicaOptions {
   /** Name of the local user; conflict copies carry it. */
@@ -54,7 +54,8 @@ export type ReplicaEvent =
   | { readonly kind: 'error'; readonly path: string; readonly problem: PathProblem }
   | { readonly kind: 'paused'; readonly reason: 'massDelete'; readonly deletes: number; readonly liveFiles: number }
   | { readonly kind: 'stopped'; readonly reason: 'rootMissing' }
-  | { readonly kind: 'resumed' };
+  | { readonly kind: 'resumed' }
+  | { readonly kind: 'unobtainable'; readonly path: string };
 
 /** Why one path does not sync; the rest of the folder goes on. */
 export interface PathProblem {
@@ -147,6 +148,9 @@ export class Replica {
       const disk = replica.diskRecord(replica, r.path);
       if (disk) replica.locator.add(disk);
     }
+    // Finish what a crash interrupted (conflict copies from local bytes first) before anything
+    // else can touch the folder.
+    await replica.serial(() => replica.applyNeeded());
     return replica;
   }
 
@@ -262,8 +266,31 @@ export class Replica {
         }
       }
       this.fetcher.expire(now);
+      await this.giveUpUnobtainable();
       await this.applyNeeded();
     });
+  }
+
+  /**
+   * A version whose bytes no replica has any more cannot be written. What this disk holds at
+   * the path then stands, as a new version that supersedes the unobtainable one everywhere.
+   */
+  private async giveUpUnobtainable(): Promise<void> {
+    const gone = new Set(this.fetcher.unobtainable([...this.positions.keys()], [...this.sessions.keys()]).map(toHex));
+    if (gone.size === 0) return;
+    const tx = this.begin();
+    for (const [path, assembly] of this.assemblies) {
+      if (![...assembly.missing.keys()].some((k) => gone.has(k))) continue;
+      const target = tx.record(path)!;
+      const onDisk = tx.needed(path)?.onDisk;
+      const version = this.issueVersion(tx, onDisk ? merge(target.version, onDisk.version) : target.version);
+      const standing: FileRecord = onDisk
+        ? { ...onDisk, version, modifiedBy: this.options.user }
+        : { ...target, deleted: true, size: 0, hash: NO_HASH, blocks: [], target: '', executable: false, mtime: this.now(), version, modifiedBy: this.options.user };
+      this.place(tx, standing, onDisk, true);
+      this.emit({ kind: 'unobtainable', path });
+    }
+    await this.commit(tx);
   }
 
   // ---- serialisation and commits ---------------------------------------------------------
@@ -330,21 +357,32 @@ export class Replica {
 
   /**
    * Brings one version (from a peer, from the local disk, or a conflict copy) into the index.
-   * `disk` is what is on disk at the path after the event that produced the version.
+   * `disk` is what is on disk at the path after the event that produced the version; `local`
+   * says the version is the user's own, observed on this disk.
+   *
+   * A conflict is resolved only by a replica that holds the losing content on its own disk, so
+   * the conflict copy it publishes can always be fetched from it. A replica without the loser's
+   * bytes leaves the conflict to the one that has them: that replica will receive our version
+   * and resolve it, and its merged record then supersedes both.
    */
-  private integrate(tx: Transaction, incoming: FileRecord, disk: FileRecord | undefined): void {
-    const local = tx.record(incoming.path);
-    const decision = reconcile(local, incoming);
+  private integrate(tx: Transaction, incoming: FileRecord, disk: FileRecord | undefined, local = false): void {
+    const current = tx.record(incoming.path);
+    const decision = reconcile(current, incoming);
     if (decision.kind === 'ignore') {
-      if (disk !== this.diskRecord(tx, incoming.path) && local) this.place(tx, local, disk, false);
+      if (disk !== this.diskRecord(tx, incoming.path) && current) this.place(tx, current, disk, false);
+      return;
+    }
+    const copy = decision.kind === 'conflict' ? decision.copy : undefined;
+    if (copy && !this.holdsContent(tx, copy, disk)) {
+      // The user's own edit must be recorded even so: it stands as their version, unmerged.
+      if (local) this.place(tx, incoming, disk, true);
       return;
     }
     this.place(tx, decision.record, disk, true);
     if (decision.kind === 'conflict') {
-      const copy = decision.copy;
       if (copy) this.integrate(tx, copy, this.diskRecord(tx, copy.path));
       const base =
-        local && local.ancestor.length > 0 && equalBytes(local.ancestor, incoming.ancestor) ? local.ancestor : undefined;
+        current && current.ancestor.length > 0 && equalBytes(current.ancestor, incoming.ancestor) ? current.ancestor : undefined;
       this.emit({
         kind: 'conflict',
         path: incoming.path,
@@ -354,6 +392,14 @@ export class Replica {
         ...(base ? { base } : {}),
       });
     }
+  }
+
+  /** Whether this replica's disk has the copy's content, at the copy's path or at the original. */
+  private holdsContent(tx: Transaction, copy: FileRecord, diskAtOriginal: FileRecord | undefined): boolean {
+    const atCopy = this.diskRecord(tx, copy.path);
+    return (
+      (diskAtOriginal !== undefined && sameContent(diskAtOriginal, copy)) || (atCopy !== undefined && sameContent(atCopy, copy))
+    );
   }
 
   /** Sets the record for a path and notes whether the disk still has to catch up with it. */
@@ -453,7 +499,7 @@ export class Replica {
         ancestor: expected.hash,
         sequence: 0,
       };
-      this.integrate(tx, tombstone, undefined);
+      this.integrate(tx, tombstone, undefined, true);
       return;
     }
     if (expected && entryMatches(expected, entry)) return;
@@ -475,7 +521,7 @@ export class Replica {
       ancestor: expected?.hash ?? NO_HASH,
       sequence: 0,
     };
-    this.integrate(tx, observed, observed);
+    this.integrate(tx, observed, observed, true);
   }
 
   private async readContent(entry: StoreEntry): Promise<{ hash: Uint8Array; blocks: FileRecord['blocks'] } | undefined> {
@@ -850,10 +896,15 @@ export class Replica {
     const assembly = await this.assemble(path, target);
     if (assembly.missing.size > 0) return 'wait';
     this.assemblies.delete(path);
-    await this.options.store.commitTemp(assembly.temp, path, expectationFor(onDisk), {
-      mtime: target.mtime,
-      executable: target.executable,
-    });
+    try {
+      await this.options.store.commitTemp(assembly.temp, path, expectationFor(onDisk), {
+        mtime: target.mtime,
+        executable: target.executable,
+      });
+    } catch (err) {
+      if (err instanceof StoreError) await this.options.store.discardTemp(assembly.temp);
+      throw err;
+    }
     return this.resolved(path);
   }
 

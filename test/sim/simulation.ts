@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { NodeHasher } from '../../src/node/node-hasher';
+import { equalBytes } from '../../src/sync/bytes';
 import { sameRecord, type FileRecord } from '../../src/sync/file-record';
 import type { ChunkingParams } from '../../src/sync/chunker';
 import { decodeMessage, encodeMessage } from '../../src/sync/protocol/codec';
@@ -347,7 +348,7 @@ export class Simulation {
   private quiet(): boolean {
     const first = this.nodes[0]!.replica.summary();
     return this.nodes.every(
-      (n) => n.replica.neededPaths().length === 0 && Buffer.from(n.replica.summary()).equals(Buffer.from(first)),
+      (n) => n.replica.neededPaths().length === 0 && equalBytes(n.replica.summary(), first),
     );
   }
 

@@ -1,0 +1,259 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { NO_HASH, type FileRecord } from '../../src/sync/file-record';
+import type { IndexBatch } from '../../src/sync/protocol/messages';
+import { Prng } from '../sim/prng';
+import { Cluster } from './engine-harness';
+
+function paths(c: Cluster, peer: string): string[] {
+  return c.peers
+    .get(peer)!
+    .store.snapshot()
+    .map((e) => e.path);
+}
+
+test('two replicas converge both ways', async () => {
+  const c = new Cluster();
+  await c.add('alice');
+  await c.add('bob');
+  await c.connect('alice', 'bob');
+  c.write('alice', 'a.txt', 'from alice');
+  c.write('bob', 'b.txt', 'from bob');
+  await c.settle();
+  assert.deepEqual(paths(c, 'alice'), ['a.txt', 'b.txt']);
+  assert.deepEqual(paths(c, 'bob'), ['a.txt', 'b.txt']);
+  assert.equal(c.read('bob', 'a.txt'), 'from alice');
+  assert.deepEqual(c.peers.get('alice')!.replica.summary(), c.peers.get('bob')!.replica.summary());
+});
+
+test('regression: a batch made only of tombstones does not end the index stream', async () => {
+  const c = new Cluster({ batchRecords: 3 });
+  const alice = await c.add('alice');
+  await c.add('bob');
+  for (let i = 0; i < 10; i++) c.write('alice', `f${i}`, `file ${i}`);
+  await alice.replica.scan();
+  for (let i = 0; i < 6; i++) alice.store.userDelete(`f${i}`);
+  await alice.replica.scan();
+  for (let i = 0; i < 3; i++) c.write('alice', `g${i}`, `late ${i}`);
+  await alice.replica.scan();
+  await c.connect('alice', 'bob');
+  await c.pump();
+  const batches = c.sent('index').filter((e) => e.from === 'alice').map((e) => e.message as IndexBatch);
+  const tombstoneOnly = batches.filter((b) => b.records.length > 0 && b.records.every((r) => r.deleted));
+  assert.ok(tombstoneOnly.length >= 1, 'the scenario must produce a tombstone-only batch');
+  assert.ok(batches.indexOf(tombstoneOnly[0]!) < batches.length - 1, 'and it must not be the last batch');
+  assert.deepEqual(paths(c, 'bob'), ['f6', 'f7', 'f8', 'f9', 'g0', 'g1', 'g2']);
+});
+
+test('regression: an empty or tombstone-only batch received out of the blue is handled by sequence, not by content', async () => {
+  const c = new Cluster();
+  await c.add('alice');
+  const bob = await c.add('bob');
+  await c.connect('alice', 'bob');
+  await c.pump();
+  const indexId = c.peers.get('alice')!.replica.indexId;
+  const tomb = (path: string, sequence: number): FileRecord => ({
+    path,
+    type: 'file',
+    deleted: true,
+    size: 0,
+    mtime: 0,
+    executable: false,
+    hash: NO_HASH,
+    blocks: [],
+    target: '',
+    version: [{ id: indexId, counter: sequence }],
+    modifiedBy: 'alice',
+    ancestor: NO_HASH,
+    sequence,
+  });
+  await bob.replica.receive('alice', { type: 'index', indexId, fromSequence: 0, toSequence: 2, maxSequence: 3, records: [tomb('x', 1), tomb('y', 2)] });
+  const live: FileRecord = { ...tomb('z', 3), deleted: false, type: 'directory' };
+  await bob.replica.receive('alice', { type: 'index', indexId, fromSequence: 2, toSequence: 3, maxSequence: 3, records: [live] });
+  assert.deepEqual(paths(c, 'bob'), ['z']);
+});
+
+test('concurrent edits: one file and one conflict copy on every replica, listed as a conflict', async () => {
+  const c = new Cluster();
+  await c.add('alice');
+  await c.add('bob');
+  c.write('alice', 'doc.txt', 'v0');
+  await c.connect('alice', 'bob');
+  await c.settle();
+  await c.disconnect('alice', 'bob');
+  c.time.advance(5_000);
+  c.write('alice', 'doc.txt', 'alice edit');
+  c.time.advance(5_000);
+  c.write('bob', 'doc.txt', 'bob edit');
+  await c.settle();
+  await c.connect('alice', 'bob');
+  await c.settle();
+  for (const who of ['alice', 'bob']) {
+    const names = paths(c, who);
+    assert.equal(names.length, 2, `${who}: ${names.join(', ')}`);
+    assert.equal(c.read(who, 'doc.txt'), 'bob edit', 'the later edit wins');
+    const copy = names.find((n) => n.startsWith('doc.conflict-alice-'))!;
+    assert.ok(copy.endsWith('.txt'));
+    assert.equal(c.read(who, copy), 'alice edit');
+    assert.deepEqual(
+      c.peers.get(who)!.replica.conflicts().map((x) => [x.path, x.copyPath]),
+      [['doc.txt', copy]],
+    );
+  }
+});
+
+test('an edit concurrent with a delete survives on both sides', async () => {
+  const c = new Cluster();
+  const alice = await c.add('alice');
+  await c.add('bob');
+  c.write('alice', 'keep.md', 'original');
+  await c.connect('alice', 'bob');
+  await c.settle();
+  await c.disconnect('alice', 'bob');
+  alice.store.userDelete('keep.md');
+  c.write('bob', 'keep.md', 'edited while alice deleted it');
+  await c.settle();
+  await c.connect('alice', 'bob');
+  await c.settle();
+  assert.equal(c.read('alice', 'keep.md'), 'edited while alice deleted it');
+  assert.equal(c.read('bob', 'keep.md'), 'edited while alice deleted it');
+});
+
+test('a rename moves no blocks over the network', async () => {
+  const c = new Cluster();
+  const alice = await c.add('alice');
+  await c.add('bob');
+  const big = new Uint8Array(50_000).map((_, i) => (i * 7919) % 251);
+  c.write('alice', 'big.bin', big);
+  await c.connect('alice', 'bob');
+  await c.settle();
+  const before = c.sent('blockRequest').length;
+  assert.ok(before > 0);
+  assert.ok(alice.store.userRename('big.bin', 'moved.bin') !== false);
+  await c.settle();
+  assert.deepEqual(paths(c, 'bob'), ['moved.bin']);
+  assert.equal(c.sent('blockRequest').length, before, 'the content was reused locally');
+});
+
+test('a one-byte change fetches only the changed blocks', async () => {
+  const c = new Cluster();
+  await c.add('alice');
+  await c.add('bob');
+  const data = new Prng(1).bytes(200_000);
+  c.write('alice', 'data.bin', data);
+  await c.connect('alice', 'bob');
+  await c.settle();
+  const before = c.sent('blockResponse').reduce((n, e) => n + (e.message.type === 'blockResponse' ? e.message.data.length : 0), 0);
+  const edited = data.slice();
+  edited[100_000] ^= 0xff;
+  c.write('alice', 'data.bin', edited);
+  await c.settle();
+  const after = c.sent('blockResponse').reduce((n, e) => n + (e.message.type === 'blockResponse' ? e.message.data.length : 0), 0);
+  assert.equal(before, data.length);
+  assert.ok(after - before <= 3 * 1024, `moved ${after - before} bytes for a 1-byte change`);
+  assert.deepEqual(c.peers.get('bob')!.store.readUser('data.bin'), edited);
+});
+
+test('a missing root marker stops the space instead of deleting everything', async () => {
+  const c = new Cluster();
+  const alice = await c.add('alice');
+  await c.add('bob');
+  c.write('alice', 'a', '1');
+  c.write('alice', 'b', '2');
+  await c.connect('alice', 'bob');
+  await c.settle();
+  alice.store.removeRootMarker();
+  for (const p of ['a', 'b']) alice.store.userDelete(p);
+  const report = await alice.replica.scan();
+  assert.equal(report.state, 'stopped');
+  assert.ok(alice.events.some((e) => e.kind === 'stopped'));
+  await c.pump();
+  assert.deepEqual(paths(c, 'bob'), ['a', 'b'], 'nothing was deleted on the other side');
+  assert.ok(alice.replica.records().every((r) => !r.deleted));
+});
+
+test('a mass delete pauses the space; restore brings the files back, delete replicates', async () => {
+  const c = new Cluster({ massDelete: { minFiles: 20, fraction: 0.5 } });
+  const alice = await c.add('alice');
+  await c.add('bob');
+  for (let i = 0; i < 30; i++) c.write('alice', `f${i}`, `n${i}`);
+  await c.connect('alice', 'bob');
+  await c.settle();
+  for (let i = 0; i < 20; i++) alice.store.userDelete(`f${i}`);
+  const report = await alice.replica.scan();
+  assert.equal(report.state, 'paused');
+  assert.ok(alice.events.some((e) => e.kind === 'paused'));
+  await c.pump();
+  assert.equal(paths(c, 'bob').length, 30);
+
+  await alice.replica.resolveMassDelete('restore');
+  await c.settle();
+  assert.equal(paths(c, 'alice').length, 30, 'restored from bob');
+
+  for (let i = 0; i < 20; i++) alice.store.userDelete(`f${i}`);
+  assert.equal((await alice.replica.scan()).state, 'paused');
+  await alice.replica.resolveMassDelete('delete');
+  await c.settle();
+  assert.equal(paths(c, 'bob').length, 10);
+});
+
+test('hostile paths from a peer get a typed error and are never written', async () => {
+  const c = new Cluster();
+  await c.add('alice');
+  const bob = await c.add('bob');
+  await c.connect('alice', 'bob');
+  await c.pump();
+  const indexId = 'evil';
+  const record = (path: string, sequence: number): FileRecord => ({
+    path,
+    type: 'directory',
+    deleted: false,
+    size: 0,
+    mtime: 0,
+    executable: false,
+    hash: NO_HASH,
+    blocks: [],
+    target: '',
+    version: [{ id: indexId, counter: 1 }],
+    modifiedBy: 'mallory',
+    ancestor: NO_HASH,
+    sequence,
+  });
+  const bad = ['../escape', '/etc', 'a/../../b', 'con', 'x\u0000y', 'a\\b', 'trailing.', '.shared-folder/versions'];
+  await bob.replica.receive('alice', {
+    type: 'index',
+    indexId,
+    fromSequence: 0,
+    toSequence: bad.length + 1,
+    maxSequence: bad.length + 1,
+    records: [...bad.map((p, i) => record(p, i + 1)), record('fine', bad.length + 1)],
+  });
+  assert.deepEqual(paths(c, 'bob'), ['fine']);
+  const errors = bob.replica.errors();
+  for (const p of bad.filter((p) => !p.startsWith('.shared-folder'))) {
+    assert.ok(errors.has(p), `no error for ${JSON.stringify(p)}`);
+    assert.equal(errors.get(p)!.source, 'remote');
+  }
+});
+
+test('a replica that lost its state produces a conflict, not a silent overwrite', async () => {
+  const c = new Cluster();
+  const alice = await c.add('alice');
+  await c.add('bob');
+  c.write('alice', 'n.txt', 'shared');
+  await c.connect('alice', 'bob');
+  await c.settle();
+  await c.disconnect('alice', 'bob');
+  c.write('bob', 'n.txt', 'bob changed it');
+  await c.settle();
+  c.write('alice', 'n.txt', 'alice changed it without her index');
+  alice.state.wipe();
+  alice.replica = await c.open(alice);
+  await c.connect('alice', 'bob');
+  await c.settle();
+  for (const who of ['alice', 'bob']) {
+    const contents = paths(c, who).map((p) => c.read(who, p));
+    assert.ok(contents.includes('bob changed it'), `${who}: ${contents.join(' | ')}`);
+    assert.ok(contents.includes('alice changed it without her index'));
+  }
+});
