@@ -136,6 +136,9 @@ export interface StateChange {
   readonly removeRecords?: readonly string[];
   readonly needed?: readonly NeededEntry[];
   readonly removeNeeded?: readonly string[];
+  /** Peer versions this replica cannot judge yet (it lacks a conflict loser's bytes); keyed by path. */
+  readonly deferred?: readonly import('./file-record').FileRecord[];
+  readonly removeDeferred?: readonly string[];
   readonly peers?: readonly PeerPosition[];
 }
 
@@ -143,6 +146,7 @@ export interface PersistedState {
   readonly meta: ReplicaMeta;
   readonly records: readonly import('./file-record').FileRecord[];
   readonly needed: readonly NeededEntry[];
+  readonly deferred: readonly import('./file-record').FileRecord[];
   readonly peers: readonly PeerPosition[];
 }
 

@@ -106,6 +106,7 @@ export class Replica {
   private readonly index: LocalIndex;
   private readonly locator = new BlockLocator();
   private readonly neededMap = new Map<string, NeededEntry>();
+  private readonly deferredMap = new Map<string, FileRecord>();
   private readonly positions = new Map<string, PeerPosition>();
   private readonly sessions = new Map<string, Session>();
   private readonly assemblies = new Map<string, Assembly>();
@@ -143,6 +144,7 @@ export class Replica {
     const replica = new Replica(options, persisted.meta);
     for (const r of persisted.records) replica.index.set(r);
     for (const n of persisted.needed) replica.neededMap.set(n.path, n);
+    for (const d of persisted.deferred) replica.deferredMap.set(d.path, d);
     for (const p of persisted.peers) replica.positions.set(p.peer, p);
     for (const r of replica.index.records()) {
       const disk = replica.diskRecord(replica, r.path);
@@ -318,6 +320,10 @@ export class Replica {
     return this.neededMap.get(path);
   }
 
+  deferred(path: string): FileRecord | undefined {
+    return this.deferredMap.get(path);
+  }
+
   /** Makes one step's changes durable, then visible, then tells connected peers. */
   private async commit(tx: Transaction, metaPatch?: Partial<ReplicaMeta>): Promise<void> {
     if (metaPatch) tx.meta = { ...tx.meta, ...metaPatch };
@@ -334,6 +340,10 @@ export class Replica {
         this.neededMap.delete(path);
         if (this.problems.get(path)?.source === 'apply') this.problems.delete(path);
       } else this.neededMap.set(path, entry);
+    }
+    for (const [path, record] of tx.deferredChanges) {
+      if (record === null) this.deferredMap.delete(path);
+      else this.deferredMap.set(path, record);
     }
     for (const p of tx.peers.values()) this.positions.set(p.peer, p);
     for (const [path, old] of before) {
@@ -374,8 +384,14 @@ export class Replica {
     }
     const copy = decision.kind === 'conflict' ? decision.copy : undefined;
     if (copy && !this.holdsContent(tx, copy, disk)) {
-      // The user's own edit must be recorded even so: it stands as their version, unmerged.
-      if (local) this.place(tx, incoming, disk, true);
+      // Judge again once the disk changes. The user's own edit is recorded meanwhile: it stands
+      // as their version, and the version it displaced waits.
+      if (local) {
+        if (current) tx.setDeferred(current);
+        this.place(tx, incoming, disk, true);
+      } else {
+        tx.setDeferred(incoming);
+      }
       return;
     }
     this.place(tx, decision.record, disk, true);
@@ -698,20 +714,34 @@ export class Replica {
   /** Brings the disk in line with the index, as far as blocks at hand allow. */
   private async applyNeeded(): Promise<void> {
     await this.pruneAssemblies();
-    if (this.stopped || this.meta.paused || this.neededMap.size === 0) {
-      this.requestBlocks();
-      return;
-    }
-    if (!(await this.checkRoot())) return;
-    for (let pass = 0; pass < 64; pass++) {
-      let progress = false;
-      for (const path of this.applyOrder()) {
-        if (!this.neededMap.has(path)) continue;
-        if ((await this.applyOne(path)) === 'done') progress = true;
+    if (this.stopped || this.meta.paused) return this.requestBlocks();
+    if (this.neededMap.size > 0) {
+      if (!(await this.checkRoot())) return;
+      for (let pass = 0; pass < 64; pass++) {
+        let progress = false;
+        for (const path of this.applyOrder()) {
+          if (!this.neededMap.has(path)) continue;
+          if ((await this.applyOne(path)) === 'done') progress = true;
+        }
+        if (!progress || this.neededMap.size === 0) break;
       }
-      if (!progress || this.neededMap.size === 0) break;
     }
+    await this.retryDeferred();
     this.requestBlocks();
+  }
+
+  /** Re-judges peer versions that waited for bytes this disk now has (or no longer needs). */
+  private async retryDeferred(): Promise<void> {
+    if (this.deferredMap.size === 0) return;
+    const tx = this.begin();
+    for (const waiting of [...this.deferredMap.values()]) {
+      tx.clearDeferred(waiting.path);
+      this.integrate(tx, waiting, this.diskRecord(tx, waiting.path));
+    }
+    const unchanged =
+      tx.records.size === 0 &&
+      [...tx.deferredChanges].every(([path, r]) => r !== null && r === this.deferredMap.get(path));
+    if (!unchanged) await this.commit(tx);
   }
 
   /** Removals deepest first (children before parents), then creations shallowest first. */

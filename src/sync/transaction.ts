@@ -5,6 +5,7 @@ import type { NeededEntry, PeerPosition, ReplicaMeta, StateChange } from './port
 export interface StateView {
   record(path: string): FileRecord | undefined;
   needed(path: string): NeededEntry | undefined;
+  deferred(path: string): FileRecord | undefined;
 }
 
 /**
@@ -15,6 +16,7 @@ export class Transaction implements StateView {
   readonly records = new Map<string, FileRecord>();
   /** `null` marks a needed entry that this step resolved. */
   readonly neededChanges = new Map<string, NeededEntry | null>();
+  readonly deferredChanges = new Map<string, FileRecord | null>();
   readonly peers = new Map<string, PeerPosition>();
   meta: ReplicaMeta;
 
@@ -32,6 +34,19 @@ export class Transaction implements StateView {
   needed(path: string): NeededEntry | undefined {
     const change = this.neededChanges.get(path);
     return change === null ? undefined : (change ?? this.base.needed(path));
+  }
+
+  deferred(path: string): FileRecord | undefined {
+    const change = this.deferredChanges.get(path);
+    return change === null ? undefined : (change ?? this.base.deferred(path));
+  }
+
+  setDeferred(record: FileRecord): void {
+    this.deferredChanges.set(record.path, record);
+  }
+
+  clearDeferred(path: string): void {
+    if (this.deferred(path)) this.deferredChanges.set(path, null);
   }
 
   /** Stores a record under the next sequence number. */
@@ -52,7 +67,7 @@ export class Transaction implements StateView {
   }
 
   get isEmpty(): boolean {
-    return this.records.size === 0 && this.neededChanges.size === 0 && this.peers.size === 0;
+    return this.records.size === 0 && this.neededChanges.size === 0 && this.deferredChanges.size === 0 && this.peers.size === 0;
   }
 
   toChange(): StateChange {
@@ -62,11 +77,19 @@ export class Transaction implements StateView {
       if (entry === null) removeNeeded.push(path);
       else needed.push(entry);
     }
+    const deferred: FileRecord[] = [];
+    const removeDeferred: string[] = [];
+    for (const [path, record] of this.deferredChanges) {
+      if (record === null) removeDeferred.push(path);
+      else deferred.push(record);
+    }
     return {
       meta: this.meta,
       records: [...this.records.values()],
       needed,
       removeNeeded,
+      deferred,
+      removeDeferred,
       peers: [...this.peers.values()],
     };
   }

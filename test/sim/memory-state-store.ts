@@ -7,6 +7,7 @@ export class MemoryStateStore implements StateStore {
   private meta: ReplicaMeta | undefined;
   private readonly records = new Map<string, FileRecord>();
   private readonly needed = new Map<string, NeededEntry>();
+  private readonly deferred = new Map<string, FileRecord>();
   private readonly peers = new Map<string, PeerPosition>();
   commits = 0;
 
@@ -19,6 +20,7 @@ export class MemoryStateStore implements StateStore {
       meta: this.meta,
       records: [...this.records.values()],
       needed: [...this.needed.values()],
+      deferred: [...this.deferred.values()],
       peers: [...this.peers.values()],
     });
   }
@@ -31,6 +33,8 @@ export class MemoryStateStore implements StateStore {
     for (const p of c.removeRecords ?? []) this.records.delete(p);
     for (const n of c.needed ?? []) this.needed.set(n.path, n);
     for (const p of c.removeNeeded ?? []) this.needed.delete(p);
+    for (const d of c.deferred ?? []) this.deferred.set(d.path, d);
+    for (const p of c.removeDeferred ?? []) this.deferred.delete(p);
     for (const p of c.peers ?? []) this.peers.set(p.peer, p);
     this.commits++;
   }
@@ -40,6 +44,7 @@ export class MemoryStateStore implements StateStore {
     this.meta = undefined;
     this.records.clear();
     this.needed.clear();
+    this.deferred.clear();
     this.peers.clear();
   }
 }
