@@ -23,7 +23,7 @@ export class LocalIndex {
   private readonly digest: IndexDigest;
 
   constructor(hasher: Hasher) {
-    this.digest = new IndexDigest(hasher);
+    this.digest = new IndexDigest(hasher, () => this.byPath.values());
   }
 
   get size(): number {

@@ -126,6 +126,12 @@ export interface NeededEntry {
   readonly onDisk?: import('./file-record').FileRecord;
 }
 
+/** Concurrent versions of one path that wait until this disk holds what a conflict copy needs. */
+export interface DeferredEntry {
+  readonly path: string;
+  readonly records: readonly import('./file-record').FileRecord[];
+}
+
 /**
  * One atomic change to a replica's durable state. Records and needed entries are keyed by path;
  * a path in a `remove` list is dropped. A committed change survives any crash that follows.
@@ -137,7 +143,7 @@ export interface StateChange {
   readonly needed?: readonly NeededEntry[];
   readonly removeNeeded?: readonly string[];
   /** Peer versions this replica cannot judge yet (it lacks a conflict loser's bytes); keyed by path. */
-  readonly deferred?: readonly import('./file-record').FileRecord[];
+  readonly deferred?: readonly DeferredEntry[];
   readonly removeDeferred?: readonly string[];
   readonly peers?: readonly PeerPosition[];
 }
@@ -146,7 +152,7 @@ export interface PersistedState {
   readonly meta: ReplicaMeta;
   readonly records: readonly import('./file-record').FileRecord[];
   readonly needed: readonly NeededEntry[];
-  readonly deferred: readonly import('./file-record').FileRecord[];
+  readonly deferred: readonly DeferredEntry[];
   readonly peers: readonly PeerPosition[];
 }
 

@@ -106,7 +106,7 @@ export class Replica {
   private readonly index: LocalIndex;
   private readonly locator = new BlockLocator();
   private readonly neededMap = new Map<string, NeededEntry>();
-  private readonly deferredMap = new Map<string, FileRecord>();
+  private readonly deferredMap = new Map<string, readonly FileRecord[]>();
   private readonly positions = new Map<string, PeerPosition>();
   private readonly sessions = new Map<string, Session>();
   private readonly assemblies = new Map<string, Assembly>();
@@ -144,7 +144,7 @@ export class Replica {
     const replica = new Replica(options, persisted.meta);
     for (const r of persisted.records) replica.index.set(r);
     for (const n of persisted.needed) replica.neededMap.set(n.path, n);
-    for (const d of persisted.deferred) replica.deferredMap.set(d.path, d);
+    for (const d of persisted.deferred) replica.deferredMap.set(d.path, d.records);
     for (const p of persisted.peers) replica.positions.set(p.peer, p);
     for (const r of replica.index.records()) {
       const disk = replica.diskRecord(replica, r.path);
@@ -320,7 +320,7 @@ export class Replica {
     return this.neededMap.get(path);
   }
 
-  deferred(path: string): FileRecord | undefined {
+  deferred(path: string): readonly FileRecord[] | undefined {
     return this.deferredMap.get(path);
   }
 
@@ -341,9 +341,9 @@ export class Replica {
         if (this.problems.get(path)?.source === 'apply') this.problems.delete(path);
       } else this.neededMap.set(path, entry);
     }
-    for (const [path, record] of tx.deferredChanges) {
-      if (record === null) this.deferredMap.delete(path);
-      else this.deferredMap.set(path, record);
+    for (const [path, records] of tx.deferredChanges) {
+      if (records === null || records.length === 0) this.deferredMap.delete(path);
+      else this.deferredMap.set(path, records);
     }
     for (const p of tx.peers.values()) this.positions.set(p.peer, p);
     for (const [path, old] of before) {
@@ -734,13 +734,16 @@ export class Replica {
   private async retryDeferred(): Promise<void> {
     if (this.deferredMap.size === 0) return;
     const tx = this.begin();
-    for (const waiting of [...this.deferredMap.values()]) {
-      tx.clearDeferred(waiting.path);
-      this.integrate(tx, waiting, this.diskRecord(tx, waiting.path));
+    for (const [path, waiting] of [...this.deferredMap]) {
+      tx.clearDeferred(path);
+      for (const record of waiting) this.integrate(tx, record, this.diskRecord(tx, path));
     }
     const unchanged =
       tx.records.size === 0 &&
-      [...tx.deferredChanges].every(([path, r]) => r !== null && r === this.deferredMap.get(path));
+      [...tx.deferredChanges].every(([path, list]) => {
+        const before = this.deferredMap.get(path);
+        return list !== null && before !== undefined && list.length === before.length && list.every((r, i) => r === before[i]);
+      });
     if (!unchanged) await this.commit(tx);
   }
 

@@ -14,22 +14,33 @@ const MODULUS = 1n << 256n;
  */
 export class IndexDigest {
   private sum = 0n;
-  private vectorValue: VersionVector = EMPTY_VECTOR;
+  private vectorValue: VersionVector | undefined = EMPTY_VECTOR;
 
-  constructor(private readonly hasher: Hasher) {}
+  /** `records` lists the current records, to recompute the vector after a change. */
+  constructor(
+    private readonly hasher: Hasher,
+    private readonly records: () => Iterable<FileRecord>,
+  ) {}
 
-  /** Merge of every record's vector ever added; it only grows, like the replica's knowledge. */
+  /** Merge of the current records' vectors: what this replica's index knows. */
   get vector(): VersionVector {
+    if (this.vectorValue === undefined) {
+      let v: VersionVector = EMPTY_VECTOR;
+      for (const r of this.records()) v = merge(v, r.version);
+      this.vectorValue = v;
+    }
     return this.vectorValue;
   }
 
   add(record: FileRecord): void {
     this.sum = (this.sum + this.recordValue(record)) % MODULUS;
-    this.vectorValue = merge(this.vectorValue, record.version);
+    if (this.vectorValue !== undefined) this.vectorValue = merge(this.vectorValue, record.version);
   }
 
   remove(record: FileRecord): void {
     this.sum = (this.sum - this.recordValue(record) + MODULUS) % MODULUS;
+    // A replaced record may have carried the only maximum of some counter.
+    this.vectorValue = undefined;
   }
 
   /** SHA-256 of (canonical replica vector || 32-byte digest). Equal summaries: identical indexes. */
@@ -40,7 +51,7 @@ export class IndexDigest {
       digest[i] = Number(v & 0xffn);
       v >>= 8n;
     }
-    return this.hasher.sha256(concatBytes([encodeVector(this.vectorValue), digest]));
+    return this.hasher.sha256(concatBytes([encodeVector(this.vector), digest]));
   }
 
   private recordValue(record: FileRecord): bigint {

@@ -1,11 +1,12 @@
 import type { FileRecord } from './file-record';
-import type { NeededEntry, PeerPosition, ReplicaMeta, StateChange } from './ports';
+import { compare } from './version-vector';
+import type { DeferredEntry, NeededEntry, PeerPosition, ReplicaMeta, StateChange } from './ports';
 
 /** Read-through view of the replica's durable state plus the changes of one engine step. */
 export interface StateView {
   record(path: string): FileRecord | undefined;
   needed(path: string): NeededEntry | undefined;
-  deferred(path: string): FileRecord | undefined;
+  deferred(path: string): readonly FileRecord[] | undefined;
 }
 
 /**
@@ -16,7 +17,7 @@ export class Transaction implements StateView {
   readonly records = new Map<string, FileRecord>();
   /** `null` marks a needed entry that this step resolved. */
   readonly neededChanges = new Map<string, NeededEntry | null>();
-  readonly deferredChanges = new Map<string, FileRecord | null>();
+  readonly deferredChanges = new Map<string, readonly FileRecord[] | null>();
   readonly peers = new Map<string, PeerPosition>();
   meta: ReplicaMeta;
 
@@ -36,13 +37,16 @@ export class Transaction implements StateView {
     return change === null ? undefined : (change ?? this.base.needed(path));
   }
 
-  deferred(path: string): FileRecord | undefined {
+  deferred(path: string): readonly FileRecord[] | undefined {
     const change = this.deferredChanges.get(path);
     return change === null ? undefined : (change ?? this.base.deferred(path));
   }
 
+  /** Adds a waiting version; versions it supersedes go, and one already superseded is not kept. */
   setDeferred(record: FileRecord): void {
-    this.deferredChanges.set(record.path, record);
+    const list = this.deferred(record.path) ?? [];
+    if (list.some((r) => ['greater', 'equal'].includes(compare(r.version, record.version)))) return;
+    this.deferredChanges.set(record.path, [...list.filter((r) => compare(r.version, record.version) !== 'lesser'), record]);
   }
 
   clearDeferred(path: string): void {
@@ -77,11 +81,11 @@ export class Transaction implements StateView {
       if (entry === null) removeNeeded.push(path);
       else needed.push(entry);
     }
-    const deferred: FileRecord[] = [];
+    const deferred: DeferredEntry[] = [];
     const removeDeferred: string[] = [];
-    for (const [path, record] of this.deferredChanges) {
-      if (record === null) removeDeferred.push(path);
-      else deferred.push(record);
+    for (const [path, records] of this.deferredChanges) {
+      if (records === null) removeDeferred.push(path);
+      else deferred.push({ path, records });
     }
     return {
       meta: this.meta,

@@ -1,5 +1,5 @@
 import type { FileRecord } from '../../src/sync/file-record';
-import type { NeededEntry, PeerPosition, PersistedState, ReplicaMeta, StateChange, StateStore } from '../../src/sync/ports';
+import type { DeferredEntry, NeededEntry, PeerPosition, PersistedState, ReplicaMeta, StateChange, StateStore } from '../../src/sync/ports';
 import type { CrashSwitch } from './crash-switch';
 
 /** Durable state in memory: a commit applies whole or not at all, and survives "crashes". */
@@ -7,7 +7,7 @@ export class MemoryStateStore implements StateStore {
   private meta: ReplicaMeta | undefined;
   private readonly records = new Map<string, FileRecord>();
   private readonly needed = new Map<string, NeededEntry>();
-  private readonly deferred = new Map<string, FileRecord>();
+  private readonly deferred = new Map<string, DeferredEntry>();
   private readonly peers = new Map<string, PeerPosition>();
   commits = 0;
 
