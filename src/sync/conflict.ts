@@ -17,7 +17,9 @@ export function compareForWinner(a: FileRecord, b: FileRecord): number {
     compareBytes(a.hash, b.hash) ||
     Number(a.executable) - Number(b.executable) ||
     compareStrings(a.target, b.target) ||
-    compareBytes(encodeVector(a.version), encodeVector(b.version))
+    compareBytes(encodeVector(a.version), encodeVector(b.version)) ||
+    a.size - b.size ||
+    compareBytes(a.ancestor, b.ancestor)
   );
 }
 

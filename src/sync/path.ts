@@ -30,8 +30,12 @@ export class PathError extends Error {
   }
 }
 
-const MAX_SEGMENT_BYTES = 255;
-const MAX_PATH_BYTES = 4096;
+export const MAX_SEGMENT_BYTES = 255;
+export const MAX_PATH_BYTES = 4096;
+
+export function utf8Length(text: string): number {
+  return utf8(text).length;
+}
 /** Device names Windows reserves in any directory, with or without an extension. */
 const RESERVED = /^(con|prn|aux|nul|com[1-9¹²³]|lpt[1-9¹²³])(\..*)?$/i;
 const WINDOWS_INVALID = /[<>:"|?*]/;
@@ -98,6 +102,10 @@ export class CaseIndex {
     if (!set) return;
     set.delete(path);
     if (set.size === 0) this.byKey.delete(key);
+  }
+
+  has(path: string): boolean {
+    return this.byKey.get(foldCase(path))?.has(path) ?? false;
   }
 
   /** Another path that differs from `path` only in case, if any. */
