@@ -95,6 +95,14 @@ export interface FileStore {
   remove(path: string, expect: Expectation): Promise<void>;
   rename(from: string, to: string, expectFrom: Expectation): Promise<StoreEntry>;
   setMeta(path: string, expect: Expectation, meta: FileMeta): Promise<StoreEntry>;
+  /**
+   * Merge bases: copies of small text versions, kept out of the folder by content hash, so two
+   * concurrent edits of the same text can later be merged against the version both started from.
+   */
+  putBase(hash: string, data: Uint8Array): Promise<void>;
+  getBase(hash: string): Promise<Uint8Array | undefined>;
+  dropBase(hash: string): Promise<void>;
+  listBases(): Promise<string[]>;
 }
 
 /** What a replica must remember across restarts. */

@@ -2,7 +2,7 @@ import { equalBytes, toHex, utf8 } from './bytes';
 import { BlockFetcher } from './block-fetcher';
 import { DEFAULT_CHUNKING, type ChunkingParams } from './chunker';
 import { conflictCopyRecord, parseConflictCopyPath } from './conflict';
-import { BlockHasher } from './content-hash';
+import { BlockHasher, blocksOf, contentHash } from './content-hash';
 import { entryMatches, expectationFor } from './expectation';
 import { blockOffsets, isAlive, NO_HASH, sameContent, type FileRecord } from './file-record';
 import { BlockLocator, LocalIndex } from './local-index';
@@ -46,6 +46,8 @@ export interface ReplicaOptions {
   readonly antiEntropyMs?: number;
   readonly batchRecords?: number;
   readonly readPieceSize?: number;
+  /** Text files up to this size keep merge bases. */
+  readonly baseMaxSize?: number;
   readonly onEvent?: (event: ReplicaEvent) => void;
 }
 
@@ -111,6 +113,8 @@ export class Replica {
   private readonly sessions = new Map<string, Session>();
   private readonly assemblies = new Map<string, Assembly>();
   private readonly problems = new Map<string, PathProblem>();
+  /** Content hashes (hex) whose bytes the store keeps as merge bases. */
+  private readonly bases = new Set<string>();
   private readonly fetcher: BlockFetcher;
   private readonly chunking: ChunkingParams;
   private readonly massDelete: MassDeleteOptions;
@@ -150,6 +154,7 @@ export class Replica {
       const disk = replica.diskRecord(replica, r.path);
       if (disk) replica.locator.add(disk);
     }
+    for (const b of await options.store.listBases()) replica.bases.add(b);
     // Finish what a crash interrupted (conflict copies from local bytes first) before anything
     // else can touch the folder.
     await replica.serial(() => replica.applyNeeded());
@@ -269,6 +274,7 @@ export class Replica {
       }
       this.fetcher.expire(now);
       await this.giveUpUnobtainable();
+      await this.dropUnusedBases();
       await this.applyNeeded();
     });
   }
@@ -353,6 +359,51 @@ export class Replica {
       if (now) this.locator.add(now);
     }
     if (tx.records.size > 0) this.pushIndex();
+    await this.keepBases([...before.keys()]);
+  }
+
+  /**
+   * Saves the bytes of small text versions now on disk, so a later conflict on them has the
+   * version both sides started from. What no record refers to any more goes on `tick`.
+   */
+  private async keepBases(paths: readonly string[]): Promise<void> {
+    const max = this.options.baseMaxSize ?? 1024 * 1024;
+    for (const path of paths) {
+      const record = this.index.get(path);
+      if (!isAlive(record) || record.type !== 'file' || record.size > max || this.neededMap.has(path)) continue;
+      const key = toHex(record.hash);
+      if (this.bases.has(key)) continue;
+      let data: Uint8Array;
+      try {
+        data = await this.options.store.read(path, 0, record.size);
+      } catch (err) {
+        if (err instanceof StoreError) continue;
+        throw err;
+      }
+      if (data.includes(0) || !equalBytes(blocksOfContent(data, this.options.hasher, this.chunking), record.hash)) continue;
+      await this.options.store.putBase(key, data);
+      this.bases.add(key);
+    }
+  }
+
+  private async dropUnusedBases(): Promise<void> {
+    if (this.bases.size === 0) return;
+    const used = new Set<string>();
+    for (const r of this.index.records()) {
+      if (r.deleted || r.type !== 'file') continue;
+      used.add(toHex(r.hash));
+      if (r.ancestor.length > 0) used.add(toHex(r.ancestor));
+    }
+    for (const key of [...this.bases]) {
+      if (used.has(key)) continue;
+      await this.options.store.dropBase(key);
+      this.bases.delete(key);
+    }
+  }
+
+  /** The merge base a conflict event named, if this replica kept it. */
+  readBase(hash: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.serial(() => this.options.store.getBase(toHex(hash)));
   }
 
   /** What the engine believes is on disk at a path: the pending write's old state, or the record. */
@@ -993,6 +1044,10 @@ export class Replica {
     this.assemblies.delete(path);
     await this.options.store.discardTemp(assembly.temp);
   }
+}
+
+function blocksOfContent(data: Uint8Array, hasher: Hasher, chunking: ChunkingParams): Uint8Array {
+  return contentHash(blocksOf(data, hasher, chunking), hasher);
 }
 
 function needsWrite(record: FileRecord, disk: FileRecord | undefined): boolean {

@@ -56,6 +56,7 @@ export class MemoryStore implements FileStore {
   private readonly nodes = new Map<string, Node>();
   private readonly temps = new Map<string, Temp>();
   private readonly versionList: VersionCopy[] = [];
+  private readonly baseCopies = new Map<string, Uint8Array>();
   private marker = true;
   private nextInode = 1;
   private nextTemp = 1;
@@ -163,6 +164,26 @@ export class MemoryStore implements FileStore {
     node.mtime = meta.mtime;
     node.executable = node.type === 'file' && meta.executable;
     return this.entry(path)!;
+  }
+
+  async putBase(hash: string, data: Uint8Array): Promise<void> {
+    this.crash.tick();
+    this.baseCopies.set(hash, data.slice());
+  }
+
+  async getBase(hash: string): Promise<Uint8Array | undefined> {
+    this.crash.tick();
+    return this.baseCopies.get(hash)?.slice();
+  }
+
+  async dropBase(hash: string): Promise<void> {
+    this.crash.tick();
+    this.baseCopies.delete(hash);
+  }
+
+  async listBases(): Promise<string[]> {
+    this.crash.tick();
+    return [...this.baseCopies.keys()];
   }
 
   // ---- contract helpers --------------------------------------------------------------------

@@ -93,6 +93,15 @@ export class Cluster {
     return n;
   }
 
+  /** Delivers queued messages in order until `done` holds or the queue is empty (bounded). */
+  async pumpUntil(done: () => boolean, limit = 10_000): Promise<void> {
+    for (let n = 0; n < limit && !done() && this.queue.length > 0; n++) {
+      const e = this.queue.shift()!;
+      this.log.push(e);
+      await this.peers.get(e.to)!.replica.receive(e.from, e.message);
+    }
+  }
+
   /** Scans everyone, delivers, ticks, until nothing moves (bounded). */
   async settle(rounds = 50): Promise<void> {
     for (let i = 0; i < rounds; i++) {

@@ -257,3 +257,73 @@ test('a replica that lost its state produces a conflict, not a silent overwrite'
     assert.ok(contents.includes('alice changed it without her index'));
   }
 });
+
+test('the version both sides started from is kept as the merge base of a text conflict', async () => {
+  const c = new Cluster();
+  const alice = await c.add('alice');
+  await c.add('bob');
+  c.write('alice', 'plan.md', 'line one\nline two\n');
+  await c.connect('alice', 'bob');
+  await c.settle();
+  await c.disconnect('alice', 'bob');
+  c.write('alice', 'plan.md', 'line one, edited by alice\nline two\n');
+  c.time.advance(1_000);
+  c.write('bob', 'plan.md', 'line one\nline two, edited by bob\n');
+  await c.settle();
+  await c.connect('alice', 'bob');
+  await c.settle();
+  const conflict = [...c.peers.values()].flatMap((p) => p.events).find((e) => e.kind === 'conflict' && e.copyPath);
+  assert.ok(conflict && conflict.kind === 'conflict' && conflict.base, 'the conflict names its base');
+  for (const who of ['alice', 'bob']) {
+    const base = await c.peers.get(who)!.replica.readBase(conflict.base!);
+    assert.equal(new TextDecoder().decode(base), 'line one\nline two\n', `${who} keeps the base`);
+  }
+  void alice;
+});
+
+test('shrunk seed: a conflict is resolved by the side holding the losing bytes, even after its author moved on', async () => {
+  // From simulation seed 1: the winner's side used to publish a conflict copy it could not fill,
+  // and when the loser's author overwrote that version, every replica waited forever.
+  const c = new Cluster();
+  const alice = await c.add('alice');
+  const bob = await c.add('bob');
+  c.write('alice', 'z', 'v0');
+  await c.connect('alice', 'bob');
+  await c.settle();
+  await c.disconnect('alice', 'bob');
+  c.write('alice', 'z', 'alice 1');
+  await alice.replica.scan();
+  c.time.advance(2_000);
+  c.write('bob', 'z', 'bob wins by time');
+  await bob.replica.scan();
+  await c.connect('alice', 'bob');
+  c.write('alice', 'z', 'alice 2, written before any copy was made');
+  await c.settle();
+  for (const who of ['alice', 'bob']) {
+    const contents = paths(c, who).map((p) => c.read(who, p));
+    assert.ok(contents.includes('bob wins by time'), `${who}: ${contents.join(' | ')}`);
+    assert.ok(contents.includes('alice 2, written before any copy was made'), `${who}: ${contents.join(' | ')}`);
+  }
+  assert.deepEqual(c.peers.get('alice')!.replica.summary(), c.peers.get('bob')!.replica.summary());
+});
+
+test('shrunk seed: a version whose bytes nobody has any more gives way instead of stalling', async () => {
+  const c = new Cluster();
+  const alice = await c.add('alice');
+  const bob = await c.add('bob');
+  await c.connect('alice', 'bob');
+  await c.settle();
+  c.write('alice', 'gone.txt', 'only alice ever had this');
+  await alice.replica.scan();
+  // bob learns of the version, but before he fetches it alice overwrites it and loses her index.
+  await c.pumpUntil(() => bob.replica.record('gone.txt') !== undefined);
+  assert.ok(bob.replica.neededPaths().includes('gone.txt'));
+  await c.disconnect('alice', 'bob');
+  c.write('alice', 'gone.txt', 'alice after losing her state');
+  alice.state.wipe();
+  alice.replica = await c.open(alice);
+  await c.connect('alice', 'bob');
+  await c.settle();
+  assert.equal(c.read('bob', 'gone.txt'), 'alice after losing her state');
+  assert.deepEqual(alice.replica.summary(), bob.replica.summary());
+});
