@@ -11,7 +11,8 @@ export interface TransferFigure {
   readonly messages: number;
 }
 
-function pseudoRandom(size: number, seed: number): Uint8Array {
+/** Fast xorshift32 bytes: incompressible, without duplicate blocks, reproducible. */
+export function pseudoRandom(size: number, seed: number): Uint8Array {
   const out = new Uint8Array(size);
   const words = new Uint32Array(out.buffer, 0, Math.floor(size / 4));
   let x = seed >>> 0 || 1;

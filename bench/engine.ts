@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { NodeHasher } from '../src/node/node-hasher';
 import { chunkBoundaries, DEFAULT_CHUNKING } from '../src/sync/chunker';
 import { blocksOf, BlockHasher } from '../src/sync/content-hash';
-import { measureEdit } from './engine-transfer';
+import { measureEdit, pseudoRandom } from './engine-transfer';
 
 /**
  * `npm run bench:engine`: chunking and hashing throughput next to `sha256sum` on the same bytes,
@@ -14,19 +14,6 @@ import { measureEdit } from './engine-transfer';
 
 const SIZE = 256 * 1024 * 1024;
 const RUNS = 3;
-
-function pseudoRandom(size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  const words = new Uint32Array(out.buffer);
-  let x = 0x9e3779b9;
-  for (let i = 0; i < words.length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    words[i] = x >>> 0;
-  }
-  return out;
-}
 
 function best(run: () => void): number {
   let fastest = Infinity;
@@ -85,7 +72,7 @@ async function transfer(): Promise<void> {
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'sf-bench-'));
   try {
-    const data = pseudoRandom(SIZE);
+    const data = pseudoRandom(SIZE, 0x9e3779b9);
     const file = join(dir, 'data.bin');
     writeFileSync(file, data);
     throughput(data, file);

@@ -11,6 +11,7 @@ import { depth, isAncestor, isInternalPath, parentOf, validatePath } from './pat
 import {
   StoreError,
   type Clock,
+  type EntryType,
   type FileStore,
   type Hasher,
   type MessagePort,
@@ -291,10 +292,9 @@ export class Replica {
       if (![...assembly.missing.keys()].some((k) => gone.has(k))) continue;
       const target = tx.record(path)!;
       const onDisk = tx.needed(path)?.onDisk;
-      const version = this.issueVersion(tx, onDisk ? merge(target.version, onDisk.version) : target.version);
       const standing: FileRecord = onDisk
-        ? { ...onDisk, version, modifiedBy: this.options.user }
-        : { ...target, deleted: true, size: 0, hash: NO_HASH, blocks: [], target: '', executable: false, mtime: this.now(), version, modifiedBy: this.options.user };
+        ? { ...onDisk, version: this.issueVersion(tx, merge(target.version, onDisk.version)), modifiedBy: this.options.user }
+        : this.bareVersion(tx, path, target.type, true, target.version);
       this.place(tx, standing, onDisk, true);
       this.emit({ kind: 'unobtainable', path });
     }
@@ -551,22 +551,7 @@ export class Replica {
     const base = need ? (need.onDisk?.version ?? EMPTY_VECTOR) : (record?.version ?? EMPTY_VECTOR);
     if (entry === undefined) {
       if (!expected) return;
-      const tombstone: FileRecord = {
-        path,
-        type: expected.type,
-        deleted: true,
-        size: 0,
-        mtime: this.now(),
-        executable: false,
-        hash: NO_HASH,
-        blocks: [],
-        target: '',
-        version: this.issueVersion(tx, base),
-        modifiedBy: this.options.user,
-        ancestor: expected.hash,
-        sequence: 0,
-      };
-      this.integrate(tx, tombstone, undefined, true);
+      this.integrate(tx, this.bareVersion(tx, path, expected.type, true, base, expected.hash), undefined, true);
       return;
     }
     if (expected && entryMatches(expected, entry)) return;
@@ -915,19 +900,24 @@ export class Replica {
   }
 
   private directoryRecord(tx: Transaction, path: string, base: VersionVector): FileRecord {
+    return this.bareVersion(tx, path, 'directory', false, base);
+  }
+
+  /** A new local version without content: a directory, or a tombstone stamped with the time of deletion. */
+  private bareVersion(tx: Transaction, path: string, type: EntryType, deleted: boolean, base: VersionVector, ancestor = NO_HASH): FileRecord {
     return {
       path,
-      type: 'directory',
-      deleted: false,
+      type,
+      deleted,
       size: 0,
-      mtime: 0,
+      mtime: deleted ? this.now() : 0,
       executable: false,
       hash: NO_HASH,
       blocks: [],
       target: '',
       version: this.issueVersion(tx, base),
       modifiedBy: this.options.user,
-      ancestor: NO_HASH,
+      ancestor,
       sequence: 0,
     };
   }

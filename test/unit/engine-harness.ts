@@ -105,13 +105,18 @@ export class Cluster {
   /** Scans everyone, delivers, ticks, until nothing moves (bounded). */
   async settle(rounds = 50): Promise<void> {
     for (let i = 0; i < rounds; i++) {
-      this.time.advance(10_000);
-      for (const p of this.peers.values()) await p.replica.scan();
-      for (const p of this.peers.values()) await p.replica.tick();
-      const moved = await this.pump();
+      const moved = await this.round();
       if (moved === 0 && [...this.peers.values()].every((p) => p.replica.neededPaths().length === 0)) return;
     }
     throw new Error('cluster did not settle');
+  }
+
+  /** One round of time passing: everyone scans and ticks, and every message is delivered. */
+  async round(): Promise<number> {
+    this.time.advance(10_000);
+    for (const p of this.peers.values()) await p.replica.scan();
+    for (const p of this.peers.values()) await p.replica.tick();
+    return this.pump();
   }
 
   sent(type: Message['type']): Envelope[] {

@@ -5,6 +5,26 @@ import type { IndexBatch } from '../../src/sync/protocol/messages';
 import { Prng } from '../sim/prng';
 import { Cluster } from './engine-harness';
 
+/** A record without content, as a peer would send it; a live directory unless told otherwise. */
+function bareRecord(path: string, sequence: number, over: Partial<FileRecord>): FileRecord {
+  return {
+    path,
+    type: 'directory',
+    deleted: false,
+    size: 0,
+    mtime: 0,
+    executable: false,
+    hash: NO_HASH,
+    blocks: [],
+    target: '',
+    version: [],
+    modifiedBy: 'alice',
+    ancestor: NO_HASH,
+    sequence,
+    ...over,
+  };
+}
+
 function paths(c: Cluster, peer: string): string[] {
   return c.peers
     .get(peer)!
@@ -52,21 +72,8 @@ test('regression: an empty or tombstone-only batch received out of the blue is h
   await c.connect('alice', 'bob');
   await c.pump();
   const indexId = c.peers.get('alice')!.replica.indexId;
-  const tomb = (path: string, sequence: number): FileRecord => ({
-    path,
-    type: 'file',
-    deleted: true,
-    size: 0,
-    mtime: 0,
-    executable: false,
-    hash: NO_HASH,
-    blocks: [],
-    target: '',
-    version: [{ id: indexId, counter: sequence }],
-    modifiedBy: 'alice',
-    ancestor: NO_HASH,
-    sequence,
-  });
+  const tomb = (path: string, sequence: number): FileRecord =>
+    bareRecord(path, sequence, { type: 'file', deleted: true, version: [{ id: indexId, counter: sequence }] });
   await bob.replica.receive('alice', { type: 'index', indexId, fromSequence: 0, toSequence: 2, maxSequence: 3, records: [tomb('x', 1), tomb('y', 2)] });
   const live: FileRecord = { ...tomb('z', 3), deleted: false, type: 'directory' };
   await bob.replica.receive('alice', { type: 'index', indexId, fromSequence: 2, toSequence: 3, maxSequence: 3, records: [live] });
@@ -204,21 +211,8 @@ test('hostile paths from a peer get a typed error and are never written', async 
   await c.connect('alice', 'bob');
   await c.pump();
   const indexId = 'evil';
-  const record = (path: string, sequence: number): FileRecord => ({
-    path,
-    type: 'directory',
-    deleted: false,
-    size: 0,
-    mtime: 0,
-    executable: false,
-    hash: NO_HASH,
-    blocks: [],
-    target: '',
-    version: [{ id: indexId, counter: 1 }],
-    modifiedBy: 'mallory',
-    ancestor: NO_HASH,
-    sequence,
-  });
+  const record = (path: string, sequence: number): FileRecord =>
+    bareRecord(path, sequence, { modifiedBy: 'mallory', version: [{ id: indexId, counter: 1 }] });
   const bad = ['../escape', '/etc', 'a/../../b', 'con', 'x\u0000y', 'a\\b', 'trailing.', '.shared-folder/versions'];
   await bob.replica.receive('alice', {
     type: 'index',
@@ -326,4 +320,19 @@ test('shrunk seed: a version whose bytes nobody has any more gives way instead o
   await c.settle();
   assert.equal(c.read('bob', 'gone.txt'), 'alice after losing her state');
   assert.deepEqual(alice.replica.summary(), bob.replica.summary());
+});
+
+test('a name that differs only in case from a live one gets a typed error and changes nothing', async () => {
+  const c = new Cluster();
+  const alice = await c.add('alice');
+  const bob = await c.add('bob');
+  c.write('bob', 'Readme.md', 'bob readme');
+  await bob.replica.scan();
+  c.write('alice', 'README.md', 'alice readme');
+  await alice.replica.scan();
+  await c.connect('alice', 'bob');
+  for (let i = 0; i < 5; i++) await c.round();
+  assert.equal(c.read('bob', 'Readme.md'), 'bob readme');
+  assert.equal(c.read('bob', 'README.md'), undefined);
+  assert.equal(bob.replica.errors().get('README.md')?.code, 'caseCollision');
 });
