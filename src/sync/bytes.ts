@@ -1,11 +1,11 @@
 const encoder = new TextEncoder();
-const strictDecoder = new TextDecoder('utf-8', { fatal: true });
+const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export function utf8(text: string): Uint8Array {
   return encoder.encode(text);
 }
 
-/** Decodes UTF-8, throwing on malformed input rather than inventing replacement characters. */
+/** Decodes UTF-8, throwing on malformed input rather than inventing replacement characters; a leading U+FEFF is kept. */
 export function fromUtf8(bytes: Uint8Array): string {
   return strictDecoder.decode(bytes);
 }

@@ -18,7 +18,10 @@ export interface BlockSource {
 export class LocalIndex {
   private readonly byPath = new Map<string, FileRecord>();
   /** Sequence -> path; a Map iterates in insertion order, and sequences only grow. */
-  private readonly bySequence = new Map<number, string>();
+  private bySequence = new Map<number, string>();
+  private highestSequence = 0;
+  /** Set when a record arrived below the highest sequence, so insertion order is not sequence order. */
+  private unordered = false;
   private readonly caseIndex = new CaseIndex();
   private readonly digest: IndexDigest;
 
@@ -46,6 +49,8 @@ export class LocalIndex {
     }
     this.byPath.set(record.path, record);
     this.bySequence.set(record.sequence, record.path);
+    if (record.sequence < this.highestSequence) this.unordered = true;
+    else this.highestSequence = record.sequence;
     this.digest.add(record);
     if (!record.deleted) this.caseIndex.add(record.path);
     else this.caseIndex.remove(record.path);
@@ -61,8 +66,12 @@ export class LocalIndex {
     this.caseIndex.remove(path);
   }
 
-  /** Records with sequence > after, ascending. */
+  /** Records with sequence > after, ascending: batch ranges depend on it. */
   *since(after: number): IterableIterator<FileRecord> {
+    if (this.unordered) {
+      this.bySequence = new Map([...this.bySequence].sort((a, b) => a[0] - b[0]));
+      this.unordered = false;
+    }
     for (const [seq, path] of this.bySequence) {
       if (seq > after) yield this.byPath.get(path)!;
     }

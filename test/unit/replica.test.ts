@@ -336,3 +336,19 @@ test('a name that differs only in case from a live one gets a typed error and ch
   assert.equal(c.read('bob', 'README.md'), undefined);
   assert.equal(bob.replica.errors().get('README.md')?.code, 'caseCollision');
 });
+
+test('regression: after a restart, small batches still cover every record (state loads in path order)', async () => {
+  const c = new Cluster({ batchRecords: 2 });
+  const alice = await c.add('alice');
+  await c.add('bob');
+  for (const name of ['z', 'y', 'x', 'w', 'v']) c.write('alice', name, name);
+  await alice.replica.scan();
+  c.write('alice', 'z', 'z again');
+  c.write('alice', 'a', 'a');
+  await alice.replica.scan();
+  alice.replica = await c.open(alice);
+  await c.connect('alice', 'bob');
+  await c.settle();
+  assert.deepEqual(paths(c, 'bob'), ['a', 'v', 'w', 'x', 'y', 'z']);
+  assert.equal(c.read('bob', 'z'), 'z again');
+});

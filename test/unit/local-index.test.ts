@@ -1,0 +1,35 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { NodeHasher } from '../../src/node/node-hasher';
+import { fromUtf8, utf8 } from '../../src/sync/bytes';
+import { NO_HASH, type FileRecord } from '../../src/sync/file-record';
+import { LocalIndex } from '../../src/sync/local-index';
+
+function rec(path: string, sequence: number): FileRecord {
+  return {
+    path,
+    type: 'directory',
+    deleted: false,
+    size: 0,
+    mtime: 0,
+    executable: false,
+    hash: NO_HASH,
+    blocks: [],
+    target: '',
+    version: [{ id: 'r', counter: sequence }],
+    modifiedBy: 'u',
+    ancestor: NO_HASH,
+    sequence,
+  };
+}
+
+test('since() yields ascending sequences whatever order records were set in (state loads in path order)', () => {
+  const index = new LocalIndex(new NodeHasher());
+  for (const [p, s] of [['a', 5], ['b', 2], ['c', 9], ['d', 1], ['a', 12], ['e', 7]] as const) index.set(rec(p, s));
+  assert.deepEqual([...index.since(0)].map((r) => r.sequence), [1, 2, 7, 9, 12]);
+  assert.deepEqual([...index.since(7)].map((r) => r.path), ['c', 'a']);
+});
+
+test('a leading byte order mark survives a UTF-8 round trip', () => {
+  assert.equal(fromUtf8(utf8('\ufeffname.txt')), '\ufeffname.txt');
+});
