@@ -1,3 +1,4 @@
+import { NO_HASH, type FileRecord } from '../../src/sync/file-record';
 import { NodeHasher } from '../../src/node/node-hasher';
 import type { ChunkingParams } from '../../src/sync/chunker';
 import type { MassDeleteOptions } from '../../src/sync/mass-delete-guard';
@@ -9,6 +10,26 @@ import { MemoryStateStore } from '../sim/memory-state-store';
 import { MemoryStore } from '../sim/memory-store';
 import { Prng } from '../sim/prng';
 import { SimTime, SkewedClock } from '../sim/sim-clock';
+
+/** A record without content, as a peer would send it; a live directory unless told otherwise. */
+export function bareRecord(path: string, sequence: number, over: Partial<FileRecord> = {}): FileRecord {
+  return {
+    path,
+    type: 'directory',
+    deleted: false,
+    size: 0,
+    mtime: 0,
+    executable: false,
+    hash: NO_HASH,
+    blocks: [],
+    target: '',
+    version: [],
+    modifiedBy: 'alice',
+    ancestor: NO_HASH,
+    sequence,
+    ...over,
+  };
+}
 
 export const SMALL_CHUNKS: ChunkingParams = { minSize: 64, avgSize: 256, maxSize: 1024 };
 

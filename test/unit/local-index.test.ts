@@ -2,26 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NodeHasher } from '../../src/node/node-hasher';
 import { fromUtf8, utf8 } from '../../src/sync/bytes';
-import { NO_HASH, type FileRecord } from '../../src/sync/file-record';
 import { LocalIndex } from '../../src/sync/local-index';
+import { bareRecord } from './engine-harness';
 
-function rec(path: string, sequence: number): FileRecord {
-  return {
-    path,
-    type: 'directory',
-    deleted: false,
-    size: 0,
-    mtime: 0,
-    executable: false,
-    hash: NO_HASH,
-    blocks: [],
-    target: '',
-    version: [{ id: 'r', counter: sequence }],
-    modifiedBy: 'u',
-    ancestor: NO_HASH,
-    sequence,
-  };
-}
+const rec = (path: string, sequence: number) => bareRecord(path, sequence, { version: [{ id: 'r', counter: sequence }] });
 
 test('since() yields ascending sequences whatever order records were set in (state loads in path order)', () => {
   const index = new LocalIndex(new NodeHasher());

@@ -1,29 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { NO_HASH, type FileRecord } from '../../src/sync/file-record';
+import type { FileRecord } from '../../src/sync/file-record';
 import type { IndexBatch } from '../../src/sync/protocol/messages';
 import { Prng } from '../sim/prng';
-import { Cluster } from './engine-harness';
-
-/** A record without content, as a peer would send it; a live directory unless told otherwise. */
-function bareRecord(path: string, sequence: number, over: Partial<FileRecord>): FileRecord {
-  return {
-    path,
-    type: 'directory',
-    deleted: false,
-    size: 0,
-    mtime: 0,
-    executable: false,
-    hash: NO_HASH,
-    blocks: [],
-    target: '',
-    version: [],
-    modifiedBy: 'alice',
-    ancestor: NO_HASH,
-    sequence,
-    ...over,
-  };
-}
+import { bareRecord, Cluster } from './engine-harness';
 
 function paths(c: Cluster, peer: string): string[] {
   return c.peers
