@@ -119,8 +119,11 @@ export class Replica {
   private readonly fetcher: BlockFetcher;
   private readonly chunking: ChunkingParams;
   private readonly massDelete: MassDeleteOptions;
+  private readonly resendMs: number;
   private meta: ReplicaMeta;
   private stopped = false;
+  /** Set at start and when records change, so the merge-base clean-up skips idle ticks. */
+  private basesMayBeUnused = true;
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
@@ -131,10 +134,11 @@ export class Replica {
     this.index = new LocalIndex(options.hasher);
     this.chunking = options.chunking ?? DEFAULT_CHUNKING;
     this.massDelete = options.massDelete ?? DEFAULT_MASS_DELETE;
+    this.resendMs = options.resendIntervalMs ?? 5_000;
     this.fetcher = new BlockFetcher(options.port, options.hasher, {
       maxInFlight: options.maxRequestsInFlight ?? 16,
       timeoutMs: options.requestTimeoutMs ?? 30_000,
-      retryMs: options.resendIntervalMs ?? 5_000,
+      retryMs: this.resendMs,
     });
   }
 
@@ -260,15 +264,9 @@ export class Replica {
   tick(): Promise<void> {
     return this.serial(async () => {
       const now = this.now();
-      const resendMs = this.options.resendIntervalMs ?? 5_000;
-      const antiEntropyMs = this.options.antiEntropyMs ?? 60_000;
       for (const [peer, s] of this.sessions) {
-        const held = this.positions.get(peer)?.sequence ?? 0;
-        if (s.theirMax > held && now - s.lastResendAt >= resendMs) {
-          s.lastResendAt = now;
-          this.sendHello(peer, true);
-        }
-        if (now - s.lastSummaryAt >= antiEntropyMs) {
+        if (s.theirMax > (this.positions.get(peer)?.sequence ?? 0)) this.requestResend(peer, s);
+        if (now - s.lastSummaryAt >= (this.options.antiEntropyMs ?? 60_000)) {
           s.lastSummaryAt = now;
           this.options.port.send(peer, { type: 'summary', summary: this.summary() });
         }
@@ -358,7 +356,10 @@ export class Replica {
       if (old) this.locator.remove(old);
       if (now) this.locator.add(now);
     }
-    if (tx.records.size > 0) this.pushIndex();
+    if (tx.records.size > 0) {
+      this.basesMayBeUnused = true;
+      this.pushIndex();
+    }
     await this.keepBases([...before.keys()]);
   }
 
@@ -387,7 +388,8 @@ export class Replica {
   }
 
   private async dropUnusedBases(): Promise<void> {
-    if (this.bases.size === 0) return;
+    if (!this.basesMayBeUnused || this.bases.size === 0) return;
+    this.basesMayBeUnused = false;
     const used = new Set<string>();
     for (const r of this.index.records()) {
       if (r.deleted || r.type !== 'file') continue;
@@ -698,7 +700,7 @@ export class Replica {
 
   private requestResend(peer: string, session: Session): void {
     const now = this.now();
-    if (now - session.lastResendAt < (this.options.resendIntervalMs ?? 5_000)) return;
+    if (now - session.lastResendAt < this.resendMs) return;
     session.lastResendAt = now;
     this.sendHello(peer, true);
   }
