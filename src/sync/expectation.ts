@@ -19,8 +19,18 @@ export function entryMatches(record: FileRecord, entry: StoreEntry): boolean {
     case 'symlink':
       return record.target === entry.target;
     case 'file':
-      return record.size === entry.size && record.mtime === entry.mtime && record.executable === entry.executable;
+      return (
+        record.size === entry.size &&
+        record.mtime === entry.mtime &&
+        record.executable === entry.executable &&
+        sameInode(record, entry)
+      );
   }
+}
+
+/** A replaced file has a new inode even when size and mtime were kept; 0 or unknown matches anything. */
+function sameInode(record: FileRecord, entry: StoreEntry): boolean {
+  return record.inode === undefined || record.inode === 0 || entry.inode === 0 || record.inode === entry.inode;
 }
 
 export function entryMatchesExpectation(entry: StoreEntry | undefined, expect: Expectation): boolean {

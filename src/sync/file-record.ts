@@ -35,6 +35,11 @@ export interface FileRecord {
   readonly ancestor: Uint8Array;
   /** Position of this record in the holding replica's index; not part of the record's identity. */
   readonly sequence: number;
+  /**
+   * Where the holding replica last saw this version on its own disk (the store's inode), so a
+   * file replaced with the same size and mtime is still read again. Local: never sent.
+   */
+  readonly inode?: number;
 }
 
 export const NO_HASH: Uint8Array = new Uint8Array(0);

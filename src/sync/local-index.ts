@@ -23,10 +23,16 @@ export class LocalIndex {
   /** Set when a record arrived below the highest sequence, so insertion order is not sequence order. */
   private unordered = false;
   private readonly caseIndex = new CaseIndex();
+  private liveFileCount = 0;
   private readonly digest: IndexDigest;
 
   constructor(hasher: Hasher) {
     this.digest = new IndexDigest(hasher, () => this.byPath.values());
+  }
+
+  /** Files that are not tombstones, kept as records come and go: the mass-delete guard asks on every scan. */
+  get liveFiles(): number {
+    return this.liveFileCount;
   }
 
   get size(): number {
@@ -46,7 +52,9 @@ export class LocalIndex {
     if (old) {
       this.digest.remove(old);
       this.bySequence.delete(old.sequence);
+      if (isLiveFile(old)) this.liveFileCount--;
     }
+    if (isLiveFile(record)) this.liveFileCount++;
     this.byPath.set(record.path, record);
     this.bySequence.set(record.sequence, record.path);
     if (record.sequence < this.highestSequence) this.unordered = true;
@@ -60,6 +68,7 @@ export class LocalIndex {
   delete(path: string): void {
     const old = this.byPath.get(path);
     if (!old) return;
+    if (isLiveFile(old)) this.liveFileCount--;
     this.digest.remove(old);
     this.bySequence.delete(old.sequence);
     this.byPath.delete(path);
@@ -97,6 +106,10 @@ export class LocalIndex {
     for (const r of this.byPath.values()) if (!r.deleted && r.path.startsWith(prefix)) out.push(r);
     return out;
   }
+}
+
+function isLiveFile(record: FileRecord): boolean {
+  return !record.deleted && record.type === 'file';
 }
 
 /** Maps block hashes to places on the local disk that hold them, for reuse without transfer. */

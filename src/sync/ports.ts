@@ -33,6 +33,24 @@ export interface StoreEntry {
   readonly target?: string;
 }
 
+/** A file's blocks and content hash, as `BlockHasher` computes them. */
+export interface ContentDigest {
+  readonly hash: Uint8Array;
+  readonly blocks: import('./file-record').BlockRef[];
+}
+
+/** What to digest: a file in the folder, or a temp file before it is committed. */
+export type DigestSource = { readonly path: string } | { readonly temp: TempFile };
+
+/**
+ * Reads, chunks and hashes files. The engine has a default that reads through the store on its
+ * own thread; a host with threads supplies one that keeps hashing off the thread it runs on.
+ */
+export interface Digester {
+  /** Undefined when the file changed or vanished while it was read. */
+  digest(source: DigestSource, size: number, chunking: import('./chunker').ChunkingParams): Promise<ContentDigest | undefined>;
+}
+
 /** What the engine believes is at a path, so that a store can refuse to clobber a newer local change. */
 export type Expectation =
   | { readonly kind: 'absent' }
@@ -81,11 +99,15 @@ export class StoreError extends Error {
 export interface FileStore {
   /** False when the root marker is gone (an unmounted disk, a deleted folder). */
   hasRootMarker(): Promise<boolean>;
-  /** Every entry under the root, excluding the store's own internal files; parents before children. */
-  list(): Promise<StoreEntry[]>;
+  /**
+   * Every entry strictly below `under` (the root when empty), excluding the store's own internal
+   * files and anything its ignore rules exclude; parents before children.
+   */
+  list(under?: string): Promise<StoreEntry[]>;
   stat(path: string): Promise<StoreEntry | undefined>;
   read(path: string, offset: number, length: number): Promise<Uint8Array>;
   createTemp(path: string, size: number): Promise<TempFile>;
+  readTemp(temp: TempFile, offset: number, length: number): Promise<Uint8Array>;
   /** Atomically renames a completed temp file over `path`. */
   commitTemp(temp: TempFile, path: string, expect: Expectation, meta: FileMeta): Promise<StoreEntry>;
   discardTemp(temp: TempFile): Promise<void>;

@@ -2,7 +2,7 @@ import { equalBytes, toHex, utf8 } from './bytes';
 import { BlockFetcher } from './block-fetcher';
 import { DEFAULT_CHUNKING, type ChunkingParams } from './chunker';
 import { conflictCopyRecord, parseConflictCopyPath } from './conflict';
-import { BlockHasher, blocksOf, contentHash } from './content-hash';
+import { blocksOf, contentHash } from './content-hash';
 import { entryMatches, expectationFor } from './expectation';
 import { blockOffsets, isAlive, NO_HASH, sameContent, type FileRecord } from './file-record';
 import { BlockLocator, LocalIndex } from './local-index';
@@ -18,6 +18,8 @@ import {
   type NeededEntry,
   type PeerPosition,
   type Random,
+  type ContentDigest,
+  type Digester,
   type ReplicaMeta,
   type StateStore,
   type StoreEntry,
@@ -25,6 +27,7 @@ import {
 } from './ports';
 import type { BlockRequest, BlockResponse, Hello, IndexBatch, Message, SummaryNotice } from './protocol/messages';
 import { reconcile } from './reconcile';
+import { StoreDigester } from './store-digester';
 import { Transaction, type StateView } from './transaction';
 import { EMPTY_VECTOR, merge, nextCounter, withCounter, type VersionVector } from './version-vector';
 
@@ -47,6 +50,12 @@ export interface ReplicaOptions {
   readonly antiEntropyMs?: number;
   readonly batchRecords?: number;
   readonly readPieceSize?: number;
+  /** Hashes file contents; by default through the store on the engine's thread. */
+  readonly digester?: Digester;
+  /** Files digested at once during a scan. */
+  readonly scanConcurrency?: number;
+  /** First wait before a path that failed to write is tried again; doubles up to a minute. */
+  readonly retryMs?: number;
   /** Text files up to this size keep merge bases. */
   readonly baseMaxSize?: number;
   readonly onEvent?: (event: ReplicaEvent) => void;
@@ -114,6 +123,9 @@ export class Replica {
   private readonly sessions = new Map<string, Session>();
   private readonly assemblies = new Map<string, Assembly>();
   private readonly problems = new Map<string, PathProblem>();
+  /** Paths whose last write failed: when to try again, and how long the last wait was. */
+  private readonly retries = new Map<string, { at: number; delayMs: number }>();
+  private readonly digester: Digester;
   /** Content hashes (hex) whose bytes the store keeps as merge bases. */
   private readonly bases = new Set<string>();
   private readonly fetcher: BlockFetcher;
@@ -135,6 +147,7 @@ export class Replica {
     this.chunking = options.chunking ?? DEFAULT_CHUNKING;
     this.massDelete = options.massDelete ?? DEFAULT_MASS_DELETE;
     this.resendMs = options.resendIntervalMs ?? 5_000;
+    this.digester = options.digester ?? new StoreDigester(options.store, options.hasher, options.readPieceSize);
     this.fetcher = new BlockFetcher(options.port, options.hasher, {
       maxInFlight: options.maxRequestsInFlight ?? 16,
       timeoutMs: options.requestTimeoutMs ?? 30_000,
@@ -215,7 +228,14 @@ export class Replica {
 
   /** Looks at the whole folder and records what the user changed since the last scan. */
   scan(): Promise<ScanReport> {
-    return this.serial(() => this.scanNow({ confirmDeletes: false }));
+    return this.serial(() => this.scanNow({}));
+  }
+
+  /** Looks only at these paths, and below those that are or were directories: what a watcher saw change. */
+  scanPaths(paths: readonly string[]): Promise<ScanReport> {
+    const scope = topmostPaths(paths);
+    if (scope.length === 0) return Promise.resolve({ changed: 0, state: this.state() });
+    return this.serial(() => this.scanNow(scope[0] === '' ? {} : { scope }));
   }
 
   /** The user's answer after a mass delete paused the space. */
@@ -486,27 +506,42 @@ export class Replica {
 
   // ---- scanning the local folder ---------------------------------------------------------
 
-  private async scanNow(mode: { confirmDeletes?: boolean; restore?: boolean }): Promise<ScanReport> {
+  private async scanNow(mode: { confirmDeletes?: boolean; restore?: boolean; scope?: readonly string[] }): Promise<ScanReport> {
     if (!(await this.checkRoot())) return { changed: 0, state: this.state() };
     if (this.meta.paused) return { changed: 0, state: this.state() };
-    const entries = await this.options.store.list();
-    for (const [path, p] of [...this.problems]) if (p.source === 'local') this.problems.delete(path);
+    const { scope } = mode;
+    const entries = scope ? await this.listScope(scope) : await this.options.store.list();
+    for (const [path, p] of [...this.problems]) if (p.source === 'local' && inScope(scope, path)) this.problems.delete(path);
     const seen = new Set<string>();
-    const tx = this.begin();
+    const present: StoreEntry[] = [];
     for (const entry of entries) {
       if (!this.syncable(entry.path, 'local')) continue;
       seen.add(entry.path);
-      await this.observe(tx, entry.path, entry);
+      present.push(entry);
     }
-    const gone: string[] = [];
-    for (const path of this.candidatesForDeletion()) if (!seen.has(path)) gone.push(path);
-    if (!mode.confirmDeletes && !mode.restore) {
-      const liveFiles = [...this.index.records()].filter((r) => !r.deleted && r.type === 'file').length;
+    let changed = 0;
+    let tx = this.begin();
+    // Digest in slices, committing as we go: an interrupted first scan of a large folder keeps
+    // what it hashed, and memory holds one slice of digests at a time.
+    const slice = 1024;
+    for (let i = 0; i < present.length; i += slice) {
+      const part = present.slice(i, i + slice);
+      const contents = await this.digestChanged(part);
+      for (const entry of part) await this.observe(tx, entry.path, entry, contents.get(entry.path));
+      if (tx.records.size >= 4 * slice) {
+        changed += tx.records.size;
+        await this.commit(tx);
+        tx = this.begin();
+      }
+    }
+    const gone = this.candidatesForDeletion(scope).filter((path) => !seen.has(path));
+    if (!mode.confirmDeletes && !mode.restore && gone.length > 0) {
+      const liveFiles = this.index.liveFiles;
       const deletedFiles = gone.filter((p) => this.diskRecord(this, p)?.type === 'file').length;
       if (isMassDelete(liveFiles, deletedFiles, this.massDelete)) {
         await this.commit(tx, { paused: true });
         this.emit({ kind: 'paused', reason: 'massDelete', deletes: deletedFiles, liveFiles });
-        return { changed: tx.records.size, state: this.state() };
+        return { changed: changed + tx.records.size, state: this.state() };
       }
     }
     for (const path of gone) {
@@ -517,16 +552,62 @@ export class Replica {
         await this.observe(tx, path, undefined);
       }
     }
-    const changed = tx.records.size;
+    changed += tx.records.size;
     await this.commit(tx);
     await this.applyNeeded();
     return { changed, state: this.state() };
   }
 
-  /** Paths the engine believes are on disk. */
-  private candidatesForDeletion(): string[] {
+  /** The entries at and below each scope path, as the store has them now. */
+  private async listScope(scope: readonly string[]): Promise<StoreEntry[]> {
+    const out: StoreEntry[] = [];
+    for (const path of scope) {
+      if (isInternalPath(path) || this.options.ignore?.(path)) continue;
+      const entry = await this.options.store.stat(path);
+      if (!entry) continue;
+      out.push(entry);
+      if (entry.type === 'directory') out.push(...(await this.options.store.list(path)));
+    }
+    return out;
+  }
+
+  /** Paths in scope that the engine believes are on disk. */
+  private candidatesForDeletion(scope: readonly string[] | undefined): string[] {
     const out: string[] = [];
-    for (const r of this.index.records()) if (this.diskRecord(this, r.path)) out.push(r.path);
+    if (!scope) {
+      for (const r of this.index.records()) if (this.diskRecord(this, r.path)) out.push(r.path);
+      return out;
+    }
+    const directories = new Set<string>();
+    for (const path of scope) {
+      const onDisk = this.diskRecord(this, path);
+      if (onDisk) out.push(path);
+      if (onDisk?.type === 'directory') directories.add(path);
+    }
+    if (directories.size === 0) return out;
+    for (const r of this.index.records()) {
+      if (!directories.has(r.path) && hasAncestorIn(directories, r.path) && this.diskRecord(this, r.path)) out.push(r.path);
+    }
+    return out;
+  }
+
+  /** Digests, several at once, the files whose size, mtime or inode differ from what the engine last saw. */
+  private async digestChanged(entries: readonly StoreEntry[]): Promise<Map<string, ContentDigest | undefined>> {
+    const todo = entries.filter((entry) => {
+      if (entry.type !== 'file') return false;
+      const expected = this.diskRecord(this, entry.path);
+      return !(expected && entryMatches(expected, entry));
+    });
+    const out = new Map<string, ContentDigest | undefined>();
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < todo.length) {
+        const entry = todo[next++]!;
+        out.set(entry.path, await this.digester.digest({ path: entry.path }, entry.size, this.chunking));
+      }
+    };
+    const lanes = Math.min(this.options.scanConcurrency ?? 8, todo.length);
+    await Promise.all(Array.from({ length: lanes }, worker));
     return out;
   }
 
@@ -545,8 +626,11 @@ export class Replica {
     if (!old || old.code !== problem.code) this.emit({ kind: 'error', path, problem });
   }
 
-  /** Compares one path on disk with what the engine believes is there and records a change. */
-  private async observe(tx: Transaction, path: string, entry: StoreEntry | undefined): Promise<void> {
+  /**
+   * Compares one path on disk with what the engine believes is there and records a change.
+   * `digest` is the file's content when the caller already read it.
+   */
+  private async observe(tx: Transaction, path: string, entry: StoreEntry | undefined, digest?: ContentDigest): Promise<void> {
     const need = tx.needed(path);
     const record = tx.record(path);
     const expected = need ? need.onDisk : isAlive(record) ? record : undefined;
@@ -557,8 +641,13 @@ export class Replica {
       return;
     }
     if (expected && entryMatches(expected, entry)) return;
-    const content = await this.readContent(entry);
+    const content = digest ?? (await this.readContent(entry));
     if (content === undefined) return; // changing under us; the next scan sees it settled
+    if (expected && sameOnDisk(expected, entry, content.hash)) {
+      // Replaced by identical bytes with the same size and mtime: nothing to version, only the inode to remember.
+      this.noteInode(tx, path, entry.inode);
+      return;
+    }
     const version = this.issueVersion(tx, base);
     const observed: FileRecord = {
       path,
@@ -574,29 +663,27 @@ export class Replica {
       modifiedBy: this.options.user,
       ancestor: expected?.hash ?? NO_HASH,
       sequence: 0,
+      ...(entry.type === 'file' && entry.inode !== 0 ? { inode: entry.inode } : {}),
     };
     this.integrate(tx, observed, observed, true);
   }
 
-  private async readContent(entry: StoreEntry): Promise<{ hash: Uint8Array; blocks: FileRecord['blocks'] } | undefined> {
-    const { hasher } = this.options;
-    if (entry.type === 'directory') return { hash: NO_HASH, blocks: [] };
-    if (entry.type === 'symlink') return { hash: hasher.sha256(utf8(entry.target ?? '')), blocks: [] };
-    const piece = this.options.readPieceSize ?? 4 * 1024 * 1024;
-    const blockHasher = new BlockHasher(hasher, this.chunking);
-    try {
-      for (let offset = 0; offset < entry.size; offset += piece) {
-        const data = await this.options.store.read(entry.path, offset, Math.min(piece, entry.size - offset));
-        if (data.length === 0) return undefined;
-        blockHasher.push(data);
-      }
-    } catch (err) {
-      if (err instanceof StoreError) return undefined;
-      throw err;
+  /** Remembers where a version now lives on this disk; a local fact that makes no new version. */
+  private noteInode(tx: Transaction, path: string, inode: number): void {
+    if (inode === 0) return;
+    const need = tx.needed(path);
+    if (need?.onDisk) {
+      tx.setNeeded({ ...need, onDisk: { ...need.onDisk, inode } });
+      return;
     }
-    const result = blockHasher.finish();
-    const total = result.blocks.reduce((n, b) => n + b.size, 0);
-    return total === entry.size ? { hash: result.hash, blocks: result.blocks } : undefined;
+    const record = tx.record(path);
+    if (isAlive(record) && record.type === 'file' && record.inode !== inode) tx.keepRecord({ ...record, inode });
+  }
+
+  private async readContent(entry: StoreEntry): Promise<ContentDigest | undefined> {
+    if (entry.type === 'directory') return { hash: NO_HASH, blocks: [] };
+    if (entry.type === 'symlink') return { hash: this.options.hasher.sha256(utf8(entry.target ?? '')), blocks: [] };
+    return this.digester.digest({ path: entry.path }, entry.size, this.chunking);
   }
 
   private async checkRoot(): Promise<boolean> {
@@ -691,7 +778,7 @@ export class Replica {
     const tx = this.begin();
     for (const remote of batch.records) {
       if (remote.sequence <= pos.sequence || !this.syncable(remote.path, 'remote', remote.deleted)) continue;
-      this.integrate(tx, remote, this.diskRecord(tx, remote.path));
+      this.integrate(tx, withoutInode(remote), this.diskRecord(tx, remote.path));
     }
     tx.peers.set(peer, { peer, indexId: batch.indexId, sequence: batch.toSequence });
     await this.commit(tx);
@@ -757,8 +844,9 @@ export class Replica {
       if (!(await this.checkRoot())) return;
       for (let pass = 0; pass < 64; pass++) {
         let progress = false;
+        const now = this.now();
         for (const path of this.applyOrder()) {
-          if (!this.neededMap.has(path)) continue;
+          if (!this.neededMap.has(path) || (this.retries.get(path)?.at ?? 0) > now) continue;
           if ((await this.applyOne(path)) === 'done') progress = true;
         }
         if (!progress || this.neededMap.size === 0) break;
@@ -806,7 +894,10 @@ export class Replica {
   private async applyOne(path: string): Promise<Outcome> {
     try {
       const outcome = await this.applyPath(path);
-      if (outcome === 'done' && this.problems.get(path)?.source === 'apply') this.problems.delete(path);
+      if (outcome === 'done') {
+        this.retries.delete(path);
+        if (this.problems.get(path)?.source === 'apply') this.problems.delete(path);
+      }
       return outcome;
     } catch (err) {
       if (!(err instanceof StoreError)) throw err;
@@ -819,6 +910,10 @@ export class Replica {
         return 'wait';
       }
       this.reportProblem(path, { code: err.code, message: err.message, source: 'apply' });
+      // A full disk or a locked file will not change in the next second: back off, up to a minute.
+      const first = this.options.retryMs ?? 1_000;
+      const delayMs = Math.min(60_000, this.retries.has(path) ? this.retries.get(path)!.delayMs * 2 : first);
+      this.retries.set(path, { at: this.now() + delayMs, delayMs });
       return 'wait';
     }
   }
@@ -860,8 +955,7 @@ export class Replica {
         return this.resolved(path);
       case 'file':
         if (onDisk?.type === 'file' && equalBytes(onDisk.hash, target.hash) && onDisk.size === target.size) {
-          await store.setMeta(path, expectationFor(onDisk), meta);
-          return this.resolved(path);
+          return this.resolved(path, await store.setMeta(path, expectationFor(onDisk), meta));
         }
         if (onDisk && (await this.moveToWhereNeeded(onDisk))) {
           const tx = this.begin();
@@ -873,9 +967,11 @@ export class Replica {
     }
   }
 
-  private async resolved(path: string): Promise<Outcome> {
+  /** The disk now holds the record's version; `written` is what the store reported after the write. */
+  private async resolved(path: string, written?: StoreEntry): Promise<Outcome> {
     const tx = this.begin();
     tx.clearNeeded(path);
+    if (written) this.noteInode(tx, path, written.inode);
     await this.commit(tx);
     return 'done';
   }
@@ -972,8 +1068,15 @@ export class Replica {
     const assembly = await this.assemble(path, target);
     if (assembly.missing.size > 0) return 'wait';
     this.assemblies.delete(path);
+    let written: StoreEntry;
     try {
-      await this.options.store.commitTemp(assembly.temp, path, expectationFor(onDisk), {
+      // Every block was checked on arrival; reading the whole file back also catches a store that
+      // wrote something else than it was given.
+      const check = await this.digester.digest({ temp: assembly.temp }, target.size, this.chunking);
+      if (!check || !equalBytes(check.hash, target.hash)) {
+        throw new StoreError('io', path, `the assembled file did not match its content hash; it will be fetched again`);
+      }
+      written = await this.options.store.commitTemp(assembly.temp, path, expectationFor(onDisk), {
         mtime: target.mtime,
         executable: target.executable,
       });
@@ -981,7 +1084,7 @@ export class Replica {
       if (err instanceof StoreError) await this.options.store.discardTemp(assembly.temp);
       throw err;
     }
-    return this.resolved(path);
+    return this.resolved(path, written);
   }
 
   /** Starts or continues putting a file together: local blocks are copied, the rest requested. */
@@ -1064,4 +1167,42 @@ function newIndexId(random: Random): string {
   let id = '';
   for (let i = 0; i < 3; i++) id += random.nextUint32().toString(16).padStart(8, '0');
   return id;
+}
+
+/** The scope paths that no other scope path contains. */
+function topmostPaths(paths: readonly string[]): string[] {
+  const unique = [...new Set(paths)].sort();
+  const out: string[] = [];
+  for (const path of unique) {
+    if (path === '') return [''];
+    if (!hasAncestorIn(new Set(out), path)) out.push(path);
+  }
+  return out;
+}
+
+function hasAncestorIn(directories: ReadonlySet<string>, path: string): boolean {
+  for (let parent = parentOf(path); parent !== ''; parent = parentOf(parent)) if (directories.has(parent)) return true;
+  return false;
+}
+
+function inScope(scope: readonly string[] | undefined, path: string): boolean {
+  return scope === undefined || scope.some((s) => s === path || isAncestor(s, path));
+}
+
+/** Same bytes, size, mtime and mode as the record: only the inode differs. */
+function sameOnDisk(expected: FileRecord, entry: StoreEntry, hash: Uint8Array): boolean {
+  return (
+    entry.type === 'file' &&
+    expected.type === 'file' &&
+    equalBytes(expected.hash, hash) &&
+    expected.size === entry.size &&
+    expected.mtime === entry.mtime &&
+    expected.executable === entry.executable
+  );
+}
+
+function withoutInode(record: FileRecord): FileRecord {
+  if (record.inode === undefined) return record;
+  const { inode: _local, ...rest } = record;
+  return rest;
 }

@@ -62,6 +62,11 @@ export class Transaction implements StateView {
     return stored;
   }
 
+  /** Updates what only this replica knows of a record (its inode) without a new sequence. */
+  keepRecord(record: FileRecord): void {
+    this.records.set(record.path, record);
+  }
+
   setNeeded(entry: NeededEntry): void {
     this.neededChanges.set(entry.path, entry);
   }

@@ -70,9 +70,12 @@ export class MemoryStore implements FileStore {
     return this.marker;
   }
 
-  async list(): Promise<StoreEntry[]> {
+  async list(under = ''): Promise<StoreEntry[]> {
     this.crash.tick();
-    return [...this.nodes.keys()].sort(byTreeOrder).map((p) => this.entry(p)!);
+    return [...this.nodes.keys()]
+      .filter((p) => isAncestor(under, p))
+      .sort(byTreeOrder)
+      .map((p) => this.entry(p)!);
   }
 
   async stat(path: string): Promise<StoreEntry | undefined> {
@@ -101,6 +104,13 @@ export class MemoryStore implements FileStore {
     };
     this.temps.set(id, temp);
     return temp;
+  }
+
+  async readTemp(temp: TempFile, offset: number, length: number): Promise<Uint8Array> {
+    this.crash.tick();
+    const t = this.temps.get(temp.id);
+    if (!t) throw new StoreError('notFound', temp.id, 'temp file is gone');
+    return t.data.slice(offset, offset + length);
   }
 
   async commitTemp(temp: TempFile, path: string, expect: Expectation, meta: FileMeta): Promise<StoreEntry> {
@@ -227,7 +237,8 @@ export class MemoryStore implements FileStore {
     const moves: Array<[string, Node]> = [];
     for (const [p, n] of this.nodes) if (p === from || isAncestor(from, p)) moves.push([p, n]);
     for (const [p] of moves) this.nodes.delete(p);
-    for (const [p, n] of moves) this.nodes.set(to + p.slice(from.length), { ...n, inode: this.nextInode++ });
+    // A rename keeps the inode, as on a real disk.
+    for (const [p, n] of moves) this.nodes.set(to + p.slice(from.length), n);
   }
 
   // ---- the person at the keyboard ----------------------------------------------------------

@@ -50,6 +50,8 @@ interface Node {
   readonly clock: SkewedClock;
   replica: Replica;
   conflicts: number;
+  /** Paths the user touched since the last scan: what a file watcher would report. */
+  readonly touched: Set<string>;
 }
 
 const hasher = new NodeHasher();
@@ -120,6 +122,7 @@ export class Simulation {
       clock: new SkewedClock(this.time, skew),
       replica: undefined as unknown as Replica,
       conflicts: 0,
+      touched: new Set(),
     };
     node.replica = await this.openReplica(node);
     this.nodes.push(node);
@@ -273,6 +276,7 @@ export class Simulation {
       if (this.discard(store.userWrite(path, data, mtime))) {
         this.record(data);
         what = `write ${path} (${data.length} bytes)`;
+        node.touched.add(path);
       }
     } else if (roll < 40) {
       const path = this.rng.pick(files);
@@ -280,6 +284,7 @@ export class Simulation {
       if (this.discard(store.userWrite(path, data, mtime))) {
         this.record(data);
         what = `overwrite ${path}`;
+        node.touched.add(path);
       }
     } else if (roll < 50) {
       const path = this.rng.pick(files);
@@ -292,6 +297,7 @@ export class Simulation {
         if (this.discard(store.userWrite(path, data, mtime))) {
           this.record(data);
           what = `append ${path}`;
+          node.touched.add(path);
         }
       }
     } else if (roll < 57) {
@@ -302,27 +308,45 @@ export class Simulation {
         if (this.discard(store.userWrite(path, data, mtime))) {
           this.record(data);
           what = `truncate ${path} to ${data.length}`;
+          node.touched.add(path);
         }
       }
     } else if (roll < 67) {
       const path = this.rng.pick(any);
       if (this.discard(store.userDelete(path))) what = `delete ${path}`;
+      node.touched.add(path);
     } else if (roll < 79) {
       const from = this.rng.pick(any);
       const to = this.randomPath(store);
       if (this.discard(store.userRename(from, to))) what = `rename ${from} -> ${to}`;
+      node.touched.add(from).add(to);
     } else if (roll < 89) {
       const path = this.randomPath(store);
       if (this.discard(store.userMkdir(path, mtime))) what = `mkdir ${path}`;
+      node.touched.add(path);
     } else if (roll < 94) {
       const path = this.randomPath(store);
       if (this.discard(store.userSymlink(path, `target-${this.rng.int(5)}`, mtime))) what = `symlink ${path}`;
+      node.touched.add(path);
     } else {
       const path = this.rng.pick(files);
       if (this.discard(store.userSetExecutable(path, this.rng.chance(0.5), mtime))) what = `chmod ${path}`;
+      node.touched.add(path);
     }
     if (what) this.trace(`${node.name} user ${what}`);
-    if (what && this.rng.chance(0.5)) await this.guard(node, () => node.replica.scan());
+    if (what && this.rng.chance(0.5)) await this.watcherScan(node);
+  }
+
+  /** Half the time a full scan, half the time only the touched paths, as a file watcher reports them. */
+  private async watcherScan(node: Node): Promise<void> {
+    if (this.rng.chance(0.5)) {
+      node.touched.clear();
+      return this.guard(node, () => node.replica.scan());
+    }
+    const paths = [...node.touched];
+    node.touched.clear();
+    this.trace(`${node.name} scan ${paths.join(', ')}`);
+    await this.guard(node, () => node.replica.scanPaths(paths));
   }
 
   // ---- healing and checking -----------------------------------------------------------------
