@@ -41,8 +41,11 @@ export interface ReplicaOptions {
   readonly random: Random;
   readonly hasher: Hasher;
   readonly chunking?: ChunkingParams;
-  /** Paths (relative) the user chose not to sync. Internal paths are always excluded. */
-  readonly ignore?: (path: string) => boolean;
+  /**
+   * Paths (relative) the user chose not to sync, in either direction. Internal paths are always
+   * excluded. A path that becomes ignored keeps its last record: ignoring is not deleting.
+   */
+  readonly ignore?: (path: string, directory: boolean) => boolean;
   readonly massDelete?: MassDeleteOptions;
   readonly maxRequestsInFlight?: number;
   readonly requestTimeoutMs?: number;
@@ -244,6 +247,22 @@ export class Replica {
       await this.commit(this.begin(), { paused: false });
       this.emit({ kind: 'resumed' });
       return this.scanNow(choice === 'delete' ? { confirmDeletes: true } : { restore: true });
+    });
+  }
+
+  /**
+   * The ignore rules changed: records from peers that the old rules refused were skipped for
+   * good, so every peer is asked for its whole index again.
+   */
+  ignoreRulesChanged(): Promise<void> {
+    return this.serial(async () => {
+      const tx = this.begin();
+      for (const p of this.positions.values()) tx.peers.set(p.peer, { ...p, sequence: 0 });
+      await this.commit(tx);
+      for (const [peer, session] of this.sessions) {
+        session.theirMax = 0;
+        this.sendHello(peer, false);
+      }
     });
   }
 
@@ -515,12 +534,13 @@ export class Replica {
     const seen = new Set<string>();
     const present: StoreEntry[] = [];
     for (const entry of entries) {
-      if (!this.syncable(entry.path, 'local')) continue;
+      if (!this.syncable(entry.path, entry.type, 'local')) continue;
       seen.add(entry.path);
       present.push(entry);
     }
     let changed = 0;
     let tx = this.begin();
+    const arrived = new Set<string>();
     // Digest in slices, committing as we go: an interrupted first scan of a large folder keeps
     // what it hashed, and memory holds one slice of digests at a time.
     const slice = 1024;
@@ -529,15 +549,23 @@ export class Replica {
       const contents = await this.digestChanged(part);
       for (const entry of part) await this.observe(tx, entry.path, entry, contents.get(entry.path));
       if (tx.records.size >= 4 * slice) {
+        noteArrivals(tx, arrived);
         changed += tx.records.size;
         await this.commit(tx);
         tx = this.begin();
       }
     }
-    const gone = this.candidatesForDeletion(scope).filter((path) => !seen.has(path));
+    // A path the user has since chosen to ignore is not deleted: its record stays as it was.
+    const gone = this.candidatesForDeletion(scope).filter((path) => !seen.has(path) && !this.ignored(path, this.diskRecord(this, path)!.type));
     if (!mode.confirmDeletes && !mode.restore && gone.length > 0) {
       const liveFiles = this.index.liveFiles;
-      const deletedFiles = gone.filter((p) => this.diskRecord(this, p)?.type === 'file').length;
+      // A file whose bytes turned up under another name in the same scan was moved, not deleted:
+      // renaming a large folder is not a mass delete.
+      noteArrivals(tx, arrived);
+      const deletedFiles = gone.filter((p) => {
+        const onDisk = this.diskRecord(this, p);
+        return onDisk?.type === 'file' && !arrived.has(toHex(onDisk.hash));
+      }).length;
       if (isMassDelete(liveFiles, deletedFiles, this.massDelete)) {
         await this.commit(tx, { paused: true });
         this.emit({ kind: 'paused', reason: 'massDelete', deletes: deletedFiles, liveFiles });
@@ -562,9 +590,9 @@ export class Replica {
   private async listScope(scope: readonly string[]): Promise<StoreEntry[]> {
     const out: StoreEntry[] = [];
     for (const path of scope) {
-      if (isInternalPath(path) || this.options.ignore?.(path)) continue;
+      if (isInternalPath(path)) continue;
       const entry = await this.options.store.stat(path);
-      if (!entry) continue;
+      if (!entry || this.options.ignore?.(path, entry.type === 'directory')) continue;
       out.push(entry);
       if (entry.type === 'directory') out.push(...(await this.options.store.list(path)));
     }
@@ -611,13 +639,17 @@ export class Replica {
     return out;
   }
 
-  private syncable(path: string, source: 'local' | 'remote', deleted = false): boolean {
-    if (isInternalPath(path) || this.options.ignore?.(path)) return false;
+  private syncable(path: string, type: EntryType, source: 'local' | 'remote', deleted = false): boolean {
+    if (this.ignored(path, type)) return false;
     const problem = validatePath(path);
     if (!problem) return true;
     if (deleted) this.problems.delete(path);
     else this.reportProblem(path, { code: problem.code, message: problem.message, source });
     return false;
+  }
+
+  private ignored(path: string, type: EntryType): boolean {
+    return isInternalPath(path) || (this.options.ignore?.(path, type === 'directory') ?? false);
   }
 
   private reportProblem(path: string, problem: PathProblem): void {
@@ -777,7 +809,7 @@ export class Replica {
     if (batch.toSequence <= pos.sequence) return;
     const tx = this.begin();
     for (const remote of batch.records) {
-      if (remote.sequence <= pos.sequence || !this.syncable(remote.path, 'remote', remote.deleted)) continue;
+      if (remote.sequence <= pos.sequence || !this.syncable(remote.path, remote.type, 'remote', remote.deleted)) continue;
       this.integrate(tx, withoutInode(remote), this.diskRecord(tx, remote.path));
     }
     tx.peers.set(peer, { peer, indexId: batch.indexId, sequence: batch.toSequence });
@@ -1205,4 +1237,9 @@ function withoutInode(record: FileRecord): FileRecord {
   if (record.inode === undefined) return record;
   const { inode: _local, ...rest } = record;
   return rest;
+}
+
+/** Content hashes of the live files a scan step recorded. */
+function noteArrivals(tx: Transaction, arrived: Set<string>): void {
+  for (const r of tx.records.values()) if (isAlive(r) && r.type === 'file') arrived.add(toHex(r.hash));
 }

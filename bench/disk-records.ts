@@ -1,0 +1,80 @@
+/**
+ * Peak RSS of a disk replica holding N file records (default 1,000,000), in a process of its own:
+ * the records are committed to a state journal, then a replica opens on that state.
+ */
+import * as fs from 'node:fs';
+import * as nodePath from 'node:path';
+import { DiskReplica } from '../src/node/disk-replica';
+import { DiskStore } from '../src/node/disk-store';
+import { StateJournal } from '../src/node/state-journal';
+import type { FileRecord } from '../src/sync/file-record';
+import { Prng } from '../test/sim/prng';
+
+function option(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1]! : fallback;
+}
+
+const RECORDS = Number(option('records', '1000000'));
+const dir = option('dir', '/tmp/sf-bench-records');
+
+function mib(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+}
+
+async function main(): Promise<void> {
+  fs.rmSync(dir, { recursive: true, force: true });
+  const root = nodePath.join(dir, 'folder');
+  await DiskStore.initFolder(root);
+  const rng = new Prng(1);
+  let t = Date.now();
+  const state = await StateJournal.open(nodePath.join(dir, 'state', 'state'), { sync: 'none' });
+  const BATCH = 10_000;
+  for (let start = 0; start < RECORDS; start += BATCH) {
+    const records: FileRecord[] = [];
+    for (let i = start; i < Math.min(RECORDS, start + BATCH); i++) {
+      const size = 1 + rng.int(30_000);
+      records.push({
+        path: `d${i % 1000}/sub${Math.floor(i / 1000) % 100}/file-${i}.txt`,
+        type: 'file',
+        deleted: false,
+        size,
+        mtime: 1_700_000_000_000 + i,
+        executable: false,
+        hash: rng.bytes(32),
+        blocks: [{ hash: rng.bytes(32), size }],
+        target: '',
+        version: [{ id: 'a1b2c3d4e5f6a7b8c9d0e1f2', counter: 1_700_000_000 + i }],
+        modifiedBy: 'bench',
+        ancestor: new Uint8Array(0),
+        sequence: i + 1,
+        inode: 1000 + i,
+      });
+    }
+    await state.commit({ meta: { indexId: 'a1b2c3d4e5f6a7b8c9d0e1f2', sequence: start + records.length, counter: 1_700_000_000 + RECORDS, paused: false }, records });
+  }
+  await state.close();
+  const writeMs = Date.now() - t;
+  const before = process.memoryUsage().rss;
+  t = Date.now();
+  const disk = await DiskReplica.open({ root, stateDir: nodePath.join(dir, 'state'), user: 'bench', watch: false, port: { send: () => undefined } });
+  const openMs = Date.now() - t;
+  const held = disk.replica.records().length;
+  disk.replica.summary();
+  const gcRss = (() => {
+    (globalThis as { gc?: () => void }).gc?.();
+    return process.memoryUsage().rss;
+  })();
+  const peak = process.resourceUsage().maxRSS * 1024;
+  console.log(
+    `${held.toLocaleString()} records: state written in ${(writeMs / 1000).toFixed(1)} s, replica opened in ${(openMs / 1000).toFixed(1)} s; ` +
+      `RSS before open ${mib(before)}, holding ${mib(gcRss)}, peak RSS ${mib(peak)} (target under 1 GiB)`,
+  );
+  await disk.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
