@@ -856,10 +856,16 @@ export class Replica {
     const block = this.fetcher.accept(peer, response);
     if (block) {
       const key = toHex(block.hash);
-      for (const assembly of this.assemblies.values()) {
+      for (const [path, assembly] of [...this.assemblies]) {
         const slot = assembly.missing.get(key);
         if (!slot) continue;
-        for (const offset of slot.offsets) await assembly.temp.write(offset, block.data);
+        try {
+          for (const offset of slot.offsets) await assembly.temp.write(offset, block.data);
+        } catch (err) {
+          if (!(err instanceof StoreError)) throw err;
+          await this.writeFailed(path, err);
+          continue;
+        }
         assembly.missing.delete(key);
       }
     }
@@ -941,13 +947,22 @@ export class Replica {
         await this.commit(tx);
         return 'wait';
       }
-      this.reportProblem(path, { code: err.code, message: err.message, source: 'apply' });
-      // A full disk or a locked file will not change in the next second: back off, up to a minute.
-      const first = this.options.retryMs ?? 1_000;
-      const delayMs = Math.min(60_000, this.retries.has(path) ? this.retries.get(path)!.delayMs * 2 : first);
-      this.retries.set(path, { at: this.now() + delayMs, delayMs });
+      await this.writeFailed(path, err);
       return 'wait';
     }
+  }
+
+  /**
+   * A write failed for a reason of this disk (full, permission, locked, name too long): the
+   * partial file goes, so it frees its space for the rest of the folder, and the path waits.
+   */
+  private async writeFailed(path: string, err: StoreError): Promise<void> {
+    await this.dropAssembly(path);
+    this.reportProblem(path, { code: err.code, message: err.message, source: 'apply' });
+    // A full disk or a locked file will not change in the next second: back off, up to a minute.
+    const first = this.options.retryMs ?? 1_000;
+    const delayMs = Math.min(60_000, this.retries.has(path) ? this.retries.get(path)!.delayMs * 2 : first);
+    this.retries.set(path, { at: this.now() + delayMs, delayMs });
   }
 
   private async applyPath(path: string): Promise<Outcome> {

@@ -86,15 +86,19 @@ test('a full disk, a folder without write permission and a path too long fail pe
     };
     const codes = (r: Report): string[] => r.errors.map(([path, code]) => `${path.slice(0, 40)}:${code}`).sort();
 
+    let seen = '';
     await waitFor(
       'the three faults to be reported while the rest arrives',
       async () => {
         const r = await ask();
         const small = fs.readdirSync(bRoot).filter((n) => n.startsWith('small-')).length;
+        seen = `${small} small files; bob ${r.state}, errors ${JSON.stringify(r.errors)}, needed ${r.needed.join(', ').slice(0, 300)}`;
         return small === 20 && r.errors.length === 3;
       },
       60_000,
-    );
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}: ${seen}`);
+    });
     const r = await ask();
     assert.deepEqual(codes(r), ['big.bin:noSpace', `${'d'.repeat(40)}:nameTooLong`, 'locked/secret.txt:permission'].sort());
     for (const [, , message] of r.errors) assert.match(message, /: (the disk is full|permission denied|the path is too long for this file system) \(E[A-Z]+\)$/);
