@@ -44,8 +44,8 @@ function generate(): number {
     const start = rng.int(pool.length - size);
     const data = pool.slice(start, start + size);
     // Distinct content per file, so no two files share blocks.
-    new DataView(data.buffer).setUint32(0, i, true);
-    fs.writeFileSync(nodePath.join(dir, `f${i}.dat`), size >= 4 ? data : data.subarray(0, size));
+    if (size >= 4) new DataView(data.buffer).setUint32(0, i, true);
+    fs.writeFileSync(nodePath.join(dir, `f${i}.dat`), data);
     bytes += size;
   }
   return bytes;
