@@ -5,6 +5,11 @@ export function utf8(text: string): Uint8Array {
   return encoder.encode(text);
 }
 
+/** Encodes into `destination`, which must hold 3 bytes per UTF-16 unit; returns the bytes written. */
+export function utf8Into(text: string, destination: Uint8Array): number {
+  return encoder.encodeInto(text, destination).written;
+}
+
 /** Decodes UTF-8, throwing on malformed input rather than inventing replacement characters; a leading U+FEFF is kept. */
 export function fromUtf8(bytes: Uint8Array): string {
   return strictDecoder.decode(bytes);

@@ -139,6 +139,8 @@ export class Replica {
   private stopped = false;
   /** Set at start and when records change, so the merge-base clean-up skips idle ticks. */
   private basesMayBeUnused = true;
+  /** Paths whose current version may deserve a merge base; kept a few at a time, off the scan's path. */
+  private readonly baseCandidates = new Set<string>();
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
@@ -312,6 +314,7 @@ export class Replica {
       }
       this.fetcher.expire(now);
       await this.giveUpUnobtainable();
+      await this.keepBases();
       await this.dropUnusedBases();
       await this.applyNeeded();
     });
@@ -399,21 +402,26 @@ export class Replica {
       this.basesMayBeUnused = true;
       this.pushIndex();
     }
-    await this.keepBases([...before.keys()]);
+    for (const path of before.keys()) this.baseCandidates.add(path);
   }
 
   /**
    * Saves the bytes of small text versions now on disk, so a later conflict on them has the
-   * version both sides started from. What no record refers to any more goes on `tick`.
+   * version both sides started from; runs on `tick`, as does dropping what no record refers to.
    */
-  private async keepBases(paths: readonly string[]): Promise<void> {
+  private async keepBases(): Promise<void> {
     const max = this.options.baseMaxSize ?? 1024 * 1024;
-    for (const path of paths) {
+    // A budget per tick: a first scan of a large folder must not read every small file twice at once.
+    let budget = 8 * max;
+    for (const path of this.baseCandidates) {
+      if (budget <= 0) break;
+      this.baseCandidates.delete(path);
       const record = this.index.get(path);
       if (!isAlive(record) || record.type !== 'file' || record.size > max || this.neededMap.has(path)) continue;
       const key = toHex(record.hash);
       if (this.bases.has(key)) continue;
       let data: Uint8Array;
+      budget -= record.size + 4096;
       try {
         data = await this.options.store.read(path, 0, record.size);
       } catch (err) {

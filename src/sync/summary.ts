@@ -32,6 +32,8 @@ export class IndexDigest {
     return this.vectorValue;
   }
 
+  private readonly writer = new ByteWriter();
+
   add(record: FileRecord): void {
     this.sum = (this.sum + this.recordValue(record)) % MODULUS;
     if (this.vectorValue !== undefined) this.vectorValue = merge(this.vectorValue, record.version);
@@ -55,11 +57,10 @@ export class IndexDigest {
   }
 
   private recordValue(record: FileRecord): bigint {
-    const w = new ByteWriter();
-    encodeRecord(w, { ...record, sequence: 0 });
-    const h = this.hasher.sha256(w.finish());
-    let v = 0n;
-    for (const b of h) v = (v << 8n) | BigInt(b);
-    return v;
+    // Called for every record at load and on every change: one reused buffer, few BigInts.
+    encodeRecord(this.writer.reset(), record.sequence === 0 ? record : { ...record, sequence: 0 });
+    const h = this.hasher.sha256(this.writer.view());
+    const view = new DataView(h.buffer, h.byteOffset, 32);
+    return (view.getBigUint64(0) << 192n) | (view.getBigUint64(8) << 128n) | (view.getBigUint64(16) << 64n) | view.getBigUint64(24);
   }
 }

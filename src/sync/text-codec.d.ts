@@ -2,6 +2,7 @@
 // runtime the engine targets (Node, browsers, VS Code's extension host).
 declare class TextEncoder {
   encode(input?: string): Uint8Array;
+  encodeInto(input: string, destination: Uint8Array): { read: number; written: number };
 }
 declare class TextDecoder {
   constructor(label?: string, options?: { fatal?: boolean; ignoreBOM?: boolean });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -7,11 +7,10 @@ import * as nodePath from 'node:path';
 import { test } from 'node:test';
 import { DiskReplica } from '../../src/node/disk-replica';
 import { DiskStore, MARKER_DIR } from '../../src/node/disk-store';
-import { decodeMessage, encodeMessage } from '../../src/sync/protocol/codec';
 import { Prng } from '../sim/prng';
+import { ChildLink } from './child-replica';
 import { FAST_ENGINE, sha256File, sleep, snapshotTree, waitFor } from './disk-cluster';
 
-const CHILD = nodePath.join(__dirname, 'fixtures', 'replica-child.js');
 const KILLS = Number(process.env.KILLS ?? 50);
 
 /** Every file visible in the folder must be a whole version someone wrote: never a torn one. */
@@ -33,14 +32,14 @@ test(`a replica killed with SIGKILL at ${KILLS} random moments of a large sync c
   await DiskStore.initFolder(bRoot);
   const written = new Set<string>();
   const acked = new Map<string, string>();
-  let child: ChildProcess | undefined;
+  const link = new ChildLink('bob', 'alice');
   const alice = await DiskReplica.open({
     root: aRoot,
     stateDir: nodePath.join(base, 'alice-state'),
     user: 'alice',
     tickMs: 100,
     engine: FAST_ENGINE,
-    port: { send: (_to, message) => child?.connected && child.send({ frame: encodeMessage(message) }) },
+    port: link.port,
   });
 
   const writeAtAlice = (path: string, data: Uint8Array): void => {
@@ -48,29 +47,10 @@ test(`a replica killed with SIGKILL at ${KILLS} random moments of a large sync c
     fs.writeFileSync(nodePath.join(aRoot, path), data);
     written.add(crypto.createHash('sha256').update(data).digest('hex'));
   };
-  const startBob = async (): Promise<ChildProcess> => {
-    const c = fork(CHILD, ['--replica-child', bRoot, nodePath.join(base, 'bob-state'), 'bob', 'alice'], {
-      serialization: 'advanced',
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    });
-    let ready = false;
-    c.on('message', (m: { frame?: Uint8Array; ack?: string; ready?: boolean }) => {
-      if (m.ready) ready = true;
-      if (m.frame && child === c) void alice.replica.receive('bob', decodeMessage(new Uint8Array(m.frame)));
+  const startBob = (): Promise<ChildProcess> =>
+    link.start(alice, bRoot, nodePath.join(base, 'bob-state'), (m) => {
       if (m.ack) acked.set(m.ack, '');
     });
-    child = c;
-    await waitFor('bob to start', () => ready || c.exitCode !== null, 30_000);
-    assert.equal(c.exitCode, null, 'bob started');
-    await alice.replica.peerUp('bob');
-    return c;
-  };
-  const killBob = async (c: ChildProcess): Promise<void> => {
-    await alice.replica.peerDown('bob');
-    child = undefined;
-    c.kill('SIGKILL');
-    await waitFor('bob to die', () => c.exitCode !== null || c.signalCode !== null, 10_000);
-  };
 
   try {
     await alice.start();
@@ -94,7 +74,7 @@ test(`a replica killed with SIGKILL at ${KILLS} random moments of a large sync c
         await alice.scan();
       }
       await sleep(rng.range(20, 900));
-      await killBob(c);
+      await link.kill(alice);
       if (acked.get(local) === 'pending') acked.delete(local);
       await assertOnlyWholeFiles(bRoot, written, `after kill ${kills + 1} (seed ${seed})`);
     }
@@ -120,7 +100,7 @@ test(`a replica killed with SIGKILL at ${KILLS} random moments of a large sync c
     (err as Error).message += `\nseed ${seed}; replay: SEED=${seed} node --test out/test/integration/crash.test.js`;
     throw err;
   } finally {
-    if (child) child.kill('SIGKILL');
+    link.process?.kill('SIGKILL');
     await alice.close();
     fs.rmSync(base, { recursive: true, force: true });
   }

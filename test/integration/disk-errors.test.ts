@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
-import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as nodePath from 'node:path';
 import { test } from 'node:test';
 import { DiskReplica } from '../../src/node/disk-replica';
 import { DiskStore } from '../../src/node/disk-store';
-import { decodeMessage, encodeMessage } from '../../src/sync/protocol/codec';
+import { ChildLink } from './child-replica';
 import { FAST_ENGINE, sha256File, waitFor } from './disk-cluster';
 
-const CHILD = nodePath.join(__dirname, 'fixtures', 'replica-child.js');
 const NOBODY = 65534;
 
 interface Report {
@@ -32,7 +31,7 @@ test('a full disk, a folder without write permission and a path too long fail pe
   fs.mkdirSync(bRoot, { recursive: true });
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m,mode=0755', 'tmpfs', bRoot]);
   const aRoot = nodePath.join(base, 'alice');
-  let child: ChildProcess | undefined;
+  const link = new ChildLink('bob', 'alice');
   let alice: DiskReplica | undefined;
   try {
     await DiskStore.initFolder(aRoot);
@@ -60,27 +59,16 @@ test('a full disk, a folder without write permission and a path too long fail pe
       user: 'alice',
       tickMs: 100,
       engine: FAST_ENGINE,
-      port: { send: (_to, message) => child?.connected && child.send({ frame: encodeMessage(message) }) },
+      port: link.port,
     });
     await alice.start();
     let report: Report | undefined;
-    child = fork(CHILD, ['--replica-child', bRoot, bState, 'bob', 'alice'], {
-      serialization: 'advanced',
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-      uid: NOBODY,
-      gid: NOBODY,
-    });
-    let ready = false;
-    child.on('message', (m: { frame?: Uint8Array; ready?: boolean } & Partial<Report>) => {
-      if (m.ready) ready = true;
-      if (m.frame) void alice!.replica.receive('bob', decodeMessage(new Uint8Array(m.frame)));
+    const child = await link.start(alice, bRoot, bState, (m) => {
       if (m.errors) report = m as Report;
-    });
-    await waitFor('bob to start', () => ready || child!.exitCode !== null, 30_000);
-    await alice.replica.peerUp('bob');
+    }, { uid: NOBODY, gid: NOBODY });
     const ask = async (): Promise<Report> => {
       report = undefined;
-      child!.send({ report: true });
+      child.send({ report: true });
       await waitFor('bob to report', () => report !== undefined, 10_000);
       return report!;
     };
@@ -121,7 +109,7 @@ test('a full disk, a folder without write permission and a path too long fail pe
     assert.equal(await sha256File(nodePath.join(bRoot, 'big.bin')), await sha256File(a('big.bin')));
     assert.equal(fs.readFileSync(nodePath.join(bRoot, 'locked', 'secret.txt'), 'utf8'), 'cannot land here yet');
   } finally {
-    child?.kill('SIGKILL');
+    link.process?.kill('SIGKILL');
     await alice?.close();
     await new Promise((r) => setTimeout(r, 200));
     execFileSync('umount', ['-l', bRoot]);

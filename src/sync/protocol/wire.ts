@@ -1,4 +1,4 @@
-import { fromUtf8, utf8 } from '../bytes';
+import { fromUtf8, utf8Into } from '../bytes';
 
 /** Why a frame could not be decoded. Each code names one kind of malformed input. */
 export type DecodeErrorCode =
@@ -24,6 +24,15 @@ export class DecodeError extends Error {
 }
 
 /** Growable buffer for deterministic encodings: unsigned LEB128 varints, length-prefixed bytes. */
+function varintLength(value: number): number {
+  let n = 1;
+  while (value >= 0x80) {
+    value = Math.floor(value / 0x80);
+    n++;
+  }
+  return n;
+}
+
 export class ByteWriter {
   private buf = new Uint8Array(256);
   private len = 0;
@@ -77,7 +86,16 @@ export class ByteWriter {
   }
 
   string(text: string): this {
-    return this.bytes(utf8(text));
+    // Straight into the buffer, after room for the longest prefix: no array per string.
+    const prefix = varintLength(text.length * 3);
+    // varint() reserves 8 bytes itself; reserving them here keeps it from moving the buffer.
+    this.reserve(8 + text.length * 3);
+    const written = utf8Into(text, this.buf.subarray(this.len + prefix));
+    const start = this.len + prefix;
+    this.varint(written);
+    if (this.len !== start) this.buf.copyWithin(this.len, start, start + written);
+    this.len += written;
+    return this;
   }
 
   u32be(value: number): this {
@@ -91,6 +109,17 @@ export class ByteWriter {
 
   finish(): Uint8Array {
     return this.buf.slice(0, this.len);
+  }
+
+  /** The bytes so far without a copy: valid only until the next write or reset. */
+  view(): Uint8Array {
+    return this.buf.subarray(0, this.len);
+  }
+
+  /** Starts over, keeping the buffer: for hot loops that encode one small thing at a time. */
+  reset(): this {
+    this.len = 0;
+    return this;
   }
 }
 
