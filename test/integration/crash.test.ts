@@ -5,11 +5,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as nodePath from 'node:path';
 import { test } from 'node:test';
-import { DiskReplica } from '../../src/node/disk-replica';
 import { DiskStore, MARKER_DIR } from '../../src/node/disk-store';
 import { Prng } from '../sim/prng';
 import { ChildLink } from './child-replica';
-import { FAST_ENGINE, sha256File, sleep, snapshotTree, waitFor } from './disk-cluster';
+import { openTestReplica, sha256File, sleep, snapshotTree, waitFor } from './disk-cluster';
 
 const KILLS = Number(process.env.KILLS ?? 50);
 
@@ -33,14 +32,7 @@ test(`a replica killed with SIGKILL at ${KILLS} random moments of a large sync c
   const written = new Set<string>();
   const acked = new Map<string, string>();
   const link = new ChildLink('bob', 'alice');
-  const alice = await DiskReplica.open({
-    root: aRoot,
-    stateDir: nodePath.join(base, 'alice-state'),
-    user: 'alice',
-    tickMs: 100,
-    engine: FAST_ENGINE,
-    port: link.port,
-  });
+  const alice = await openTestReplica(aRoot, nodePath.join(base, 'alice-state'), 'alice', link.port);
 
   const writeAtAlice = (path: string, data: Uint8Array): void => {
     fs.mkdirSync(nodePath.dirname(nodePath.join(aRoot, path)), { recursive: true });

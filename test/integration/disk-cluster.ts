@@ -6,6 +6,7 @@ import { DiskReplica, type DiskReplicaOptions } from '../../src/node/disk-replic
 import { DiskStore, MARKER_DIR } from '../../src/node/disk-store';
 import { FsWorkerPool } from '../../src/node/fs-worker-pool';
 import { toHex } from '../../src/sync/bytes';
+import type { MessagePort } from '../../src/sync/ports';
 import type { Message } from '../../src/sync/protocol/messages';
 import { decodeMessage, encodeMessage } from '../../src/sync/protocol/codec';
 import type { ReplicaEvent } from '../../src/sync/replica';
@@ -25,6 +26,11 @@ export const FAST_ENGINE: DiskReplicaOptions['engine'] = {
   antiEntropyMs: 1_000,
   retryMs: 200,
 };
+
+/** A disk replica with the test tuning: quick ticks and retries. */
+export function openTestReplica(root: string, stateDir: string, user: string, port: MessagePort, extra: Partial<DiskReplicaOptions> = {}): Promise<DiskReplica> {
+  return DiskReplica.open({ root, stateDir, user, port, tickMs: 100, engine: FAST_ENGINE, ...extra });
+}
 
 /**
  * Disk replicas of one folder in this process, in temporary directories, each pair linked through
@@ -134,14 +140,8 @@ export class DiskCluster {
   }
 
   private open(member: Member): Promise<DiskReplica> {
-    return DiskReplica.open({
-      root: member.root,
-      stateDir: member.stateDir,
-      user: member.name,
+    return openTestReplica(member.root, member.stateDir, member.name, { send: (peer, message) => this.deliver(member.name, peer, message) }, {
       pool: this.pool,
-      tickMs: 100,
-      engine: FAST_ENGINE,
-      port: { send: (peer, message) => this.deliver(member.name, peer, message) },
       onEvent: (event) => member.events.push(event),
       ...this.extra,
     });

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { DiskReplica } from '../../src/node/disk-replica';
 import { DiskStore } from '../../src/node/disk-store';
 import { ChildLink } from './child-replica';
-import { FAST_ENGINE, sha256File, waitFor } from './disk-cluster';
+import { openTestReplica, sha256File, waitFor } from './disk-cluster';
 
 const NOBODY = 65534;
 
@@ -53,14 +53,7 @@ test('a full disk, a folder without write permission and a path too long fail pe
     fs.writeFileSync(nodePath.join(longDir, 'long-name.txt'), 'too long for bob');
     for (let i = 0; i < 20; i++) fs.writeFileSync(a(`small-${i}.txt`), `small file ${i}`);
 
-    alice = await DiskReplica.open({
-      root: aRoot,
-      stateDir: nodePath.join(base, 'alice-state'),
-      user: 'alice',
-      tickMs: 100,
-      engine: FAST_ENGINE,
-      port: link.port,
-    });
+    alice = await openTestReplica(aRoot, nodePath.join(base, 'alice-state'), 'alice', link.port);
     await alice.start();
     let report: Report | undefined;
     const child = await link.start(alice, bRoot, bState, (m) => {
