@@ -1,7 +1,8 @@
 /**
  * Peak RSS of a disk replica holding N file records (default 1,000,000), in a process of its own:
- * the records are committed to a state journal, then a replica opens on that state.
+ * a child process commits the records to a state journal, then a replica opens on that state.
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { DiskReplica } from '../src/node/disk-replica';
@@ -22,12 +23,11 @@ function mib(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 }
 
-async function main(): Promise<void> {
+/** Writes the state in a process of its own, so the peak measured below is the replica's alone. */
+async function writeState(root: string): Promise<void> {
   fs.rmSync(dir, { recursive: true, force: true });
-  const root = nodePath.join(dir, 'folder');
   await DiskStore.initFolder(root);
   const rng = new Prng(1);
-  let t = Date.now();
   const state = await StateJournal.open(nodePath.join(dir, 'state', 'state'), { sync: 'none' });
   const BATCH = 10_000;
   for (let start = 0; start < RECORDS; start += BATCH) {
@@ -54,6 +54,14 @@ async function main(): Promise<void> {
     await state.commit({ meta: { indexId: 'a1b2c3d4e5f6a7b8c9d0e1f2', sequence: start + records.length, counter: 1_700_000_000 + RECORDS, paused: false }, records });
   }
   await state.close();
+}
+
+async function main(): Promise<void> {
+  const root = nodePath.join(dir, 'folder');
+  if (process.argv.includes('--write-only')) return writeState(root);
+  let t = Date.now();
+  const child = spawnSync(process.execPath, [__filename, ...process.argv.slice(2), '--write-only'], { stdio: 'inherit' });
+  if (child.status !== 0) throw new Error(`writing the state failed (${child.status ?? child.signal})`);
   const writeMs = Date.now() - t;
   const before = process.memoryUsage().rss;
   t = Date.now();

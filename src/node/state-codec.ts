@@ -21,9 +21,7 @@ export function writeStateRecord(w: ByteWriter, r: FileRecord): void {
 }
 
 export function readStateRecord(r: ByteReader): FileRecord {
-  const record = decodeRecord(r, STATE_LIMITS);
-  const inode = r.varint();
-  return inode === 0 ? record : { ...record, inode };
+  return decodeRecord(r, STATE_LIMITS, true);
 }
 
 export function decodeStateRecord(bytes: Uint8Array): FileRecord {
@@ -84,16 +82,24 @@ export interface Section {
   readonly remove: readonly string[];
 }
 
-export function writeSection(w: ByteWriter, s: Section): void {
+/** Writes a section; `at`, when given, receives each set entry's offset in the writer. */
+export function writeSection(w: ByteWriter, s: Section, at?: number[]): void {
   w.varint(s.set.length);
-  for (const bytes of s.set) w.bytes(bytes);
+  for (const bytes of s.set) {
+    at?.push(w.length);
+    w.bytes(bytes);
+  }
   w.varint(s.remove.length);
   for (const key of s.remove) w.string(key);
 }
 
-export function readSection(r: ByteReader): Section {
+/** Reads a section; `at`, when given, receives each set entry's offset in the reader's buffer. */
+export function readSection(r: ByteReader, at?: number[]): Section {
   const set: Uint8Array[] = [];
-  for (let n = r.varint(); n > 0; n--) set.push(r.bytes(Number.MAX_SAFE_INTEGER));
+  for (let n = r.varint(); n > 0; n--) {
+    at?.push(r.offset);
+    set.push(r.bytes(Number.MAX_SAFE_INTEGER));
+  }
   const remove: string[] = [];
   for (let n = r.varint(); n > 0; n--) remove.push(r.string(STATE_LIMITS.maxPathBytes));
   return { set, remove };

@@ -15,15 +15,55 @@ export function fromUtf8(bytes: Uint8Array): string {
   return strictDecoder.decode(bytes);
 }
 
-const HEX = '0123456789abcdef';
+const HEX_DIGITS = utf8('0123456789abcdef');
 
+/** Lowercase hex, as one flat string: appending pairs would leave a chain of string pieces per key. */
 export function toHex(bytes: Uint8Array): string {
-  let out = '';
+  const out = new Uint8Array(bytes.length * 2);
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i]!;
-    out += HEX[b >> 4]! + HEX[b & 15]!;
+    out[2 * i] = HEX_DIGITS[b >> 4]!;
+    out[2 * i + 1] = HEX_DIGITS[b & 15]!;
   }
+  return strictDecoder.decode(out);
+}
+
+const SLAB_BYTES = 64 * 1024;
+let slab = new Uint8Array(SLAB_BYTES);
+let slabUsed = 0;
+
+/**
+ * A copy of a small byte string (a hash) that owns no ArrayBuffer of its own: copies share
+ * 64 KiB slabs, because an index of a million records would otherwise carry millions of buffers.
+ * The copy's `buffer` is the shared slab, so it must never be transferred to another thread.
+ */
+export function compactCopy(bytes: Uint8Array): Uint8Array {
+  if (bytes.length === 0) return EMPTY_BYTES;
+  if (bytes.length > 256) return bytes.slice();
+  if (slabUsed + bytes.length > SLAB_BYTES) {
+    slab = new Uint8Array(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const out = slab.subarray(slabUsed, slabUsed + bytes.length);
+  out.set(bytes);
+  slabUsed += bytes.length;
   return out;
+}
+
+export const EMPTY_BYTES: Uint8Array = new Uint8Array(0);
+
+const interned = new Map<string, string>();
+
+/**
+ * One shared copy of a short, often repeated string (a replica id, a user name): decoding makes a
+ * new string each time, and each record holds several. The table is bounded, then starts over.
+ */
+export function intern(text: string): string {
+  const known = interned.get(text);
+  if (known !== undefined) return known;
+  if (interned.size >= 4096) interned.clear();
+  interned.set(text, text);
+  return text;
 }
 
 export function fromHex(hex: string): Uint8Array {

@@ -1,4 +1,4 @@
-import { equalBytes } from './bytes';
+import { EMPTY_BYTES, equalBytes } from './bytes';
 import type { EntryType } from './ports';
 import type { VersionVector } from './version-vector';
 
@@ -42,7 +42,7 @@ export interface FileRecord {
   readonly inode?: number;
 }
 
-export const NO_HASH: Uint8Array = new Uint8Array(0);
+export const NO_HASH: Uint8Array = EMPTY_BYTES;
 
 export function isAlive(r: FileRecord | undefined): r is FileRecord {
   return r !== undefined && !r.deleted;

@@ -1,5 +1,5 @@
-import { toHex } from './bytes';
-import { blockOffsets, type FileRecord } from './file-record';
+import { equalBytes } from './bytes';
+import type { FileRecord } from './file-record';
 import { CaseIndex } from './path';
 import type { Hasher } from './ports';
 import { IndexDigest } from './summary';
@@ -17,12 +17,15 @@ export interface BlockSource {
  */
 export class LocalIndex {
   private readonly byPath = new Map<string, FileRecord>();
-  /** Sequence -> path; a Map iterates in insertion order, and sequences only grow. */
-  private bySequence = new Map<number, string>();
-  private highestSequence = 0;
-  /** Set when a record arrived below the highest sequence, so insertion order is not sequence order. */
+  /**
+   * Records in sequence order, for delta exchange, including replaced ones (`stale` of them)
+   * until the next compaction: an array of references costs a fraction of a map per record.
+   */
+  private ordered: FileRecord[] = [];
+  private stale = 0;
+  /** Set when a record arrived below the highest sequence, so `ordered` needs sorting. */
   private unordered = false;
-  private readonly caseIndex = new CaseIndex();
+  private readonly caseIndex = new CaseIndex((path) => !(this.byPath.get(path)?.deleted ?? true));
   private liveFileCount = 0;
   private readonly digest: IndexDigest;
 
@@ -49,16 +52,14 @@ export class LocalIndex {
 
   set(record: FileRecord): void {
     const old = this.byPath.get(record.path);
+    if (old === record) return;
     if (old) {
       this.digest.remove(old);
-      this.bySequence.delete(old.sequence);
       if (isLiveFile(old)) this.liveFileCount--;
     }
     if (isLiveFile(record)) this.liveFileCount++;
     this.byPath.set(record.path, record);
-    this.bySequence.set(record.sequence, record.path);
-    if (record.sequence < this.highestSequence) this.unordered = true;
-    else this.highestSequence = record.sequence;
+    this.placeInOrder(old, record);
     this.digest.add(record);
     if (!record.deleted) this.caseIndex.add(record.path);
     else this.caseIndex.remove(record.path);
@@ -70,20 +71,39 @@ export class LocalIndex {
     if (!old) return;
     if (isLiveFile(old)) this.liveFileCount--;
     this.digest.remove(old);
-    this.bySequence.delete(old.sequence);
     this.byPath.delete(path);
+    this.stale++;
     this.caseIndex.remove(path);
   }
 
   /** Records with sequence > after, ascending: batch ranges depend on it. */
   *since(after: number): IterableIterator<FileRecord> {
-    if (this.unordered) {
-      this.bySequence = new Map([...this.bySequence].sort((a, b) => a[0] - b[0]));
+    if (this.unordered || this.stale > this.ordered.length / 2) {
+      this.ordered = this.ordered.filter((r) => this.byPath.get(r.path) === r);
+      if (this.unordered) this.ordered.sort((a, b) => a.sequence - b.sequence);
       this.unordered = false;
+      this.stale = 0;
     }
-    for (const [seq, path] of this.bySequence) {
-      if (seq > after) yield this.byPath.get(path)!;
+    for (let i = firstAbove(this.ordered, after); i < this.ordered.length; i++) {
+      const r = this.ordered[i]!;
+      if (this.byPath.get(r.path) === r) yield r;
     }
+  }
+
+  /** A record kept with its sequence (only local facts changed) takes the old one's place. */
+  private placeInOrder(old: FileRecord | undefined, record: FileRecord): void {
+    if (old && old.sequence === record.sequence && !this.unordered) {
+      for (let i = firstAbove(this.ordered, record.sequence - 1); i < this.ordered.length && this.ordered[i]!.sequence === record.sequence; i++) {
+        if (this.ordered[i] === old) {
+          this.ordered[i] = record;
+          return;
+        }
+      }
+    }
+    if (old) this.stale++;
+    const last = this.ordered[this.ordered.length - 1];
+    if (last && record.sequence < last.sequence) this.unordered = true;
+    this.ordered.push(record);
   }
 
   caseCollision(path: string): string | undefined {
@@ -108,38 +128,79 @@ export class LocalIndex {
   }
 }
 
+/** Index of the first record with a sequence above `after` in a sorted array. */
+function firstAbove(sorted: readonly FileRecord[], after: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]!.sequence <= after) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 function isLiveFile(record: FileRecord): boolean {
   return !record.deleted && record.type === 'file';
 }
 
 /** Maps block hashes to places on the local disk that hold them, for reuse without transfer. */
 export class BlockLocator {
-  private readonly sources = new Map<string, BlockSource[]>();
+  /**
+   * The hash's first 31 bits to the paths of the files holding such a block. Offsets
+   * are worked out from the file's record when asked: an object per block, or a hex key per
+   * block, was most of a large index's memory.
+   */
+  private readonly paths = new Map<number, string | string[]>();
+
+  /** `onDisk` tells what the local disk holds at a path. */
+  constructor(private readonly onDisk: (path: string) => FileRecord | undefined) {}
 
   add(record: FileRecord): void {
     if (record.deleted || record.type !== 'file') return;
-    const offsets = blockOffsets(record.blocks);
-    record.blocks.forEach((b, i) => {
-      const key = toHex(b.hash);
-      const list = this.sources.get(key) ?? [];
-      list.push({ path: record.path, offset: offsets[i]!, size: b.size });
-      this.sources.set(key, list);
-    });
+    for (const b of record.blocks) {
+      const key = prefixKey(b.hash);
+      const held = this.paths.get(key);
+      if (held === undefined) this.paths.set(key, record.path);
+      else if (held === record.path) continue;
+      else if (typeof held === 'string') this.paths.set(key, [held, record.path]);
+      else if (!held.includes(record.path)) held.push(record.path);
+    }
   }
 
   remove(record: FileRecord): void {
     if (record.deleted || record.type !== 'file') return;
     for (const b of record.blocks) {
-      const key = toHex(b.hash);
-      const list = this.sources.get(key);
-      if (!list) continue;
-      const kept = list.filter((s) => s.path !== record.path);
-      if (kept.length > 0) this.sources.set(key, kept);
-      else this.sources.delete(key);
+      const key = prefixKey(b.hash);
+      const held = this.paths.get(key);
+      if (held === undefined) continue;
+      if (typeof held === 'string') {
+        if (held === record.path) this.paths.delete(key);
+        continue;
+      }
+      const kept = held.filter((p) => p !== record.path);
+      this.paths.set(key, kept.length === 1 ? kept[0]! : kept);
     }
   }
 
-  find(hash: Uint8Array): readonly BlockSource[] {
-    return this.sources.get(toHex(hash)) ?? [];
+  find(hash: Uint8Array): BlockSource[] {
+    const held = this.paths.get(prefixKey(hash));
+    if (held === undefined) return [];
+    const out: BlockSource[] = [];
+    for (const path of typeof held === 'string' ? [held] : held) {
+      const record = this.onDisk(path);
+      if (!record || record.deleted || record.type !== 'file') continue;
+      let offset = 0;
+      for (const b of record.blocks) {
+        if (equalBytes(b.hash, hash)) out.push({ path, offset, size: b.size });
+        offset += b.size;
+      }
+    }
+    return out;
   }
+}
+
+/** The hash's first 31 bits: a small integer, which V8 keeps in the map without a heap number. */
+function prefixKey(hash: Uint8Array): number {
+  return ((hash[0]! << 23) | (hash[1]! << 15) | (hash[2]! << 7) | (hash[3]! >>> 1)) >>> 0;
 }

@@ -184,39 +184,57 @@ function isOneCodePoint(text: string): boolean {
  * a path that is already present, or removing one that is absent, changes nothing.
  */
 export class CaseIndex {
-  private readonly byKey = new Map<string, Set<string>>();
+  /** The path itself while it is alone under its key (nearly always), a list in insertion order otherwise. */
+  private readonly byKey = new Map<string, string | string[]>();
+
+  /**
+   * With `isLive`, paths that are their own key (most real paths: lowercase ASCII) are not
+   * stored; the owner, which holds every live path anyway, answers for them. A million-path
+   * index then needs no second map of a million entries.
+   */
+  constructor(private readonly isLive?: (path: string) => boolean) {}
 
   add(path: string): void {
     const key = foldCase(path);
-    let set = this.byKey.get(key);
-    if (!set) {
-      set = new Set<string>();
-      this.byKey.set(key, set);
-    }
-    set.add(path);
+    if (this.isLive && key === path) return;
+    const held = this.byKey.get(key);
+    if (held === undefined) this.byKey.set(key, path);
+    else if (typeof held === 'string') {
+      if (held !== path) this.byKey.set(key, [held, path]);
+    } else if (!held.includes(path)) held.push(path);
   }
 
   remove(path: string): void {
     const key = foldCase(path);
-    const set = this.byKey.get(key);
-    if (!set) return;
-    set.delete(path);
-    if (set.size === 0) this.byKey.delete(key);
+    const held = this.byKey.get(key);
+    if (held === undefined) return;
+    if (typeof held === 'string') {
+      if (held === path) this.byKey.delete(key);
+      return;
+    }
+    const kept = held.filter((p) => p !== path);
+    this.byKey.set(key, kept.length === 1 ? kept[0]! : kept);
   }
 
   has(path: string): boolean {
-    return this.byKey.get(foldCase(path))?.has(path) ?? false;
+    const key = foldCase(path);
+    if (this.isLive && key === path) return this.isLive(path);
+    const held = this.byKey.get(key);
+    return held === path || (Array.isArray(held) && held.includes(path));
   }
 
   /**
-   * A live path that differs from `path` but folds to the same key, if any. With several, the one
-   * added first, so the answer depends only on the order of operations.
+   * A live path that differs from `path` but folds to the same key, if any. With several, the
+   * one that is its own key, else the one added first, so the answer depends only on the live
+   * paths and the order of operations.
    */
   collision(path: string): string | undefined {
-    const set = this.byKey.get(foldCase(path));
-    if (!set) return undefined;
-    for (const other of set) if (other !== path) return other;
-    return undefined;
+    const key = foldCase(path);
+    if (this.isLive && key !== path && this.isLive(key)) return key;
+    const held = this.byKey.get(key);
+    if (held === undefined || held === path) return undefined;
+    if (typeof held === 'string') return held;
+    return held.find((p) => p !== path);
   }
 }
 

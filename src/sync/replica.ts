@@ -119,7 +119,7 @@ type Outcome = 'done' | 'wait';
  */
 export class Replica {
   private readonly index: LocalIndex;
-  private readonly locator = new BlockLocator();
+  private readonly locator = new BlockLocator((path) => this.diskRecord(this, path));
   private readonly neededMap = new Map<string, NeededEntry>();
   private readonly deferredMap = new Map<string, readonly FileRecord[]>();
   private readonly positions = new Map<string, PeerPosition>();

@@ -1,4 +1,4 @@
-import { compareStrings } from './bytes';
+import { compareStrings, intern } from './bytes';
 import { ByteReader, ByteWriter, DecodeError } from './protocol/wire';
 import type { Hasher } from './ports';
 
@@ -103,8 +103,9 @@ export const MAX_REPLICA_ID_LENGTH = 64;
 export function readVector(r: ByteReader): VersionVector {
   const n = r.varint();
   if (n > MAX_VECTOR_ENTRIES) throw new DecodeError('badValue', `vector with ${n} entries`);
-  const out: VectorEntry[] = [];
-  for (let i = 0; i < n; i++) out.push({ id: r.string(MAX_REPLICA_ID_LENGTH), counter: r.varint() });
+  // Sized up front: a pushed-to array keeps room for 16 entries.
+  const out = new Array<VectorEntry>(n);
+  for (let i = 0; i < n; i++) out[i] = { id: intern(r.string(MAX_REPLICA_ID_LENGTH)), counter: r.varint() };
   if (!isCanonical(out)) throw new DecodeError('badValue', 'version vector not canonical');
   return out;
 }

@@ -253,34 +253,37 @@ test('CaseIndex finds differently-cased paths, and adding twice is idempotent', 
 
 type Op = { kind: 'add' | 'remove'; path: string };
 
-test('CaseIndex agrees with a brute-force search over the live paths', () => {
-  const name = fc
-    .array(fc.constantFrom('a', 'A', 'b', 'B', 'ς', 'σ', 'Σ', 'ß', 'ẞ', 'é', 'É', '/'), { minLength: 1, maxLength: 3 })
-    .map((parts) => parts.join(''));
-  const op: fc.Arbitrary<Op> = fc.record({ kind: fc.constantFrom('add', 'remove'), path: name });
-  fc.assert(
-    fc.property(fc.array(op, { maxLength: 40 }), fc.array(name, { minLength: 1, maxLength: 10 }), (ops, probes) => {
-      const index = new CaseIndex();
-      // Insertion-ordered, like the index, so "the first other path" means the same in both.
-      const live: string[] = [];
-      for (const { kind, path } of ops) {
-        if (kind === 'add') {
-          index.add(path);
-          if (!live.includes(path)) live.push(path);
-        } else {
-          index.remove(path);
-          const at = live.indexOf(path);
-          if (at >= 0) live.splice(at, 1);
+for (const owned of [false, true]) {
+  test(`CaseIndex agrees with a brute-force search over the live paths${owned ? ', with the owner answering for self-keyed paths' : ''}`, () => {
+    const name = fc
+      .array(fc.constantFrom('a', 'A', 'b', 'B', 'ς', 'σ', 'Σ', 'ß', 'ẞ', 'é', 'É', '/'), { minLength: 1, maxLength: 3 })
+      .map((parts) => parts.join(''));
+    const op: fc.Arbitrary<Op> = fc.record({ kind: fc.constantFrom('add', 'remove'), path: name });
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 40 }), fc.array(name, { minLength: 1, maxLength: 10 }), (ops, probes) => {
+        // Insertion-ordered, like the index, so "the first other path" means the same in both.
+        const live: string[] = [];
+        const index = owned ? new CaseIndex((p) => live.includes(p)) : new CaseIndex();
+        for (const { kind, path } of ops) {
+          if (kind === 'add') {
+            index.add(path);
+            if (!live.includes(path)) live.push(path);
+          } else {
+            index.remove(path);
+            const at = live.indexOf(path);
+            if (at >= 0) live.splice(at, 1);
+          }
         }
-      }
-      for (const probe of [...probes, ...live]) {
-        const expected = live.find((other) => other !== probe && foldCase(other) === foldCase(probe));
-        assert.equal(index.collision(probe), expected);
-        assert.equal(index.has(probe), live.includes(probe));
-      }
-    }),
-  );
-});
+        for (const probe of [...probes, ...live]) {
+          const others = live.filter((other) => other !== probe && foldCase(other) === foldCase(probe));
+          const selfKeyed = owned ? others.find((other) => foldCase(other) === other) : undefined;
+          assert.equal(index.collision(probe), selfKeyed ?? others[0]);
+          assert.equal(index.has(probe), live.includes(probe));
+        }
+      }),
+    );
+  });
+}
 
 test('isInternalPath looks only at the first segment, as a case-insensitive disk would', () => {
   for (const p of ['.shared-folder', '.shared-folder/tmp', '.shared-folder.tmp/x', '.SHARED-FOLDER', 'SHARED~1/x']) {

@@ -46,15 +46,20 @@ function randomChange(rng: Prng, step: number): StateChange {
   };
 }
 
+/** The state keeps an unknown inode as 0; a record made in memory may leave it out. */
+function withInode(r: FileRecord): FileRecord {
+  return { ...r, inode: r.inode ?? 0 };
+}
+
 /** Load results compare by content, whatever order the maps were filled in. */
 function canonical(state: PersistedState | undefined): unknown {
   if (!state) return undefined;
   const byPath = <T extends { path: string }>(items: readonly T[]): T[] => [...items].sort((a, b) => (a.path < b.path ? -1 : 1));
   return {
     meta: state.meta,
-    records: byPath(state.records),
-    needed: byPath(state.needed),
-    deferred: byPath(state.deferred),
+    records: byPath(state.records.map(withInode)),
+    needed: byPath(state.needed.map((n) => (n.onDisk ? { ...n, onDisk: withInode(n.onDisk) } : n))),
+    deferred: byPath(state.deferred.map((d) => ({ ...d, records: d.records.map(withInode) }))),
     peers: [...state.peers].sort((a, b) => (a.peer < b.peer ? -1 : 1)),
   };
 }

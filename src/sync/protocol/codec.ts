@@ -1,3 +1,4 @@
+import { compactCopy, intern } from '../bytes';
 import type { BlockRef, FileRecord } from '../file-record';
 import type { EntryType } from '../ports';
 import { isCanonical, MAX_REPLICA_ID_LENGTH, MAX_VECTOR_ENTRIES, readVector, writeVector, type VersionVector } from '../version-vector';
@@ -328,9 +329,14 @@ export function decodeMessage(frame: Uint8Array, limits: Partial<CodecLimits> = 
 }
 
 /** Reads one record written by `encodeRecord`. Byte arrays are copies: the caller may keep them. */
-export function decodeRecord(r: ByteReader, limits: Partial<CodecLimits> = DEFAULT_LIMITS): FileRecord {
+/**
+ * With `withInode`, a varint after the record is read as its local inode (the state's form; 0,
+ * unknown, is kept as 0): one object literal either way, because adding the property afterwards
+ * costs every record a separate property array.
+ */
+export function decodeRecord(r: ByteReader, limits: Partial<CodecLimits> = DEFAULT_LIMITS, withInode = false): FileRecord {
   const resolved = resolveLimits(limits);
-  return guarded(() => readRecord(r, resolved));
+  return guarded(() => readRecord(r, resolved, withInode));
 }
 
 function readPayload(r: ByteReader, code: number, limits: CodecLimits): Message {
@@ -363,11 +369,11 @@ function readHash(r: ByteReader, what: string, optional: boolean): Uint8Array {
   if (n !== HASH_BYTES && !(optional && n === 0)) {
     throw new DecodeError('badValue', `${what} is ${n} bytes, expected ${optional ? '0 or ' : ''}${HASH_BYTES}`);
   }
-  return r.raw(n).slice();
+  return compactCopy(r.raw(n));
 }
 
 function readRawHash(r: ByteReader): Uint8Array {
-  return r.raw(HASH_BYTES).slice();
+  return compactCopy(r.raw(HASH_BYTES));
 }
 
 function readEntryType(r: ByteReader): EntryType {
@@ -388,17 +394,18 @@ function readBlocks(r: ByteReader, limits: CodecLimits): BlockRef[] {
   const count = r.varint();
   if (count > limits.maxBlocksPerRecord) throw new DecodeError('badValue', `${count} blocks, limit ${limits.maxBlocksPerRecord}`);
   if (count * MIN_BLOCK_BYTES > r.remaining) throw new DecodeError('truncated', `${count} blocks cannot fit in ${r.remaining} bytes`);
-  const blocks: BlockRef[] = [];
+  // Sized up front: a pushed-to array keeps room for 16 entries, and most records have one block.
+  const blocks = new Array<BlockRef>(count);
   for (let i = 0; i < count; i++) {
     const hash = readRawHash(r);
     const size = r.varint();
     check(blockSizeRuleBroken(size, limits));
-    blocks.push({ hash, size });
+    blocks[i] = { hash, size };
   }
   return blocks;
 }
 
-function readRecord(r: ByteReader, limits: CodecLimits): FileRecord {
+function readRecord(r: ByteReader, limits: CodecLimits, withInode = false): FileRecord {
   const path = r.string(limits.maxPathBytes);
   const type = readEntryType(r);
   const flags = readFlags(r);
@@ -408,24 +415,14 @@ function readRecord(r: ByteReader, limits: CodecLimits): FileRecord {
   const blocks = readBlocks(r, limits);
   const target = r.string(limits.maxPathBytes);
   const version = readVector(r);
-  const modifiedBy = r.string(limits.maxNameBytes);
+  const modifiedBy = intern(r.string(limits.maxNameBytes));
   const ancestor = readHash(r, 'ancestor hash', true);
   const sequence = r.varint();
-  const record: FileRecord = {
-    path,
-    type,
-    deleted: (flags & FLAG_DELETED) !== 0,
-    size,
-    mtime,
-    executable: (flags & FLAG_EXECUTABLE) !== 0,
-    hash,
-    blocks,
-    target,
-    version,
-    modifiedBy,
-    ancestor,
-    sequence,
-  };
+  const deleted = (flags & FLAG_DELETED) !== 0;
+  const executable = (flags & FLAG_EXECUTABLE) !== 0;
+  const record: FileRecord = withInode
+    ? { path, type, deleted, size, mtime, executable, hash, blocks, target, version, modifiedBy, ancestor, sequence, inode: r.varint() }
+    : { path, type, deleted, size, mtime, executable, hash, blocks, target, version, modifiedBy, ancestor, sequence };
   check(recordRuleBroken(record, limits));
   return record;
 }

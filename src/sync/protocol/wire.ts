@@ -132,6 +132,11 @@ export class ByteReader {
     return this.buf.length - this.at;
   }
 
+  /** Bytes read so far. */
+  get offset(): number {
+    return this.at;
+  }
+
   u8(): number {
     if (this.at >= this.buf.length) throw new DecodeError('truncated', 'expected a byte');
     return this.buf[this.at++]!;
