@@ -1,0 +1,404 @@
+import * as fs from 'node:fs';
+import { fromHex, toHex } from '../sync/bytes';
+import { decodeMessage, encodeMessage } from '../sync/protocol/codec';
+import type { Message } from '../sync/protocol/messages';
+import type { AccountState, Presence, Role, SpaceInfo, UserInfo } from '../sync/protocol/rendezvous';
+import { DiskReplica } from './disk-replica';
+import type { DeviceHome, Identity, LocalSpace } from './device-home';
+import type { DevicePublicKeys } from './device-keys';
+import { FsWorkerPool } from './fs-worker-pool';
+import { PeerChannels } from './peer-channels';
+import { RendezvousClient } from './rendezvous-client';
+import { appendChatHistory, parseChat, type ChatEntry } from './chat';
+import { openSealed } from './sealed-box';
+
+/** First byte of a decrypted device-to-device message. */
+const KIND_SYNC = 1;
+
+export interface AgentOptions {
+  readonly log?: (message: string) => void;
+  /** How often replicas tick and vectors are announced. */
+  readonly tickMs?: number;
+  readonly rescanMs?: number;
+  readonly onChat?: (message: ChatEntry) => void;
+}
+
+export interface SpaceStatus {
+  readonly id: string;
+  readonly path: string;
+  readonly role: Role | undefined;
+  readonly members: { user: string; name: string; role: Role; status: string; presence: Presence }[];
+  readonly inSync: boolean;
+  readonly summary: string;
+}
+
+export interface AgentStatus {
+  readonly user: { id: string; name: string } | undefined;
+  readonly device: string;
+  readonly connected: boolean;
+  readonly spaces: SpaceStatus[];
+  readonly conflicts: { space: string; path: string; copy: string }[];
+  readonly errors: { space: string; path: string; message: string }[];
+  readonly bytesSent: number;
+  readonly bytesReceived: number;
+  readonly contacts: { id: string; name: string; presence: Presence }[];
+}
+
+interface OpenSpace {
+  readonly local: LocalSpace;
+  readonly disk: DiskReplica;
+  /** Devices with an engine session in this space. */
+  readonly up: Set<string>;
+  lastAnnounced: string;
+}
+
+/**
+ * One device, running: signed in to the server, holding a replica per joined space, and
+ * syncing each with the other member devices over end-to-end encrypted channels. The CLI's
+ * `run` and the extension both drive this.
+ */
+export class DeviceAgent {
+  private readonly spaces = new Map<string, OpenSpace>();
+  private readonly vectors = new Map<string, string>();
+  private readonly online = new Set<string>();
+  private readonly presence = new Map<string, Presence>();
+  private readonly pool = new FsWorkerPool();
+  private readonly channels: PeerChannels;
+  private timer: NodeJS.Timeout | undefined;
+  private stopWatching: (() => void) | undefined;
+  private closed = false;
+  private reconcile: Promise<void> = Promise.resolve();
+
+  private constructor(
+    readonly home: DeviceHome,
+    readonly identity: Identity,
+    readonly client: RendezvousClient,
+    private readonly options: AgentOptions,
+  ) {
+    this.channels = new PeerChannels({
+      keys: identity.keys,
+      deviceId: client.device.id,
+      lookup: (device) => this.publicKeys(device),
+      relay: (device, payload) => client.relay(device, payload),
+      onMessage: (device, plaintext) => this.onPlaintext(device, plaintext),
+      onReady: (device) => this.log(`secure channel to device ${device} is up`),
+      log: (m) => this.log(m),
+    });
+  }
+
+  static async start(home: DeviceHome, options: AgentOptions = {}): Promise<DeviceAgent> {
+    const identity = home.identity();
+    const client = new RendezvousClient({ url: identity.server, keys: identity.keys, mode: 'session', reconnect: true, log: options.log });
+    const agent = new DeviceAgent(home, identity, client, options);
+    client.on('connected', (state) => agent.onState(state, true));
+    client.on('state', (state) => agent.onState(state, false));
+    client.on('presence', (user, presence, devices) => agent.onPresence(user, presence, devices));
+    client.on('vector', (space, device, hash) => agent.onVector(space, device, hash));
+    client.on('relay', (device, payload) => agent.channels.onRelay(device, payload));
+    client.on('delivery', (item, sender, payload) => void agent.onDelivery(item, sender, payload));
+    client.on('disconnected', (reason) => agent.onDisconnected(reason));
+    client.on('problem', (code, message) => agent.log(`server: ${code}: ${message}`));
+    await client.connect();
+    agent.stopWatching = home.watchSpaces(() => agent.schedule());
+    agent.timer = setInterval(() => void agent.tick(), options.tickMs ?? 500);
+    return agent;
+  }
+
+  get state(): AccountState | undefined {
+    return this.client.state;
+  }
+
+  replica(space: string): DiskReplica | undefined {
+    return this.spaces.get(space)?.disk;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.timer);
+    this.stopWatching?.();
+    await this.reconcile;
+    for (const s of this.spaces.values()) await s.disk.close();
+    this.spaces.clear();
+    await this.client.close();
+    await this.pool.close();
+  }
+
+  // ---- account state ------------------------------------------------------------------------
+
+  private onState(state: AccountState, fresh: boolean): void {
+    if (fresh) {
+      this.online.clear();
+      for (const d of state.online) this.online.add(d);
+      this.vectors.clear();
+    }
+    for (const v of state.vectors) this.vectors.set(`${v.space}/${v.device}`, v.hash);
+    for (const c of state.contacts) this.presence.set(c.id, c.presence);
+    this.schedule();
+  }
+
+  private onPresence(user: string, presence: Presence, devices: readonly string[]): void {
+    this.presence.set(user, presence);
+    for (const device of this.devicesOf(user)) {
+      const isOnline = devices.includes(device);
+      if (isOnline) this.online.add(device);
+      else if (this.online.delete(device)) this.peerGone(device);
+    }
+    this.schedule();
+  }
+
+  private onVector(space: string, device: string, hash: string): void {
+    this.vectors.set(`${space}/${device}`, hash);
+    this.connectIfBehind(space, device);
+  }
+
+  private onDisconnected(reason: string): void {
+    this.log(`disconnected from the server: ${reason}`);
+    for (const device of [...this.online]) this.peerGone(device);
+    this.online.clear();
+  }
+
+  private peerGone(device: string): void {
+    this.channels.reset(device);
+    for (const s of this.spaces.values()) {
+      if (s.up.delete(device)) void s.disk.replica.peerDown(device);
+    }
+  }
+
+  private schedule(): void {
+    this.reconcile = this.reconcile.then(() => this.openSpaces()).catch((err: unknown) => this.log(`opening spaces failed: ${(err as Error).message}`));
+  }
+
+  /** Opens a replica for every local space this user has joined; closes those that went away. */
+  private async openSpaces(): Promise<void> {
+    if (this.closed) return;
+    const state = this.client.state;
+    if (!state) return;
+    const joined = new Map(state.spaces.filter((s) => s.status[state.user.id] === 'joined').map((s) => [s.doc.id, s]));
+    const local = this.home.spaces();
+    for (const space of local) {
+      if (!joined.has(space.id) || this.spaces.has(space.id)) continue;
+      if (!fs.existsSync(space.path)) {
+        this.log(`space ${space.id}: folder ${space.path} is missing; not syncing it`);
+        continue;
+      }
+      const disk = await DiskReplica.open({
+        root: space.path,
+        stateDir: this.home.stateDir(space.id),
+        user: this.identity.name,
+        pool: this.pool,
+        port: { send: (peer, message) => this.sendSync(space.id, peer, message) },
+        onEvent: (event) => this.log(`space ${space.id}: ${JSON.stringify(event)}`),
+        ...(this.options.rescanMs ? { rescanMs: this.options.rescanMs } : {}),
+      });
+      this.spaces.set(space.id, { local: space, disk, up: new Set(), lastAnnounced: '' });
+      await disk.start();
+      this.log(`space ${space.id}: syncing ${space.path}`);
+    }
+    for (const [id, open] of this.spaces) {
+      if (joined.has(id) && local.some((s) => s.id === id)) continue;
+      this.spaces.delete(id);
+      await open.disk.close();
+    }
+    for (const id of this.spaces.keys()) for (const device of this.memberDevices(joined.get(id)!)) this.connectIfBehind(id, device);
+  }
+
+  // ---- sync negotiation ---------------------------------------------------------------------
+
+  private async tick(): Promise<void> {
+    if (!this.client.connected) return;
+    for (const [id, open] of this.spaces) {
+      const summary = toHex(open.disk.replica.summary());
+      if (summary === open.lastAnnounced) continue;
+      open.lastAnnounced = summary;
+      this.client.request({ t: 'vector', space: id, hash: summary }).catch((err: unknown) => this.log(`announcing space ${id}: ${(err as Error).message}`));
+      for (const device of open.up) this.channels.connect(device);
+    }
+  }
+
+  /** Starts an engine session with a member device only when its vector differs from ours. */
+  private connectIfBehind(space: string, device: string): void {
+    const open = this.spaces.get(space);
+    if (!open || open.up.has(device) || !this.online.has(device) || device === this.client.device.id) return;
+    const theirs = this.vectors.get(`${space}/${device}`);
+    if (theirs !== undefined && theirs === toHex(open.disk.replica.summary())) return;
+    open.up.add(device);
+    void open.disk.replica.peerUp(device);
+  }
+
+  // ---- device-to-device messages ------------------------------------------------------------
+
+  private sendSync(space: string, device: string, message: Message): void {
+    const frame = encodeMessage(message);
+    const out = new Uint8Array(1 + 16 + frame.length);
+    out[0] = KIND_SYNC;
+    out.set(fromHex(space), 1);
+    out.set(frame, 17);
+    this.channels.send(device, out);
+  }
+
+  private onPlaintext(device: string, plaintext: Uint8Array): void {
+    if (plaintext[0] === KIND_SYNC && plaintext.length > 17) {
+      const space = toHex(plaintext.subarray(1, 17));
+      const open = this.spaces.get(space);
+      const info = this.state?.spaces.find((s) => s.doc.id === space);
+      if (!open || !info) return;
+      const author = this.userOfDevice(device, info);
+      const role = author && info.status[author.id] === 'joined' ? info.doc.members.find((m) => m.user === author.id)?.role : undefined;
+      if (!role) {
+        this.log(`space ${space}: refused a message from device ${device}, which is not a member`);
+        return;
+      }
+      const message = decodeMessage(plaintext.subarray(17));
+      if (role === 'reader' && message.type === 'index' && message.records.length > 0) {
+        this.log(`space ${space}: refused ${message.records.length} changes from ${author!.name}, who may only read`);
+        return;
+      }
+      if (!open.up.has(device)) {
+        open.up.add(device);
+        void open.disk.replica.peerUp(device);
+      }
+      void open.disk.replica.receive(device, message);
+    }
+  }
+
+  // ---- mailbox ------------------------------------------------------------------------------
+
+  private async onDelivery(item: string, sender: string, box: Uint8Array): Promise<void> {
+    const keys = this.publicKeys(sender);
+    try {
+      if (!keys) throw new Error(`unknown sender device ${sender}`);
+      const payload = openSealed(this.identity.keys, this.client.device.id, keys, sender, box);
+      const chat = parseChat(payload);
+      if (chat) {
+        const user = this.allUsers().find((u) => u.devices.some((d) => d.id === sender));
+        if (!user || user.id !== chat.from) throw new Error(`chat from device ${sender} claims another user`);
+        // A direct message is filed under the sender; a group message under its space.
+        const entry = { ...chat, conversation: chat.conversation === this.client.state?.user.id ? user.id : chat.conversation };
+        if (appendChatHistory(this.home, entry)) this.options.onChat?.(entry);
+      } else throw new Error('unknown mailbox payload');
+    } catch (err) {
+      this.log(`mailbox item ${item} from ${sender} dropped: ${(err as Error).message}`);
+    }
+    // Acknowledged whether or not it could be used: a bad item must not block the mailbox.
+    await this.client.request({ t: 'ack', items: [item] }).catch((err: unknown) => this.log(`ack ${item}: ${(err as Error).message}`));
+  }
+
+  // ---- status -------------------------------------------------------------------------------
+
+  status(): AgentStatus {
+    const state = this.client.state;
+    const base = DeviceAgent.statusFrom(this.home, this.client.device.id, state, this.client.connected, {
+      summary: (space) => {
+        const open = this.spaces.get(space);
+        return open && open.disk.replica.neededPaths().length === 0 ? toHex(open.disk.replica.summary()) : undefined;
+      },
+      vector: (space, device) => this.vectors.get(`${space}/${device}`),
+      presence: (user) => this.presence.get(user),
+    });
+    const conflicts: AgentStatus['conflicts'] = [];
+    const errors: AgentStatus['errors'] = [];
+    for (const [id, open] of this.spaces) {
+      for (const c of open.disk.replica.conflicts()) conflicts.push({ space: id, path: c.path, copy: c.copyPath });
+      for (const [path, problem] of open.disk.replica.errors()) errors.push({ space: id, path, message: problem.message });
+    }
+    return { ...base, conflicts, errors, bytesSent: this.channels.bytesSent, bytesReceived: this.channels.bytesReceived };
+  }
+
+  /**
+   * Status from the account state alone, as far as it goes: a space is in sync when this device's
+   * summary (or, without a running replica, the vector it last announced) equals every other
+   * member device's announced vector.
+   */
+  static statusFrom(
+    home: DeviceHome,
+    device: string,
+    state: AccountState | undefined,
+    connected: boolean,
+    live?: { summary(space: string): string | undefined; vector(space: string, device: string): string | undefined; presence(user: string): Presence | undefined },
+  ): AgentStatus {
+    const announced = (space: string, d: string): string | undefined => live?.vector(space, d) ?? state?.vectors.find((v) => v.space === space && v.device === d)?.hash;
+    const presenceOf = (user: string): Presence =>
+      user === state?.user.id ? 'online' : (live?.presence(user) ?? state?.contacts.find((c) => c.id === user)?.presence ?? 'offline');
+    const spaces: SpaceStatus[] = home.spaces().map((local) => {
+      const info = state?.spaces.find((s) => s.doc.id === local.id);
+      const mine = live ? live.summary(local.id) : announced(local.id, device);
+      const others = info
+        ? info.doc.members.filter((m) => info.status[m.user] === 'joined').flatMap((m) => info.users.find((u) => u.id === m.user)?.devices.map((d) => d.id) ?? []).filter((d) => d !== device)
+        : [];
+      const known = others.map((d) => announced(local.id, d)).filter((v): v is string => v !== undefined);
+      return {
+        id: local.id,
+        path: local.path,
+        role: info?.doc.members.find((m) => m.user === state?.user.id)?.role,
+        members: (info?.doc.members ?? []).map((m) => ({
+          user: m.user,
+          name: info!.users.find((u) => u.id === m.user)?.name ?? m.user,
+          role: m.role,
+          status: info!.status[m.user] ?? 'unknown',
+          presence: presenceOf(m.user),
+        })),
+        inSync: mine !== undefined && known.length > 0 && known.every((v) => v === mine),
+        summary: mine ?? '',
+      };
+    });
+    return {
+      user: state ? { id: state.user.id, name: state.user.name } : undefined,
+      device,
+      connected,
+      spaces,
+      conflicts: [],
+      errors: [],
+      bytesSent: 0,
+      bytesReceived: 0,
+      contacts: (state?.contacts ?? []).map((c) => ({ id: c.id, name: c.name, presence: presenceOf(c.id) })),
+    };
+  }
+
+  /** Conflicts recorded in the saved replica states (no daemon running). */
+  static async savedConflicts(home: DeviceHome): Promise<AgentStatus['conflicts']> {
+    const out: AgentStatus['conflicts'] = [];
+    for (const local of home.spaces()) {
+      if (!fs.existsSync(local.path)) continue;
+      const disk = await DiskReplica.open({ root: local.path, stateDir: home.stateDir(local.id), user: '', watch: false, port: { send: () => undefined } });
+      try {
+        for (const c of disk.replica.conflicts()) out.push({ space: local.id, path: c.path, copy: c.copyPath });
+      } finally {
+        await disk.close();
+      }
+    }
+    return out;
+  }
+
+  // ---- directory ----------------------------------------------------------------------------
+
+  private allUsers(): UserInfo[] {
+    const state = this.client.state;
+    if (!state) return [];
+    return [state.user, ...state.contacts, ...state.spaces.flatMap((s) => s.users)];
+  }
+
+  private devicesOf(user: string): string[] {
+    const u = this.allUsers().find((x) => x.id === user);
+    return u ? u.devices.map((d) => d.id) : [];
+  }
+
+  private memberDevices(info: SpaceInfo): string[] {
+    return info.doc.members.filter((m) => info.status[m.user] === 'joined').flatMap((m) => info.users.find((u) => u.id === m.user)?.devices.map((d) => d.id) ?? []);
+  }
+
+  private userOfDevice(device: string, info: SpaceInfo): UserInfo | undefined {
+    return info.users.find((u) => u.devices.some((d) => d.id === device));
+  }
+
+  private publicKeys(device: string): DevicePublicKeys | undefined {
+    for (const u of this.allUsers()) {
+      const d = u.devices.find((x) => x.id === device);
+      if (d) return { signPublic: fromHex(d.signPublic), agreePublic: fromHex(d.agreePublic) };
+    }
+    return undefined;
+  }
+
+  private log(message: string): void {
+    this.options.log?.(message);
+  }
+}

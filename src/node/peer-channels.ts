@@ -1,0 +1,128 @@
+import type { DevicePublicKeys, DeviceKeys } from './device-keys';
+import { SecureSession } from './secure-session';
+
+/** First byte of a relay payload between devices. */
+const HANDSHAKE = 0;
+const SEALED = 1;
+
+/** Messages kept while a channel's handshake is under way; the engine resends what is dropped. */
+const MAX_QUEUED = 256;
+
+interface Channel {
+  session: SecureSession;
+  queue: Uint8Array[];
+}
+
+export interface PeerChannelOptions {
+  readonly keys: DeviceKeys;
+  readonly deviceId: string;
+  /** Public keys of a device this one may talk to; undefined refuses the device. */
+  readonly lookup: (device: string) => DevicePublicKeys | undefined;
+  /** Sends a relay payload to a device; false when not connected. */
+  readonly relay: (device: string, payload: Uint8Array) => boolean;
+  readonly onMessage: (device: string, plaintext: Uint8Array) => void;
+  readonly onReady?: (device: string) => void;
+  readonly log?: (message: string) => void;
+}
+
+/**
+ * End-to-end encrypted channels to other devices over the server's relay: one `SecureSession`
+ * per remote device. Both sides run the same symmetric handshake; a hello from a device whose
+ * channel is already up means it restarted, and both sides start over. Frames that fail to
+ * open (old sessions, replays, tampering) are dropped and counted.
+ */
+export class PeerChannels {
+  private readonly channels = new Map<string, Channel>();
+  bytesSent = 0;
+  bytesReceived = 0;
+  dropped = 0;
+
+  constructor(private readonly options: PeerChannelOptions) {}
+
+  isReady(device: string): boolean {
+    return this.channels.get(device)?.session.ready ?? false;
+  }
+
+  /** Encrypts and relays, or queues while the handshake runs. False when the device is refused. */
+  send(device: string, plaintext: Uint8Array): boolean {
+    let channel = this.channels.get(device);
+    if (!channel) {
+      channel = this.start(device);
+      if (!channel) return false;
+    }
+    if (!channel.session.ready) {
+      if (channel.queue.length >= MAX_QUEUED) channel.queue.shift();
+      channel.queue.push(plaintext);
+      return true;
+    }
+    return this.sendSealed(device, channel, plaintext);
+  }
+
+  /** Starts a handshake unless a channel exists. */
+  connect(device: string): void {
+    if (!this.channels.has(device)) this.start(device);
+  }
+
+  /** Forgets a device's channel (it went offline); the next send starts a new handshake. */
+  reset(device: string): void {
+    this.channels.delete(device);
+  }
+
+  onRelay(device: string, payload: Uint8Array): void {
+    try {
+      if (payload[0] === HANDSHAKE) this.onHandshake(device, payload.subarray(1));
+      else if (payload[0] === SEALED) this.onSealed(device, payload.subarray(1));
+      else throw new Error(`unknown payload type ${payload[0]}`);
+    } catch (err) {
+      this.dropped++;
+      this.options.log?.(`dropped a frame from device ${device}: ${(err as Error).message}`);
+    }
+  }
+
+  private start(device: string): Channel | undefined {
+    const remote = this.options.lookup(device);
+    if (!remote) return undefined;
+    const { session, hello } = SecureSession.start(this.options.keys, this.options.deviceId, remote, device);
+    const channel: Channel = { session, queue: [] };
+    this.channels.set(device, channel);
+    this.options.relay(device, prefixed(HANDSHAKE, hello));
+    return channel;
+  }
+
+  private onHandshake(device: string, hello: Uint8Array): void {
+    let channel = this.channels.get(device);
+    if (!channel || channel.session.ready) {
+      // No channel yet, or the other side restarted: answer with a fresh session of our own.
+      const queue = channel?.queue ?? [];
+      channel = this.start(device);
+      if (!channel) throw new Error('device not allowed');
+      channel.queue = queue;
+    }
+    channel.session.accept(hello);
+    const queued = channel.queue;
+    channel.queue = [];
+    for (const plaintext of queued) this.sendSealed(device, channel, plaintext);
+    this.options.onReady?.(device);
+  }
+
+  private onSealed(device: string, frame: Uint8Array): void {
+    const channel = this.channels.get(device);
+    if (!channel?.session.ready) throw new Error('no session');
+    const plaintext = channel.session.open(frame);
+    this.bytesReceived += frame.length;
+    this.options.onMessage(device, plaintext);
+  }
+
+  private sendSealed(device: string, channel: Channel, plaintext: Uint8Array): boolean {
+    const frame = prefixed(SEALED, channel.session.seal(plaintext));
+    this.bytesSent += frame.length;
+    return this.options.relay(device, frame);
+  }
+}
+
+function prefixed(kind: number, bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(1 + bytes.length);
+  out[0] = kind;
+  out.set(bytes, 1);
+  return out;
+}

@@ -1,0 +1,53 @@
+import type { DeviceInfo, MemberStatus, SpaceDoc } from '../sync/protocol/rendezvous';
+
+/**
+ * What the rendezvous server keeps. Asynchronous throughout so that a PostgreSQL store can take
+ * the place of the embedded SQLite one; every method is one transaction.
+ */
+export interface ServerStore {
+  createUser(user: { id: string; name: string }, device: DeviceInfo, now: number): Promise<void>;
+  addDevice(user: string, device: DeviceInfo, now: number): Promise<void>;
+  device(id: string): Promise<(DeviceInfo & { user: string }) | undefined>;
+  user(id: string): Promise<{ id: string; name: string } | undefined>;
+  devicesOf(user: string): Promise<DeviceInfo[]>;
+
+  /** One-time tokens for invites (`kind` 'invite') and device links ('link'). */
+  putToken(token: string, kind: TokenKind, user: string, expires: number): Promise<void>;
+  /** Deletes the token and returns its user when it exists, has this kind and has not expired. */
+  takeToken(token: string, kind: TokenKind, now: number): Promise<string | undefined>;
+
+  addContact(a: string, b: string): Promise<void>;
+  removeContact(a: string, b: string): Promise<void>;
+  contactsOf(user: string): Promise<string[]>;
+
+  /** Stores a new version of a space document; false when the stored version is not `doc.version - 1`. */
+  putSpace(doc: SpaceDoc, statuses: ReadonlyMap<string, MemberStatus>): Promise<boolean>;
+  space(id: string): Promise<{ doc: SpaceDoc; status: Record<string, MemberStatus> } | undefined>;
+  setMemberStatus(space: string, user: string, status: MemberStatus): Promise<void>;
+  spacesOf(user: string): Promise<string[]>;
+
+  putVector(space: string, device: string, hash: string): Promise<void>;
+  vectors(space: string): Promise<{ device: string; hash: string }[]>;
+
+  /** False when the sender's pending bytes would exceed `quota`; an item id already stored counts as done. */
+  deposit(item: MailboxItem, recipients: readonly string[], quota: number): Promise<boolean>;
+  /** Items waiting for this device, oldest first, at most `limit`. */
+  pendingFor(device: string, limit: number): Promise<MailboxItem[]>;
+  /** Records that `device` has the items; an item every recipient acknowledged is deleted. */
+  acknowledge(device: string, items: readonly string[]): Promise<void>;
+  mailboxTotals(): Promise<{ items: number; bytes: number }>;
+  /** Drops items older than `before` (undeliverable: their devices never came back). */
+  expireMailbox(before: number): Promise<number>;
+
+  close(): Promise<void>;
+}
+
+export type TokenKind = 'invite' | 'link';
+
+export interface MailboxItem {
+  readonly id: string;
+  readonly sender: string;
+  readonly senderUser: string;
+  readonly payload: Uint8Array;
+  readonly created: number;
+}
