@@ -1,5 +1,7 @@
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
-import { fromHex, toHex } from '../sync/bytes';
+import * as nodePath from 'node:path';
+import { equalBytes, fromHex, toHex } from '../sync/bytes';
 import { decodeMessage, encodeMessage } from '../sync/protocol/codec';
 import type { Message } from '../sync/protocol/messages';
 import type { AccountState, Presence, Role, SpaceInfo, UserInfo } from '../sync/protocol/rendezvous';
@@ -10,10 +12,15 @@ import { FsWorkerPool } from './fs-worker-pool';
 import { PeerChannels } from './peer-channels';
 import { RendezvousClient } from './rendezvous-client';
 import { appendChatHistory, parseChat, type ChatEntry } from './chat';
-import { openSealed } from './sealed-box';
+import { openSealed, sealFor } from './sealed-box';
+import { buildMailItems, decodeMailItem, MAIL_SYNC, MailBlockCache, MailPositions } from './mail-sync';
+import { NodeHasher } from './node-hasher';
 
 /** First byte of a decrypted device-to-device message. */
 const KIND_SYNC = 1;
+
+/** How long a member device must have been away before its changes go to the mailbox. */
+const MAIL_AFTER_OFFLINE_MS = 3000;
 
 export interface AgentOptions {
   readonly log?: (message: string) => void;
@@ -50,6 +57,9 @@ interface OpenSpace {
   /** Devices with an engine session in this space. */
   readonly up: Set<string>;
   lastAnnounced: string;
+  readonly mailed: MailPositions;
+  readonly cache: MailBlockCache;
+  mailing: boolean;
 }
 
 /**
@@ -67,6 +77,10 @@ export class DeviceAgent {
   private timer: NodeJS.Timeout | undefined;
   private stopWatching: (() => void) | undefined;
   private closed = false;
+  private quotaProblems = 0;
+  private readonly offlineSince = new Map<string, number>();
+  private deliveries: Promise<void> = Promise.resolve();
+  private readonly hasher = new NodeHasher();
   private reconcile: Promise<void> = Promise.resolve();
 
   private constructor(
@@ -95,9 +109,16 @@ export class DeviceAgent {
     client.on('presence', (user, presence, devices) => agent.onPresence(user, presence, devices));
     client.on('vector', (space, device, hash) => agent.onVector(space, device, hash));
     client.on('relay', (device, payload) => agent.channels.onRelay(device, payload));
-    client.on('delivery', (item, sender, payload) => void agent.onDelivery(item, sender, payload));
+    // One at a time, after the replicas are open: an item's blocks must be cached before the
+    // next item's index asks for them.
+    client.on('delivery', (item, sender, payload) => {
+      agent.deliveries = agent.deliveries.then(() => agent.reconcile).then(() => agent.onDelivery(item, sender, payload));
+    });
     client.on('disconnected', (reason) => agent.onDisconnected(reason));
-    client.on('problem', (code, message) => agent.log(`server: ${code}: ${message}`));
+    client.on('problem', (code, message) => {
+      if (code === 'quota') agent.quotaProblems++;
+      agent.log(`server: ${code}: ${message}`);
+    });
     await client.connect();
     agent.stopWatching = home.watchSpaces(() => agent.schedule());
     agent.timer = setInterval(() => void agent.tick(), options.tickMs ?? 500);
@@ -141,7 +162,10 @@ export class DeviceAgent {
     for (const device of this.devicesOf(user)) {
       const isOnline = devices.includes(device);
       if (isOnline) this.online.add(device);
-      else if (this.online.delete(device)) this.peerGone(device);
+      else if (this.online.delete(device)) {
+        this.offlineSince.set(device, Date.now());
+        this.peerGone(device);
+      }
     }
     this.schedule();
   }
@@ -175,6 +199,7 @@ export class DeviceAgent {
     if (!state) return;
     const joined = new Map(state.spaces.filter((s) => s.status[state.user.id] === 'joined').map((s) => [s.doc.id, s]));
     const local = this.home.spaces();
+    let opened = false;
     for (const space of local) {
       if (!joined.has(space.id) || this.spaces.has(space.id)) continue;
       if (!fs.existsSync(space.path)) {
@@ -190,7 +215,17 @@ export class DeviceAgent {
         onEvent: (event) => this.log(`space ${space.id}: ${JSON.stringify(event)}`),
         ...(this.options.rescanMs ? { rescanMs: this.options.rescanMs } : {}),
       });
-      this.spaces.set(space.id, { local: space, disk, up: new Set(), lastAnnounced: '' });
+      const stateDir = this.home.stateDir(space.id);
+      opened = true;
+      this.spaces.set(space.id, {
+        local: space,
+        disk,
+        up: new Set(),
+        lastAnnounced: '',
+        mailed: new MailPositions(nodePath.join(stateDir, 'mail.json')),
+        cache: new MailBlockCache(nodePath.join(stateDir, 'mailblocks')),
+        mailing: false,
+      });
       await disk.start();
       this.log(`space ${space.id}: syncing ${space.path}`);
     }
@@ -200,6 +235,8 @@ export class DeviceAgent {
       await open.disk.close();
     }
     for (const id of this.spaces.keys()) for (const device of this.memberDevices(joined.get(id)!)) this.connectIfBehind(id, device);
+    // Items left in the mailbox for a space that was not open yet can be applied now.
+    if (opened) await this.client.request({ t: 'fetchMailbox' }).catch(() => undefined);
   }
 
   // ---- sync negotiation ---------------------------------------------------------------------
@@ -207,6 +244,15 @@ export class DeviceAgent {
   private async tick(): Promise<void> {
     if (!this.client.connected) return;
     for (const [id, open] of this.spaces) {
+      if (open.disk.replica.neededPaths().length === 0) open.cache.clear();
+      else {
+        const info = this.client.state?.spaces.find((x) => x.doc.id === id);
+        if (info) for (const device of this.memberDevices(info)) this.connectIfBehind(id, device);
+      }
+      if (!open.mailing) {
+        open.mailing = true;
+        void this.mailOffline(id, open).finally(() => (open.mailing = false));
+      }
       const summary = toHex(open.disk.replica.summary());
       if (summary === open.lastAnnounced) continue;
       open.lastAnnounced = summary;
@@ -219,8 +265,12 @@ export class DeviceAgent {
   private connectIfBehind(space: string, device: string): void {
     const open = this.spaces.get(space);
     if (!open || open.up.has(device) || !this.online.has(device) || device === this.client.device.id) return;
+    // A device that never announced a vector has no replica of this space open (another device
+    // of a member that did not join it here): nothing to sync with, and nobody to answer.
     const theirs = this.vectors.get(`${space}/${device}`);
-    if (theirs !== undefined && theirs === toHex(open.disk.replica.summary())) return;
+    if (theirs === undefined) return;
+    // Equal indexes can still leave blocks to fetch (a transfer cut short): those need a session too.
+    if (theirs === toHex(open.disk.replica.summary()) && open.disk.replica.neededPaths().length === 0) return;
     open.up.add(device);
     void open.disk.replica.peerUp(device);
   }
@@ -228,6 +278,15 @@ export class DeviceAgent {
   // ---- device-to-device messages ------------------------------------------------------------
 
   private sendSync(space: string, device: string, message: Message): void {
+    if (message.type === 'blockRequest') {
+      const open = this.spaces.get(space);
+      const data = open?.cache.get(message.hash);
+      if (open && data && data.length === message.size) {
+        // Arrived by mail: answered here, as if from the device that was asked.
+        setImmediate(() => void open.disk.replica.receive(device, { type: 'blockResponse', id: message.id, hash: message.hash, status: 'ok', data }));
+        return;
+      }
+    }
     const frame = encodeMessage(message);
     const out = new Uint8Array(1 + 16 + frame.length);
     out[0] = KIND_SYNC;
@@ -242,8 +301,7 @@ export class DeviceAgent {
       const open = this.spaces.get(space);
       const info = this.state?.spaces.find((s) => s.doc.id === space);
       if (!open || !info) return;
-      const author = this.userOfDevice(device, info);
-      const role = author && info.status[author.id] === 'joined' ? info.doc.members.find((m) => m.user === author.id)?.role : undefined;
+      const { author, role } = this.roleOf(device, info);
       if (!role) {
         this.log(`space ${space}: refused a message from device ${device}, which is not a member`);
         return;
@@ -252,6 +310,9 @@ export class DeviceAgent {
       if (role === 'reader' && message.type === 'index' && message.records.length > 0) {
         this.log(`space ${space}: refused ${message.records.length} changes from ${author!.name}, who may only read`);
         return;
+      }
+      if (message.type === 'hello' && message.knownIndexId === open.disk.replica.indexId) {
+        open.mailed.set(device, { indexId: message.knownIndexId, sequence: message.knownSequence });
       }
       if (!open.up.has(device)) {
         open.up.add(device);
@@ -263,13 +324,63 @@ export class DeviceAgent {
 
   // ---- mailbox ------------------------------------------------------------------------------
 
+  /** Deposits, for every offline member device, what it has not seen of this replica's index. */
+  private async mailOffline(space: string, open: OpenSpace): Promise<void> {
+    const info = this.client.state?.spaces.find((s) => s.doc.id === space);
+    if (!info || this.roleOf(this.client.device.id, info).role === 'reader') return;
+    const replica = open.disk.replica;
+    for (const device of this.memberDevices(info)) {
+      if (device === this.client.device.id || this.online.has(device)) continue;
+      // A device that is only reconnecting gets its changes live in a moment.
+      if (Date.now() - (this.offlineSince.get(device) ?? 0) < MAIL_AFTER_OFFLINE_MS) continue;
+      const at = open.mailed.get(device);
+      const from = at && at.indexId === replica.indexId ? at.sequence : 0;
+      if (replica.sequence <= from) continue;
+      const keys = this.publicKeys(device);
+      if (!keys) continue;
+      const { items, upTo } = await buildMailItems(open.disk, space, from, device);
+      const problems = this.quotaProblems;
+      for (const item of items) {
+        const box = sealFor(this.identity.keys, this.client.device.id, keys, device, item);
+        if (!this.client.deposit(crypto.randomBytes(16).toString('hex'), [device], box)) return;
+      }
+      // A reply after the deposits means the server has handled them; only then is the position kept.
+      await this.client.request({ t: 'state' });
+      if (this.quotaProblems !== problems) return;
+      open.mailed.set(device, { indexId: replica.indexId, sequence: upTo });
+      this.log(`space ${space}: mailed changes up to ${upTo} to offline device ${device} (${items.length} items)`);
+    }
+  }
+
+  /** Applies a sync item from the mailbox; false when the space is not open here. */
+  private async applyMail(sender: string, payload: Uint8Array): Promise<boolean> {
+    const { space, messages } = decodeMailItem(payload);
+    const open = this.spaces.get(space);
+    const info = this.client.state?.spaces.find((s) => s.doc.id === space);
+    if (!open || !info) return false;
+    const { role } = this.roleOf(sender, info);
+    if (!role || role === 'reader') throw new Error(`device ${sender} may not change space ${space}`);
+    if (!open.up.has(sender)) {
+      open.up.add(sender);
+      await open.disk.replica.peerUp(sender);
+    }
+    for (const message of messages) {
+      if (message.type === 'blockResponse') {
+        if (message.status === 'ok' && equalBytes(this.hasher.sha256(message.data), message.hash)) open.cache.put(message.hash, message.data);
+      } else if (message.type === 'index') await open.disk.replica.receive(sender, message);
+    }
+    return true;
+  }
+
   private async onDelivery(item: string, sender: string, box: Uint8Array): Promise<void> {
     const keys = this.publicKeys(sender);
     try {
       if (!keys) throw new Error(`unknown sender device ${sender}`);
       const payload = openSealed(this.identity.keys, this.client.device.id, keys, sender, box);
       const chat = parseChat(payload);
-      if (chat) {
+      if (payload[0] === MAIL_SYNC) {
+        if (!(await this.applyMail(sender, payload))) return; // Not joined here yet: left in the mailbox.
+      } else if (chat) {
         const user = this.allUsers().find((u) => u.devices.some((d) => d.id === sender));
         if (!user || user.id !== chat.from) throw new Error(`chat from device ${sender} claims another user`);
         // A direct message is filed under the sender; a group message under its space.
@@ -280,7 +391,11 @@ export class DeviceAgent {
       this.log(`mailbox item ${item} from ${sender} dropped: ${(err as Error).message}`);
     }
     // Acknowledged whether or not it could be used: a bad item must not block the mailbox.
-    await this.client.request({ t: 'ack', items: [item] }).catch((err: unknown) => this.log(`ack ${item}: ${(err as Error).message}`));
+    this.acknowledge(item);
+  }
+
+  private acknowledge(item: string): void {
+    void this.client.request({ t: 'ack', items: [item] }).catch((err: unknown) => this.log(`ack ${item}: ${(err as Error).message}`));
   }
 
   // ---- status -------------------------------------------------------------------------------
@@ -386,8 +501,11 @@ export class DeviceAgent {
     return info.doc.members.filter((m) => info.status[m.user] === 'joined').flatMap((m) => info.users.find((u) => u.id === m.user)?.devices.map((d) => d.id) ?? []);
   }
 
-  private userOfDevice(device: string, info: SpaceInfo): UserInfo | undefined {
-    return info.users.find((u) => u.devices.some((d) => d.id === device));
+  /** The member behind a device and its role, if it has joined the space. */
+  private roleOf(device: string, info: SpaceInfo): { author: UserInfo | undefined; role: Role | undefined } {
+    const author = info.users.find((u) => u.devices.some((d) => d.id === device));
+    const role = author && info.status[author.id] === 'joined' ? info.doc.members.find((m) => m.user === author.id)?.role : undefined;
+    return { author, role };
   }
 
   private publicKeys(device: string): DevicePublicKeys | undefined {

@@ -124,11 +124,12 @@ export class DeviceHome {
   }
 }
 
-export function writeAtomic(file: string, text: string, mode = 0o644): void {
+export function writeAtomic(file: string, text: string | Uint8Array, mode = 0o644): void {
   const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
   const fd = fs.openSync(tmp, 'w', mode);
   try {
-    fs.writeSync(fd, text);
+    if (typeof text === 'string') fs.writeSync(fd, text);
+    else fs.writeSync(fd, text);
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);

@@ -80,7 +80,7 @@ export function decodeDeviceKeys(text: string): DeviceKeys {
   } catch {
     throw new CryptoError('malformed', 'device keys are not JSON');
   }
-  if (o.v !== 1 || typeof o.signSecret !== 'string' || typeof o.agreeSecret !== 'string') throw new CryptoError('malformed', 'device keys are not version 1');
+  if (typeof o !== 'object' || o === null || o.v !== 1 || typeof o.signSecret !== 'string' || typeof o.agreeSecret !== 'string') throw new CryptoError('malformed', 'device keys are not version 1');
   return deviceKeysFromSeeds(bytes(Buffer.from(o.signSecret, 'base64url')), bytes(Buffer.from(o.agreeSecret, 'base64url')));
 }
 
@@ -114,6 +114,8 @@ export function signWith(keys: DeviceKeys, data: Uint8Array): Uint8Array {
 
 /** Never throws: a malformed key or signature is simply not valid. */
 export function verifySignature(signPublic: Uint8Array, data: Uint8Array, signature: Uint8Array): boolean {
+  // OpenSSL ignores bytes after a DER key, so a longer "key" would still verify.
+  if (signPublic.length !== 32 || signature.length !== 64) return false;
   try {
     const key = crypto.createPublicKey({ key: Buffer.concat([ED25519_SPKI, signPublic]), format: 'der', type: 'spki' });
     return crypto.verify(null, data, key, signature);

@@ -1,9 +1,14 @@
-import type { DevicePublicKeys, DeviceKeys } from './device-keys';
+import { CryptoError, type DevicePublicKeys, type DeviceKeys } from './device-keys';
 import { SecureSession } from './secure-session';
 
 /** First byte of a relay payload between devices. */
 const HANDSHAKE = 0;
 const SEALED = 1;
+/** A hello sent in answer to a peer's hello: it never makes the receiver start over. */
+const HANDSHAKE_REPLY = 2;
+
+/** Frames that fail to open in a row before the channel starts over. */
+const MAX_FAILURES = 3;
 
 /** Messages kept while a channel's handshake is under way; the engine resends what is dropped. */
 const MAX_QUEUED = 256;
@@ -11,6 +16,7 @@ const MAX_QUEUED = 256;
 interface Channel {
   session: SecureSession;
   queue: Uint8Array[];
+  failures: number;
 }
 
 export interface PeerChannelOptions {
@@ -27,9 +33,11 @@ export interface PeerChannelOptions {
 
 /**
  * End-to-end encrypted channels to other devices over the server's relay: one `SecureSession`
- * per remote device. Both sides run the same symmetric handshake; a hello from a device whose
- * channel is already up means it restarted, and both sides start over. Frames that fail to
- * open (old sessions, replays, tampering) are dropped and counted.
+ * per remote device. Both sides run the same symmetric handshake. A first hello on a channel
+ * that is already up means the peer restarted: we start over and answer with a reply hello,
+ * which itself never restarts anything, so a duplicated or replayed hello cannot make the two
+ * sides swap hellos forever. Frames that fail to open are dropped and counted; several in a row
+ * (keys out of step) start the channel over.
  */
 export class PeerChannels {
   private readonly channels = new Map<string, Channel>();
@@ -70,7 +78,7 @@ export class PeerChannels {
 
   onRelay(device: string, payload: Uint8Array): void {
     try {
-      if (payload[0] === HANDSHAKE) this.onHandshake(device, payload.subarray(1));
+      if (payload[0] === HANDSHAKE || payload[0] === HANDSHAKE_REPLY) this.onHandshake(device, payload.subarray(1), payload[0] === HANDSHAKE_REPLY);
       else if (payload[0] === SEALED) this.onSealed(device, payload.subarray(1));
       else throw new Error(`unknown payload type ${payload[0]}`);
     } catch (err) {
@@ -79,22 +87,26 @@ export class PeerChannels {
     }
   }
 
-  private start(device: string): Channel | undefined {
+  private start(device: string, kind = HANDSHAKE): Channel | undefined {
     const remote = this.options.lookup(device);
     if (!remote) return undefined;
     const { session, hello } = SecureSession.start(this.options.keys, this.options.deviceId, remote, device);
-    const channel: Channel = { session, queue: [] };
+    const channel: Channel = { session, queue: [], failures: 0 };
     this.channels.set(device, channel);
-    this.options.relay(device, prefixed(HANDSHAKE, hello));
+    this.options.relay(device, prefixed(kind, hello));
     return channel;
   }
 
-  private onHandshake(device: string, hello: Uint8Array): void {
+  private onHandshake(device: string, hello: Uint8Array, reply: boolean): void {
     let channel = this.channels.get(device);
+    if (channel?.session.ready) {
+      const known = channel.session.remoteHello;
+      if (reply || (known && known.length === hello.length && known.every((b, i) => b === hello[i]))) return;
+    }
     if (!channel || channel.session.ready) {
       // No channel yet, or the other side restarted: answer with a fresh session of our own.
       const queue = channel?.queue ?? [];
-      channel = this.start(device);
+      channel = this.start(device, HANDSHAKE_REPLY);
       if (!channel) throw new Error('device not allowed');
       channel.queue = queue;
     }
@@ -108,7 +120,18 @@ export class PeerChannels {
   private onSealed(device: string, frame: Uint8Array): void {
     const channel = this.channels.get(device);
     if (!channel?.session.ready) throw new Error('no session');
-    const plaintext = channel.session.open(frame);
+    let plaintext: Uint8Array;
+    try {
+      plaintext = channel.session.open(frame);
+    } catch (err) {
+      if (!(err instanceof CryptoError) || err.code === 'replay') throw err;
+      if (++channel.failures >= MAX_FAILURES) {
+        this.channels.delete(device);
+        this.start(device);
+      }
+      throw err;
+    }
+    channel.failures = 0;
     this.bytesReceived += frame.length;
     this.options.onMessage(device, plaintext);
   }

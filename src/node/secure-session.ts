@@ -57,7 +57,12 @@ export class SecureSession {
     return this.sendKey !== undefined;
   }
 
+  /** The peer's hello this session was keyed with. */
+  remoteHello: Uint8Array | undefined;
+
   accept(remoteHello: Uint8Array): void {
+    // Accepting twice would restart the counter under the same keys: a reused nonce.
+    if (this.sendKey) throw new CryptoError('malformed', 'session already established: start a new one');
     if (remoteHello.length !== HELLO_BYTES || remoteHello[0] !== VERSION) throw new CryptoError('malformed', 'hello has the wrong size or version');
     if (!verifySignature(this.remote.signPublic, transcript(this.remoteId, this.localId, remoteHello.subarray(0, 49)), remoteHello.subarray(49))) {
       throw new CryptoError('badSignature', `hello from ${this.remoteId} is not signed by its key`);
@@ -71,9 +76,7 @@ export class SecureSession {
     const highToLow = okm.slice(32, 64);
     this.sendKey = this.localId === lowId ? lowToHigh : highToLow;
     this.receiveKey = this.localId === lowId ? highToLow : lowToHigh;
-    this.sendCounter = 0;
-    this.highest = -1;
-    this.seen = 0n;
+    this.remoteHello = remoteHello.slice();
   }
 
   seal(plaintext: Uint8Array, aad: Uint8Array = EMPTY): Uint8Array {

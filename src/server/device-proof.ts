@@ -18,6 +18,8 @@ function fromHex(hex: string): Uint8Array {
 
 /** Never throws: malformed keys or signatures are simply not valid. */
 export function verifyEd25519(signPublicHex: string, data: Uint8Array, signatureHex: string): boolean {
+  // OpenSSL ignores bytes after a DER key, so a longer "key" would still verify.
+  if (!/^[0-9a-f]{64}$/.test(signPublicHex) || !/^[0-9a-f]{128}$/.test(signatureHex)) return false;
   try {
     // The DER prefix of an Ed25519 SubjectPublicKeyInfo, then the raw 32-byte key.
     const der = Buffer.from('302a300506032b6570032100' + signPublicHex, 'hex');

@@ -404,6 +404,8 @@ export class RendezvousServer {
         return {};
       }
       case 'fetchMailbox':
+        // Everything unacknowledged again: the device may have set items aside it can use now.
+        conn.inFlight.clear();
         await this.deliverMailbox(conn);
         return {};
       case 'ack':

@@ -190,6 +190,16 @@ export class Replica {
     return this.meta.indexId;
   }
 
+  /** How far this replica has read a peer's index. */
+  positionOf(peer: string): PeerPosition | undefined {
+    return this.positions.get(peer);
+  }
+
+  /** Highest sequence issued in this replica's index. */
+  get sequence(): number {
+    return this.meta.sequence;
+  }
+
   summary(): Uint8Array {
     return this.index.summary();
   }
