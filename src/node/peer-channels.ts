@@ -17,7 +17,11 @@ interface Channel {
   session: SecureSession;
   queue: Uint8Array[];
   failures: number;
+  helloAt: number;
 }
+
+/** A hello not answered in this long is sent again (it may have gone to a device offline then). */
+const HELLO_RETRY_MS = 2000;
 
 export interface PeerChannelOptions {
   readonly keys: DeviceKeys;
@@ -61,14 +65,24 @@ export class PeerChannels {
     if (!channel.session.ready) {
       if (channel.queue.length >= MAX_QUEUED) channel.queue.shift();
       channel.queue.push(plaintext);
+      this.retryHello(device, channel);
       return true;
     }
     return this.sendSealed(device, channel, plaintext);
   }
 
-  /** Starts a handshake unless a channel exists. */
+  /** Starts a handshake unless a channel exists; repeats an unanswered one. */
   connect(device: string): void {
-    if (!this.channels.has(device)) this.start(device);
+    const channel = this.channels.get(device);
+    if (!channel) this.start(device);
+    else if (!channel.session.ready) this.retryHello(device, channel);
+  }
+
+  private retryHello(device: string, channel: Channel): void {
+    const now = Date.now();
+    if (now - channel.helloAt < HELLO_RETRY_MS) return;
+    channel.helloAt = now;
+    this.options.relay(device, prefixed(HANDSHAKE, channel.session.hello));
   }
 
   /** Forgets a device's channel (it went offline); the next send starts a new handshake. */
@@ -91,7 +105,7 @@ export class PeerChannels {
     const remote = this.options.lookup(device);
     if (!remote) return undefined;
     const { session, hello } = SecureSession.start(this.options.keys, this.options.deviceId, remote, device);
-    const channel: Channel = { session, queue: [], failures: 0 };
+    const channel: Channel = { session, queue: [], failures: 0, helloAt: Date.now() };
     this.channels.set(device, channel);
     this.options.relay(device, prefixed(kind, hello));
     return channel;
@@ -109,6 +123,10 @@ export class PeerChannels {
       channel = this.start(device, HANDSHAKE_REPLY);
       if (!channel) throw new Error('device not allowed');
       channel.queue = queue;
+    } else if (!reply) {
+      // Our own hello may never have arrived (sent while the peer was away): repeat it as a
+      // reply, which the peer accepts if it still waits and ignores if it has it.
+      this.options.relay(device, prefixed(HANDSHAKE_REPLY, channel.session.hello));
     }
     channel.session.accept(hello);
     const queued = channel.queue;

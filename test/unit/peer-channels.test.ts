@@ -119,3 +119,14 @@ test('a device the directory does not know is refused', () => {
   assert.equal(a.channels.send(stranger, text('hi')), false);
   assert.equal(deliver(), 0);
 });
+
+test('a hello lost on the way (the peer was offline) does not leave the channel half open', () => {
+  const { a, b, wire, deliver } = link();
+  a.channels.send(b.id, text('queued while b was away'));
+  wire.length = 0; // the server dropped a's hello: b was not signed in
+  b.channels.send(a.id, text('b is back'));
+  deliver();
+  assert.ok(a.channels.isReady(b.id) && b.channels.isReady(a.id));
+  assert.deepEqual(a.received, ['b is back']);
+  assert.deepEqual(b.received, ['queued while b was away']);
+});
