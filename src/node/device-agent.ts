@@ -213,6 +213,9 @@ export class DeviceAgent {
         pool: this.pool,
         port: { send: (peer, message) => this.sendSync(space.id, peer, message) },
         onEvent: (event) => this.log(`space ${space.id}: ${JSON.stringify(event)}`),
+        onScan: (report, paths) => {
+          if (paths === undefined) this.log(`space ${space.id}: full scan done, ${report.changed} changed`);
+        },
         ...(this.options.rescanMs ? { rescanMs: this.options.rescanMs } : {}),
       });
       const stateDir = this.home.stateDir(space.id);
