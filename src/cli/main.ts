@@ -16,7 +16,7 @@ import { CodeError, decodeInvite, decodeLink, encodeInvite, encodeLink } from '.
 class UsageError extends Error {}
 
 const USAGE = `usage:
-  shared-folders server [--host 127.0.0.1] [--port 7070] [--data DIR]
+  shared-folders server [--host 127.0.0.1] [--port 7070] [--data DIR] [--rate-limit MSGS_PER_S]
   shared-folders init   --home H --name NAME --server ws://HOST:PORT
   shared-folders init   --home H --server ws://HOST:PORT --link CODE
   shared-folders link   --home H
@@ -26,7 +26,7 @@ const USAGE = `usage:
   shared-folders join   --home H --space ID --path DIR
   shared-folders run    --home H
   shared-folders status --home H --json
-  shared-folders chat   --home H --to NAME MESSAGE`;
+  shared-folders chat   --home H --to NAME|SPACE MESSAGE`;
 
 interface Args {
   readonly command: string;
@@ -81,10 +81,13 @@ async function withServer<T>(h: DeviceHome, work: (client: RendezvousClient, sta
 async function commandServer(args: Args): Promise<void> {
   const port = Number(args.flags.get('port') ?? 7070);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${args.flags.get('port')} is not a port number`);
+  const rate = args.flags.get('rate-limit');
+  if (rate !== undefined && !(Number(rate) > 0)) throw new UsageError(`--rate-limit ${rate} is not a positive number of messages per second`);
   const server = await RendezvousServer.start({
     host: args.flags.get('host') ?? '127.0.0.1',
     port,
     dataDir: nodePath.resolve(args.flags.get('data') ?? 'shared-folders-data'),
+    ...(rate ? { limits: { messagesPerSecond: Number(rate) } } : {}),
   });
   const expiry = setInterval(() => void server.expireMailbox().catch(() => undefined), 3600_000);
   await new Promise<void>((resolve) => {
@@ -250,8 +253,12 @@ async function commandChat(args: Args): Promise<void> {
   const text = args.positional.join(' ');
   if (!text) throw new UsageError('chat needs a message');
   await withServer(h, async (client, state) => {
-    const [contact] = contactsByName(state, [to]);
-    const { entry, devices } = sendChat(client, h.identity().keys, state.user, [contact!], contact!.id, text);
+    // A group's conversation is its space: every member who joined, and this user's other devices.
+    const space = state.spaces.find((s) => s.doc.id === to && s.status[state.user.id] === 'joined');
+    const [conversation, recipients] = space
+      ? [space.doc.id, space.users.filter((u) => space.status[u.id] === 'joined')]
+      : ((c: UserInfo): [string, UserInfo[]] => [c.id, [c, state.user]])(contactsByName(state, [to])[0]!);
+    const { entry, devices } = sendChat(client, h.identity().keys, state.user, recipients, conversation, text);
     if (devices === 0) throw new UsageError(`${to} has no devices`);
     appendChatHistory(h, entry);
     // The deposits are sent; a request answered after them means the server has them all.

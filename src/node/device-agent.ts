@@ -386,6 +386,10 @@ export class DeviceAgent {
       } else if (chat) {
         const user = this.allUsers().find((u) => u.devices.some((d) => d.id === sender));
         if (!user || user.id !== chat.from) throw new Error(`chat from device ${sender} claims another user`);
+        const me = this.client.state?.user.id;
+        const group = this.client.state?.spaces.find((x) => x.doc.id === chat.conversation);
+        const allowed = group ? group.status[user.id] === 'joined' : chat.conversation === me || user.id === me;
+        if (!allowed) throw new Error(`chat from ${user.name} for a conversation they are not in`);
         // A direct message is filed under the sender; a group message under its space.
         const entry = { ...chat, conversation: chat.conversation === this.client.state?.user.id ? user.id : chat.conversation };
         if (appendChatHistory(this.home, entry)) this.options.onChat?.(entry);

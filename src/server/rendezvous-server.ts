@@ -568,16 +568,6 @@ export class RendezvousServer {
 }
 
 function toBytes(data: RawData): Uint8Array {
-  if (Array.isArray(data)) {
-    const parts = data.map((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
-    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.length;
-    }
-    return out;
-  }
-  const buf = Buffer.isBuffer(data) ? data : Buffer.from(data);
+  const buf = Array.isArray(data) ? Buffer.concat(data.map((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength))) : Buffer.isBuffer(data) ? data : Buffer.from(data);
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }

@@ -5,6 +5,7 @@ import type { BlockResponse } from './protocol/messages';
 interface Want {
   readonly hash: Uint8Array;
   readonly size: number;
+  readonly urgency: Urgency;
   /** Peer currently asked, with the request id and when it was sent. */
   peer?: string;
   requestId?: number;
@@ -29,8 +30,22 @@ export interface FetcherOptions {
  * Asks peers for blocks the replica lacks: several requests in flight, one peer per request,
  * another peer after a notFound or a timeout, and every answer verified against its hash.
  */
+/**
+ * Which blocks go first: those of files the user has open, then of small files, then of large
+ * ones, so a few large files never hold up many small ones. Insertion order within each.
+ */
+export type Urgency = 0 | 1 | 2 | 3;
+export const URGENCY_OPEN: Urgency = 0;
+
+/** The urgency of a block of a file of this size that is not open. */
+export function urgencyOfSize(size: number): Urgency {
+  return size <= 1024 * 1024 ? 1 : size <= 64 * 1024 * 1024 ? 2 : 3;
+}
+
 export class BlockFetcher {
   private readonly wants = new Map<string, Want>();
+  /** The same wants by urgency, each in insertion order. */
+  private readonly queues: Map<string, Want>[] = [new Map(), new Map(), new Map(), new Map()];
   private readonly byRequest = new Map<number, string>();
   private nextRequestId = 1;
 
@@ -44,9 +59,14 @@ export class BlockFetcher {
     return this.wants.size;
   }
 
-  want(hash: Uint8Array, size: number): void {
+  want(hash: Uint8Array, size: number, urgency: Urgency = 1): void {
     const key = toHex(hash);
-    if (!this.wants.has(key)) this.wants.set(key, { hash, size, sentAt: 0, tried: new Set(), notFoundBy: new Set(), rounds: 0 });
+    const known = this.wants.get(key);
+    if (known && known.urgency <= urgency) return;
+    if (known) this.queues[known.urgency]!.delete(key);
+    const w: Want = { sentAt: 0, tried: new Set(), notFoundBy: new Set(), rounds: 0, ...known, hash, size, urgency };
+    this.wants.set(key, w);
+    this.queues[urgency]!.set(key, w);
   }
 
   cancel(hash: Uint8Array): void {
@@ -54,6 +74,7 @@ export class BlockFetcher {
     const w = this.wants.get(key);
     if (w?.requestId !== undefined) this.byRequest.delete(w.requestId);
     this.wants.delete(key);
+    if (w) this.queues[w.urgency]!.delete(key);
   }
 
   /** Drops every want whose hash is not in `keys` (hex). */
@@ -65,19 +86,21 @@ export class BlockFetcher {
   request(peers: readonly string[], now: number): void {
     let inFlight = 0;
     for (const w of this.wants.values()) if (w.peer !== undefined) inFlight++;
-    for (const w of this.wants.values()) {
-      if (inFlight >= this.options.maxInFlight) return;
-      if (w.peer !== undefined) continue;
-      const peer = this.choosePeer(w, peers, now);
-      if (peer === undefined) continue;
-      const id = this.nextRequestId;
-      this.nextRequestId = this.nextRequestId >= 0xffffffff ? 1 : this.nextRequestId + 1;
-      w.peer = peer;
-      w.requestId = id;
-      w.sentAt = now;
-      this.byRequest.set(id, toHex(w.hash));
-      inFlight++;
-      this.port.send(peer, { type: 'blockRequest', id, hash: w.hash, size: w.size });
+    for (const queue of this.queues) {
+      for (const w of queue.values()) {
+        if (inFlight >= this.options.maxInFlight) return;
+        if (w.peer !== undefined) continue;
+        const peer = this.choosePeer(w, peers, now);
+        if (peer === undefined) continue;
+        const id = this.nextRequestId;
+        this.nextRequestId = this.nextRequestId >= 0xffffffff ? 1 : this.nextRequestId + 1;
+        w.peer = peer;
+        w.requestId = id;
+        w.sentAt = now;
+        this.byRequest.set(id, toHex(w.hash));
+        inFlight++;
+        this.port.send(peer, { type: 'blockRequest', id, hash: w.hash, size: w.size });
+      }
     }
   }
 
@@ -116,6 +139,7 @@ export class BlockFetcher {
       return undefined;
     }
     this.wants.delete(key);
+    this.queues[w.urgency]!.delete(key);
     return { hash: w.hash, data: response.data };
   }
 

@@ -1,5 +1,5 @@
 import { equalBytes, toHex, utf8 } from './bytes';
-import { BlockFetcher } from './block-fetcher';
+import { BlockFetcher, URGENCY_OPEN, urgencyOfSize } from './block-fetcher';
 import { DEFAULT_CHUNKING, type ChunkingParams } from './chunker';
 import { conflictCopyRecord, parseConflictCopyPath } from './conflict';
 import { blocksOf, contentHash } from './content-hash';
@@ -61,6 +61,8 @@ export interface ReplicaOptions {
   readonly retryMs?: number;
   /** Text files up to this size keep merge bases. */
   readonly baseMaxSize?: number;
+  /** Files the user has open (in an editor): they are fetched before everything else. */
+  readonly isOpen?: (path: string) => boolean;
   readonly onEvent?: (event: ReplicaEvent) => void;
 }
 
@@ -1175,7 +1177,7 @@ export class Replica {
     for (const [key, slot] of assembly.missing) {
       const data = await this.readLocalBlock(slot.hash, slot.size);
       if (!data) {
-        this.fetcher.want(slot.hash, slot.size);
+        this.fetcher.want(slot.hash, slot.size, this.options.isOpen?.(path) ? URGENCY_OPEN : urgencyOfSize(assembly.record.size));
         continue;
       }
       for (const offset of slot.offsets) await assembly.temp.write(offset, data);

@@ -59,10 +59,11 @@ export class NetWorld {
     return nodePath.join(this.dir, 'folders', name);
   }
 
-  async startServer(): Promise<void> {
+  async startServer(extra: readonly string[] = []): Promise<void> {
     if (this.port === 0) this.port = await freePort();
     const log = fs.openSync(this.serverLog, 'a');
-    const child = spawn(process.execPath, [CLI, 'server', '--host', '127.0.0.1', '--port', String(this.port), '--data', this.dataDir], { stdio: ['ignore', log, log] });
+    const args = [CLI, 'server', '--host', '127.0.0.1', '--port', String(this.port), '--data', this.dataDir, ...extra];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', log, log] });
     fs.closeSync(log);
     this.server = child;
     await waitFor('the server to answer /healthz', async () => (await health(this.port)) === 200, 20_000);
@@ -87,6 +88,17 @@ export class NetWorld {
   async share(owner: string, folder: string, withNames: readonly string[], role: 'editor' | 'reader' = 'editor'): Promise<string> {
     fs.mkdirSync(this.folder(folder), { recursive: true });
     return ok(['share', '--home', this.home(owner), '--path', this.folder(folder), '--with', withNames.join(','), '--role', role]);
+  }
+
+  /** alice and bob, contacts, sharing alice's folder `a` as bob's `b`; returns the space id. */
+  async alicesFolderWithBob(): Promise<string> {
+    await this.startServer();
+    await this.user('alice');
+    await this.user('bob');
+    await this.contacts('alice', 'bob');
+    const space = await this.share('alice', 'a', ['bob']);
+    await this.join('bob', space, 'b');
+    return space;
   }
 
   async join(who: string, space: string, folder: string): Promise<void> {
@@ -162,7 +174,7 @@ async function stop(child: ChildProcess | undefined, signal: NodeJS.Signals): Pr
   await exited;
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = http.createServer();
     s.listen(0, '127.0.0.1', () => {

@@ -81,12 +81,7 @@ test('live sync both ways between users and devices, a group of three, a reader 
 test('offline delivery: bob offline, alice changes files and goes offline too; bob gets everything from the mailbox, which then empties', async () => {
   const world = new NetWorld();
   try {
-    await world.startServer();
-    await world.user('alice');
-    await world.user('bob');
-    await world.contacts('alice', 'bob');
-    const space = await world.share('alice', 'a', ['bob']);
-    await world.join('bob', space, 'b');
+    await world.alicesFolderWithBob();
     world.start('alice');
     world.start('bob');
     write(world, 'a', 'first.txt', 'both online\n');
@@ -115,12 +110,7 @@ test('offline delivery: bob offline, alice changes files and goes offline too; b
 test('conflicts through the network: both edit the same file offline, then both come online', async () => {
   const world = new NetWorld();
   try {
-    await world.startServer();
-    await world.user('alice');
-    await world.user('bob');
-    await world.contacts('alice', 'bob');
-    const space = await world.share('alice', 'a', ['bob']);
-    await world.join('bob', space, 'b');
+    const space = await world.alicesFolderWithBob();
     world.start('alice');
     world.start('bob');
     write(world, 'a', 'shared.bin', 'base version\n');

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { toHex } from '../../src/sync/bytes';
 import type { FileRecord } from '../../src/sync/file-record';
 import type { IndexBatch } from '../../src/sync/protocol/messages';
 import { Prng } from '../sim/prng';
@@ -331,4 +332,23 @@ test('regression: after a restart, small batches still cover every record (state
   await c.settle();
   assert.deepEqual(paths(c, 'bob'), ['a', 'v', 'w', 'x', 'y', 'z']);
   assert.equal(c.read('bob', 'z'), 'z again');
+});
+
+test('small files are fetched before a large one, whatever their names', async () => {
+  const c = new Cluster();
+  const alice = await c.add('alice');
+  await c.add('bob');
+  // Over a megabyte: a large file, whose blocks wait for the small files' (all of one block).
+  const large = Array.from({ length: 1_200_000 }, (_, i) => String.fromCharCode(33 + (((i * 7919) ^ (i >> 7)) % 90))).join('');
+  c.write('alice', 'a-large.bin', large);
+  for (let i = 0; i < 5; i++) c.write('alice', `z-small-${i}.txt`, `small file ${i}`);
+  await alice.replica.scan();
+  await c.connect('alice', 'bob');
+  await c.settle();
+  const largeBlocks = new Set(alice.replica.record('a-large.bin')!.blocks.map((b) => toHex(b.hash)));
+  const requested = c.log.filter((e) => e.from === 'bob' && e.message.type === 'blockRequest').map((e) => toHex((e.message as { hash: Uint8Array }).hash));
+  const firstLarge = requested.findIndex((h) => largeBlocks.has(h));
+  const lastSmall = requested.reduce((at, h, i) => (largeBlocks.has(h) ? at : i), -1);
+  assert.ok(lastSmall >= 4 && firstLarge > lastSmall, `small files' blocks came first: ${requested.slice(0, 40).map((h) => (largeBlocks.has(h) ? 'L' : 's')).join('')}`);
+  assert.equal(c.read('bob', 'a-large.bin'), large);
 });
