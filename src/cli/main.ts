@@ -24,7 +24,7 @@ const USAGE = `usage:
   shared-folders accept --home H CODE
   shared-folders share  --home H --path DIR --with NAME[,NAME...] [--role editor|reader]
   shared-folders join   --home H --space ID --path DIR
-  shared-folders run    --home H
+  shared-folders run    --home H [--limit-up KIB_PER_S] [--limit-down KIB_PER_S]
   shared-folders status --home H --json
   shared-folders chat   --home H --to NAME|SPACE MESSAGE`;
 
@@ -202,7 +202,20 @@ async function commandJoin(args: Args): Promise<void> {
 async function commandRun(args: Args): Promise<void> {
   const h = home(args);
   const log = (message: string): void => void process.stderr.write(`${new Date().toISOString()} ${message}\n`);
-  const agent = await DeviceAgent.start(h, { log, onChat: (m) => log(`chat from ${m.fromName}: ${m.text}`) });
+  const kib = (name: string): number | undefined => {
+    const v = args.flags.get(name);
+    if (v === undefined) return undefined;
+    if (!(Number(v) > 0)) throw new UsageError(`--${name} ${v} is not a positive number of KiB per second`);
+    return Number(v) * 1024;
+  };
+  const limitUp = kib('limit-up');
+  const limitDown = kib('limit-down');
+  const agent = await DeviceAgent.start(h, {
+    log,
+    onChat: (m) => log(`chat from ${m.fromName}: ${m.text}`),
+    ...(limitUp ? { limitUp } : {}),
+    ...(limitDown ? { limitDown } : {}),
+  });
   writeAtomic(h.file('run.pid'), String(process.pid));
   const writeStatus = (): void => writeAtomic(h.file('status.json'), JSON.stringify(agent.status(), null, 2));
   const timer = setInterval(writeStatus, 500);

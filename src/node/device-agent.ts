@@ -28,6 +28,9 @@ export interface AgentOptions {
   readonly tickMs?: number;
   readonly rescanMs?: number;
   readonly onChat?: (message: ChatEntry) => void;
+  /** Bandwidth limits for this device's traffic, bytes per second. */
+  readonly limitUp?: number;
+  readonly limitDown?: number;
 }
 
 export interface SpaceStatus {
@@ -102,7 +105,15 @@ export class DeviceAgent {
 
   static async start(home: DeviceHome, options: AgentOptions = {}): Promise<DeviceAgent> {
     const identity = home.identity();
-    const client = new RendezvousClient({ url: identity.server, keys: identity.keys, mode: 'session', reconnect: true, log: options.log });
+    const client = new RendezvousClient({
+      url: identity.server,
+      keys: identity.keys,
+      mode: 'session',
+      reconnect: true,
+      ...(options.log ? { log: options.log } : {}),
+      ...(options.limitUp ? { limitUp: options.limitUp } : {}),
+      ...(options.limitDown ? { limitDown: options.limitDown } : {}),
+    });
     const agent = new DeviceAgent(home, identity, client, options);
     client.on('connected', (state) => agent.onState(state, true));
     client.on('state', (state) => agent.onState(state, false));

@@ -18,6 +18,7 @@ import {
 } from '../sync/protocol/rendezvous';
 import { toHex } from '../sync/bytes';
 import { deviceIdOf, signWith, type DeviceKeys } from './device-keys';
+import { TokenBucket } from '../sync/token-bucket';
 
 export interface RendezvousClientOptions {
   readonly url: string;
@@ -30,6 +31,9 @@ export interface RendezvousClientOptions {
   readonly reconnect?: boolean;
   readonly maxBackoffMs?: number;
   readonly requestTimeoutMs?: number;
+  /** Bandwidth limits in bytes per second for device traffic (relay and mailbox); none by default. */
+  readonly limitUp?: number;
+  readonly limitDown?: number;
   readonly log?: (message: string) => void;
 }
 
@@ -63,10 +67,18 @@ export class RendezvousClient {
   private retryTimer: NodeJS.Timeout | undefined;
   private stateValue: AccountState | undefined;
   private firstConnect: { resolve: (s: AccountState) => void; reject: (e: Error) => void } | undefined;
+  private readonly up: TokenBucket | undefined;
+  private readonly down: TokenBucket | undefined;
+  /** Binary frames waiting for the upload limit. */
+  private readonly outbox: Uint8Array[] = [];
+  private outboxTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: RendezvousClientOptions) {
     const k = options.keys;
     this.device = { id: deviceIdOf(k), signPublic: toHex(k.signPublic), agreePublic: toHex(k.agreePublic) };
+    // A quarter of a second of burst: smooth enough to honour the limit, coarse enough to stream.
+    if (options.limitUp) this.up = new TokenBucket(options.limitUp, options.limitUp / 4, Date.now());
+    if (options.limitDown) this.down = new TokenBucket(options.limitDown, options.limitDown / 4, Date.now());
   }
 
   get state(): AccountState | undefined {
@@ -116,9 +128,9 @@ export class RendezvousClient {
     return this.sendBinary(encodeDeposit(item, recipients, payload));
   }
 
-  /** Bytes queued in the socket but not yet sent: senders pause while it is high. */
+  /** Bytes queued (in the socket, or waiting for the upload limit) but not yet sent. */
   get buffered(): number {
-    return this.socket?.bufferedAmount ?? 0;
+    return (this.socket?.bufferedAmount ?? 0) + this.outbox.reduce((n, f) => n + f.length, 0);
   }
 
   close(): Promise<void> {
@@ -136,8 +148,40 @@ export class RendezvousClient {
   private sendBinary(frame: Uint8Array): boolean {
     const socket = this.socket;
     if (!socket || socket.readyState !== WebSocket.OPEN || !this.stateValue) return false;
-    socket.send(frame);
+    if (!this.up) socket.send(frame);
+    else {
+      this.outbox.push(frame);
+      this.drainOutbox();
+    }
     return true;
+  }
+
+  /** Sends queued frames as the upload limit allows, then waits for the bucket to refill. */
+  private drainOutbox(): void {
+    if (this.outboxTimer) return;
+    while (this.outbox.length > 0) {
+      const wait = this.up!.debtMs(Date.now());
+      if (wait > 0) {
+        this.outboxTimer = setTimeout(() => {
+          this.outboxTimer = undefined;
+          this.drainOutbox();
+        }, wait);
+        return;
+      }
+      const frame = this.outbox.shift()!;
+      if (this.socket?.readyState !== WebSocket.OPEN) continue; // Lost with the connection; the engine resends.
+      this.socket.send(frame);
+      this.up!.spend(frame.length, Date.now());
+    }
+  }
+
+  /** Counts received bytes against the download limit; over it, stops reading the socket for a while (TCP pushes back). */
+  private throttleDown(socket: WebSocket, bytes: number): void {
+    if (!this.down) return;
+    const wait = this.down.spend(bytes, Date.now());
+    if (wait <= 0 || socket.isPaused) return;
+    socket.pause();
+    setTimeout(() => socket.resume(), wait);
   }
 
   private emit<K extends keyof RendezvousEvents>(event: K, ...args: Parameters<RendezvousEvents[K]>): void {
@@ -157,7 +201,9 @@ export class RendezvousClient {
     socket.on('open', () => socket.send(JSON.stringify({ t: 'hello', v: RENDEZVOUS_VERSION, device: this.device })));
     socket.on('message', (data, isBinary) => {
       try {
-        this.onMessage(socket, toBytes(data), isBinary);
+        const bytes = toBytes(data);
+        if (isBinary) this.throttleDown(socket, bytes.length);
+        this.onMessage(socket, bytes, isBinary);
       } catch (err) {
         this.options.log?.(`dropped a frame from the server: ${(err as Error).message}`);
       }

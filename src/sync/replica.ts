@@ -874,11 +874,16 @@ export class Replica {
 
   private async onBlockResponse(peer: string, response: BlockResponse): Promise<void> {
     const block = this.fetcher.accept(peer, response);
+    const completed: string[] = [];
     if (block) {
       const key = toHex(block.hash);
-      for (const [path, assembly] of [...this.assemblies]) {
-        const slot = assembly.missing.get(key);
-        if (!slot) continue;
+      for (const path of [...(this.waiting.get(key) ?? [])]) {
+        const assembly = this.assemblies.get(path);
+        const slot = assembly?.missing.get(key);
+        if (!assembly || !slot) {
+          this.unwait(key, path);
+          continue;
+        }
         try {
           for (const offset of slot.offsets) await assembly.temp.write(offset, block.data);
         } catch (err) {
@@ -887,9 +892,36 @@ export class Replica {
           continue;
         }
         assembly.missing.delete(key);
+        this.unwait(key, path);
+        if (assembly.missing.size === 0) completed.push(path);
       }
     }
-    await this.applyNeeded();
+    // Only the files this block completed are written now: a pass over every needed path per
+    // block made a first sync of n files cost n squared. The tick's full pass does the rest.
+    if (completed.length > 0 && !this.stopped && !this.meta.paused && (await this.checkRoot())) {
+      const now = this.now();
+      for (const path of completed) {
+        if (this.neededMap.has(path) && (this.retries.get(path)?.at ?? 0) <= now) await this.applyOne(path);
+      }
+      await this.retryDeferred();
+    }
+    this.requestBlocks();
+  }
+
+  /** Block key -> paths whose assembly still lacks that block. */
+  private readonly waiting = new Map<string, Set<string>>();
+
+  private waitFor(key: string, path: string): void {
+    let paths = this.waiting.get(key);
+    if (!paths) this.waiting.set(key, (paths = new Set()));
+    paths.add(path);
+  }
+
+  private unwait(key: string, path: string): void {
+    const paths = this.waiting.get(key);
+    if (!paths) return;
+    paths.delete(path);
+    if (paths.size === 0) this.waiting.delete(key);
   }
 
   // ---- applying needed versions to disk --------------------------------------------------
@@ -1173,6 +1205,7 @@ export class Replica {
       });
       assembly = { record: target, temp, missing };
       this.assemblies.set(path, assembly);
+      for (const key of missing.keys()) this.waitFor(key, path);
     }
     for (const [key, slot] of assembly.missing) {
       const data = await this.readLocalBlock(slot.hash, slot.size);
@@ -1182,6 +1215,7 @@ export class Replica {
       }
       for (const offset of slot.offsets) await assembly.temp.write(offset, data);
       assembly.missing.delete(key);
+      this.unwait(key, path);
       this.fetcher.cancel(slot.hash);
     }
     return assembly;
@@ -1204,6 +1238,7 @@ export class Replica {
     const assembly = this.assemblies.get(path);
     if (!assembly) return;
     this.assemblies.delete(path);
+    for (const key of assembly.missing.keys()) this.unwait(key, path);
     await this.options.store.discardTemp(assembly.temp);
   }
 }
