@@ -99,12 +99,15 @@ function treeBytes(root: string): { files: number; bytes: number } {
   let bytes = 0;
   const walk = (dir: string): void => {
     for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      if (e.name.startsWith('.shared-folder') || e.name.startsWith('.st')) continue;
+      // Either tool's own files and temps (which come and go while we look) are not the data.
+      if (e.name.startsWith('.shared-folder') || e.name.startsWith('.st') || e.name.startsWith('.syncthing')) continue;
       const abs = nodePath.join(dir, e.name);
       if (e.isDirectory()) walk(abs);
       else if (e.isFile()) {
+        const st = fs.statSync(abs, { throwIfNoEntry: false });
+        if (!st) continue;
         files++;
-        bytes += fs.statSync(abs).size;
+        bytes += st.size;
       }
     }
   };
