@@ -227,6 +227,11 @@ export class RendezvousServer {
   private async onClose(conn: Connection, code: number): Promise<void> {
     clearTimeout(conn.authTimer);
     this.metrics.connections--;
+    await this.unregister(conn, code);
+  }
+
+  /** Takes a session connection out of routing and tells its contacts; once per connection. */
+  private async unregister(conn: Connection, code: number): Promise<void> {
     if (!conn.device || this.byDevice.get(conn.device.id) !== conn) return;
     this.metrics.authenticated--;
     this.byDevice.delete(conn.device.id);
@@ -334,7 +339,7 @@ export class RendezvousServer {
     if (previous) {
       // The same device signing in again (a reconnect racing the old socket): the newest wins.
       previous.socket.close(CLOSE_REPLACED, 'signed in elsewhere');
-      await this.onClose(previous, CLOSE_REPLACED);
+      await this.unregister(previous, CLOSE_REPLACED);
     }
     this.byDevice.set(device.id, conn);
     let set = this.byUser.get(known.user);

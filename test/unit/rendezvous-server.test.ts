@@ -1,0 +1,72 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as nodePath from 'node:path';
+import { test } from 'node:test';
+import { deviceIdOf, generateDeviceKeys } from '../../src/node/device-keys';
+import { RendezvousClient } from '../../src/node/rendezvous-client';
+import { RendezvousServer } from '../../src/server/rendezvous-server';
+
+async function withServer(run: (server: RendezvousServer) => Promise<void>): Promise<void> {
+  const dir = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'sf-server-'));
+  const server = await RendezvousServer.start({ port: 0, dataDir: dir, log: () => undefined });
+  try {
+    await run(server);
+  } finally {
+    await server.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function until(what: string, check: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(check(), what);
+}
+
+test('a device signing in again replaces its old session, and the counts stay right', async () => {
+  await withServer(async (server) => {
+    const keys = generateDeviceKeys();
+    const first = new RendezvousClient({ url: server.url, keys, join: { name: 'alice' } });
+    await first.connect();
+    let firstClosed = '';
+    first.on('disconnected', (reason) => (firstClosed = reason));
+    const second = new RendezvousClient({ url: server.url, keys });
+    await second.connect();
+    await until('the first session to be closed', () => firstClosed !== '');
+    assert.match(firstClosed, /^4003/);
+    await until('one connection left', () => server.metrics.connections === 1);
+    assert.equal(server.metrics.authenticated, 1);
+    // A command connection of the same device does not displace the session.
+    const command = new RendezvousClient({ url: server.url, keys, mode: 'command' });
+    await command.connect();
+    await command.close();
+    assert.ok(second.connected);
+    await second.close();
+    await until('no connections', () => server.metrics.connections === 0 && server.metrics.authenticated === 0);
+  });
+});
+
+test('relay only reaches contacts: a frame to a stranger closes the sender, a contact gets it', async () => {
+  await withServer(async (server) => {
+    const [a, b, c] = [generateDeviceKeys(), generateDeviceKeys(), generateDeviceKeys()];
+    const alice = new RendezvousClient({ url: server.url, keys: a, join: { name: 'alice' } });
+    const bob = new RendezvousClient({ url: server.url, keys: b, join: { name: 'bob' } });
+    const eve = new RendezvousClient({ url: server.url, keys: c, join: { name: 'eve' } });
+    await Promise.all([alice.connect(), bob.connect(), eve.connect()]);
+    const token = String((await alice.request({ t: 'createInvite' }))['token']);
+    await bob.request({ t: 'acceptInvite', token, fingerprint: '' });
+    await assert.rejects(eve.request({ t: 'acceptInvite', token, fingerprint: '' }), /unknown, used or expired/);
+    const got: string[] = [];
+    bob.on('relay', (from, payload) => got.push(`${from}:${new TextDecoder().decode(payload)}`));
+    assert.ok(alice.relay(deviceIdOf(b), new TextEncoder().encode('hi bob')));
+    await until('bob to get the frame', () => got.length === 1);
+    assert.equal(got[0], `${deviceIdOf(a)}:hi bob`);
+    let eveClosed = '';
+    eve.on('disconnected', (reason) => (eveClosed = reason));
+    eve.relay(deviceIdOf(b), new TextEncoder().encode('spam'));
+    await until('eve to be closed', () => eveClosed !== '');
+    assert.match(eveClosed, /^1008/);
+    assert.equal(got.length, 1);
+    await Promise.all([alice.close(), bob.close(), eve.close()]);
+  });
+});
