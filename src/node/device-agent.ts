@@ -248,7 +248,7 @@ export class DeviceAgent {
       this.spaces.delete(id);
       await open.disk.close();
     }
-    for (const id of this.spaces.keys()) for (const device of this.memberDevices(joined.get(id)!)) this.connectIfBehind(id, device);
+    for (const id of this.spaces.keys()) for (const device of joinedDevices(joined.get(id)!)) this.connectIfBehind(id, device);
     // Items left in the mailbox for a space that was not open yet can be applied now.
     if (opened) await this.client.request({ t: 'fetchMailbox' }).catch(() => undefined);
   }
@@ -261,7 +261,7 @@ export class DeviceAgent {
       if (open.disk.replica.neededPaths().length === 0) open.cache.clear();
       else {
         const info = this.client.state?.spaces.find((x) => x.doc.id === id);
-        if (info) for (const device of this.memberDevices(info)) this.connectIfBehind(id, device);
+        if (info) for (const device of joinedDevices(info)) this.connectIfBehind(id, device);
       }
       if (!open.mailing) {
         open.mailing = true;
@@ -343,7 +343,7 @@ export class DeviceAgent {
     const info = this.client.state?.spaces.find((s) => s.doc.id === space);
     if (!info || this.roleOf(this.client.device.id, info).role === 'reader') return;
     const replica = open.disk.replica;
-    for (const device of this.memberDevices(info)) {
+    for (const device of joinedDevices(info)) {
       if (device === this.client.device.id || this.online.has(device)) continue;
       // A device that is only reconnecting gets its changes live in a moment.
       if (Date.now() - (this.offlineSince.get(device) ?? 0) < MAIL_AFTER_OFFLINE_MS) continue;
@@ -455,9 +455,7 @@ export class DeviceAgent {
     const spaces: SpaceStatus[] = home.spaces().map((local) => {
       const info = state?.spaces.find((s) => s.doc.id === local.id);
       const mine = live ? live.summary(local.id) : announced(local.id, device);
-      const others = info
-        ? info.doc.members.filter((m) => info.status[m.user] === 'joined').flatMap((m) => info.users.find((u) => u.id === m.user)?.devices.map((d) => d.id) ?? []).filter((d) => d !== device)
-        : [];
+      const others = info ? joinedDevices(info).filter((d) => d !== device) : [];
       const known = others.map((d) => announced(local.id, d)).filter((v): v is string => v !== undefined);
       return {
         id: local.id,
@@ -515,9 +513,6 @@ export class DeviceAgent {
     return u ? u.devices.map((d) => d.id) : [];
   }
 
-  private memberDevices(info: SpaceInfo): string[] {
-    return info.doc.members.filter((m) => info.status[m.user] === 'joined').flatMap((m) => info.users.find((u) => u.id === m.user)?.devices.map((d) => d.id) ?? []);
-  }
 
   /** The member behind a device and its role, if it has joined the space. */
   private roleOf(device: string, info: SpaceInfo): { author: UserInfo | undefined; role: Role | undefined } {
@@ -537,4 +532,9 @@ export class DeviceAgent {
   private log(message: string): void {
     this.options.log?.(message);
   }
+}
+
+/** Every device of every member who has joined the space. */
+function joinedDevices(info: SpaceInfo): string[] {
+  return info.doc.members.filter((m) => info.status[m.user] === 'joined').flatMap((m) => info.users.find((u) => u.id === m.user)?.devices.map((d) => d.id) ?? []);
 }

@@ -128,8 +128,7 @@ export function writeAtomic(file: string, text: string | Uint8Array, mode = 0o64
   const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
   const fd = fs.openSync(tmp, 'w', mode);
   try {
-    if (typeof text === 'string') fs.writeSync(fd, text);
-    else fs.writeSync(fd, text);
+    fs.writeFileSync(fd, text);
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);

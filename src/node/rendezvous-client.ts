@@ -270,8 +270,6 @@ export class RendezvousClient {
         } else this.emit('problem', message.code, message.message);
         return;
       }
-      case 'mailbox':
-        return;
     }
   }
 

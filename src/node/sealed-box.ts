@@ -1,6 +1,6 @@
 import * as crypto from 'node:crypto';
 import { agree, agreePrivateKey, bytes, CryptoError, signWith, verifySignature, type DeviceKeys, type DevicePublicKeys } from './device-keys';
-import { concat } from './secure-session';
+import { concatBytes, utf8 } from '../sync/bytes';
 
 const VERSION = 1;
 /** version(1) | ephemeral X25519 public(32) | nonce(12) | ciphertext+tag | Ed25519 signature(64) */
@@ -32,8 +32,8 @@ export function sealFor(
   head.set(nonce, 33);
   const cipher = crypto.createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG });
   cipher.setAAD(head, { plaintextLength: plaintext.length });
-  const body = concat(head, bytes(cipher.update(plaintext)), bytes(cipher.final()), bytes(cipher.getAuthTag()));
-  return concat(body, signWith(sender, signed(body, senderId, recipientId)));
+  const body = concatBytes([head, bytes(cipher.update(plaintext)), bytes(cipher.final()), bytes(cipher.getAuthTag())]);
+  return concatBytes([body, signWith(sender, signed(body, senderId, recipientId))]);
 }
 
 export function openSealed(recipient: DeviceKeys, recipientId: string, sender: DevicePublicKeys, senderId: string, box: Uint8Array): Uint8Array {
@@ -48,7 +48,7 @@ export function openSealed(recipient: DeviceKeys, recipientId: string, sender: D
   decipher.setAAD(body.subarray(0, HEAD), { plaintextLength: body.length - HEAD - TAG });
   decipher.setAuthTag(body.subarray(body.length - TAG));
   try {
-    return concat(bytes(decipher.update(body.subarray(HEAD, body.length - TAG))), bytes(decipher.final()));
+    return concatBytes([bytes(decipher.update(body.subarray(HEAD, body.length - TAG))), bytes(decipher.final())]);
   } catch {
     throw new CryptoError('decrypt', 'sealed box failed authentication');
   }
@@ -60,9 +60,9 @@ export function sealedBoxId(box: Uint8Array): string {
 }
 
 function boxKey(ephemeral: Uint8Array, statics: Uint8Array, ephemeralPublic: Uint8Array, senderId: string, recipientId: string): Uint8Array {
-  return bytes(Buffer.from(crypto.hkdfSync('sha256', concat(ephemeral, statics), ephemeralPublic, `sf-sealed-v1${senderId}${recipientId}`, 32)));
+  return bytes(Buffer.from(crypto.hkdfSync('sha256', concatBytes([ephemeral, statics]), ephemeralPublic, `sf-sealed-v1${senderId}${recipientId}`, 32)));
 }
 
 function signed(body: Uint8Array, senderId: string, recipientId: string): Uint8Array {
-  return concat(new TextEncoder().encode(`sf-sealed-v1\n${senderId}\n${recipientId}\n`), body);
+  return concatBytes([utf8(`sf-sealed-v1\n${senderId}\n${recipientId}\n`), body]);
 }

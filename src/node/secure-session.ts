@@ -1,4 +1,5 @@
 import * as crypto from 'node:crypto';
+import { compareBytes, concatBytes, utf8 } from '../sync/bytes';
 import { agree, agreePrivateKey, bytes, CryptoError, signWith, verifySignature, type DeviceKeys, type DevicePublicKeys } from './device-keys';
 
 const VERSION = 1;
@@ -67,8 +68,8 @@ export class SecureSession {
     if (!verifySignature(this.remote.signPublic, transcript(this.remoteId, this.localId, remoteHello.subarray(0, 49)), remoteHello.subarray(49))) {
       throw new CryptoError('badSignature', `hello from ${this.remoteId} is not signed by its key`);
     }
-    const ikm = concat(agree(this.ephemeralSecret, remoteHello.subarray(1, 33)), agree(this.local.agreeSecret, this.remote.agreePublic));
-    const [first, second] = compare(this.hello, remoteHello) < 0 ? [this.hello, remoteHello] : [remoteHello, this.hello];
+    const ikm = concatBytes([agree(this.ephemeralSecret, remoteHello.subarray(1, 33)), agree(this.local.agreeSecret, this.remote.agreePublic)]);
+    const [first, second] = compareBytes(this.hello, remoteHello) < 0 ? [this.hello, remoteHello] : [remoteHello, this.hello];
     const salt = bytes(crypto.createHash('sha256').update(first).update(second).digest());
     const [lowId, highId] = this.localId < this.remoteId ? [this.localId, this.remoteId] : [this.remoteId, this.localId];
     const okm = bytes(Buffer.from(crypto.hkdfSync('sha256', ikm, salt, `sf-session-v1${lowId}${highId}`, 64)));
@@ -85,10 +86,10 @@ export class SecureSession {
     const counter = this.sendCounter++;
     const header = counterBytes(counter);
     const cipher = crypto.createCipheriv('chacha20-poly1305', this.sendKey, nonceOf(counter), { authTagLength: TAG_BYTES });
-    cipher.setAAD(concat(header, aad), { plaintextLength: plaintext.length });
+    cipher.setAAD(concatBytes([header, aad]), { plaintextLength: plaintext.length });
     const body = cipher.update(plaintext);
     cipher.final();
-    return concat(header, bytes(body), bytes(cipher.getAuthTag()));
+    return concatBytes([header, bytes(body), bytes(cipher.getAuthTag())]);
   }
 
   open(frame: Uint8Array, aad: Uint8Array = EMPTY): Uint8Array {
@@ -99,11 +100,11 @@ export class SecureSession {
     if (!Number.isSafeInteger(counter) || counter >= MAX_MESSAGES) throw new CryptoError('malformed', 'counter out of range');
     if (this.wasSeen(counter)) throw new CryptoError('replay', `frame ${counter} was already received or is too old`);
     const decipher = crypto.createDecipheriv('chacha20-poly1305', this.receiveKey, nonceOf(counter), { authTagLength: TAG_BYTES });
-    decipher.setAAD(concat(header, aad), { plaintextLength: frame.length - COUNTER_BYTES - TAG_BYTES });
+    decipher.setAAD(concatBytes([header, aad]), { plaintextLength: frame.length - COUNTER_BYTES - TAG_BYTES });
     decipher.setAuthTag(frame.subarray(frame.length - TAG_BYTES));
     let plaintext: Uint8Array;
     try {
-      plaintext = concat(bytes(decipher.update(frame.subarray(COUNTER_BYTES, frame.length - TAG_BYTES))), bytes(decipher.final()));
+      plaintext = concatBytes([bytes(decipher.update(frame.subarray(COUNTER_BYTES, frame.length - TAG_BYTES))), bytes(decipher.final())]);
     } catch {
       throw new CryptoError('decrypt', 'frame failed authentication');
     }
@@ -132,7 +133,7 @@ const EMPTY = new Uint8Array(0);
 
 /** What a hello's signature covers: the sender, the intended receiver, the key and the nonce. */
 function transcript(senderId: string, receiverId: string, head: Uint8Array): Uint8Array {
-  return concat(new TextEncoder().encode(`sf-session-hello-v1\n${senderId}\n${receiverId}\n`), head);
+  return concatBytes([utf8(`sf-session-hello-v1\n${senderId}\n${receiverId}\n`), head]);
 }
 
 function counterBytes(counter: number): Uint8Array {
@@ -145,19 +146,4 @@ function nonceOf(counter: number): Uint8Array {
   const out = new Uint8Array(12);
   out.set(counterBytes(counter), 4);
   return out;
-}
-
-export function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-function compare(a: Uint8Array, b: Uint8Array): number {
-  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
-  return a.length - b.length;
 }

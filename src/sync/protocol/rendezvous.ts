@@ -1,3 +1,5 @@
+import { fromHex, toHex } from '../bytes';
+
 /**
  * The rendezvous protocol between a device and the server: JSON control messages in text frames,
  * and binary frames that carry end-to-end encrypted payloads the server only routes or stores.
@@ -99,8 +101,7 @@ export type ServerMessage =
   | { readonly t: 'error'; readonly id?: number; readonly code: RendezvousErrorCode; readonly message: string }
   | { readonly t: 'state'; readonly state: AccountState }
   | { readonly t: 'presence'; readonly user: string; readonly presence: Presence; readonly devices: readonly string[] }
-  | { readonly t: 'vector'; readonly space: string; readonly device: string; readonly hash: string }
-  | { readonly t: 'mailbox'; readonly items: number };
+  | { readonly t: 'vector'; readonly space: string; readonly device: string; readonly hash: string };
 
 export type RendezvousErrorCode =
   | 'malformed'
@@ -147,7 +148,7 @@ export function encodeRelay(device: string, payload: Uint8Array): Uint8Array {
 
 export function decodeRelay(frame: Uint8Array): { device: string; payload: Uint8Array } {
   if (frame.length < 1 + ID_BYTES || frame[0] !== FRAME_RELAY) throw new RendezvousError('malformed', 'relay frame too short');
-  return { device: idHex(frame.subarray(1, 1 + ID_BYTES)), payload: frame.subarray(1 + ID_BYTES) };
+  return { device: toHex(frame.subarray(1, 1 + ID_BYTES)), payload: frame.subarray(1 + ID_BYTES) };
 }
 
 /**
@@ -168,12 +169,12 @@ export function encodeDeposit(item: string, recipients: readonly string[], paylo
 
 export function decodeDeposit(frame: Uint8Array): { item: string; recipients: string[]; payload: Uint8Array } {
   if (frame.length < 2 + ID_BYTES || frame[0] !== FRAME_DEPOSIT) throw new RendezvousError('malformed', 'deposit frame too short');
-  const item = idHex(frame.subarray(1, 1 + ID_BYTES));
+  const item = toHex(frame.subarray(1, 1 + ID_BYTES));
   const count = frame[1 + ID_BYTES]!;
   const head = 2 + ID_BYTES + count * ID_BYTES;
   if (count === 0 || frame.length < head) throw new RendezvousError('malformed', 'deposit frame recipients truncated');
   const recipients: string[] = [];
-  for (let i = 0; i < count; i++) recipients.push(idHex(frame.subarray(2 + ID_BYTES + i * ID_BYTES, 2 + ID_BYTES + (i + 1) * ID_BYTES)));
+  for (let i = 0; i < count; i++) recipients.push(toHex(frame.subarray(2 + ID_BYTES + i * ID_BYTES, 2 + ID_BYTES + (i + 1) * ID_BYTES)));
   return { item, recipients, payload: frame.subarray(head) };
 }
 
@@ -190,8 +191,8 @@ export function encodeDelivery(item: string, sender: string, payload: Uint8Array
 export function decodeDelivery(frame: Uint8Array): { item: string; sender: string; payload: Uint8Array } {
   if (frame.length < 1 + 2 * ID_BYTES || frame[0] !== FRAME_DELIVERY) throw new RendezvousError('malformed', 'delivery frame too short');
   return {
-    item: idHex(frame.subarray(1, 1 + ID_BYTES)),
-    sender: idHex(frame.subarray(1 + ID_BYTES, 1 + 2 * ID_BYTES)),
+    item: toHex(frame.subarray(1, 1 + ID_BYTES)),
+    sender: toHex(frame.subarray(1 + ID_BYTES, 1 + 2 * ID_BYTES)),
     payload: frame.subarray(1 + 2 * ID_BYTES),
   };
 }
@@ -208,15 +209,7 @@ export function isHex(value: unknown, bytes: number): value is string {
 
 function idBytes(id: string): Uint8Array {
   if (!isId(id)) throw new RendezvousError('malformed', `not an id: ${String(id).slice(0, 40)}`);
-  const out = new Uint8Array(ID_BYTES);
-  for (let i = 0; i < ID_BYTES; i++) out[i] = parseInt(id.substr(i * 2, 2), 16);
-  return out;
-}
-
-function idHex(bytes: Uint8Array): string {
-  let out = '';
-  for (const b of bytes) out += (b < 16 ? '0' : '') + b.toString(16);
-  return out;
+  return fromHex(id);
 }
 
 const MAX_NAME = 200;
