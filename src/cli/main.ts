@@ -10,6 +10,7 @@ import { DeviceHome, HomeError, writeAtomic } from '../node/device-home';
 import { fingerprintOf, generateDeviceKeys, signWith, CryptoError } from '../node/device-keys';
 import { DiskStore } from '../node/disk-store';
 import { RendezvousClient } from '../node/rendezvous-client';
+import { isFolderName, sendSpaceNote } from '../node/space-note';
 import { RendezvousServer } from '../server/rendezvous-server';
 import { CodeError, decodeInvite, decodeLink, encodeInvite, encodeLink } from './codes';
 
@@ -24,7 +25,7 @@ const USAGE = `usage:
   shared-folders accept --home H CODE
   shared-folders share  --home H --path DIR --with NAME[,NAME...] [--role editor|reader]
   shared-folders join   --home H --space ID --path DIR
-  shared-folders run    --home H [--limit-up KIB_PER_S] [--limit-down KIB_PER_S]
+  shared-folders run    --home H [--folders DIR] [--limit-up KIB_PER_S] [--limit-down KIB_PER_S]
   shared-folders status --home H --json
   shared-folders chat   --home H --to NAME|SPACE MESSAGE`;
 
@@ -177,6 +178,12 @@ async function commandShare(args: Args): Promise<void> {
     };
     const doc: SpaceDoc = { ...unsigned, signature: toHex(signWith(identity.keys, spaceDocSigningBytes(unsigned))) };
     await client.request({ t: 'putSpace', doc });
+    // Members (and this user's other devices) learn the folder's name end to end, not from the server.
+    const name = nodePath.basename(path);
+    if (isFolderName(name)) {
+      sendSpaceNote(client, identity.keys, [state.user, ...members], { space: doc.id, name });
+      await client.request({ t: 'state' });
+    }
     return doc.id;
   });
   await DiskStore.initFolder(path);
@@ -192,6 +199,9 @@ async function commandJoin(args: Args): Promise<void> {
     const info = state.spaces.find((s) => s.doc.id === space);
     if (!info || info.status[state.user.id] === undefined) throw new UsageError(`no space ${space} was shared with you`);
     if (info.status[state.user.id] !== 'joined') await client.request({ t: 'respondSpace', space, accept: true });
+    // This user's other devices will sync the space too, under the name it has here.
+    const name = nodePath.basename(path);
+    if (isFolderName(name) && sendSpaceNote(client, h.identity().keys, [state.user], { space, name }) > 0) await client.request({ t: 'state' });
   });
   fs.mkdirSync(path, { recursive: true });
   await DiskStore.initFolder(path);
@@ -212,6 +222,7 @@ async function commandRun(args: Args): Promise<void> {
   const limitDown = kib('limit-down');
   const agent = await DeviceAgent.start(h, {
     log,
+    folders: nodePath.resolve(args.flags.get('folders') ?? h.file('folders')),
     onChat: (m) => log(`chat from ${m.fromName}: ${m.text}`),
     ...(limitUp ? { limitUp } : {}),
     ...(limitDown ? { limitDown } : {}),

@@ -4,9 +4,8 @@ import * as nodePath from 'node:path';
 import type { UserInfo } from '../sync/protocol/rendezvous';
 import type { DeviceHome } from './device-home';
 import { type DeviceKeys } from './device-keys';
-import { fromHex } from '../sync/bytes';
 import type { RendezvousClient } from './rendezvous-client';
-import { sealFor } from './sealed-box';
+import { depositSealed } from './sealed-deposit';
 
 /** First byte of a mailbox payload (after opening the sealed box). */
 export const MAIL_CHAT = 2;
@@ -32,16 +31,7 @@ export function sendChat(client: RendezvousClient, keys: DeviceKeys, from: UserI
   const payload = new Uint8Array(1 + body.length);
   payload[0] = MAIL_CHAT;
   payload.set(body, 1);
-  let devices = 0;
-  for (const user of recipients) {
-    for (const device of user.devices) {
-      if (device.id === client.device.id) continue;
-      const box = sealFor(keys, client.device.id, { signPublic: fromHex(device.signPublic), agreePublic: fromHex(device.agreePublic) }, device.id, payload);
-      if (!client.deposit(crypto.randomBytes(16).toString('hex'), [device.id], box)) throw new Error('not connected to the server');
-      devices++;
-    }
-  }
-  return { entry, devices };
+  return { entry, devices: depositSealed(client, keys, recipients, payload) };
 }
 
 /** Reads a chat payload; undefined when it is not a well-formed chat message. */

@@ -6,14 +6,17 @@ import { decodeMessage, encodeMessage } from '../sync/protocol/codec';
 import type { Message } from '../sync/protocol/messages';
 import type { AccountState, Presence, Role, SpaceInfo, UserInfo } from '../sync/protocol/rendezvous';
 import { DiskReplica } from './disk-replica';
-import type { DeviceHome, Identity, LocalSpace } from './device-home';
+import { DiskStore } from './disk-store';
+import { encodeSpaceNote, isFolderName, parseSpaceNote } from './space-note';
+import { depositSealed } from './sealed-deposit';
+import { writeAtomic, type DeviceHome, type Identity, type LocalSpace } from './device-home';
 import type { DevicePublicKeys } from './device-keys';
 import { FsWorkerPool } from './fs-worker-pool';
 import { PeerChannels } from './peer-channels';
 import { RendezvousClient } from './rendezvous-client';
 import { appendChatHistory, parseChat, type ChatEntry } from './chat';
 import { openSealed, sealFor } from './sealed-box';
-import { buildMailItems, decodeMailItem, MAIL_SYNC, MailBlockCache, MailPositions } from './mail-sync';
+import { decodeMailItem, MAIL_SYNC, MailBlockCache, MailPositions, mailItems } from './mail-sync';
 import { NodeHasher } from './node-hasher';
 
 /** First byte of a decrypted device-to-device message. */
@@ -21,6 +24,15 @@ const KIND_SYNC = 1;
 
 /** How long a member device must have been away before its changes go to the mailbox. */
 const MAIL_AFTER_OFFLINE_MS = 3000;
+
+/** How long after starting a space joined on another device waits for its name to arrive. */
+const NOTE_WAIT_MS = 10_000;
+
+/** Blocks that came by mail and whose index never followed are dropped after this long. */
+const MAIL_BLOCK_MAX_AGE_MS = 30 * 24 * 3600 * 1000;
+
+/** Mailbox bytes queued on the socket before the next item is built. */
+const MAIL_BUFFER_BYTES = 8 * 1024 * 1024;
 
 export interface AgentOptions {
   readonly log?: (message: string) => void;
@@ -31,6 +43,11 @@ export interface AgentOptions {
   /** Bandwidth limits for this device's traffic, bytes per second. */
   readonly limitUp?: number;
   readonly limitDown?: number;
+  /**
+   * Where spaces this user joined on another device land on this one, each in a folder named as
+   * its space note says. Without it, this device syncs only the spaces joined here.
+   */
+  readonly folders?: string;
 }
 
 export interface SpaceStatus {
@@ -62,6 +79,8 @@ interface OpenSpace {
   lastAnnounced: string;
   readonly mailed: MailPositions;
   readonly cache: MailBlockCache;
+  /** An index from the mailbox was applied (or the space just opened): cached blocks may be done with. */
+  cacheUsed: boolean;
   mailing: boolean;
 }
 
@@ -85,6 +104,8 @@ export class DeviceAgent {
   private deliveries: Promise<void> = Promise.resolve();
   private readonly hasher = new NodeHasher();
   private reconcile: Promise<void> = Promise.resolve();
+  private readonly startedAt = Date.now();
+  private noteTimer: NodeJS.Timeout | undefined;
 
   private constructor(
     readonly home: DeviceHome,
@@ -147,6 +168,7 @@ export class DeviceAgent {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);
+    clearTimeout(this.noteTimer);
     this.stopWatching?.();
     await this.reconcile;
     for (const s of this.spaces.values()) await s.disk.close();
@@ -209,6 +231,8 @@ export class DeviceAgent {
     const state = this.client.state;
     if (!state) return;
     const joined = new Map(state.spaces.filter((s) => s.status[state.user.id] === 'joined').map((s) => [s.doc.id, s]));
+    this.tellOwnDevicesNames(state);
+    if (this.options.folders) await this.joinOwnSpaces([...joined.keys()], this.options.folders);
     const local = this.home.spaces();
     let opened = false;
     for (const space of local) {
@@ -238,6 +262,7 @@ export class DeviceAgent {
         lastAnnounced: '',
         mailed: new MailPositions(nodePath.join(stateDir, 'mail.json')),
         cache: new MailBlockCache(nodePath.join(stateDir, 'mailblocks')),
+        cacheUsed: true,
         mailing: false,
       });
       await disk.start();
@@ -253,13 +278,64 @@ export class DeviceAgent {
     if (opened) await this.client.request({ t: 'fetchMailbox' }).catch(() => undefined);
   }
 
+  /**
+   * A user's devices sync every space the user joined: one joined on another device gets a
+   * folder here too, named by its space note, or by its id until a note arrives.
+   */
+  private async joinOwnSpaces(joined: readonly string[], root: string): Promise<void> {
+    const local = new Set(this.home.spaces().map((s) => s.id));
+    const names = this.home.spaceNames();
+    for (const id of joined) {
+      if (local.has(id)) continue;
+      if (names[id] === undefined && Date.now() - this.startedAt < NOTE_WAIT_MS) {
+        // Its note may be on its way from a sibling device that signed in at the same moment.
+        if (!this.noteTimer) this.noteTimer = setTimeout(() => this.schedule(), NOTE_WAIT_MS).unref();
+        continue;
+      }
+      const path = freeFolder(root, names[id] ?? `shared-${id.slice(0, 8)}`);
+      await DiskStore.initFolder(path);
+      this.home.putSpace({ id, path });
+      this.log(`space ${id}: joined on another device of this user; syncing it into ${path}`);
+    }
+  }
+
+  /**
+   * A device linked after a space was shared never got its note: this user's devices that know
+   * the names tell each new sibling once.
+   */
+  private tellOwnDevicesNames(state: AccountState): void {
+    const file = this.home.file('named-devices.json');
+    let told: string[] = [];
+    try {
+      told = JSON.parse(fs.readFileSync(file, 'utf8')) as string[];
+    } catch {
+      // None told yet.
+    }
+    const fresh = state.user.devices.filter((d) => d.id !== this.client.device.id && !told.includes(d.id));
+    if (fresh.length === 0) return;
+    const names: Record<string, string> = { ...this.home.spaceNames() };
+    for (const local of this.home.spaces()) names[local.id] = nodePath.basename(local.path);
+    try {
+      for (const [space, name] of Object.entries(names)) {
+        if (isFolderName(name)) depositSealed(this.client, this.identity.keys, [{ ...state.user, devices: fresh }], encodeSpaceNote({ space, name }));
+      }
+    } catch {
+      return; // Not connected: told at the next sign-in.
+    }
+    writeAtomic(file, JSON.stringify([...told, ...fresh.map((d) => d.id)]));
+  }
+
   // ---- sync negotiation ---------------------------------------------------------------------
 
   private async tick(): Promise<void> {
     if (!this.client.connected) return;
     for (const [id, open] of this.spaces) {
-      if (open.disk.replica.neededPaths().length === 0) open.cache.clear();
-      else {
+      if (open.disk.replica.neededPaths().length === 0) {
+        if (open.cacheUsed) {
+          open.cacheUsed = false;
+          open.cache.prune((hash) => open.disk.replica.holdsBlock(hash), MAIL_BLOCK_MAX_AGE_MS);
+        }
+      } else {
         const info = this.client.state?.spaces.find((x) => x.doc.id === id);
         if (info) for (const device of joinedDevices(info)) this.connectIfBehind(id, device);
       }
@@ -352,17 +428,26 @@ export class DeviceAgent {
       if (replica.sequence <= from) continue;
       const keys = this.publicKeys(device);
       if (!keys) continue;
-      const { items, upTo } = await buildMailItems(open.disk, space, from, device);
+      const { items, upTo, nothingNew } = mailItems(open.disk, space, from, device);
+      if (nothingNew) {
+        open.mailed.set(device, { indexId: replica.indexId, sequence: upTo });
+        continue;
+      }
       const problems = this.quotaProblems;
-      for (const item of items) {
+      let count = 0;
+      for await (const item of items) {
         const box = sealFor(this.identity.keys, this.client.device.id, keys, device, item);
         if (!this.client.deposit(crypto.randomBytes(16).toString('hex'), [device], box)) return;
+        count++;
+        // The next item is read from disk only once the socket has room: memory stays bounded.
+        if (!(await this.client.drained(MAIL_BUFFER_BYTES))) return;
+        if (this.quotaProblems !== problems) return;
       }
       // A reply after the deposits means the server has handled them; only then is the position kept.
       await this.client.request({ t: 'state' });
       if (this.quotaProblems !== problems) return;
       open.mailed.set(device, { indexId: replica.indexId, sequence: upTo });
-      this.log(`space ${space}: mailed changes up to ${upTo} to offline device ${device} (${items.length} items)`);
+      this.log(`space ${space}: mailed changes up to ${upTo} to offline device ${device} (${count} items)`);
     }
   }
 
@@ -381,7 +466,10 @@ export class DeviceAgent {
     for (const message of messages) {
       if (message.type === 'blockResponse') {
         if (message.status === 'ok' && equalBytes(this.hasher.sha256(message.data), message.hash)) open.cache.put(message.hash, message.data);
-      } else if (message.type === 'index') await open.disk.replica.receive(sender, message);
+      } else if (message.type === 'index') {
+        await open.disk.replica.receive(sender, message);
+        open.cacheUsed = true;
+      }
     }
     return true;
   }
@@ -392,6 +480,7 @@ export class DeviceAgent {
       if (!keys) throw new Error(`unknown sender device ${sender}`);
       const payload = openSealed(this.identity.keys, this.client.device.id, keys, sender, box);
       const chat = parseChat(payload);
+      const note = parseSpaceNote(payload);
       if (payload[0] === MAIL_SYNC) {
         if (!(await this.applyMail(sender, payload))) return; // Not joined here yet: left in the mailbox.
       } else if (chat) {
@@ -404,6 +493,13 @@ export class DeviceAgent {
         // A direct message is filed under the sender; a group message under its space.
         const entry = { ...chat, conversation: chat.conversation === this.client.state?.user.id ? user.id : chat.conversation };
         if (appendChatHistory(this.home, entry)) this.options.onChat?.(entry);
+      } else if (note) {
+        const space = this.client.state?.spaces.find((x) => x.doc.id === note.space);
+        if (!space || !this.roleOf(sender, space).role) throw new Error(`a note about space ${note.space} from a device that is not a member`);
+        // This user's own name for its copy wins over the sharer's.
+        const fromSibling = this.client.state?.user.devices.some((d) => d.id === sender) === true;
+        const known = this.home.spaceNames()[note.space];
+        if (known !== note.name && (known === undefined || fromSibling)) this.home.putSpaceName(note.space, note.name);
       } else throw new Error('unknown mailbox payload');
     } catch (err) {
       this.log(`mailbox item ${item} from ${sender} dropped: ${(err as Error).message}`);
@@ -531,6 +627,19 @@ export class DeviceAgent {
 
   private log(message: string): void {
     this.options.log?.(message);
+  }
+}
+
+/** `root/name`, or `root/name (2)` and so on when a folder that is not empty is already there. */
+function freeFolder(root: string, name: string): string {
+  for (let n = 1; ; n++) {
+    const path = nodePath.join(root, n === 1 ? name : `${name} (${n})`);
+    try {
+      if (fs.readdirSync(path).length === 0) return path;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return path;
+      if ((err as NodeJS.ErrnoException).code !== 'ENOTDIR') throw err;
+    }
   }
 }
 

@@ -88,6 +88,19 @@ export class DeviceHome {
     return () => watcher.close();
   }
 
+  /** What members called each space, from their space notes (never from the server). */
+  spaceNames(): Record<string, string> {
+    try {
+      return JSON.parse(fs.readFileSync(this.file('names.json'), 'utf8')) as Record<string, string>;
+    } catch {
+      return {};
+    }
+  }
+
+  putSpaceName(space: string, name: string): void {
+    this.withLock(() => writeAtomic(this.file('names.json'), JSON.stringify({ ...this.spaceNames(), [space]: name }, null, 2), 0o600));
+  }
+
   stateDir(space: string): string {
     return nodePath.join(this.dir, 'state', space);
   }

@@ -11,7 +11,7 @@ import { writeAtomic } from './device-home';
 export const MAIL_SYNC = 1;
 
 /** Payload bytes per mailbox item, well under the server's frame limit. */
-const ITEM_BYTES = 8 * 1024 * 1024;
+const ITEM_BYTES = 4 * 1024 * 1024;
 const RECORDS_PER_BATCH = 1000;
 
 /** Where this device's index stands with an offline member device, per space. */
@@ -22,66 +22,74 @@ export interface MailPosition {
 }
 
 /**
- * Builds the mailbox items that bring an offline member device up to date: the blocks of every
- * changed file first, then the index batches, so that when the batches are applied every block
- * they need is already in the receiver's mailbox cache. Index batches start where the device
- * last was, and the engine accepts a batch that starts at or before its position.
+ * The mailbox items that bring an offline member device up to date, one at a time so that a
+ * large change never sits in memory whole: the blocks of every changed file first, then the
+ * index batches, so that when the batches are applied every block they need is already in the
+ * receiver's mailbox cache. Versions the recipient wrote itself are left out. Index batches
+ * start where the device last was, and the engine
+ * accepts a batch that starts at or before its position. `upTo` is the sequence the items
+ * bring the device to, fixed before the first item is made; `nothingNew` says the device already
+ * has every version up to there (it wrote them), so nothing need be deposited.
  */
-export async function buildMailItems(disk: DiskReplica, space: string, from: number, recipient: string): Promise<{ items: Uint8Array[]; upTo: number }> {
+export function mailItems(disk: DiskReplica, space: string, from: number, recipient: string): { upTo: number; nothingNew: boolean; items: AsyncGenerator<Uint8Array> } {
   const replica = disk.replica;
   // Versions the recipient made itself go back to it as index entries only, without their blocks.
   const theirIndex = replica.positionOf(recipient)?.indexId;
-  const records = disk.replica
+  // What the recipient wrote itself it has (or has overwritten since): not sent back at all.
+  const records = replica
     .records()
-    .filter((r) => r.sequence > from)
+    .filter((r) => r.sequence > from && (theirIndex === undefined || lastEditor(r) !== theirIndex))
     .sort((a, b) => a.sequence - b.sequence);
-  const items: Uint8Array[] = [];
-  let messages: Uint8Array[] = [];
-  let bytes = 0;
-  const flush = (): void => {
-    if (messages.length === 0) return;
-    items.push(encodeItem(space, messages));
-    messages = [];
-    bytes = 0;
-  };
-  const add = (message: Message): void => {
-    const frame = encodeMessage(message);
-    if (bytes + frame.length > ITEM_BYTES) flush();
-    messages.push(frame);
-    bytes += frame.length;
-  };
-  const sent = new Set<string>();
-  for (const r of records) {
-    if (r.deleted || r.type !== 'file' || (theirIndex !== undefined && lastEditor(r) === theirIndex)) continue;
-    const offsets = blockOffsets(r.blocks);
-    for (let i = 0; i < r.blocks.length; i++) {
-      const b = r.blocks[i]!;
-      const key = toHex(b.hash);
-      if (sent.has(key)) continue;
-      let data: Uint8Array;
-      try {
-        data = await disk.store.read(r.path, offsets[i]!, b.size);
-      } catch {
-        break; // Changed or gone since it was indexed: its newer version will be mailed on its own.
-      }
-      if (data.length !== b.size) break;
-      sent.add(key);
-      add({ type: 'blockResponse', id: 0, hash: b.hash, status: 'ok', data });
-    }
-  }
-  flush();
   const upTo = replica.sequence;
-  let start = from;
-  for (let i = 0; i < records.length || start < upTo; i += RECORDS_PER_BATCH) {
-    const batch = records.slice(i, i + RECORDS_PER_BATCH);
-    const to = i + RECORDS_PER_BATCH >= records.length ? upTo : batch[batch.length - 1]!.sequence;
-    const message: IndexBatch = { type: 'index', indexId: replica.indexId, fromSequence: start, toSequence: to, maxSequence: upTo, records: batch as FileRecord[] };
-    add(message);
-    start = to;
-    if (start >= upTo) break;
+  const indexId = replica.indexId;
+  async function* items(): AsyncGenerator<Uint8Array> {
+    let messages: Uint8Array[] = [];
+    let bytes = 0;
+    const add = (message: Message): Uint8Array | undefined => {
+      const frame = encodeMessage(message);
+      let full: Uint8Array | undefined;
+      if (bytes + frame.length > ITEM_BYTES && messages.length > 0) {
+        full = encodeItem(space, messages);
+        messages = [];
+        bytes = 0;
+      }
+      messages.push(frame);
+      bytes += frame.length;
+      return full;
+    };
+    const sent = new Set<string>();
+    for (const r of records) {
+      if (r.deleted || r.type !== 'file') continue;
+      const offsets = blockOffsets(r.blocks);
+      for (let i = 0; i < r.blocks.length; i++) {
+        const b = r.blocks[i]!;
+        const key = toHex(b.hash);
+        if (sent.has(key)) continue;
+        let data: Uint8Array;
+        try {
+          data = await disk.store.read(r.path, offsets[i]!, b.size);
+        } catch {
+          break; // Changed or gone since it was indexed: its newer version will be mailed on its own.
+        }
+        if (data.length !== b.size) break;
+        sent.add(key);
+        const full = add({ type: 'blockResponse', id: 0, hash: b.hash, status: 'ok', data });
+        if (full) yield full;
+      }
+    }
+    let start = from;
+    for (let i = 0; i < records.length || start < upTo; i += RECORDS_PER_BATCH) {
+      const batch = records.slice(i, i + RECORDS_PER_BATCH);
+      const to = i + RECORDS_PER_BATCH >= records.length ? upTo : batch[batch.length - 1]!.sequence;
+      const message: IndexBatch = { type: 'index', indexId, fromSequence: start, toSequence: to, maxSequence: upTo, records: batch as FileRecord[] };
+      const full = add(message);
+      if (full) yield full;
+      start = to;
+      if (start >= upTo) break;
+    }
+    if (messages.length > 0) yield encodeItem(space, messages);
   }
-  flush();
-  return { items, upTo };
+  return { upTo, nothingNew: records.length === 0, items: items() };
 }
 
 /** The replica whose counter is highest in the version: the last to change it. */
@@ -145,8 +153,28 @@ export class MailBlockCache {
     }
   }
 
-  clear(): void {
-    fs.rmSync(this.dir, { recursive: true, force: true });
+  /**
+   * Drops the blocks a file on disk now holds, and any older than `maxAgeMs` (their index never
+   * came). Blocks still waiting for the index that needs them stay: a large change arrives as
+   * many items of blocks before its index.
+   */
+  prune(held: (hash: Uint8Array) => boolean, maxAgeMs: number, now = Date.now()): number {
+    let names: string[];
+    try {
+      names = fs.readdirSync(this.dir);
+    } catch {
+      return 0;
+    }
+    let dropped = 0;
+    for (const name of names) {
+      const file = nodePath.join(this.dir, name);
+      const old = now - (fs.statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? now) > maxAgeMs;
+      if (old || !/^[0-9a-f]{64}$/.test(name) || held(fromHex(name))) {
+        fs.rmSync(file, { force: true });
+        dropped++;
+      }
+    }
+    return dropped;
   }
 }
 

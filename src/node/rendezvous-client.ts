@@ -133,6 +133,18 @@ export class RendezvousClient {
     return (this.socket?.bufferedAmount ?? 0) + this.outbox.reduce((n, f) => n + f.length, 0);
   }
 
+  /**
+   * Resolves true once at most `bytes` are queued, false if the connection is lost first: lets
+   * a producer of large payloads read the next one from disk only when there is room for it.
+   */
+  async drained(bytes: number): Promise<boolean> {
+    for (;;) {
+      if (this.socket?.readyState !== WebSocket.OPEN || this.closed) return false;
+      if (this.buffered <= bytes) return true;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
   close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.retryTimer);

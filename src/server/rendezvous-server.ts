@@ -46,6 +46,8 @@ export interface ServerLimits {
   readonly tokenTtlMs: number;
   /** Mailbox items sent to a device before it acknowledges. */
   readonly mailboxWindow: number;
+  /** Payload bytes sent to a device before it acknowledges (one item is always allowed). */
+  readonly mailboxWindowBytes: number;
   /** Undelivered mailbox items are dropped after this long. */
   readonly mailboxTtlMs: number;
 }
@@ -59,6 +61,7 @@ export const DEFAULT_LIMITS: ServerLimits = {
   heartbeatMs: 30_000,
   tokenTtlMs: 7 * 24 * 3600 * 1000,
   mailboxWindow: 32,
+  mailboxWindowBytes: 32 * 1024 * 1024,
   mailboxTtlMs: 90 * 24 * 3600 * 1000,
 };
 
@@ -91,7 +94,8 @@ interface Connection {
   readonly messages: TokenBucket;
   readonly bytes: TokenBucket;
   /** Mailbox items sent and not yet acknowledged. */
-  readonly inFlight: Set<string>;
+  /** Mailbox items delivered and not yet acknowledged, with their sizes. */
+  readonly inFlight: Map<string, number>;
   /** Users whose devices this one may reach: itself, contacts, fellow members. */
   peers?: Set<string>;
   authTimer?: NodeJS.Timeout;
@@ -185,7 +189,7 @@ export class RendezvousServer {
       alive: true,
       messages: new TokenBucket(this.limits.messagesPerSecond, this.limits.messagesPerSecond * 2, now),
       bytes: new TokenBucket(this.limits.bytesPerSecond, this.limits.bytesPerSecond * 2, now),
-      inFlight: new Set(),
+      inFlight: new Map(),
       queue: Promise.resolve(),
     };
     this.metrics.connections++;
@@ -498,16 +502,31 @@ export class RendezvousServer {
   private async deliverMailbox(conn: Connection): Promise<void> {
     const room = this.limits.mailboxWindow - conn.inFlight.size;
     if (room <= 0 || !conn.device) return;
+    let bytes = 0;
+    for (const size of conn.inFlight.values()) bytes += size;
     const items = await this.store.pendingFor(conn.device.id, this.limits.mailboxWindow);
     let sent = 0;
     for (const item of items) {
       if (sent >= room) break;
       if (conn.inFlight.has(item.id)) continue;
-      conn.inFlight.add(item.id);
-      conn.socket.send(encodeDelivery(item.id, item.sender, item.payload));
+      // A device applies items one at a time: more bytes than this in flight would only sit in its memory.
+      if (conn.inFlight.size > 0 && bytes + item.bytes > this.limits.mailboxWindowBytes) break;
+      conn.inFlight.set(item.id, item.bytes);
+      bytes += item.bytes;
+      const payload = await this.store.mailboxPayload(item.id);
+      if (!payload) {
+        conn.inFlight.delete(item.id);
+        continue;
+      }
+      conn.socket.send(encodeDelivery(item.id, item.sender, payload));
       this.metrics.deliveries++;
       sent++;
     }
+  }
+
+  /** Undelivered mailbox items and their bytes, as `/metrics` reports them. */
+  mailboxTotals(): Promise<{ items: number; bytes: number }> {
+    return this.store.mailboxTotals();
   }
 
   /** Drops mailbox items nobody fetched within the time limit. */

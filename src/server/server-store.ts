@@ -31,8 +31,10 @@ export interface ServerStore {
 
   /** False when the sender's pending bytes would exceed `quota`; an item id already stored counts as done. */
   deposit(item: MailboxItem, recipients: readonly string[], quota: number): Promise<boolean>;
-  /** Items waiting for this device, oldest first, at most `limit`. */
-  pendingFor(device: string, limit: number): Promise<MailboxItem[]>;
+  /** Items waiting for this device, oldest first, at most `limit`, without their payloads. */
+  pendingFor(device: string, limit: number): Promise<MailboxHeader[]>;
+  /** An item's payload; undefined once it is gone. */
+  mailboxPayload(item: string): Promise<Uint8Array | undefined>;
   /** Records that `device` has the items; an item every recipient acknowledged is deleted. */
   acknowledge(device: string, items: readonly string[]): Promise<void>;
   mailboxTotals(): Promise<{ items: number; bytes: number }>;
@@ -43,6 +45,12 @@ export interface ServerStore {
 }
 
 export type TokenKind = 'invite' | 'link';
+
+export interface MailboxHeader {
+  readonly id: string;
+  readonly sender: string;
+  readonly bytes: number;
+}
 
 export interface MailboxItem {
   readonly id: string;

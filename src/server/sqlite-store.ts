@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import type { DeviceInfo, MemberStatus, SpaceDoc } from '../sync/protocol/rendezvous';
 import { parseSpaceDoc } from '../sync/protocol/rendezvous';
-import type { MailboxItem, ServerStore, TokenKind } from './server-store';
+import type { MailboxHeader, MailboxItem, ServerStore, TokenKind } from './server-store';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS users (id TEXT PRIMARY KEY, name TEXT NOT NULL, created INTEGER NOT NULL);
@@ -155,19 +155,15 @@ export class SqliteStore implements ServerStore {
     })();
   }
 
-  async pendingFor(device: string, limit: number): Promise<MailboxItem[]> {
-    const rows = this.db
-      .prepare(
-        'SELECT m.id, m.sender, m.sender_user, m.payload, m.created FROM recipients r JOIN mailbox m ON m.id = r.item WHERE r.device = ? ORDER BY m.created, m.rowid LIMIT ?',
-      )
-      .all(device, limit) as { id: string; sender: string; sender_user: string; payload: Buffer; created: number }[];
-    return rows.map((r) => ({
-      id: r.id,
-      sender: r.sender,
-      senderUser: r.sender_user,
-      payload: new Uint8Array(r.payload.buffer, r.payload.byteOffset, r.payload.byteLength),
-      created: r.created,
-    }));
+  async pendingFor(device: string, limit: number): Promise<MailboxHeader[]> {
+    return this.db
+      .prepare('SELECT m.id, m.sender, m.bytes FROM recipients r JOIN mailbox m ON m.id = r.item WHERE r.device = ? ORDER BY m.created, m.rowid LIMIT ?')
+      .all(device, limit) as MailboxHeader[];
+  }
+
+  async mailboxPayload(item: string): Promise<Uint8Array | undefined> {
+    const row = this.db.prepare('SELECT payload FROM mailbox WHERE id = ?').get(item) as { payload: Buffer } | undefined;
+    return row ? new Uint8Array(row.payload.buffer, row.payload.byteOffset, row.payload.byteLength) : undefined;
   }
 
   async acknowledge(device: string, items: readonly string[]): Promise<void> {

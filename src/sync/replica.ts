@@ -222,6 +222,11 @@ export class Replica {
     return [...this.neededMap.keys()];
   }
 
+  /** Whether a file on this replica's disk holds the block, as far as the index knows. */
+  holdsBlock(hash: Uint8Array): boolean {
+    return this.locator.find(hash).length > 0;
+  }
+
   errors(): ReadonlyMap<string, PathProblem> {
     return this.problems;
   }

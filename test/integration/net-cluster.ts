@@ -105,9 +105,9 @@ export class NetWorld {
     await ok(['join', '--home', this.home(who), '--space', space, '--path', this.folder(folder)]);
   }
 
-  start(who: string): ChildProcess {
+  start(who: string, extra: readonly string[] = []): ChildProcess {
     const log = fs.openSync(nodePath.join(this.dir, `${who}.log`), 'a');
-    const child = spawn(process.execPath, [CLI, 'run', '--home', this.home(who)], { stdio: ['ignore', log, log] });
+    const child = spawn(process.execPath, [CLI, 'run', '--home', this.home(who), ...extra], { stdio: ['ignore', log, log] });
     fs.closeSync(log);
     this.daemons.set(who, child);
     return child;

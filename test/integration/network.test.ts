@@ -203,3 +203,31 @@ test('faults: garbage, oversized and unauthorised frames; the server restarted a
     await world.close();
   }
 });
+
+test('a user\'s other devices sync every space the user joined, in a folder named as the user named it on the device that joined', async () => {
+  const world = new NetWorld();
+  try {
+    await world.startServer();
+    await world.user('alice');
+    await world.user('bob');
+    await world.contacts('alice', 'bob');
+    const space = await world.share('alice', 'design-notes', ['bob']);
+    write(world, 'design-notes', 'idea.md', 'shared before the laptop existed\n');
+    await world.join('bob', space, 'bob-notes');
+    // bob's laptop is linked after he joined; it never runs `join`.
+    const link = await ok(['link', '--home', world.home('bob')]);
+    await ok(['init', '--home', world.home('bob-laptop'), '--server', world.url, '--link', link]);
+    world.start('alice');
+    world.start('bob');
+    world.start('bob-laptop', ['--folders', world.folder('laptop')]);
+    const landed = nodePath.join(world.folder('laptop'), 'bob-notes');
+    await waitFor('the space on bob\'s laptop', () => readText(nodePath.join(landed, 'idea.md')) === 'shared before the laptop existed\n', SYNC_MS);
+    fs.writeFileSync(nodePath.join(landed, 'from-laptop.md'), 'bob on his laptop\n');
+    await arrives(world, 'design-notes', 'from-laptop.md', 'bob on his laptop\n');
+    await arrives(world, 'bob-notes', 'from-laptop.md', 'bob on his laptop\n');
+    const status = await world.status('bob-laptop');
+    assert.deepEqual(status.spaces.map((s) => [s.id, s.path]), [[space, landed]]);
+  } finally {
+    await world.close();
+  }
+});

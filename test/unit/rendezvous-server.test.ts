@@ -70,3 +70,65 @@ test('relay only reaches contacts: a frame to a stranger closes the sender, a co
     await Promise.all([alice.close(), bob.close(), eve.close()]);
   });
 });
+
+test('presence: a contact sees online, away when the device says so, online again, then offline', async () => {
+  await withServer(async (server) => {
+    const [a, b] = [generateDeviceKeys(), generateDeviceKeys()];
+    const alice = new RendezvousClient({ url: server.url, keys: a, join: { name: 'alice' } });
+    const bob = new RendezvousClient({ url: server.url, keys: b, join: { name: 'bob' } });
+    await Promise.all([alice.connect(), bob.connect()]);
+    const token = String((await alice.request({ t: 'createInvite' }))['token']);
+    await bob.request({ t: 'acceptInvite', token, fingerprint: '' });
+    const seen: string[] = [];
+    bob.on('presence', (_user, presence, devices) => seen.push(`${presence}:${devices.length}`));
+    await alice.request({ t: 'presence', status: 'away' });
+    await until('bob to see alice away', () => seen.includes('away:1'));
+    await alice.request({ t: 'presence', status: 'online' });
+    await until('bob to see alice online again', () => seen[seen.length - 1] === 'online:1');
+    await alice.close();
+    await until('bob to see alice offline', () => seen[seen.length - 1] === 'offline:0');
+    await bob.close();
+  });
+});
+
+test('mailbox: deliveries in flight are bounded by bytes as well as items, and every item arrives once acknowledged', async () => {
+  const dir = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'sf-server-'));
+  const window = 3 * 1024 * 1024;
+  const server = await RendezvousServer.start({ port: 0, dataDir: dir, log: () => undefined, limits: { mailboxWindowBytes: window } });
+  try {
+    const [a, b] = [generateDeviceKeys(), generateDeviceKeys()];
+    const alice = new RendezvousClient({ url: server.url, keys: a, join: { name: 'alice' } });
+    await alice.connect();
+    const bobJoin = new RendezvousClient({ url: server.url, keys: b, join: { name: 'bob' } });
+    await bobJoin.connect();
+    const token = String((await alice.request({ t: 'createInvite' }))['token']);
+    await bobJoin.request({ t: 'acceptInvite', token, fingerprint: '' });
+    await bobJoin.close();
+    const item = 1024 * 1024;
+    for (let i = 0; i < 10; i++) assert.ok(alice.deposit(i.toString(16).padStart(32, '0'), [deviceIdOf(b)], new Uint8Array(item).fill(i)));
+    await alice.request({ t: 'state' });
+    const bob = new RendezvousClient({ url: server.url, keys: b });
+    const held: string[] = [];
+    const got: string[] = [];
+    bob.on('delivery', (id) => {
+      held.push(id);
+      got.push(id);
+    });
+    await bob.connect();
+    let most = 0;
+    for (let round = 0; round < 50 && got.length < 10; round++) {
+      await until('a delivery', () => held.length > 0);
+      await new Promise((r) => setTimeout(r, 50));
+      most = Math.max(most, held.length);
+      await bob.request({ t: 'ack', items: held.splice(0) });
+    }
+    if (held.length > 0) await bob.request({ t: 'ack', items: held.splice(0) });
+    assert.equal(new Set(got).size, 10);
+    assert.ok(most * item <= window, `${most} items of 1 MiB were in flight at once`);
+    assert.deepEqual(await server.mailboxTotals(), { items: 0, bytes: 0 });
+    await Promise.all([alice.close(), bob.close()]);
+  } finally {
+    await server.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
