@@ -2,12 +2,13 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { fromHex, toHex } from '../sync/bytes';
-import { RendezvousError, spaceDocSigningBytes, type AccountState, type ContactInfo, type Role, type SpaceDoc, type UserInfo } from '../sync/protocol/rendezvous';
+import { RendezvousError, spaceDocSigningBytes, type AccountState, type ContactInfo, type DeviceInfo, type Role, type SpaceDoc, type UserInfo } from '../sync/protocol/rendezvous';
 import { appendChatHistory, sendChat, type ChatEntry } from './chat';
 import { CodeError, decodeInvite, decodeLink, encodeInvite, encodeLink } from './codes';
 import { DeviceAgent, type AgentStatus } from './device-agent';
 import { HomeError, type DeviceHome, type Identity } from './device-home';
-import { CryptoError, fingerprintOf, generateDeviceKeys, signWith, type DeviceKeys } from './device-keys';
+import { CryptoError, deviceIdOf, fingerprintOf, generateDeviceKeys, signWith, type DeviceKeys } from './device-keys';
+import { endorse, makeLinkGrant, pinsOf, trustFilter } from './device-trust';
 import { DiskStore } from './disk-store';
 import { RendezvousClient } from './rendezvous-client';
 import { isFolderName, sendSpaceNote } from './space-note';
@@ -36,7 +37,7 @@ export interface AccountSession {
 
 /** Runs `work` over a one-shot connection that does not disturb a running session of the same device. */
 export async function withServer<T>(home: DeviceHome, identity: Identity, work: (session: AccountSession, state: AccountState) => Promise<T>): Promise<T> {
-  const client = new RendezvousClient({ url: identity.server, keys: identity.keys, mode: 'command' });
+  const client = new RendezvousClient({ url: identity.server, keys: identity.keys, mode: 'command', trust: trustFilter(home) });
   const state = await client.connect();
   try {
     return await work({ home, identity, client }, state);
@@ -51,10 +52,11 @@ function stateOf(session: AccountSession): AccountState {
   return state;
 }
 
-/** The account state as the server has it now (a one-shot connection is not sent updates). */
+/** The account state as the server has it now (a one-shot connection is not sent updates), as this device trusts it. */
 async function freshState(session: AccountSession): Promise<AccountState> {
-  return (await session.client.request({ t: 'state' }))['state'] as AccountState;
+  return trustFilter(session.home)((await session.client.request({ t: 'state' }))['state'] as AccountState);
 }
+
 
 // ---- identity -------------------------------------------------------------------------------
 
@@ -80,26 +82,43 @@ export async function createIdentity(
   if (!link && !options.name) throw new AccountError('a new identity needs a name');
   const join = link ? { link: link.token } : { name: options.name! };
   const keys = options.keys ?? generateDeviceKeys();
-  const client = new RendezvousClient({ url: server, keys, mode: 'command', join });
+  const device = { id: deviceIdOf(keys), signPublic: toHex(keys.signPublic), agreePublic: toHex(keys.agreePublic) };
+  const endorsement = link ? endorse({ user: link.user, seed: link.seed, by: link.by, keySig: link.keySig }, device) : undefined;
+  const client = new RendezvousClient({ url: server, keys, mode: 'command', join, ...(endorsement ? { endorsement } : {}) });
   const state = await client.connect();
   await client.close();
+  if (link && state.user.id !== link.user) throw new CodeError('the server added this device to another user than the link code names');
   const identity: Identity = { keys, server, name: state.user.name, user: state.user.id };
   home.saveIdentity(identity);
+  // The user's first device is the root every device of the user is checked against.
+  pinsOf(home).pin(state.user.id, link ? link.root : device.signPublic);
   return { identity, device: client.device.id, fingerprint: fingerprintOf(keys) };
 }
 
-/** A code another device of this user signs in with. */
+/** A code another device of this user signs in with; it carries a one-time key that endorses that device. */
 export async function createLinkCode(session: AccountSession): Promise<string> {
+  const state = stateOf(session);
+  const root = userRoot(session, state.user);
   const token = String((await session.client.request({ t: 'createLink' }))['token']);
-  return encodeLink({ server: session.identity.server, token });
+  const grant = makeLinkGrant(session.identity.keys, session.client.device.id, state.user.id);
+  return encodeLink({ server: session.identity.server, token, user: state.user.id, root: root.signPublic, seed: grant.seed, by: grant.by, keySig: grant.keySig });
+}
+
+/** A user's first device, as pinned here. */
+function userRoot(session: AccountSession, user: UserInfo): DeviceInfo {
+  const pinned = pinsOf(session.home).root(user.id);
+  const root = user.devices.find((d) => d.signPublic === pinned && !d.endorsement);
+  if (!root) throw new CryptoError('badKey', `the first device of ${user.name} is not among its devices`);
+  return root;
 }
 
 // ---- contacts -------------------------------------------------------------------------------
 
-/** A one-time invite code with this device's fingerprint, for a contact to accept. */
+/** A one-time invite code with the fingerprint of this user's first device, for a contact to accept. */
 export async function createInviteCode(session: AccountSession): Promise<string> {
+  const root = userRoot(session, stateOf(session).user);
   const token = String((await session.client.request({ t: 'createInvite' }))['token']);
-  return encodeInvite({ server: session.identity.server, token, fingerprint: fingerprintOf(session.identity.keys) });
+  return encodeInvite({ server: session.identity.server, token, fingerprint: fingerprintOf({ signPublic: fromHex(root.signPublic), agreePublic: fromHex(root.agreePublic) }) });
 }
 
 /**
@@ -112,13 +131,17 @@ export async function acceptInvite(session: AccountSession, codeText: string): P
   if (code.server !== session.identity.server) throw new CodeError(`the invite is for server ${code.server}; this device uses ${session.identity.server}`);
   const result = await session.client.request({ t: 'acceptInvite', token: code.token, fingerprint: code.fingerprint });
   const inviter = String(result['user']);
-  const contact = (await freshState(session)).contacts.find((c) => c.id === inviter);
-  const matches = contact?.devices.some((d) => fingerprintOf({ signPublic: fromHex(d.signPublic), agreePublic: fromHex(d.agreePublic) }) === code.fingerprint);
-  if (!contact || !matches) {
+  // Checked on the state as the server sent it: the inviter's first device must be the one in the code.
+  const raw = ((await session.client.request({ t: 'state' }))['state'] as AccountState).contacts.find((c) => c.id === inviter);
+  const root = raw?.devices.find((d) => !d.endorsement && fingerprintOf({ signPublic: fromHex(d.signPublic), agreePublic: fromHex(d.agreePublic) }) === code.fingerprint);
+  const pins = pinsOf(session.home);
+  const pinned = pins.root(inviter);
+  if (!raw || !root || (pinned !== undefined && pinned !== root.signPublic)) {
     await session.client.request({ t: 'removeContact', user: inviter });
     throw new CryptoError('badKey', 'the inviter\'s keys do not match the fingerprint in the code; the contact was not added');
   }
-  return contact;
+  pins.pin(inviter, root.signPublic);
+  return (await freshState(session)).contacts.find((c) => c.id === inviter)!;
 }
 
 /** Contacts by name (or user id); a name that fits none or several is an error. */

@@ -9,6 +9,7 @@ import { DiskReplica } from './disk-replica';
 import { DiskStore } from './disk-store';
 import { encodeSpaceNote, isFolderName, parseSpaceNote } from './space-note';
 import { depositSealed } from './sealed-deposit';
+import { trustFilter } from './device-trust';
 import { writeAtomic, type DeviceHome, type Identity, type LocalSpace } from './device-home';
 import type { DevicePublicKeys } from './device-keys';
 import { FsWorkerPool } from './fs-worker-pool';
@@ -131,6 +132,7 @@ export class DeviceAgent {
       keys: identity.keys,
       mode: 'session',
       reconnect: true,
+      trust: trustFilter(home),
       ...(options.log ? { log: options.log } : {}),
       ...(options.limitUp ? { limitUp: options.limitUp } : {}),
       ...(options.limitDown ? { limitDown: options.limitDown } : {}),
@@ -355,6 +357,7 @@ export class DeviceAgent {
   private connectIfBehind(space: string, device: string): void {
     const open = this.spaces.get(space);
     if (!open || open.up.has(device) || !this.online.has(device) || device === this.client.device.id) return;
+    if (!this.publicKeys(device)) return; // Not a device this one trusts: never a session.
     // A device that never announced a vector has no replica of this space open (another device
     // of a member that did not join it here): nothing to sync with, and nobody to answer.
     const theirs = this.vectors.get(`${space}/${device}`);

@@ -12,6 +12,7 @@ import {
   type AccountState,
   type ClientRequest,
   type DeviceInfo,
+  type Endorsement,
   type Presence,
   type RendezvousErrorCode,
   type ServerMessage,
@@ -25,6 +26,13 @@ export interface RendezvousClientOptions {
   readonly keys: DeviceKeys;
   /** Register this device on first sign-in: as a new user, or as another device of a user. */
   readonly join?: { readonly name: string } | { readonly link: string };
+  /** A device joining through a link code proves with this that the code's maker let it in. */
+  readonly endorsement?: Endorsement;
+  /**
+   * How this device sees the account state the server sends: with the devices it cannot trust
+   * left out (see TrustPins). Everything that reads `state` sees the result.
+   */
+  readonly trust?: (state: AccountState) => AccountState;
   /** 'command' connections (one-shot CLI commands) neither receive relay traffic nor replace the session. */
   readonly mode?: 'session' | 'command';
   /** Reconnect after a lost connection, with capped exponential backoff. */
@@ -75,7 +83,7 @@ export class RendezvousClient {
 
   constructor(private readonly options: RendezvousClientOptions) {
     const k = options.keys;
-    this.device = { id: deviceIdOf(k), signPublic: toHex(k.signPublic), agreePublic: toHex(k.agreePublic) };
+    this.device = { id: deviceIdOf(k), signPublic: toHex(k.signPublic), agreePublic: toHex(k.agreePublic), ...(options.endorsement ? { endorsement: options.endorsement } : {}) };
     // A quarter of a second of burst: smooth enough to honour the limit, coarse enough to stream.
     if (options.limitUp) this.up = new TokenBucket(options.limitUp, options.limitUp / 4, Date.now());
     if (options.limitDown) this.down = new TokenBucket(options.limitDown, options.limitDown / 4, Date.now());
@@ -196,6 +204,10 @@ export class RendezvousClient {
     setTimeout(() => socket.resume(), wait);
   }
 
+  private seen(state: AccountState): AccountState {
+    return this.options.trust ? this.options.trust(state) : state;
+  }
+
   private emit<K extends keyof RendezvousEvents>(event: K, ...args: Parameters<RendezvousEvents[K]>): void {
     for (const listener of [...this.listeners[event]] as ((...a: Parameters<RendezvousEvents[K]>) => void)[]) {
       try {
@@ -242,17 +254,21 @@ export class RendezvousClient {
         socket.send(JSON.stringify({ t: 'auth', signature, mode: this.options.mode ?? 'session', ...(this.options.join ? { join: this.options.join } : {}) }));
         return;
       }
-      case 'welcome':
-        this.stateValue = message.state;
+      case 'welcome': {
+        const state = this.seen(message.state);
+        this.stateValue = state;
         this.backoffMs = 250;
-        this.firstConnect?.resolve(message.state);
+        this.firstConnect?.resolve(state);
         this.firstConnect = undefined;
-        this.emit('connected', message.state);
+        this.emit('connected', state);
         return;
-      case 'state':
-        this.stateValue = message.state;
-        this.emit('state', message.state);
+      }
+      case 'state': {
+        const state = this.seen(message.state);
+        this.stateValue = state;
+        this.emit('state', state);
         return;
+      }
       case 'presence':
         this.emit('presence', message.user, message.presence, message.devices);
         return;

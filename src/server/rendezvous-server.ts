@@ -9,8 +9,10 @@ import {
   decodeRelay,
   encodeDelivery,
   encodeRelay,
+  endorsementSigningBytes,
   FRAME_DEPOSIT,
   FRAME_RELAY,
+  linkKeySigningBytes,
   mayChangeSpace,
   parseClientMessage,
   RENDEZVOUS_VERSION,
@@ -301,6 +303,21 @@ export class RendezvousServer {
     this.send(conn, { t: 'challenge', nonce: conn.nonce, v: RENDEZVOUS_VERSION });
   }
 
+  /**
+   * Devices check endorsements themselves and trust only chains back to a user's pinned first
+   * device; the server checks the first link of the chain so a damaged code fails at once.
+   */
+  private async endorsedFor(user: string, device: DeviceInfo): Promise<boolean> {
+    const e = device.endorsement;
+    if (!e) return false;
+    const issuer = (await this.store.devicesOf(user)).find((d) => d.id === e.by);
+    return (
+      issuer !== undefined &&
+      verifyEd25519(issuer.signPublic, linkKeySigningBytes(user, e.key), e.keySig) &&
+      verifyEd25519(e.key, endorsementSigningBytes(user, device), e.sig)
+    );
+  }
+
   private async onAuth(conn: Connection, signature: string, mode: 'session' | 'command', join: { name: string } | { link: string } | undefined): Promise<void> {
     const device = conn.hello;
     if (!device || !conn.nonce || conn.device) throw new RendezvousError('malformed', 'auth out of order');
@@ -320,6 +337,11 @@ export class RendezvousServer {
       if (!user) {
         this.send(conn, { t: 'error', code: 'badToken', message: 'the link code is unknown, used or expired' });
         conn.socket.close(CLOSE_POLICY, 'bad link');
+        return;
+      }
+      if (!(await this.endorsedFor(user, device))) {
+        this.send(conn, { t: 'error', code: 'badSignature', message: 'a linked device must carry an endorsement from the device that made the link code' });
+        conn.socket.close(CLOSE_POLICY, 'bad endorsement');
         return;
       }
       await this.store.addDevice(user, device, Date.now());

@@ -2,14 +2,14 @@ import Database from 'better-sqlite3';
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import type { DeviceInfo, MemberStatus, SpaceDoc } from '../sync/protocol/rendezvous';
-import { parseSpaceDoc } from '../sync/protocol/rendezvous';
+import { parseDeviceInfo, parseSpaceDoc } from '../sync/protocol/rendezvous';
 import type { MailboxHeader, MailboxItem, ServerStore, TokenKind } from './server-store';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS users (id TEXT PRIMARY KEY, name TEXT NOT NULL, created INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS devices (
   id TEXT PRIMARY KEY, user TEXT NOT NULL REFERENCES users(id),
-  sign_public TEXT NOT NULL, agree_public TEXT NOT NULL, created INTEGER NOT NULL);
+  sign_public TEXT NOT NULL, agree_public TEXT NOT NULL, created INTEGER NOT NULL, endorsement TEXT);
 CREATE INDEX IF NOT EXISTS devices_user ON devices(user);
 CREATE TABLE IF NOT EXISTS tokens (token TEXT PRIMARY KEY, kind TEXT NOT NULL, user TEXT NOT NULL, expires INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS contacts (a TEXT NOT NULL, b TEXT NOT NULL, PRIMARY KEY (a, b));
@@ -35,6 +35,9 @@ export class SqliteStore implements ServerStore {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
     this.db.exec(SCHEMA);
+    // Stores made before devices carried endorsements.
+    const columns = this.db.prepare('PRAGMA table_info(devices)').all() as { name: string }[];
+    if (!columns.some((c) => c.name === 'endorsement')) this.db.exec('ALTER TABLE devices ADD COLUMN endorsement TEXT');
   }
 
   static open(dataDir: string): SqliteStore {
@@ -55,12 +58,12 @@ export class SqliteStore implements ServerStore {
 
   private insertDevice(user: string, device: DeviceInfo, now: number): void {
     this.db
-      .prepare('INSERT INTO devices (id, user, sign_public, agree_public, created) VALUES (?, ?, ?, ?, ?)')
-      .run(device.id, user, device.signPublic, device.agreePublic, now);
+      .prepare('INSERT INTO devices (id, user, sign_public, agree_public, created, endorsement) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(device.id, user, device.signPublic, device.agreePublic, now, device.endorsement ? JSON.stringify(device.endorsement) : null);
   }
 
   async device(id: string): Promise<(DeviceInfo & { user: string }) | undefined> {
-    const row = this.db.prepare('SELECT id, user, sign_public, agree_public FROM devices WHERE id = ?').get(id) as DeviceRow | undefined;
+    const row = this.db.prepare('SELECT id, user, sign_public, agree_public, endorsement FROM devices WHERE id = ?').get(id) as DeviceRow | undefined;
     return row && { ...deviceOf(row), user: row.user };
   }
 
@@ -69,7 +72,7 @@ export class SqliteStore implements ServerStore {
   }
 
   async devicesOf(user: string): Promise<DeviceInfo[]> {
-    const rows = this.db.prepare('SELECT id, user, sign_public, agree_public FROM devices WHERE user = ? ORDER BY created, id').all(user) as DeviceRow[];
+    const rows = this.db.prepare('SELECT id, user, sign_public, agree_public, endorsement FROM devices WHERE user = ? ORDER BY created, id').all(user) as DeviceRow[];
     return rows.map(deviceOf);
   }
 
@@ -198,8 +201,10 @@ interface DeviceRow {
   user: string;
   sign_public: string;
   agree_public: string;
+  endorsement: string | null;
 }
 
 function deviceOf(row: DeviceRow): DeviceInfo {
-  return { id: row.id, signPublic: row.sign_public, agreePublic: row.agree_public };
+  const device = { id: row.id, signPublic: row.sign_public, agreePublic: row.agree_public };
+  return row.endorsement ? parseDeviceInfo({ ...device, endorsement: JSON.parse(row.endorsement) as unknown }) : device;
 }

@@ -2,7 +2,10 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { test } from 'node:test';
+import Database from 'better-sqlite3';
 import WebSocket from 'ws';
+import { toHex } from '../../src/sync/bytes';
+import { deviceIdOf, generateDeviceKeys } from '../../src/node/device-keys';
 import { sleep, waitFor } from './disk-cluster';
 import { NetWorld, ok, readText } from './net-cluster';
 
@@ -227,6 +230,42 @@ test('a user\'s other devices sync every space the user joined, in a folder name
     await arrives(world, 'bob-notes', 'from-laptop.md', 'bob on his laptop\n');
     const status = await world.status('bob-laptop');
     assert.deepEqual(status.spaces.map((s) => [s.id, s.path]), [[space, landed]]);
+  } finally {
+    await world.close();
+  }
+});
+
+test('a device the server slips into a user is never trusted: no changes, chat or channel are ever encrypted for it', async () => {
+  const world = new NetWorld();
+  try {
+    const space = await world.alicesFolderWithBob();
+    // A malicious server adds a device of its own to alice's user (no endorsement from her devices).
+    await world.stopServer();
+    const evil = generateDeviceKeys();
+    const evilId = deviceIdOf(evil);
+    const db = new Database(nodePath.join(world.dataDir, 'server.sqlite'));
+    const aliceUser = (db.prepare("SELECT id FROM users WHERE name = 'alice'").get() as { id: string }).id;
+    db.prepare('INSERT INTO devices (id, user, sign_public, agree_public, created) VALUES (?, ?, ?, ?, ?)').run(evilId, aliceUser, toHex(evil.signPublic), toHex(evil.agreePublic), Date.now());
+    db.close();
+    await world.startServer();
+
+    world.start('bob');
+    write(world, 'b', 'for-alice.txt', 'only alice may read this\n');
+    await waitFor('bob to mail his change to alice, who is offline', () => /mailed changes up to \d+ to offline device/.test(world.log('bob')), SYNC_MS);
+    await ok(['chat', '--home', world.home('bob'), '--to', 'alice', 'hello alice']);
+    world.start('alice');
+    await arrives(world, 'a', 'for-alice.txt', 'only alice may read this\n');
+    await waitFor('alice to have bob\'s message', () => chatLines(world, 'alice').some((l) => l.includes('hello alice')), SYNC_MS);
+
+    await world.stopServer();
+    const after = new Database(nodePath.join(world.dataDir, 'server.sqlite'), { readonly: true });
+    const forEvil = (after.prepare('SELECT COUNT(*) AS n FROM recipients WHERE device = ?').get(evilId) as { n: number }).n;
+    after.close();
+    assert.equal(forEvil, 0, 'nothing was deposited for the injected device');
+    assert.doesNotMatch(world.log('bob'), new RegExp(`mailed changes up to \\d+ to offline device ${evilId}`));
+    assert.doesNotMatch(world.log('bob') + world.log('alice'), new RegExp(`secure channel to device ${evilId}`));
+    const status = JSON.parse(fs.readFileSync(nodePath.join(world.home('bob'), 'status.json'), 'utf8')) as { spaces: { id: string }[] };
+    assert.deepEqual(status.spaces.map((s) => s.id), [space]);
   } finally {
     await world.close();
   }

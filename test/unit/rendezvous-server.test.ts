@@ -3,7 +3,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as nodePath from 'node:path';
 import { test } from 'node:test';
-import { deviceIdOf, generateDeviceKeys } from '../../src/node/device-keys';
+import { toHex } from '../../src/sync/bytes';
+import type { Endorsement } from '../../src/sync/protocol/rendezvous';
+import { deviceIdOf, generateDeviceKeys, type DeviceKeys } from '../../src/node/device-keys';
+import { endorse, makeLinkGrant } from '../../src/node/device-trust';
 import { RendezvousClient } from '../../src/node/rendezvous-client';
 import { RendezvousServer } from '../../src/server/rendezvous-server';
 
@@ -131,4 +134,42 @@ test('mailbox: deliveries in flight are bounded by bytes as well as items, and e
     await server.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('linking a device needs an endorsement by the device that made the code: none, or a forged one, is refused', async () => {
+  await withServer(async (server) => {
+    const a = generateDeviceKeys();
+    const alice = new RendezvousClient({ url: server.url, keys: a, join: { name: 'alice' } });
+    const state = await alice.connect();
+    const link = async (): Promise<string> => String((await alice.request({ t: 'createLink' }))['token']);
+    const tryLink = async (token: string, endorsement?: Endorsement): Promise<string> => {
+      const keys = generateDeviceKeys();
+      const client = new RendezvousClient({ url: server.url, keys, join: { link: token }, ...(endorsement ? { endorsement } : {}) });
+      try {
+        await client.connect();
+        return 'signed in';
+      } catch (err) {
+        return (err as Error).message;
+      } finally {
+        await client.close();
+      }
+    };
+    assert.match(await tryLink(await link()), /endorsement/);
+    const stranger = generateDeviceKeys();
+    const forged = (device: DeviceKeys): Endorsement => endorse(makeLinkGrant(stranger, deviceIdOf(a), state.user.id), { id: deviceIdOf(device), signPublic: toHex(device.signPublic), agreePublic: toHex(device.agreePublic) });
+    const laptop = generateDeviceKeys();
+    const bad = new RendezvousClient({ url: server.url, keys: laptop, join: { link: await link() }, endorsement: forged(laptop) });
+    await assert.rejects(bad.connect(), /endorsement/);
+    await bad.close();
+    const good = new RendezvousClient({
+      url: server.url,
+      keys: laptop,
+      join: { link: await link() },
+      endorsement: endorse(makeLinkGrant(a, deviceIdOf(a), state.user.id), { id: deviceIdOf(laptop), signPublic: toHex(laptop.signPublic), agreePublic: toHex(laptop.agreePublic) }),
+    });
+    const linked = await good.connect();
+    assert.equal(linked.user.id, state.user.id);
+    assert.ok(linked.user.devices.find((d) => d.id === deviceIdOf(laptop))?.endorsement, 'the endorsement is kept with the device');
+    await Promise.all([alice.close(), good.close()]);
+  });
 });

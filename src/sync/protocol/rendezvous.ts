@@ -22,6 +22,24 @@ export interface DeviceInfo {
   /** Raw Ed25519 and X25519 public keys, hex. */
   readonly signPublic: string;
   readonly agreePublic: string;
+  /** How a device linked to a user proves the user's other device let it in; none on the first. */
+  readonly endorsement?: Endorsement;
+}
+
+/**
+ * A link code holds a one-time Ed25519 key, certified by the device that made the code; the new
+ * device signs its own keys with it. Devices trust a user's device only through a chain of these
+ * back to the user's first device, whose key they pinned, so a server cannot add a device.
+ */
+export interface Endorsement {
+  /** The one-time key's raw public half, hex. */
+  readonly key: string;
+  /** The device of the same user that made the link code. */
+  readonly by: string;
+  /** `by`'s signature over `linkKeySigningBytes(user, key)`, hex. */
+  readonly keySig: string;
+  /** `key`'s signature over `endorsementSigningBytes(user, device)`, hex. */
+  readonly sig: string;
 }
 
 export interface UserInfo {
@@ -248,7 +266,20 @@ export function validName(name: unknown): name is string {
 
 export function parseDeviceInfo(value: unknown): DeviceInfo {
   const o = record(value, 'device');
-  return { id: id(o, 'id'), signPublic: hex(o, 'signPublic', 32), agreePublic: hex(o, 'agreePublic', 32) };
+  const device = { id: id(o, 'id'), signPublic: hex(o, 'signPublic', 32), agreePublic: hex(o, 'agreePublic', 32) };
+  if (o['endorsement'] === undefined) return device;
+  const e = record(o['endorsement'], 'endorsement');
+  return { ...device, endorsement: { key: hex(e, 'key', 32), by: id(e, 'by'), keySig: hex(e, 'keySig', 64), sig: hex(e, 'sig', 64) } };
+}
+
+/** What the device that makes a link code signs: the code's one-time key, for this user. */
+export function linkKeySigningBytes(user: string, key: string): Uint8Array {
+  return new TextEncoder().encode(`sf-link-key-v${RENDEZVOUS_VERSION}\n${user}\n${key}`);
+}
+
+/** What the one-time key signs: the new device's id and keys, for this user. */
+export function endorsementSigningBytes(user: string, device: Pick<DeviceInfo, 'id' | 'signPublic' | 'agreePublic'>): Uint8Array {
+  return new TextEncoder().encode(`sf-device-v${RENDEZVOUS_VERSION}\n${user}\n${device.id}\n${device.signPublic}\n${device.agreePublic}`);
 }
 
 const ROLES: readonly Role[] = ['owner', 'editor', 'reader'];
