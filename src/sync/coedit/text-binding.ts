@@ -1,0 +1,174 @@
+import type * as Y from 'yjs';
+import { diffHunks } from '../text-diff';
+import { normaliseEol, withEol, type Eol } from './eol';
+import { LineStarts } from './line-starts';
+
+/**
+ * One change of an editor document, as VS Code reports it: `deleteCount` UTF-16 units at `offset`
+ * replaced by `insertText`, in document units (line breaks as the document shows them).
+ */
+export interface DocumentEdit {
+  readonly offset: number;
+  readonly deleteCount: number;
+  readonly insertText: string;
+}
+
+/** What the binding needs of an editor: a way to apply the changes that came from other members. */
+export interface EditorDocument {
+  /**
+   * Applies remote changes. They do not overlap, are in descending offset order, and every offset
+   * refers to the document before any of them: applied one by one in the given order, or all at
+   * once as one VS Code WorkspaceEdit, they give the same text. The adapter must then report them
+   * through `documentChanged` like any other change; the binding recognises them as its own.
+   */
+  applyEdits(edits: readonly DocumentEdit[]): void;
+}
+
+/**
+ * Binds a document open in an editor to the shared Y.Text of its file. The Y.Text holds `\n`
+ * breaks and the document shows `eol` (the session's, which the adapter must set on the document
+ * first), so every member saves the same bytes. Local changes go into the Y.Text in one
+ * transaction tagged with this binding as origin; remote changes come out as the smallest edits
+ * the Y.Text delta describes, which keeps the user's cursor, folds and undo history where an
+ * editor keeps them for small edits, where replacing the whole text would reset them.
+ */
+export class TextBinding {
+  /** Only for `\r\n` documents: with `\n` the two kinds of offsets are the same. */
+  private readonly lines: LineStarts | undefined;
+  /** Batches handed to the editor whose change reports have not come back yet, oldest first. */
+  private readonly echoes: DocumentEdit[][] = [];
+  private readonly observer: (event: Y.YTextEvent, tx: Y.Transaction) => void;
+
+  constructor(
+    private readonly text: Y.Text,
+    private readonly editor: EditorDocument,
+    readonly eol: Eol,
+  ) {
+    this.lines = eol === '\r\n' ? new LineStarts(text.toString()) : undefined;
+    this.observer = (event, tx) => {
+      if (tx.origin !== this) this.applyRemote(event.delta);
+    };
+    text.observe(this.observer);
+  }
+
+  /** The text the document must show: the shared text with the document's line breaks. */
+  documentText(): string {
+    return withEol(this.text.toString(), this.eol);
+  }
+
+  /**
+   * Every change of the document, in the units and order VS Code reports them: offsets of one call
+   * all refer to the document before the call, and the changes do not overlap.
+   */
+  documentChanged(changes: readonly DocumentEdit[]): void {
+    if (changes.length === 0) return;
+    const head = this.echoes[0];
+    if (head && sameEdits(head, changes)) {
+      this.echoes.shift();
+      return;
+    }
+    // Descending, so each change's offsets still refer to the text the caller saw.
+    const ordered = [...changes].sort((a, b) => b.offset - a.offset);
+    this.text.doc!.transact(() => {
+      for (const c of ordered) {
+        const start = this.toTextOffset(c.offset);
+        const end = this.toTextOffset(c.offset + c.deleteCount);
+        if (end > this.text.length) throw new RangeError(`edit at ${c.offset} is past the end of the shared text: resync`);
+        const inserted = normaliseEol(c.insertText);
+        if (end > start) this.text.delete(start, end - start);
+        if (inserted.length > 0) this.text.insert(start, inserted);
+        this.lines?.splice(start, end - start, inserted);
+      }
+    }, this);
+  }
+
+  /**
+   * Makes the document show the shared text again, by the smallest edits between the two: after an
+   * editor applied remote changes in a different place than asked (it raced the user's typing),
+   * the adapter notices the texts differ and calls this.
+   */
+  resync(documentText: string): void {
+    const target = this.documentText();
+    if (target === documentText) return;
+    this.echoes.length = 0;
+    const edits = diffHunks(documentText, target)
+      .reverse()
+      .map((h) => ({ offset: h.start, deleteCount: h.end - h.start, insertText: h.text }));
+    this.handToEditor(edits);
+  }
+
+  toTextOffset(documentOffset: number): number {
+    return this.lines ? this.lines.fromCrlf(documentOffset) : documentOffset;
+  }
+
+  toDocumentOffset(textOffset: number): number {
+    return this.lines ? this.lines.toCrlf(textOffset) : textOffset;
+  }
+
+  dispose(): void {
+    this.text.unobserve(this.observer);
+  }
+
+  private applyRemote(delta: Y.YTextEvent['delta']): void {
+    // The delta walks the old text from its start; collect replacements in old text offsets.
+    const changes: { start: number; end: number; text: string }[] = [];
+    let pos = 0;
+    for (const op of delta) {
+      if (op.retain !== undefined) {
+        pos += op.retain;
+      } else if (op.delete !== undefined) {
+        const last = changes[changes.length - 1];
+        if (last && last.end === pos) last.end += op.delete;
+        else changes.push({ start: pos, end: pos + op.delete, text: '' });
+        pos += op.delete;
+      } else if (typeof op.insert === 'string') {
+        // An insert next to a delete at the same place is one replacement, never two edits at one
+        // offset, whose order an editor would be free to pick.
+        const last = changes[changes.length - 1];
+        if (last && last.end === pos) last.text += op.insert;
+        else changes.push({ start: pos, end: pos, text: op.insert });
+      }
+    }
+    if (changes.length === 0) return;
+    changes.reverse();
+    const edits = changes.map((c) => {
+      const offset = this.toDocumentOffset(c.start);
+      return { offset, deleteCount: this.toDocumentOffset(c.end) - offset, insertText: withEol(c.text, this.eol) };
+    });
+    // Descending, like the edits: each splice leaves the offsets of the ones still to come intact.
+    for (const c of changes) this.lines?.splice(c.start, c.end - c.start, c.text);
+    this.handToEditor(edits);
+  }
+
+  private handToEditor(edits: DocumentEdit[]): void {
+    if (edits.length === 0) return;
+    // Queued before the call: an editor may report the change before `applyEdits` returns.
+    this.echoes.push(edits);
+    this.editor.applyEdits(edits);
+  }
+}
+
+/** Whether a change report is one of our batches coming back, whatever order the editor lists it in. */
+function sameEdits(a: readonly DocumentEdit[], b: readonly DocumentEdit[]): boolean {
+  if (a.length !== b.length) return false;
+  const x = [...a].sort((p, q) => p.offset - q.offset);
+  const y = [...b].sort((p, q) => p.offset - q.offset);
+  return x.every((e, i) => e.offset === y[i]!.offset && e.deleteCount === y[i]!.deleteCount && e.insertText === y[i]!.insertText);
+}
+
+/**
+ * Where a document offset (a cursor, a selection end) lands after `edits`, a batch as the binding
+ * hands it to the editor. A position inside a replaced range moves to its end (`after`) or start
+ * (`before`); at an insertion point, `before` stays in front of the inserted text.
+ */
+export function mapOffset(offset: number, edits: readonly DocumentEdit[], bias: 'before' | 'after' = 'after'): number {
+  let shift = 0;
+  for (const e of edits) {
+    const end = e.offset + e.deleteCount;
+    const inserted = e.insertText.length;
+    if (end < offset || (end === offset && e.deleteCount > 0)) shift += inserted - e.deleteCount;
+    else if (e.offset === offset && e.deleteCount === 0) shift += bias === 'after' ? inserted : 0;
+    else if (e.offset < offset && offset < end) shift += e.offset - offset + (bias === 'after' ? inserted : 0);
+  }
+  return offset + shift;
+}
