@@ -267,3 +267,19 @@ test('isMergeableText: UTF-8 text under the size limit, nothing binary', () => {
   assert.equal(isMergeableText(utf8('x'.repeat(11)), 10), false);
   assert.equal(isMergeableText(utf8('x'.repeat(10)), 10), true);
 });
+
+test('a rewrite of every line (a change of line breaks) ends in bounded work, as a conflict that keeps both', () => {
+  // Without a bound on the diff's steps this takes minutes; with one, the rewrite is one hunk.
+  const base = Array.from({ length: 6000 }, (_, i) => `line ${i} of some text ${(i * 7919) % 1000}`).join('\n') + '\n';
+  const ours = base.replace(/\n/g, '\r\n');
+  const theirs = base.replace('line 3000 ', 'LINE 3000 ');
+  const r = mergeText(base, ours, theirs);
+  assert.equal(r.clean, false);
+  if (!r.clean) {
+    assert.equal(r.keepingOurs, ours);
+    // Their side of the conflict, among our new line breaks wherever the two did not meet.
+    assert.ok(r.keepingTheirs.includes('LINE 3000 of'));
+    assert.ok(r.conflicts.some((c) => c.theirs.includes('LINE 3000 of')));
+  }
+  assert.deepEqual(mergeText(base, theirs, ours), mirrored(r), 'bounded, and still symmetric');
+});
