@@ -143,6 +143,26 @@ test('remote cursors keep to their character while others edit before them', () 
   }
 });
 
+test('a member that goes takes only its own cursor along', () => {
+  const c = new Cluster();
+  try {
+    const a = c.add('a', 'x');
+    c.add('b', 'x');
+    c.join('a');
+    c.join('b');
+    c.settle();
+    const late = c.add('late', 'x');
+    c.join('late');
+    c.settle();
+    assert.deepEqual(a.remoteCursors().map((r) => r.user.name), ['b', 'late']);
+    assert.deepEqual(late.remoteCursors().map((r) => r.user.name), ['a', 'b']);
+    late.memberGone('a');
+    assert.deepEqual(late.remoteCursors().map((r) => r.user.name), ['b'], "a's answer to the joiner did not speak for b");
+  } finally {
+    c.destroy();
+  }
+});
+
 test('leaving tells the others: its presence disappears', () => {
   const c = new Cluster();
   const a = c.add('a', 'x');

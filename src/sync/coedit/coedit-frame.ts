@@ -11,7 +11,7 @@
 export const COEDIT_VERSION = 1;
 
 export const FrameKind = {
-  /** Sync step 1 of a member that (re)joins: answered with step 2, our own step 1 and all presence. */
+  /** Sync step 1 of a member that (re)joins: answered with step 2, our own step 1 and our presence. */
   Join: 1,
   /** A y-protocols sync message: step 1 is answered with step 2; step 2 and updates are applied. */
   Sync: 2,

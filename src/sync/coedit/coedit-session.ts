@@ -150,9 +150,11 @@ export class CoeditSession {
       const out: Uint8Array[] = [];
       if (encoding.length(reply) > 0) out.push(encodeFrame(FrameKind.Sync, encoding.toUint8Array(reply)));
       if (kind === FrameKind.Join) {
-        // The joiner may hold changes we lack (edits made while alone): ask for them, and tell it who is here.
+        // The joiner may hold changes we lack (edits made while alone): ask for them. Only our own
+        // presence goes back: the others answer the joiner's broadcast themselves, and a state
+        // always arrives from its own device, so `memberGone` knows whose cursors to drop.
         out.push(this.syncFrame(FrameKind.Sync, (e) => syncProtocol.writeSyncStep1(e, this.doc)));
-        out.push(this.awarenessFrame([...this.awareness.getStates().keys()]));
+        out.push(this.awarenessFrame([this.doc.clientID]));
       }
       return out;
     } catch (err) {
