@@ -7,124 +7,107 @@ export interface TextHunk {
   readonly text: string;
 }
 
-type Diff = DiffMatchPatch.Diff;
-const DiffTuple = (DiffMatchPatch as unknown as { Diff: new (op: number, text: string) => Diff }).Diff;
+/** Replaced stretches up to this many UTF-16 units on each side are diffed character by character. */
+export const CHAR_DIFF_LIMIT = 8 * 1024;
+/** Line differences past which two texts count as rewritten whole (and a merge as a conflict). */
+export const MAX_LINE_EDITS = 2000;
 
-/** Steps of the diff's inner loop one `diffHunks` call may take, a fraction of a second's work. */
-export const DIFF_BUDGET = 50_000_000;
+/** `a.slice(aStart, aEnd)` became `b.slice(bStart, bEnd)`, in lines. */
+interface LineRegion {
+  readonly aStart: number;
+  readonly aEnd: number;
+  readonly bStart: number;
+  readonly bEnd: number;
+}
+
+/** Lines with their terminators, so that joining them gives the text back. */
+function splitLines(text: string): string[] {
+  return text.match(/[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$/g) ?? [];
+}
 
 /**
- * diff-match-patch with a deterministic bound on its work. Its own bound is a deadline in wall
- * time, so the same two texts could diff differently on a slow and a fast machine, and every
- * replica must compute the same merge. Without any bound, two rewrites of a 1 MB file (a
- * formatter, a change of line breaks) take O(size × differences) steps: minutes. Here the Myers
- * bisection (diff-match-patch's `diff_bisect_`, Apache-2.0, the same algorithm step for step)
- * counts its steps instead, and once the budget is spent every further stretch is reported as
- * replaced whole, which is what diff-match-patch does at its deadline: a coarser diff, so at
- * worst a conflict instead of a merge, never a wrong text.
+ * The shortest line edit script between `a` and `b` (Myers' greedy O((N+M)D) search, keeping each
+ * step's frontier to walk back), as regions of replaced lines; undefined past `maxEdits`
+ * differences. Bounded by that count, not by a clock, so every replica gets the same answer.
  */
-class BudgetedDiff extends DiffMatchPatch {
-  steps = 0;
-  /** Inherited, missing from the type definitions: diffs both sides of the middle snake. */
-  declare diff_bisectSplit_: (text1: string, text2: string, x: number, y: number, deadline: number) => Diff[];
-
-  override diff_bisect_(text1: string, text2: string, deadline: number): Diff[] {
-    const n1 = text1.length;
-    const n2 = text2.length;
-    const maxD = Math.ceil((n1 + n2) / 2);
-    const vOffset = maxD;
-    const vLength = 2 * maxD;
-    if (this.steps + vLength > DIFF_BUDGET) return whole(text1, text2);
-    this.steps += vLength;
-    const v1 = new Array<number>(vLength).fill(-1);
-    const v2 = new Array<number>(vLength).fill(-1);
-    v1[vOffset + 1] = 0;
-    v2[vOffset + 1] = 0;
-    const delta = n1 - n2;
-    // With an odd total length the front path collides with the reverse path, else the reverse with the front.
-    const front = delta % 2 !== 0;
-    let k1start = 0;
-    let k1end = 0;
-    let k2start = 0;
-    let k2end = 0;
-    for (let d = 0; d < maxD; d++) {
-      if (this.steps > DIFF_BUDGET) break;
-      for (let k1 = -d + k1start; k1 <= d - k1end; k1 += 2) {
-        const k1Offset = vOffset + k1;
-        let x1 = k1 === -d || (k1 !== d && v1[k1Offset - 1]! < v1[k1Offset + 1]!) ? v1[k1Offset + 1]! : v1[k1Offset - 1]! + 1;
-        let y1 = x1 - k1;
-        const from = x1;
-        while (x1 < n1 && y1 < n2 && text1.charCodeAt(x1) === text2.charCodeAt(y1)) {
-          x1++;
-          y1++;
-        }
-        this.steps += 1 + x1 - from;
-        v1[k1Offset] = x1;
-        if (x1 > n1) k1end += 2;
-        else if (y1 > n2) k1start += 2;
-        else if (front) {
-          const k2Offset = vOffset + delta - k1;
-          if (k2Offset >= 0 && k2Offset < vLength && v2[k2Offset] !== -1) {
-            if (x1 >= n1 - v2[k2Offset]!) return this.diff_bisectSplit_(text1, text2, x1, y1, deadline);
-          }
-        }
+function lineRegions(a: readonly number[], b: readonly number[], maxEdits: number): LineRegion[] | undefined {
+  const n = a.length;
+  const m = b.length;
+  const frontiers: Int32Array[] = [];
+  // frontier[k + d] for diagonal k in -d..d: the furthest x reached with d edits.
+  let previous = new Int32Array(1);
+  let found = -1;
+  for (let d = 0; d <= Math.min(maxEdits, n + m); d++) {
+    const frontier = new Int32Array(2 * d + 1);
+    for (let k = -d; k <= d; k += 2) {
+      let x: number;
+      if (d === 0) x = 0;
+      else if (k === -d || (k !== d && previous[k - 1 + d - 1]! < previous[k + 1 + d - 1]!)) x = previous[k + 1 + d - 1]!;
+      else x = previous[k - 1 + d - 1]! + 1;
+      let y = x - k;
+      while (x < n && y < m && a[x] === b[y]) {
+        x++;
+        y++;
       }
-      for (let k2 = -d + k2start; k2 <= d - k2end; k2 += 2) {
-        const k2Offset = vOffset + k2;
-        let x2 = k2 === -d || (k2 !== d && v2[k2Offset - 1]! < v2[k2Offset + 1]!) ? v2[k2Offset + 1]! : v2[k2Offset - 1]! + 1;
-        let y2 = x2 - k2;
-        const from = x2;
-        while (x2 < n1 && y2 < n2 && text1.charCodeAt(n1 - x2 - 1) === text2.charCodeAt(n2 - y2 - 1)) {
-          x2++;
-          y2++;
-        }
-        this.steps += 1 + x2 - from;
-        v2[k2Offset] = x2;
-        if (x2 > n1) k2end += 2;
-        else if (y2 > n2) k2start += 2;
-        else if (!front) {
-          const k1Offset = vOffset + delta - k2;
-          if (k1Offset >= 0 && k1Offset < vLength && v1[k1Offset] !== -1) {
-            const x1 = v1[k1Offset]!;
-            const y1 = vOffset + x1 - k1Offset;
-            if (x1 >= n1 - x2) return this.diff_bisectSplit_(text1, text2, x1, y1, deadline);
-          }
-        }
+      frontier[k + d] = x;
+      if (x >= n && y >= m) {
+        found = d;
+        break;
       }
     }
-    return whole(text1, text2);
+    frontiers.push(frontier);
+    previous = frontier;
+    if (found >= 0) break;
   }
+  if (found < 0) return undefined;
+  // Walk back from (n, m), noting which lines were deleted from `a` and inserted from `b`.
+  const deleted = new Uint8Array(n);
+  const inserted = new Uint8Array(m);
+  let x = n;
+  let y = m;
+  for (let d = found; d > 0; d--) {
+    const k = x - y;
+    const before = frontiers[d - 1]!;
+    const down = k === -d || (k !== d && before[k - 1 + d - 1]! < before[k + 1 + d - 1]!);
+    const prevK = down ? k + 1 : k - 1;
+    const prevX = before[prevK + d - 1]!;
+    const prevY = prevX - prevK;
+    // The snake from the edit's end back to (x, y) is unchanged lines.
+    if (down) inserted[prevY] = 1;
+    else deleted[prevX] = 1;
+    x = prevX;
+    y = prevY;
+  }
+  const regions: LineRegion[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < n || j < m) {
+    if (i < n && j < m && !deleted[i] && !inserted[j]) {
+      i++;
+      j++;
+      continue;
+    }
+    const aStart = i;
+    const bStart = j;
+    while (i < n && deleted[i]) i++;
+    while (j < m && inserted[j]) j++;
+    regions.push({ aStart, aEnd: i, bStart, bEnd: j });
+  }
+  return regions;
 }
 
-function whole(text1: string, text2: string): Diff[] {
-  return [new DiffTuple(DiffMatchPatch.DIFF_DELETE, text1), new DiffTuple(DiffMatchPatch.DIFF_INSERT, text2)];
-}
-
-function newDiffer(): BudgetedDiff {
-  const dmp = new BudgetedDiff();
-  // No deadline: the budget above bounds the work instead.
+/** Character hunks between two short stretches, from diff-match-patch without a deadline (deterministic). */
+function charHunks(before: string, after: string, at: number): { start: number; end: number; text: string }[] {
+  const dmp = new DiffMatchPatch();
   dmp.Diff_Timeout = 0;
-  return dmp;
-}
-
-/**
- * The changes that turn `before` into `after`, in ascending order, separated by unchanged text
- * (no two hunks touch). Deterministic, with bounded work (BudgetedDiff). Semantic cleanup folds coincidental one-letter matches
- * inside a rewritten passage into one hunk, so a merge sees the rewrite as one change instead of
- * confetti that a concurrent edit could interleave with. No hunk boundary splits a surrogate
- * pair, so a hunk's text can be inserted into a CRDT or a merge without breaking a character.
- */
-export function diffHunks(before: string, after: string): TextHunk[] {
-  if (before === after) return [];
-  const dmp = newDiffer();
-  const diffs = dmp.diff_main(before, after, true);
+  const diffs = dmp.diff_main(before, after, false);
   dmp.diff_cleanupSemantic(diffs);
-  const raw: { start: number; end: number; text: string }[] = [];
-  let pos = 0;
+  const out: { start: number; end: number; text: string }[] = [];
+  let pos = at;
   let open: { start: number; end: number; text: string } | undefined;
   for (const [op, chunk] of diffs) {
     if (op === DiffMatchPatch.DIFF_EQUAL) {
-      if (open) raw.push(open);
+      if (open) out.push(open);
       open = undefined;
       pos += chunk.length;
       continue;
@@ -137,8 +120,65 @@ export function diffHunks(before: string, after: string): TextHunk[] {
       open.text += chunk;
     }
   }
-  if (open) raw.push(open);
+  if (open) out.push(open);
+  return out;
+}
+
+/** Hunks for one replaced stretch: by character when it is short, else whole. */
+function stretchHunks(before: string, after: string, at: number): { start: number; end: number; text: string }[] {
+  if (before.length <= CHAR_DIFF_LIMIT && after.length <= CHAR_DIFF_LIMIT) return charHunks(before, after, at);
+  return [{ start: at, end: at + before.length, text: after }];
+}
+
+/**
+ * The changes that turn `before` into `after`, in ascending order, separated by unchanged text
+ * (no two hunks touch). Deterministic, with work bounded by counts, never by a clock: every
+ * replica must compute the same merge. Short stretches are diffed by character with
+ * diff-match-patch; long texts by line first (at most MAX_LINE_EDITS differing lines, else the
+ * whole stretch counts as replaced: a conflict, never a wrong text). Semantic cleanup folds
+ * coincidental one-letter matches inside a rewritten passage into one hunk, so a merge sees the rewrite as one change instead of
+ * confetti that a concurrent edit could interleave with. No hunk boundary splits a surrogate
+ * pair, so a hunk's text can be inserted into a CRDT or a merge without breaking a character.
+ */
+export function diffHunks(before: string, after: string): TextHunk[] {
+  if (before === after) return [];
+  let prefix = 0;
+  const shorter = Math.min(before.length, after.length);
+  while (prefix < shorter && before.charCodeAt(prefix) === after.charCodeAt(prefix)) prefix++;
+  let suffix = 0;
+  while (suffix < shorter - prefix && before.charCodeAt(before.length - 1 - suffix) === after.charCodeAt(after.length - 1 - suffix)) suffix++;
+  const a = before.slice(prefix, before.length - suffix);
+  const b = after.slice(prefix, after.length - suffix);
+  let raw: { start: number; end: number; text: string }[];
+  if (a.length <= CHAR_DIFF_LIMIT && b.length <= CHAR_DIFF_LIMIT) raw = charHunks(a, b, prefix);
+  else {
+    // Long texts: lines first, with bounded work, then characters within each short replaced stretch.
+    const aLines = splitLines(a);
+    const bLines = splitLines(b);
+    const ids = new Map<string, number>();
+    const idOf = (line: string): number => {
+      let id = ids.get(line);
+      if (id === undefined) ids.set(line, (id = ids.size));
+      return id;
+    };
+    const regions = lineRegions(aLines.map(idOf), bLines.map(idOf), MAX_LINE_EDITS);
+    if (!regions) raw = [{ start: prefix, end: prefix + a.length, text: b }];
+    else {
+      const aStarts = offsets(aLines);
+      const bStarts = offsets(bLines);
+      raw = regions.flatMap((r) =>
+        stretchHunks(a.slice(aStarts[r.aStart], aStarts[r.aEnd]), b.slice(bStarts[r.bStart], bStarts[r.bEnd]), prefix + aStarts[r.aStart]!),
+      );
+    }
+  }
   return coalesce(raw.map((h) => widenToCodePoints(before, h)));
+}
+
+/** Where each line starts, plus the end. */
+function offsets(lines: readonly string[]): number[] {
+  const out = [0];
+  for (const line of lines) out.push(out[out.length - 1]! + line.length);
+  return out;
 }
 
 /** Applies ascending, non-overlapping hunks to the text they were computed against. */

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { utf8 } from '../../src/sync/bytes';
 import { isMergeableText, mergeText, type TextMergeResult } from '../../src/sync/text-merge';
+import { applyHunks, diffHunks } from '../../src/sync/text-diff';
 
 const replay: Parameters<typeof fc.assert>[1] =
   process.env.FC_SEED !== undefined ? { seed: Number(process.env.FC_SEED), path: process.env.FC_PATH } : {};
@@ -282,4 +283,18 @@ test('a rewrite of every line (a change of line breaks) ends in bounded work, as
     assert.ok(r.conflicts.some((c) => c.theirs.includes('LINE 3000 of')));
   }
   assert.deepEqual(mergeText(base, theirs, ours), mirrored(r), 'bounded, and still symmetric');
+});
+
+test('long texts are diffed by line, then by character: far-apart edits of a large file merge, and the hunks rebuild the text', () => {
+  const lines = Array.from({ length: 6000 }, (_, i) => `line ${i}: ${'x'.repeat(i % 40)}\n`);
+  const base = lines.join('');
+  const edit = (at: number, text: string): string => [...lines.slice(0, at), text, ...lines.slice(at + 1)].join('');
+  const ours = edit(100, 'line 100 changed by us\n');
+  const theirs = edit(5000, 'line 5000 changed by them, with a tail of 20 KiB: ' + 'y'.repeat(20 * 1024) + '\n');
+  const merged = mergeText(base, ours, theirs);
+  assert.ok(merged.clean);
+  assert.equal(merged.text, [...lines.slice(0, 100), 'line 100 changed by us\n', ...lines.slice(101, 5000), theirs.split('\n')[5000] + '\n', ...lines.slice(5001)].join(''));
+  for (const after of [ours, theirs, base.replace(/line 3/g, 'LINE 3'), base.slice(0, 70_000) + base.slice(90_000)]) {
+    assert.equal(applyHunks(base, diffHunks(base, after)), after);
+  }
 });
