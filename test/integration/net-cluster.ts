@@ -107,7 +107,7 @@ export class NetWorld {
 
   start(who: string): ChildProcess {
     const log = fs.openSync(nodePath.join(this.dir, `${who}.log`), 'a');
-    const child = spawn(process.execPath, [CLI, 'run', '--home', this.home(who)], { stdio: ['ignore', log, log] });
+    const child = spawn(process.execPath, [...(process.env['PROFILE_DIR'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['PROFILE_DIR']] : []), CLI, 'run', '--home', this.home(who)], { stdio: ['ignore', log, log] });
     fs.closeSync(log);
     this.daemons.set(who, child);
     return child;
