@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { entryMatchesExpectation } from '../sync/expectation';
+import { inLanes } from '../sync/lanes';
 import { isAncestor, parentOf } from '../sync/path';
 import {
   StoreError,
@@ -11,6 +12,7 @@ import {
   type FileMeta,
   type FileStore,
   type StoreEntry,
+  type TempCommit,
   type TempFile,
 } from '../sync/ports';
 import { entryFromStats, utimesSeconds } from './disk-entry';
@@ -38,7 +40,15 @@ export interface DiskStoreOptions {
 
 interface DiskTemp extends TempFile {
   readonly abs: string;
+  readonly size: number;
+  /** Set once its bytes, size and mtime are on the disk. */
+  sealed: boolean;
 }
+
+/** Read and write, created if missing, never truncated: a temp file comes into being with its first write. */
+const TEMP_FLAGS = fs.constants.O_RDWR | fs.constants.O_CREAT;
+/** Directories synced at once when a batch of renames is made durable. */
+const DIRECTORY_SYNCS = 8;
 
 /**
  * The engine's FileStore on a real folder. Every replacement is a temp file renamed over its
@@ -49,6 +59,8 @@ interface DiskTemp extends TempFile {
 export class DiskStore implements FileStore {
   readonly versions: VersionsFolder;
   private readonly temps = new Map<string, DiskTemp>();
+  /** Made on first use, once per store: not once per file. */
+  private tempDir: Promise<unknown> | undefined;
 
   private constructor(private readonly options: DiskStoreOptions) {
     this.versions = new VersionsFolder(nodePath.join(options.root, VERSIONS_DIR), options.clock);
@@ -113,26 +125,27 @@ export class DiskStore implements FileStore {
     return onDisk(path, () => readRange(this.abs(path), offset, length));
   }
 
+  /**
+   * Nothing touches the disk yet: a first sync announces thousands of files at once, and the
+   * file of each appears with its first block (or, all zeros, when it is sealed).
+   */
   async createTemp(path: string, size: number): Promise<TempFile> {
-    return onDisk(path, async () => {
-      await fs.promises.mkdir(this.abs(TEMP_DIR), { recursive: true });
-      const id = randomBytes(12).toString('hex');
-      const abs = this.abs(`${TEMP_DIR}/${id}`);
-      const handle = await fs.promises.open(abs, 'wx', 0o600);
-      try {
-        // A sparse file of the final size: blocks of zeros need no writing and take no space.
-        await handle.truncate(size);
-      } finally {
-        await handle.close();
-      }
-      const temp: DiskTemp = {
-        id,
-        abs,
-        write: (offset, data) => onDisk(path, () => writeRange(abs, offset, data)),
-      };
-      this.temps.set(id, temp);
-      return temp;
-    });
+    const id = randomBytes(12).toString('hex');
+    const abs = this.abs(`${TEMP_DIR}/${id}`);
+    const temp: DiskTemp = {
+      id,
+      abs,
+      size,
+      sealed: false,
+      write: (offset, data) => onDisk(path, () => this.writeTemp(temp, offset, data)),
+    };
+    this.temps.set(id, temp);
+    return temp;
+  }
+
+  async sealTemp(temp: TempFile, meta: FileMeta): Promise<void> {
+    const t = this.tempOf(temp);
+    await onDisk(t.id, () => this.seal(t, meta));
   }
 
   async readTemp(temp: TempFile, offset: number, length: number): Promise<Uint8Array> {
@@ -140,26 +153,50 @@ export class DiskStore implements FileStore {
     return onDisk(t.id, () => readRange(t.abs, offset, length));
   }
 
+  /** One temp file renamed over `path`: `commitTemps` for one. */
   async commitTemp(temp: TempFile, path: string, expect: Expectation, meta: FileMeta): Promise<StoreEntry> {
-    const t = this.tempOf(temp);
-    return onDisk(path, async () => {
-      const handle = await fs.promises.open(t.abs, 'r+');
+    const [result] = await this.commitTemps([{ temp, path, expect, meta }]);
+    if (result instanceof StoreError) throw result;
+    return result!;
+  }
+
+  async commitTemps(commits: readonly TempCommit[]): Promise<(StoreEntry | StoreError)[]> {
+    const results: (StoreEntry | StoreError)[] = [];
+    const renamed: number[] = [];
+    const directories = new Set<string>();
+    for (const [i, { temp, path, expect, meta }] of commits.entries()) {
       try {
-        const old = await this.stat(path);
-        await handle.chmod(fileMode(old?.type === 'file' ? await this.modeOf(path) : undefined, meta.executable));
-        await handle.utimes(utimesSeconds(meta.mtime), utimesSeconds(meta.mtime));
-        await handle.datasync();
-      } finally {
-        await handle.close();
+        await onDisk(path, async () => {
+          const t = this.tempOf(temp);
+          if (!t.sealed) await this.seal(t, meta);
+          const current = await this.stat(path);
+          await fs.promises.chmod(t.abs, fileMode(current?.type === 'file' ? await this.modeOf(path) : undefined, meta.executable));
+          await this.checkParent(path);
+          // Checked last, right before the rename: a user's edit in between is what `changed` is for.
+          const old = await this.expect(path, expect);
+          await this.clearFor(path, old);
+          await fs.promises.rename(t.abs, this.abs(path));
+          this.temps.delete(t.id);
+        });
+        renamed.push(i);
+        directories.add(nodePath.dirname(this.abs(commits[i]!.path)));
+      } catch (err) {
+        if (!(err instanceof StoreError)) throw err;
+        results[i] = err;
       }
-      await this.checkParent(path);
-      const old = await this.expect(path, expect);
-      await this.clearFor(path, old);
-      await fs.promises.rename(t.abs, this.abs(path));
-      this.temps.delete(t.id);
-      await syncDirectory(nodePath.dirname(this.abs(path)));
-      return this.statOrFail(path);
-    });
+    }
+    // Each folder once for all the files renamed into it, before anyone records them as written.
+    await inLanes([...directories], DIRECTORY_SYNCS, syncDirectory);
+    for (const i of renamed) {
+      const path = commits[i]!.path;
+      try {
+        results[i] = await onDisk(path, () => this.statOrFail(path));
+      } catch (err) {
+        if (!(err instanceof StoreError)) throw err;
+        results[i] = err;
+      }
+    }
+    return results;
   }
 
   async discardTemp(temp: TempFile): Promise<void> {
@@ -276,6 +313,49 @@ export class DiskStore implements FileStore {
     return nodePath.join(this.options.basesDir, hash);
   }
 
+  /** The file at its final size (blocks of zeros stay sparse), with the version's mtime, on the disk. */
+  private async seal(t: DiskTemp, meta: FileMeta): Promise<void> {
+    const handle = await this.openTemp(t);
+    try {
+      await handle.truncate(t.size);
+      await handle.utimes(utimesSeconds(meta.mtime), utimesSeconds(meta.mtime));
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+    t.sealed = true;
+  }
+
+  private async writeTemp(t: DiskTemp, offset: number, data: Uint8Array): Promise<void> {
+    // A block of zeros needs no writing: the seal's truncate leaves the file sparse there.
+    if (isAllZero(data)) return;
+    if (!this.temps.has(t.id)) throw new StoreError('notFound', t.id, 'the temp file is gone');
+    const handle = await this.openTemp(t);
+    try {
+      let written = 0;
+      while (written < data.length) {
+        const { bytesWritten } = await handle.write(data, written, data.length - written, offset + written);
+        written += bytesWritten;
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+
+  private async openTemp(t: DiskTemp): Promise<fs.promises.FileHandle> {
+    this.tempDir ??= fs.promises.mkdir(this.abs(TEMP_DIR), { recursive: true });
+    await this.tempDir;
+    try {
+      return await fs.promises.open(t.abs, TEMP_FLAGS, 0o600);
+    } catch (err) {
+      if (errnoOf(err) !== 'ENOENT') throw err;
+      // Someone removed the temp folder meanwhile: make it again.
+      this.tempDir = fs.promises.mkdir(this.abs(TEMP_DIR), { recursive: true });
+      await this.tempDir;
+      return fs.promises.open(t.abs, TEMP_FLAGS, 0o600);
+    }
+  }
+
   private tempOf(temp: TempFile): DiskTemp {
     const t = this.temps.get(temp.id);
     if (!t) throw new StoreError('notFound', temp.id, 'the temp file is gone');
@@ -339,21 +419,6 @@ async function readRange(abs: string, offset: number, length: number): Promise<U
       filled += bytesRead;
     }
     return filled === length ? out : out.subarray(0, filled);
-  } finally {
-    await handle.close();
-  }
-}
-
-async function writeRange(abs: string, offset: number, data: Uint8Array): Promise<void> {
-  // The temp file started sparse and zero-filled; a block of zeros is already there.
-  if (isAllZero(data)) return;
-  const handle = await fs.promises.open(abs, 'r+');
-  try {
-    let written = 0;
-    while (written < data.length) {
-      const { bytesWritten } = await handle.write(data, written, data.length - written, offset + written);
-      written += bytesWritten;
-    }
   } finally {
     await handle.close();
   }

@@ -154,7 +154,8 @@ test('the digester hashes in workers exactly as the engine does in memory', asyn
 
 test('a crash leaves temp files only inside .shared-folder, and opening clears them', async () => {
   const { store, root } = await freshStore();
-  await store.createTemp('x', 100);
+  const temp = await store.createTemp('x', 100);
+  await temp.write(0, new Uint8Array([1]));
   assert.equal(fs.readdirSync(nodePath.join(root, MARKER_DIR, 'tmp')).length, 1);
   await DiskStore.open({ root, basesDir: `${root}-bases`, pool, rules: () => new IgnoreRules(''), clock });
   assert.equal(fs.existsSync(nodePath.join(root, MARKER_DIR, 'tmp')), false);
