@@ -352,9 +352,14 @@ export class DeviceAgent {
       if (replica.sequence <= from) continue;
       const keys = this.publicKeys(device);
       if (!keys) continue;
-      const { items, upTo } = await buildMailItems(open.disk, space, from, device);
+      const stillOffline = (): boolean => !this.online.has(device) && !this.closed;
+      const built = await buildMailItems(open.disk, space, from, device, stillOffline);
+      if (!built) continue;
+      const { items, upTo } = built;
       const problems = this.quotaProblems;
       for (const item of items) {
+        // Back meanwhile: the live session brings it up to date; what was deposited so far does no harm.
+        if (!stillOffline()) return;
         const box = sealFor(this.identity.keys, this.client.device.id, keys, device, item);
         if (!this.client.deposit(crypto.randomBytes(16).toString('hex'), [device], box)) return;
       }

@@ -26,8 +26,16 @@ export interface MailPosition {
  * changed file first, then the index batches, so that when the batches are applied every block
  * they need is already in the receiver's mailbox cache. Index batches start where the device
  * last was, and the engine accepts a batch that starts at or before its position.
+ * Undefined once `wanted()` turns false (the device came online): it syncs live instead, and
+ * reading every changed block for it would only slow that down.
  */
-export async function buildMailItems(disk: DiskReplica, space: string, from: number, recipient: string): Promise<{ items: Uint8Array[]; upTo: number }> {
+export async function buildMailItems(
+  disk: DiskReplica,
+  space: string,
+  from: number,
+  recipient: string,
+  wanted: () => boolean,
+): Promise<{ items: Uint8Array[]; upTo: number } | undefined> {
   const replica = disk.replica;
   // Versions the recipient made itself go back to it as index entries only, without their blocks.
   const theirIndex = replica.positionOf(recipient)?.indexId;
@@ -52,6 +60,7 @@ export async function buildMailItems(disk: DiskReplica, space: string, from: num
   };
   const sent = new Set<string>();
   for (const r of records) {
+    if (!wanted()) return undefined;
     if (r.deleted || r.type !== 'file' || (theirIndex !== undefined && lastEditor(r) === theirIndex)) continue;
     const offsets = blockOffsets(r.blocks);
     for (let i = 0; i < r.blocks.length; i++) {
