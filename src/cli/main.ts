@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import './thread-pool';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
