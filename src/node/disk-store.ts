@@ -47,8 +47,8 @@ interface DiskTemp extends TempFile {
 
 /** Read and write, created if missing, never truncated: a temp file comes into being with its first write. */
 const TEMP_FLAGS = fs.constants.O_RDWR | fs.constants.O_CREAT;
-/** Directories synced at once when a batch of renames is made durable. */
-const DIRECTORY_SYNCS = 8;
+/** Renames, folder syncs and stats of one batch of commits in flight at once. */
+const COMMIT_LANES = 8;
 
 /**
  * The engine's FileStore on a real folder. Every replacement is a temp file renamed over its
@@ -164,7 +164,9 @@ export class DiskStore implements FileStore {
     const results: (StoreEntry | StoreError)[] = [];
     const renamed: number[] = [];
     const directories = new Set<string>();
-    for (const [i, { temp, path, expect, meta }] of commits.entries()) {
+    // Each file's checks and rename concern its own path only, so several run at once.
+    await inLanes([...commits.keys()], COMMIT_LANES, async (i) => {
+      const { temp, path, expect, meta } = commits[i]!;
       try {
         await onDisk(path, async () => {
           const t = this.tempOf(temp);
@@ -179,15 +181,15 @@ export class DiskStore implements FileStore {
           this.temps.delete(t.id);
         });
         renamed.push(i);
-        directories.add(nodePath.dirname(this.abs(commits[i]!.path)));
+        directories.add(nodePath.dirname(this.abs(path)));
       } catch (err) {
         if (!(err instanceof StoreError)) throw err;
         results[i] = err;
       }
-    }
+    });
     // Each folder once for all the files renamed into it, before anyone records them as written.
-    await inLanes([...directories], DIRECTORY_SYNCS, syncDirectory);
-    for (const i of renamed) {
+    await inLanes([...directories], COMMIT_LANES, syncDirectory);
+    await inLanes(renamed, COMMIT_LANES, async (i) => {
       const path = commits[i]!.path;
       try {
         results[i] = await onDisk(path, () => this.statOrFail(path));
@@ -195,7 +197,7 @@ export class DiskStore implements FileStore {
         if (!(err instanceof StoreError)) throw err;
         results[i] = err;
       }
-    }
+    });
     return results;
   }
 

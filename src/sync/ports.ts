@@ -123,10 +123,12 @@ export interface FileStore {
    */
   sealTemp(temp: TempFile, meta: FileMeta): Promise<void>;
   /**
-   * Renames completed temp files over their paths, one after another, each only if its path
-   * still matches its expectation; seals any not sealed yet. Every rename is durable when this
-   * returns (a folder is synced once for all of its files), so the engine may then record them.
-   * A file that could not be committed gets its StoreError in its place; the others go on.
+   * Renames completed temp files over their paths, each only if its path still matches its
+   * expectation; seals any not sealed yet. The paths are distinct files, never two names that
+   * differ only in case, so the store may commit them in any order or at once. Every rename is
+   * durable when this returns (a folder is synced once for all of its files), so the engine may
+   * then record them. A file that could not be committed gets its StoreError in its place; the
+   * others go on.
    */
   commitTemps(commits: readonly TempCommit[]): Promise<(StoreEntry | StoreError)[]>;
   discardTemp(temp: TempFile): Promise<void>;

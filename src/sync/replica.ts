@@ -148,6 +148,8 @@ export class Replica {
   private readonly positions = new Map<string, PeerPosition>();
   private readonly sessions = new Map<string, Session>();
   private readonly assemblies = new Map<string, Assembly>();
+  /** Files whose last missing block arrived: applied once per burst of steps, not once per block. */
+  private readonly arrived = new Set<string>();
   /** Completed files not installed yet: held while more steps wait, so that a burst installs together. */
   private readonly completed = new Map<string, CompletedFile>();
   /** Steps queued behind the running one. */
@@ -386,8 +388,8 @@ export class Replica {
     const run = this.queue.then(async () => {
       this.waitingSteps--;
       const result = await step();
-      // The last step of a burst installs what the burst completed.
-      if (this.waitingSteps === 0 && this.completed.size > 0) await this.installCompleted();
+      // The last step of a burst applies and installs what the burst completed.
+      if (this.waitingSteps === 0 && (this.arrived.size > 0 || this.completed.size > 0)) await this.applyArrived();
       return result;
     });
     this.queue = run.catch(() => undefined);
@@ -924,16 +926,25 @@ export class Replica {
         if (assembly.missing.size === 0) completed.push(path);
       }
     }
-    // Only the files this block completed are written now: a pass over every needed path per
-    // block made a first sync of n files cost n squared. The tick's full pass does the rest.
-    if (completed.length > 0 && !this.stopped && !this.meta.paused && (await this.checkRoot())) {
-      const now = this.now();
-      for (const path of completed) {
-        if (this.neededMap.has(path) && (this.retries.get(path)?.at ?? 0) <= now) await this.applyOne(path);
-      }
-      await this.retryDeferred();
-    }
+    // Only the files blocks completed are written then: a pass over every needed path per block
+    // made a first sync of n files cost n squared. The tick's full pass does the rest.
+    for (const path of completed) this.arrived.add(path);
+    if (this.arrived.size >= INSTALL_BATCH) await this.applyArrived();
     this.requestBlocks();
+  }
+
+  /** Applies the files whose blocks arrived, and installs every completed file. */
+  private async applyArrived(): Promise<void> {
+    const paths = [...this.arrived];
+    this.arrived.clear();
+    if (this.stopped || this.meta.paused || !(await this.checkRoot())) return;
+    const now = this.now();
+    for (const path of paths) {
+      if (this.neededMap.has(path) && (this.retries.get(path)?.at ?? 0) <= now) await this.applyOne(path);
+    }
+    await this.installCompleted();
+    // Versions waiting for bytes this disk now holds.
+    await this.retryDeferred();
   }
 
   /** Block key -> paths whose assembly still lacks that block. */
@@ -1199,10 +1210,15 @@ export class Replica {
   private async writeFile(path: string, target: FileRecord, onDisk: FileRecord | undefined): Promise<Outcome> {
     const assembly = await this.assemble(path, target);
     if (assembly.missing.size > 0) return 'wait';
+    const collision = this.index.caseCollision(path);
+    if (collision !== undefined && this.completed.has(collision)) {
+      // Names that differ only in case are judged against the disk as it is, never installed
+      // together: the other goes first, this one is judged again in the next pass.
+      await this.installCompleted();
+      return 'wait';
+    }
     this.completed.set(path, { assembly, target, onDisk });
-    // A name that differs only in case from another is judged against the disk as it is, not
-    // against files still waiting to be installed.
-    if (this.completed.size >= INSTALL_BATCH || this.index.caseCollision(path) !== undefined) await this.installCompleted();
+    if (this.completed.size >= INSTALL_BATCH) await this.installCompleted();
     return 'wait';
   }
 
@@ -1271,7 +1287,6 @@ export class Replica {
       await store.discardTemp(file.assembly.temp);
       await this.installFailed(path, err);
     }
-    await this.retryDeferred();
   }
 
   /** As for any write that failed: a user's edit that raced us is recorded first; anything else waits and is retried. */
