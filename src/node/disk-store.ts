@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
+import type { BigIntStats } from 'node:fs';
 import * as nodePath from 'node:path';
 import { entryMatchesExpectation } from '../sync/expectation';
 import { inLanes } from '../sync/lanes';
@@ -41,9 +42,16 @@ export interface DiskStoreOptions {
 interface DiskTemp extends TempFile {
   readonly abs: string;
   readonly size: number;
-  /** Set once its bytes, size and mtime are on the disk. */
-  sealed: boolean;
+  /** Kept open from the first write to the seal, while few are: a file of one block is opened once. */
+  handle?: fs.promises.FileHandle;
+  /** The end of the last byte written: a file written up to its size needs no truncate. */
+  writtenTo: number;
+  /** Its stats once its bytes, size, mode and mtime are on the disk: what the rename puts in place. */
+  sealed?: BigIntStats;
 }
+
+/** Temp files kept open between writes at most; beyond, each write opens and closes its file. */
+const OPEN_TEMPS = 64;
 
 /** Read and write, created if missing, never truncated: a temp file comes into being with its first write. */
 const TEMP_FLAGS = fs.constants.O_RDWR | fs.constants.O_CREAT;
@@ -61,6 +69,7 @@ export class DiskStore implements FileStore {
   private readonly temps = new Map<string, DiskTemp>();
   /** Made on first use, once per store: not once per file. */
   private tempDir: Promise<unknown> | undefined;
+  private openTemps = 0;
 
   private constructor(private readonly options: DiskStoreOptions) {
     this.versions = new VersionsFolder(nodePath.join(options.root, VERSIONS_DIR), options.clock);
@@ -136,7 +145,7 @@ export class DiskStore implements FileStore {
       id,
       abs,
       size,
-      sealed: false,
+      writtenTo: 0,
       write: (offset, data) => onDisk(path, () => this.writeTemp(temp, offset, data)),
     };
     this.temps.set(id, temp);
@@ -162,25 +171,33 @@ export class DiskStore implements FileStore {
 
   async commitTemps(commits: readonly TempCommit[]): Promise<(StoreEntry | StoreError)[]> {
     const results: (StoreEntry | StoreError)[] = [];
-    const renamed: number[] = [];
     const directories = new Set<string>();
     // Each file's checks and rename concern its own path only, so several run at once.
     await inLanes([...commits.keys()], COMMIT_LANES, async (i) => {
       const { temp, path, expect, meta } = commits[i]!;
       try {
-        await onDisk(path, async () => {
+        results[i] = await onDisk(path, async () => {
           const t = this.tempOf(temp);
-          if (!t.sealed) await this.seal(t, meta);
-          const current = await this.stat(path);
-          await fs.promises.chmod(t.abs, fileMode(current?.type === 'file' ? await this.modeOf(path) : undefined, meta.executable));
+          let stats = t.sealed ?? (await this.seal(t, meta));
+          // A file it replaces keeps the permission bits the user gave it (a new one has the
+          // seal's). Where nothing is expected, a file there now fails the check below anyway.
+          if (expect.kind !== 'absent') {
+            const current = await this.stat(path);
+            if (current?.type === 'file') {
+              await fs.promises.chmod(t.abs, fileMode(await this.modeOf(path), meta.executable));
+              stats = await fs.promises.lstat(t.abs, { bigint: true });
+            }
+          }
           await this.checkParent(path);
           // Checked last, right before the rename: a user's edit in between is what `changed` is for.
           const old = await this.expect(path, expect);
           await this.clearFor(path, old);
           await fs.promises.rename(t.abs, this.abs(path));
           this.temps.delete(t.id);
+          // What was renamed into place, as it was sealed: a stat of the path now could describe
+          // a file the user put there an instant later as if it were ours.
+          return entryFromStats(path, stats, () => '')!;
         });
-        renamed.push(i);
         directories.add(nodePath.dirname(this.abs(path)));
       } catch (err) {
         if (!(err instanceof StoreError)) throw err;
@@ -189,21 +206,13 @@ export class DiskStore implements FileStore {
     });
     // Each folder once for all the files renamed into it, before anyone records them as written.
     await inLanes([...directories], COMMIT_LANES, syncDirectory);
-    await inLanes(renamed, COMMIT_LANES, async (i) => {
-      const path = commits[i]!.path;
-      try {
-        results[i] = await onDisk(path, () => this.statOrFail(path));
-      } catch (err) {
-        if (!(err instanceof StoreError)) throw err;
-        results[i] = err;
-      }
-    });
     return results;
   }
 
   async discardTemp(temp: TempFile): Promise<void> {
     const t = this.tempOf(temp);
     this.temps.delete(t.id);
+    await this.takeHandle(t)?.close();
     await fs.promises.rm(t.abs, { force: true });
   }
 
@@ -316,32 +325,54 @@ export class DiskStore implements FileStore {
   }
 
   /** The file at its final size (blocks of zeros stay sparse), with the version's mtime, on the disk. */
-  private async seal(t: DiskTemp, meta: FileMeta): Promise<void> {
-    const handle = await this.openTemp(t);
+  private async seal(t: DiskTemp, meta: FileMeta): Promise<BigIntStats> {
+    const handle = this.takeHandle(t) ?? (await this.openTemp(t));
     try {
-      await handle.truncate(t.size);
+      // Blocks of zeros at the end were never written: the file grows to its size sparse.
+      if (t.writtenTo !== t.size) await handle.truncate(t.size);
+      await handle.chmod(fileMode(undefined, meta.executable));
       await handle.utimes(utimesSeconds(meta.mtime), utimesSeconds(meta.mtime));
+      const stats = await handle.stat({ bigint: true });
       await handle.datasync();
+      t.sealed = stats;
+      return stats;
     } finally {
       await handle.close();
     }
-    t.sealed = true;
   }
 
   private async writeTemp(t: DiskTemp, offset: number, data: Uint8Array): Promise<void> {
     // A block of zeros needs no writing: the seal's truncate leaves the file sparse there.
     if (isAllZero(data)) return;
     if (!this.temps.has(t.id)) throw new StoreError('notFound', t.id, 'the temp file is gone');
-    const handle = await this.openTemp(t);
+    let handle = t.handle;
+    if (!handle) {
+      handle = await this.openTemp(t);
+      if (this.openTemps < OPEN_TEMPS && this.temps.has(t.id)) {
+        t.handle = handle;
+        this.openTemps++;
+      }
+    }
     try {
       let written = 0;
       while (written < data.length) {
         const { bytesWritten } = await handle.write(data, written, data.length - written, offset + written);
         written += bytesWritten;
       }
+      t.writtenTo = Math.max(t.writtenTo, offset + data.length);
     } finally {
-      await handle.close();
+      if (t.handle !== handle) await handle.close();
     }
+  }
+
+  /** The temp's open handle, if it has one, which the caller now closes. */
+  private takeHandle(t: DiskTemp): fs.promises.FileHandle | undefined {
+    const handle = t.handle;
+    if (handle) {
+      t.handle = undefined;
+      this.openTemps--;
+    }
+    return handle;
   }
 
   private async openTemp(t: DiskTemp): Promise<fs.promises.FileHandle> {
