@@ -7,7 +7,7 @@ import { fromHex, toHex } from '../sync/bytes';
 import { RendezvousError, spaceDocSigningBytes, type AccountState, type Role, type SpaceDoc, type UserInfo } from '../sync/protocol/rendezvous';
 import { appendChatHistory, sendChat } from '../node/chat';
 import { DeviceAgent, type AgentStatus } from '../node/device-agent';
-import { DeviceHome, HomeError, writeAtomic } from '../node/device-home';
+import { DeviceHome, HomeError, writeAtomic, writeReplacing } from '../node/device-home';
 import { fingerprintOf, generateDeviceKeys, signWith, CryptoError } from '../node/device-keys';
 import { DiskStore } from '../node/disk-store';
 import { RendezvousClient } from '../node/rendezvous-client';
@@ -218,7 +218,8 @@ async function commandRun(args: Args): Promise<void> {
     ...(limitDown ? { limitDown } : {}),
   });
   writeAtomic(h.file('run.pid'), String(process.pid));
-  const writeStatus = (): void => writeAtomic(h.file('status.json'), JSON.stringify(agent.status(), null, 2));
+  // Rewritten even when unchanged: its mtime is how `status` knows the daemon is alive.
+  const writeStatus = (): void => writeReplacing(h.file('status.json'), JSON.stringify(agent.status(), null, 2));
   const timer = setInterval(writeStatus, 500);
   log(`running as device ${agent.client.device.id}`);
   await new Promise<void>((resolve) => {
