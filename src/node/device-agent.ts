@@ -258,7 +258,7 @@ export class DeviceAgent {
   private async tick(): Promise<void> {
     if (!this.client.connected) return;
     for (const [id, open] of this.spaces) {
-      if (open.disk.replica.neededPaths().length === 0) open.cache.clear();
+      if (open.disk.replica.neededPaths().length === 0) open.cache.clearUnlessRecent(Date.now());
       else {
         const info = this.client.state?.spaces.find((x) => x.doc.id === id);
         if (info) for (const device of joinedDevices(info)) this.connectIfBehind(id, device);
@@ -354,7 +354,7 @@ export class DeviceAgent {
       if (!keys) continue;
       const stillOffline = (): boolean => !this.online.has(device) && !this.closed;
       const built = await buildMailItems(open.disk, space, from, device, stillOffline);
-      if (!built) continue;
+      if (!built || built.items.length === 0) continue;
       const { items, upTo } = built;
       const problems = this.quotaProblems;
       for (const item of items) {

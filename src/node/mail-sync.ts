@@ -13,6 +13,8 @@ export const MAIL_SYNC = 1;
 /** Payload bytes per mailbox item, well under the server's frame limit. */
 const ITEM_BYTES = 8 * 1024 * 1024;
 const RECORDS_PER_BATCH = 1000;
+/** How long cached blocks wait for the index batches that need them. */
+const CACHE_GRACE_MS = 30_000;
 
 /** Where this device's index stands with an offline member device, per space. */
 export interface MailPosition {
@@ -43,6 +45,12 @@ export async function buildMailItems(
     .records()
     .filter((r) => r.sequence > from)
     .sort((a, b) => a.sequence - b.sequence);
+  // Only versions the device made itself, merged with no one's: it has them (or newer), so
+  // mailing them back would only fill the mailbox while it is away. Nothing is deposited and
+  // its position stays, so the next real change is mailed with these, as whole batches.
+  if (theirIndex !== undefined && records.every((r) => r.version.length === 1 && r.version[0]!.id === theirIndex)) {
+    return { items: [], upTo: from };
+  }
   const items: Uint8Array[] = [];
   let messages: Uint8Array[] = [];
   let bytes = 0;
@@ -137,12 +145,24 @@ export function decodeMailItem(payload: Uint8Array): { space: string; messages: 
  * answers from here.
  */
 export class MailBlockCache {
+  private lastPutAt = 0;
+
   constructor(private readonly dir: string) {}
 
   put(hash: Uint8Array, data: Uint8Array): void {
     fs.mkdirSync(this.dir, { recursive: true });
     const file = nodePath.join(this.dir, toHex(hash));
     if (!fs.existsSync(file)) writeAtomic(file, data);
+    this.lastPutAt = Date.now();
+  }
+
+  /**
+   * Clears the cache when nothing needs its blocks, unless some came in the last half minute:
+   * blocks come in the items before the index batches that need them, and a tick between two
+   * items must not throw them away.
+   */
+  clearUnlessRecent(now: number): void {
+    if (now - this.lastPutAt >= CACHE_GRACE_MS) this.clear();
   }
 
   get(hash: Uint8Array): Uint8Array | undefined {
