@@ -119,6 +119,8 @@ interface Assembly {
   writes: Promise<void>;
   /** What the first failed write threw; the file is then written off (or the error rethrown, if it is not the store's). */
   failure?: unknown;
+  /** Set when a block holds a NUL byte: no text, so no merge base to read it back for. */
+  binary?: boolean;
 }
 
 type Outcome = 'done' | 'wait';
@@ -1280,7 +1282,12 @@ export class Replica {
       this.noteInode(tx, path, result.inode);
     });
     await this.commit(tx);
-    for (const { path } of ready) if (!failed.has(path)) this.retries.delete(path);
+    for (const { path, file } of ready) {
+      if (failed.has(path)) continue;
+      this.retries.delete(path);
+      // keepBases would read it back only to find the NUL byte its blocks showed already.
+      if (file.assembly.binary) this.baseCandidates.delete(path);
+    }
     for (const { path, file } of batch) {
       const err = failed.get(path);
       if (!err) continue;
@@ -1337,6 +1344,7 @@ export class Replica {
 
   /** Queues a block's writes into a temp file; a failure is kept for whoever looks next. */
   private writeBlock(assembly: Assembly, offsets: readonly number[], data: Uint8Array): void {
+    if (!assembly.binary && data.includes(0)) assembly.binary = true;
     assembly.writes = assembly.writes.then(async () => {
       if (assembly.failure !== undefined) return;
       try {
