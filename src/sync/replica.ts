@@ -140,7 +140,8 @@ const INSTALL_LANES = 8;
 
 /**
  * One device's replica of one shared folder: the multi-master state machine. All entry points
- * run one at a time, so a step always sees the state the previous step committed.
+ * run one at a time, so a step always sees the state the previous step committed; only block
+ * requests are answered meanwhile, as they read files and change nothing.
  */
 export class Replica {
   private readonly index: LocalIndex;
@@ -1226,9 +1227,9 @@ export class Replica {
 
   /**
    * Installs the completed files: each is sealed (made durable) and verified, several at once,
-   * then renamed into place one after another, each only if its path still holds what the
-   * engine expects; the folders are synced, and one commit records them all. Nothing is
-   * recorded as written before its rename is durable.
+   * then renamed into place, each only if its path still holds what the engine expects; the
+   * folders are synced, and one commit records them all. Nothing is recorded as written before
+   * its rename is durable.
    */
   private async installCompleted(): Promise<void> {
     if (this.stopped || this.meta.paused || !(await this.checkRoot())) return;
