@@ -597,6 +597,8 @@ export class Replica {
       present.push(entry);
     }
     let changed = 0;
+    /** Whether the scan recorded anything at all, a new inode included. */
+    let touched = false;
     let tx = this.begin();
     const arrived = new Set<string>();
     // Digest in slices, committing as we go: an interrupted first scan of a large folder keeps
@@ -609,6 +611,7 @@ export class Replica {
       if (tx.records.size >= 4 * slice) {
         noteArrivals(tx, arrived);
         changed += tx.records.size;
+        touched ||= !tx.isEmpty;
         await this.commit(tx);
         tx = this.begin();
       }
@@ -639,8 +642,11 @@ export class Replica {
       }
     }
     changed += tx.records.size;
+    touched ||= !tx.isEmpty;
     await this.commit(tx);
-    await this.applyNeeded();
+    // A scan that found nothing new (the watcher reporting our own writes, most often) leaves
+    // nothing new to apply: the pass over every needed path waits for the next tick.
+    if (touched) await this.applyNeeded();
     return { changed, state: this.state() };
   }
 
