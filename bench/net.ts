@@ -8,7 +8,8 @@
  *     `rsync --stats` against an rsync daemon on loopback;
  *  4. idle authenticated connections with presence held by one server process, and relay
  *     messages routed per second.
- * `--files N` and `--connections N` scale the runs down for a quick look.
+ * `--files N` and `--connections N` scale the runs down for a quick look; `--only initial` runs
+ * only the initial sync, ours then Syncthing's.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as crypto from 'node:crypto';
@@ -28,6 +29,7 @@ function option(name: string, fallback: number): number {
 const FILES = option('files', 10_000);
 const CONNECTIONS = option('connections', 10_000);
 const LATENCY_SAMPLES = option('samples', 40);
+const ONLY_INITIAL = process.argv.includes('--only') && process.argv[process.argv.indexOf('--only') + 1] === 'initial';
 
 const rnd = (n: number): Uint8Array => new Uint8Array(crypto.randomBytes(n));
 
@@ -129,6 +131,12 @@ async function ours(): Promise<{ syncMs: number; bytes: number; latencies: numbe
       return t.files === FILES && t.bytes === bytes;
     }, 1_800_000);
     const syncMs = Date.now() - started;
+    if (ONLY_INITIAL) {
+      // A graceful stop lets a profiled daemon (NODE_OPTIONS=--cpu-prof) write its profile.
+      await world.stop('bob');
+      await world.stop('alice');
+      return { syncMs, bytes, latencies: [], insertBytes: 0 };
+    }
 
     const latencies = await propagation(world.folder('a'), world.folder('b'));
 
@@ -255,7 +263,7 @@ async function syncthing(dir: string, bytes: number, source: string): Promise<{ 
       return t.files === FILES && t.bytes === bytes;
     }, 1_800_000);
     const syncMs = Date.now() - started;
-    const latencies = await propagation(folders[0]!, folders[1]!);
+    const latencies = ONLY_INITIAL ? [] : await propagation(folders[0]!, folders[1]!);
     return { syncMs, latencies };
   } finally {
     a.process.kill('SIGKILL');
@@ -352,26 +360,32 @@ async function capacity(): Promise<{ connections: number; serverRssMiB: number; 
 
 async function main(): Promise<void> {
   console.log(`bench:net: ${FILES.toLocaleString()} files, ${LATENCY_SAMPLES} latency samples, ${CONNECTIONS.toLocaleString()} connections`);
-  const cap = await capacity();
-  console.log(`server: ${cap.connections.toLocaleString()} idle authenticated connections with presence held (target 10,000), server RSS ${cap.serverRssMiB.toFixed(0)} MiB`);
-  console.log(`server: ${Math.round(cap.perSecond).toLocaleString()} relay messages of 256 bytes routed per second`);
+  if (!ONLY_INITIAL) {
+    const cap = await capacity();
+    console.log(`server: ${cap.connections.toLocaleString()} idle authenticated connections with presence held (target 10,000), server RSS ${cap.serverRssMiB.toFixed(0)} MiB`);
+    console.log(`server: ${Math.round(cap.perSecond).toLocaleString()} relay messages of 256 bytes routed per second`);
+  }
 
   const r = await ours();
   console.log(`initial sync, ${FILES.toLocaleString()} files, ${mib(r.bytes)} MiB, through the relay: ${secs(r.syncMs)} s, ${mib(r.bytes / (r.syncMs / 1000))} MiB/s`);
-  console.log(`propagation of a 1 KiB change, save on A to file on B: p50 ${percentile(r.latencies, 50).toFixed(0)} ms, p90 ${percentile(r.latencies, 90).toFixed(0)} ms (target p50 under 100 ms)`);
-  console.log(`1-byte insert in the middle of a 100 MiB file: ${r.insertBytes.toLocaleString()} bytes through the server`);
+  if (!ONLY_INITIAL) {
+    console.log(`propagation of a 1 KiB change, save on A to file on B: p50 ${percentile(r.latencies, 50).toFixed(0)} ms, p90 ${percentile(r.latencies, 90).toFixed(0)} ms (target p50 under 100 ms)`);
+    console.log(`1-byte insert in the middle of a 100 MiB file: ${r.insertBytes.toLocaleString()} bytes through the server`);
+  }
 
   const dir = fs.mkdtempSync('/tmp/sf-bench-peers-');
   try {
-    const rsync = await rsyncInsertBytes(dir);
-    console.log(typeof rsync === 'number' ? `rsync --stats, same insert, rsync daemon on loopback: ${rsync.toLocaleString()} bytes; ours / rsync = ${(r.insertBytes / rsync).toFixed(2)}` : `rsync: ${rsync}`);
+    if (!ONLY_INITIAL) {
+      const rsync = await rsyncInsertBytes(dir);
+      console.log(typeof rsync === 'number' ? `rsync --stats, same insert, rsync daemon on loopback: ${rsync.toLocaleString()} bytes; ours / rsync = ${(r.insertBytes / rsync).toFixed(2)}` : `rsync: ${rsync}`);
+    }
     const source = nodePath.join(dir, 'source');
     const bytes = generate(source, FILES);
     const st = await syncthing(dir, bytes, source);
     if (typeof st === 'string') console.log(`syncthing: ${st}`);
     else {
       console.log(`syncthing initial sync of the same kind of data: ${secs(st.syncMs)} s, ${mib(bytes / (st.syncMs / 1000))} MiB/s; ours / syncthing = ${(r.syncMs / st.syncMs).toFixed(2)}`);
-      console.log(`syncthing propagation (fsWatcherDelayS=1, its minimum): p50 ${percentile(st.latencies, 50).toFixed(0)} ms, p90 ${percentile(st.latencies, 90).toFixed(0)} ms`);
+      if (!ONLY_INITIAL) console.log(`syncthing propagation (fsWatcherDelayS=1, its minimum): p50 ${percentile(st.latencies, 50).toFixed(0)} ms, p90 ${percentile(st.latencies, 90).toFixed(0)} ms`);
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

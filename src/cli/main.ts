@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import './thread-pool';
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { RendezvousError, type Role } from '../sync/protocol/rendezvous';
@@ -16,7 +17,7 @@ import {
 } from '../node/account';
 import { CodeError } from '../node/codes';
 import { DeviceAgent, type AgentStatus } from '../node/device-agent';
-import { DeviceHome, HomeError, writeAtomic } from '../node/device-home';
+import { DeviceHome, HomeError, writeAtomic, writeReplacing } from '../node/device-home';
 import { CryptoError } from '../node/device-keys';
 import { RendezvousServer } from '../server/rendezvous-server';
 
@@ -157,7 +158,8 @@ async function commandRun(args: Args): Promise<void> {
     ...(limitDown ? { limitDown } : {}),
   });
   writeAtomic(h.file('run.pid'), String(process.pid));
-  const writeStatus = (): void => writeAtomic(h.file('status.json'), JSON.stringify(agent.status(), null, 2));
+  // Rewritten even when unchanged: its mtime is how `status` knows the daemon is alive.
+  const writeStatus = (): void => writeReplacing(h.file('status.json'), JSON.stringify(agent.status(), null, 2));
   const timer = setInterval(writeStatus, 500);
   log(`running as device ${agent.client.device.id}`);
   await new Promise<void>((resolve) => {

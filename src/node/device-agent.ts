@@ -431,6 +431,7 @@ export class DeviceAgent {
       if (replica.sequence <= from) continue;
       const keys = this.publicKeys(device);
       if (!keys) continue;
+      const stillOffline = (): boolean => !this.online.has(device) && !this.closed;
       const { items, upTo, nothingNew } = mailItems(open.disk, space, from, device);
       if (nothingNew) {
         open.mailed.set(device, { indexId: replica.indexId, sequence: upTo });
@@ -439,6 +440,8 @@ export class DeviceAgent {
       const problems = this.quotaProblems;
       let count = 0;
       for await (const item of items) {
+        // Back meanwhile: the live session brings it up to date; what was deposited so far does no harm.
+        if (!stillOffline()) return;
         const box = sealFor(this.identity.keys, this.client.device.id, keys, device, item);
         if (!this.client.deposit(crypto.randomBytes(16).toString('hex'), [device], box)) return;
         count++;

@@ -137,6 +137,17 @@ export class DeviceHome {
   }
 }
 
+/**
+ * Replaces a file that is rewritten often and worthless after a power cut (the status a daemon
+ * writes twice a second): a reader sees the old or the new text whole, but nothing waits for
+ * the disk. An fsync there cost the daemon's event loop milliseconds every half second.
+ */
+export function writeReplacing(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, text);
+  fs.renameSync(tmp, file);
+}
+
 export function writeAtomic(file: string, text: string | Uint8Array, mode = 0o644): void {
   const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
   const fd = fs.openSync(tmp, 'w', mode);

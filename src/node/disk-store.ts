@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
+import type { BigIntStats } from 'node:fs';
 import * as nodePath from 'node:path';
 import { entryMatchesExpectation } from '../sync/expectation';
+import { inLanes } from '../sync/lanes';
 import { isAncestor, parentOf } from '../sync/path';
 import {
   StoreError,
@@ -11,6 +13,7 @@ import {
   type FileMeta,
   type FileStore,
   type StoreEntry,
+  type TempCommit,
   type TempFile,
 } from '../sync/ports';
 import { entryFromStats, utimesSeconds } from './disk-entry';
@@ -38,7 +41,22 @@ export interface DiskStoreOptions {
 
 interface DiskTemp extends TempFile {
   readonly abs: string;
+  readonly size: number;
+  /** Kept open from the first write to the seal, while few are: a file of one block is opened once. */
+  handle?: fs.promises.FileHandle;
+  /** The end of the last byte written: a file written up to its size needs no truncate. */
+  writtenTo: number;
+  /** Its stats once its bytes, size, mode and mtime are on the disk: what the rename puts in place. */
+  sealed?: BigIntStats;
 }
+
+/** Temp files kept open between writes at most; beyond, each write opens and closes its file. */
+const OPEN_TEMPS = 64;
+
+/** Read and write, created if missing, never truncated: a temp file comes into being with its first write. */
+const TEMP_FLAGS = fs.constants.O_RDWR | fs.constants.O_CREAT;
+/** Renames, folder syncs and stats of one batch of commits in flight at once. */
+const COMMIT_LANES = 8;
 
 /**
  * The engine's FileStore on a real folder. Every replacement is a temp file renamed over its
@@ -49,6 +67,9 @@ interface DiskTemp extends TempFile {
 export class DiskStore implements FileStore {
   readonly versions: VersionsFolder;
   private readonly temps = new Map<string, DiskTemp>();
+  /** Made on first use, once per store: not once per file. */
+  private tempDir: Promise<unknown> | undefined;
+  private openTemps = 0;
 
   private constructor(private readonly options: DiskStoreOptions) {
     this.versions = new VersionsFolder(nodePath.join(options.root, VERSIONS_DIR), options.clock);
@@ -113,26 +134,27 @@ export class DiskStore implements FileStore {
     return onDisk(path, () => readRange(this.abs(path), offset, length));
   }
 
+  /**
+   * Nothing touches the disk yet: a first sync announces thousands of files at once, and the
+   * file of each appears with its first block (or, all zeros, when it is sealed).
+   */
   async createTemp(path: string, size: number): Promise<TempFile> {
-    return onDisk(path, async () => {
-      await fs.promises.mkdir(this.abs(TEMP_DIR), { recursive: true });
-      const id = randomBytes(12).toString('hex');
-      const abs = this.abs(`${TEMP_DIR}/${id}`);
-      const handle = await fs.promises.open(abs, 'wx', 0o600);
-      try {
-        // A sparse file of the final size: blocks of zeros need no writing and take no space.
-        await handle.truncate(size);
-      } finally {
-        await handle.close();
-      }
-      const temp: DiskTemp = {
-        id,
-        abs,
-        write: (offset, data) => onDisk(path, () => writeRange(abs, offset, data)),
-      };
-      this.temps.set(id, temp);
-      return temp;
-    });
+    const id = randomBytes(12).toString('hex');
+    const abs = this.abs(`${TEMP_DIR}/${id}`);
+    const temp: DiskTemp = {
+      id,
+      abs,
+      size,
+      writtenTo: 0,
+      write: (offset, data) => onDisk(path, () => this.writeTemp(temp, offset, data)),
+    };
+    this.temps.set(id, temp);
+    return temp;
+  }
+
+  async sealTemp(temp: TempFile, meta: FileMeta): Promise<void> {
+    const t = this.tempOf(temp);
+    await onDisk(t.id, () => this.seal(t, meta));
   }
 
   async readTemp(temp: TempFile, offset: number, length: number): Promise<Uint8Array> {
@@ -140,31 +162,57 @@ export class DiskStore implements FileStore {
     return onDisk(t.id, () => readRange(t.abs, offset, length));
   }
 
+  /** One temp file renamed over `path`: `commitTemps` for one. */
   async commitTemp(temp: TempFile, path: string, expect: Expectation, meta: FileMeta): Promise<StoreEntry> {
-    const t = this.tempOf(temp);
-    return onDisk(path, async () => {
-      const handle = await fs.promises.open(t.abs, 'r+');
+    const [result] = await this.commitTemps([{ temp, path, expect, meta }]);
+    if (result instanceof StoreError) throw result;
+    return result!;
+  }
+
+  async commitTemps(commits: readonly TempCommit[]): Promise<(StoreEntry | StoreError)[]> {
+    const results: (StoreEntry | StoreError)[] = [];
+    const directories = new Set<string>();
+    // Each file's checks and rename concern its own path only, so several run at once.
+    await inLanes([...commits.keys()], COMMIT_LANES, async (i) => {
+      const { temp, path, expect, meta } = commits[i]!;
       try {
-        const old = await this.stat(path);
-        await handle.chmod(fileMode(old?.type === 'file' ? await this.modeOf(path) : undefined, meta.executable));
-        await handle.utimes(utimesSeconds(meta.mtime), utimesSeconds(meta.mtime));
-        await handle.datasync();
-      } finally {
-        await handle.close();
+        results[i] = await onDisk(path, async () => {
+          const t = this.tempOf(temp);
+          let stats = t.sealed ?? (await this.seal(t, meta));
+          // A file it replaces keeps the permission bits the user gave it (a new one has the
+          // seal's). Where nothing is expected, a file there now fails the check below anyway.
+          if (expect.kind !== 'absent') {
+            const current = await this.stat(path);
+            if (current?.type === 'file') {
+              await fs.promises.chmod(t.abs, fileMode(await this.modeOf(path), meta.executable));
+              stats = await fs.promises.lstat(t.abs, { bigint: true });
+            }
+          }
+          await this.checkParent(path);
+          // Checked last, right before the rename: a user's edit in between is what `changed` is for.
+          const old = await this.expect(path, expect);
+          await this.clearFor(path, old);
+          await fs.promises.rename(t.abs, this.abs(path));
+          this.temps.delete(t.id);
+          // What was renamed into place, as it was sealed: a stat of the path now could describe
+          // a file the user put there an instant later as if it were ours.
+          return entryFromStats(path, stats, () => '')!;
+        });
+        directories.add(nodePath.dirname(this.abs(path)));
+      } catch (err) {
+        if (!(err instanceof StoreError)) throw err;
+        results[i] = err;
       }
-      await this.checkParent(path);
-      const old = await this.expect(path, expect);
-      await this.clearFor(path, old);
-      await fs.promises.rename(t.abs, this.abs(path));
-      this.temps.delete(t.id);
-      await syncDirectory(nodePath.dirname(this.abs(path)));
-      return this.statOrFail(path);
     });
+    // Each folder once for all the files renamed into it, before anyone records them as written.
+    await inLanes([...directories], COMMIT_LANES, syncDirectory);
+    return results;
   }
 
   async discardTemp(temp: TempFile): Promise<void> {
     const t = this.tempOf(temp);
     this.temps.delete(t.id);
+    await this.takeHandle(t)?.close();
     await fs.promises.rm(t.abs, { force: true });
   }
 
@@ -276,6 +324,71 @@ export class DiskStore implements FileStore {
     return nodePath.join(this.options.basesDir, hash);
   }
 
+  /** The file at its final size (blocks of zeros stay sparse), with the version's mtime, on the disk. */
+  private async seal(t: DiskTemp, meta: FileMeta): Promise<BigIntStats> {
+    const handle = this.takeHandle(t) ?? (await this.openTemp(t));
+    try {
+      // Blocks of zeros at the end were never written: the file grows to its size sparse.
+      if (t.writtenTo !== t.size) await handle.truncate(t.size);
+      await handle.chmod(fileMode(undefined, meta.executable));
+      await handle.utimes(utimesSeconds(meta.mtime), utimesSeconds(meta.mtime));
+      const stats = await handle.stat({ bigint: true });
+      await handle.datasync();
+      t.sealed = stats;
+      return stats;
+    } finally {
+      await handle.close();
+    }
+  }
+
+  private async writeTemp(t: DiskTemp, offset: number, data: Uint8Array): Promise<void> {
+    // A block of zeros needs no writing: the seal's truncate leaves the file sparse there.
+    if (isAllZero(data)) return;
+    if (!this.temps.has(t.id)) throw new StoreError('notFound', t.id, 'the temp file is gone');
+    let handle = t.handle;
+    if (!handle) {
+      handle = await this.openTemp(t);
+      if (this.openTemps < OPEN_TEMPS && this.temps.has(t.id)) {
+        t.handle = handle;
+        this.openTemps++;
+      }
+    }
+    try {
+      let written = 0;
+      while (written < data.length) {
+        const { bytesWritten } = await handle.write(data, written, data.length - written, offset + written);
+        written += bytesWritten;
+      }
+      t.writtenTo = Math.max(t.writtenTo, offset + data.length);
+    } finally {
+      if (t.handle !== handle) await handle.close();
+    }
+  }
+
+  /** The temp's open handle, if it has one, which the caller now closes. */
+  private takeHandle(t: DiskTemp): fs.promises.FileHandle | undefined {
+    const handle = t.handle;
+    if (handle) {
+      t.handle = undefined;
+      this.openTemps--;
+    }
+    return handle;
+  }
+
+  private async openTemp(t: DiskTemp): Promise<fs.promises.FileHandle> {
+    this.tempDir ??= fs.promises.mkdir(this.abs(TEMP_DIR), { recursive: true });
+    await this.tempDir;
+    try {
+      return await fs.promises.open(t.abs, TEMP_FLAGS, 0o600);
+    } catch (err) {
+      if (errnoOf(err) !== 'ENOENT') throw err;
+      // Someone removed the temp folder meanwhile: make it again.
+      this.tempDir = fs.promises.mkdir(this.abs(TEMP_DIR), { recursive: true });
+      await this.tempDir;
+      return fs.promises.open(t.abs, TEMP_FLAGS, 0o600);
+    }
+  }
+
   private tempOf(temp: TempFile): DiskTemp {
     const t = this.temps.get(temp.id);
     if (!t) throw new StoreError('notFound', temp.id, 'the temp file is gone');
@@ -339,21 +452,6 @@ async function readRange(abs: string, offset: number, length: number): Promise<U
       filled += bytesRead;
     }
     return filled === length ? out : out.subarray(0, filled);
-  } finally {
-    await handle.close();
-  }
-}
-
-async function writeRange(abs: string, offset: number, data: Uint8Array): Promise<void> {
-  // The temp file started sparse and zero-filled; a block of zeros is already there.
-  if (isAllZero(data)) return;
-  const handle = await fs.promises.open(abs, 'r+');
-  try {
-    let written = 0;
-    while (written < data.length) {
-      const { bytesWritten } = await handle.write(data, written, data.length - written, offset + written);
-      written += bytesWritten;
-    }
   } finally {
     await handle.close();
   }

@@ -84,8 +84,8 @@ export class BlockFetcher {
 
   /** Sends requests up to the in-flight limit, to peers in `peers` that were not tried yet. */
   request(peers: readonly string[], now: number): void {
-    let inFlight = 0;
-    for (const w of this.wants.values()) if (w.peer !== undefined) inFlight++;
+    // Every request in flight, and only those, has its id here: no pass over all the wants.
+    let inFlight = this.byRequest.size;
     for (const queue of this.queues) {
       for (const w of queue.values()) {
         if (inFlight >= this.options.maxInFlight) return;

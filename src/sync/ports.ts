@@ -64,7 +64,7 @@ export interface FileMeta {
   readonly executable: boolean;
 }
 
-/** A file being assembled out of sight; it becomes visible only through `commitTemp`. */
+/** A file being assembled out of sight; it becomes visible only through `commitTemps`. */
 export interface TempFile {
   readonly id: string;
   write(offset: number, data: Uint8Array): Promise<void>;
@@ -91,6 +91,14 @@ export class StoreError extends Error {
   }
 }
 
+/** One temp file to rename over `path`, if what is there still matches `expect`. */
+export interface TempCommit {
+  readonly temp: TempFile;
+  readonly path: string;
+  readonly expect: Expectation;
+  readonly meta: FileMeta;
+}
+
 /**
  * A replica's folder. Paths are relative, `/`-separated and already validated. Every mutation
  * takes an expectation and throws StoreError('changed') if the current entry differs, and moves
@@ -108,8 +116,21 @@ export interface FileStore {
   read(path: string, offset: number, length: number): Promise<Uint8Array>;
   createTemp(path: string, size: number): Promise<TempFile>;
   readTemp(temp: TempFile, offset: number, length: number): Promise<Uint8Array>;
-  /** Atomically renames a completed temp file over `path`. */
-  commitTemp(temp: TempFile, path: string, expect: Expectation, meta: FileMeta): Promise<StoreEntry>;
+  /**
+   * Makes a completed temp file durable at its final size, with the version's mtime, so that
+   * it can be verified and then committed. Several may run at once: this is where a write waits
+   * for the disk, and waits overlap.
+   */
+  sealTemp(temp: TempFile, meta: FileMeta): Promise<void>;
+  /**
+   * Renames completed temp files over their paths, each only if its path still matches its
+   * expectation; seals any not sealed yet. The paths are distinct files, never two names that
+   * differ only in case, so the store may commit them in any order or at once. Every rename is
+   * durable when this returns (a folder is synced once for all of its files), so the engine may
+   * then record them. A file that could not be committed gets its StoreError in its place; the
+   * others go on.
+   */
+  commitTemps(commits: readonly TempCommit[]): Promise<(StoreEntry | StoreError)[]>;
   discardTemp(temp: TempFile): Promise<void>;
   mkdir(path: string, expect: Expectation): Promise<StoreEntry>;
   symlink(path: string, target: string, expect: Expectation, meta: FileMeta): Promise<StoreEntry>;

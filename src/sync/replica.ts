@@ -26,6 +26,7 @@ import {
   type TempFile,
 } from './ports';
 import type { BlockRequest, BlockResponse, Hello, IndexBatch, Message, SummaryNotice } from './protocol/messages';
+import { inLanes } from './lanes';
 import { reconcile } from './reconcile';
 import { StoreDigester } from './store-digester';
 import { Transaction, type StateView } from './transaction';
@@ -111,13 +112,36 @@ interface Assembly {
   readonly temp: TempFile;
   /** Block hash -> offsets in the file that still lack it. */
   readonly missing: Map<string, { hash: Uint8Array; size: number; offsets: number[] }>;
+  /**
+   * The writes of blocks at hand, one after another, while the engine goes on: a step need not
+   * wait for the disk to take a block. Awaited before the file is sealed or discarded.
+   */
+  writes: Promise<void>;
+  /** What the first failed write threw; the file is then written off (or the error rethrown, if it is not the store's). */
+  failure?: unknown;
+  /** Set when a block holds a NUL byte: no text, so no merge base to read it back for. */
+  binary?: boolean;
 }
 
 type Outcome = 'done' | 'wait';
 
+/** A file whose every block is in its temp file, waiting to be installed with others. */
+interface CompletedFile {
+  readonly assembly: Assembly;
+  /** The record and the disk state it was judged against; if either changed since, it is judged again. */
+  readonly target: FileRecord;
+  readonly onDisk: FileRecord | undefined;
+}
+
+/** Files installed in one step at most: one journal commit and one sync per folder for all of them. */
+const INSTALL_BATCH = 64;
+/** Completed files verified and sealed at once: their waits for the disk overlap. */
+const INSTALL_LANES = 8;
+
 /**
  * One device's replica of one shared folder: the multi-master state machine. All entry points
- * run one at a time, so a step always sees the state the previous step committed.
+ * run one at a time, so a step always sees the state the previous step committed; only block
+ * requests are answered meanwhile, as they read files and change nothing.
  */
 export class Replica {
   private readonly index: LocalIndex;
@@ -127,6 +151,12 @@ export class Replica {
   private readonly positions = new Map<string, PeerPosition>();
   private readonly sessions = new Map<string, Session>();
   private readonly assemblies = new Map<string, Assembly>();
+  /** Files whose last missing block arrived: applied once per burst of steps, not once per block. */
+  private readonly arrived = new Set<string>();
+  /** Completed files not installed yet: held while more steps wait, so that a burst installs together. */
+  private readonly completed = new Map<string, CompletedFile>();
+  /** Steps queued behind the running one. */
+  private waitingSteps = 0;
   private readonly problems = new Map<string, PathProblem>();
   /** Paths whose last write failed: when to try again, and how long the last wait was. */
   private readonly retries = new Map<string, { at: number; delayMs: number }>();
@@ -300,6 +330,9 @@ export class Replica {
   }
 
   receive(peer: string, message: Message): Promise<void> {
+    // Answering reads files and changes no state, so it need not wait behind writes: the reply
+    // is verified against its hash whatever happens to the file meanwhile.
+    if (message.type === 'blockRequest') return this.sessions.has(peer) ? this.onBlockRequest(peer, message) : Promise.resolve();
     return this.serial(async () => {
       // Only peers the transport reported as connected take part; late frames of a closed link don't.
       if (!this.sessions.has(peer)) return;
@@ -308,8 +341,6 @@ export class Replica {
           return this.onHello(peer, message);
         case 'index':
           return this.onIndex(peer, message);
-        case 'blockRequest':
-          return this.onBlockRequest(peer, message);
         case 'blockResponse':
           return this.onBlockResponse(peer, message);
         case 'summary':
@@ -361,7 +392,14 @@ export class Replica {
   // ---- serialisation and commits ---------------------------------------------------------
 
   private serial<T>(step: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(step, step);
+    this.waitingSteps++;
+    const run = this.queue.then(async () => {
+      this.waitingSteps--;
+      const result = await step();
+      // The last step of a burst applies and installs what the burst completed.
+      if (this.waitingSteps === 0 && (this.arrived.size > 0 || this.completed.size > 0)) await this.applyArrived();
+      return result;
+    });
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -564,6 +602,8 @@ export class Replica {
       present.push(entry);
     }
     let changed = 0;
+    /** Whether the scan recorded anything at all, a new inode included. */
+    let touched = false;
     let tx = this.begin();
     const arrived = new Set<string>();
     // Digest in slices, committing as we go: an interrupted first scan of a large folder keeps
@@ -576,6 +616,7 @@ export class Replica {
       if (tx.records.size >= 4 * slice) {
         noteArrivals(tx, arrived);
         changed += tx.records.size;
+        touched ||= !tx.isEmpty;
         await this.commit(tx);
         tx = this.begin();
       }
@@ -606,8 +647,11 @@ export class Replica {
       }
     }
     changed += tx.records.size;
+    touched ||= !tx.isEmpty;
     await this.commit(tx);
-    await this.applyNeeded();
+    // A scan that found nothing new (the watcher reporting our own writes, most often) leaves
+    // nothing new to apply: the pass over every needed path waits for the next tick.
+    if (touched) await this.applyNeeded();
     return { changed, state: this.state() };
   }
 
@@ -889,28 +933,32 @@ export class Replica {
           this.unwait(key, path);
           continue;
         }
-        try {
-          for (const offset of slot.offsets) await assembly.temp.write(offset, block.data);
-        } catch (err) {
-          if (!(err instanceof StoreError)) throw err;
-          await this.writeFailed(path, err);
-          continue;
-        }
+        if (await this.hasFailed(path, assembly)) continue;
+        this.writeBlock(assembly, slot.offsets, block.data);
         assembly.missing.delete(key);
         this.unwait(key, path);
         if (assembly.missing.size === 0) completed.push(path);
       }
     }
-    // Only the files this block completed are written now: a pass over every needed path per
-    // block made a first sync of n files cost n squared. The tick's full pass does the rest.
-    if (completed.length > 0 && !this.stopped && !this.meta.paused && (await this.checkRoot())) {
-      const now = this.now();
-      for (const path of completed) {
-        if (this.neededMap.has(path) && (this.retries.get(path)?.at ?? 0) <= now) await this.applyOne(path);
-      }
-      await this.retryDeferred();
-    }
+    // Only the files blocks completed are written then: a pass over every needed path per block
+    // made a first sync of n files cost n squared. The tick's full pass does the rest.
+    for (const path of completed) this.arrived.add(path);
+    if (this.arrived.size >= INSTALL_BATCH) await this.applyArrived();
     this.requestBlocks();
+  }
+
+  /** Applies the files whose blocks arrived, and installs every completed file. */
+  private async applyArrived(): Promise<void> {
+    const paths = [...this.arrived];
+    this.arrived.clear();
+    if (this.stopped || this.meta.paused || !(await this.checkRoot())) return;
+    const now = this.now();
+    for (const path of paths) {
+      if (this.neededMap.has(path) && (this.retries.get(path)?.at ?? 0) <= now) await this.applyOne(path);
+    }
+    await this.installCompleted();
+    // Versions waiting for bytes this disk now holds.
+    await this.retryDeferred();
   }
 
   /** Block key -> paths whose assembly still lacks that block. */
@@ -1152,7 +1200,8 @@ export class Replica {
   private async moveToWhereNeeded(onDisk: FileRecord): Promise<boolean> {
     if (onDisk.type !== 'file') return false;
     for (const [path, need] of this.neededMap) {
-      if (path === onDisk.path || need.onDisk) continue;
+      // A file already put together is installed as it is: taking its place would undo that work.
+      if (path === onDisk.path || need.onDisk || this.completed.has(path)) continue;
       const wanted = this.index.get(path);
       if (!isAlive(wanted) || wanted.type !== 'file' || !equalBytes(wanted.hash, onDisk.hash)) continue;
       if (this.diskRecord(this, parentOf(path))?.type !== 'directory' && parentOf(path) !== '') continue;
@@ -1168,27 +1217,106 @@ export class Replica {
     return false;
   }
 
+  /**
+   * A file whose blocks are all at hand joins the completed files, installed together at the
+   * end of the burst of steps (or once a batch is full); it is 'done' only then.
+   */
   private async writeFile(path: string, target: FileRecord, onDisk: FileRecord | undefined): Promise<Outcome> {
     const assembly = await this.assemble(path, target);
     if (assembly.missing.size > 0) return 'wait';
-    this.assemblies.delete(path);
-    let written: StoreEntry;
-    try {
-      // Every block was checked on arrival; reading the whole file back also catches a store that
-      // wrote something else than it was given.
-      const check = await this.digester.digest({ temp: assembly.temp }, target.size, this.chunking);
-      if (!check || !equalBytes(check.hash, target.hash)) {
-        throw new StoreError('io', path, `the assembled file did not match its content hash; it will be fetched again`);
-      }
-      written = await this.options.store.commitTemp(assembly.temp, path, expectationFor(onDisk), {
-        mtime: target.mtime,
-        executable: target.executable,
-      });
-    } catch (err) {
-      if (err instanceof StoreError) await this.options.store.discardTemp(assembly.temp);
-      throw err;
+    const collision = this.index.caseCollision(path);
+    if (collision !== undefined && this.completed.has(collision)) {
+      // Names that differ only in case are judged against the disk as it is, never installed
+      // together: the other goes first, this one is judged again in the next pass.
+      await this.installCompleted();
+      return 'wait';
     }
-    return this.resolved(path, written);
+    this.completed.set(path, { assembly, target, onDisk });
+    if (this.completed.size >= INSTALL_BATCH) await this.installCompleted();
+    return 'wait';
+  }
+
+  /**
+   * Installs the completed files: each is sealed (made durable) and verified, several at once,
+   * then renamed into place, each only if its path still holds what the engine expects; the
+   * folders are synced, and one commit records them all. Nothing is recorded as written before
+   * its rename is durable.
+   */
+  private async installCompleted(): Promise<void> {
+    if (this.stopped || this.meta.paused || !(await this.checkRoot())) return;
+    const batch: { path: string; file: CompletedFile }[] = [];
+    for (const [path, file] of this.completed) {
+      this.completed.delete(path);
+      // Judged against a state that has changed since (a newer version, a local edit seen by a
+      // scan, a move): the next pass over needed paths judges it again.
+      const need = this.neededMap.get(path);
+      if (!need || need.onDisk !== file.onDisk || this.index.get(path) !== file.target || this.assemblies.get(path) !== file.assembly) continue;
+      this.assemblies.delete(path);
+      batch.push({ path, file });
+    }
+    if (batch.length === 0) return;
+    const { store } = this.options;
+    const failed = new Map<string, StoreError>();
+    await inLanes(batch, INSTALL_LANES, async ({ path, file }) => {
+      const { temp } = file.assembly;
+      try {
+        await file.assembly.writes;
+        if (file.assembly.failure !== undefined) throw file.assembly.failure;
+        await store.sealTemp(temp, { mtime: file.target.mtime, executable: file.target.executable });
+        // Every block was checked on arrival; reading the whole file back also catches a store
+        // that wrote something else than it was given.
+        const check = await this.digester.digest({ temp }, file.target.size, this.chunking);
+        if (!check || !equalBytes(check.hash, file.target.hash)) {
+          throw new StoreError('io', path, `the assembled file did not match its content hash; it will be fetched again`);
+        }
+      } catch (err) {
+        if (!(err instanceof StoreError)) throw err;
+        failed.set(path, err);
+      }
+    });
+    const ready = batch.filter(({ path }) => !failed.has(path));
+    const results = await store.commitTemps(
+      ready.map(({ path, file }) => ({
+        temp: file.assembly.temp,
+        path,
+        expect: expectationFor(file.onDisk),
+        meta: { mtime: file.target.mtime, executable: file.target.executable },
+      })),
+    );
+    const tx = this.begin();
+    results.forEach((result, i) => {
+      const { path } = ready[i]!;
+      if (result instanceof StoreError) {
+        failed.set(path, result);
+        return;
+      }
+      tx.clearNeeded(path);
+      this.noteInode(tx, path, result.inode);
+    });
+    await this.commit(tx);
+    for (const { path, file } of ready) {
+      if (failed.has(path)) continue;
+      this.retries.delete(path);
+      // keepBases would read it back only to find the NUL byte its blocks showed already.
+      if (file.assembly.binary) this.baseCandidates.delete(path);
+    }
+    for (const { path, file } of batch) {
+      const err = failed.get(path);
+      if (!err) continue;
+      await store.discardTemp(file.assembly.temp);
+      await this.installFailed(path, err);
+    }
+  }
+
+  /** As for any write that failed: a user's edit that raced us is recorded first; anything else waits and is retried. */
+  private async installFailed(path: string, err: StoreError): Promise<void> {
+    if (err.code === 'changed') {
+      const tx = this.begin();
+      await this.observe(tx, path, await this.options.store.stat(path));
+      await this.commit(tx);
+      return;
+    }
+    await this.writeFailed(path, err);
   }
 
   /** Starts or continues putting a file together: local blocks are copied, the rest requested. */
@@ -1208,7 +1336,7 @@ export class Replica {
         slot.offsets.push(offsets[i]!);
         missing.set(key, slot);
       });
-      assembly = { record: target, temp, missing };
+      assembly = { record: target, temp, missing, writes: Promise.resolve() };
       this.assemblies.set(path, assembly);
       for (const key of missing.keys()) this.waitFor(key, path);
     }
@@ -1218,12 +1346,37 @@ export class Replica {
         this.fetcher.want(slot.hash, slot.size, this.options.isOpen?.(path) ? URGENCY_OPEN : urgencyOfSize(assembly.record.size));
         continue;
       }
-      for (const offset of slot.offsets) await assembly.temp.write(offset, data);
+      this.writeBlock(assembly, slot.offsets, data);
       assembly.missing.delete(key);
       this.unwait(key, path);
       this.fetcher.cancel(slot.hash);
     }
     return assembly;
+  }
+
+  /** Queues a block's writes into a temp file; a failure is kept for whoever looks next. */
+  private writeBlock(assembly: Assembly, offsets: readonly number[], data: Uint8Array): void {
+    if (!assembly.binary && data.includes(0)) assembly.binary = true;
+    assembly.writes = assembly.writes.then(async () => {
+      if (assembly.failure !== undefined) return;
+      try {
+        for (const offset of offsets) await assembly.temp.write(offset, data);
+      } catch (err) {
+        assembly.failure = err;
+      }
+    });
+  }
+
+  /**
+   * Whether an earlier write into this file failed, handled as a failed write (the file waits
+   * and is tried again later) so no more of its blocks are fetched meanwhile.
+   */
+  private async hasFailed(path: string, assembly: Assembly): Promise<boolean> {
+    const failure = assembly.failure;
+    if (failure === undefined) return false;
+    if (!(failure instanceof StoreError)) throw failure;
+    await this.writeFailed(path, failure);
+    return true;
   }
 
   /** Forgets files no longer wanted (a newer version arrived, or the user wrote the path). */
@@ -1244,6 +1397,7 @@ export class Replica {
     if (!assembly) return;
     this.assemblies.delete(path);
     for (const key of assembly.missing.keys()) this.unwait(key, path);
+    await assembly.writes;
     await this.options.store.discardTemp(assembly.temp);
   }
 }

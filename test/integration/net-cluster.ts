@@ -107,7 +107,8 @@ export class NetWorld {
 
   start(who: string, extra: readonly string[] = []): ChildProcess {
     const log = fs.openSync(nodePath.join(this.dir, `${who}.log`), 'a');
-    const child = spawn(process.execPath, [CLI, 'run', '--home', this.home(who), ...extra], { stdio: ['ignore', log, log] });
+    const profile = process.env['PROFILE_DIR'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['PROFILE_DIR']] : [];
+    const child = spawn(process.execPath, [...profile, CLI, 'run', '--home', this.home(who), ...extra], { stdio: ['ignore', log, log] });
     fs.closeSync(log);
     this.daemons.set(who, child);
     return child;

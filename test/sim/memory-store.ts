@@ -8,6 +8,7 @@ import {
   type FileMeta,
   type FileStore,
   type StoreEntry,
+  type TempCommit,
   type TempFile,
 } from '../../src/sync/ports';
 import type { CrashSwitch } from './crash-switch';
@@ -123,6 +124,25 @@ export class MemoryStore implements FileStore {
     this.temps.delete(temp.id);
     this.nodes.set(path, { type: 'file', data: t.data, target: '', mtime: meta.mtime, executable: meta.executable, inode: this.nextInode++ });
     return this.entry(path)!;
+  }
+
+  async sealTemp(temp: TempFile): Promise<void> {
+    this.crash.tick();
+    if (!this.temps.has(temp.id)) throw new StoreError('notFound', temp.id, 'temp file is gone');
+  }
+
+  /** One after another, as the disk store does: a crash can fall between two of them. */
+  async commitTemps(commits: readonly TempCommit[]): Promise<(StoreEntry | StoreError)[]> {
+    const results: (StoreEntry | StoreError)[] = [];
+    for (const { temp, path, expect, meta } of commits) {
+      try {
+        results.push(await this.commitTemp(temp, path, expect, meta));
+      } catch (err) {
+        if (!(err instanceof StoreError)) throw err;
+        results.push(err);
+      }
+    }
+    return results;
   }
 
   async discardTemp(temp: TempFile): Promise<void> {

@@ -154,7 +154,8 @@ test('the digester hashes in workers exactly as the engine does in memory', asyn
 
 test('a crash leaves temp files only inside .shared-folder, and opening clears them', async () => {
   const { store, root } = await freshStore();
-  await store.createTemp('x', 100);
+  const temp = await store.createTemp('x', 100);
+  await temp.write(0, new Uint8Array([1]));
   assert.equal(fs.readdirSync(nodePath.join(root, MARKER_DIR, 'tmp')).length, 1);
   await DiskStore.open({ root, basesDir: `${root}-bases`, pool, rules: () => new IgnoreRules(''), clock });
   assert.equal(fs.existsSync(nodePath.join(root, MARKER_DIR, 'tmp')), false);
@@ -175,4 +176,33 @@ test('file system errors map to the engine codes with a message a person can act
     assert.equal(err.code, code);
     assert.match(err.message, new RegExp(`^dir/file\\.bin: .+ \\(${errno}\\)$`));
   }
+});
+
+test('a batch of commits renames each file whose path is as expected; one the user changed fails alone and survives', async () => {
+  const { store, root } = await freshStore();
+  await writeFile(store, 'kept.txt', new TextEncoder().encode('old'), ABSENT);
+  const seen = (await store.stat('kept.txt'))!;
+  fs.writeFileSync(nodePath.join(root, 'kept.txt'), 'the user saved this');
+  const temps = [];
+  for (const [path, text] of [['a.txt', 'aaa'], ['kept.txt', 'new'], ['b.txt', '']] as const) {
+    const temp = await store.createTemp(path, text.length);
+    if (text.length > 0) await temp.write(0, new TextEncoder().encode(text));
+    await store.sealTemp(temp, { mtime: 1_700_000_000_123, executable: false });
+    temps.push({ temp, path, meta: { mtime: 1_700_000_000_123, executable: false } });
+  }
+  const results = await store.commitTemps([
+    { ...temps[0]!, expect: ABSENT },
+    { ...temps[1]!, expect: { kind: 'entry', type: 'file', size: seen.size, mtime: seen.mtime } },
+    { ...temps[2]!, expect: ABSENT },
+  ]);
+  assert.ok(results[1] instanceof StoreError && results[1].code === 'changed');
+  assert.equal(fs.readFileSync(nodePath.join(root, 'kept.txt'), 'utf8'), 'the user saved this');
+  for (const [i, path, text] of [[0, 'a.txt', 'aaa'], [2, 'b.txt', '']] as const) {
+    assert.equal(fs.readFileSync(nodePath.join(root, path), 'utf8'), text);
+    const entry = results[i] as { inode: number; mtime: number; size: number };
+    const st = fs.statSync(nodePath.join(root, path));
+    assert.deepEqual([entry.inode, entry.mtime, entry.size], [st.ino, 1_700_000_000_123, text.length], 'the entry describes the file renamed into place');
+  }
+  await store.discardTemp(temps[1]!.temp);
+  assert.deepEqual(fs.readdirSync(nodePath.join(root, MARKER_DIR, 'tmp')), [], 'no temp file left');
 });

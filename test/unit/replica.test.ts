@@ -352,3 +352,67 @@ test('small files are fetched before a large one, whatever their names', async (
   assert.ok(lastSmall >= 4 && firstLarge > lastSmall, `small files' blocks came first: ${requested.slice(0, 40).map((h) => (largeBlocks.has(h) ? 'L' : 's')).join('')}`);
   assert.equal(c.read('bob', 'a-large.bin'), large);
 });
+
+function queueOf(c: Cluster): { from: string; to: string; message: { type: string } }[] {
+  return (c as unknown as { queue: { from: string; to: string; message: { type: string } }[] }).queue;
+}
+
+/** Delivers every queued message at once, so the receivers' steps queue up as a burst from the network would. */
+async function deliverAsBurst(c: Cluster): Promise<void> {
+  const burst: Promise<void>[] = [];
+  const queue = queueOf(c) as { from: string; to: string; message: IndexBatch }[];
+  while (queue.length > 0) {
+    const e = queue.shift()!;
+    burst.push(c.peers.get(e.to)!.replica.receive(e.from, e.message));
+  }
+  await Promise.all(burst);
+}
+
+test('files completed by one burst of blocks are installed together: one state commit for all of them', async () => {
+  const c = new Cluster();
+  const alice = await c.add('alice');
+  const bob = await c.add('bob');
+  for (let i = 0; i < 20; i++) c.write('alice', `f${i}.txt`, `file number ${i}, `.repeat(20));
+  await alice.replica.scan();
+  await c.connect('alice', 'bob');
+  // Hellos, index batches and block requests, one at a time, until only block responses for bob are left.
+  await c.pumpUntil(() => queueOf(c)[0]?.message.type === 'blockResponse');
+  const cleared: number[] = [];
+  const commit = bob.state.commit.bind(bob.state);
+  bob.state.commit = async (change) => {
+    if ((change.removeNeeded?.length ?? 0) > 0) cleared.push(change.removeNeeded!.length);
+    return commit(change);
+  };
+  for (let round = 0; round < 10 && bob.replica.neededPaths().length > 0; round++) await deliverAsBurst(c);
+  for (let i = 0; i < 20; i++) assert.equal(c.read('bob', `f${i}.txt`), `file number ${i}, `.repeat(20));
+  assert.equal(cleared.reduce((a, b) => a + b, 0), 20, 'every file recorded as written once');
+  assert.ok(cleared.length < 20 && Math.max(...cleared) > 1, `installs were batched: ${cleared.join(', ')}`);
+});
+
+test('a local edit racing a batched install becomes a concurrent version and is never overwritten', async () => {
+  const c = new Cluster();
+  const alice = await c.add('alice');
+  const bob = await c.add('bob');
+  for (let i = 0; i < 5; i++) c.write('alice', `f${i}.txt`, `alice ${i}`);
+  await alice.replica.scan();
+  await c.connect('alice', 'bob');
+  await c.pumpUntil(() => queueOf(c)[0]?.message.type === 'blockResponse');
+  // The user saves f2.txt on bob's disk after bob put it together, just before it is renamed into place.
+  const commitTemps = bob.store.commitTemps.bind(bob.store);
+  let raced = false;
+  bob.store.commitTemps = async (commits) => {
+    if (!raced && commits.some((x) => x.path === 'f2.txt')) {
+      raced = true;
+      c.write('bob', 'f2.txt', 'bob saved this meanwhile');
+    }
+    return commitTemps(commits);
+  };
+  for (let round = 0; round < 10 && !raced; round++) await deliverAsBurst(c);
+  assert.ok(raced);
+  await c.settle();
+  for (const peer of ['alice', 'bob']) {
+    const texts = paths(c, peer).filter((p) => p.startsWith('f2')).map((p) => c.read(peer, p));
+    assert.deepEqual(texts.sort(), ['alice 2', 'bob saved this meanwhile'], `${peer} keeps both versions`);
+  }
+  for (const i of [0, 1, 3, 4]) assert.equal(c.read('bob', `f${i}.txt`), `alice ${i}`);
+});
