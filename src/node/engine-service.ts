@@ -9,12 +9,13 @@ import { parseConflictCopyPath } from '../sync/conflict';
 import { ConflictCache } from './conflict-cache';
 import { resolveConflict, ConflictGone } from './conflict-resolution';
 import { DeviceAgent } from './device-agent';
-import { DeviceHome, writeAtomic } from './device-home';
+import { DeviceHome } from './device-home';
 import { decodeDeviceKeys, encodeDeviceKeys, fingerprintOf, type DeviceKeys } from './device-keys';
 import { EngineError } from './engine-errors';
 import type { ChatMessageView, EngineEvent, EngineIdentity, EngineMethod, EngineMethods, EngineStatus } from './engine-protocol';
 import { buildStatus, invitationsOf } from './engine-status';
 import { PendingInvites } from './pending-invites';
+import { ReportedOnce } from './reported-once';
 
 /** Status pushes at most this often. */
 const STATUS_EVERY_MS = 250;
@@ -51,8 +52,8 @@ export class EngineService {
   private stopped = false;
   private readonly conflicts = new ConflictCache();
   private readonly typingSent = new Map<string, number>();
-  /** Conflict copies already reported, per space; read from the home at first use. */
-  private knownConflicts: Record<string, string[]> | undefined;
+  /** Conflicts and invitations the user was told about, kept in the home. */
+  private reported: ReportedOnce | undefined;
 
   constructor(private readonly emit: (event: EventBody) => void) {
     this.feed = new ActivityFeed((activity) => this.emit({ event: 'activity', activity }));
@@ -66,6 +67,7 @@ export class EngineService {
       fs.mkdirSync(home.dir, { recursive: true, mode: 0o700 });
       this.home = home;
       this.pending = new PendingInvites(home);
+      this.reported = new ReportedOnce(home.file('reported.json'));
       this.limits = { ...(p.limitUp ? { limitUp: p.limitUp } : {}), ...(p.limitDown ? { limitDown: p.limitDown } : {}) };
       this.timer = setInterval(() => this.tick(), STATUS_EVERY_MS);
       if (!home.exists) return { identity: undefined };
@@ -280,25 +282,17 @@ export class EngineService {
    * host was down is reported when it comes back. Only open spaces list conflicts.
    */
   private noteConflicts(status: EngineStatus): void {
-    const home = this.home;
-    if (!home || !this.agent) return;
-    const known = (this.knownConflicts ??= readKnownConflicts(home));
-    let changed = false;
+    const reported = this.reported;
+    if (!reported || !this.agent) return;
     for (const space of status.spaces) {
       if (!this.agent.replica(space.id)) continue;
-      const before = new Set(known[space.id] ?? []);
+      const fresh = new Set(reported.fresh(`conflicts/${space.id}`, space.conflicts.map((c) => c.copy)));
       for (const conflict of space.conflicts) {
-        if (before.has(conflict.copy)) continue;
+        if (!fresh.has(conflict.copy)) continue;
         this.emit({ event: 'conflict', conflict });
         this.feed.add('conflict', space.id, [conflict.path], parseConflictCopyPath(conflict.copy)?.user);
       }
-      const now = space.conflicts.map((c) => c.copy);
-      if (now.length !== before.size || now.some((c) => !before.has(c))) {
-        known[space.id] = now;
-        changed = true;
-      }
     }
-    if (changed) writeAtomic(home.file('conflicts-reported.json'), JSON.stringify(known), 0o600);
   }
 
   /** What changed between two account states, as events: invitations, members joining and leaving, spaces that went away. */
@@ -306,9 +300,10 @@ export class EngineService {
     const before = this.lastState;
     this.lastState = state;
     const me = state.user.id;
-    const known = new Set(before ? invitationsOf(before).map((i) => i.space) : []);
-    for (const invitation of invitationsOf(state)) {
-      if (known.has(invitation.space)) continue;
+    const invitations = invitationsOf(state);
+    const fresh = new Set(this.reported?.fresh('invitations', invitations.map((i) => i.space)) ?? []);
+    for (const invitation of invitations) {
+      if (!fresh.has(invitation.space)) continue;
       this.emit({ event: 'invitation', invitation });
       this.feed.add('invited', invitation.space, [], invitation.from);
     }
@@ -458,12 +453,4 @@ function levelOf(message: string): 'trace' | 'info' | 'warn' | 'error' {
   if (/failed|refused|dropped|cannot|missing/.test(message)) return 'warn';
   if (/secure channel|mailed changes|full scan done/.test(message)) return 'trace';
   return 'info';
-}
-
-function readKnownConflicts(home: DeviceHome): Record<string, string[]> {
-  try {
-    return JSON.parse(fs.readFileSync(home.file('conflicts-reported.json'), 'utf8')) as Record<string, string[]>;
-  } catch {
-    return {};
-  }
 }

@@ -13,6 +13,7 @@ import { toEngineError, EngineError } from '../../src/node/engine-errors';
 import type { ActivityView } from '../../src/node/engine-protocol';
 import { buildStatus, invitationsOf, syncState, type SpaceProgress } from '../../src/node/engine-status';
 import { PendingInvites } from '../../src/node/pending-invites';
+import { ReportedOnce } from '../../src/node/reported-once';
 import { RendezvousError } from '../../src/sync/protocol/rendezvous';
 import { StoreError } from '../../src/sync/ports';
 import { AccountError } from '../../src/node/account';
@@ -187,4 +188,21 @@ test('conflict cache: a replica\'s conflicts are listed again only when its inde
   assert.equal(listed, 4);
   cache.conflicts(SPACE, asReplica, 20_000);
   assert.equal(listed, 5);
+});
+
+test('reported once: each key is news once, also across restarts; a key that went away and came back is news again', () => {
+  const dir = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'sf-reported-'));
+  try {
+    const file = nodePath.join(dir, 'reported.json');
+    const first = new ReportedOnce(file);
+    assert.deepEqual(first.fresh('invitations', ['s1', 's2']), ['s1', 's2']);
+    assert.deepEqual(first.fresh('invitations', ['s1', 's2']), []);
+    const restarted = new ReportedOnce(file);
+    assert.deepEqual(restarted.fresh('invitations', ['s1', 's2', 's3']), ['s3']);
+    assert.deepEqual(restarted.fresh('invitations', ['s3']), []);
+    assert.deepEqual(restarted.fresh('invitations', ['s1', 's3']), ['s1']);
+    assert.deepEqual(restarted.fresh('conflicts/x', ['s1']), ['s1'], 'groups are separate');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
