@@ -9,7 +9,7 @@ import { parseConflictCopyPath } from '../sync/conflict';
 import { ConflictCache } from './conflict-cache';
 import { resolveConflict, ConflictGone } from './conflict-resolution';
 import { DeviceAgent } from './device-agent';
-import { DeviceHome } from './device-home';
+import { DeviceHome, writeAtomic } from './device-home';
 import { decodeDeviceKeys, encodeDeviceKeys, fingerprintOf, type DeviceKeys } from './device-keys';
 import { EngineError } from './engine-errors';
 import type { ChatMessageView, EngineEvent, EngineIdentity, EngineMethod, EngineMethods, EngineStatus } from './engine-protocol';
@@ -68,6 +68,7 @@ export class EngineService {
       this.home = home;
       this.pending = new PendingInvites(home);
       this.reported = new ReportedOnce(home.file('reported.json'));
+      this.feed.keepUnseenIn(jsonFile<Record<string, number>>(home.file('unseen.json'), {}));
       this.limits = { ...(p.limitUp ? { limitUp: p.limitUp } : {}), ...(p.limitDown ? { limitDown: p.limitDown } : {}) };
       this.timer = setInterval(() => this.tick(), STATUS_EVERY_MS);
       if (!home.exists) return { identity: undefined };
@@ -453,4 +454,18 @@ function levelOf(message: string): 'trace' | 'info' | 'warn' | 'error' {
   if (/failed|refused|dropped|cannot|missing/.test(message)) return 'warn';
   if (/secure channel|mailed changes|full scan done/.test(message)) return 'trace';
   return 'info';
+}
+
+/** A small JSON file in the home, read once and replaced whole on every save. */
+function jsonFile<T>(file: string, empty: T): { load(): T; save(value: T): void } {
+  return {
+    load: () => {
+      try {
+        return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+      } catch {
+        return empty;
+      }
+    },
+    save: (value) => writeAtomic(file, JSON.stringify(value), 0o600),
+  };
 }

@@ -206,3 +206,18 @@ test('reported once: each key is news once, also across restarts; a key that wen
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('activity: unseen counts are kept where the feed is told to keep them, and come back with a new feed', () => {
+  let saved: Record<string, number> = {};
+  const store = { load: () => saved, save: (c: Record<string, number>) => void (saved = { ...c }) };
+  const feed = new ActivityFeed(() => undefined);
+  feed.keepUnseenIn(store);
+  feed.add('joined', SPACE, [], 'bob');
+  feed.add('conflict', SPACE, ['a.txt'], 'bob');
+  assert.deepEqual(saved, { [SPACE]: 2 });
+  const again = new ActivityFeed(() => undefined);
+  again.keepUnseenIn(store);
+  assert.equal(again.unseen(SPACE), 2);
+  again.markSeen(SPACE);
+  assert.deepEqual(saved, {});
+});
