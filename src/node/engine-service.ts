@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
-import type { AccountState, UserInfo } from '../sync/protocol/rendezvous';
+import type { AccountState } from '../sync/protocol/rendezvous';
 import type { ReplicaEvent } from '../sync/replica';
 import * as account from './account';
 import { ActivityFeed } from './activity-feed';
@@ -14,6 +14,7 @@ import { decodeDeviceKeys, encodeDeviceKeys, fingerprintOf, type DeviceKeys } fr
 import { EngineError } from './engine-errors';
 import type { ChatMessageView, EngineEvent, EngineIdentity, EngineMethod, EngineMethods, EngineStatus } from './engine-protocol';
 import { buildStatus, invitationsOf } from './engine-status';
+import { membershipChanges } from './membership-changes';
 import { PendingInvites } from './pending-invites';
 import { ReportedOnce } from './reported-once';
 
@@ -300,7 +301,6 @@ export class EngineService {
   private onState(state: AccountState): void {
     const before = this.lastState;
     this.lastState = state;
-    const me = state.user.id;
     const invitations = invitationsOf(state);
     const fresh = new Set(this.reported?.fresh('invitations', invitations.map((i) => i.space)) ?? []);
     for (const invitation of invitations) {
@@ -309,29 +309,12 @@ export class EngineService {
       this.feed.add('invited', invitation.space, [], invitation.from);
     }
     if (!before) return;
-    const nameIn = (users: readonly UserInfo[], id: string): string => users.find((u) => u.id === id)?.name ?? id;
-    for (const was of before.spaces) {
-      if (was.status[me] !== 'joined') continue;
-      const now = state.spaces.find((s) => s.doc.id === was.doc.id);
-      if (!now || now.status[me] === undefined) {
+    for (const change of membershipChanges(before, state)) {
+      if (change.kind === 'gone') {
         // Stopped by its owner, or this user was removed: the files stay, syncing ends.
-        const owner = was.doc.members.find((m) => m.role === 'owner');
-        this.feed.add('left', was.doc.id, [], owner ? nameIn(was.users, owner.user) : undefined);
-        this.home?.removeSpace(was.doc.id);
-        continue;
-      }
-      for (const m of now.doc.members) {
-        if (m.user === me) continue;
-        const from = was.status[m.user];
-        const to = now.status[m.user];
-        if (from === to) continue;
-        if (to === 'joined') this.feed.add('joined', now.doc.id, [], nameIn(now.users, m.user));
-        else if (to === 'left' || to === 'declined') this.feed.add('left', now.doc.id, [], nameIn(now.users, m.user));
-        else if (to === 'invited' && from === undefined) this.feed.add('invited', now.doc.id, [], nameIn(now.users, m.user));
-      }
-      for (const m of was.doc.members) {
-        if (m.user !== me && !now.doc.members.some((x) => x.user === m.user) && was.status[m.user] === 'joined') this.feed.add('left', now.doc.id, [], nameIn(was.users, m.user));
-      }
+        this.feed.add('left', change.space, [], change.user);
+        this.home?.removeSpace(change.space);
+      } else this.feed.add(change.kind, change.space, [], change.user);
     }
   }
 

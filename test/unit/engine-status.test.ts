@@ -12,6 +12,7 @@ import { encodeDeviceKeys, generateDeviceKeys } from '../../src/node/device-keys
 import { toEngineError, EngineError } from '../../src/node/engine-errors';
 import type { ActivityView } from '../../src/node/engine-protocol';
 import { buildStatus, invitationsOf, syncState, type SpaceProgress } from '../../src/node/engine-status';
+import { membershipChanges } from '../../src/node/membership-changes';
 import { PendingInvites } from '../../src/node/pending-invites';
 import { ReportedOnce } from '../../src/node/reported-once';
 import { RendezvousError } from '../../src/sync/protocol/rendezvous';
@@ -220,4 +221,23 @@ test('activity: unseen counts are kept where the feed is told to keep them, and 
   assert.equal(again.unseen(SPACE), 2);
   again.markSeen(SPACE);
   assert.deepEqual(saved, {});
+});
+
+test('membership changes: members joining, leaving, declining, invited or removed, and a space gone for this user', () => {
+  const CAROL = 'e'.repeat(32);
+  const withCarol = (status: Record<string, 'invited' | 'joined' | 'declined' | 'left'>, carol = true): SpaceInfo => {
+    const base = space(status);
+    return carol
+      ? { ...base, doc: { ...base.doc, members: [...base.doc.members, { user: CAROL, role: 'editor' }] }, users: [...base.users, { id: CAROL, name: 'carol', devices: [] }] }
+      : base;
+  };
+  const before = state([withCarol({ [BOB]: 'joined', [ME]: 'joined', [CAROL]: 'invited' })]);
+  const changes = (after: AccountState): string[] => membershipChanges(before, after).map((c) => `${c.kind}:${c.user ?? ''}`);
+  assert.deepEqual(changes(state([withCarol({ [BOB]: 'joined', [ME]: 'joined', [CAROL]: 'joined' })])), ['joined:carol']);
+  assert.deepEqual(changes(state([withCarol({ [BOB]: 'left', [ME]: 'joined', [CAROL]: 'declined' })])), ['left:bob', 'left:carol']);
+  assert.deepEqual(changes(state([withCarol({ [BOB]: 'joined', [ME]: 'joined' }, false)])), [], 'an invitee who never joined is not news when removed');
+  assert.deepEqual(changes(state([])), ['gone:bob'], 'gone, named after its owner');
+  assert.deepEqual(changes(state([withCarol({ [BOB]: 'joined', [ME]: 'left', [CAROL]: 'invited' })])), [], 'this user leaving is not news to itself');
+  const fresh = state([space({ [BOB]: 'joined', [ME]: 'joined' })]);
+  assert.deepEqual(membershipChanges(fresh, state([withCarol({ [BOB]: 'joined', [ME]: 'joined', [CAROL]: 'invited' })])).map((c) => `${c.kind}:${c.user}`), ['invited:carol']);
 });
