@@ -68,11 +68,12 @@ export interface NewIdentity {
 
 /**
  * Registers a new device on the server, as a new user (`name`) or as another device of a user
- * (`link`, a link code), and saves it in the home.
+ * (`link`, a link code), and saves it in the home. With `keysInHome: false` identity.json holds
+ * no keys: the caller keeps them (the extension, in SecretStorage).
  */
 export async function createIdentity(
   home: DeviceHome,
-  options: { readonly server?: string; readonly name?: string; readonly link?: string; readonly keys?: DeviceKeys },
+  options: { readonly server?: string; readonly name?: string; readonly link?: string; readonly keys?: DeviceKeys; readonly keysInHome?: boolean },
 ): Promise<NewIdentity> {
   if (home.exists) throw new HomeError(`${home.dir} already holds a device identity`);
   const link = options.link ? decodeLink(options.link) : undefined;
@@ -89,7 +90,7 @@ export async function createIdentity(
   await client.close();
   if (link && state.user.id !== link.user) throw new CodeError('the server added this device to another user than the link code names');
   const identity: Identity = { keys, server, name: state.user.name, user: state.user.id };
-  home.saveIdentity(identity);
+  home.saveIdentity(identity, { withKeys: options.keysInHome ?? true });
   // The user's first device is the root every device of the user is checked against.
   pinsOf(home).pin(state.user.id, link ? link.root : device.signPublic);
   return { identity, device: client.device.id, fingerprint: fingerprintOf(keys) };
@@ -201,6 +202,65 @@ export async function joinSpace(session: AccountSession, space: string, path: st
 async function tellName(session: AccountSession, users: readonly UserInfo[], space: string, path: string): Promise<void> {
   const name = nodePath.basename(path);
   if (isFolderName(name) && sendSpaceNote(session.client, session.identity.keys, users, { space, name }) > 0) await session.client.request({ t: 'state' });
+}
+
+/** Declines a space shared with this user. */
+export async function declineSpace(session: AccountSession, space: string): Promise<void> {
+  const state = stateOf(session);
+  const info = state.spaces.find((s) => s.doc.id === space);
+  if (!info || info.status[state.user.id] === undefined) throw new AccountError(`no space ${space} was shared with you`);
+  await session.client.request({ t: 'respondSpace', space, accept: false });
+}
+
+/** Leaves a space: the other members go on without this user; the local files stay where they are. */
+export async function leaveSpace(session: AccountSession, space: string): Promise<void> {
+  const state = stateOf(session);
+  const info = state.spaces.find((s) => s.doc.id === space);
+  if (info && info.status[state.user.id] !== undefined && info.status[state.user.id] !== 'left') await session.client.request({ t: 'leaveSpace', space });
+  session.home.removeSpace(space);
+}
+
+/**
+ * Adds a contact to a space, as a new signed version of its document. Owners may add anyone;
+ * in a group an editor may add editors and readers (the server and every replica check this
+ * with `mayChangeSpace`).
+ */
+export async function addMember(session: AccountSession, space: string, user: string, role: Role): Promise<void> {
+  if (role !== 'editor' && role !== 'reader') throw new AccountError('the role is editor or reader');
+  const state = stateOf(session);
+  const info = state.spaces.find((s) => s.doc.id === space && s.status[state.user.id] === 'joined');
+  if (!info) throw new AccountError(`you are not a member of space ${space}`);
+  const [member] = contactsByName(state, [user]);
+  const doc = info.doc;
+  if (doc.members.some((m) => m.user === member!.id)) throw new AccountError(`${member!.name} is already a member`);
+  const mine = doc.members.find((m) => m.user === state.user.id)?.role;
+  if (mine !== 'owner' && !(mine === 'editor' && doc.kind === 'group')) throw new AccountError('only an owner, or an editor of a group, may add members');
+  const next = signSpaceDoc(session, { id: doc.id, kind: doc.kind, version: doc.version + 1, members: [...doc.members, { user: member!.id, role }] });
+  await session.client.request({ t: 'putSpace', doc: next });
+  const local = session.home.spaces().find((s) => s.id === space);
+  if (local) await tellName(session, [member!], space, local.path);
+}
+
+/**
+ * Stops sharing a space, for everyone: the owner signs a version whose only member is itself,
+ * which takes the space out of every other member's account state (their devices stop syncing
+ * it and keep their files), then leaves it too.
+ */
+export async function stopSharing(session: AccountSession, space: string): Promise<void> {
+  const state = stateOf(session);
+  const info = state.spaces.find((s) => s.doc.id === space);
+  if (!info || info.doc.members.find((m) => m.user === state.user.id)?.role !== 'owner') throw new AccountError('only an owner of the space can stop sharing it');
+  if (info.doc.members.length > 1) {
+    const next = signSpaceDoc(session, { id: info.doc.id, kind: info.doc.kind, version: info.doc.version + 1, members: [{ user: state.user.id, role: 'owner' }] });
+    await session.client.request({ t: 'putSpace', doc: next });
+  }
+  await leaveSpace(session, space);
+}
+
+export async function removeContact(session: AccountSession, user: string): Promise<void> {
+  const state = stateOf(session);
+  const [contact] = contactsByName(state, [user]);
+  await session.client.request({ t: 'removeContact', user: contact!.id });
 }
 
 // ---- chat -----------------------------------------------------------------------------------
