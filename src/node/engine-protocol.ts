@@ -84,6 +84,8 @@ export interface InvitationView {
   readonly role: Role;
   readonly from: string;
   readonly members: readonly string[];
+  /** The folder's name as the sharer called it (its space note), once that has arrived. */
+  readonly name?: string;
 }
 
 export interface EngineStatus {

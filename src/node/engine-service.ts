@@ -301,7 +301,7 @@ export class EngineService {
   private onState(state: AccountState): void {
     const before = this.lastState;
     this.lastState = state;
-    const invitations = invitationsOf(state);
+    const invitations = invitationsOf(state, this.home?.spaceNames() ?? {});
     const fresh = new Set(this.reported?.fresh('invitations', invitations.map((i) => i.space)) ?? []);
     for (const invitation of invitations) {
       if (!fresh.has(invitation.space)) continue;
@@ -333,6 +333,7 @@ export class EngineService {
       folderExists: (path) => fs.existsSync(path),
       unseen: (space) => this.feed.unseen(space),
       pending: this.pending?.list() ?? [],
+      names: home?.spaceNames() ?? {},
     });
   }
 

@@ -27,6 +27,8 @@ export interface StatusParts {
   readonly folderExists: (path: string) => boolean;
   readonly unseen: (space: string) => number;
   readonly pending: readonly PendingContactView[];
+  /** Space names from space notes. */
+  readonly names: Readonly<Record<string, string>>;
 }
 
 /** The status the extension shows, from the account state, the home and the running replicas. */
@@ -61,7 +63,7 @@ export function buildStatus(parts: StatusParts): EngineStatus {
     })),
     pendingContacts: parts.pending,
     spaces,
-    invitations: state ? invitationsOf(state) : [],
+    invitations: state ? invitationsOf(state, parts.names) : [],
     bytesSent: agent?.bytesSent ?? 0,
     bytesReceived: agent?.bytesReceived ?? 0,
   };
@@ -95,7 +97,7 @@ export function syncState(local: LocalSpace, info: SpaceInfo | undefined, me: st
 }
 
 /** Spaces shared with this user that it has neither joined nor declined. */
-export function invitationsOf(state: AccountState): InvitationView[] {
+export function invitationsOf(state: AccountState, names: Readonly<Record<string, string>>): InvitationView[] {
   const me = state.user.id;
   return state.spaces
     .filter((s) => s.status[me] === 'invited')
@@ -109,6 +111,7 @@ export function invitationsOf(state: AccountState): InvitationView[] {
         role: s.doc.members.find((m) => m.user === me)!.role,
         from: author?.name ?? (owner ? nameOf(owner.user) : ''),
         members: s.doc.members.map((m) => nameOf(m.user)),
+        ...(names[s.doc.id] !== undefined ? { name: names[s.doc.id] } : {}),
       };
     });
 }

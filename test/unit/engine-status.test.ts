@@ -64,10 +64,11 @@ test('sync state: the user\'s pause first, then offline, then the engine\'s own 
   assert.match((syncState(local, undefined, ME, parts()) as { message: string }).message, /no longer shared/);
 });
 
-test('invitations: spaces this user was invited to, with who shared them and the members by name', () => {
-  const invited = invitationsOf(state([space({ [BOB]: 'joined', [ME]: 'invited' })]));
+test('invitations: spaces this user was invited to, with who shared them, the members by name and the folder name once its note came', () => {
+  const invited = invitationsOf(state([space({ [BOB]: 'joined', [ME]: 'invited' })]), {});
   assert.deepEqual(invited, [{ space: SPACE, kind: 'pair', role: 'editor', from: 'bob', members: ['bob', 'alice'] }]);
-  assert.deepEqual(invitationsOf(state([space({ [BOB]: 'joined', [ME]: 'declined' })])), []);
+  assert.deepEqual(invitationsOf(state([space({ [BOB]: 'joined', [ME]: 'invited' })]), { [SPACE]: 'design-notes' })[0]?.name, 'design-notes');
+  assert.deepEqual(invitationsOf(state([space({ [BOB]: 'joined', [ME]: 'declined' })]), {}), []);
 });
 
 test('status: contacts with presence and fingerprints, members, conflicts and unseen per space', () => {
@@ -87,6 +88,7 @@ test('status: contacts with presence and fingerprints, members, conflicts and un
       contacts: [{ id: BOB, name: 'bob', presence: 'away' }],
     },
     local: [local],
+    names: {},
     progress: progress({}),
     folderExists: () => true,
     unseen: () => 4,
