@@ -18,8 +18,9 @@ const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-ne
 /** The window size of every browser page and so of every screenshot. */
 export const VIEWPORT = { width: 1280, height: 800 };
 
-/** The vsix `npm run package` built from package.json's name and version. */
+/** The vsix `npm run package` built from package.json's name and version (E2E_VSIX overrides it). */
 export function vsixPath(): string {
+  if (process.env['E2E_VSIX']) return nodePath.resolve(process.env['E2E_VSIX']);
   const pkg = JSON.parse(fs.readFileSync(nodePath.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
   return nodePath.join(ROOT, `${pkg.name}-${pkg.version}.vsix`);
 }
@@ -39,6 +40,8 @@ export class User {
   private process: ChildProcess | undefined;
   private context: BrowserContext | undefined;
   workbench: Workbench | undefined;
+  /** The address of the window when it was last closed: a folder or a workspace. */
+  private lastUrl: string | undefined;
 
   constructor(
     private readonly world: World,
@@ -145,6 +148,7 @@ export class User {
   /** Stops code-server by its PID: the user's window and extension host are gone. */
   async stop(): Promise<void> {
     if (this.workbench) {
+      this.lastUrl = this.workbench.page.url();
       await this.workbench.page.close().catch(() => undefined);
       this.workbench = undefined;
     }
@@ -167,6 +171,21 @@ export class User {
     this.workbench = new Workbench(page, this.world, this.name);
     const url = folder ? `${this.url}/?folder=${encodeURIComponent(folder)}` : `${this.url}/`;
     await this.workbench.load(url);
+    return this.workbench;
+  }
+
+  /** Opens the window that was open when code-server was stopped (its folder or workspace). */
+  async reopen(): Promise<Workbench> {
+    if (!this.lastUrl) throw new Error(`${this.name} had no window open`);
+    const url = new URL(this.lastUrl);
+    const folder = url.searchParams.get('folder');
+    const workspace = url.searchParams.get('workspace');
+    if (!this.running) await this.start();
+    if (!this.context) throw new Error(`${this.name} has no browser context`);
+    const page = await this.context.newPage();
+    this.workbench = new Workbench(page, this.world, this.name);
+    const query = workspace ? `?workspace=${encodeURIComponent(workspace)}` : folder ? `?folder=${encodeURIComponent(folder)}` : '';
+    await this.workbench.load(`${this.url}/${query}`);
     return this.workbench;
   }
 

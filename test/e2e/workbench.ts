@@ -186,6 +186,14 @@ export class Workbench {
       throw new Error(`the palette of ${this.user} lists no command "${title}"; it shows: ${JSON.stringify(labels)}`);
     }
     await row.click();
+    // The palette gives way to the command's own quick input, if any: wait for it to go, so a
+    // following wait for an InputBox or QuickPick does not see the palette.
+    await waitFor(
+      `the palette of ${this.user} to close after "${title}"`,
+      async () => !(await this.quickInput().isVisible()) || !((await input.inputValue().catch(() => '')) ?? '').startsWith('>'),
+      UI_TIMEOUT,
+      100,
+    );
   }
 
   /** A row of the open quick input by its label (exactly, or as a prefix). */
@@ -240,6 +248,37 @@ export class Workbench {
     await row.click();
   }
 
+  /** Picks the first item whose label matches `pattern` in the open QuickPick; returns its label. */
+  async pickMatching(pattern: RegExp, options: { prompt?: string } = {}): Promise<string> {
+    await this.waitForQuickInput(options.prompt);
+    const label = await waitFor(
+      `an item matching ${pattern} in the quick pick of ${this.user}`,
+      async () => (await this.quickInputLabels()).find((l) => pattern.test(l)),
+      UI_TIMEOUT,
+    ).catch(async (err: Error) => {
+      throw new Error(`${err.message}; it shows: ${JSON.stringify(await this.quickInputLabels())}`);
+    });
+    await this.quickInputRow(label, true).click();
+    return label;
+  }
+
+  /** Whether a quick input opens within `timeoutMs` (for a step VS Code skips when there is one choice). */
+  async quickInputOpens(timeoutMs: number): Promise<boolean> {
+    return this.quickInput()
+      .waitFor({ state: 'visible', timeout: timeoutMs })
+      .then(() => true)
+      .catch(() => false);
+  }
+
+  /** The title and prompt of the open quick input. */
+  async quickInputPrompt(): Promise<string> {
+    const widget = this.quickInput();
+    const title = (await widget.locator('.quick-input-title').textContent().catch(() => '')) ?? '';
+    const message = (await widget.locator('.quick-input-message').textContent().catch(() => '')) ?? '';
+    const placeholder = (await widget.locator('.quick-input-box input').getAttribute('placeholder').catch(() => '')) ?? '';
+    return [title, placeholder, message].map((t) => t.trim()).filter((t) => t !== '').join(' | ');
+  }
+
   /** Checks the items labelled `labels` in the open multi-select QuickPick and accepts with OK. */
   async pickMany(labels: readonly string[], options: { prompt?: string } = {}): Promise<void> {
     await this.waitForQuickInput(options.prompt);
@@ -250,9 +289,9 @@ export class Workbench {
       } catch {
         throw new Error(`the quick pick of ${this.user} has no "${label}"; it shows: ${JSON.stringify(await this.quickInputLabels())}`);
       }
-      const box = row.locator('input[type=checkbox], .quick-input-list-checkbox').first();
-      const checked = await box.isChecked().catch(() => false);
-      if (!checked) await box.click();
+      const box = row.locator('.monaco-checkbox').first();
+      if ((await box.getAttribute('aria-checked')) !== 'true') await box.click();
+      await waitFor(`"${label}" to be checked`, async () => (await box.getAttribute('aria-checked')) === 'true', 5_000);
     }
     const ok = this.quickInput().locator('.quick-input-action .monaco-button, .quick-input-header .monaco-button').filter({ hasText: /^\s*OK\s*$/ });
     if ((await ok.count()) > 0) await ok.first().click();
@@ -298,6 +337,14 @@ export class Workbench {
     await toast.locator('.monaco-button', { hasText: new RegExp(`^\\s*${escapeRegExp(button)}\\s*$`) }).first().click();
   }
 
+  /** Clicks a button of the modal dialog VS Code shows (a modal message), by its label. */
+  async clickDialogButton(label: string): Promise<void> {
+    const dialog = this.page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ state: 'visible' });
+    await dialog.locator('.dialog-buttons .monaco-button', { hasText: new RegExp(`^\\s*${escapeRegExp(label)}\\s*$`) }).first().click();
+    await dialog.waitFor({ state: 'hidden' });
+  }
+
   /** Closes every toast, so later waits see only new ones. */
   async clearNotifications(): Promise<void> {
     await this.runCommand('Notifications: Clear All Notifications').catch(() => undefined);
@@ -341,7 +388,7 @@ export class Workbench {
   async editorText(side: 'modified' | 'original' = 'modified'): Promise<string> {
     const group = this.page.locator('.editor-group-container.active');
     const diff = group.locator('.monaco-diff-editor');
-    const editor = (await diff.count()) > 0 ? diff.locator(side === 'modified' ? '.editor.modified' : '.editor.original').first() : group.locator('.monaco-editor').first();
+    const editor = (await diff.count()) > 0 ? diff.locator(side === 'modified' ? '.monaco-editor.modified-in-monaco-diff-editor' : '.monaco-editor.original-in-monaco-diff-editor').first() : group.locator('.monaco-editor').first();
     const lines = editor.locator('.view-lines .view-line');
     const tops = await lines.evaluateAll((els) =>
       els.map((el) => ({ top: parseFloat((el as unknown as { style: { top: string } }).style.top || '0'), text: (el.textContent ?? '').replace(/\u00a0/g, ' ') })),
