@@ -221,6 +221,10 @@ export class World {
     this.artifacts = nodePath.join(ROOT, 'test-artifacts/e2e', testName);
     fs.rmSync(this.artifacts, { recursive: true, force: true });
     fs.mkdirSync(this.artifacts, { recursive: true });
+    // An interrupted run leaves no temporary folder behind either (close() removes it otherwise).
+    process.once('exit', () => {
+      if (!process.env['E2E_KEEP']) fs.rmSync(this.dir, { recursive: true, force: true });
+    });
     for (const file of [CODE_SERVER, vsixPath()]) {
       if (!fs.existsSync(file)) throw new Error(`${file} is missing: run npm run test:e2e (it packages the vsix and runs test/e2e/setup.sh)`);
     }

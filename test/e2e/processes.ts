@@ -47,7 +47,8 @@ interface Tracked {
 /**
  * Every process a test starts. Each is the leader of its own process group, so stopping it by its
  * PID also stops what it started (code-server's extension host, the engine host, file watchers).
- * An exit guard kills whatever is still running if the test process ends without a clean stop.
+ * An exit guard kills whatever is still running if the test process ends (or is interrupted)
+ * without a clean stop.
  */
 export class Processes {
   private readonly live = new Map<number, Tracked>();
@@ -55,8 +56,15 @@ export class Processes {
     for (const pid of this.live.keys()) killGroup(pid, 'SIGKILL');
   };
 
+  private readonly onSignal = (signal: NodeJS.Signals): void => {
+    this.guard();
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+
   constructor() {
     process.on('exit', this.guard);
+    process.on('SIGINT', this.onSignal);
+    process.on('SIGTERM', this.onSignal);
   }
 
   /** Starts `command` with stdout and stderr appended to `logFile`. */
@@ -107,6 +115,8 @@ export class Processes {
     const all = [...this.live.values()].reverse();
     await Promise.all(all.map((t) => this.stop(t.child)));
     process.removeListener('exit', this.guard);
+    process.removeListener('SIGINT', this.onSignal);
+    process.removeListener('SIGTERM', this.onSignal);
   }
 }
 
