@@ -22,6 +22,9 @@ import { StatusBar } from './views/status-bar';
 import { TransferProgress } from './views/transfer-progress';
 import { ViewContext } from './views/view-context';
 
+/** Set by activate: deactivate waits for the engine host to flush its journals and exit. */
+let stopEngine: (() => Promise<void>) | undefined;
+
 /**
  * Composition root: builds the views and services and hands every disposable to the context.
  * Nothing heavy runs here; the engine host is forked after activate returns.
@@ -65,11 +68,13 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
   );
 
+  stopEngine = () => session.stop();
   viewContext.setTrusted(starter.trusted);
   statusBar.setTrusted(starter.trusted);
   starter.start();
 }
 
-export function deactivate(): void {
-  // Everything, the engine host included, is disposed through context.subscriptions.
+export function deactivate(): Promise<void> | undefined {
+  // Everything else is disposed through context.subscriptions, after this resolves.
+  return stopEngine?.();
 }

@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 /** Context keys the package.json `when` clauses use (welcome views, menus). */
 export type ContextKey =
   | 'sharedFolders.ready'
+  | 'sharedFolders.engineStopped'
   | 'sharedFolders.untrusted'
   | 'sharedFolders.hasIdentity'
   | 'sharedFolders.hasContacts'

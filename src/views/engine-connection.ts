@@ -1,5 +1,6 @@
 import type * as vscode from 'vscode';
 import type { EngineTransport } from './engine-session';
+// Replaced by the engine client adapter once wt-engine is merged.
 
 /**
  * Forks the engine host through the engine client (src/node/engine-client.ts) and adapts it to

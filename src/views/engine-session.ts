@@ -5,11 +5,15 @@ import type {
 import { EngineNotReady } from './errors';
 
 /** What the session needs of the engine client: typed calls and pushed events. */
-export interface EngineTransport extends vscode.Disposable {
+export interface EngineTransport {
+  /** Stops the host cleanly (it flushes its journals), then ends it. */
+  dispose(): Promise<void>;
   call<M extends EngineMethod>(method: M, params: Parameters<EngineMethods[M]>[0]): Promise<ReturnType<EngineMethods[M]>>;
   onEvent(listener: (event: EngineEvent) => void): vscode.Disposable;
-  /** Fires when the host process ends (crash or stop). */
-  onExit(listener: (reason: string) => void): vscode.Disposable;
+  /** Fires when the host process ends; `restarting` when the client starts a new one (and replays `start`). */
+  onExit(listener: (reason: string, restarting: boolean) => void): vscode.Disposable;
+  /** Fires when a restarted host is up again. */
+  onRestart(listener: () => void): vscode.Disposable;
 }
 
 export interface StartOptions {
@@ -82,6 +86,7 @@ export class EngineSession implements vscode.Disposable {
     this.starting ??= this.startHost(options).catch((e: unknown) => {
       this.state = 'stopped';
       this.starting = undefined;
+      this._onDidChangeRunning.fire(false);
       this.log.error(`engine host did not start: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
       throw e;
     });
@@ -96,11 +101,26 @@ export class EngineSession implements vscode.Disposable {
     this.transport = transport;
     this.transportListeners.push(
       transport.onEvent((e) => this.onEvent(e)),
-      transport.onExit((reason) => this.onExit(reason)),
+      transport.onExit((reason, restarting) => this.onExit(reason, restarting)),
+      transport.onRestart(() => {
+        this.log.info('engine host restarted');
+        void this.refresh();
+      }),
     );
-    const params: Parameters<EngineMethods['start']>[0] = { home: options.home };
-    const withLimits = { ...params, ...(options.keys ? { keys: options.keys } : {}), ...(options.limitUp ? { limitUp: options.limitUp } : {}), ...(options.limitDown ? { limitDown: options.limitDown } : {}) };
-    await transport.call('start', withLimits);
+    const params: Parameters<EngineMethods['start']>[0] = {
+      home: options.home,
+      ...(options.keys ? { keys: options.keys } : {}),
+      ...(options.limitUp ? { limitUp: options.limitUp } : {}),
+      ...(options.limitDown ? { limitDown: options.limitDown } : {}),
+    };
+    try {
+      await transport.call('start', params);
+    } catch (e) {
+      this.transport = undefined;
+      for (const d of this.transportListeners.splice(0)) d.dispose();
+      transport.dispose();
+      throw e;
+    }
     this.state = 'running';
     this.log.info(`engine host started in ${Date.now() - started} ms`);
     this._onDidChangeRunning.fire(true);
@@ -172,8 +192,13 @@ export class EngineSession implements vscode.Disposable {
     }
   }
 
-  private onExit(reason: string): void {
+  private onExit(reason: string, restarting: boolean): void {
     if (this.state === 'stopped') return;
+    if (restarting) {
+      // The client forks a new host and replays `start`; calls wait for it. The last status stays on screen meanwhile.
+      this.log.warn(`engine host exited (${reason}); the client is restarting it`);
+      return;
+    }
     this.log.error(`engine host exited: ${reason}`);
     this.state = 'stopped';
     this.starting = undefined;
@@ -190,13 +215,9 @@ export class EngineSession implements vscode.Disposable {
     if (!transport) return;
     this.state = 'stopped';
     this.transport = undefined;
-    try {
-      await Promise.race([transport.call('stop', {}), new Promise((resolve) => setTimeout(resolve, 3_000))]);
-    } catch {
-      // The host may already be gone; disposing below ends it either way.
-    }
     for (const d of this.transportListeners.splice(0)) d.dispose();
-    transport.dispose();
+    // The client asks the host to stop (it flushes its journals), then ends it.
+    await transport.dispose();
   }
 
   dispose(): void {

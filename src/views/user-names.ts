@@ -14,9 +14,14 @@ export class UserNames {
     if (status.identity) this.names.set(status.identity.user, status.identity.name);
   }
 
+  /** A name for a user id; some views (invitations) already carry names, which pass through. */
   nameOf(user: string): string {
-    return this.names.get(user) ?? shortId(user);
+    return this.names.get(user) ?? (looksLikeId(user) ? shortId(user) : user);
   }
+}
+
+function looksLikeId(s: string): boolean {
+  return /^[0-9a-f]{16,}$/i.test(s) || /^[A-Za-z0-9_-]{32,}$/.test(s);
 }
 
 export function shortId(id: string): string {

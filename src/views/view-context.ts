@@ -17,7 +17,10 @@ export class ViewContext implements vscode.Disposable {
     identities: IdentityStore,
     private readonly onIdentity: (hasIdentity: boolean) => void,
   ) {
-    this.disposables.push(session.onDidChangeStatus(() => this.update()));
+    this.disposables.push(
+      session.onDidChangeStatus(() => this.update()),
+      session.onDidChangeRunning((running) => this.keys.set('sharedFolders.engineStopped', !running)),
+    );
     void Promise.resolve(identities.hasKeys()).then((has) => {
       if (this.session.status) return;
       this.setIdentity(has);

@@ -63,7 +63,7 @@ test('texts of every kind', () => {
   assert.equal(text(activity('changed', 50, ['x', 'y'])), '2 files changed in design-notes');
   assert.equal(text(activity('error', 60, ['big.bin'])), 'sync error in big.bin');
   assert.equal(text(activity('invited', 70, [], 'u-zed', 'unknown-space-id')), 'u-zed invited you to a shared folder');
-  assert.equal(text(activity('changed', 80, ['q'], 'u-stranger-long-id', 's-unknown-long')), 'u-strang changed q in s-unknow');
+  assert.equal(text(activity('changed', 80, ['q'], '0123456789abcdef0123', '89abcdef01234567')), '01234567 changed q in 89abcdef');
 });
 
 test('the feed keeps at most maxEntries rows, dropping the oldest', () => {

@@ -96,7 +96,7 @@ test('context values carry role and paused state for the menus', () => {
 test('invitations come first, named after who sent them', () => {
   const nodes = folderNodes(status({
     spaces: [space('s1', 'notes')],
-    invitations: [{ space: 's9', kind: 'group', role: 'reader', from: 'u-bob', members: ['u-bob', 'u-carol', ALICE.user] }],
+    invitations: [{ space: 's9', kind: 'group', role: 'reader', from: 'bob', members: ['bob', 'carol', ALICE.user] }],
   }), l10n);
   assert.equal(nodes[0]?.label, 'Folder from bob');
   assert.equal(nodes[0]?.description, 'invitation · reader');
