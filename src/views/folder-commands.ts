@@ -32,6 +32,7 @@ export class FolderCommands {
     const r = this.runner;
     return [
       r.register('sharedFolders.shareFolder', (arg?: unknown) => this.share(presetFrom(arg))),
+      r.register('sharedFolders.shareFolderWithContact', (arg?: unknown) => this.share(presetFrom(arg))),
       r.register('sharedFolders.acceptFolder', (arg?: unknown) => this.accept(arg)),
       r.register('sharedFolders.declineFolder', (arg?: unknown) => this.decline(arg)),
       r.register('sharedFolders.openInExplorer', (arg?: unknown) => this.openInExplorer(arg)),
