@@ -30,6 +30,7 @@ let stopEngine: (() => Promise<void>) | undefined;
  * Nothing heavy runs here; the engine host is forked after activate returns.
  */
 export function activate(context: vscode.ExtensionContext): void {
+  const began = Date.now();
   const log = vscode.window.createOutputChannel('Shared Folders', { log: true });
   const runner = new CommandRunner(log);
   const settings = new Settings();
@@ -72,6 +73,7 @@ export function activate(context: vscode.ExtensionContext): void {
   viewContext.setTrusted(starter.trusted);
   statusBar.setTrusted(starter.trusted);
   starter.start();
+  log.info(`activated in ${Date.now() - began} ms`);
 }
 
 export function deactivate(): Promise<void> | undefined {

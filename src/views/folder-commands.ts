@@ -5,7 +5,7 @@ import type { CommandRunner } from './command-runner';
 import type { EngineSession } from './engine-session';
 import { Cancelled, UserFacingError } from './errors';
 import { invitationFolderName } from './folder-location';
-import { pick, pickInvitation, pickSpace, requireStatus } from './pickers';
+import { pick, pickInvitation, pickMany, pickSpace, requireStatus } from './pickers';
 import type { Settings } from './settings';
 import { joinSpacePath, locateInSpaces } from './space-paths';
 import { refOfKind } from './tree-node';
@@ -32,6 +32,7 @@ export class FolderCommands {
     const r = this.runner;
     return [
       r.register('sharedFolders.shareFolder', (arg?: unknown) => this.share(presetFrom(arg))),
+      r.register('sharedFolders.shareFolderWithContact', (arg?: unknown) => this.share(presetFrom(arg))),
       r.register('sharedFolders.acceptFolder', (arg?: unknown) => this.accept(arg)),
       r.register('sharedFolders.declineFolder', (arg?: unknown) => this.decline(arg)),
       r.register('sharedFolders.openInExplorer', (arg?: unknown) => this.openInExplorer(arg)),
@@ -61,13 +62,8 @@ export class FolderCommands {
     // A drop on a contact or that contact's Share Folder… action has said who; only the role is left.
     const chosen = preselected.size > 0
       ? items.filter((i) => i.picked)
-      : await vscode.window.showQuickPick(items, {
-          canPickMany: true,
-          ignoreFocusOut: true,
-          title: vscode.l10n.t('Share {0}', basename(path)),
-          placeHolder: vscode.l10n.t('Contacts to share with'),
-        });
-    if (!chosen || chosen.length === 0) throw new Cancelled();
+      : await pickMany(items, { title: vscode.l10n.t('Share {0}', basename(path)), placeHolder: vscode.l10n.t('Contacts to share with') });
+    if (chosen.length === 0) throw new Cancelled();
     const role = await pickRole();
     const { space } = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Sharing {0}…', basename(path)) },
@@ -172,10 +168,8 @@ export class FolderCommands {
     const members = new Set(space.members.filter((m) => m.status !== 'left' && m.status !== 'declined').map((m) => m.user));
     const candidates = status.contacts.filter((c) => !members.has(c.id));
     if (candidates.length === 0) throw new UserFacingError(vscode.l10n.t('All your contacts are already members of {0}.', space.name));
-    const chosen = await vscode.window.showQuickPick(candidates.map((c) => ({ label: c.name, description: c.presence, id: c.id })), {
-      canPickMany: true, ignoreFocusOut: true, placeHolder: vscode.l10n.t('Contacts to add to {0}', space.name),
-    });
-    if (!chosen || chosen.length === 0) throw new Cancelled();
+    const chosen = await pickMany(candidates.map((c) => ({ label: c.name, description: c.presence, id: c.id })),
+      { placeHolder: vscode.l10n.t('Contacts to add to {0}', space.name) });
     const role = await pickRole();
     for (const c of chosen) await this.session.call('addMember', { space: space.id, user: c.id, role });
     void vscode.window.showInformationMessage(vscode.l10n.t('Invited {0} to {1}.', chosen.map((c) => c.label).join(', '), space.name));

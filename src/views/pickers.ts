@@ -15,6 +15,40 @@ export async function pick<T>(items: readonly (vscode.QuickPickItem & { value: T
   return chosen.value;
 }
 
+/**
+ * A multi-select QuickPick that also works by typing and Enter: accepting with nothing checked
+ * takes the highlighted item, or the only one the filter leaves, so "type a name, press Enter"
+ * picks that contact.
+ */
+export function pickMany<T extends vscode.QuickPickItem>(items: readonly T[], options: { title?: string; placeHolder: string }): Promise<readonly T[]> {
+  return new Promise((resolve, reject) => {
+    const quickPick = vscode.window.createQuickPick<T>();
+    quickPick.canSelectMany = true;
+    quickPick.ignoreFocusOut = true;
+    quickPick.items = items;
+    quickPick.selectedItems = items.filter((i) => i.picked);
+    quickPick.placeholder = options.placeHolder;
+    if (options.title) quickPick.title = options.title;
+    let accepted = false;
+    quickPick.onDidAccept(() => {
+      const filter = quickPick.value.trim().toLowerCase();
+      const matching = items.filter((i) => i.label.toLowerCase().includes(filter));
+      const chosen = quickPick.selectedItems.length > 0 ? quickPick.selectedItems
+        : quickPick.activeItems.length > 0 ? quickPick.activeItems
+          : matching.length === 1 ? matching : [];
+      if (chosen.length === 0) return;
+      accepted = true;
+      resolve([...chosen]);
+      quickPick.hide();
+    });
+    quickPick.onDidHide(() => {
+      quickPick.dispose();
+      if (!accepted) reject(new Cancelled());
+    });
+    quickPick.show();
+  });
+}
+
 export function requireStatus(status: EngineStatus | undefined): EngineStatus {
   if (!status) throw new UserFacingError(vscode.l10n.t('Shared Folders is still starting. Try again in a moment.'));
   if (!status.identity) {

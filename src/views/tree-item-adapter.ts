@@ -11,6 +11,8 @@ export function toTreeItem(node: TreeNode): vscode.TreeItem {
   item.contextValue = node.contextValue;
   if (node.description !== undefined) item.description = node.description;
   if (node.tooltip !== undefined) item.tooltip = node.tooltip;
+  // Screen readers get the row as seen (label and state), not the long tooltip VS Code would read otherwise.
+  item.accessibilityInformation = { label: node.description ? `${node.label}, ${node.description}` : node.label };
   if (node.icon) item.iconPath = new vscode.ThemeIcon(node.icon.id, node.icon.color ? new vscode.ThemeColor(node.icon.color) : undefined);
   if (node.resourcePath) item.resourceUri = vscode.Uri.file(node.resourcePath);
   if (node.command) item.command = { command: node.command.command, title: node.command.title, arguments: node.command.arguments ? [...node.command.arguments] : [] };

@@ -31,3 +31,12 @@ test('every command in menus is declared, and every tree-only command is hidden 
   const hidden = new Set(manifest.contributes.menus['commandPalette']?.filter((m) => m.when === 'false').map((m) => m.command));
   for (const id of ['sharedFolders.chatWith', 'sharedFolders.shareFolderWithContact', 'sharedFolders.openActivity']) assert.ok(hidden.has(id), id);
 });
+
+test('every declared command is registered by the extension', () => {
+  const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { contributes: { commands: { command: string }[] } };
+  const sources = [path.join(ROOT, 'src', 'extension.ts'), ...fs.readdirSync(path.join(ROOT, 'src', 'views')).map((f) => path.join(ROOT, 'src', 'views', f))]
+    .filter((f) => f.endsWith('.ts')).map((f) => fs.readFileSync(f, 'utf8')).join('\n');
+  const registered = new Set([...sources.matchAll(/register\(\s*'(sharedFolders\.[A-Za-z]+)'/g)].map((m) => m[1]));
+  registered.add('sharedFolders.showLog'); // registered through its constant
+  for (const { command } of manifest.contributes.commands) assert.ok(registered.has(command), `${command} is declared but never registered`);
+});
