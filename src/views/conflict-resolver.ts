@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { ConflictView } from '../node/engine-protocol';
 import type { CommandRunner } from './command-runner';
 import { conflictUri } from './conflict-documents';
+import { copyIsMine, engineChoice, type ConflictChoice } from './conflict-sides';
 import { CONFLICT_SCHEME, conflictFromUri } from './conflict-uri';
 import type { ContextKeys } from './context-keys';
 import type { EngineSession } from './engine-session';
@@ -10,7 +11,7 @@ import { pickConflict, requireStatus } from './pickers';
 import { joinSpacePath } from './space-paths';
 import { refOfKind } from './tree-node';
 
-type Choice = 'mine' | 'theirs' | 'both';
+type Choice = ConflictChoice;
 
 /**
  * Resolve Conflict: a native diff of the other version (left, read-only) against the local file
@@ -70,17 +71,25 @@ export class ConflictResolver implements vscode.Disposable {
     if (!space) throw new UserFacingError(vscode.l10n.t('The conflict in {0} is already resolved.', conflict.path));
     const local = vscode.Uri.file(joinSpacePath(space.path, conflict.path));
     const name = conflict.path.split('/').pop() ?? conflict.path;
-    await vscode.commands.executeCommand('vscode.diff', conflictUri(conflict), local,
-      vscode.l10n.t('{0}: their version ↔ yours', name), { preview: false });
-    this.offerChoices(conflict);
+    // Left is always the copy, right the file; which of them is the user's depends on who lost the automatic pick.
+    const mine = this.copyIsMine(conflict);
+    const title = mine ? vscode.l10n.t('{0}: your version ↔ theirs', name) : vscode.l10n.t('{0}: their version ↔ yours', name);
+    await vscode.commands.executeCommand('vscode.diff', conflictUri(conflict), local, title, { preview: false });
+    this.offerChoices(conflict, mine);
   }
 
-  private offerChoices(conflict: ConflictView): void {
+  private copyIsMine(conflict: ConflictView): boolean {
+    return copyIsMine(conflict, this.session.identity?.name);
+  }
+
+  private offerChoices(conflict: ConflictView, copyMine: boolean): void {
     const mine = vscode.l10n.t('Keep Mine');
     const theirs = vscode.l10n.t('Take Theirs');
     const both = vscode.l10n.t('Keep Both');
     void vscode.window.showInformationMessage(
-      vscode.l10n.t('{0} was changed on two devices. Left: their version; right: yours. Which should stay?', conflict.path),
+      copyMine
+        ? vscode.l10n.t('{0} was changed on two devices. Left: your version; right: theirs. Which should stay?', conflict.path)
+        : vscode.l10n.t('{0} was changed on two devices. Left: their version; right: yours. Which should stay?', conflict.path),
       mine, theirs, both,
     ).then((picked) => {
       const choice: Choice | undefined = picked === mine ? 'mine' : picked === theirs ? 'theirs' : picked === both ? 'both' : undefined;
@@ -94,7 +103,7 @@ export class ConflictResolver implements vscode.Disposable {
   }
 
   private async resolve(conflict: ConflictView, choice: Choice): Promise<void> {
-    await this.session.call('resolveConflict', { space: conflict.space, path: conflict.path, choice });
+    await this.session.call('resolveConflict', { space: conflict.space, path: conflict.path, choice: engineChoice(choice, this.copyIsMine(conflict)) });
     await this.closeDiffs(conflict);
     const text = choice === 'mine' ? vscode.l10n.t('Kept your version of {0}.', conflict.path)
       : choice === 'theirs' ? vscode.l10n.t('Took their version of {0}.', conflict.path)
