@@ -1,19 +1,42 @@
-// Bundles the extension into one file for VS Code; `vscode` is provided by the editor at run time.
+// Bundles what the extension ships into dist/: the extension itself (`vscode` is provided by the
+// editor at run time), the engine host it forks, and the worker thread the host's file system
+// pool starts. fs-worker-pool.ts finds the worker through __dirname, which in a bundle is dist/,
+// so the worker must sit next to the host. Nothing native may enter a bundle: the check below
+// fails the build if the server (better-sqlite3) or any .node file is pulled in.
 const esbuild = require('esbuild');
 
 const production = process.argv.includes('--production');
 
-esbuild
-  .build({
-    entryPoints: ['src/extension.ts'],
-    bundle: true,
-    format: 'cjs',
-    platform: 'node',
-    target: 'node20',
-    outfile: 'dist/extension.js',
-    external: ['vscode'],
-    sourcemap: !production,
-    minify: production,
-    logLevel: 'info',
-  })
-  .catch(() => process.exit(1));
+const common = {
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'info',
+  metafile: true,
+  // Optional speed-ups ws loads if present; it works without them.
+  external: ['bufferutil', 'utf-8-validate'],
+};
+
+const entries = [
+  { entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: [...common.external, 'vscode'] },
+  { entryPoints: ['src/node/engine-host.ts'], outfile: 'dist/engine-host.js' },
+  { entryPoints: ['src/node/fs-worker.ts'], outfile: 'dist/fs-worker.js' },
+];
+
+const FORBIDDEN = [/(^|\/)src\/server\//, /better-sqlite3/, /\.node$/];
+
+async function main() {
+  for (const entry of entries) {
+    const result = await esbuild.build({ ...common, ...entry });
+    const bad = Object.keys(result.metafile.inputs).filter((input) => FORBIDDEN.some((re) => re.test(input)));
+    if (bad.length > 0) throw new Error(`${entry.outfile} must not contain native or server code: ${bad.join(', ')}`);
+  }
+}
+
+main().catch((err) => {
+  console.error(err.message ?? err);
+  process.exit(1);
+});

@@ -1,17 +1,24 @@
 #!/usr/bin/env node
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
-import { fromHex, toHex } from '../sync/bytes';
-import { RendezvousError, spaceDocSigningBytes, type AccountState, type Role, type SpaceDoc, type UserInfo } from '../sync/protocol/rendezvous';
-import { appendChatHistory, sendChat } from '../node/chat';
+import { RendezvousError, type Role } from '../sync/protocol/rendezvous';
+import {
+  AccountError,
+  acceptInvite,
+  createIdentity,
+  createInviteCode,
+  createLinkCode,
+  joinSpace,
+  offlineStatus,
+  sendChatMessage,
+  shareFolder,
+  withServer,
+} from '../node/account';
+import { CodeError } from '../node/codes';
 import { DeviceAgent, type AgentStatus } from '../node/device-agent';
 import { DeviceHome, HomeError, writeAtomic } from '../node/device-home';
-import { fingerprintOf, generateDeviceKeys, signWith, CryptoError } from '../node/device-keys';
-import { DiskStore } from '../node/disk-store';
-import { RendezvousClient } from '../node/rendezvous-client';
+import { CryptoError } from '../node/device-keys';
 import { RendezvousServer } from '../server/rendezvous-server';
-import { CodeError, decodeInvite, decodeLink, encodeInvite, encodeLink } from './codes';
 
 class UsageError extends Error {}
 
@@ -66,18 +73,6 @@ function home(args: Args): DeviceHome {
   return new DeviceHome(nodePath.resolve(need(args, 'home')));
 }
 
-/** Runs `work` over a one-shot connection that does not disturb a `run` daemon of the same home. */
-async function withServer<T>(h: DeviceHome, work: (client: RendezvousClient, state: AccountState) => Promise<T>): Promise<T> {
-  const identity = h.identity();
-  const client = new RendezvousClient({ url: identity.server, keys: identity.keys, mode: 'command' });
-  const state = await client.connect();
-  try {
-    return await work(client, state);
-  } finally {
-    await client.close();
-  }
-}
-
 async function commandServer(args: Args): Promise<void> {
   const port = Number(args.flags.get('port') ?? 7070);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${args.flags.get('port')} is not a port number`);
@@ -99,103 +94,47 @@ async function commandServer(args: Args): Promise<void> {
 
 async function commandInit(args: Args): Promise<void> {
   const h = home(args);
-  if (h.exists) throw new HomeError(`${h.dir} already holds a device identity`);
-  const linkText = args.flags.get('link');
-  const link = linkText ? decodeLink(linkText) : undefined;
-  const server = args.flags.get('server') ?? link?.server;
-  if (!server) throw new UsageError('init needs --server');
-  if (link && link.server !== server) throw new CodeError(`the link code is for ${link.server}, not ${server}`);
-  const join = link ? { link: link.token } : { name: need(args, 'name') };
-  const keys = generateDeviceKeys();
-  const client = new RendezvousClient({ url: server, keys, mode: 'command', join });
-  const state = await client.connect();
-  await client.close();
-  h.saveIdentity({ keys, server, name: state.user.name, user: state.user.id });
-  console.log(`device ${client.device.id} of ${state.user.name}, fingerprint ${fingerprintOf(keys)}`);
-  console.log(client.device.id);
+  const link = args.flags.get('link');
+  const server = args.flags.get('server');
+  // The home is checked first, as a second init of the same home is the likeliest mistake.
+  if (!h.exists && !server && !link) throw new UsageError('init needs --server');
+  const created = await createIdentity(h, { ...(server ? { server } : {}), ...(link ? { link } : { name: need(args, 'name') }) });
+  console.log(`device ${created.device} of ${created.identity.name}, fingerprint ${created.fingerprint}`);
+  console.log(created.device);
 }
 
 async function commandLink(args: Args): Promise<void> {
   const h = home(args);
-  const token = await withServer(h, async (client) => String((await client.request({ t: 'createLink' }))['token']));
-  console.log(encodeLink({ server: h.identity().server, token }));
+  console.log(await withServer(h, h.identity(), (session) => createLinkCode(session)));
 }
 
 async function commandInvite(args: Args): Promise<void> {
   const h = home(args);
-  const identity = h.identity();
-  const token = await withServer(h, async (client) => String((await client.request({ t: 'createInvite' }))['token']));
-  console.log(encodeInvite({ server: identity.server, token, fingerprint: fingerprintOf(identity.keys) }));
+  console.log(await withServer(h, h.identity(), (session) => createInviteCode(session)));
 }
 
 async function commandAccept(args: Args): Promise<void> {
   const h = home(args);
-  const code = decodeInvite(args.positional[0] ?? '');
-  const identity = h.identity();
-  if (code.server !== identity.server) throw new CodeError(`the invite is for server ${code.server}; this device uses ${identity.server}`);
-  const name = await withServer(h, async (client) => {
-    const result = await client.request({ t: 'acceptInvite', token: code.token, fingerprint: code.fingerprint });
-    const inviter = String(result['user']);
-    const state = await client.request({ t: 'state' });
-    const contact = (state['state'] as AccountState).contacts.find((c) => c.id === inviter);
-    const matches = contact?.devices.some((d) => fingerprintOf({ signPublic: fromHex(d.signPublic), agreePublic: fromHex(d.agreePublic) }) === code.fingerprint);
-    if (!contact || !matches) {
-      await client.request({ t: 'removeContact', user: inviter });
-      throw new CryptoError('badKey', 'the inviter\'s keys do not match the fingerprint in the code; the contact was not added');
-    }
-    return contact.name;
-  });
-  console.log(`${name} is now a contact`);
-  console.log(name);
-}
-
-function contactsByName(state: AccountState, names: readonly string[]): UserInfo[] {
-  return names.map((name) => {
-    const found = state.contacts.filter((c) => c.name === name);
-    if (found.length === 0) throw new UsageError(`${name} is not one of your contacts`);
-    if (found.length > 1) throw new UsageError(`several contacts are called ${name}`);
-    return found[0]!;
-  });
+  const code = args.positional[0] ?? '';
+  const contact = await withServer(h, h.identity(), (session) => acceptInvite(session, code));
+  console.log(`${contact.name} is now a contact`);
+  console.log(contact.name);
 }
 
 async function commandShare(args: Args): Promise<void> {
   const h = home(args);
-  const identity = h.identity();
   const path = nodePath.resolve(need(args, 'path'));
   const names = need(args, 'with').split(',').map((n) => n.trim()).filter(Boolean);
   const role = (args.flags.get('role') ?? 'editor') as Role;
   if (role !== 'editor' && role !== 'reader') throw new UsageError('--role is editor or reader');
-  if (!fs.statSync(path, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`${path} is not a folder`);
-  const id = await withServer(h, async (client, state) => {
-    const members = contactsByName(state, names);
-    const unsigned: Omit<SpaceDoc, 'signature'> = {
-      id: crypto.randomBytes(16).toString('hex'),
-      kind: role === 'reader' ? 'publish' : members.length > 1 ? 'group' : 'pair',
-      version: 1,
-      members: [{ user: state.user.id, role: 'owner' }, ...members.map((m) => ({ user: m.id, role }))],
-      author: client.device.id,
-    };
-    const doc: SpaceDoc = { ...unsigned, signature: toHex(signWith(identity.keys, spaceDocSigningBytes(unsigned))) };
-    await client.request({ t: 'putSpace', doc });
-    return doc.id;
-  });
-  await DiskStore.initFolder(path);
-  h.putSpace({ id, path });
-  console.log(id);
+  console.log(await withServer(h, h.identity(), (session) => shareFolder(session, path, names, role)));
 }
 
 async function commandJoin(args: Args): Promise<void> {
   const h = home(args);
   const space = need(args, 'space');
   const path = nodePath.resolve(need(args, 'path'));
-  await withServer(h, async (client, state) => {
-    const info = state.spaces.find((s) => s.doc.id === space);
-    if (!info || info.status[state.user.id] === undefined) throw new UsageError(`no space ${space} was shared with you`);
-    if (info.status[state.user.id] !== 'joined') await client.request({ t: 'respondSpace', space, accept: true });
-  });
-  fs.mkdirSync(path, { recursive: true });
-  await DiskStore.initFolder(path);
-  h.putSpace({ id: space, path });
+  await withServer(h, h.identity(), (session) => joinSpace(session, space, path));
   console.log(space);
 }
 
@@ -243,7 +182,7 @@ function daemonStatus(h: DeviceHome): AgentStatus | undefined {
 
 async function commandStatus(args: Args): Promise<void> {
   const h = home(args);
-  const status = daemonStatus(h) ?? (await offlineStatus(h));
+  const status = daemonStatus(h) ?? (await offlineStatus(h, h.identity()));
   if (args.flags.has('json')) console.log(JSON.stringify(status, null, 2));
   else {
     console.log(`${status.user?.name ?? '?'} (device ${status.device}), ${status.connected ? 'connected' : 'not connected'}`);
@@ -252,32 +191,13 @@ async function commandStatus(args: Args): Promise<void> {
   }
 }
 
-/** Without a daemon: the server's view of presence and vectors, and the replicas' saved state. */
-async function offlineStatus(h: DeviceHome): Promise<AgentStatus> {
-  return withServer(h, async (client, state) => {
-    const status = DeviceAgent.statusFrom(h, client.device.id, state, false);
-    return { ...status, conflicts: await DeviceAgent.savedConflicts(h) };
-  });
-}
-
 async function commandChat(args: Args): Promise<void> {
   const h = home(args);
   const to = need(args, 'to');
   const text = args.positional.join(' ');
   if (!text) throw new UsageError('chat needs a message');
-  await withServer(h, async (client, state) => {
-    // A group's conversation is its space: every member who joined, and this user's other devices.
-    const space = state.spaces.find((s) => s.doc.id === to && s.status[state.user.id] === 'joined');
-    const [conversation, recipients] = space
-      ? [space.doc.id, space.users.filter((u) => space.status[u.id] === 'joined')]
-      : ((c: UserInfo): [string, UserInfo[]] => [c.id, [c, state.user]])(contactsByName(state, [to])[0]!);
-    const { entry, devices } = sendChat(client, h.identity().keys, state.user, recipients, conversation, text);
-    if (devices === 0) throw new UsageError(`${to} has no devices`);
-    appendChatHistory(h, entry);
-    // The deposits are sent; a request answered after them means the server has them all.
-    await client.request({ t: 'state' });
-    console.log(entry.id);
-  });
+  const entry = await withServer(h, h.identity(), (session) => sendChatMessage(session, to, text));
+  console.log(entry.id);
 }
 
 const COMMANDS: Record<string, (args: Args) => Promise<void>> = {
@@ -301,10 +221,11 @@ async function main(argv: readonly string[]): Promise<number> {
     await command(args);
     return 0;
   } catch (err) {
-    const known = err instanceof UsageError || err instanceof HomeError || err instanceof CodeError || err instanceof RendezvousError || err instanceof CryptoError;
+    const usage = err instanceof UsageError || err instanceof AccountError;
+    const known = usage || err instanceof HomeError || err instanceof CodeError || err instanceof RendezvousError || err instanceof CryptoError;
     const message = known ? (err as Error).message : `unexpected error: ${(err as Error)?.stack ?? String(err)}`;
     process.stderr.write(`shared-folders: ${message.split('\n').join(known ? '\n' : ' | ')}\n`);
-    return err instanceof UsageError ? 2 : 1;
+    return usage ? 2 : 1;
   }
 }
 

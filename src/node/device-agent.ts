@@ -6,8 +6,10 @@ import { decodeMessage, encodeMessage } from '../sync/protocol/codec';
 import type { Message } from '../sync/protocol/messages';
 import type { AccountState, Presence, Role, SpaceInfo, UserInfo } from '../sync/protocol/rendezvous';
 import { DiskReplica } from './disk-replica';
+import type { ConflictInfo, Replica, ReplicaEvent, ReplicaState } from '../sync/replica';
+import { sameRecord, type FileRecord } from '../sync/file-record';
 import type { DeviceHome, Identity, LocalSpace } from './device-home';
-import type { DevicePublicKeys } from './device-keys';
+import type { DeviceKeys, DevicePublicKeys } from './device-keys';
 import { FsWorkerPool } from './fs-worker-pool';
 import { PeerChannels } from './peer-channels';
 import { RendezvousClient } from './rendezvous-client';
@@ -18,6 +20,8 @@ import { NodeHasher } from './node-hasher';
 
 /** First byte of a decrypted device-to-device message. */
 const KIND_SYNC = 1;
+/** A live notice that a user is typing in a conversation; never mailed. */
+const KIND_TYPING = 3;
 
 /** How long a member device must have been away before its changes go to the mailbox. */
 const MAIL_AFTER_OFFLINE_MS = 3000;
@@ -31,6 +35,16 @@ export interface AgentOptions {
   /** Bandwidth limits for this device's traffic, bytes per second. */
   readonly limitUp?: number;
   readonly limitDown?: number;
+  /** The device keys, when the home keeps none (the extension holds them in SecretStorage). */
+  readonly keys?: DeviceKeys;
+  /** Start without waiting for the first sign-in (the server may be down; the client keeps trying). */
+  readonly connectInBackground?: boolean;
+  /** What each space's engine reports: conflicts, errors, pauses. */
+  readonly onReplicaEvent?: (space: string, event: ReplicaEvent) => void;
+  /** Changes made elsewhere, as they arrive (before they are applied), by the user who made them. */
+  readonly onRemoteChanges?: (space: string, author: string, paths: readonly string[]) => void;
+  /** A member of a conversation is typing: a contact's user id, or a space id for a group. */
+  readonly onTyping?: (conversation: string, from: UserInfo) => void;
 }
 
 export interface SpaceStatus {
@@ -85,6 +99,10 @@ export class DeviceAgent {
   private deliveries: Promise<void> = Promise.resolve();
   private readonly hasher = new NodeHasher();
   private reconcile: Promise<void> = Promise.resolve();
+  /** Absolute paths of files open in editors: their blocks are fetched first. */
+  private openFiles = new Set<string>();
+  /** The version last reported per space and path, so a change forwarded by several peers counts once. */
+  private readonly reported = new Map<string, string>();
 
   private constructor(
     readonly home: DeviceHome,
@@ -104,7 +122,7 @@ export class DeviceAgent {
   }
 
   static async start(home: DeviceHome, options: AgentOptions = {}): Promise<DeviceAgent> {
-    const identity = home.identity();
+    const identity = home.identity(options.keys);
     const client = new RendezvousClient({
       url: identity.server,
       keys: identity.keys,
@@ -130,7 +148,9 @@ export class DeviceAgent {
       if (code === 'quota') agent.quotaProblems++;
       agent.log(`server: ${code}: ${message}`);
     });
-    await client.connect();
+    const connecting = client.connect();
+    if (options.connectInBackground) connecting.catch((err: unknown) => agent.log(`signing in failed: ${(err as Error).message}`));
+    else await connecting;
     agent.stopWatching = home.watchSpaces(() => agent.schedule());
     agent.timer = setInterval(() => void agent.tick(), options.tickMs ?? 500);
     return agent;
@@ -212,7 +232,7 @@ export class DeviceAgent {
     const local = this.home.spaces();
     let opened = false;
     for (const space of local) {
-      if (!joined.has(space.id) || this.spaces.has(space.id)) continue;
+      if (!joined.has(space.id) || this.spaces.has(space.id) || space.paused) continue;
       if (!fs.existsSync(space.path)) {
         this.log(`space ${space.id}: folder ${space.path} is missing; not syncing it`);
         continue;
@@ -223,7 +243,11 @@ export class DeviceAgent {
         user: this.identity.name,
         pool: this.pool,
         port: { send: (peer, message) => this.sendSync(space.id, peer, message) },
-        onEvent: (event) => this.log(`space ${space.id}: ${JSON.stringify(event)}`),
+        onEvent: (event) => {
+          this.log(`space ${space.id}: ${JSON.stringify(event)}`);
+          this.options.onReplicaEvent?.(space.id, event);
+        },
+        engine: { isOpen: (path) => this.openFiles.has(nodePath.join(space.path, ...path.split('/'))) },
         onScan: (report, paths) => {
           if (paths === undefined) this.log(`space ${space.id}: full scan done, ${report.changed} changed`);
         },
@@ -244,7 +268,7 @@ export class DeviceAgent {
       this.log(`space ${space.id}: syncing ${space.path}`);
     }
     for (const [id, open] of this.spaces) {
-      if (joined.has(id) && local.some((s) => s.id === id)) continue;
+      if (joined.has(id) && local.some((s) => s.id === id && !s.paused)) continue;
       this.spaces.delete(id);
       await open.disk.close();
     }
@@ -328,12 +352,13 @@ export class DeviceAgent {
       if (message.type === 'hello' && message.knownIndexId === open.disk.replica.indexId) {
         open.mailed.set(device, { indexId: message.knownIndexId, sequence: message.knownSequence });
       }
+      if (message.type === 'index') this.noteRemoteChanges(space, message.records);
       if (!open.up.has(device)) {
         open.up.add(device);
         void open.disk.replica.peerUp(device);
       }
       void open.disk.replica.receive(device, message);
-    }
+    } else if (plaintext[0] === KIND_TYPING) this.onTypingNotice(device, plaintext.subarray(1));
   }
 
   // ---- mailbox ------------------------------------------------------------------------------
@@ -381,7 +406,10 @@ export class DeviceAgent {
     for (const message of messages) {
       if (message.type === 'blockResponse') {
         if (message.status === 'ok' && equalBytes(this.hasher.sha256(message.data), message.hash)) open.cache.put(message.hash, message.data);
-      } else if (message.type === 'index') await open.disk.replica.receive(sender, message);
+      } else if (message.type === 'index') {
+        this.noteRemoteChanges(space, message.records);
+        await open.disk.replica.receive(sender, message);
+      }
     }
     return true;
   }
@@ -416,9 +444,105 @@ export class DeviceAgent {
     void this.client.request({ t: 'ack', items: [item] }).catch((err: unknown) => this.log(`ack ${item}: ${(err as Error).message}`));
   }
 
+  // ---- what the extension asks for ----------------------------------------------------------
+
+  /** Looks at the home and the account state again now (a space was added, paused or left). */
+  refresh(): Promise<void> {
+    this.schedule();
+    return this.reconcile;
+  }
+
+  /** Files open in editors, as absolute paths. */
+  setOpenFiles(paths: readonly string[]): void {
+    this.openFiles = new Set(paths.map((p) => nodePath.resolve(p)));
+  }
+
+  setLimits(limitUp: number | undefined, limitDown: number | undefined): void {
+    this.client.setLimits(limitUp, limitDown);
+  }
+
+  /** What a space still has to fetch, and its engine's state; undefined when it is not open. */
+  progress(space: string): { files: number; bytes: number; state: ReplicaState; behind: number } | undefined {
+    const open = this.spaces.get(space);
+    if (!open) return undefined;
+    const replica = open.disk.replica;
+    const needed = replica.neededPaths();
+    let bytes = 0;
+    for (const path of needed) bytes += replica.record(path)?.size ?? 0;
+    const summary = toHex(replica.summary());
+    const info = this.client.state?.spaces.find((s) => s.doc.id === space);
+    const others = info ? joinedDevices(info).filter((d) => d !== this.client.device.id && this.online.has(d)) : [];
+    const behind = others.filter((d) => this.vectors.has(`${space}/${d}`) && this.vectors.get(`${space}/${d}`) !== summary).length;
+    return { files: needed.length, bytes, state: replica.state(), behind };
+  }
+
+  /**
+   * Tells the online devices of a conversation (a contact's user id or a joined space's id) that
+   * this user is typing: over the encrypted channels only, so nobody offline ever gets it.
+   */
+  sendTyping(conversation: string): number {
+    const state = this.client.state;
+    if (!state) return 0;
+    const space = state.spaces.find((s) => s.doc.id === conversation && s.status[state.user.id] === 'joined');
+    const contact = state.contacts.find((c) => c.id === conversation);
+    const users = space ? space.users.filter((u) => space.status[u.id] === 'joined') : contact ? [contact, state.user] : [];
+    const body = new TextEncoder().encode(JSON.stringify({ conversation }));
+    const payload = new Uint8Array(1 + body.length);
+    payload[0] = KIND_TYPING;
+    payload.set(body, 1);
+    let sent = 0;
+    for (const user of users) {
+      for (const device of user.devices) {
+        if (device.id === this.client.device.id || !this.online.has(device.id)) continue;
+        if (this.channels.send(device.id, payload)) sent++;
+      }
+    }
+    return sent;
+  }
+
+  private onTypingNotice(device: string, body: Uint8Array): void {
+    const state = this.client.state;
+    const user = this.allUsers().find((u) => u.devices.some((d) => d.id === device));
+    if (!state || !user) return;
+    let conversation: unknown;
+    try {
+      conversation = (JSON.parse(new TextDecoder().decode(body)) as { conversation?: unknown }).conversation;
+    } catch {
+      return;
+    }
+    if (typeof conversation !== 'string') return;
+    const group = state.spaces.find((s) => s.doc.id === conversation);
+    const allowed = group ? group.status[user.id] === 'joined' && group.status[state.user.id] === 'joined' : conversation === state.user.id || user.id === state.user.id;
+    if (!allowed || user.id === state.user.id) return;
+    // A direct conversation is filed under the other user, as chat is.
+    this.options.onTyping?.(group ? conversation : user.id, user);
+  }
+
+  /** Reports the records of an index batch that change something here, by author, once per version. */
+  private noteRemoteChanges(space: string, records: readonly FileRecord[]): void {
+    const open = this.spaces.get(space);
+    if (!open || !this.options.onRemoteChanges) return;
+    const byAuthor = new Map<string, string[]>();
+    for (const r of records) {
+      if (r.type === 'directory' && !r.deleted) continue;
+      const local = open.disk.replica.record(r.path);
+      if (local && sameRecord(local, r)) continue;
+      const key = `${space}/${r.path}`;
+      const version = r.version.map((e) => `${e.id}:${e.counter}`).join(',');
+      if (this.reported.get(key) === version) continue;
+      if (this.reported.size > 100_000) this.reported.clear();
+      this.reported.set(key, version);
+      const paths = byAuthor.get(r.modifiedBy) ?? [];
+      paths.push(r.path);
+      byAuthor.set(r.modifiedBy, paths);
+    }
+    for (const [author, paths] of byAuthor) this.options.onRemoteChanges(space, author, paths);
+  }
+
   // ---- status -------------------------------------------------------------------------------
 
-  status(): AgentStatus {
+  /** With `conflicts`, the caller lists each replica's conflicts (the extension's host caches them: listing walks the index). */
+  status(options: { conflicts?: (space: string, replica: Replica) => readonly ConflictInfo[] } = {}): AgentStatus {
     const state = this.client.state;
     const base = DeviceAgent.statusFrom(this.home, this.client.device.id, state, this.client.connected, {
       summary: (space) => {
@@ -431,7 +555,7 @@ export class DeviceAgent {
     const conflicts: AgentStatus['conflicts'] = [];
     const errors: AgentStatus['errors'] = [];
     for (const [id, open] of this.spaces) {
-      for (const c of open.disk.replica.conflicts()) conflicts.push({ space: id, path: c.path, copy: c.copyPath });
+      for (const c of options.conflicts?.(id, open.disk.replica) ?? open.disk.replica.conflicts()) conflicts.push({ space: id, path: c.path, copy: c.copyPath });
       for (const [path, problem] of open.disk.replica.errors()) errors.push({ space: id, path, message: problem.message });
     }
     return { ...base, conflicts, errors, bytesSent: this.channels.bytesSent, bytesReceived: this.channels.bytesReceived };

@@ -16,6 +16,8 @@ export interface Identity {
 export interface LocalSpace {
   readonly id: string;
   readonly path: string;
+  /** Paused by the user: the space neither sends nor applies changes until resumed. */
+  readonly paused?: boolean;
 }
 
 export class HomeError extends Error {
@@ -38,24 +40,41 @@ export class DeviceHome {
     return fs.existsSync(this.file('identity.json'));
   }
 
-  identity(): Identity {
+  /**
+   * The device's identity. The keys come from identity.json (the CLI keeps them there) or, when
+   * it holds none, from `keys`: the extension keeps them in VS Code's SecretStorage instead.
+   */
+  identity(keys?: DeviceKeys): Identity {
     let text: string;
     try {
       text = fs.readFileSync(this.file('identity.json'), 'utf8');
     } catch {
       throw new HomeError(`${this.dir} has no device identity yet: run "shared-folders init --home ${this.dir}" first`);
     }
-    const o = JSON.parse(text) as { keys: string; server: string; name: string; user?: string };
-    return { keys: decodeDeviceKeys(o.keys), server: o.server, name: o.name, ...(o.user ? { user: o.user } : {}) };
+    const o = JSON.parse(text) as { keys?: string; server: string; name: string; user?: string };
+    const found = o.keys !== undefined ? decodeDeviceKeys(o.keys) : keys;
+    if (!found) throw new HomeError(`${this.dir} keeps no device keys and none were given`);
+    return { keys: found, server: o.server, name: o.name, ...(o.user ? { user: o.user } : {}) };
   }
 
-  saveIdentity(identity: Identity): void {
+  /** With `withKeys: false` identity.json holds everything but the keys, which the caller keeps. */
+  saveIdentity(identity: Identity, options: { readonly withKeys?: boolean } = {}): void {
     fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    const keys = options.withKeys ?? true ? { keys: encodeDeviceKeys(identity.keys) } : {};
     writeAtomic(
       this.file('identity.json'),
-      JSON.stringify({ keys: encodeDeviceKeys(identity.keys), server: identity.server, name: identity.name, ...(identity.user ? { user: identity.user } : {}) }, null, 2),
+      JSON.stringify({ ...keys, server: identity.server, name: identity.name, ...(identity.user ? { user: identity.user } : {}) }, null, 2),
       0o600,
     );
+  }
+
+  /** Whether identity.json holds the device keys itself. */
+  get keepsKeys(): boolean {
+    try {
+      return (JSON.parse(fs.readFileSync(this.file('identity.json'), 'utf8')) as { keys?: string }).keys !== undefined;
+    } catch {
+      return false;
+    }
   }
 
   spaces(): LocalSpace[] {
@@ -72,6 +91,14 @@ export class DeviceHome {
     this.withLock(() => {
       const spaces = this.spaces().filter((s) => s.id !== space.id);
       spaces.push(space);
+      writeAtomic(this.file('spaces.json'), JSON.stringify(spaces, null, 2), 0o600);
+    });
+  }
+
+  /** Pauses or resumes a space; kept with the space, so it survives a restart. */
+  setPaused(id: string, paused: boolean): void {
+    this.withLock(() => {
+      const spaces = this.spaces().map((s) => (s.id === id ? { id: s.id, path: s.path, ...(paused ? { paused: true } : {}) } : s));
       writeAtomic(this.file('spaces.json'), JSON.stringify(spaces, null, 2), 0o600);
     });
   }

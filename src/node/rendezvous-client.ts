@@ -67,8 +67,8 @@ export class RendezvousClient {
   private retryTimer: NodeJS.Timeout | undefined;
   private stateValue: AccountState | undefined;
   private firstConnect: { resolve: (s: AccountState) => void; reject: (e: Error) => void } | undefined;
-  private readonly up: TokenBucket | undefined;
-  private readonly down: TokenBucket | undefined;
+  private up: TokenBucket | undefined;
+  private down: TokenBucket | undefined;
   /** Binary frames waiting for the upload limit. */
   private readonly outbox: Uint8Array[] = [];
   private outboxTimer: NodeJS.Timeout | undefined;
@@ -83,6 +83,17 @@ export class RendezvousClient {
 
   get state(): AccountState | undefined {
     return this.stateValue;
+  }
+
+  /** Changes the bandwidth limits (bytes per second; undefined or 0 for none) from now on. */
+  setLimits(limitUp: number | undefined, limitDown: number | undefined): void {
+    this.up = limitUp ? new TokenBucket(limitUp, limitUp / 4, Date.now()) : undefined;
+    this.down = limitDown ? new TokenBucket(limitDown, limitDown / 4, Date.now()) : undefined;
+    if (!this.up && this.outbox.length > 0) {
+      clearTimeout(this.outboxTimer);
+      this.outboxTimer = undefined;
+      for (const frame of this.outbox.splice(0)) if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(frame);
+    }
   }
 
   get connected(): boolean {

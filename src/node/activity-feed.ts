@@ -1,0 +1,66 @@
+import * as crypto from 'node:crypto';
+import type { ActivityView } from './engine-protocol';
+
+/** Changes by one author in one space that arrive within this long of each other make one entry. */
+const COALESCE_MS = 1500;
+/** Entries kept for the UI to show when it (re)connects. */
+const KEEP = 200;
+
+interface Batch {
+  readonly space: string;
+  readonly user: string;
+  readonly paths: Set<string>;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * What happened in the spaces, for people: remote changes coalesced per space and author
+ * ("bob changed 3 files"), members joining and leaving, conflicts, errors. Counts what the user
+ * has not seen per space until `markSeen`.
+ */
+export class ActivityFeed {
+  private readonly batches = new Map<string, Batch>();
+  private readonly unseenBySpace = new Map<string, number>();
+  private readonly recent: ActivityView[] = [];
+
+  constructor(private readonly onActivity: (activity: ActivityView) => void) {}
+
+  /** Remote changes to `paths`; reported once the author has been quiet for a moment. */
+  changed(space: string, user: string, paths: readonly string[]): void {
+    const key = `${space}\n${user}`;
+    let batch = this.batches.get(key);
+    if (batch) clearTimeout(batch.timer);
+    else this.batches.set(key, (batch = { space, user, paths: new Set(), timer: undefined as unknown as NodeJS.Timeout }));
+    for (const p of paths) batch.paths.add(p);
+    batch.timer = setTimeout(() => this.flush(key), COALESCE_MS);
+  }
+
+  add(kind: ActivityView['kind'], space: string, paths: readonly string[], user?: string): void {
+    const activity: ActivityView = { id: crypto.randomBytes(8).toString('hex'), at: Date.now(), space, kind, paths: [...paths], ...(user !== undefined ? { user } : {}) };
+    this.recent.push(activity);
+    if (this.recent.length > KEEP) this.recent.shift();
+    if (kind !== 'error') this.unseenBySpace.set(space, (this.unseenBySpace.get(space) ?? 0) + Math.max(1, paths.length));
+    this.onActivity(activity);
+  }
+
+  unseen(space: string): number {
+    return this.unseenBySpace.get(space) ?? 0;
+  }
+
+  markSeen(space: string): void {
+    this.unseenBySpace.delete(space);
+  }
+
+  /** Reports every batch still waiting (before the host stops). */
+  flushAll(): void {
+    for (const key of [...this.batches.keys()]) this.flush(key);
+  }
+
+  private flush(key: string): void {
+    const batch = this.batches.get(key);
+    if (!batch) return;
+    clearTimeout(batch.timer);
+    this.batches.delete(key);
+    this.add('changed', batch.space, [...batch.paths].sort(), batch.user);
+  }
+}

@@ -1,0 +1,220 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import type { EngineErrorCode, EngineEvent, EngineMethod, EngineMethods, EngineRequest, HostMessage } from './engine-protocol';
+
+/**
+ * The extension's side of the engine host: forks the host script, sends typed requests over the
+ * IPC channel and hands its events to listeners. No vscode import, so it is tested with plain
+ * Node. When the host dies, pending calls fail, and a new host is started after a capped
+ * backoff; the last successful `start` is replayed into it (with the keys `createIdentity`
+ * returned, if that came later), so callers need not start it again.
+ */
+
+export interface EngineClientOptions {
+  /** Absolute path of the bundled host (dist/engine-host.js) or the compiled one. */
+  readonly hostScript: string;
+  /** Defaults to `process.execPath`: Node, or Electron in desktop VS Code (run as Node through the environment). */
+  readonly execPath?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  /** A call not answered in this long fails; default 2 minutes. */
+  readonly callTimeoutMs?: number;
+  readonly firstBackoffMs?: number;
+  readonly maxBackoffMs?: number;
+  /** Lines the host writes to stdout and stderr, and the client's own notes. */
+  readonly log?: (line: string) => void;
+}
+
+export class EngineCallError extends Error {
+  constructor(
+    readonly code: EngineErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'EngineCallError';
+  }
+}
+
+export interface Disposable {
+  dispose(): void;
+}
+
+type EventName = EngineEvent['event'];
+type EventOf<E extends EventName> = Extract<EngineEvent, { event: E }>;
+type Params<M extends EngineMethod> = Parameters<EngineMethods[M]>[0];
+type Result<M extends EngineMethod> = ReturnType<EngineMethods[M]>;
+
+export interface HostLifecycle {
+  /** The host exited; `restarting` tells whether a new one will be started. */
+  readonly exited: { readonly code: number | null; readonly signal: string | null; readonly restarting: boolean };
+  /** A new host is up and the last `start` was replayed into it. */
+  readonly restarted: { readonly pid: number };
+}
+
+interface Pending {
+  readonly method: EngineMethod;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (err: Error) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+/** A host that lived this long before dying starts the backoff over. */
+const STABLE_MS = 60_000;
+
+export class EngineClient {
+  private child: ChildProcess | undefined;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly listeners = new Map<string, Set<(value: never) => void>>();
+  private disposed = false;
+  private backoffMs: number;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private startedAt = 0;
+  /** The `start` to replay into a restarted host. */
+  private startParams: Params<'start'> | undefined;
+  /** Resolves when a restarted host has been started again; calls wait for it. */
+  private ready: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: EngineClientOptions) {
+    this.backoffMs = options.firstBackoffMs ?? 500;
+    this.spawn();
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Calls a host method; rejects with an `EngineCallError` carrying the host's error code. */
+  async call<M extends EngineMethod>(method: M, params: Params<M>, timeoutMs?: number): Promise<Result<M>> {
+    if (method !== 'start') await this.ready;
+    const result = (await this.send(method, params, timeoutMs)) as Result<M>;
+    if (method === 'start') this.startParams = params as Params<'start'>;
+    if (method === 'createIdentity' && this.startParams) this.startParams = { ...this.startParams, keys: (result as Result<'createIdentity'>).keys };
+    return result;
+  }
+
+  /** Listens to one kind of host event. */
+  on<E extends EventName>(event: E, listener: (e: EventOf<E>) => void): Disposable;
+  on<E extends keyof HostLifecycle>(event: E, listener: (e: HostLifecycle[E]) => void): Disposable;
+  on(event: string, listener: (e: never) => void): Disposable {
+    let set = this.listeners.get(event);
+    if (!set) this.listeners.set(event, (set = new Set()));
+    set.add(listener);
+    return { dispose: () => set!.delete(listener) };
+  }
+
+  /** Stops the host (asking it to close its replicas first) and stops restarting it. */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    clearTimeout(this.restartTimer);
+    const child = this.child;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      this.send('stop', {}, 15_000).catch(() => undefined);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    this.failPending('the engine host was stopped');
+    this.listeners.clear();
+  }
+
+  private send(method: EngineMethod, params: unknown, timeoutMs?: number): Promise<unknown> {
+    const child = this.child;
+    if (!child || !child.connected) return Promise.reject(new EngineCallError('internal', 'the engine host is not running'));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new EngineCallError('internal', `the engine host did not answer ${method} in time`));
+      }, timeoutMs ?? this.options.callTimeoutMs ?? 120_000);
+      this.pending.set(id, { method, resolve, reject, timer });
+      const request: EngineRequest = { kind: 'request', id, method, params: params as never };
+      child.send(request, (err) => {
+        if (!err) return;
+        clearTimeout(timer);
+        this.pending.delete(id);
+        reject(new EngineCallError('internal', `could not reach the engine host: ${err.message}`));
+      });
+    });
+  }
+
+  private spawn(): void {
+    const child = fork(this.options.hostScript, [], {
+      execPath: this.options.execPath ?? process.execPath,
+      // Inside desktop VS Code, process.execPath is Electron: this makes it behave as Node.
+      env: { ...(this.options.env ?? process.env), ELECTRON_RUN_AS_NODE: '1' },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      serialization: 'json',
+    });
+    this.child = child;
+    this.startedAt = Date.now();
+    for (const stream of [child.stdout, child.stderr]) {
+      stream?.setEncoding('utf8');
+      let rest = '';
+      stream?.on('data', (chunk: string) => {
+        const lines = (rest + chunk).split('\n');
+        rest = lines.pop()!;
+        for (const line of lines) if (line) this.options.log?.(line);
+      });
+    }
+    child.on('message', (message: HostMessage) => this.onMessage(message));
+    child.on('error', (err) => this.options.log?.(`engine host: ${err.message}`));
+    child.on('exit', (code, signal) => this.onExit(child, code, signal));
+  }
+
+  private onMessage(message: HostMessage): void {
+    if (message?.kind === 'response') {
+      const waiting = this.pending.get(message.id);
+      if (!waiting) return;
+      this.pending.delete(message.id);
+      clearTimeout(waiting.timer);
+      if (message.ok) waiting.resolve(message.result);
+      else waiting.reject(new EngineCallError(message.code, message.message));
+    } else if (message?.kind === 'event') {
+      this.fire(message.event, message);
+    }
+  }
+
+  private fire(event: string, value: unknown): void {
+    for (const listener of [...(this.listeners.get(event) ?? [])]) {
+      try {
+        (listener as (v: unknown) => void)(value);
+      } catch (err) {
+        this.options.log?.(`listener for ${event} failed: ${(err as Error).stack ?? String(err)}`);
+      }
+    }
+  }
+
+  private failPending(reason: string): void {
+    for (const [id, waiting] of this.pending) {
+      clearTimeout(waiting.timer);
+      waiting.reject(new EngineCallError('internal', `${reason} before answering ${waiting.method}`));
+      this.pending.delete(id);
+    }
+  }
+
+  private onExit(child: ChildProcess, code: number | null, signal: string | null): void {
+    if (this.child !== child) return;
+    this.child = undefined;
+    this.failPending(`the engine host exited (${signal ?? `code ${code}`})`);
+    const restarting = !this.disposed;
+    this.fire('exited', { code, signal, restarting });
+    if (!restarting) return;
+    if (Date.now() - this.startedAt > STABLE_MS) this.backoffMs = this.options.firstBackoffMs ?? 500;
+    const delay = this.backoffMs;
+    this.backoffMs = Math.min(this.backoffMs * 2, this.options.maxBackoffMs ?? 30_000);
+    this.options.log?.(`engine host exited (${signal ?? `code ${code}`}); starting a new one in ${delay} ms`);
+    let release!: () => void;
+    this.ready = new Promise((resolve) => (release = resolve));
+    this.restartTimer = setTimeout(() => {
+      if (this.disposed) return release();
+      this.spawn();
+      const params = this.startParams;
+      const replay = params ? this.send('start', params) : Promise.resolve();
+      replay
+        .then(() => this.fire('restarted', { pid: this.child?.pid ?? 0 }))
+        .catch((err: unknown) => this.options.log?.(`restarting the engine host: ${(err as Error).message}`))
+        .finally(release);
+    }, delay);
+  }
+}

@@ -1,0 +1,114 @@
+import * as nodePath from 'node:path';
+import { fromHex } from '../sync/bytes';
+import type { AccountState, SpaceInfo } from '../sync/protocol/rendezvous';
+import type { AgentStatus } from './device-agent';
+import type { LocalSpace } from './device-home';
+import { fingerprintOf } from './device-keys';
+import type { EngineIdentity, EngineStatus, InvitationView, MemberView, PendingContactView, SpaceView, SyncStateView } from './engine-protocol';
+import type { ReplicaState } from '../sync/replica';
+
+/** What the running engine knows about one open space's transfers. */
+export interface SpaceProgress {
+  readonly files: number;
+  readonly bytes: number;
+  readonly state: ReplicaState;
+  /** Online member devices whose announced vector differs from ours. */
+  readonly behind: number;
+}
+
+export interface StatusParts {
+  readonly identity: EngineIdentity | undefined;
+  readonly state: AccountState | undefined;
+  readonly connected: boolean;
+  /** The agent's own status; undefined before there is an identity. */
+  readonly agent: AgentStatus | undefined;
+  readonly local: readonly LocalSpace[];
+  readonly progress: (space: string) => SpaceProgress | undefined;
+  readonly folderExists: (path: string) => boolean;
+  readonly unseen: (space: string) => number;
+  readonly pending: readonly PendingContactView[];
+}
+
+/** The status the extension shows, from the account state, the home and the running replicas. */
+export function buildStatus(parts: StatusParts): EngineStatus {
+  const { state, agent } = parts;
+  const me = state?.user.id;
+  const presenceOf = (user: string): MemberView['presence'] =>
+    user === me ? 'online' : (agent?.contacts.find((c) => c.id === user)?.presence ?? agent?.spaces.flatMap((s) => s.members).find((m) => m.user === user)?.presence ?? 'offline');
+  const spaces: SpaceView[] = parts.local.map((local) => {
+    const info = state?.spaces.find((s) => s.doc.id === local.id);
+    return {
+      id: local.id,
+      name: nodePath.basename(local.path),
+      path: local.path,
+      kind: info?.doc.kind ?? 'pair',
+      role: info?.doc.members.find((m) => m.user === me)?.role,
+      members: info ? membersOf(info, presenceOf) : [],
+      state: syncState(local, info, me, parts),
+      conflicts: (agent?.conflicts ?? []).filter((c) => c.space === local.id).map((c) => ({ space: c.space, path: c.path, copy: c.copy })),
+      errors: (agent?.errors ?? []).filter((e) => e.space === local.id).map((e) => ({ path: e.path, message: e.message })),
+      unseen: parts.unseen(local.id),
+    };
+  });
+  return {
+    identity: parts.identity,
+    connected: parts.connected,
+    contacts: (state?.contacts ?? []).map((c) => ({
+      id: c.id,
+      name: c.name,
+      presence: presenceOf(c.id),
+      fingerprints: c.devices.map((d) => fingerprintOf({ signPublic: fromHex(d.signPublic), agreePublic: fromHex(d.agreePublic) })),
+    })),
+    pendingContacts: parts.pending,
+    spaces,
+    invitations: state ? invitationsOf(state) : [],
+    bytesSent: agent?.bytesSent ?? 0,
+    bytesReceived: agent?.bytesReceived ?? 0,
+  };
+}
+
+function membersOf(info: SpaceInfo, presenceOf: (user: string) => MemberView['presence']): MemberView[] {
+  return info.doc.members.map((m) => ({
+    user: m.user,
+    name: info.users.find((u) => u.id === m.user)?.name ?? m.user,
+    role: m.role,
+    status: info.status[m.user] ?? 'unknown',
+    presence: presenceOf(m.user),
+  }));
+}
+
+/** The one state a space is in, most pressing first: the user's pause, no server, a stopped engine, transfers. */
+export function syncState(local: LocalSpace, info: SpaceInfo | undefined, me: string | undefined, parts: Pick<StatusParts, 'connected' | 'progress' | 'folderExists' | 'state'>): SyncStateView {
+  if (local.paused) return { kind: 'paused', reason: 'user' };
+  if (!parts.connected) return { kind: 'offline' };
+  if (parts.state && (!info || me === undefined || info.status[me] !== 'joined')) return { kind: 'error', message: 'this folder is no longer shared with you' };
+  const progress = parts.progress(local.id);
+  if (!progress) {
+    if (!parts.folderExists(local.path)) return { kind: 'error', message: `the folder ${local.path} is missing` };
+    return { kind: 'syncing', files: 0, bytes: 0 };
+  }
+  if (progress.state === 'paused') return { kind: 'paused', reason: 'massDelete' };
+  if (progress.state === 'stopped') return { kind: 'error', message: `the folder ${local.path} lost its .shared-folder marker (an unmounted disk?); syncing stopped` };
+  if (progress.files > 0) return { kind: 'syncing', files: progress.files, bytes: progress.bytes };
+  if (progress.behind > 0) return { kind: 'syncing', files: 0, bytes: 0 };
+  return { kind: 'inSync' };
+}
+
+/** Spaces shared with this user that it has neither joined nor declined. */
+export function invitationsOf(state: AccountState): InvitationView[] {
+  const me = state.user.id;
+  return state.spaces
+    .filter((s) => s.status[me] === 'invited')
+    .map((s) => {
+      const author = s.users.find((u) => u.devices.some((d) => d.id === s.doc.author));
+      const owner = s.doc.members.find((m) => m.role === 'owner');
+      const nameOf = (user: string): string => s.users.find((u) => u.id === user)?.name ?? user;
+      return {
+        space: s.doc.id,
+        kind: s.doc.kind,
+        role: s.doc.members.find((m) => m.user === me)!.role,
+        from: author?.name ?? (owner ? nameOf(owner.user) : ''),
+        members: s.doc.members.map((m) => nameOf(m.user)),
+      };
+    });
+}

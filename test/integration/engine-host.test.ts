@@ -1,0 +1,266 @@
+import * as assert from 'node:assert/strict';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as nodePath from 'node:path';
+import { test } from 'node:test';
+import { EngineCallError } from '../../src/node/engine-client';
+import { waitFor } from './disk-cluster';
+import { readText, NetWorld } from './net-cluster';
+import { EngineUser, SYNC_MS, twoContacts, write } from './engine-cluster';
+
+async function sharedFolder(alice: EngineUser, bob: EngineUser, name: string): Promise<string> {
+  fs.mkdirSync(alice.folder(name), { recursive: true });
+  const bobId = (await alice.status()).contacts.find((c) => c.name === 'bob')!.id;
+  const { space } = await alice.client.call('share', { path: alice.folder(name), with: [bobId], role: 'editor' });
+  await bob.untilEvent('invitation', (e) => e.invitation.space === space);
+  await bob.client.call('join', { space, path: bob.folder(name) });
+  return space;
+}
+
+test('engine hosts: identities, contacts, share, join, a file syncs, chat both ways and to an offline host', async () => {
+  const world = new NetWorld();
+  const users: EngineUser[] = [];
+  try {
+    const { alice, bob } = await twoContacts(world, users);
+    assert.ok(alice.keys && !fs.readFileSync(nodePath.join(alice.home, 'identity.json'), 'utf8').includes('signSecret'), 'the keys stay with the caller');
+    const aliceStatus = await alice.status();
+    assert.equal(aliceStatus.identity?.name, 'alice');
+    assert.match(aliceStatus.contacts[0]!.fingerprints[0]!, /^[A-Z2-7]{4}-/);
+    assert.equal((await bob.status()).pendingContacts.length, 0, 'an accepted invite is no longer pending');
+
+    const space = await sharedFolder(alice, bob, 'docs');
+    write(nodePath.join(alice.folder('docs'), 'hello.txt'), 'hello bob\n');
+    await waitFor('hello.txt at bob', () => readText(nodePath.join(bob.folder('docs'), 'hello.txt')) === 'hello bob\n', SYNC_MS);
+    await alice.until('the space in sync', (s) => s.spaces.find((x) => x.id === space)?.state.kind === 'inSync');
+    const activity = await bob.untilEvent('activity', (e) => e.activity.kind === 'changed' && e.activity.paths.includes('hello.txt'));
+    assert.equal(activity.activity.user, 'alice');
+    assert.ok((await bob.status()).spaces[0]!.unseen > 0);
+    await bob.client.call('markSeen', { space });
+    assert.equal((await bob.status()).spaces[0]!.unseen, 0);
+
+    const aliceId = (await alice.status()).identity!.user;
+    const bobId = (await bob.status()).identity!.user;
+    await alice.client.call('sendChat', { conversation: bobId, text: 'hi bob' });
+    await bob.untilEvent('chat', (e) => e.message.text === 'hi bob' && e.message.conversation === aliceId);
+    await bob.client.call('sendChat', { conversation: aliceId, text: 'hi alice' });
+    await alice.untilEvent('chat', (e) => e.message.text === 'hi alice');
+    const history = await alice.client.call('chatHistory', { conversation: bobId });
+    assert.deepEqual(history.messages.map((m) => m.text), ['hi bob', 'hi alice']);
+
+    // bob's host stops; alice's message waits in the mailbox until he is back.
+    await bob.stop();
+    await alice.until('bob offline', (s) => s.contacts.find((c) => c.name === 'bob')?.presence === 'offline');
+    await alice.client.call('sendChat', { conversation: bobId, text: 'while you were away' });
+    await bob.restart();
+    await bob.untilEvent('chat', (e) => e.message.text === 'while you were away');
+    assert.equal((await bob.status()).identity?.name, 'bob', 'the restarted host signs in with the kept keys');
+
+    await assert.rejects(alice.client.call('acceptInvite', { code: 'nonsense' }), (err: EngineCallError) => err.code === 'usage' && /not a Shared Folders invite/.test(err.message));
+  } finally {
+    for (const u of users) await u.stop();
+    await world.close();
+  }
+});
+
+function text(file: string): string | undefined {
+  return readText(file);
+}
+
+test('engine hosts: pause and resume (kept over a restart), conflicts resolved with mine, theirs and both on either side, typing', async () => {
+  const world = new NetWorld();
+  const users: EngineUser[] = [];
+  try {
+    const { alice, bob } = await twoContacts(world, users);
+    const space = await sharedFolder(alice, bob, 'work');
+    const marker = await sharedFolder(alice, bob, 'marker');
+    const at = (u: EngineUser, path: string): string => nodePath.join(u.folder('work'), path);
+    const names = ['alice-mine', 'alice-theirs', 'alice-both', 'bob-mine', 'bob-theirs', 'bob-both'].map((n) => `${n}.txt`);
+    for (const n of names) write(at(alice, n), `base of ${n}\n`);
+    for (const n of names) await waitFor(`${n} at bob`, () => text(at(bob, n)) === `base of ${n}\n`, SYNC_MS);
+
+    // Paused, alice's copy neither sends nor applies; the marker space, not paused, shows time has passed.
+    await alice.client.call('setPaused', { space, paused: true });
+    await alice.until('the space paused', (s) => s.spaces.find((x) => x.id === space)?.state.kind === 'paused');
+    write(at(bob, 'while-paused.txt'), 'from bob\n');
+    write(at(alice, 'alice-while-paused.txt'), 'from alice\n');
+    write(nodePath.join(bob.folder('marker'), 'after.txt'), 'later\n');
+    write(nodePath.join(alice.folder('marker'), 'alice-after.txt'), 'later\n');
+    await waitFor('the marker at alice', () => text(nodePath.join(alice.folder('marker'), 'after.txt')) === 'later\n', SYNC_MS);
+    await waitFor('the marker at bob', () => text(nodePath.join(bob.folder('marker'), 'alice-after.txt')) === 'later\n', SYNC_MS);
+    assert.equal(text(at(alice, 'while-paused.txt')), undefined, 'a paused space applies nothing');
+    assert.equal(text(at(bob, 'alice-while-paused.txt')), undefined, 'a paused space sends nothing');
+
+    // Both edit the same files while alice is paused: concurrent versions, conflicts on resume.
+    for (const n of names) {
+      write(at(alice, n), `alice's ${n}\n`);
+      write(at(bob, n), `bob's ${n}\n`);
+    }
+    await alice.stop();
+    await alice.restart();
+    const restarted = await alice.until('the space still paused after a restart', (s) => s.spaces.some((x) => x.id === space));
+    assert.equal(restarted.spaces.find((x) => x.id === space)!.state.kind, 'paused');
+    await alice.client.call('setPaused', { space, paused: false });
+    await waitFor('while-paused.txt at alice', () => text(at(alice, 'while-paused.txt')) === 'from bob\n', SYNC_MS);
+    await waitFor('alice-while-paused.txt at bob', () => text(at(bob, 'alice-while-paused.txt')) === 'from alice\n', SYNC_MS);
+    for (const u of [alice, bob]) await u.until('six conflicts', (s) => s.spaces.find((x) => x.id === space)?.conflicts.length === 6);
+    await alice.untilEvent('conflict', (e) => e.conflict.space === space);
+
+    // What each side sees before resolving: the file (the winner) and the copy (the other version).
+    const before = new Map<string, { file: string; copy: string; copyPath: string }>();
+    for (const c of (await alice.status()).spaces.find((x) => x.id === space)!.conflicts) {
+      before.set(c.path, { file: text(at(alice, c.path))!, copy: text(at(alice, c.copy))!, copyPath: c.copy });
+    }
+    for (const n of names) {
+      const [who, choice] = n.replace('.txt', '').split('-') as ['alice' | 'bob', 'mine' | 'theirs' | 'both'];
+      await (who === 'alice' ? alice : bob).client.call('resolveConflict', { space, path: n, choice });
+    }
+    for (const u of [alice, bob]) await u.until('no conflicts left', (s) => s.spaces.find((x) => x.id === space)?.conflicts.length === 0);
+    for (const n of names) {
+      const { file, copy, copyPath } = before.get(n)!;
+      const choice = n.replace('.txt', '').split('-')[1];
+      const stem = n.replace('.txt', '');
+      for (const u of [alice, bob]) {
+        const expected = choice === 'theirs' ? copy : file;
+        await waitFor(`${n} settled at ${u.name}`, () => text(at(u, n)) === expected && text(at(u, copyPath)) === undefined, SYNC_MS);
+        if (choice === 'both') {
+          const kept = fs.readdirSync(u.folder('work')).find((f) => f.startsWith(`${stem} (`));
+          assert.ok(kept, `${n}: the other version kept under a normal name at ${u.name}`);
+          await waitFor(`${kept} at ${u.name}`, () => text(at(u, kept)) === copy, SYNC_MS);
+        }
+      }
+    }
+    // The version 'theirs' replaced is in the resolver's versions folder.
+    const versions = fs.readdirSync(nodePath.join(alice.folder('work'), '.shared-folder', 'versions'));
+    assert.ok(versions.some((f) => f.startsWith('alice-theirs~')), versions.join(', '));
+
+    const aliceId = (await alice.status()).identity!.user;
+    const bobId = (await bob.status()).identity!.user;
+    await alice.client.call('sendTyping', { conversation: bobId });
+    const typing = await bob.untilEvent('typing');
+    assert.deepEqual([typing.conversation, typing.user, typing.name], [aliceId, aliceId, 'alice']);
+    await bob.client.call('sendTyping', { conversation: marker });
+    const group = await alice.untilEvent('typing', (e) => e.conversation === marker);
+    assert.equal(group.name, 'bob');
+  } finally {
+    for (const u of users) await u.stop();
+    await world.close();
+  }
+});
+
+test('engine hosts: addMember, decline, leave, stopSharing, removeContact, and a crashed host restarted by the client', async () => {
+  const world = new NetWorld();
+  const users: EngineUser[] = [];
+  try {
+    const { alice, bob } = await twoContacts(world, users);
+    const carol = new EngineUser(world, 'carol');
+    users.push(carol);
+    await carol.setUp();
+    const { code } = await carol.client.call('createInvite', {});
+    const { pending } = await alice.client.call('openInvite', { code });
+    assert.equal((await alice.status()).pendingContacts[0]?.fingerprint, pending.fingerprint, 'an opened invite waits in the home');
+    await alice.client.call('acceptInvite', { code });
+    const carolId = (await carol.status()).identity!.user;
+    const bobId = (await bob.status()).identity!.user;
+
+    // A second code, opened and declined, leaves nothing pending.
+    const second = await carol.client.call('createInvite', {});
+    await bob.client.call('openInvite', { code: second.code });
+    await bob.client.call('declineInvite', { code: second.code });
+    assert.equal((await bob.status()).pendingContacts.length, 0);
+
+    const space = await sharedFolder(alice, bob, 'team');
+    write(nodePath.join(alice.folder('team'), 'plan.md'), 'the plan\n');
+    await alice.client.call('addMember', { space, user: carolId, role: 'editor' });
+    await carol.untilEvent('invitation', (e) => e.invitation.space === space && e.invitation.from === 'alice');
+    await carol.client.call('join', { space, path: carol.folder('team') });
+    await waitFor('plan.md at carol', () => readText(nodePath.join(carol.folder('team'), 'plan.md')) === 'the plan\n', SYNC_MS);
+    await bob.untilEvent('activity', (e) => e.activity.kind === 'joined' && e.activity.user === 'carol');
+    const members = (await bob.status()).spaces.find((s) => s.id === space)!.members;
+    assert.deepEqual(members.map((m) => `${m.name}:${m.role}:${m.status}`).sort(), ['alice:owner:joined', 'bob:editor:joined', 'carol:editor:joined']);
+
+    // carol declines another folder.
+    fs.mkdirSync(alice.folder('private'), { recursive: true });
+    const other = (await alice.client.call('share', { path: alice.folder('private'), with: [carolId], role: 'reader' })).space;
+    await carol.untilEvent('invitation', (e) => e.invitation.space === other && e.invitation.role === 'reader');
+    await carol.client.call('decline', { space: other });
+    await carol.until('the invitation gone', (s) => !s.invitations.some((i) => i.space === other));
+    await alice.until('carol declined', (s) => s.spaces.find((x) => x.id === other)?.members.find((m) => m.name === 'carol')?.status === 'declined');
+
+    // bob leaves; his files stay, the others are told.
+    await bob.client.call('leave', { space });
+    await bob.until('the space gone at bob', (s) => !s.spaces.some((x) => x.id === space));
+    await alice.untilEvent('activity', (e) => e.activity.kind === 'left' && e.activity.user === 'bob' && e.activity.space === space);
+    assert.equal(readText(nodePath.join(bob.folder('team'), 'plan.md')), 'the plan\n');
+
+    // Only an owner may stop sharing; then the space is gone for everyone, files kept.
+    await assert.rejects(carol.client.call('stopSharing', { space }), (err: { code: string }) => err.code === 'usage');
+    await alice.client.call('stopSharing', { space });
+    await carol.until('the space gone at carol', (s) => !s.spaces.some((x) => x.id === space));
+    await carol.untilEvent('activity', (e) => e.activity.kind === 'left' && e.activity.space === space);
+    assert.ok(!(await alice.status()).spaces.some((x) => x.id === space));
+    assert.equal(readText(nodePath.join(carol.folder('team'), 'plan.md')), 'the plan\n');
+
+    await bob.client.call('removeContact', { user: (await alice.status()).identity!.user });
+    await alice.until('bob no longer a contact', (s) => !s.contacts.some((c) => c.id === bobId));
+
+    // The host dies; the client starts another, replays start, and calls work again.
+    const pid = alice.client.pid!;
+    const restarted = new Promise<void>((resolve) => alice.client.on('restarted', () => resolve()));
+    process.kill(pid, 'SIGKILL');
+    await restarted;
+    assert.notEqual(alice.client.pid, pid);
+    const after = await alice.until('signed in again', (s) => s.connected);
+    assert.equal(after.identity?.name, 'alice');
+  } finally {
+    for (const u of users) await u.stop();
+    await world.close();
+  }
+});
+
+test('engine hosts: presence, a download limit and progress events, open files, errors as codes, offline state', async () => {
+  const world = new NetWorld();
+  const users: EngineUser[] = [];
+  try {
+    // Before start, and before an identity, calls fail with a code the extension can act on.
+    const early = new EngineUser(world, 'early');
+    users.push(early);
+    await assert.rejects(early.client.call('status', {}).then(() => early.client.call('createInvite', {})), (err: { code: string }) => err.code === 'notSetUp');
+    await world.startServer();
+    await early.client.call('start', { home: early.home });
+    await assert.rejects(early.client.call('createInvite', {}), (err: { code: string }) => err.code === 'notSetUp');
+    assert.equal((await early.status()).identity, undefined);
+
+    const { alice, bob } = await twoContacts(world, users);
+    await alice.client.call('setPresence', { presence: 'away' });
+    await bob.until('alice away', (s) => s.contacts.find((c) => c.name === 'alice')?.presence === 'away');
+    await alice.client.call('setPresence', { presence: 'online' });
+    await bob.until('alice online', (s) => s.contacts.find((c) => c.name === 'alice')?.presence === 'online');
+
+    const space = await sharedFolder(alice, bob, 'big');
+    await bob.client.call('setLimits', { limitDown: 1024 * 1024 });
+    await bob.client.call('setOpenFiles', { paths: [nodePath.join(bob.folder('big'), 'open.txt')] });
+    const big = new Uint8Array(crypto.randomBytes(4 * 1024 * 1024));
+    fs.writeFileSync(nodePath.join(alice.folder('big'), 'big.bin'), big);
+    write(nodePath.join(alice.folder('big'), 'open.txt'), 'wanted first\n');
+    await waitFor('big.bin at bob', () => fs.statSync(nodePath.join(bob.folder('big'), 'big.bin'), { throwIfNoEntry: false })?.size === big.length, SYNC_MS * 2);
+    assert.equal(readText(nodePath.join(bob.folder('big'), 'open.txt')), 'wanted first\n');
+    const sha = (data: Uint8Array): string => crypto.createHash('sha256').update(data).digest('hex');
+    assert.equal(sha(new Uint8Array(fs.readFileSync(nodePath.join(bob.folder('big'), 'big.bin')))), sha(big));
+    const progress = bob.events.filter((e) => e.event === 'progress' && e.space === space) as { files: number; bytes: number; totalBytes: number }[];
+    assert.ok(progress.some((p) => p.files > 0 && p.totalBytes >= big.length), JSON.stringify(progress));
+    assert.ok(progress.every((p) => p.bytes <= p.totalBytes));
+    assert.ok(bob.events.some((e) => e.event === 'status' && e.status.spaces.some((s) => s.id === space && s.state.kind === 'syncing')), 'the transfer showed as syncing');
+    await bob.client.call('setLimits', {});
+    await bob.until('in sync', (s) => s.spaces.find((x) => x.id === space)?.state.kind === 'inSync');
+
+    await assert.rejects(bob.client.call('join', { space: '00'.repeat(16), path: bob.folder('x') }), (err: { code: string }) => err.code === 'usage');
+    await assert.rejects(bob.client.call('resolveConflict', { space, path: 'big.bin', choice: 'mine' }), (err: { code: string; message: string }) => err.code === 'usage' && /no conflict/.test(err.message));
+
+    await world.stopServer();
+    await bob.until('offline', (s) => !s.connected && s.spaces.find((x) => x.id === space)?.state.kind === 'offline');
+    await assert.rejects(bob.client.call('createInvite', {}), (err: { code: string }) => err.code === 'server');
+  } finally {
+    for (const u of users) await u.stop();
+    await world.close();
+  }
+});
