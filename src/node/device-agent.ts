@@ -6,7 +6,7 @@ import { decodeMessage, encodeMessage } from '../sync/protocol/codec';
 import type { Message } from '../sync/protocol/messages';
 import type { AccountState, Presence, Role, SpaceInfo, UserInfo } from '../sync/protocol/rendezvous';
 import { DiskReplica } from './disk-replica';
-import type { ReplicaEvent, ReplicaState } from '../sync/replica';
+import type { ConflictInfo, Replica, ReplicaEvent, ReplicaState } from '../sync/replica';
 import { sameRecord, type FileRecord } from '../sync/file-record';
 import type { DeviceHome, Identity, LocalSpace } from './device-home';
 import type { DeviceKeys, DevicePublicKeys } from './device-keys';
@@ -541,7 +541,8 @@ export class DeviceAgent {
 
   // ---- status -------------------------------------------------------------------------------
 
-  status(): AgentStatus {
+  /** With `conflicts`, the caller lists each replica's conflicts (the extension's host caches them: listing walks the index). */
+  status(options: { conflicts?: (space: string, replica: Replica) => readonly ConflictInfo[] } = {}): AgentStatus {
     const state = this.client.state;
     const base = DeviceAgent.statusFrom(this.home, this.client.device.id, state, this.client.connected, {
       summary: (space) => {
@@ -554,7 +555,7 @@ export class DeviceAgent {
     const conflicts: AgentStatus['conflicts'] = [];
     const errors: AgentStatus['errors'] = [];
     for (const [id, open] of this.spaces) {
-      for (const c of open.disk.replica.conflicts()) conflicts.push({ space: id, path: c.path, copy: c.copyPath });
+      for (const c of options.conflicts?.(id, open.disk.replica) ?? open.disk.replica.conflicts()) conflicts.push({ space: id, path: c.path, copy: c.copyPath });
       for (const [path, problem] of open.disk.replica.errors()) errors.push({ space: id, path, message: problem.message });
     }
     return { ...base, conflicts, errors, bytesSent: this.channels.bytesSent, bytesReceived: this.channels.bytesReceived };

@@ -5,6 +5,7 @@ import type { ReplicaEvent } from '../sync/replica';
 import * as account from './account';
 import { ActivityFeed } from './activity-feed';
 import { chatHistory, type ChatEntry } from './chat';
+import { ConflictCache } from './conflict-cache';
 import { resolveConflict, ConflictGone } from './conflict-resolution';
 import { DeviceAgent } from './device-agent';
 import { DeviceHome } from './device-home';
@@ -45,6 +46,7 @@ export class EngineService {
   private readonly progressAt = new Map<string, { at: number; total: number; receivedAtStart: number }>();
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private readonly conflicts = new ConflictCache();
 
   constructor(private readonly emit: (event: EventBody) => void) {
     this.feed = new ActivityFeed((activity) => this.emit({ event: 'activity', activity }));
@@ -164,6 +166,8 @@ export class EngineService {
       } catch (err) {
         if (err instanceof ConflictGone) throw new EngineError('usage', err.message);
         throw err;
+      } finally {
+        this.conflicts.invalidate(p.space);
       }
       return {};
     },
@@ -298,7 +302,7 @@ export class EngineService {
       identity: this.identityView(),
       state: agent?.state,
       connected: agent?.client.connected ?? false,
-      agent: agent?.status(),
+      agent: agent?.status({ conflicts: (space, replica) => this.conflicts.conflicts(space, replica) }),
       local: home?.spaces() ?? [],
       progress: (space) => agent?.progress(space),
       folderExists: (path) => fs.existsSync(path),

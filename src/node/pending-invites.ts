@@ -14,14 +14,20 @@ export interface PendingInvite {
  * well-formed code; nothing is sent to the server until it is accepted.
  */
 export class PendingInvites {
+  /** Read once: this process is the only one that changes the list. */
+  private cached: PendingInvite[] | undefined;
+
   constructor(private readonly home: DeviceHome) {}
 
   list(): PendingInvite[] {
-    try {
-      return JSON.parse(fs.readFileSync(this.file, 'utf8')) as PendingInvite[];
-    } catch {
-      return [];
+    if (!this.cached) {
+      try {
+        this.cached = JSON.parse(fs.readFileSync(this.file, 'utf8')) as PendingInvite[];
+      } catch {
+        this.cached = [];
+      }
     }
+    return [...this.cached];
   }
 
   open(code: string): PendingInvite {
@@ -46,5 +52,6 @@ export class PendingInvites {
   private save(list: readonly PendingInvite[]): void {
     fs.mkdirSync(this.home.dir, { recursive: true });
     writeAtomic(this.file, JSON.stringify(list, null, 2), 0o600);
+    this.cached = [...list];
   }
 }

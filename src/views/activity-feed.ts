@@ -14,6 +14,11 @@ export interface ActivityEntry {
   readonly firstAt: number;
   readonly at: number;
   readonly paths: readonly string[];
+  /**
+   * For 'invited': the invitation is for this user (the space was not one of theirs when it
+   * came), so `user` is who invited them; otherwise `user` is the member who was invited.
+   */
+  readonly invitedMe?: boolean;
 }
 
 export interface ActivityFeedOptions {
@@ -47,8 +52,8 @@ export class ActivityFeed {
     return this.rows.find((e) => e.id === id);
   }
 
-  /** Adds an activity; returns the row it landed in. */
-  add(activity: ActivityView): ActivityEntry {
+  /** Adds an activity; returns the row it landed in. `spaceIsMine`: this user is a member of the activity's space now. */
+  add(activity: ActivityView, spaceIsMine = true): ActivityEntry {
     const head = this.rows[0];
     if (head && canJoin(head, activity, this.options.coalesceWindowMs)) {
       const paths = [...head.paths];
@@ -65,6 +70,7 @@ export class ActivityFeed {
       firstAt: activity.at,
       at: activity.at,
       paths: [...new Set(activity.paths)],
+      ...(activity.kind === 'invited' ? { invitedMe: !spaceIsMine } : {}),
     };
     this.rows.unshift(entry);
     if (this.rows.length > this.options.maxEntries) this.rows.length = this.options.maxEntries;
@@ -105,9 +111,9 @@ export function activityText(entry: ActivityEntry, status: EngineStatus | undefi
     case 'left': return l10n.t('{0} left {1}', who ?? l10n.t('someone'), where);
     case 'conflict': return count === 1 ? l10n.t('conflict in {0}', only) : l10n.t('{0} conflicts in {1}', count, where);
     case 'invited':
-      return status?.spaces.some((s) => s.id === entry.space)
-        ? l10n.t('{0} invited someone to {1}', who ?? l10n.t('someone'), where)
-        : l10n.t('{0} invited you to a shared folder', who ?? l10n.t('someone'));
+      return entry.invitedMe
+        ? l10n.t('{0} invited you to a shared folder', who ?? l10n.t('someone'))
+        : l10n.t('{0} was invited to {1}', who ?? l10n.t('someone'), where);
     case 'error': return count <= 1 ? l10n.t('sync error in {0}', only || where) : l10n.t('{0} sync errors in {1}', count, where);
   }
 }

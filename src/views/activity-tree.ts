@@ -28,7 +28,7 @@ export class ActivityTree implements vscode.Disposable {
       this.view,
       this.provider,
       session.onDidReceiveActivity((a) => {
-        this.feed.add(a);
+        this.feed.add(a, this.session.status?.spaces.some((s) => s.id === a.space) ?? false);
         this.refresh();
       }),
       session.onDidChangeStatus(() => this.refresh()),

@@ -44,6 +44,11 @@ export class ContactsTree implements vscode.TreeDragAndDropController<TreeNode>,
       void vscode.window.showInformationMessage(vscode.l10n.t('Drop the folder onto a contact to share it with them.'));
       return;
     }
+    const stat = await vscode.workspace.fs.stat(uri).then((s) => s, () => undefined);
+    if (!stat || (stat.type & vscode.FileType.Directory) === 0) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('Only folders can be shared; drop a folder onto {0}.', this.session.status?.contacts.find((c) => c.id === contact.user)?.name ?? contact.user));
+      return;
+    }
     this.onDropFolder(uri.fsPath, contact.user);
   }
 

@@ -88,7 +88,7 @@ export function write(file: string, text: string): void {
 
 /** alice and bob, each with a host of their own, contacts of each other. */
 export async function twoContacts(world: NetWorld, users: EngineUser[]): Promise<{ alice: EngineUser; bob: EngineUser }> {
-  await world.startServer();
+  if (!world.server) await world.startServer();
   const alice = new EngineUser(world, 'alice');
   const bob = new EngineUser(world, 'bob');
   // Registered before anything can fail, so the test's clean-up stops both hosts.

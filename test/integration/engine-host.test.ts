@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { test } from 'node:test';
@@ -210,6 +211,54 @@ test('engine hosts: addMember, decline, leave, stopSharing, removeContact, and a
     assert.notEqual(alice.client.pid, pid);
     const after = await alice.until('signed in again', (s) => s.connected);
     assert.equal(after.identity?.name, 'alice');
+  } finally {
+    for (const u of users) await u.stop();
+    await world.close();
+  }
+});
+
+test('engine hosts: presence, a download limit and progress events, open files, errors as codes, offline state', async () => {
+  const world = new NetWorld();
+  const users: EngineUser[] = [];
+  try {
+    // Before start, and before an identity, calls fail with a code the extension can act on.
+    const early = new EngineUser(world, 'early');
+    users.push(early);
+    await assert.rejects(early.client.call('status', {}).then(() => early.client.call('createInvite', {})), (err: { code: string }) => err.code === 'notSetUp');
+    await world.startServer();
+    await early.client.call('start', { home: early.home });
+    await assert.rejects(early.client.call('createInvite', {}), (err: { code: string }) => err.code === 'notSetUp');
+    assert.equal((await early.status()).identity, undefined);
+
+    const { alice, bob } = await twoContacts(world, users);
+    await alice.client.call('setPresence', { presence: 'away' });
+    await bob.until('alice away', (s) => s.contacts.find((c) => c.name === 'alice')?.presence === 'away');
+    await alice.client.call('setPresence', { presence: 'online' });
+    await bob.until('alice online', (s) => s.contacts.find((c) => c.name === 'alice')?.presence === 'online');
+
+    const space = await sharedFolder(alice, bob, 'big');
+    await bob.client.call('setLimits', { limitDown: 1024 * 1024 });
+    await bob.client.call('setOpenFiles', { paths: [nodePath.join(bob.folder('big'), 'open.txt')] });
+    const big = new Uint8Array(crypto.randomBytes(4 * 1024 * 1024));
+    fs.writeFileSync(nodePath.join(alice.folder('big'), 'big.bin'), big);
+    write(nodePath.join(alice.folder('big'), 'open.txt'), 'wanted first\n');
+    await waitFor('big.bin at bob', () => fs.statSync(nodePath.join(bob.folder('big'), 'big.bin'), { throwIfNoEntry: false })?.size === big.length, SYNC_MS * 2);
+    assert.equal(readText(nodePath.join(bob.folder('big'), 'open.txt')), 'wanted first\n');
+    const sha = (data: Uint8Array): string => crypto.createHash('sha256').update(data).digest('hex');
+    assert.equal(sha(new Uint8Array(fs.readFileSync(nodePath.join(bob.folder('big'), 'big.bin')))), sha(big));
+    const progress = bob.events.filter((e) => e.event === 'progress' && e.space === space) as { files: number; bytes: number; totalBytes: number }[];
+    assert.ok(progress.some((p) => p.files > 0 && p.totalBytes >= big.length), JSON.stringify(progress));
+    assert.ok(progress.every((p) => p.bytes <= p.totalBytes));
+    assert.ok(bob.events.some((e) => e.event === 'status' && e.status.spaces.some((s) => s.id === space && s.state.kind === 'syncing')), 'the transfer showed as syncing');
+    await bob.client.call('setLimits', {});
+    await bob.until('in sync', (s) => s.spaces.find((x) => x.id === space)?.state.kind === 'inSync');
+
+    await assert.rejects(bob.client.call('join', { space: '00'.repeat(16), path: bob.folder('x') }), (err: { code: string }) => err.code === 'usage');
+    await assert.rejects(bob.client.call('resolveConflict', { space, path: 'big.bin', choice: 'mine' }), (err: { code: string; message: string }) => err.code === 'usage' && /no conflict/.test(err.message));
+
+    await world.stopServer();
+    await bob.until('offline', (s) => !s.connected && s.spaces.find((x) => x.id === space)?.state.kind === 'offline');
+    await assert.rejects(bob.client.call('createInvite', {}), (err: { code: string }) => err.code === 'server');
   } finally {
     for (const u of users) await u.stop();
     await world.close();
