@@ -94,6 +94,8 @@ export class User {
       'editor.suggestOnTriggerCharacters': false,
       'editor.wordBasedSuggestions': 'off',
       'chat.commandCenter.enabled': false,
+      // code-server offers to forward any port that opens on the machine (other tests' servers).
+      'remote.autoForwardPorts': false,
       'window.commandCenter': false,
       ...options.settings,
     };
