@@ -159,7 +159,7 @@ export class User {
   }
 
   /**
-   * Opens the workbench on `folder` in this user's browser context. The context is kept across
+   * Opens the workbench on `folder` (or a `.code-workspace` file) in this user's browser context. The context is kept across
    * code-server restarts, as a person's browser keeps its storage when a window is reopened.
    */
   async open(folder?: string): Promise<Workbench> {
@@ -171,7 +171,8 @@ export class User {
     if (this.workbench) await this.workbench.page.close().catch(() => undefined);
     const page = await this.context.newPage();
     this.workbench = new Workbench(page, this.world, this.name);
-    const url = folder ? `${this.url}/?folder=${encodeURIComponent(folder)}` : `${this.url}/`;
+    const param = folder?.endsWith('.code-workspace') ? 'workspace' : 'folder';
+    const url = folder ? `${this.url}/?${param}=${encodeURIComponent(folder)}` : `${this.url}/`;
     await this.workbench.load(url);
     return this.workbench;
   }

@@ -95,11 +95,16 @@ test('two people share a folder, edit, chat and resolve a conflict in real VS Co
   fs.writeFileSync(nodePath.join(project, FILE), FIRST_TEXT);
   const bobWork = bob.folder('work');
   fs.writeFileSync(nodePath.join(bobWork, 'todo.txt'), 'bob\n');
+  // Bob works in a multi-root workspace, so adding the shared folder edits his workspace file. (In
+  // a single-folder window VS Code turns the window into an untitled workspace and reloads it;
+  // code-server then now and then loads the new workspace before its folders are written.)
+  const bobWorkspace = nodePath.join(bob.home, 'bob.code-workspace');
+  fs.writeFileSync(bobWorkspace, JSON.stringify({ folders: [{ path: 'work' }] }, null, 2));
   let bobCopy = '';
 
   await step('both open VS Code', async () => {
     await alice.open(project);
-    await bob.open(bobWork);
+    await bob.open(bobWorkspace);
     await wbOf(alice).shot('workbench');
     await wbOf(bob).shot('workbench');
   });
@@ -158,7 +163,7 @@ test('two people share a folder, edit, chat and resolve a conflict in real VS Co
       SYNC_TIMEOUT,
       500,
     );
-    // ... and the folder is a root of his workspace in the Explorer (the window may reload for that).
+    // ... and the folder is a root of his workspace in the Explorer.
     const folderName = nodePath.basename(nodePath.dirname(bobCopy));
     const now = await waitFor(
       `the shared folder "${folderName}" in bob's Explorer`,
@@ -248,6 +253,28 @@ test('two people share a folder, edit, chat and resolve a conflict in real VS Co
     await b.runCommand('Shared Folders: Resolve Conflict');
     if (await b.quickInputOpens(3_000)) await b.pickMatching(new RegExp(FILE.replace('.', '\\.')));
     await b.page.locator('.editor-group-container.active .monaco-diff-editor').waitFor({ state: 'visible', timeout: SYNC_TIMEOUT });
+    // The diff shows both versions, and the side it calls bob's ("your version") holds bob's edit.
+    const title = await waitFor('the conflict diff\'s title', async () => {
+      const t = (await b.editorTabs()).find((x) => /version/.test(x));
+      return t;
+    }, SYNC_TIMEOUT);
+    const yoursLeft = /your version ↔ theirs/.test(title);
+    assert.ok(yoursLeft || /their version ↔ yours/.test(title), `the diff's title says whose side is whose: ${title}`);
+    let sides = { left: '', right: '' };
+    const bobsSide = () => (yoursLeft ? sides.left : sides.right);
+    const alicesSide = () => (yoursLeft ? sides.right : sides.left);
+    await waitFor(
+      'both versions in the diff',
+      async () => {
+        sides = { left: await b.editorText('original'), right: await b.editorText('modified') };
+        return /edited by bob while offline/.test(bobsSide()) && /edited by alice meanwhile/.test(alicesSide());
+      },
+      SYNC_TIMEOUT,
+      500,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; "${title}" shows ${JSON.stringify(sides)}`);
+    });
+    assert.doesNotMatch(bobsSide(), /edited by alice meanwhile/);
     await b.shot('conflict diff');
     await b.clickEditorAction('Keep Mine');
     const bobFolder = nodePath.dirname(bobCopy);

@@ -3,9 +3,11 @@ import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { after, before, test } from 'node:test';
 import { World, type User } from './harness';
+import { waitFor } from './processes';
 
 // One code-server with the packaged vsix: the workbench loads, the extension's activity bar item
-// is there, and clicking it shows the "Shared Folders" container with its four views.
+// is there, clicking it shows the "Shared Folders" container with its four views, and the
+// extension is up (its engine host started) and offers Set Up.
 
 let world: World;
 let alice: User;
@@ -44,6 +46,26 @@ test('the packaged extension shows its container in a real VS Code', { timeout: 
       `the container shows view "${view}"; it shows ${JSON.stringify(panes)}`,
     );
   }
+
+  // The extension activated and its engine host started from the package: the welcome view
+  // offers Set Up, and Set Up asks for a name.
+  const welcome = await waitFor(
+    'the Contacts view to offer Set Up',
+    async () => {
+      const text = await wb.welcomeText('Contacts');
+      return /creating your identity/i.test(text) ? text : undefined;
+    },
+    60_000,
+    500,
+  ).catch(async (err: Error) => {
+    throw new Error(`${err.message}; it shows: ${JSON.stringify(await wb.welcomeText('Contacts'))}`);
+  });
+  assert.match(welcome, /Set Up/);
+  await wb.clickWelcomeButton('Contacts', 'Set Up');
+  await wb.waitForQuickInput('Set Up Shared Folders');
+  assert.match(await wb.quickInputPrompt(), /your name/i);
+  await wb.shot('set up asks for a name');
+  await wb.closeQuickInput();
 
   // Back to the Explorer: the workspace folder is open, so the test drives the window it meant to.
   await wb.openContainer('Explorer');

@@ -131,6 +131,20 @@ export class Workbench {
     }
   }
 
+  /** The welcome content a view shows while it has no rows ('' when it shows none). */
+  async welcomeText(view: string): Promise<string> {
+    const pane = await this.expandView(view);
+    const welcome = pane.locator('.welcome-view-content');
+    if ((await welcome.count()) === 0 || !(await welcome.first().isVisible())) return '';
+    return ((await welcome.first().innerText()) ?? '').trim();
+  }
+
+  /** Clicks a button of a view's welcome content, by its label. */
+  async clickWelcomeButton(view: string, label: string): Promise<void> {
+    const pane = await this.expandView(view);
+    await pane.locator('.welcome-view-content .monaco-button', { hasText: new RegExp(`^\\s*${escapeRegExp(label)}\\s*$`) }).first().click();
+  }
+
   /** The row of `view` whose label is `label`. */
   treeItem(view: string, label: string): Locator {
     return this.pane(view)
