@@ -220,7 +220,10 @@ test('two people share a folder, edit, chat and resolve a conflict in real VS Co
     await a.openFile(FILE);
     await a.typeInEditor('edited by alice meanwhile\n');
     await a.save();
-    const chat = await openChat(a, 'bob');
+    // This time from the Contacts view: the inline Chat action on bob's row (he shows offline).
+    await a.waitForRow('Contacts', (r) => r.label === 'bob' && /offline/i.test(r.description), 'bob offline', SYNC_TIMEOUT);
+    await a.clickInlineAction('Contacts', 'bob', 'Chat');
+    const chat = a.webview();
     await sendChat(a, chat, 'bob, I changed the notes while you were away');
     await a.shot('alice edited and wrote while bob was away');
   });
@@ -238,12 +241,12 @@ test('two people share a folder, edit, chat and resolve a conflict in real VS Co
 
   await step('bob resumes sync and the concurrent edits are a conflict', async () => {
     const b = wbOf(bob);
-    const row = await b.waitForRow('Shared Folders', (r) => r.label !== '', 'the shared folder', SYNC_TIMEOUT);
-    if (/paused/i.test(`${row.description} ${row.ariaLabel}`)) {
-      await b.runCommand('Shared Folders: Resume Sync');
-      if (await b.quickInputOpens(3_000)) await b.pickMatching(/./);
-    }
     const bobFolder = nodePath.dirname(bobCopy);
+    // Paused is kept over the restart; he resumes with the folder row's inline action.
+    const folderName = nodePath.basename(bobFolder);
+    await b.waitForRow('Shared Folders', (r) => r.label === folderName && /paused/i.test(r.description), 'the folder still paused', SYNC_TIMEOUT);
+    await b.clickInlineAction('Shared Folders', folderName, 'Resume Sync');
+    await b.waitForRow('Shared Folders', (r) => r.label === folderName && !/paused/i.test(r.description), 'the folder resumed', SYNC_TIMEOUT);
     await waitFor('a conflict copy on both sides', () => conflictCopies(bobFolder).length > 0 && conflictCopies(project).length > 0, SYNC_TIMEOUT, 500);
     await b.shot('conflict');
   });
