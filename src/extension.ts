@@ -1,13 +1,82 @@
-import type * as vscode from 'vscode';
+import * as vscode from 'vscode';
+import { ActivityTree } from './views/activity-tree';
+import { ChatView } from './views/chat-view';
+import { CommandRunner, SHOW_LOG_COMMAND } from './views/command-runner';
+import { ConflictDecorations } from './views/conflict-decorations';
+import { ConflictDocuments } from './views/conflict-documents';
+import { ConflictResolver } from './views/conflict-resolver';
+import { ContactCommands } from './views/contact-commands';
+import { ContactsTree } from './views/contacts-tree';
+import { ContextKeys } from './views/context-keys';
+import { EditorActivity } from './views/editor-activity';
+import { connectEngine } from './views/engine-connection';
+import { EngineSession } from './views/engine-session';
+import { EngineStarter } from './views/engine-starter';
+import { FolderCommands } from './views/folder-commands';
+import { FoldersTree } from './views/folders-tree';
+import { IdentityStore } from './views/identity-store';
+import { InviteUriHandler } from './views/invite-uri-handler';
+import { Notifications } from './views/notifications';
+import { Settings } from './views/settings';
+import { StatusBar } from './views/status-bar';
+import { TransferProgress } from './views/transfer-progress';
+import { ViewContext } from './views/view-context';
+
+/** Set by activate: deactivate waits for the engine host to flush its journals and exit. */
+let stopEngine: (() => Promise<void>) | undefined;
 
 /**
- * Composition root. The sidebar, chat and sync services are composed here as they land; until
- * then the extension only activates, so packaging and activation can be tested end to end.
+ * Composition root: builds the views and services and hands every disposable to the context.
+ * Nothing heavy runs here; the engine host is forked after activate returns.
  */
 export function activate(context: vscode.ExtensionContext): void {
-  context.subscriptions.push({ dispose: () => undefined });
+  const began = Date.now();
+  const log = vscode.window.createOutputChannel('Shared Folders', { log: true });
+  const runner = new CommandRunner(log);
+  const settings = new Settings();
+  const identities = new IdentityStore(context.secrets);
+  const session = new EngineSession(() => connectEngine(context.extensionUri, log), log);
+  const starter = new EngineStarter(session, identities, settings, context.globalStorageUri.fsPath, log);
+  const keys = new ContextKeys();
+  const statusBar = new StatusBar(session);
+  const viewContext = new ViewContext(session, keys, identities, (has) => statusBar.setHasIdentity(has));
+
+  const folders = new FoldersTree(session);
+  const folderCommands = new FolderCommands(session, settings, runner, (space) => folders.reveal(space));
+  const contactCommands = new ContactCommands(session, identities, settings, runner);
+  const contacts = new ContactsTree(session, (path, user) => void runner.run('shareFolder', () => folderCommands.share({ path, users: [user] })));
+  const activity = new ActivityTree(session, (space) => folders.reveal(space), (space) => folders.markSpaceSeen(space));
+  const chat = new ChatView(context.extensionUri, session, runner);
+  const conflicts = new ConflictResolver(session, runner, keys);
+
+  context.subscriptions.push(
+    log, settings, session, starter, statusBar, viewContext, folders, contacts, activity, chat, conflicts,
+    new ConflictDocuments(session),
+    new ConflictDecorations(session),
+    new TransferProgress(session),
+    new Notifications(session, settings, runner),
+    new EditorActivity(session),
+    ...contactCommands.register(),
+    ...folderCommands.register(),
+    ...conflicts.register(),
+    ...chat.register(),
+    runner.register(SHOW_LOG_COMMAND, () => log.show()),
+    runner.register('sharedFolders.openActivity', (arg?: unknown) => activity.open(arg)),
+    vscode.window.registerUriHandler(new InviteUriHandler(runner, (code) => contactCommands.openInvite(code), log)),
+    starter.onDidChangeTrust((trusted) => {
+      viewContext.setTrusted(trusted);
+      statusBar.setTrusted(trusted);
+    }),
+  );
+
+  stopEngine = () => session.stop();
+  viewContext.setTrusted(starter.trusted);
+  statusBar.setTrusted(starter.trusted);
+  starter.start();
+  log.info(`activated in ${Date.now() - began} ms`);
 }
 
-export function deactivate(): void {
-  // Everything is disposed through context.subscriptions.
+export function deactivate(): Promise<void> | undefined {
+  // Everything else is disposed through context.subscriptions, after this resolves.
+  return stopEngine?.();
 }

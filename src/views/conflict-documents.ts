@@ -1,0 +1,38 @@
+import * as fs from 'node:fs/promises';
+import * as vscode from 'vscode';
+import { CONFLICT_SCHEME, conflictFromUri, conflictUriParts } from './conflict-uri';
+import type { ConflictView } from '../node/engine-protocol';
+import type { EngineSession } from './engine-session';
+import { joinSpacePath } from './space-paths';
+
+export function conflictUri(conflict: ConflictView): vscode.Uri {
+  const { path, query } = conflictUriParts(conflict);
+  return vscode.Uri.from({ scheme: CONFLICT_SCHEME, path, query });
+}
+
+/** Serves the other side of a conflict read-only: a content provider, so the diff's left side cannot be edited or saved. */
+export class ConflictDocuments implements vscode.TextDocumentContentProvider, vscode.Disposable {
+  private readonly _onDidChange = new vscode.EventEmitter<vscode.Uri>();
+  readonly onDidChange = this._onDidChange.event;
+  private readonly registration: vscode.Disposable;
+
+  constructor(private readonly session: EngineSession) {
+    this.registration = vscode.workspace.registerTextDocumentContentProvider(CONFLICT_SCHEME, this);
+  }
+
+  async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
+    const conflict = conflictFromUri(uri.query);
+    const space = conflict ? this.session.status?.spaces.find((s) => s.id === conflict.space) : undefined;
+    if (!conflict || !space) return vscode.l10n.t('(This conflict is no longer open.)');
+    try {
+      return await fs.readFile(joinSpacePath(space.path, conflict.copy), 'utf8');
+    } catch {
+      return vscode.l10n.t('(The other version, {0}, is no longer on disk.)', conflict.copy);
+    }
+  }
+
+  dispose(): void {
+    this.registration.dispose();
+    this._onDidChange.dispose();
+  }
+}

@@ -1,0 +1,60 @@
+import * as os from 'node:os';
+import * as vscode from 'vscode';
+import { defaultFolderRoot } from './folder-location';
+
+const SECTION = 'sharedFolders';
+
+/** Typed reads of the `sharedFolders.*` settings; defaults live in package.json. */
+export class Settings implements vscode.Disposable {
+  private readonly _onDidChangeLimits = new vscode.EventEmitter<void>();
+  readonly onDidChangeLimits = this._onDidChangeLimits.event;
+  private readonly _onDidChangeIgnorePatterns = new vscode.EventEmitter<void>();
+  readonly onDidChangeIgnorePatterns = this._onDidChangeIgnorePatterns.event;
+  private readonly listener: vscode.Disposable;
+
+  constructor() {
+    this.listener = vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration(`${SECTION}.bandwidth`)) this._onDidChangeLimits.fire();
+      if (e.affectsConfiguration(`${SECTION}.ignorePatterns`)) this._onDidChangeIgnorePatterns.fire();
+    });
+  }
+
+  private get config(): vscode.WorkspaceConfiguration {
+    return vscode.workspace.getConfiguration(SECTION);
+  }
+
+  get server(): string {
+    return this.config.get<string>('server', 'ws://127.0.0.1:7070').trim() || 'ws://127.0.0.1:7070';
+  }
+
+  get ignorePatterns(): string[] {
+    return this.config.get<string[]>('ignorePatterns', []).filter((p) => typeof p === 'string' && p.trim() !== '');
+  }
+
+  /** Bytes per second, undefined for unlimited (the setting is KiB/s, 0 = unlimited). */
+  get limitUp(): number | undefined {
+    return kibps(this.config.get<number>('bandwidth.uploadKiBps', 0));
+  }
+
+  get limitDown(): number | undefined {
+    return kibps(this.config.get<number>('bandwidth.downloadKiBps', 0));
+  }
+
+  get notifyOnRemoteChanges(): boolean {
+    return this.config.get<boolean>('notifyOnRemoteChanges', false);
+  }
+
+  get defaultFolderLocation(): string {
+    return defaultFolderRoot(this.config.get<string>('defaultFolderLocation', ''), os.homedir());
+  }
+
+  dispose(): void {
+    this.listener.dispose();
+    this._onDidChangeLimits.dispose();
+    this._onDidChangeIgnorePatterns.dispose();
+  }
+}
+
+function kibps(value: number): number | undefined {
+  return Number.isFinite(value) && value > 0 ? Math.round(value * 1024) : undefined;
+}

@@ -1,0 +1,75 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as nodePath from 'node:path';
+import { after, before, test } from 'node:test';
+import { World, type User } from './harness';
+import { waitFor } from './processes';
+
+// One code-server with the packaged vsix: the workbench loads, the extension's activity bar item
+// is there, clicking it shows the "Shared Folders" container with its four views, and the
+// extension is up (its engine host started) and offers Set Up.
+
+let world: World;
+let alice: User;
+
+before(async () => {
+  world = new World('smoke');
+  await world.startServer();
+  await world.launchBrowser();
+  alice = await world.user('alice');
+});
+
+after(async () => {
+  await world?.close();
+});
+
+test('the packaged extension shows its container in a real VS Code', { timeout: 240_000 }, async () => {
+  const project = alice.folder('project');
+  fs.writeFileSync(nodePath.join(project, 'hello.txt'), 'hello\n');
+  const wb = await alice.open(project);
+  await wb.shot('workbench loaded');
+
+  // The vsix is installed in this user's extensions folder, under the package's id.
+  const installed = fs.readdirSync(alice.extensionsDir).filter((d) => d.startsWith('shared-folders.shared-folders-'));
+  assert.equal(installed.length, 1, `extensions folder holds: ${fs.readdirSync(alice.extensionsDir).join(', ')}`);
+
+  const item = wb.activityItem('Shared Folders');
+  await item.waitFor({ state: 'visible', timeout: 60_000 });
+  await wb.openContainer('Shared Folders');
+  await wb.shot('shared folders container');
+
+  assert.match(await wb.sidebarTitle(), /shared folders/i);
+  const panes = await wb.paneNames();
+  for (const view of ['Contacts', 'Shared Folders', 'Activity', 'Chat']) {
+    assert.ok(
+      panes.some((p) => p.toLowerCase() === view.toLowerCase()),
+      `the container shows view "${view}"; it shows ${JSON.stringify(panes)}`,
+    );
+  }
+
+  // The extension activated and its engine host started from the package: the welcome view
+  // offers Set Up, and Set Up asks for a name.
+  const welcome = await waitFor(
+    'the Contacts view to offer Set Up',
+    async () => {
+      const text = await wb.welcomeText('Contacts');
+      return /creating your identity/i.test(text) ? text : undefined;
+    },
+    60_000,
+    500,
+  ).catch(async (err: Error) => {
+    throw new Error(`${err.message}; it shows: ${JSON.stringify(await wb.welcomeText('Contacts'))}`);
+  });
+  assert.match(welcome, /Set Up/);
+  await wb.clickWelcomeButton('Contacts', 'Set Up');
+  await wb.waitForQuickInput('Set Up Shared Folders');
+  assert.match(await wb.quickInputPrompt(), /your name/i);
+  await wb.shot('set up asks for a name');
+  await wb.closeQuickInput();
+
+  // Back to the Explorer: the workspace folder is open, so the test drives the window it meant to.
+  await wb.openContainer('Explorer');
+  const rows = await wb.explorerRows();
+  assert.ok(rows.includes('hello.txt'), `the Explorer shows ${JSON.stringify(rows)}`);
+  await wb.shot('explorer');
+});
