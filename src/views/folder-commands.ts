@@ -4,10 +4,10 @@ import type { InvitationView, SpaceView } from '../node/engine-protocol';
 import type { CommandRunner } from './command-runner';
 import type { EngineSession } from './engine-session';
 import { Cancelled, UserFacingError } from './errors';
-import { invitationFolderName } from './folder-location';
+import { folderInUse, freeFolderPath, invitationFolderName } from './folder-location';
 import { pick, pickInvitation, pickMany, pickSpace, requireStatus } from './pickers';
 import type { Settings } from './settings';
-import { joinSpacePath, locateInSpaces } from './space-paths';
+import { locateInSpaces } from './space-paths';
 import { refOfKind } from './tree-node';
 import { UserNames } from './user-names';
 
@@ -108,7 +108,7 @@ export class FolderCommands {
   }
 
   private async chooseLandingFolder(invitation: InvitationView, fromName: string): Promise<string> {
-    const proposed = joinSpacePath(this.settings.defaultFolderLocation, invitationFolderName(invitation, fromName));
+    const proposed = freeFolderPath(this.settings.defaultFolderLocation, invitationFolderName(invitation, fromName), folderInUse);
     const choose = vscode.l10n.t('Choose Folder…');
     const chosen = await pick([
       { label: proposed, description: vscode.l10n.t('default location'), value: proposed as string | undefined },

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Cancelled, EngineNotReady, UserFacingError, isEngineFailure, reportFor } from '../../src/views/errors';
-import { defaultFolderRoot, invitationFolderName } from '../../src/views/folder-location';
+import { defaultFolderRoot, freeFolderPath, invitationFolderName } from '../../src/views/folder-location';
 import { inviteFromUri, inviteLink, parseInviteInput } from '../../src/views/invite-link';
 import { englishLocalizer as l10n } from '../../src/views/localizer';
 import { joinSpacePath, locateInSpaces } from '../../src/views/space-paths';
@@ -55,6 +55,10 @@ test('where accepted folders land', () => {
   assert.equal(defaultFolderRoot('/data/sf', '/home/a'), '/data/sf');
   assert.equal(defaultFolderRoot('', 'C:\\Users\\a'), 'C:\\Users\\a\\Shared Folders');
   assert.equal(invitationFolderName({ space: 'abcdef123', kind: 'pair', role: 'editor', from: 'u-bob', members: [] }, 'bob/evil:name'), 'bob_evil_name-abcdef');
+  assert.equal(invitationFolderName({ space: 'abcdef123', kind: 'pair', role: 'editor', from: 'u-bob', members: [], name: 'design-notes' }, 'bob'), 'design-notes');
+  const taken = new Set(['/h/Shared Folders/notes', '/h/Shared Folders/notes (2)']);
+  assert.equal(freeFolderPath('/h/Shared Folders', 'notes', (p) => taken.has(p)), '/h/Shared Folders/notes (3)');
+  assert.equal(freeFolderPath('/h/Shared Folders', 'todo', (p) => taken.has(p)), '/h/Shared Folders/todo');
 });
 
 test('space paths: joining and finding the space of a file', () => {
