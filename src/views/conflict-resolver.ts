@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { ConflictView } from '../node/engine-protocol';
 import type { CommandRunner } from './command-runner';
 import { conflictUri } from './conflict-documents';
+import { conflictSides, engineChoice, type UserChoice } from './conflict-sides';
 import { CONFLICT_SCHEME, conflictFromUri } from './conflict-uri';
 import type { ContextKeys } from './context-keys';
 import type { EngineSession } from './engine-session';
@@ -10,7 +11,6 @@ import { pickConflict, requireStatus } from './pickers';
 import { joinSpacePath } from './space-paths';
 import { refOfKind } from './tree-node';
 
-type Choice = 'mine' | 'theirs' | 'both';
 
 /**
  * Resolve Conflict: a native diff of the other version (left, read-only) against the local file
@@ -36,9 +36,9 @@ export class ConflictResolver implements vscode.Disposable {
     const r = this.runner;
     return [
       r.register('sharedFolders.resolveConflict', (arg?: unknown) => this.open(arg)),
-      r.register('sharedFolders.keepMine', (arg?: unknown) => this.resolveFrom(arg, 'mine')),
-      r.register('sharedFolders.takeTheirs', (arg?: unknown) => this.resolveFrom(arg, 'theirs')),
-      r.register('sharedFolders.keepBoth', (arg?: unknown) => this.resolveFrom(arg, 'both')),
+      r.register('sharedFolders.keepMine', (arg?: unknown) => this.resolveFrom(arg, 'keepMine')),
+      r.register('sharedFolders.takeTheirs', (arg?: unknown) => this.resolveFrom(arg, 'takeTheirs')),
+      r.register('sharedFolders.keepBoth', (arg?: unknown) => this.resolveFrom(arg, 'keepBoth')),
     ];
   }
 
@@ -68,10 +68,15 @@ export class ConflictResolver implements vscode.Disposable {
     const conflict = await this.conflictFrom(arg, vscode.l10n.t('Conflict to resolve'));
     const space = this.session.status?.spaces.find((s) => s.id === conflict.space);
     if (!space) throw new UserFacingError(vscode.l10n.t('The conflict in {0} is already resolved.', conflict.path));
-    const local = vscode.Uri.file(joinSpacePath(space.path, conflict.path));
+    // Left: the other person's version, read-only; right: the user's own, editable, so "Keep Mine" keeps any touch-ups.
+    const sides = conflictSides(conflict, this.session.identity?.name);
+    const other = conflictUri(conflict, sides.copyIsMine ? 'file' : 'copy');
+    const mine = vscode.Uri.file(joinSpacePath(space.path, sides.copyIsMine ? conflict.copy : conflict.path));
     const name = conflict.path.split('/').pop() ?? conflict.path;
-    await vscode.commands.executeCommand('vscode.diff', conflictUri(conflict), local,
-      vscode.l10n.t('{0}: their version ↔ yours', name), { preview: false });
+    const title = sides.otherAuthor
+      ? vscode.l10n.t('{0}: {1}\'s version ↔ yours', name, sides.otherAuthor)
+      : vscode.l10n.t('{0}: their version ↔ yours', name);
+    await vscode.commands.executeCommand('vscode.diff', other, mine, title, { preview: false });
     this.offerChoices(conflict);
   }
 
@@ -83,23 +88,35 @@ export class ConflictResolver implements vscode.Disposable {
       vscode.l10n.t('{0} was changed on two devices. Left: their version; right: yours. Which should stay?', conflict.path),
       mine, theirs, both,
     ).then((picked) => {
-      const choice: Choice | undefined = picked === mine ? 'mine' : picked === theirs ? 'theirs' : picked === both ? 'both' : undefined;
+      const choice: UserChoice | undefined = picked === mine ? 'keepMine' : picked === theirs ? 'takeTheirs' : picked === both ? 'keepBoth' : undefined;
       if (choice && this.find(conflict.space, conflict.path)) void this.runner.run('resolveConflict', () => this.resolve(conflict, choice));
     });
   }
 
-  private async resolveFrom(arg: unknown, choice: Choice): Promise<void> {
+  private async resolveFrom(arg: unknown, choice: UserChoice): Promise<void> {
     const conflict = await this.conflictFrom(arg, vscode.l10n.t('Conflict to resolve'));
     await this.resolve(conflict, choice);
   }
 
-  private async resolve(conflict: ConflictView, choice: Choice): Promise<void> {
-    await this.session.call('resolveConflict', { space: conflict.space, path: conflict.path, choice });
+  private async resolve(conflict: ConflictView, choice: UserChoice): Promise<void> {
+    await this.saveSides(conflict);
+    const sides = conflictSides(conflict, this.session.identity?.name);
+    await this.session.call('resolveConflict', { space: conflict.space, path: conflict.path, choice: engineChoice(choice, sides) });
     await this.closeDiffs(conflict);
-    const text = choice === 'mine' ? vscode.l10n.t('Kept your version of {0}.', conflict.path)
-      : choice === 'theirs' ? vscode.l10n.t('Took their version of {0}.', conflict.path)
-        : vscode.l10n.t('Kept both versions of {0}; theirs is in {1}.', conflict.path, conflict.copy);
+    const text = choice === 'keepMine' ? vscode.l10n.t('Kept your version of {0}.', conflict.path)
+      : choice === 'takeTheirs' ? vscode.l10n.t('Took their version of {0}.', conflict.path)
+        : vscode.l10n.t('Kept both versions of {0}.', conflict.path);
     void vscode.window.setStatusBarMessage(text, 5_000);
+  }
+
+  /** Edits made on the right side of the diff count: they are saved before the engine reads the files. */
+  private async saveSides(conflict: ConflictView): Promise<void> {
+    const space = this.session.status?.spaces.find((s) => s.id === conflict.space);
+    if (!space) return;
+    const sides = new Set([conflict.path, conflict.copy].map((p) => vscode.Uri.file(joinSpacePath(space.path, p)).toString()));
+    for (const doc of vscode.workspace.textDocuments) {
+      if (doc.isDirty && sides.has(doc.uri.toString())) await doc.save();
+    }
   }
 
   private async closeDiffs(conflict: ConflictView): Promise<void> {
