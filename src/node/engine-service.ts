@@ -19,6 +19,8 @@ import { PendingInvites } from './pending-invites';
 const STATUS_EVERY_MS = 250;
 /** Progress of a space's transfer at most this often. */
 const PROGRESS_EVERY_MS = 1000;
+/** A typing notice per conversation at most this often. */
+const TYPING_EVERY_MS = 2000;
 /** How long a request waits for a sign-in under way before it fails as 'server'. */
 const SIGN_IN_WAIT_MS = 15_000;
 
@@ -47,6 +49,7 @@ export class EngineService {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly conflicts = new ConflictCache();
+  private readonly typingSent = new Map<string, number>();
 
   constructor(private readonly emit: (event: EventBody) => void) {
     this.feed = new ActivityFeed((activity) => this.emit({ event: 'activity', activity }));
@@ -79,13 +82,15 @@ export class EngineService {
     createIdentity: async (p) => {
       const home = this.needHome();
       if (home.exists) throw new EngineError('usage', 'this device already has an identity');
-      if (!p?.server || !p?.name) throw new EngineError('usage', 'a new identity needs a server and a name');
-      const created = await account.createIdentity(home, { server: p.server, name: p.name, keysInHome: false });
+      if (!p?.server || (!p?.name && !p?.link)) throw new EngineError('usage', 'a new identity needs a server and a name');
+      const created = await account.createIdentity(home, { server: p.server, ...(p.link ? { link: p.link } : { name: p.name }), keysInHome: false });
       await this.startAgent(created.identity.keys);
       return { identity: this.identityView()!, keys: encodeDeviceKeys(created.identity.keys) };
     },
 
     status: async () => this.status(),
+
+    createLink: async () => ({ code: await account.createLinkCode(await this.session()) }),
 
     createInvite: async () => ({ code: await account.createInviteCode((await this.session())) }),
 
@@ -172,6 +177,15 @@ export class EngineService {
       return {};
     },
 
+    resolveMassDelete: async (p) => {
+      const disk = this.needAgent().replica(p.space);
+      if (!disk) throw new EngineError('usage', 'the space is not syncing on this device');
+      if (p.choice !== 'delete' && p.choice !== 'restore') throw new EngineError('usage', 'choose delete or restore');
+      if (disk.replica.state() !== 'paused') throw new EngineError('usage', 'the space is not waiting for an answer about deleted files');
+      await disk.replica.resolveMassDelete(p.choice);
+      return {};
+    },
+
     markSeen: async (p) => {
       this.feed.markSeen(p.space);
       return {};
@@ -185,7 +199,13 @@ export class EngineService {
     chatHistory: async (p) => ({ messages: chatHistory(this.needHome(), p.conversation).map(chatView) }),
 
     sendTyping: async (p) => {
-      this.needAgent().sendTyping(p.conversation);
+      const agent = this.needAgent();
+      // Editors call this on every keystroke; a notice every couple of seconds says as much.
+      const last = this.typingSent.get(p.conversation) ?? 0;
+      if (Date.now() - last >= TYPING_EVERY_MS) {
+        this.typingSent.set(p.conversation, Date.now());
+        agent.sendTyping(p.conversation);
+      }
       return {};
     },
 
@@ -274,7 +294,8 @@ export class EngineService {
       const now = state.spaces.find((s) => s.doc.id === was.doc.id);
       if (!now || now.status[me] === undefined) {
         // Stopped by its owner, or this user was removed: the files stay, syncing ends.
-        this.feed.add('left', was.doc.id, [], nameIn(was.users, me));
+        const owner = was.doc.members.find((m) => m.role === 'owner');
+        this.feed.add('left', was.doc.id, [], owner ? nameIn(was.users, owner.user) : undefined);
         this.home?.removeSpace(was.doc.id);
         continue;
       }

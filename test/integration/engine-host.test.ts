@@ -200,6 +200,15 @@ test('engine hosts: addMember, decline, leave, stopSharing, removeContact, and a
     assert.ok(!(await alice.status()).spaces.some((x) => x.id === space));
     assert.equal(readText(nodePath.join(carol.folder('team'), 'plan.md')), 'the plan\n');
 
+    // A link code adds a second device to alice's user.
+    const { code: link } = await alice.client.call('createLink', {});
+    const laptop = new EngineUser(world, 'alice-laptop');
+    users.push(laptop);
+    await laptop.client.call('start', { home: laptop.home });
+    const linked = await laptop.client.call('createIdentity', { server: world.url, name: '', link });
+    assert.deepEqual([linked.identity.user, linked.identity.name], [(await alice.status()).identity!.user, 'alice']);
+    assert.notEqual(linked.identity.device, (await alice.status()).identity!.device);
+
     await bob.client.call('removeContact', { user: (await alice.status()).identity!.user });
     await alice.until('bob no longer a contact', (s) => !s.contacts.some((c) => c.id === bobId));
 
