@@ -91,6 +91,8 @@ test('context values carry role and paused state for the menus', () => {
   }), l10n);
   assert.equal(nodes[0]?.contextValue, 'space owner running writer');
   assert.equal(nodes[1]?.contextValue, 'space member paused reader');
+  const [waiting] = folderNodes(status({ spaces: [space('s3', 'c', { state: { kind: 'paused', reason: 'massDelete' } })] }), l10n);
+  assert.equal(waiting?.contextValue, 'space owner paused writer massDelete', 'the menu offers Review Deleted Files');
 });
 
 test('invitations come first, named after who sent them', () => {
