@@ -149,7 +149,13 @@ export interface EngineMethods {
   leave(p: { space: string }): Record<string, never>;
   stopSharing(p: { space: string }): Record<string, never>;
   setPaused(p: { space: string; paused: boolean }): Record<string, never>;
-  /** `path` is the file or its conflict copy; with several copies of one file, the oldest is resolved. */
+  /**
+   * Settles a conflict on every replica, with ordinary edits: 'mine' keeps the file at the path
+   * (whoever wrote it) and deletes the copy; 'theirs' puts the copy's bytes at the path and
+   * deletes the copy; 'both' renames the copy to `name (user).ext`. Replaced bytes go to the
+   * versions folder. `path` is the file or, to pick one of several copies of it, the copy itself
+   * (with the file's path, the oldest copy is resolved).
+   */
   resolveConflict(p: { space: string; path: string; choice: 'mine' | 'theirs' | 'both' }): Record<string, never>;
   /** The user's answer when a scan that would delete much of a folder paused it (state paused, reason massDelete). */
   resolveMassDelete(p: { space: string; choice: 'delete' | 'restore' }): Record<string, never>;

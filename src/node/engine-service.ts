@@ -5,10 +5,11 @@ import type { ReplicaEvent } from '../sync/replica';
 import * as account from './account';
 import { ActivityFeed } from './activity-feed';
 import { chatHistory, type ChatEntry } from './chat';
+import { parseConflictCopyPath } from '../sync/conflict';
 import { ConflictCache } from './conflict-cache';
 import { resolveConflict, ConflictGone } from './conflict-resolution';
 import { DeviceAgent } from './device-agent';
-import { DeviceHome } from './device-home';
+import { DeviceHome, writeAtomic } from './device-home';
 import { decodeDeviceKeys, encodeDeviceKeys, fingerprintOf, type DeviceKeys } from './device-keys';
 import { EngineError } from './engine-errors';
 import type { ChatMessageView, EngineEvent, EngineIdentity, EngineMethod, EngineMethods, EngineStatus } from './engine-protocol';
@@ -50,6 +51,8 @@ export class EngineService {
   private stopped = false;
   private readonly conflicts = new ConflictCache();
   private readonly typingSent = new Map<string, number>();
+  /** Conflict copies already reported, per space; read from the home at first use. */
+  private knownConflicts: Record<string, string[]> | undefined;
 
   constructor(private readonly emit: (event: EventBody) => void) {
     this.feed = new ActivityFeed((activity) => this.emit({ event: 'activity', activity }));
@@ -266,14 +269,36 @@ export class EngineService {
     agent.client.on('state', (state) => this.onState(state));
   }
 
+  /** Conflicts are reported from the status (see `noteConflicts`): a replica that receives a conflict copy made elsewhere has no event of its own. */
   private onReplicaEvent(space: string, event: ReplicaEvent): void {
-    if (event.kind === 'conflict' && event.copyPath !== undefined) {
-      const conflict = { space, path: event.path, copy: event.copyPath };
-      this.emit({ event: 'conflict', conflict });
-      this.feed.add('conflict', space, [event.path], event.loser.modifiedBy);
-    } else if (event.kind === 'error') {
-      this.feed.add('error', space, [event.path]);
+    if (event.kind === 'error') this.feed.add('error', space, [event.path]);
+  }
+
+  /**
+   * Conflicts not reported before, as `conflict` events and activity. What was reported is kept
+   * in the home, so a restart reports only what is new, and a conflict that arrived while the
+   * host was down is reported when it comes back. Only open spaces list conflicts.
+   */
+  private noteConflicts(status: EngineStatus): void {
+    const home = this.home;
+    if (!home || !this.agent) return;
+    const known = (this.knownConflicts ??= readKnownConflicts(home));
+    let changed = false;
+    for (const space of status.spaces) {
+      if (!this.agent.replica(space.id)) continue;
+      const before = new Set(known[space.id] ?? []);
+      for (const conflict of space.conflicts) {
+        if (before.has(conflict.copy)) continue;
+        this.emit({ event: 'conflict', conflict });
+        this.feed.add('conflict', space.id, [conflict.path], parseConflictCopyPath(conflict.copy)?.user);
+      }
+      const now = space.conflicts.map((c) => c.copy);
+      if (now.length !== before.size || now.some((c) => !before.has(c))) {
+        known[space.id] = now;
+        changed = true;
+      }
     }
+    if (changed) writeAtomic(home.file('conflicts-reported.json'), JSON.stringify(known), 0o600);
   }
 
   /** What changed between two account states, as events: invitations, members joining and leaving, spaces that went away. */
@@ -341,6 +366,7 @@ export class EngineService {
       if (text !== this.lastStatus) {
         this.lastStatus = text;
         this.emit({ event: 'status', status });
+        this.noteConflicts(status);
       }
       this.sendProgress(status);
     } catch (err) {
@@ -432,4 +458,12 @@ function levelOf(message: string): 'trace' | 'info' | 'warn' | 'error' {
   if (/failed|refused|dropped|cannot|missing/.test(message)) return 'warn';
   if (/secure channel|mailed changes|full scan done/.test(message)) return 'trace';
   return 'info';
+}
+
+function readKnownConflicts(home: DeviceHome): Record<string, string[]> {
+  try {
+    return JSON.parse(fs.readFileSync(home.file('conflicts-reported.json'), 'utf8')) as Record<string, string[]>;
+  } catch {
+    return {};
+  }
 }

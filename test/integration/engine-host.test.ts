@@ -103,7 +103,8 @@ test('engine hosts: pause and resume (kept over a restart), conflicts resolved w
     await waitFor('while-paused.txt at alice', () => text(at(alice, 'while-paused.txt')) === 'from bob\n', SYNC_MS);
     await waitFor('alice-while-paused.txt at bob', () => text(at(bob, 'alice-while-paused.txt')) === 'from alice\n', SYNC_MS);
     for (const u of [alice, bob]) await u.until('six conflicts', (s) => s.spaces.find((x) => x.id === space)?.conflicts.length === 6);
-    await alice.untilEvent('conflict', (e) => e.conflict.space === space);
+    for (const u of [alice, bob]) await u.untilEvent('conflict', (e) => e.conflict.space === space);
+    await bob.untilEvent('activity', (e) => e.activity.kind === 'conflict' && e.activity.space === space);
 
     // What each side sees before resolving: the file (the winner) and the copy (the other version).
     const before = new Map<string, { file: string; copy: string; copyPath: string }>();
