@@ -42,15 +42,15 @@ export class ConflictResolver implements vscode.Disposable {
     ];
   }
 
-  private find(space: string, path: string): ConflictView | undefined {
-    return this.session.status?.spaces.find((s) => s.id === space)?.conflicts.find((c) => c.path === path);
+  private find(space: string, path: string, copy?: string): ConflictView | undefined {
+    return this.session.status?.spaces.find((s) => s.id === space)?.conflicts.find((c) => c.path === path && (copy === undefined || c.copy === copy));
   }
 
   private async conflictFrom(arg: unknown, placeHolder: string): Promise<ConflictView> {
     const status = requireStatus(await this.session.readyStatus());
     const ref = refOfKind(arg, 'conflict');
     if (ref) {
-      const found = this.find(ref.space, ref.path);
+      const found = this.find(ref.space, ref.path, ref.copy);
       if (!found) throw new UserFacingError(vscode.l10n.t('The conflict in {0} is already resolved.', ref.path));
       return found;
     }
@@ -89,7 +89,7 @@ export class ConflictResolver implements vscode.Disposable {
       mine, theirs, both,
     ).then((picked) => {
       const choice: UserChoice | undefined = picked === mine ? 'keepMine' : picked === theirs ? 'takeTheirs' : picked === both ? 'keepBoth' : undefined;
-      if (choice && this.find(conflict.space, conflict.path)) void this.runner.run('resolveConflict', () => this.resolve(conflict, choice));
+      if (choice && this.find(conflict.space, conflict.path, conflict.copy)) void this.runner.run('resolveConflict', () => this.resolve(conflict, choice));
     });
   }
 
@@ -101,7 +101,8 @@ export class ConflictResolver implements vscode.Disposable {
   private async resolve(conflict: ConflictView, choice: UserChoice): Promise<void> {
     await this.saveSides(conflict);
     const sides = conflictSides(conflict, this.session.identity?.name);
-    await this.session.call('resolveConflict', { space: conflict.space, path: conflict.path, choice: engineChoice(choice, sides) });
+    // The copy's path names this very conflict, also when the file has several.
+    await this.session.call('resolveConflict', { space: conflict.space, path: conflict.copy, choice: engineChoice(choice, sides) });
     await this.closeDiffs(conflict);
     const text = choice === 'keepMine' ? vscode.l10n.t('Kept your version of {0}.', conflict.path)
       : choice === 'takeTheirs' ? vscode.l10n.t('Took their version of {0}.', conflict.path)
@@ -123,7 +124,7 @@ export class ConflictResolver implements vscode.Disposable {
     const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => {
       if (!(t.input instanceof vscode.TabInputTextDiff) || t.input.original.scheme !== CONFLICT_SCHEME) return false;
       const c = conflictFromUri(t.input.original.query);
-      return c?.space === conflict.space && c.path === conflict.path;
+      return c?.space === conflict.space && c.copy === conflict.copy;
     });
     if (tabs.length > 0) await vscode.window.tabGroups.close(tabs);
   }

@@ -76,7 +76,7 @@ export class Notifications implements vscode.Disposable {
       .then((choice) => {
         if (choice === resolve) {
           void this.runner.run('resolveConflict', () =>
-            vscode.commands.executeCommand('sharedFolders.resolveConflict', { kind: 'conflict', space: conflict.space, path: conflict.path }));
+            vscode.commands.executeCommand('sharedFolders.resolveConflict', { kind: 'conflict', space: conflict.space, path: conflict.path, copy: conflict.copy }));
         }
       });
   }
