@@ -65,6 +65,7 @@ export class EngineStarter implements vscode.Disposable {
       return;
     }
     this.startedAt = Date.now();
+    if (this.settings.ignorePatterns.length > 0) this.log.warn('sharedFolders.ignorePatterns is not applied yet: put the patterns in the folder\'s .sharedignore');
     this.session.start(async () => ({
       home: this.home,
       keys: await this.identities.keys(),
