@@ -15,6 +15,8 @@ export interface EngineClientOptions {
   /** Defaults to `process.execPath`: Node, or Electron in desktop VS Code (run as Node through the environment). */
   readonly execPath?: string;
   readonly env?: NodeJS.ProcessEnv;
+  /** Node flags for the host (`--inspect=9230` to debug it); none by default. */
+  readonly execArgv?: readonly string[];
   /** A call not answered in this long fails; default 2 minutes. */
   readonly callTimeoutMs?: number;
   /** How long `dispose` waits for the host to stop by itself before killing it; default 10 s. */
@@ -150,6 +152,8 @@ export class EngineClient {
       execPath: this.options.execPath ?? process.execPath,
       // Inside desktop VS Code, process.execPath is Electron: this makes it behave as Node.
       env: { ...(this.options.env ?? process.env), ELECTRON_RUN_AS_NODE: '1' },
+      // Not the extension host's own flags (an --inspect port while debugging it would clash).
+      execArgv: [...(this.options.execArgv ?? [])],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',
     });

@@ -274,3 +274,38 @@ test('engine hosts: presence, a download limit and progress events, open files, 
     await world.close();
   }
 });
+
+test('engine hosts: a mass delete pauses the space until the user answers restore or delete', async () => {
+  const world = new NetWorld();
+  const users: EngineUser[] = [];
+  try {
+    const { alice, bob } = await twoContacts(world, users);
+    const space = await sharedFolder(alice, bob, 'many');
+    const count = (u: EngineUser): number => fs.readdirSync(u.folder('many')).filter((n) => n.startsWith('f')).length;
+    for (let i = 0; i < 150; i++) write(nodePath.join(alice.folder('many'), `f${i}.txt`), `file ${i}\n`);
+    await waitFor('150 files at bob', () => count(bob) === 150, SYNC_MS);
+    await bob.until('in sync', (s) => s.spaces.find((x) => x.id === space)?.state.kind === 'inSync');
+
+    const massDelete = async (): Promise<void> => {
+      for (let i = 0; i < 120; i++) fs.rmSync(nodePath.join(bob.folder('many'), `f${i}.txt`));
+      await bob.until('paused by the guard', (s) => {
+        const state = s.spaces.find((x) => x.id === space)?.state;
+        return state?.kind === 'paused' && state.reason === 'massDelete';
+      });
+    };
+    await massDelete();
+    assert.equal(count(alice), 150, 'nothing deleted elsewhere while the space waits');
+    await assert.rejects(alice.client.call('resolveMassDelete', { space, choice: 'restore' }), (err: { code: string }) => err.code === 'usage');
+    await bob.client.call('resolveMassDelete', { space, choice: 'restore' });
+    await waitFor('the files back at bob', () => count(bob) === 150, SYNC_MS);
+
+    await bob.until('in sync again', (s) => s.spaces.find((x) => x.id === space)?.state.kind === 'inSync');
+    await massDelete();
+    await bob.client.call('resolveMassDelete', { space, choice: 'delete' });
+    await waitFor('the deletes at alice', () => count(alice) === 30, SYNC_MS);
+    assert.equal(count(bob), 30);
+  } finally {
+    for (const u of users) await u.stop();
+    await world.close();
+  }
+});

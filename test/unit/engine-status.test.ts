@@ -5,6 +5,7 @@ import * as nodePath from 'node:path';
 import { test } from 'node:test';
 import type { AccountState, SpaceInfo } from '../../src/sync/protocol/rendezvous';
 import { ActivityFeed } from '../../src/node/activity-feed';
+import { ConflictCache } from '../../src/node/conflict-cache';
 import { encodeInvite } from '../../src/node/codes';
 import { DeviceHome } from '../../src/node/device-home';
 import { encodeDeviceKeys, generateDeviceKeys } from '../../src/node/device-keys';
@@ -161,4 +162,29 @@ test('errors reach the extension as codes with one line of text', () => {
   assert.equal(toEngineError(Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' })).code, 'disk');
   assert.equal(toEngineError(new EngineError('notSetUp', 'x')).code, 'notSetUp');
   assert.deepEqual(toEngineError(new TypeError('boom\n    at somewhere')), { code: 'internal', message: 'boom' });
+});
+
+test('conflict cache: a replica\'s conflicts are listed again only when its index moved on', () => {
+  let listed = 0;
+  const replica = { sequence: 5, conflicts: () => (listed++, [{ path: 'a', copyPath: 'a.conflict-bob-20260101-000000', user: 'bob', stamp: '20260101-000000' }]) };
+  const cache = new ConflictCache(3000);
+  const asReplica = replica as unknown as Parameters<ConflictCache['conflicts']>[1];
+  cache.conflicts(SPACE, asReplica, 0);
+  cache.conflicts(SPACE, asReplica, 1);
+  assert.equal(listed, 1);
+  replica.sequence = 6;
+  assert.equal(cache.conflicts(SPACE, asReplica, 2).length, 1);
+  assert.equal(listed, 2);
+  cache.invalidate(SPACE);
+  cache.conflicts(SPACE, asReplica, 3);
+  assert.equal(listed, 3);
+  // A large index that keeps changing is walked at most every few seconds.
+  replica.sequence = 1_000_000;
+  cache.conflicts(SPACE, asReplica, 10_000);
+  assert.equal(listed, 4);
+  replica.sequence = 1_000_001;
+  cache.conflicts(SPACE, asReplica, 11_000);
+  assert.equal(listed, 4);
+  cache.conflicts(SPACE, asReplica, 20_000);
+  assert.equal(listed, 5);
 });
