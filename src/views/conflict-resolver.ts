@@ -73,9 +73,8 @@ export class ConflictResolver implements vscode.Disposable {
     const other = conflictUri(conflict, sides.copyIsMine ? 'file' : 'copy');
     const mine = vscode.Uri.file(joinSpacePath(space.path, sides.copyIsMine ? conflict.copy : conflict.path));
     const name = conflict.path.split('/').pop() ?? conflict.path;
-    const title = sides.otherAuthor
-      ? vscode.l10n.t('{0}: {1}\'s version ↔ yours', name, sides.otherAuthor)
-      : vscode.l10n.t('{0}: their version ↔ yours', name);
+    // The tree row names the other author; the title stays short and always says which side is whose.
+    const title = vscode.l10n.t('{0}: their version ↔ yours', name);
     await vscode.commands.executeCommand('vscode.diff', other, mine, title, { preview: false });
     this.offerChoices(conflict);
   }
