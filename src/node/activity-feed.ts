@@ -23,7 +23,10 @@ export class ActivityFeed {
   private readonly unseenBySpace = new Map<string, number>();
   private readonly recent: ActivityView[] = [];
 
-  constructor(private readonly onActivity: (activity: ActivityView) => void) {}
+  constructor(
+    private readonly onActivity: (activity: ActivityView) => void,
+    private readonly coalesceMs = COALESCE_MS,
+  ) {}
 
   /** Remote changes to `paths`; reported once the author has been quiet for a moment. */
   changed(space: string, user: string, paths: readonly string[]): void {
@@ -32,7 +35,7 @@ export class ActivityFeed {
     if (batch) clearTimeout(batch.timer);
     else this.batches.set(key, (batch = { space, user, paths: new Set(), timer: undefined as unknown as NodeJS.Timeout }));
     for (const p of paths) batch.paths.add(p);
-    batch.timer = setTimeout(() => this.flush(key), COALESCE_MS);
+    batch.timer = setTimeout(() => this.flush(key), this.coalesceMs);
   }
 
   add(kind: ActivityView['kind'], space: string, paths: readonly string[], user?: string): void {

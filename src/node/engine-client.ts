@@ -15,8 +15,12 @@ export interface EngineClientOptions {
   /** Defaults to `process.execPath`: Node, or Electron in desktop VS Code (run as Node through the environment). */
   readonly execPath?: string;
   readonly env?: NodeJS.ProcessEnv;
+  /** Node flags for the host (`--inspect=9230` to debug it); none by default. */
+  readonly execArgv?: readonly string[];
   /** A call not answered in this long fails; default 2 minutes. */
   readonly callTimeoutMs?: number;
+  /** How long `dispose` waits for the host to stop by itself before killing it; default 10 s. */
+  readonly stopTimeoutMs?: number;
   readonly firstBackoffMs?: number;
   readonly maxBackoffMs?: number;
   /** Lines the host writes to stdout and stderr, and the client's own notes. */
@@ -109,10 +113,15 @@ export class EngineClient {
     const child = this.child;
     if (child && child.exitCode === null && child.signalCode === null) {
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      this.send('stop', {}, 15_000).catch(() => undefined);
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      const stopMs = this.options.stopTimeoutMs ?? 10_000;
+      // A host that does not answer `stop`, or answers and does not exit, is killed.
+      const asked = this.send('stop', {}, stopMs).then(
+        () => Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]),
+        () => undefined,
+      );
+      await Promise.race([exited, asked]);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;
-      clearTimeout(timer);
     }
     this.failPending('the engine host was stopped');
     this.listeners.clear();
@@ -143,6 +152,8 @@ export class EngineClient {
       execPath: this.options.execPath ?? process.execPath,
       // Inside desktop VS Code, process.execPath is Electron: this makes it behave as Node.
       env: { ...(this.options.env ?? process.env), ELECTRON_RUN_AS_NODE: '1' },
+      // Not the extension host's own flags (an --inspect port while debugging it would clash).
+      execArgv: [...(this.options.execArgv ?? [])],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',
     });

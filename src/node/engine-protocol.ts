@@ -112,7 +112,7 @@ export interface ActivityView {
   readonly at: number;
   readonly space: string;
   readonly kind: 'changed' | 'joined' | 'left' | 'conflict' | 'invited' | 'error';
-  /** Who did it, when known. */
+  /** Who did it, by display name, when known. */
   readonly user?: string;
   /** Files concerned, space-relative; a coalesced entry lists several. */
   readonly paths: readonly string[];
@@ -121,10 +121,20 @@ export interface ActivityView {
 // ---- requests (extension to host) -----------------------------------------------------------
 
 export interface EngineMethods {
-  /** First call. `keys` are the device keys as kept in SecretStorage, when there is an identity. */
+  /**
+   * First call. `keys` are the device keys as kept in SecretStorage, when there is an identity.
+   * Returns without waiting for the server (status shows `connected`); `identity` is absent when
+   * the home has none yet. EngineClient replays it into a restarted host: call it once.
+   */
   start(p: { home: string; keys?: string; limitUp?: number; limitDown?: number }): { identity: EngineIdentity | undefined };
-  /** Creates the device identity (a new user) and signs in; the caller stores `keys` in SecretStorage. */
-  createIdentity(p: { server: string; name: string }): { identity: EngineIdentity; keys: string };
+  /**
+   * Creates the device identity (a new user) and signs in; the caller stores `keys` in SecretStorage.
+   * With `link` (a code from `createLink` on another device of the same user) the device joins
+   * that user instead, and `name` is ignored.
+   */
+  createIdentity(p: { server: string; name: string; link?: string }): { identity: EngineIdentity; keys: string };
+  /** A one-time code that adds another device (another VS Code, a CLI home) to this user. */
+  createLink(p: Record<string, never>): { code: string };
   status(p: Record<string, never>): EngineStatus;
   createInvite(p: Record<string, never>): { code: string };
   /** Puts an invite code among the pending contact requests (from a pasted code or a vscode:// link). */
@@ -139,11 +149,20 @@ export interface EngineMethods {
   leave(p: { space: string }): Record<string, never>;
   stopSharing(p: { space: string }): Record<string, never>;
   setPaused(p: { space: string; paused: boolean }): Record<string, never>;
+  /**
+   * Settles a conflict on every replica, with ordinary edits: 'mine' keeps the file at the path
+   * (whoever wrote it) and deletes the copy; 'theirs' puts the copy's bytes at the path and
+   * deletes the copy; 'both' renames the copy to `name (user).ext`. Replaced bytes go to the
+   * versions folder. `path` is the file or, to pick one of several copies of it, the copy itself
+   * (with the file's path, the oldest copy is resolved).
+   */
   resolveConflict(p: { space: string; path: string; choice: 'mine' | 'theirs' | 'both' }): Record<string, never>;
+  /** The user's answer when a scan that would delete much of a folder paused it (state paused, reason massDelete). */
+  resolveMassDelete(p: { space: string; choice: 'delete' | 'restore' }): Record<string, never>;
   markSeen(p: { space: string }): Record<string, never>;
   sendChat(p: { conversation: string; text: string }): { message: ChatMessageView };
   chatHistory(p: { conversation: string }): { messages: readonly ChatMessageView[] };
-  /** Tells the conversation's online members this user is typing (live only, never mailed). */
+  /** Tells the conversation's online members this user is typing (live only, never mailed; sent at most every 2 s per conversation). */
   sendTyping(p: { conversation: string }): Record<string, never>;
   setPresence(p: { presence: 'online' | 'away' }): Record<string, never>;
   /** Files open in editors, as absolute paths: their blocks are fetched first. */

@@ -5,10 +5,11 @@ import type { ReplicaEvent } from '../sync/replica';
 import * as account from './account';
 import { ActivityFeed } from './activity-feed';
 import { chatHistory, type ChatEntry } from './chat';
+import { parseConflictCopyPath } from '../sync/conflict';
 import { ConflictCache } from './conflict-cache';
 import { resolveConflict, ConflictGone } from './conflict-resolution';
 import { DeviceAgent } from './device-agent';
-import { DeviceHome } from './device-home';
+import { DeviceHome, writeAtomic } from './device-home';
 import { decodeDeviceKeys, encodeDeviceKeys, fingerprintOf, type DeviceKeys } from './device-keys';
 import { EngineError } from './engine-errors';
 import type { ChatMessageView, EngineEvent, EngineIdentity, EngineMethod, EngineMethods, EngineStatus } from './engine-protocol';
@@ -19,6 +20,8 @@ import { PendingInvites } from './pending-invites';
 const STATUS_EVERY_MS = 250;
 /** Progress of a space's transfer at most this often. */
 const PROGRESS_EVERY_MS = 1000;
+/** A typing notice per conversation at most this often. */
+const TYPING_EVERY_MS = 2000;
 /** How long a request waits for a sign-in under way before it fails as 'server'. */
 const SIGN_IN_WAIT_MS = 15_000;
 
@@ -47,6 +50,9 @@ export class EngineService {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly conflicts = new ConflictCache();
+  private readonly typingSent = new Map<string, number>();
+  /** Conflict copies already reported, per space; read from the home at first use. */
+  private knownConflicts: Record<string, string[]> | undefined;
 
   constructor(private readonly emit: (event: EventBody) => void) {
     this.feed = new ActivityFeed((activity) => this.emit({ event: 'activity', activity }));
@@ -79,13 +85,15 @@ export class EngineService {
     createIdentity: async (p) => {
       const home = this.needHome();
       if (home.exists) throw new EngineError('usage', 'this device already has an identity');
-      if (!p?.server || !p?.name) throw new EngineError('usage', 'a new identity needs a server and a name');
-      const created = await account.createIdentity(home, { server: p.server, name: p.name, keysInHome: false });
+      if (!p?.server || (!p?.name && !p?.link)) throw new EngineError('usage', 'a new identity needs a server and a name');
+      const created = await account.createIdentity(home, { server: p.server, ...(p.link ? { link: p.link } : { name: p.name }), keysInHome: false });
       await this.startAgent(created.identity.keys);
       return { identity: this.identityView()!, keys: encodeDeviceKeys(created.identity.keys) };
     },
 
     status: async () => this.status(),
+
+    createLink: async () => ({ code: await account.createLinkCode(await this.session()) }),
 
     createInvite: async () => ({ code: await account.createInviteCode((await this.session())) }),
 
@@ -172,6 +180,15 @@ export class EngineService {
       return {};
     },
 
+    resolveMassDelete: async (p) => {
+      const disk = this.needAgent().replica(p.space);
+      if (!disk) throw new EngineError('usage', 'the space is not syncing on this device');
+      if (p.choice !== 'delete' && p.choice !== 'restore') throw new EngineError('usage', 'choose delete or restore');
+      if (disk.replica.state() !== 'paused') throw new EngineError('usage', 'the space is not waiting for an answer about deleted files');
+      await disk.replica.resolveMassDelete(p.choice);
+      return {};
+    },
+
     markSeen: async (p) => {
       this.feed.markSeen(p.space);
       return {};
@@ -185,7 +202,13 @@ export class EngineService {
     chatHistory: async (p) => ({ messages: chatHistory(this.needHome(), p.conversation).map(chatView) }),
 
     sendTyping: async (p) => {
-      this.needAgent().sendTyping(p.conversation);
+      const agent = this.needAgent();
+      // Editors call this on every keystroke; a notice every couple of seconds says as much.
+      const last = this.typingSent.get(p.conversation) ?? 0;
+      if (Date.now() - last >= TYPING_EVERY_MS) {
+        this.typingSent.set(p.conversation, Date.now());
+        agent.sendTyping(p.conversation);
+      }
       return {};
     },
 
@@ -246,14 +269,36 @@ export class EngineService {
     agent.client.on('state', (state) => this.onState(state));
   }
 
+  /** Conflicts are reported from the status (see `noteConflicts`): a replica that receives a conflict copy made elsewhere has no event of its own. */
   private onReplicaEvent(space: string, event: ReplicaEvent): void {
-    if (event.kind === 'conflict' && event.copyPath !== undefined) {
-      const conflict = { space, path: event.path, copy: event.copyPath };
-      this.emit({ event: 'conflict', conflict });
-      this.feed.add('conflict', space, [event.path], event.loser.modifiedBy);
-    } else if (event.kind === 'error') {
-      this.feed.add('error', space, [event.path]);
+    if (event.kind === 'error') this.feed.add('error', space, [event.path]);
+  }
+
+  /**
+   * Conflicts not reported before, as `conflict` events and activity. What was reported is kept
+   * in the home, so a restart reports only what is new, and a conflict that arrived while the
+   * host was down is reported when it comes back. Only open spaces list conflicts.
+   */
+  private noteConflicts(status: EngineStatus): void {
+    const home = this.home;
+    if (!home || !this.agent) return;
+    const known = (this.knownConflicts ??= readKnownConflicts(home));
+    let changed = false;
+    for (const space of status.spaces) {
+      if (!this.agent.replica(space.id)) continue;
+      const before = new Set(known[space.id] ?? []);
+      for (const conflict of space.conflicts) {
+        if (before.has(conflict.copy)) continue;
+        this.emit({ event: 'conflict', conflict });
+        this.feed.add('conflict', space.id, [conflict.path], parseConflictCopyPath(conflict.copy)?.user);
+      }
+      const now = space.conflicts.map((c) => c.copy);
+      if (now.length !== before.size || now.some((c) => !before.has(c))) {
+        known[space.id] = now;
+        changed = true;
+      }
     }
+    if (changed) writeAtomic(home.file('conflicts-reported.json'), JSON.stringify(known), 0o600);
   }
 
   /** What changed between two account states, as events: invitations, members joining and leaving, spaces that went away. */
@@ -274,7 +319,8 @@ export class EngineService {
       const now = state.spaces.find((s) => s.doc.id === was.doc.id);
       if (!now || now.status[me] === undefined) {
         // Stopped by its owner, or this user was removed: the files stay, syncing ends.
-        this.feed.add('left', was.doc.id, [], nameIn(was.users, me));
+        const owner = was.doc.members.find((m) => m.role === 'owner');
+        this.feed.add('left', was.doc.id, [], owner ? nameIn(was.users, owner.user) : undefined);
         this.home?.removeSpace(was.doc.id);
         continue;
       }
@@ -320,6 +366,7 @@ export class EngineService {
       if (text !== this.lastStatus) {
         this.lastStatus = text;
         this.emit({ event: 'status', status });
+        this.noteConflicts(status);
       }
       this.sendProgress(status);
     } catch (err) {
@@ -411,4 +458,12 @@ function levelOf(message: string): 'trace' | 'info' | 'warn' | 'error' {
   if (/failed|refused|dropped|cannot|missing/.test(message)) return 'warn';
   if (/secure channel|mailed changes|full scan done/.test(message)) return 'trace';
   return 'info';
+}
+
+function readKnownConflicts(home: DeviceHome): Record<string, string[]> {
+  try {
+    return JSON.parse(fs.readFileSync(home.file('conflicts-reported.json'), 'utf8')) as Record<string, string[]>;
+  } catch {
+    return {};
+  }
 }

@@ -103,7 +103,8 @@ test('engine hosts: pause and resume (kept over a restart), conflicts resolved w
     await waitFor('while-paused.txt at alice', () => text(at(alice, 'while-paused.txt')) === 'from bob\n', SYNC_MS);
     await waitFor('alice-while-paused.txt at bob', () => text(at(bob, 'alice-while-paused.txt')) === 'from alice\n', SYNC_MS);
     for (const u of [alice, bob]) await u.until('six conflicts', (s) => s.spaces.find((x) => x.id === space)?.conflicts.length === 6);
-    await alice.untilEvent('conflict', (e) => e.conflict.space === space);
+    for (const u of [alice, bob]) await u.untilEvent('conflict', (e) => e.conflict.space === space);
+    await bob.untilEvent('activity', (e) => e.activity.kind === 'conflict' && e.activity.space === space);
 
     // What each side sees before resolving: the file (the winner) and the copy (the other version).
     const before = new Map<string, { file: string; copy: string; copyPath: string }>();
@@ -200,6 +201,15 @@ test('engine hosts: addMember, decline, leave, stopSharing, removeContact, and a
     assert.ok(!(await alice.status()).spaces.some((x) => x.id === space));
     assert.equal(readText(nodePath.join(carol.folder('team'), 'plan.md')), 'the plan\n');
 
+    // A link code adds a second device to alice's user.
+    const { code: link } = await alice.client.call('createLink', {});
+    const laptop = new EngineUser(world, 'alice-laptop');
+    users.push(laptop);
+    await laptop.client.call('start', { home: laptop.home });
+    const linked = await laptop.client.call('createIdentity', { server: world.url, name: '', link });
+    assert.deepEqual([linked.identity.user, linked.identity.name], [(await alice.status()).identity!.user, 'alice']);
+    assert.notEqual(linked.identity.device, (await alice.status()).identity!.device);
+
     await bob.client.call('removeContact', { user: (await alice.status()).identity!.user });
     await alice.until('bob no longer a contact', (s) => !s.contacts.some((c) => c.id === bobId));
 
@@ -259,6 +269,41 @@ test('engine hosts: presence, a download limit and progress events, open files, 
     await world.stopServer();
     await bob.until('offline', (s) => !s.connected && s.spaces.find((x) => x.id === space)?.state.kind === 'offline');
     await assert.rejects(bob.client.call('createInvite', {}), (err: { code: string }) => err.code === 'server');
+  } finally {
+    for (const u of users) await u.stop();
+    await world.close();
+  }
+});
+
+test('engine hosts: a mass delete pauses the space until the user answers restore or delete', async () => {
+  const world = new NetWorld();
+  const users: EngineUser[] = [];
+  try {
+    const { alice, bob } = await twoContacts(world, users);
+    const space = await sharedFolder(alice, bob, 'many');
+    const count = (u: EngineUser): number => fs.readdirSync(u.folder('many')).filter((n) => n.startsWith('f')).length;
+    for (let i = 0; i < 150; i++) write(nodePath.join(alice.folder('many'), `f${i}.txt`), `file ${i}\n`);
+    await waitFor('150 files at bob', () => count(bob) === 150, SYNC_MS);
+    await bob.until('in sync', (s) => s.spaces.find((x) => x.id === space)?.state.kind === 'inSync');
+
+    const massDelete = async (): Promise<void> => {
+      for (let i = 0; i < 120; i++) fs.rmSync(nodePath.join(bob.folder('many'), `f${i}.txt`));
+      await bob.until('paused by the guard', (s) => {
+        const state = s.spaces.find((x) => x.id === space)?.state;
+        return state?.kind === 'paused' && state.reason === 'massDelete';
+      });
+    };
+    await massDelete();
+    assert.equal(count(alice), 150, 'nothing deleted elsewhere while the space waits');
+    await assert.rejects(alice.client.call('resolveMassDelete', { space, choice: 'restore' }), (err: { code: string }) => err.code === 'usage');
+    await bob.client.call('resolveMassDelete', { space, choice: 'restore' });
+    await waitFor('the files back at bob', () => count(bob) === 150, SYNC_MS);
+
+    await bob.until('in sync again', (s) => s.spaces.find((x) => x.id === space)?.state.kind === 'inSync');
+    await massDelete();
+    await bob.client.call('resolveMassDelete', { space, choice: 'delete' });
+    await waitFor('the deletes at alice', () => count(alice) === 30, SYNC_MS);
+    assert.equal(count(bob), 30);
   } finally {
     for (const u of users) await u.stop();
     await world.close();
