@@ -6,6 +6,11 @@ const COALESCE_MS = 1500;
 /** Entries kept for the UI to show when it (re)connects. */
 const KEEP = 200;
 
+export interface UnseenStore {
+  load(): Record<string, number>;
+  save(counts: Record<string, number>): void;
+}
+
 interface Batch {
   readonly space: string;
   readonly user: string;
@@ -23,10 +28,18 @@ export class ActivityFeed {
   private readonly unseenBySpace = new Map<string, number>();
   private readonly recent: ActivityView[] = [];
 
+  /** Unseen counts where they are kept (the home), so they survive a restart. */
+  private store: UnseenStore | undefined;
+
   constructor(
     private readonly onActivity: (activity: ActivityView) => void,
     private readonly coalesceMs = COALESCE_MS,
   ) {}
+
+  keepUnseenIn(store: UnseenStore): void {
+    this.store = store;
+    for (const [space, n] of Object.entries(store.load())) this.unseenBySpace.set(space, n);
+  }
 
   /** Remote changes to `paths`; reported once the author has been quiet for a moment. */
   changed(space: string, user: string, paths: readonly string[]): void {
@@ -42,7 +55,10 @@ export class ActivityFeed {
     const activity: ActivityView = { id: crypto.randomBytes(8).toString('hex'), at: Date.now(), space, kind, paths: [...paths], ...(user !== undefined ? { user } : {}) };
     this.recent.push(activity);
     if (this.recent.length > KEEP) this.recent.shift();
-    if (kind !== 'error') this.unseenBySpace.set(space, (this.unseenBySpace.get(space) ?? 0) + Math.max(1, paths.length));
+    if (kind !== 'error') {
+      this.unseenBySpace.set(space, (this.unseenBySpace.get(space) ?? 0) + Math.max(1, paths.length));
+      this.saveUnseen();
+    }
     this.onActivity(activity);
   }
 
@@ -51,7 +67,11 @@ export class ActivityFeed {
   }
 
   markSeen(space: string): void {
-    this.unseenBySpace.delete(space);
+    if (this.unseenBySpace.delete(space)) this.saveUnseen();
+  }
+
+  private saveUnseen(): void {
+    this.store?.save(Object.fromEntries(this.unseenBySpace));
   }
 
   /** Reports every batch still waiting (before the host stops). */

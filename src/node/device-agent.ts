@@ -471,7 +471,10 @@ export class DeviceAgent {
     for (const path of needed) bytes += replica.record(path)?.size ?? 0;
     const summary = toHex(replica.summary());
     const info = this.client.state?.spaces.find((s) => s.doc.id === space);
-    const others = info ? joinedDevices(info).filter((d) => d !== this.client.device.id && this.online.has(d)) : [];
+    // A reader's copy may hold changes nobody takes from it, so it differs for good: between a
+    // reader and the others, differing vectors say nothing about being in sync.
+    const mine = info ? this.roleOf(this.client.device.id, info).role : undefined;
+    const others = info && mine !== 'reader' ? joinedDevices(info).filter((d) => d !== this.client.device.id && this.online.has(d) && this.roleOf(d, info).role !== 'reader') : [];
     const behind = others.filter((d) => this.vectors.has(`${space}/${d}`) && this.vectors.get(`${space}/${d}`) !== summary).length;
     return { files: needed.length, bytes, state: replica.state(), behind };
   }

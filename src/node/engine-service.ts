@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
-import type { AccountState, UserInfo } from '../sync/protocol/rendezvous';
+import type { AccountState } from '../sync/protocol/rendezvous';
 import type { ReplicaEvent } from '../sync/replica';
 import * as account from './account';
 import { ActivityFeed } from './activity-feed';
@@ -14,7 +14,9 @@ import { decodeDeviceKeys, encodeDeviceKeys, fingerprintOf, type DeviceKeys } fr
 import { EngineError } from './engine-errors';
 import type { ChatMessageView, EngineEvent, EngineIdentity, EngineMethod, EngineMethods, EngineStatus } from './engine-protocol';
 import { buildStatus, invitationsOf } from './engine-status';
+import { membershipChanges } from './membership-changes';
 import { PendingInvites } from './pending-invites';
+import { ReportedOnce } from './reported-once';
 
 /** Status pushes at most this often. */
 const STATUS_EVERY_MS = 250;
@@ -51,8 +53,8 @@ export class EngineService {
   private stopped = false;
   private readonly conflicts = new ConflictCache();
   private readonly typingSent = new Map<string, number>();
-  /** Conflict copies already reported, per space; read from the home at first use. */
-  private knownConflicts: Record<string, string[]> | undefined;
+  /** Conflicts and invitations the user was told about, kept in the home. */
+  private reported: ReportedOnce | undefined;
 
   constructor(private readonly emit: (event: EventBody) => void) {
     this.feed = new ActivityFeed((activity) => this.emit({ event: 'activity', activity }));
@@ -66,6 +68,8 @@ export class EngineService {
       fs.mkdirSync(home.dir, { recursive: true, mode: 0o700 });
       this.home = home;
       this.pending = new PendingInvites(home);
+      this.reported = new ReportedOnce(home.file('reported.json'));
+      this.feed.keepUnseenIn(jsonFile<Record<string, number>>(home.file('unseen.json'), {}));
       this.limits = { ...(p.limitUp ? { limitUp: p.limitUp } : {}), ...(p.limitDown ? { limitDown: p.limitDown } : {}) };
       this.timer = setInterval(() => this.tick(), STATUS_EVERY_MS);
       if (!home.exists) return { identity: undefined };
@@ -280,62 +284,37 @@ export class EngineService {
    * host was down is reported when it comes back. Only open spaces list conflicts.
    */
   private noteConflicts(status: EngineStatus): void {
-    const home = this.home;
-    if (!home || !this.agent) return;
-    const known = (this.knownConflicts ??= readKnownConflicts(home));
-    let changed = false;
+    const reported = this.reported;
+    if (!reported || !this.agent) return;
     for (const space of status.spaces) {
       if (!this.agent.replica(space.id)) continue;
-      const before = new Set(known[space.id] ?? []);
+      const fresh = new Set(reported.fresh(`conflicts/${space.id}`, space.conflicts.map((c) => c.copy)));
       for (const conflict of space.conflicts) {
-        if (before.has(conflict.copy)) continue;
+        if (!fresh.has(conflict.copy)) continue;
         this.emit({ event: 'conflict', conflict });
         this.feed.add('conflict', space.id, [conflict.path], parseConflictCopyPath(conflict.copy)?.user);
       }
-      const now = space.conflicts.map((c) => c.copy);
-      if (now.length !== before.size || now.some((c) => !before.has(c))) {
-        known[space.id] = now;
-        changed = true;
-      }
     }
-    if (changed) writeAtomic(home.file('conflicts-reported.json'), JSON.stringify(known), 0o600);
   }
 
   /** What changed between two account states, as events: invitations, members joining and leaving, spaces that went away. */
   private onState(state: AccountState): void {
     const before = this.lastState;
     this.lastState = state;
-    const me = state.user.id;
-    const known = new Set(before ? invitationsOf(before).map((i) => i.space) : []);
-    for (const invitation of invitationsOf(state)) {
-      if (known.has(invitation.space)) continue;
+    const invitations = invitationsOf(state);
+    const fresh = new Set(this.reported?.fresh('invitations', invitations.map((i) => i.space)) ?? []);
+    for (const invitation of invitations) {
+      if (!fresh.has(invitation.space)) continue;
       this.emit({ event: 'invitation', invitation });
       this.feed.add('invited', invitation.space, [], invitation.from);
     }
     if (!before) return;
-    const nameIn = (users: readonly UserInfo[], id: string): string => users.find((u) => u.id === id)?.name ?? id;
-    for (const was of before.spaces) {
-      if (was.status[me] !== 'joined') continue;
-      const now = state.spaces.find((s) => s.doc.id === was.doc.id);
-      if (!now || now.status[me] === undefined) {
+    for (const change of membershipChanges(before, state)) {
+      if (change.kind === 'gone') {
         // Stopped by its owner, or this user was removed: the files stay, syncing ends.
-        const owner = was.doc.members.find((m) => m.role === 'owner');
-        this.feed.add('left', was.doc.id, [], owner ? nameIn(was.users, owner.user) : undefined);
-        this.home?.removeSpace(was.doc.id);
-        continue;
-      }
-      for (const m of now.doc.members) {
-        if (m.user === me) continue;
-        const from = was.status[m.user];
-        const to = now.status[m.user];
-        if (from === to) continue;
-        if (to === 'joined') this.feed.add('joined', now.doc.id, [], nameIn(now.users, m.user));
-        else if (to === 'left' || to === 'declined') this.feed.add('left', now.doc.id, [], nameIn(now.users, m.user));
-        else if (to === 'invited' && from === undefined) this.feed.add('invited', now.doc.id, [], nameIn(now.users, m.user));
-      }
-      for (const m of was.doc.members) {
-        if (m.user !== me && !now.doc.members.some((x) => x.user === m.user) && was.status[m.user] === 'joined') this.feed.add('left', now.doc.id, [], nameIn(was.users, m.user));
-      }
+        this.feed.add('left', change.space, [], change.user);
+        this.home?.removeSpace(change.space);
+      } else this.feed.add(change.kind, change.space, [], change.user);
     }
   }
 
@@ -460,10 +439,16 @@ function levelOf(message: string): 'trace' | 'info' | 'warn' | 'error' {
   return 'info';
 }
 
-function readKnownConflicts(home: DeviceHome): Record<string, string[]> {
-  try {
-    return JSON.parse(fs.readFileSync(home.file('conflicts-reported.json'), 'utf8')) as Record<string, string[]>;
-  } catch {
-    return {};
-  }
+/** A small JSON file in the home, read once and replaced whole on every save. */
+function jsonFile<T>(file: string, empty: T): { load(): T; save(value: T): void } {
+  return {
+    load: () => {
+      try {
+        return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+      } catch {
+        return empty;
+      }
+    },
+    save: (value) => writeAtomic(file, JSON.stringify(value), 0o600),
+  };
 }

@@ -12,7 +12,7 @@ export interface SpaceProgress {
   readonly files: number;
   readonly bytes: number;
   readonly state: ReplicaState;
-  /** Online member devices whose announced vector differs from ours. */
+  /** Online member devices (readers aside) whose announced vector differs from ours. */
   readonly behind: number;
 }
 

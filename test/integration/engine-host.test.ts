@@ -309,3 +309,25 @@ test('engine hosts: a mass delete pauses the space until the user answers restor
     await world.close();
   }
 });
+
+test('engine hosts: a published folder: the reader\'s own changes stay with it, and both sides still show in sync', async () => {
+  const world = new NetWorld();
+  const users: EngineUser[] = [];
+  try {
+    const { alice, bob } = await twoContacts(world, users);
+    fs.mkdirSync(alice.folder('pub'), { recursive: true });
+    const bobId = (await bob.status()).identity!.user;
+    const { space } = await alice.client.call('share', { path: alice.folder('pub'), with: [bobId], role: 'reader' });
+    await bob.untilEvent('invitation', (e) => e.invitation.space === space && e.invitation.kind === 'publish');
+    await bob.client.call('join', { space, path: bob.folder('pub') });
+    write(nodePath.join(bob.folder('pub'), 'mine.txt'), 'bob may only read\n');
+    write(nodePath.join(alice.folder('pub'), 'news.txt'), 'for readers\n');
+    await waitFor('news.txt at bob', () => readText(nodePath.join(bob.folder('pub'), 'news.txt')) === 'for readers\n', SYNC_MS);
+    for (const u of [alice, bob]) await u.until('in sync', (s) => s.spaces.find((x) => x.id === space)?.state.kind === 'inSync');
+    assert.equal(readText(nodePath.join(alice.folder('pub'), 'mine.txt')), undefined);
+    assert.equal((await bob.status()).spaces.find((x) => x.id === space)!.role, 'reader');
+  } finally {
+    for (const u of users) await u.stop();
+    await world.close();
+  }
+});

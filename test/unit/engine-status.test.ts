@@ -12,7 +12,9 @@ import { encodeDeviceKeys, generateDeviceKeys } from '../../src/node/device-keys
 import { toEngineError, EngineError } from '../../src/node/engine-errors';
 import type { ActivityView } from '../../src/node/engine-protocol';
 import { buildStatus, invitationsOf, syncState, type SpaceProgress } from '../../src/node/engine-status';
+import { membershipChanges } from '../../src/node/membership-changes';
 import { PendingInvites } from '../../src/node/pending-invites';
+import { ReportedOnce } from '../../src/node/reported-once';
 import { RendezvousError } from '../../src/sync/protocol/rendezvous';
 import { StoreError } from '../../src/sync/ports';
 import { AccountError } from '../../src/node/account';
@@ -187,4 +189,55 @@ test('conflict cache: a replica\'s conflicts are listed again only when its inde
   assert.equal(listed, 4);
   cache.conflicts(SPACE, asReplica, 20_000);
   assert.equal(listed, 5);
+});
+
+test('reported once: each key is news once, also across restarts; a key that went away and came back is news again', () => {
+  const dir = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'sf-reported-'));
+  try {
+    const file = nodePath.join(dir, 'reported.json');
+    const first = new ReportedOnce(file);
+    assert.deepEqual(first.fresh('invitations', ['s1', 's2']), ['s1', 's2']);
+    assert.deepEqual(first.fresh('invitations', ['s1', 's2']), []);
+    const restarted = new ReportedOnce(file);
+    assert.deepEqual(restarted.fresh('invitations', ['s1', 's2', 's3']), ['s3']);
+    assert.deepEqual(restarted.fresh('invitations', ['s3']), []);
+    assert.deepEqual(restarted.fresh('invitations', ['s1', 's3']), ['s1']);
+    assert.deepEqual(restarted.fresh('conflicts/x', ['s1']), ['s1'], 'groups are separate');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('activity: unseen counts are kept where the feed is told to keep them, and come back with a new feed', () => {
+  let saved: Record<string, number> = {};
+  const store = { load: () => saved, save: (c: Record<string, number>) => void (saved = { ...c }) };
+  const feed = new ActivityFeed(() => undefined);
+  feed.keepUnseenIn(store);
+  feed.add('joined', SPACE, [], 'bob');
+  feed.add('conflict', SPACE, ['a.txt'], 'bob');
+  assert.deepEqual(saved, { [SPACE]: 2 });
+  const again = new ActivityFeed(() => undefined);
+  again.keepUnseenIn(store);
+  assert.equal(again.unseen(SPACE), 2);
+  again.markSeen(SPACE);
+  assert.deepEqual(saved, {});
+});
+
+test('membership changes: members joining, leaving, declining, invited or removed, and a space gone for this user', () => {
+  const CAROL = 'e'.repeat(32);
+  const withCarol = (status: Record<string, 'invited' | 'joined' | 'declined' | 'left'>, carol = true): SpaceInfo => {
+    const base = space(status);
+    return carol
+      ? { ...base, doc: { ...base.doc, members: [...base.doc.members, { user: CAROL, role: 'editor' }] }, users: [...base.users, { id: CAROL, name: 'carol', devices: [] }] }
+      : base;
+  };
+  const before = state([withCarol({ [BOB]: 'joined', [ME]: 'joined', [CAROL]: 'invited' })]);
+  const changes = (after: AccountState): string[] => membershipChanges(before, after).map((c) => `${c.kind}:${c.user ?? ''}`);
+  assert.deepEqual(changes(state([withCarol({ [BOB]: 'joined', [ME]: 'joined', [CAROL]: 'joined' })])), ['joined:carol']);
+  assert.deepEqual(changes(state([withCarol({ [BOB]: 'left', [ME]: 'joined', [CAROL]: 'declined' })])), ['left:bob', 'left:carol']);
+  assert.deepEqual(changes(state([withCarol({ [BOB]: 'joined', [ME]: 'joined' }, false)])), [], 'an invitee who never joined is not news when removed');
+  assert.deepEqual(changes(state([])), ['gone:bob'], 'gone, named after its owner');
+  assert.deepEqual(changes(state([withCarol({ [BOB]: 'joined', [ME]: 'left', [CAROL]: 'invited' })])), [], 'this user leaving is not news to itself');
+  const fresh = state([space({ [BOB]: 'joined', [ME]: 'joined' })]);
+  assert.deepEqual(membershipChanges(fresh, state([withCarol({ [BOB]: 'joined', [ME]: 'joined', [CAROL]: 'invited' })])).map((c) => `${c.kind}:${c.user}`), ['invited:carol']);
 });
