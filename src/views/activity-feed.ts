@@ -1,5 +1,6 @@
 import type { ActivityView, EngineStatus } from '../node/engine-protocol';
 import type { Localizer } from './localizer';
+import { parseConflictCopyPath } from '../sync/conflict';
 import type { TreeNode } from './tree-node';
 import { UserNames, shortId } from './user-names';
 
@@ -52,8 +53,17 @@ export class ActivityFeed {
     return this.rows.find((e) => e.id === id);
   }
 
-  /** Adds an activity; returns the row it landed in. `spaceIsMine`: this user is a member of the activity's space now. */
-  add(activity: ActivityView, spaceIsMine = true): ActivityEntry {
+  /**
+   * Adds an activity; returns the row it landed in, or undefined when there is nothing to show.
+   * `spaceIsMine`: this user is a member of the activity's space now.
+   */
+  add(activity: ActivityView, spaceIsMine = true): ActivityEntry | undefined {
+    if (activity.kind === 'changed') {
+      // Conflict copies come and go with their conflict, which has its own row.
+      const paths = activity.paths.filter((p) => parseConflictCopyPath(p) === undefined);
+      if (paths.length === 0 && activity.paths.length > 0) return undefined;
+      activity = { ...activity, paths };
+    }
     const head = this.rows[0];
     if (head && canJoin(head, activity, this.options.coalesceWindowMs)) {
       const paths = [...head.paths];

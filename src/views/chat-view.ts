@@ -24,6 +24,7 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private readonly viewDisposables: vscode.Disposable[] = [];
   private ready = false;
+  private lastState: string | undefined;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -99,6 +100,7 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
     switch (message.type) {
       case 'ready':
         this.ready = true;
+        this.lastState = undefined;
         this.postState();
         if (this.state.selected !== undefined) await this.showConversation(this.state.selected);
         return;
@@ -189,7 +191,13 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
   private postState(): void {
     const list = conversations(this.session.status, (id) => this.state.unread(id));
     if (this.state.selected === undefined || !list.some((c) => c.id === this.state.selected)) this.state.select(list[0]?.id);
-    this.post({ type: 'state', conversations: list, selected: this.state.selected, strings: this.strings() });
+    // Status events come often while files sync; the webview redraws its selector only when the list changed.
+    const state: ToWebview = { type: 'state', conversations: list, selected: this.state.selected, strings: this.strings() };
+    const key = JSON.stringify(state);
+    if (key !== this.lastState) {
+      this.post(state);
+      if (this.ready) this.lastState = key;
+    }
     this.updateBadge();
   }
 

@@ -1,23 +1,33 @@
 import type { ConflictView } from '../node/engine-protocol';
 import { conflictUserLabel, parseConflictCopyPath } from '../sync/conflict';
 
-export type ConflictChoice = 'mine' | 'theirs' | 'both';
-
 /**
- * Whether the conflict copy holds this user's own version. The engine keeps one version as the
- * file (chosen by an order every replica computes alike) and the other as the copy, named after
- * its author; so on half of the devices the copy is the user's own edit. The engine's
- * `resolveConflict` speaks of the file ('mine': keep it) and the copy ('theirs': it replaces the
- * file); the UI speaks of authors, and translates.
+ * Which side of a conflict is the user's. The engine keeps the winner of its total order at the
+ * file's path and the loser in the conflict copy, whoever wrote them; the copy's name carries
+ * its author. So when this user's edit lost, "mine" is the copy, and the diff and the choices
+ * are turned around for them: the engine's choices mean "keep the file" (mine) and "take the
+ * copy" (theirs).
  */
-export function copyIsMine(conflict: ConflictView, myName: string | undefined): boolean {
-  if (myName === undefined) return false;
-  const parsed = parseConflictCopyPath(conflict.copy);
-  return parsed !== undefined && parsed.user === conflictUserLabel(myName);
+export interface ConflictSides {
+  /** The conflict copy holds this user's version. */
+  readonly copyIsMine: boolean;
+  /** The author label of the other version, for titles; undefined when unknown. */
+  readonly otherAuthor: string | undefined;
 }
 
-/** The engine's choice for what the user picked: Keep Mine keeps the copy when the copy is theirs to keep. */
-export function engineChoice(choice: ConflictChoice, mineIsCopy: boolean): ConflictChoice {
-  if (!mineIsCopy || choice === 'both') return choice;
-  return choice === 'mine' ? 'theirs' : 'mine';
+export type UserChoice = 'keepMine' | 'takeTheirs' | 'keepBoth';
+
+export function conflictSides(conflict: ConflictView, myName: string | undefined): ConflictSides {
+  const copyAuthor = parseConflictCopyPath(conflict.copy)?.user;
+  const copyIsMine = copyAuthor !== undefined && myName !== undefined && copyAuthor === conflictUserLabel(myName);
+  return { copyIsMine, otherAuthor: copyIsMine ? undefined : copyAuthor };
+}
+
+/** The engine's choice for what the user picked. */
+export function engineChoice(choice: UserChoice, sides: ConflictSides): 'mine' | 'theirs' | 'both' {
+  switch (choice) {
+    case 'keepBoth': return 'both';
+    case 'keepMine': return sides.copyIsMine ? 'theirs' : 'mine';
+    case 'takeTheirs': return sides.copyIsMine ? 'mine' : 'theirs';
+  }
 }

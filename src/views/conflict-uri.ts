@@ -12,9 +12,16 @@ export interface ConflictUriParts {
   readonly query: string;
 }
 
-export function conflictUriParts(conflict: ConflictView): ConflictUriParts {
-  const query = new URLSearchParams({ space: conflict.space, path: conflict.path, copy: conflict.copy }).toString();
-  return { path: `/${conflict.copy}`, query };
+/** Which file a URI serves: the conflict copy, or the file at the conflicted path. */
+export type ConflictSide = 'copy' | 'file';
+
+export function conflictUriParts(conflict: ConflictView, side: ConflictSide = 'copy'): ConflictUriParts {
+  const query = new URLSearchParams({ space: conflict.space, path: conflict.path, copy: conflict.copy, side }).toString();
+  return { path: `/${side === 'copy' ? conflict.copy : conflict.path}`, query };
+}
+
+export function conflictSideFromUri(query: string): ConflictSide {
+  return new URLSearchParams(query).get('side') === 'file' ? 'file' : 'copy';
 }
 
 export function conflictFromUri(query: string): ConflictView | undefined {

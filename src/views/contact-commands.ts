@@ -22,6 +22,8 @@ export class ContactCommands {
     const r = this.runner;
     return [
       r.register('sharedFolders.setUp', () => this.setUp()),
+      r.register('sharedFolders.setUpWithLink', () => this.setUpWithLink()),
+      r.register('sharedFolders.linkDevice', () => this.linkDevice()),
       r.register('sharedFolders.inviteContact', () => this.invite()),
       r.register('sharedFolders.addContact', (code?: unknown) => this.addContact(typeof code === 'string' ? code : undefined)),
       r.register('sharedFolders.acceptContact', (arg?: unknown) => this.answerRequest(arg, true)),
@@ -55,6 +57,39 @@ export class ContactCommands {
     const choice = await vscode.window.showInformationMessage(
       vscode.l10n.t('You are set up as {0}. Your fingerprint: {1}', identity.name, identity.fingerprint), invite);
     if (choice === invite) await vscode.commands.executeCommand('sharedFolders.inviteContact');
+  }
+
+  /** Joins this device to a user who already has one (a code from Link Another Device there). */
+  async setUpWithLink(): Promise<void> {
+    await this.session.whenStarted();
+    const current = this.session.identity;
+    if (current) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('Shared Folders is set up as {0} on {1}. Your fingerprint: {2}', current.name, current.server, current.fingerprint));
+      return;
+    }
+    const input = await vscode.window.showInputBox({
+      title: vscode.l10n.t('Set Up with Device Link'),
+      prompt: vscode.l10n.t('Paste the code from Link Another Device on your other device'),
+      placeHolder: 'sf-link-…',
+      ignoreFocusOut: true,
+      validateInput: (v) => (v.trim() !== '' && !/^sf-link-[A-Za-z0-9_-]+$/.test(v.trim()) ? vscode.l10n.t('This is not a device link code') : undefined),
+    });
+    if (input === undefined || input.trim() === '') throw new Cancelled();
+    const server = this.settings.server;
+    const { identity, keys } = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Linking this device…') },
+      () => this.session.call('createIdentity', { server, name: '', link: input.trim() }),
+    );
+    await this.identities.store(keys);
+    void vscode.window.showInformationMessage(vscode.l10n.t('This device is linked to {0}. Your folders and contacts follow. Fingerprint: {1}', identity.name, identity.fingerprint));
+  }
+
+  async linkDevice(): Promise<void> {
+    requireStatus(await this.session.readyStatus());
+    const { code } = await this.session.call('createLink', {});
+    await vscode.env.clipboard.writeText(code);
+    void vscode.window.showInformationMessage(
+      vscode.l10n.t('Device link code copied to the clipboard. On your other device run Set Up with Device Link and paste: {0}', code));
   }
 
   async invite(): Promise<void> {

@@ -46,7 +46,8 @@ export class EngineStarter implements vscode.Disposable {
           .catch((e: unknown) => log.warn(`setLimits failed: ${String(e)}`));
       }),
       settings.onDidChangeIgnorePatterns(() => {
-        log.info('sharedFolders.ignorePatterns changed; it applies from the next start of the engine');
+        // The engine protocol has no way to take extra patterns yet; `.sharedignore` in each folder works.
+        log.warn('sharedFolders.ignorePatterns is not applied yet: put the patterns in the folder\'s .sharedignore');
       }),
     );
   }
@@ -64,6 +65,7 @@ export class EngineStarter implements vscode.Disposable {
       return;
     }
     this.startedAt = Date.now();
+    if (this.settings.ignorePatterns.length > 0) this.log.warn('sharedFolders.ignorePatterns is not applied yet: put the patterns in the folder\'s .sharedignore');
     this.session.start(async () => ({
       home: this.home,
       keys: await this.identities.keys(),

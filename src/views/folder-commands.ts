@@ -40,6 +40,7 @@ export class FolderCommands {
       r.register('sharedFolders.pauseSync', (arg?: unknown) => this.setPaused(arg, true)),
       r.register('sharedFolders.resumeSync', (arg?: unknown) => this.setPaused(arg, false)),
       r.register('sharedFolders.stopSharing', (arg?: unknown) => this.stopSharing(arg)),
+      r.register('sharedFolders.resolveMassDelete', (arg?: unknown) => this.resolveMassDelete(arg)),
       r.register('sharedFolders.leave', (arg?: unknown) => this.leave(arg)),
     ];
   }
@@ -178,7 +179,23 @@ export class FolderCommands {
   private async setPaused(arg: unknown, paused: boolean): Promise<void> {
     const space = await this.spaceFrom(arg, paused ? vscode.l10n.t('Shared folder to pause') : vscode.l10n.t('Shared folder to resume'),
       (s) => (s.state.kind === 'paused') !== paused);
+    // A folder the engine paused because many files vanished resumes only once the user says what they meant.
+    if (!paused && space.state.kind === 'paused' && space.state.reason === 'massDelete') return this.resolveMassDelete({ kind: 'space', space: space.id });
     await this.session.call('setPaused', { space: space.id, paused });
+  }
+
+  /** Many files vanished at once (a moved or unmounted folder, or a real clean-up): delete them everywhere, or restore them here. */
+  async resolveMassDelete(arg: unknown): Promise<void> {
+    const space = await this.spaceFrom(arg, vscode.l10n.t('Shared folder paused after many deletions'),
+      (s) => s.state.kind === 'paused' && s.state.reason === 'massDelete');
+    if (space.state.kind !== 'paused' || space.state.reason !== 'massDelete') {
+      throw new UserFacingError(vscode.l10n.t('{0} is not waiting for an answer about deleted files.', space.name));
+    }
+    const choice = await pick([
+      { label: vscode.l10n.t('Restore the Files'), description: vscode.l10n.t('bring them back here from the other members'), value: 'restore' as const },
+      { label: vscode.l10n.t('Delete Them Everywhere'), description: vscode.l10n.t('the deletions were meant; every member\'s copy loses them'), value: 'delete' as const },
+    ], vscode.l10n.t('Many files were deleted in {0}. What should happen?', space.name), '');
+    await this.session.call('resolveMassDelete', { space: space.id, choice });
   }
 
   private async stopSharing(arg: unknown): Promise<void> {

@@ -5,6 +5,7 @@ import { syncStateIcon, syncStateText } from './sync-state';
 import type { TreeNode } from './tree-node';
 import { UserNames, shortId } from './user-names';
 import { joinSpacePath } from './space-paths';
+import { parseConflictCopyPath } from '../sync/conflict';
 
 export const RESOLVE_CONFLICT_COMMAND = 'sharedFolders.resolveConflict';
 
@@ -62,7 +63,8 @@ export function spaceNode(space: SpaceView, me: string | undefined, l10n: Locali
       syncStateText(space.state, l10n),
     ].join('\n'),
     icon: space.conflicts.length > 0 ? { id: 'warning', color: 'list.warningForeground' } : syncStateIcon(space.state),
-    contextValue: ['space', owner ? 'owner' : 'member', paused ? 'paused' : 'running', space.role === 'reader' ? 'reader' : 'writer'].join(' '),
+    contextValue: ['space', owner ? 'owner' : 'member', paused ? 'paused' : 'running', space.role === 'reader' ? 'reader' : 'writer',
+      ...(space.state.kind === 'paused' && space.state.reason === 'massDelete' ? ['massDelete'] : [])].join(' '),
     resourcePath: space.path,
     children: [...conflicts, ...errors, ...members],
     expanded: space.conflicts.length > 0,
@@ -70,16 +72,19 @@ export function spaceNode(space: SpaceView, me: string | undefined, l10n: Locali
 }
 
 export function conflictNode(conflict: ConflictView, space: SpaceView, l10n: Localizer): TreeNode {
+  const ref = { kind: 'conflict', space: space.id, path: conflict.path, copy: conflict.copy } as const;
+  const author = parseConflictCopyPath(conflict.copy)?.user;
   return {
-    id: `conflict:${space.id}:${conflict.path}`,
-    ref: { kind: 'conflict', space: space.id, path: conflict.path },
+    // By copy: one file may have several conflicts (three devices, or a second clash before the first was settled).
+    id: `conflict:${space.id}:${conflict.copy}`,
+    ref,
     label: conflict.path,
-    description: l10n.t('conflict'),
+    description: author ? l10n.t('conflict with {0}', author) : l10n.t('conflict'),
     tooltip: l10n.t('{0} was changed on two devices at once. The other version is in {1}. Click to compare and choose.', conflict.path, conflict.copy),
     icon: { id: 'warning', color: 'list.warningForeground' },
     contextValue: 'conflict',
     resourcePath: joinSpacePath(space.path, conflict.path),
-    command: { command: RESOLVE_CONFLICT_COMMAND, title: l10n.t('Resolve Conflict'), arguments: [{ kind: 'conflict', space: space.id, path: conflict.path }] },
+    command: { command: RESOLVE_CONFLICT_COMMAND, title: l10n.t('Resolve Conflict'), arguments: [ref] },
   };
 }
 

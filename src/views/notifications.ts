@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { ActivityView, ConflictView, InvitationView } from '../node/engine-protocol';
+import type { ActivityView, ConflictView, EngineStatus, InvitationView } from '../node/engine-protocol';
 import { ActivityFeed, activityText } from './activity-feed';
 import type { CommandRunner } from './command-runner';
 import type { EngineSession } from './engine-session';
@@ -29,7 +29,29 @@ export class Notifications implements vscode.Disposable {
       session.onDidReceiveInvitation((i) => this.onInvitation(i)),
       session.onDidDetectConflict((c) => this.onConflict(c)),
       session.onDidReceiveActivity((a) => this.onActivity(a)),
+      session.onDidChangeStatus((status) => this.onStatus(status)),
     );
+  }
+
+  private readonly massDeletes = new Set<string>();
+
+  /** A folder the engine paused because many files vanished needs an answer: asked once per pause. */
+  private onStatus(status: EngineStatus | undefined): void {
+    for (const space of status?.spaces ?? []) {
+      const waiting = space.state.kind === 'paused' && space.state.reason === 'massDelete';
+      if (!waiting) {
+        this.massDeletes.delete(space.id);
+        continue;
+      }
+      if (this.massDeletes.has(space.id)) continue;
+      this.massDeletes.add(space.id);
+      const review = vscode.l10n.t('Review');
+      void vscode.window.showWarningMessage(
+        vscode.l10n.t('Sync of {0} is paused: many files were deleted at once. Restore them, or delete them for everyone?', space.name), review,
+      ).then((choice) => {
+        if (choice === review) void vscode.commands.executeCommand('sharedFolders.resolveMassDelete', { kind: 'space', space: space.id });
+      });
+    }
   }
 
   private onInvitation(invitation: InvitationView): void {
@@ -54,7 +76,7 @@ export class Notifications implements vscode.Disposable {
       .then((choice) => {
         if (choice === resolve) {
           void this.runner.run('resolveConflict', () =>
-            vscode.commands.executeCommand('sharedFolders.resolveConflict', { kind: 'conflict', space: conflict.space, path: conflict.path }));
+            vscode.commands.executeCommand('sharedFolders.resolveConflict', { kind: 'conflict', space: conflict.space, path: conflict.path, copy: conflict.copy }));
         }
       });
   }

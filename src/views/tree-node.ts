@@ -9,7 +9,8 @@ export type TreeRef =
   | { readonly kind: 'pendingContact'; readonly code: string }
   | { readonly kind: 'space'; readonly space: string }
   | { readonly kind: 'member'; readonly space: string; readonly user: string }
-  | { readonly kind: 'conflict'; readonly space: string; readonly path: string }
+  /** `copy` picks one conflict when a file has several copies; without it, the file's oldest. */
+  | { readonly kind: 'conflict'; readonly space: string; readonly path: string; readonly copy?: string }
   | { readonly kind: 'invitation'; readonly space: string }
   | { readonly kind: 'spaceError'; readonly space: string; readonly path: string }
   | { readonly kind: 'activity'; readonly entry: string }

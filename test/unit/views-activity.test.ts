@@ -54,7 +54,7 @@ test('joins never coalesce, even back to back', () => {
 
 test('texts of every kind', () => {
   const feed = new ActivityFeed();
-  const text = (a: ActivityView, mine = true): string => activityText(feed.add(a, mine), st, l10n);
+  const text = (a: ActivityView, mine = true): string => activityText(feed.add(a, mine)!, st, l10n);
   assert.equal(text(activity('joined', 0, [], 'u-carol')), 'carol joined design-notes');
   assert.equal(text(activity('changed', 10, ['notes/a.md'], 'u-bob')), 'bob changed notes/a.md in design-notes');
   assert.equal(text(activity('conflict', 20, ['src/app.ts'])), 'conflict in src/app.ts');
@@ -75,7 +75,7 @@ test('the feed keeps at most maxEntries rows, dropping the oldest', () => {
 
 test('rows are clickable, with a relative time', () => {
   const feed = new ActivityFeed();
-  const row = feed.add(activity('changed', 0, ['a.md'], 'u-bob'));
+  const row = feed.add(activity('changed', 0, ['a.md'], 'u-bob'))!;
   const [node] = activityNodes(feed, st, 5 * 60_000, l10n);
   assert.equal(node?.label, 'bob changed a.md in design-notes');
   assert.equal(node?.description, '5 min ago');
@@ -90,4 +90,11 @@ test('relative times', () => {
   assert.equal(relativeTime(0, 3 * 3600_000, l10n), '3 h ago');
   assert.equal(relativeTime(0, 49 * 3600_000, l10n), '2 d ago');
   assert.equal(relativeTime(10_000, 0, l10n), 'just now', 'a clock a little ahead is not "in the future"');
+});
+
+test('conflict copies are left out of change rows; a change of copies only is no row', () => {
+  const feed = new ActivityFeed();
+  assert.equal(feed.add(activity('changed', 0, ['notes.conflict-bob-20261201-120000.md'], 'bob')), undefined);
+  assert.deepEqual(feed.add(activity('changed', 1, ['a.md', 'notes.conflict-bob-20261201-120000.md'], 'bob'))?.paths, ['a.md']);
+  assert.equal(feed.entries.length, 1);
 });

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { Cancelled, EngineNotReady, UserFacingError, isEngineFailure, reportFor } from '../../src/views/errors';
 import { defaultFolderRoot, freeFolderPath, invitationFolderName } from '../../src/views/folder-location';
 import { inviteFromUri, inviteLink, parseInviteInput } from '../../src/views/invite-link';
+import { conflictSides, engineChoice } from '../../src/views/conflict-sides';
 import { englishLocalizer as l10n } from '../../src/views/localizer';
 import { joinSpacePath, locateInSpaces } from '../../src/views/space-paths';
 import { summarize } from '../../src/views/status-summary';
@@ -99,4 +100,19 @@ test('the command wrapper\'s messages for each kind of error', () => {
   assert.match(reportFor(new Error('boom'), l10n)?.message ?? '', /boom/);
   assert.ok(isEngineFailure(Object.assign(new Error('m'), { code: 'crypto' })));
   assert.ok(!isEngineFailure(Object.assign(new Error('m'), { code: 'ENOENT' })));
+});
+
+test('conflict sides: when this user\'s edit lost, their version is in the copy and the choices turn around', () => {
+  const lost = { space: 's', path: 'notes.md', copy: 'notes.conflict-bob-20261201-120000.md' };
+  const bobSees = conflictSides(lost, 'bob');
+  assert.deepEqual(bobSees, { copyIsMine: true, otherAuthor: undefined });
+  assert.equal(engineChoice('keepMine', bobSees), 'theirs', 'keeping bob\'s version means taking the copy');
+  assert.equal(engineChoice('takeTheirs', bobSees), 'mine');
+  assert.equal(engineChoice('keepBoth', bobSees), 'both');
+  const aliceSees = conflictSides(lost, 'alice');
+  assert.deepEqual(aliceSees, { copyIsMine: false, otherAuthor: 'bob' });
+  assert.equal(engineChoice('keepMine', aliceSees), 'mine');
+  assert.equal(engineChoice('takeTheirs', aliceSees), 'theirs');
+  assert.equal(conflictSides({ ...lost, copy: 'notes.conflict-Zoë_S-20261201-120000.md' }, 'Zoë S').copyIsMine, true, 'names are compared as the engine writes them');
+  assert.equal(conflictSides({ ...lost, copy: 'odd-name.md' }, 'bob').copyIsMine, false);
 });

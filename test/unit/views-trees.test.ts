@@ -78,8 +78,14 @@ test('a space lists conflicts (click resolves), errors and the other members; th
   assert.equal(conflict?.contextValue, 'conflict');
   assert.equal(conflict?.resourcePath, '/home/alice/design-notes/src/app.ts');
   assert.equal(conflict?.command?.command, 'sharedFolders.resolveConflict');
-  assert.deepEqual(refOfKind(conflict?.command?.arguments?.[0], 'conflict'), { kind: 'conflict', space: 's1', path: 'src/app.ts' });
+  assert.deepEqual(refOfKind(conflict?.command?.arguments?.[0], 'conflict'), { kind: 'conflict', space: 's1', path: 'src/app.ts', copy: 'src/app.conflict-bob-20261201-120000.ts' });
+  assert.equal(conflict?.description, 'conflict with bob');
   assert.equal(children[1]?.contextValue, 'spaceError');
+  const twice = folderNodes(status({ spaces: [space('s1', 'n', { conflicts: [
+    { space: 's1', path: 'a.md', copy: 'a.conflict-bob-20261201-120000.md' },
+    { space: 's1', path: 'a.md', copy: 'a.conflict-carol-20261201-120500.md' },
+  ] })] }), l10n)[0]?.children ?? [];
+  assert.equal(new Set(twice.filter((c) => c.contextValue === 'conflict').map((c) => c.id)).size, 2, 'two conflicts of one file are two rows with their own ids');
   assert.equal(children[2]?.icon?.id, 'circle-outline');
   assert.equal(children[3]?.description, 'editor · away · in a.md');
   assert.equal(children[4]?.description, 'editor · invited');
@@ -91,6 +97,8 @@ test('context values carry role and paused state for the menus', () => {
   }), l10n);
   assert.equal(nodes[0]?.contextValue, 'space owner running writer');
   assert.equal(nodes[1]?.contextValue, 'space member paused reader');
+  const [waiting] = folderNodes(status({ spaces: [space('s3', 'c', { state: { kind: 'paused', reason: 'massDelete' } })] }), l10n);
+  assert.equal(waiting?.contextValue, 'space owner paused writer massDelete', 'the menu offers Review Deleted Files');
 });
 
 test('invitations come first, named after who sent them', () => {
