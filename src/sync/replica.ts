@@ -135,6 +135,8 @@ interface CompletedFile {
 
 /** Files installed in one step at most: one journal commit and one sync per folder for all of them. */
 const INSTALL_BATCH = 64;
+/** Block bytes received but not yet written to their temp files, before intake waits for the disk. */
+const MAX_UNWRITTEN_BYTES = 16 * 1024 * 1024;
 /** Completed files verified and sealed at once: their waits for the disk overlap. */
 const INSTALL_LANES = 8;
 
@@ -153,6 +155,7 @@ export class Replica {
   private readonly assemblies = new Map<string, Assembly>();
   /** Files whose last missing block arrived: applied once per burst of steps, not once per block. */
   private readonly arrived = new Set<string>();
+  private unwrittenBytes = 0;
   /** Completed files not installed yet: held while more steps wait, so that a burst installs together. */
   private readonly completed = new Map<string, CompletedFile>();
   /** Steps queued behind the running one. */
@@ -943,6 +946,7 @@ export class Replica {
     // Only the files blocks completed are written then: a pass over every needed path per block
     // made a first sync of n files cost n squared. The tick's full pass does the rest.
     for (const path of completed) this.arrived.add(path);
+    await this.letWritesCatchUp();
     if (this.arrived.size >= INSTALL_BATCH) await this.applyArrived();
     this.requestBlocks();
   }
@@ -1357,14 +1361,26 @@ export class Replica {
   /** Queues a block's writes into a temp file; a failure is kept for whoever looks next. */
   private writeBlock(assembly: Assembly, offsets: readonly number[], data: Uint8Array): void {
     if (!assembly.binary && data.includes(0)) assembly.binary = true;
+    this.unwrittenBytes += data.length;
     assembly.writes = assembly.writes.then(async () => {
-      if (assembly.failure !== undefined) return;
       try {
+        if (assembly.failure !== undefined) return;
         for (const offset of offsets) await assembly.temp.write(offset, data);
       } catch (err) {
         assembly.failure = err;
+      } finally {
+        this.unwrittenBytes -= data.length;
       }
     });
+  }
+
+  /**
+   * Waits for queued block writes once they hold too many bytes: blocks can arrive faster than a
+   * disk takes them (from a fast peer or the mail cache), and no new block is asked for meanwhile.
+   */
+  private async letWritesCatchUp(): Promise<void> {
+    if (this.unwrittenBytes <= MAX_UNWRITTEN_BYTES) return;
+    await Promise.all([...this.assemblies.values()].map((a) => a.writes));
   }
 
   /**
