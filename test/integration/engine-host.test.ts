@@ -281,29 +281,36 @@ test('engine hosts: a mass delete pauses the space until the user answers restor
   try {
     const { alice, bob } = await twoContacts(world, users);
     const space = await sharedFolder(alice, bob, 'many');
-    const count = (u: EngineUser): number => fs.readdirSync(u.folder('many')).filter((n) => n.startsWith('f')).length;
-    for (let i = 0; i < 150; i++) write(nodePath.join(alice.folder('many'), `f${i}.txt`), `file ${i}\n`);
+    const files = (dir: string): number => (fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => n.startsWith('f')).length : 0);
+    const count = (u: EngineUser): number => files(u.folder('many')) + files(nodePath.join(u.folder('many'), 'batch'));
+    for (let i = 0; i < 150; i++) write(nodePath.join(alice.folder('many'), ...(i < 120 ? ['batch'] : []), `f${i}.txt`), `file ${i}\n`);
     await waitFor('150 files at bob', () => count(bob) === 150, SYNC_MS);
     await bob.until('in sync', (s) => s.spaces.find((x) => x.id === space)?.state.kind === 'inSync');
 
-    const massDelete = async (): Promise<void> => {
-      for (let i = 0; i < 120; i++) fs.rmSync(nodePath.join(bob.folder('many'), `f${i}.txt`));
+    const massDelete = async (dir: string): Promise<void> => {
+      // Moved out of the folder in one step: the watcher reports one change, and its scan sees 120 files gone.
+      fs.renameSync(nodePath.join(bob.folder('many'), dir), nodePath.join(world.dir, `gone-${Date.now()}`));
       await bob.until('paused by the guard', (s) => {
         const state = s.spaces.find((x) => x.id === space)?.state;
         return state?.kind === 'paused' && state.reason === 'massDelete';
       });
     };
-    await massDelete();
+    await massDelete('batch');
     assert.equal(count(alice), 150, 'nothing deleted elsewhere while the space waits');
     await assert.rejects(alice.client.call('resolveMassDelete', { space, choice: 'restore' }), (err: { code: string }) => err.code === 'usage');
     await bob.client.call('resolveMassDelete', { space, choice: 'restore' });
     await waitFor('the files back at bob', () => count(bob) === 150, SYNC_MS);
 
+    // A second batch, synced the usual way (200 of 350 files), is deleted for good this time.
+    for (let i = 0; i < 200; i++) write(nodePath.join(alice.folder('many'), 'batch2', `f${i}.txt`), `second ${i}\n`);
+    const second = (u: EngineUser): number => files(nodePath.join(u.folder('many'), 'batch2'));
+    await waitFor('the second batch at bob', () => second(bob) === 200, SYNC_MS);
     await bob.until('in sync again', (s) => s.spaces.find((x) => x.id === space)?.state.kind === 'inSync');
-    await massDelete();
+    await massDelete('batch2');
     await bob.client.call('resolveMassDelete', { space, choice: 'delete' });
-    await waitFor('the deletes at alice', () => count(alice) === 30, SYNC_MS);
-    assert.equal(count(bob), 30);
+    await waitFor('the deletes at alice', () => second(alice) === 0, SYNC_MS);
+    assert.equal(count(bob), 150);
+    assert.equal(count(alice), 150);
   } finally {
     for (const u of users) await u.stop();
     await world.close();
