@@ -8,6 +8,7 @@
  * SecretStorage, if it has an identity yet), then calls methods; the host pushes events.
  */
 import type { Presence, Role, SpaceKind } from '../sync/protocol/rendezvous';
+import type { ChatEntry } from './chat';
 
 export const ENGINE_PROTOCOL_VERSION = 1;
 
@@ -99,15 +100,8 @@ export interface EngineStatus {
   readonly bytesReceived: number;
 }
 
-export interface ChatMessageView {
-  /** A contact's user id for a direct conversation, a space id for a group's. */
-  readonly conversation: string;
-  readonly from: string;
-  readonly fromName: string;
-  readonly text: string;
-  readonly sent: number;
-  readonly id: string;
-}
+/** A chat message as kept in each device's history (see `ChatEntry`). */
+export type ChatMessageView = ChatEntry;
 
 export interface ActivityView {
   readonly id: string;
