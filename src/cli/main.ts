@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import './thread-pool';
+import '../node/thread-pool';
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { RendezvousError, type Role } from '../sync/protocol/rendezvous';

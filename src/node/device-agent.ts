@@ -21,6 +21,7 @@ import { appendChatHistory, parseChat, type ChatEntry } from './chat';
 import { openSealed, sealFor } from './sealed-box';
 import { decodeMailItem, MAIL_SYNC, MailBlockCache, MailPositions, mailItems } from './mail-sync';
 import { NodeHasher } from './node-hasher';
+import { describeReplicaEvent } from './replica-event-text';
 
 /** First byte of a decrypted device-to-device message. */
 const KIND_SYNC = 1;
@@ -270,7 +271,7 @@ export class DeviceAgent {
         pool: this.pool,
         port: { send: (peer, message) => this.sendSync(space.id, peer, message) },
         onEvent: (event) => {
-          this.log(`space ${space.id}: ${JSON.stringify(event)}`);
+          this.log(`space ${space.id}: ${describeReplicaEvent(event)}`);
           this.options.onReplicaEvent?.(space.id, event);
         },
         engine: { isOpen: (path) => this.openFiles.has(nodePath.join(space.path, ...path.split('/'))) },

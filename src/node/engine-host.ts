@@ -4,6 +4,7 @@
  * thread. Requests and events are the JSON messages of engine-protocol.ts over Node's IPC
  * channel. When the channel closes (the extension went away), the host stops the agent and exits.
  */
+import './thread-pool';
 import { toEngineError } from './engine-errors';
 import { ENGINE_PROTOCOL_VERSION, type EngineEvent, type EngineMethod, type EngineResponse, type HostMessage } from './engine-protocol';
 import { EngineService } from './engine-service';

@@ -138,7 +138,11 @@ export interface EngineMethods {
   acceptInvite(p: { code: string }): { contact: string };
   declineInvite(p: { code: string }): Record<string, never>;
   removeContact(p: { user: string }): Record<string, never>;
-  share(p: { path: string; with: readonly string[]; role: 'editor' | 'reader' }): { space: string };
+  /**
+   * Shares a folder. `ignore` (`.gitignore` patterns) becomes the folder's `.sharedignore` when it
+   * has none yet, so every member skips those files; an existing `.sharedignore` is left as it is.
+   */
+  share(p: { path: string; with: readonly string[]; role: 'editor' | 'reader'; ignore?: readonly string[] }): { space: string };
   join(p: { space: string; path: string }): Record<string, never>;
   decline(p: { space: string }): Record<string, never>;
   addMember(p: { space: string; user: string; role: 'editor' | 'reader' }): Record<string, never>;

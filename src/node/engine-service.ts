@@ -12,6 +12,7 @@ import { DeviceAgent } from './device-agent';
 import { DeviceHome, writeAtomic } from './device-home';
 import { decodeDeviceKeys, encodeDeviceKeys, fingerprintOf, type DeviceKeys } from './device-keys';
 import { EngineError } from './engine-errors';
+import { seedIgnoreFile } from './ignore-seed';
 import type { ChatMessageView, EngineEvent, EngineIdentity, EngineMethod, EngineMethods, EngineStatus } from './engine-protocol';
 import { buildStatus, invitationsOf } from './engine-status';
 import { membershipChanges } from './membership-changes';
@@ -125,7 +126,11 @@ export class EngineService {
 
     share: async (p) => {
       if (!Array.isArray(p?.with) || p.with.length === 0) throw new EngineError('usage', 'share with at least one contact');
-      const space = await account.shareFolder((await this.session()), nodePath.resolve(p.path), p.with, p.role);
+      const ignore = p.ignore ?? [];
+      if (!Array.isArray(ignore) || ignore.some((x) => typeof x !== 'string' || /[\r\n]/.test(x))) throw new EngineError('usage', 'ignore patterns are single-line strings');
+      const root = nodePath.resolve(p.path);
+      if (ignore.length > 0 && fs.existsSync(root)) seedIgnoreFile(root, ignore);
+      const space = await account.shareFolder((await this.session()), root, p.with, p.role);
       await this.agent!.refresh();
       return { space };
     },

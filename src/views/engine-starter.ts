@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { isEngineFailure } from './errors';
 import type { EngineSession } from './engine-session';
 import type { IdentityStore } from './identity-store';
 import type { Settings } from './settings';
@@ -20,6 +21,7 @@ export class EngineStarter implements vscode.Disposable {
   private restartTimer: ReturnType<typeof setTimeout> | undefined;
   private startedAt = 0;
   private disposed = false;
+  private toldKeysMissing = false;
 
   private readonly _onDidChangeTrust = new vscode.EventEmitter<boolean>();
   readonly onDidChangeTrust = this._onDidChangeTrust.event;
@@ -45,9 +47,10 @@ export class EngineStarter implements vscode.Disposable {
         session.call('setLimits', { limitUp: settings.limitUp ?? 0, limitDown: settings.limitDown ?? 0 })
           .catch((e: unknown) => log.warn(`setLimits failed: ${String(e)}`));
       }),
-      settings.onDidChangeIgnorePatterns(() => {
-        // The engine protocol has no way to take extra patterns yet; `.sharedignore` in each folder works.
-        log.warn('sharedFolders.ignorePatterns is not applied yet: put the patterns in the folder\'s .sharedignore');
+      // Keys that were not readable at start (a locked keychain, a browser's secret store that
+      // failed to load) start the host as soon as they are there.
+      identities.onDidChangeKeys(() => {
+        if (!session.running) this.start();
       }),
     );
   }
@@ -65,13 +68,32 @@ export class EngineStarter implements vscode.Disposable {
       return;
     }
     this.startedAt = Date.now();
-    if (this.settings.ignorePatterns.length > 0) this.log.warn('sharedFolders.ignorePatterns is not applied yet: put the patterns in the folder\'s .sharedignore');
     this.session.start(async () => ({
       home: this.home,
       keys: await this.identities.keys(),
       limitUp: this.settings.limitUp,
       limitDown: this.settings.limitDown,
-    })).catch(() => this.scheduleRestart());
+      ignorePatterns: this.settings.ignorePatterns,
+    })).catch((e: unknown) => {
+      if (isEngineFailure(e) && e.code === 'notSetUp') this.tellKeysMissing();
+      this.scheduleRestart();
+    });
+  }
+
+  /**
+   * The home has an identity but SecretStorage gave no keys. Said once: retrying goes on quietly
+   * (with back-off, and at once when the secret changes), and a reload reads the store afresh.
+   */
+  private tellKeysMissing(): void {
+    if (this.toldKeysMissing) return;
+    this.toldKeysMissing = true;
+    this.log.error('this device has an identity, but its keys could not be read from VS Code\'s secret storage');
+    const reload = vscode.l10n.t('Reload Window');
+    void vscode.window
+      .showErrorMessage(vscode.l10n.t('Shared Folders could not read this device\'s keys from VS Code\'s secret storage, so sync is off. Reload the window to try again.'), reload)
+      .then((choice) => {
+        if (choice === reload) void vscode.commands.executeCommand('workbench.action.reloadWindow');
+      });
   }
 
   private scheduleRestart(): void {

@@ -68,7 +68,7 @@ export class FolderCommands {
     const role = await pickRole();
     const { space } = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Sharing {0}…', basename(path)) },
-      () => this.session.call('share', { path, with: chosen.map((c) => c.id), role }),
+      () => this.session.call('share', { path, with: chosen.map((c) => c.id), role, ignore: this.settings.ignorePatterns }),
     );
     void vscode.window.showInformationMessage(vscode.l10n.t('Shared {0} with {1}. They will get an invitation.', basename(path), chosen.map((c) => c.label).join(', ')));
     void this.revealSpace(space).catch(() => undefined);

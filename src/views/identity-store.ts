@@ -6,6 +6,13 @@ const KEYS_SECRET = 'sharedFolders.deviceKeys';
 export class IdentityStore {
   constructor(private readonly secrets: vscode.SecretStorage) {}
 
+  /** Fires when the keys entry changes (stored here, by another window, or by the keychain coming back). */
+  onDidChangeKeys(listener: () => void): vscode.Disposable {
+    return this.secrets.onDidChange((e) => {
+      if (e.key === KEYS_SECRET) listener();
+    });
+  }
+
   keys(): Thenable<string | undefined> {
     return this.secrets.get(KEYS_SECRET);
   }

@@ -8,14 +8,11 @@ const SECTION = 'sharedFolders';
 export class Settings implements vscode.Disposable {
   private readonly _onDidChangeLimits = new vscode.EventEmitter<void>();
   readonly onDidChangeLimits = this._onDidChangeLimits.event;
-  private readonly _onDidChangeIgnorePatterns = new vscode.EventEmitter<void>();
-  readonly onDidChangeIgnorePatterns = this._onDidChangeIgnorePatterns.event;
   private readonly listener: vscode.Disposable;
 
   constructor() {
     this.listener = vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration(`${SECTION}.bandwidth`)) this._onDidChangeLimits.fire();
-      if (e.affectsConfiguration(`${SECTION}.ignorePatterns`)) this._onDidChangeIgnorePatterns.fire();
     });
   }
 
@@ -51,7 +48,6 @@ export class Settings implements vscode.Disposable {
   dispose(): void {
     this.listener.dispose();
     this._onDidChangeLimits.dispose();
-    this._onDidChangeIgnorePatterns.dispose();
   }
 }
 

@@ -198,6 +198,27 @@ export class User {
     if (fs.existsSync(logs)) fs.cpSync(logs, nodePath.join(this.world.artifacts, `${this.name}-logs`), { recursive: true });
   }
 
+  /**
+   * What to print when a step fails: the end of the extension's log of each window this
+   * code-server ran, and the page's console problems (CI keeps no artifacts).
+   */
+  diagnosis(): string {
+    const out: string[] = [];
+    const logs = nodePath.join(this.userDataDir, 'logs');
+    const sessions = fs.existsSync(logs) ? fs.readdirSync(logs).sort() : [];
+    for (const session of sessions) {
+      const dir = nodePath.join(logs, session);
+      for (const file of fs.readdirSync(dir, { recursive: true, encoding: 'utf8' })) {
+        if (!file.endsWith('Shared Folders.log')) continue;
+        const lines = fs.readFileSync(nodePath.join(dir, file), 'utf8').split('\n').map((l) => (l.length > 300 ? `${l.slice(0, 300)}…` : l));
+        out.push(`--- ${this.name}: ${session}/${file} (last 40 lines)`, ...lines.slice(-40));
+      }
+    }
+    const problems = this.workbench?.consoleProblems ?? [];
+    if (problems.length > 0) out.push(`--- ${this.name}: browser console (last ${Math.min(problems.length, 20)})`, ...problems.slice(-20));
+    return out.join('\n');
+  }
+
   async closeContext(): Promise<void> {
     await this.context?.close().catch(() => undefined);
     this.context = undefined;

@@ -38,7 +38,10 @@ async function step(name: string, body: () => Promise<void>): Promise<void> {
   try {
     await body();
   } catch (err) {
-    for (const user of world.users.values()) await user.workbench?.shot(`failed-${name}`);
+    for (const user of world.users.values()) {
+      await user.workbench?.shot(`failed-${name}`);
+      process.stdout.write(`${user.diagnosis()}\n`);
+    }
     throw new Error(`step "${name}" failed: ${(err as Error).message}`, { cause: err });
   }
   process.stdout.write(`# step "${name}" took ${((Date.now() - started) / 1000).toFixed(1)} s\n`);

@@ -24,12 +24,20 @@ const UI_TIMEOUT = 30_000;
  * tree views, notifications, editors and webviews, with a screenshot of each step.
  */
 export class Workbench {
+  /** The page's console errors and warnings, newest last, for the report of a failed step. */
+  readonly consoleProblems: string[] = [];
+
   constructor(
     readonly page: Page,
     private readonly shots: ShotSink,
     readonly user: string,
   ) {
     page.setDefaultTimeout(UI_TIMEOUT);
+    page.on('console', (m) => {
+      if (m.type() !== 'error' && m.type() !== 'warning') return;
+      this.consoleProblems.push(`${m.type()}: ${m.text().slice(0, 500)}`);
+      if (this.consoleProblems.length > 50) this.consoleProblems.shift();
+    });
   }
 
   async load(url: string): Promise<void> {

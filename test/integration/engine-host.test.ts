@@ -8,10 +8,10 @@ import { waitFor } from './disk-cluster';
 import { readText, NetWorld } from './net-cluster';
 import { EngineUser, SYNC_MS, twoContacts, write } from './engine-cluster';
 
-async function sharedFolder(alice: EngineUser, bob: EngineUser, name: string): Promise<string> {
+async function sharedFolder(alice: EngineUser, bob: EngineUser, name: string, ignore?: readonly string[]): Promise<string> {
   fs.mkdirSync(alice.folder(name), { recursive: true });
   const bobId = (await alice.status()).contacts.find((c) => c.name === 'bob')!.id;
-  const { space } = await alice.client.call('share', { path: alice.folder(name), with: [bobId], role: 'editor' });
+  const { space } = await alice.client.call('share', { path: alice.folder(name), with: [bobId], role: 'editor', ...(ignore ? { ignore } : {}) });
   await bob.untilEvent('invitation', (e) => e.invitation.space === space);
   await bob.client.call('join', { space, path: bob.folder(name) });
   return space;
@@ -28,9 +28,13 @@ test('engine hosts: identities, contacts, share, join, a file syncs, chat both w
     assert.match(aliceStatus.contacts[0]!.fingerprints[0]!, /^[A-Z2-7]{4}-/);
     assert.equal((await bob.status()).pendingContacts.length, 0, 'an accepted invite is no longer pending');
 
-    const space = await sharedFolder(alice, bob, 'docs');
+    // The extension passes its ignore-patterns setting: it becomes the folder's .sharedignore.
+    const space = await sharedFolder(alice, bob, 'docs', ['*.log', 'build/']);
+    write(nodePath.join(alice.folder('docs'), 'debug.log'), 'stays with alice\n');
     write(nodePath.join(alice.folder('docs'), 'hello.txt'), 'hello bob\n');
     await waitFor('hello.txt at bob', () => readText(nodePath.join(bob.folder('docs'), 'hello.txt')) === 'hello bob\n', SYNC_MS);
+    assert.equal(readText(nodePath.join(bob.folder('docs'), '.sharedignore')), '*.log\nbuild/\n', 'the rules travel with the folder');
+    assert.equal(readText(nodePath.join(bob.folder('docs'), 'debug.log')), undefined, 'an ignored file stays where it was written');
     await alice.until('the space in sync', (s) => s.spaces.find((x) => x.id === space)?.state.kind === 'inSync');
     const activity = await bob.untilEvent('activity', (e) => e.activity.kind === 'changed' && e.activity.paths.includes('hello.txt'));
     assert.equal(activity.activity.user, 'alice');

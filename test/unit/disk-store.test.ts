@@ -7,6 +7,7 @@ import { toStoreError } from '../../src/node/disk-errors';
 import { DiskStore, MARKER_DIR } from '../../src/node/disk-store';
 import { FsWorkerPool } from '../../src/node/fs-worker-pool';
 import { IgnoreRules } from '../../src/node/ignore-rules';
+import { seedIgnoreFile } from '../../src/node/ignore-seed';
 import { NodeHasher } from '../../src/node/node-hasher';
 import { DEFAULT_CHUNKING } from '../../src/sync/chunker';
 import { blocksOf, contentHash } from '../../src/sync/content-hash';
@@ -205,4 +206,15 @@ test('a batch of commits renames each file whose path is as expected; one the us
   }
   await store.discardTemp(temps[1]!.temp);
   assert.deepEqual(fs.readdirSync(nodePath.join(root, MARKER_DIR, 'tmp')), [], 'no temp file left');
+});
+
+test('a shared folder\'s .sharedignore is started from the sharer\'s patterns, never replaced', () => {
+  const root = fs.mkdtempSync(nodePath.join(base, 'seed-'));
+  assert.equal(seedIgnoreFile(root, ['  ', '']), false, 'no patterns, no file');
+  assert.equal(fs.existsSync(nodePath.join(root, '.sharedignore')), false);
+  assert.equal(seedIgnoreFile(root, ['*.log', ' node_modules/ ', '']), true);
+  assert.equal(fs.readFileSync(nodePath.join(root, '.sharedignore'), 'utf8'), '*.log\nnode_modules/\n');
+  assert.equal(seedIgnoreFile(root, ['other']), false, 'the folder already has its rules');
+  assert.equal(fs.readFileSync(nodePath.join(root, '.sharedignore'), 'utf8'), '*.log\nnode_modules/\n');
+  assert.throws(() => seedIgnoreFile(fs.mkdtempSync(nodePath.join(base, 'seed-')), ['a\nb']), RangeError);
 });
