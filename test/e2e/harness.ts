@@ -272,6 +272,19 @@ export class World {
     await waitFor('the rendezvous server to answer /healthz', async () => (await httpStatus(`http://127.0.0.1:${this.serverPort}/healthz`)) === 200, 30_000);
   }
 
+  /**
+   * Runs the `shared-folders` CLI with `args` against this world's server (an inviter or peer
+   * that needs no VS Code); resolves with the last line it printed.
+   */
+  cli(args: readonly string[]): Promise<string> {
+    return new Promise((resolve, reject) => {
+      execFile(process.execPath, [CLI, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
+        if (err) reject(new Error(`shared-folders ${args[0]} failed: ${stderr || err.message}`));
+        else resolve(stdout.trim().split('\n').pop() ?? '');
+      });
+    });
+  }
+
   async stopServer(): Promise<void> {
     if (this.server) await this.processes.stop(this.server);
     this.server = undefined;

@@ -65,7 +65,27 @@ test('the packaged extension shows its container in a real VS Code', { timeout: 
   await wb.waitForQuickInput('Set Up Shared Folders');
   assert.match(await wb.quickInputPrompt(), /your name/i);
   await wb.shot('set up asks for a name');
-  await wb.closeQuickInput();
+  await wb.inputText('alice', 'name');
+  await wb.waitForNotification(/set up as alice/i, 60_000);
+
+  // An invite link opened in VS Code (here by Developer: Open URL, as the OS does for a clicked
+  // vscode:// link; code-server's scheme is code-oss) becomes a pending request at the top of Contacts.
+  const dave = nodePath.join(world.dir, 'dave-cli');
+  await world.cli(['init', '--home', dave, '--name', 'dave', '--server', world.serverUrl]);
+  const code = await world.cli(['invite', '--home', dave]);
+  await wb.openContainer('Shared Folders');
+  await wb.runCommand('Developer: Open URL');
+  await wb.inputText(`code-oss://shared-folders.shared-folders/invite?code=${encodeURIComponent(code)}`);
+  // VS Code asks before it hands a URI to an extension.
+  const dialog = wb.page.locator('.monaco-dialog-box');
+  await dialog.waitFor({ state: 'visible', timeout: 30_000 });
+  await wb.shot('vs code asks to open the link');
+  await wb.clickDialogButton('Open');
+  const pending = await wb.waitForRow('Contacts', (r) => /^Contact request /.test(r.label) && /pending/i.test(r.description), 'the pending request', 60_000);
+  await wb.shot('invite link opened');
+  await wb.clickInlineAction('Contacts', pending.label, 'Accept Contact Request');
+  await wb.waitForRow('Contacts', (r) => r.label === 'dave', 'dave as a contact', 60_000);
+  await wb.shot('contact from a link');
 
   // Back to the Explorer: the workspace folder is open, so the test drives the window it meant to.
   await wb.openContainer('Explorer');
