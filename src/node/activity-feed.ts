@@ -11,6 +11,11 @@ export interface UnseenStore {
   save(counts: Record<string, number>): void;
 }
 
+export interface RecentStore {
+  load(): unknown;
+  save(recent: readonly ActivityView[]): void;
+}
+
 interface Batch {
   readonly space: string;
   readonly user: string;
@@ -30,6 +35,7 @@ export class ActivityFeed {
 
   /** Unseen counts where they are kept (the home), so they survive a restart. */
   private store: UnseenStore | undefined;
+  private recentStore: RecentStore | undefined;
 
   constructor(
     private readonly onActivity: (activity: ActivityView) => void,
@@ -39,6 +45,19 @@ export class ActivityFeed {
   keepUnseenIn(store: UnseenStore): void {
     this.store = store;
     for (const [space, n] of Object.entries(store.load())) this.unseenBySpace.set(space, n);
+  }
+
+  /** The recent entries where they are kept (the home), so a new window shows what happened before it. */
+  keepRecentIn(store: RecentStore): void {
+    this.recentStore = store;
+    const kept = store.load();
+    if (!Array.isArray(kept)) return;
+    this.recent.splice(0, this.recent.length, ...kept.filter(isActivity).slice(-KEEP));
+  }
+
+  /** The last entries, oldest first. */
+  recentActivity(): readonly ActivityView[] {
+    return this.recent;
   }
 
   /** Remote changes to `paths`; reported once the author has been quiet for a moment. */
@@ -55,6 +74,7 @@ export class ActivityFeed {
     const activity: ActivityView = { id: crypto.randomBytes(8).toString('hex'), at: Date.now(), space, kind, paths: [...paths], ...(user !== undefined ? { user } : {}) };
     this.recent.push(activity);
     if (this.recent.length > KEEP) this.recent.shift();
+    this.recentStore?.save(this.recent);
     if (kind !== 'error') {
       this.unseenBySpace.set(space, (this.unseenBySpace.get(space) ?? 0) + Math.max(1, paths.length));
       this.saveUnseen();
@@ -86,4 +106,14 @@ export class ActivityFeed {
     this.batches.delete(key);
     this.add('changed', batch.space, [...batch.paths].sort(), batch.user);
   }
+}
+
+const KINDS: ReadonlySet<string> = new Set<ActivityView['kind']>(['changed', 'joined', 'left', 'conflict', 'invited', 'error']);
+
+/** A kept entry read back from the home: written by this code, but a file can be damaged. */
+function isActivity(value: unknown): value is ActivityView {
+  if (value === null || typeof value !== 'object') return false;
+  const a = value as Record<string, unknown>;
+  return typeof a['id'] === 'string' && typeof a['at'] === 'number' && typeof a['space'] === 'string' && typeof a['kind'] === 'string' && KINDS.has(a['kind'])
+    && Array.isArray(a['paths']) && a['paths'].every((p) => typeof p === 'string') && (a['user'] === undefined || typeof a['user'] === 'string');
 }

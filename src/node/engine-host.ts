@@ -10,7 +10,7 @@ import { ENGINE_PROTOCOL_VERSION, type EngineEvent, type EngineMethod, type Engi
 import { EngineService } from './engine-service';
 
 /** Requests that only read: they are answered at once, not queued behind slower ones. */
-const READ_ONLY: ReadonlySet<EngineMethod> = new Set<EngineMethod>(['status', 'chatHistory', 'sendTyping', 'setOpenFiles', 'markSeen']);
+const READ_ONLY: ReadonlySet<EngineMethod> = new Set<EngineMethod>(['status', 'chatHistory', 'sendTyping', 'setOpenFiles', 'markSeen', 'activityHistory']);
 
 /** Resolves once the message is handed to the channel (or the channel is gone). */
 function send(message: HostMessage): Promise<void> {

@@ -160,6 +160,8 @@ export interface EngineMethods {
   /** The user's answer when a scan that would delete much of a folder paused it (state paused, reason massDelete). */
   resolveMassDelete(p: { space: string; choice: 'delete' | 'restore' }): Record<string, never>;
   markSeen(p: { space: string }): Record<string, never>;
+  /** The last activity entries (at most 200, oldest first), kept in the home across restarts. */
+  activityHistory(p: Record<string, never>): { activities: readonly ActivityView[] };
   sendChat(p: { conversation: string; text: string }): { message: ChatMessageView };
   chatHistory(p: { conversation: string }): { messages: readonly ChatMessageView[] };
   /** Tells the conversation's online members this user is typing (live only, never mailed; sent at most every 2 s per conversation). */

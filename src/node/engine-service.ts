@@ -71,6 +71,7 @@ export class EngineService {
       this.pending = new PendingInvites(home);
       this.reported = new ReportedOnce(home.file('reported.json'));
       this.feed.keepUnseenIn(jsonFile<Record<string, number>>(home.file('unseen.json'), {}));
+      this.feed.keepRecentIn(jsonFile<unknown>(home.file('activity.json'), []));
       this.limits = { ...(p.limitUp ? { limitUp: p.limitUp } : {}), ...(p.limitDown ? { limitDown: p.limitDown } : {}) };
       this.timer = setInterval(() => this.tick(), STATUS_EVERY_MS);
       if (!home.exists) return { identity: undefined };
@@ -197,6 +198,8 @@ export class EngineService {
       await disk.replica.resolveMassDelete(p.choice);
       return {};
     },
+
+    activityHistory: async () => ({ activities: [...this.feed.recentActivity()] }),
 
     markSeen: async (p) => {
       this.feed.markSeen(p.space);

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { ActivityFeed, activityNodes, type ActivityEntry } from './activity-feed';
+import type { ActivityView } from '../node/engine-protocol';
 import type { EngineSession } from './engine-session';
 import { Cancelled } from './errors';
 import { joinSpacePath } from './space-paths';
@@ -9,6 +10,8 @@ import { refOfKind, type TreeNode } from './tree-node';
 export const ACTIVITY_VIEW = 'sharedFolders.activity';
 /** Relative times ("5 min ago") go stale; redraw this often while the view is visible. */
 const REDRAW_MS = 60_000;
+/** Activities remembered for the rebuild; the host keeps 200. */
+const KNOWN_MAX = 400;
 
 /** The Activity view: a coalesced feed of what happened in the shared folders, newest first. */
 export class ActivityTree implements vscode.Disposable {
@@ -17,6 +20,8 @@ export class ActivityTree implements vscode.Disposable {
   private readonly view: vscode.TreeView<TreeNode>;
   private readonly disposables: vscode.Disposable[] = [];
   private timer: ReturnType<typeof setInterval> | undefined;
+  /** Every activity this window knows, by id: from the host's kept history and from events. */
+  private readonly known = new Map<string, ActivityView>();
 
   constructor(
     private readonly session: EngineSession,
@@ -28,14 +33,47 @@ export class ActivityTree implements vscode.Disposable {
       this.view,
       this.provider,
       session.onDidReceiveActivity((a) => {
-        this.feed.add(a, this.session.status?.spaces.some((s) => s.id === a.space) ?? false);
+        if (this.known.has(a.id)) return;
+        this.remember(a);
+        this.feed.add(a, this.isMine(a));
         this.refresh();
+      }),
+      session.onDidChangeRunning((running) => {
+        if (running) void this.loadHistory();
       }),
       session.onDidChangeStatus(() => this.refresh()),
       this.view.onDidChangeVisibility((e) => this.redrawWhileVisible(e.visible)),
     );
     this.redrawWhileVisible(this.view.visible);
     this.refresh();
+    if (session.running) void this.loadHistory();
+  }
+
+  /** What happened before this window (or this host) started: the host keeps the last entries. */
+  private async loadHistory(): Promise<void> {
+    let activities: readonly ActivityView[];
+    try {
+      // After the status: whether an invitation was to this user depends on the spaces it is in.
+      await this.session.readyStatus();
+      ({ activities } = await this.session.call('activityHistory', {}));
+    } catch {
+      return; // an older host, or one that stopped again: the feed fills from events
+    }
+    if (activities.every((a) => this.known.has(a.id))) return;
+    for (const a of activities) this.remember(a);
+    // Rebuilt in time order, so older entries never land above newer ones and coalescing holds.
+    this.feed.clear();
+    for (const a of [...this.known.values()].sort((x, y) => x.at - y.at)) this.feed.add(a, this.isMine(a));
+    this.refresh();
+  }
+
+  private remember(a: ActivityView): void {
+    this.known.set(a.id, a);
+    if (this.known.size > KNOWN_MAX) this.known.delete(this.known.keys().next().value!);
+  }
+
+  private isMine(a: ActivityView): boolean {
+    return this.session.status?.spaces.some((s) => s.id === a.space) ?? false;
   }
 
   private refresh(): void {

@@ -240,6 +240,8 @@ test('two people share a folder, edit, chat and resolve a conflict in real VS Co
     const chat = await openChat(b, 'alice');
     await chat.getByText('bob, I changed the notes while you were away').first().waitFor({ state: 'visible', timeout: SYNC_TIMEOUT });
     await b.shot('message from while he was away');
+    // The Activity view of the new window shows what happened before it: the host keeps the feed.
+    await b.waitForRow('Activity', (r) => /alice changed notes\.md/.test(r.label), 'alice\'s earlier change', SYNC_TIMEOUT);
   });
 
   await step('bob resumes sync and the concurrent edits are a conflict', async () => {

@@ -58,6 +58,8 @@ test('engine hosts: identities, contacts, share, join, a file syncs, chat both w
     await bob.restart();
     await bob.untilEvent('chat', (e) => e.message.text === 'while you were away');
     assert.equal((await bob.status()).identity?.name, 'bob', 'the restarted host signs in with the kept keys');
+    const { activities } = await bob.client.call('activityHistory', {});
+    assert.ok(activities.some((a) => a.kind === 'changed' && a.user === 'alice' && a.paths.includes('hello.txt')), 'the activity feed is kept over a restart');
 
     await assert.rejects(alice.client.call('acceptInvite', { code: 'nonsense' }), (err: EngineCallError) => err.code === 'usage' && /not a Shared Folders invite/.test(err.message));
   } finally {

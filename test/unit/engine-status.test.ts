@@ -225,6 +225,27 @@ test('activity: unseen counts are kept where the feed is told to keep them, and 
   assert.deepEqual(saved, {});
 });
 
+test('activity: the last 200 entries are kept where the feed is told, oldest first; damaged entries are dropped on load', () => {
+  let saved: unknown = [];
+  const store = { load: () => saved, save: (r: readonly unknown[]) => void (saved = JSON.parse(JSON.stringify(r))) };
+  const feed = new ActivityFeed(() => undefined);
+  feed.keepRecentIn(store);
+  for (let i = 0; i < 205; i++) feed.add('conflict', SPACE, [`f${i}.txt`], 'bob');
+  const again = new ActivityFeed(() => undefined);
+  again.keepRecentIn(store);
+  const recent = again.recentActivity();
+  assert.equal(recent.length, 200);
+  assert.deepEqual([recent[0]!.paths, recent[199]!.paths], [['f5.txt'], ['f204.txt']]);
+  saved = [recent[0], { id: 'x', at: 'soon', space: SPACE, kind: 'changed', paths: [] }, { ...recent[1], kind: 'exploded' }, null, recent[2]];
+  const damaged = new ActivityFeed(() => undefined);
+  damaged.keepRecentIn(store);
+  assert.deepEqual(damaged.recentActivity().map((a) => a.paths[0]), ['f5.txt', 'f7.txt']);
+  saved = { not: 'a list' };
+  const junk = new ActivityFeed(() => undefined);
+  junk.keepRecentIn(store);
+  assert.equal(junk.recentActivity().length, 0);
+});
+
 test('membership changes: members joining, leaving, declining, invited or removed, and a space gone for this user', () => {
   const CAROL = 'e'.repeat(32);
   const withCarol = (status: Record<string, 'invited' | 'joined' | 'declined' | 'left'>, carol = true): SpaceInfo => {
