@@ -59,7 +59,12 @@ export class Cluster {
   private readonly rng = new Prng(7);
 
   constructor(
-    private readonly options: { chunking?: ChunkingParams; batchRecords?: number; massDelete?: MassDeleteOptions } = {},
+    private readonly options: {
+      chunking?: ChunkingParams;
+      batchRecords?: number;
+      massDelete?: MassDeleteOptions;
+      mergesEdits?: (peer: string) => boolean;
+    } = {},
   ) {}
 
   async add(name: string): Promise<Peer> {
@@ -84,6 +89,7 @@ export class Cluster {
       chunking: this.options.chunking ?? SMALL_CHUNKS,
       ...(this.options.batchRecords ? { batchRecords: this.options.batchRecords } : {}),
       ...(this.options.massDelete ? { massDelete: this.options.massDelete } : {}),
+      ...(this.options.mergesEdits ? { mergesEdits: () => this.options.mergesEdits!(peer.name) } : {}),
       onEvent: (e) => peer.events.push(e),
     });
   }
