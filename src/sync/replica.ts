@@ -1353,7 +1353,8 @@ export class Replica {
    */
   private async mergeConflicts(): Promise<void> {
     if (this.mergeCandidates.size === 0 || this.stopped || this.meta.paused) return;
-    if (!(this.options.mergesEdits?.() ?? true)) return this.mergeCandidates.clear();
+    // Asked each time: a role can change, and may be unknown for a moment.
+    if (!(this.options.mergesEdits?.() ?? true)) return;
     for (const [copyPath, path] of [...this.mergeCandidates]) {
       if (this.neededMap.has(path) || this.neededMap.has(copyPath)) continue;
       this.mergeCandidates.delete(copyPath);
