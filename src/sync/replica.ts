@@ -77,7 +77,11 @@ export interface ReplicaOptions {
 
 export type ReplicaEvent =
   | { readonly kind: 'conflict'; readonly path: string; readonly copyPath?: string; readonly winner: FileRecord; readonly loser: FileRecord; readonly base?: Uint8Array }
-  /** A conflict settled by a three-way merge: `record` holds both edits at `path`, the copy at `copyPath` is deleted. */
+  /**
+   * A conflict this replica settled by a three-way merge: `record`, the new version at `path`,
+   * holds the edits of both `winner` and `loser`, and the copy at `copyPath` is deleted (unless
+   * the user edited it meanwhile, which then stands).
+   */
   | { readonly kind: 'merged'; readonly path: string; readonly copyPath: string; readonly record: FileRecord; readonly winner: FileRecord; readonly loser: FileRecord }
   | { readonly kind: 'error'; readonly path: string; readonly problem: PathProblem }
   | { readonly kind: 'paused'; readonly reason: 'massDelete'; readonly deletes: number; readonly liveFiles: number }
@@ -1357,6 +1361,7 @@ export class Replica {
     if (!(this.options.mergesEdits?.() ?? true)) return;
     for (const [copyPath, path] of [...this.mergeCandidates]) {
       if (this.neededMap.has(path) || this.neededMap.has(copyPath)) continue;
+      if (!(await this.checkRoot())) return;
       this.mergeCandidates.delete(copyPath);
       await this.mergeOne(path, copyPath);
     }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { fromUtf8, utf8 } from '../../src/sync/bytes';
 import { mergeConflict } from '../../src/sync/conflict-merge';
 import type { ReplicaEvent } from '../../src/sync/replica';
+import { SimulatedCrash } from '../sim/crash-switch';
 import { Cluster } from './engine-harness';
 
 const BASE = 'one\ntwo\nthree\nfour\nfive\n';
@@ -187,6 +188,58 @@ test('three replicas: every one ends with the same merged file, and a third edit
     assert.deepEqual(names(c, who), ['notes.txt'], who);
     assert.equal(c.read(who, 'notes.txt'), 'one, by alice\ntwo\nthree, by bob\nfour\nfive, by carol\n', who);
   }
+});
+
+test('a crash at any point of resolving and merging leaves the conflict or the merge, never a loss', async () => {
+  const aliceText = 'one, by alice\ntwo\nthree\nfour\nfive\n';
+  const bobText = 'one\ntwo\nthree\nfour\nfive, by bob\n';
+  const mergedText = 'one, by alice\ntwo\nthree\nfour\nfive, by bob\n';
+  const outcomes = new Map<string, number>();
+  for (let n = 0; ; n++) {
+    const c = new Cluster();
+    const alice = await c.add('alice');
+    const bob = await c.add('bob');
+    c.write('alice', 'notes.txt', BASE);
+    await c.connect('alice', 'bob');
+    await c.settle();
+    await c.disconnect('alice', 'bob');
+    c.time.advance(5_000);
+    c.write('alice', 'notes.txt', aliceText);
+    await alice.replica.scan();
+    c.time.advance(5_000);
+    c.write('bob', 'notes.txt', bobText);
+    await bob.replica.scan();
+    alice.crash.armAfter(n);
+    let crashed = false;
+    try {
+      await c.connect('alice', 'bob');
+      await c.settle();
+    } catch (err) {
+      if (!(err instanceof SimulatedCrash)) throw err;
+      crashed = true;
+    }
+    if (!crashed) break;
+    alice.crash.reset();
+    alice.store.dropTemps();
+    alice.replica = await c.open(alice);
+    await c.disconnect('alice', 'bob');
+    await c.connect('alice', 'bob');
+    await c.settle();
+    const label = `crash after ${n} operations`;
+    assert.deepEqual(alice.store.snapshot(), bob.store.snapshot(), `${label}: the trees agree`);
+    const files = names(c, 'alice');
+    const texts = files.map((f) => c.read('alice', f));
+    const outcome = files.length === 1 && texts[0] === mergedText ? 'merged' : files.length === 2 ? 'conflict' : 'other';
+    assert.notEqual(outcome, 'other', `${label}: ${files.join(', ')}`);
+    outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+    for (const [who, text] of [['alice', aliceText], ['bob', bobText]] as const) {
+      const kept = [...alice.store.versions(), ...bob.store.versions()].map((v) => fromUtf8(v.data));
+      assert.ok(texts.includes(text) || kept.includes(text), `${label}: ${who}'s edit is kept`);
+      assert.ok(texts.some((t) => t!.includes(`, by ${who}`)), `${label}: ${who}'s edit is in the folder`);
+    }
+    assert.equal(alice.store.tempCount(), 0, `${label}: no temp file left`);
+  }
+  assert.ok((outcomes.get('merged') ?? 0) > 0, JSON.stringify([...outcomes]));
 });
 
 test('mergeConflict: one side switching every line break to CRLF still merges with the other side\'s edit', () => {

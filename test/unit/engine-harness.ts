@@ -37,6 +37,8 @@ export interface Peer {
   readonly name: string;
   readonly store: MemoryStore;
   readonly state: MemoryStateStore;
+  /** Shared by the peer's stores: arm it to crash the peer at its n-th next operation. */
+  readonly crash: CrashSwitch;
   readonly events: ReplicaEvent[];
   replica: Replica;
 }
@@ -71,7 +73,7 @@ export class Cluster {
     const crash = new CrashSwitch();
     const store = new MemoryStore(crash);
     const state = new MemoryStateStore(crash);
-    const peer: Peer = { name, store, state, events: [], replica: undefined as unknown as Replica };
+    const peer: Peer = { name, store, state, crash, events: [], replica: undefined as unknown as Replica };
     peer.replica = await this.open(peer);
     this.peers.set(name, peer);
     return peer;
