@@ -274,7 +274,14 @@ export class DeviceAgent {
           this.log(`space ${space.id}: ${describeReplicaEvent(event)}`);
           this.options.onReplicaEvent?.(space.id, event);
         },
-        engine: { isOpen: (path) => this.openFiles.has(nodePath.join(space.path, ...path.split('/'))) },
+        engine: {
+          isOpen: (path) => this.openFiles.has(nodePath.join(space.path, ...path.split('/'))),
+          // The others refuse a reader's versions, so a reader never merges a conflict itself.
+          mergesEdits: () => {
+            const info = this.state?.spaces.find((s) => s.doc.id === space.id);
+            return info !== undefined && this.roleOf(this.client.device.id, info).role !== 'reader';
+          },
+        },
         onScan: (report, paths) => {
           if (paths === undefined) this.log(`space ${space.id}: full scan done, ${report.changed} changed`);
         },

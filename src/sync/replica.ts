@@ -2,6 +2,7 @@ import { equalBytes, toHex, utf8 } from './bytes';
 import { BlockFetcher, URGENCY_OPEN, urgencyOfSize } from './block-fetcher';
 import { DEFAULT_CHUNKING, type ChunkingParams } from './chunker';
 import { conflictCopyRecord, parseConflictCopyPath } from './conflict';
+import { mergeConflict } from './conflict-merge';
 import { blocksOf, contentHash } from './content-hash';
 import { entryMatches, expectationFor } from './expectation';
 import { blockOffsets, isAlive, NO_HASH, sameContent, type FileRecord } from './file-record';
@@ -27,6 +28,7 @@ import {
 } from './ports';
 import type { BlockRequest, BlockResponse, Hello, IndexBatch, Message, SummaryNotice } from './protocol/messages';
 import { inLanes } from './lanes';
+import { MERGE_MAX_BYTES } from './text-merge';
 import { reconcile } from './reconcile';
 import { StoreDigester } from './store-digester';
 import { Transaction, type StateView } from './transaction';
@@ -64,11 +66,23 @@ export interface ReplicaOptions {
   readonly baseMaxSize?: number;
   /** Files the user has open (in an editor): they are fetched before everything else. */
   readonly isOpen?: (path: string) => boolean;
+  /**
+   * Whether this replica settles a text conflict it resolved by merging both edits (default
+   * yes). Not on a reader: the others refuse its versions, so a merged version only it holds
+   * would stand against every later edit of the file there.
+   */
+  readonly mergesEdits?: () => boolean;
   readonly onEvent?: (event: ReplicaEvent) => void;
 }
 
 export type ReplicaEvent =
   | { readonly kind: 'conflict'; readonly path: string; readonly copyPath?: string; readonly winner: FileRecord; readonly loser: FileRecord; readonly base?: Uint8Array }
+  /**
+   * A conflict this replica settled by a three-way merge: `record`, the new version at `path`,
+   * holds the edits of both `winner` and `loser`, and the copy at `copyPath` is deleted (unless
+   * the user edited it meanwhile, which then stands).
+   */
+  | { readonly kind: 'merged'; readonly path: string; readonly copyPath: string; readonly record: FileRecord; readonly winner: FileRecord; readonly loser: FileRecord }
   | { readonly kind: 'error'; readonly path: string; readonly problem: PathProblem }
   | { readonly kind: 'paused'; readonly reason: 'massDelete'; readonly deletes: number; readonly liveFiles: number }
   | { readonly kind: 'stopped'; readonly reason: 'rootMissing' }
@@ -176,6 +190,8 @@ export class Replica {
   private basesMayBeUnused = true;
   /** Paths whose current version may deserve a merge base; kept a few at a time, off the scan's path. */
   private readonly baseCandidates = new Set<string>();
+  /** Conflict copies (path -> the path it belongs to) to merge back once both versions are on this disk. */
+  private readonly mergeCandidates = new Map<string, string>();
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
@@ -213,6 +229,8 @@ export class Replica {
       if (disk) replica.locator.add(disk);
     }
     for (const b of await options.store.listBases()) replica.bases.add(b);
+    // A crash may have come between resolving a conflict and merging it.
+    for (const c of replica.conflicts()) replica.mergeCandidates.set(c.copyPath, c.path);
     // Finish what a crash interrupted (conflict copies from local bytes first) before anything
     // else can touch the folder.
     await replica.serial(() => replica.applyNeeded());
@@ -468,7 +486,7 @@ export class Replica {
    * version both sides started from; runs on `tick`, as does dropping what no record refers to.
    */
   private async keepBases(): Promise<void> {
-    const max = this.options.baseMaxSize ?? 1024 * 1024;
+    const max = this.options.baseMaxSize ?? MERGE_MAX_BYTES;
     // A budget per tick: a first scan of a large folder must not read every small file twice at once.
     let budget = 8 * max;
     for (const path of this.baseCandidates) {
@@ -554,7 +572,10 @@ export class Replica {
     }
     this.place(tx, decision.record, disk, true);
     if (decision.kind === 'conflict') {
-      if (copy) this.integrate(tx, copy, this.diskRecord(tx, copy.path));
+      if (copy) {
+        this.integrate(tx, copy, this.diskRecord(tx, copy.path));
+        this.mergeCandidates.set(copy.path, incoming.path);
+      }
       const base =
         current && current.ancestor.length > 0 && equalBytes(current.ancestor, incoming.ancestor) ? current.ancestor : undefined;
       this.emit({
@@ -961,6 +982,7 @@ export class Replica {
       if (this.neededMap.has(path) && (this.retries.get(path)?.at ?? 0) <= now) await this.applyOne(path);
     }
     await this.installCompleted();
+    await this.mergeConflicts();
     // Versions waiting for bytes this disk now holds.
     await this.retryDeferred();
   }
@@ -999,6 +1021,7 @@ export class Replica {
         if (!progress || this.neededMap.size === 0) break;
       }
     }
+    await this.mergeConflicts();
     await this.retryDeferred();
     this.requestBlocks();
   }
@@ -1321,6 +1344,103 @@ export class Replica {
       return;
     }
     await this.writeFailed(path, err);
+  }
+
+  // ---- merging conflicts ------------------------------------------------------------------
+
+  /**
+   * Settles the conflicts this replica resolved by merging the two edits, once both versions are
+   * on its disk. Only a replica that resolved a conflict (it holds the loser's bytes) merges it,
+   * as only it made the copy; if several did, they write the same bytes (the merge is
+   * deterministic), and equal content is never a conflict. Each is tried once: a conflict that
+   * does not merge stays as it is, winner and copy.
+   */
+  private async mergeConflicts(): Promise<void> {
+    if (this.mergeCandidates.size === 0 || this.stopped || this.meta.paused) return;
+    // Asked each time: a role can change, and may be unknown for a moment.
+    if (!(this.options.mergesEdits?.() ?? true)) return;
+    for (const [copyPath, path] of [...this.mergeCandidates]) {
+      if (this.neededMap.has(path) || this.neededMap.has(copyPath)) continue;
+      if (!(await this.checkRoot())) return;
+      this.mergeCandidates.delete(copyPath);
+      await this.mergeOne(path, copyPath);
+    }
+  }
+
+  /**
+   * Writes the merge of the file at `path` and its conflict copy as a new version of the path
+   * that supersedes both, then deletes the copy (its bytes go to the versions folder, as with any
+   * deletion). The merged file is on disk before any record names it: a crash in between leaves
+   * it as a local edit next to the copy, which the next scan records; nothing is lost.
+   */
+  private async mergeOne(path: string, copyPath: string): Promise<void> {
+    const winner = this.index.get(path);
+    const loser = this.index.get(copyPath);
+    if (!isAlive(winner) || !isAlive(loser) || winner.type !== 'file' || loser.type !== 'file') return;
+    // Both edits must have started from one version this replica kept; an edit of either since
+    // (the user took one side, say) has another ancestor, and the conflict is the user's now.
+    if (winner.ancestor.length === 0 || !equalBytes(winner.ancestor, loser.ancestor) || winner.executable !== loser.executable) return;
+    const max = this.options.baseMaxSize ?? MERGE_MAX_BYTES;
+    if (winner.size > max || loser.size > max || !this.bases.has(toHex(winner.ancestor))) return;
+    const { store, hasher } = this.options;
+    const base = await store.getBase(toHex(winner.ancestor));
+    const ours = await this.readVersion(winner);
+    const theirs = await this.readVersion(loser);
+    if (!base || !ours || !theirs) return;
+    const merged = mergeConflict(base, ours, theirs, max);
+    if (!merged) return;
+    const blocks = blocksOf(merged, hasher, this.chunking);
+    const temp = await store.createTemp(path, merged.length);
+    let written: StoreEntry;
+    try {
+      await temp.write(0, merged);
+      const meta = { mtime: this.now(), executable: winner.executable };
+      await store.sealTemp(temp, meta);
+      // Only over exactly what was read: a user's edit since then wins, and the conflict stays.
+      const [result] = await store.commitTemps([{ temp, path, expect: expectationFor(winner), meta }]);
+      if (result instanceof StoreError) throw result;
+      written = result!;
+    } catch (err) {
+      if (!(err instanceof StoreError)) throw err;
+      await store.discardTemp(temp);
+      return;
+    }
+    const tx = this.begin();
+    const record: FileRecord = {
+      path,
+      type: 'file',
+      deleted: false,
+      size: merged.length,
+      mtime: written.mtime,
+      executable: winner.executable,
+      hash: contentHash(blocks, hasher),
+      blocks,
+      target: '',
+      version: this.issueVersion(tx, merge(winner.version, loser.version)),
+      modifiedBy: this.options.user,
+      // Another edit made from the same version still merges with this one.
+      ancestor: winner.ancestor,
+      sequence: 0,
+      ...(written.inode !== 0 ? { inode: written.inode } : {}),
+    };
+    this.place(tx, record, record, true);
+    this.place(tx, this.bareVersion(tx, copyPath, 'file', true, loser.version, loser.hash), loser, true);
+    await this.commit(tx);
+    this.emit({ kind: 'merged', path, copyPath, record: this.index.get(path)!, winner, loser });
+    await this.applyOne(copyPath);
+  }
+
+  /** A version's bytes as this disk holds them, only if they still are exactly that version. */
+  private async readVersion(record: FileRecord): Promise<Uint8Array | undefined> {
+    try {
+      const entry = await this.options.store.stat(record.path);
+      if (!entry || !entryMatches(record, entry)) return undefined;
+      const data = await this.options.store.read(record.path, 0, record.size);
+      return data.length === record.size && equalBytes(blocksOfContent(data, this.options.hasher, this.chunking), record.hash) ? data : undefined;
+    } catch (err) {
+      if (err instanceof StoreError) return undefined;
+      throw err;
+    }
   }
 
   /** Starts or continues putting a file together: local blocks are copied, the rest requested. */

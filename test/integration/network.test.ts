@@ -139,6 +139,40 @@ test('conflicts through the network: both edit the same file offline, then both 
   }
 });
 
+test('conflicts through the network: edits of different lines made offline merge, on both disks, with no conflict copy', async () => {
+  const world = new NetWorld();
+  try {
+    const space = await world.alicesFolderWithBob();
+    world.start('alice');
+    world.start('bob');
+    const base = 'title\nalice writes here\nmiddle\nmore\nbob writes here\nend\n';
+    write(world, 'a', 'notes.md', base);
+    await arrives(world, 'b', 'notes.md', base);
+    // Each side keeps the version both will start from (on its next tick).
+    const bases = (who: string): string[] => fs.readdirSync(nodePath.join(world.home(who), 'state', space, 'bases'), { withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name);
+    for (const who of ['alice', 'bob']) await waitFor(`${who} to keep the merge base`, () => bases(who).length > 0, SYNC_MS);
+    await world.stop('alice');
+    await world.stop('bob');
+
+    write(world, 'a', 'notes.md', base.replace('alice writes here', 'alice wrote this offline'));
+    write(world, 'b', 'notes.md', base.replace('bob writes here', 'bob wrote this offline'));
+    world.start('alice');
+    world.start('bob');
+    const merged = 'title\nalice wrote this offline\nmiddle\nmore\nbob wrote this offline\nend\n';
+    await arrives(world, 'a', 'notes.md', merged);
+    await arrives(world, 'b', 'notes.md', merged);
+    const names = (folder: string): string[] => fs.readdirSync(world.folder(folder)).filter((n) => !n.startsWith('.shared-folder')).sort();
+    await waitFor('no conflict copy left on either side', () => names('a').join() === 'notes.md' && names('b').join() === 'notes.md', SYNC_MS);
+    assert.match(world.log('alice') + world.log('bob'), /"kind":"merged","path":"notes.md"/);
+    for (const who of ['alice', 'bob']) {
+      await waitFor(`${who}'s status to be in sync`, async () => (await world.status(who)).spaces.find((s) => s.id === space)?.inSync === true, SYNC_MS);
+      assert.deepEqual((await world.status(who)).conflicts, [], `${who} lists no conflict`);
+    }
+  } finally {
+    await world.close();
+  }
+});
+
 test('faults: garbage, oversized and unauthorised frames; the server restarted and a daemon killed mid-transfer; no plaintext on the server', async () => {
   const world = new NetWorld();
   try {

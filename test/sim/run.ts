@@ -34,6 +34,7 @@ async function main(): Promise<number> {
   let passed = 0;
   let failed = 0;
   let conflicts = 0;
+  let merges = 0;
   let crashes = 0;
   let maxRounds = 0;
   const began = Date.now();
@@ -44,6 +45,7 @@ async function main(): Promise<number> {
       const outcome = await sim.run();
       passed++;
       conflicts += outcome.conflicts;
+      merges += outcome.merges;
       crashes += outcome.crashes;
       maxRounds = Math.max(maxRounds, outcome.settleRounds);
     } catch (err) {
@@ -57,7 +59,7 @@ async function main(): Promise<number> {
   }
   const secs = ((Date.now() - began) / 1000).toFixed(1);
   console.log(
-    `simulation: seeds ${args.start}..${args.start + args.seeds - 1}, ${conflicts} conflict copies, ${crashes} crashes, ` +
+    `simulation: seeds ${args.start}..${args.start + args.seeds - 1}, ${conflicts} conflict copies, ${merges} merged, ${crashes} crashes, ` +
       `at most ${maxRounds} settle rounds, ${secs} s`,
   );
   console.log(`sim: ${passed} passed, ${failed} failed`);

@@ -27,6 +27,8 @@ export interface SimOutcome {
   readonly steps: number;
   readonly settleRounds: number;
   readonly conflicts: number;
+  /** Conflicts settled by a three-way merge. */
+  readonly merges: number;
   readonly crashes: number;
   readonly messages: number;
 }
@@ -50,6 +52,7 @@ interface Node {
   readonly clock: SkewedClock;
   replica: Replica;
   conflicts: number;
+  merges: number;
   /** Paths the user touched since the last scan: what a file watcher would report. */
   readonly touched: Set<string>;
 }
@@ -104,6 +107,7 @@ export class Simulation {
       steps,
       settleRounds,
       conflicts: this.nodes.reduce((n, x) => n + x.conflicts, 0),
+      merges: this.nodes.reduce((n, x) => n + x.merges, 0),
       crashes: this.crashes,
       messages: this.net.delivered,
     };
@@ -122,6 +126,7 @@ export class Simulation {
       clock: new SkewedClock(this.time, skew),
       replica: undefined as unknown as Replica,
       conflicts: 0,
+      merges: 0,
       touched: new Set(),
     };
     node.replica = await this.openReplica(node);
@@ -141,7 +146,12 @@ export class Simulation {
       maxRequestsInFlight: 8,
       onEvent: (e: ReplicaEvent) => {
         if (e.kind === 'conflict' && e.copyPath) node.conflicts++;
-        if (e.kind !== 'conflict') this.trace(`${node.name} event ${e.kind}`);
+        if (e.kind === 'merged') {
+          // A merged version must survive like any the users wrote: as a file, a copy or in the versions folder.
+          node.merges++;
+          this.record(node.store.readUser(e.path)!);
+          this.trace(`${node.name} merged ${e.copyPath} into ${e.path}`);
+        } else if (e.kind !== 'conflict') this.trace(`${node.name} event ${e.kind}`);
       },
     });
   }
@@ -278,13 +288,27 @@ export class Simulation {
         what = `write ${path} (${data.length} bytes)`;
         node.touched.add(path);
       }
-    } else if (roll < 40) {
+    } else if (roll < 33) {
       const path = this.rng.pick(files);
       const data = this.newContent();
       if (this.discard(store.userWrite(path, data, mtime))) {
         this.record(data);
         what = `overwrite ${path}`;
         node.touched.add(path);
+      }
+    } else if (roll < 40) {
+      // One line of a text file: what replicas that edit apart can merge.
+      const path = this.rng.pick(files);
+      const lines = textLines(store.readUser(path));
+      if (lines && lines.length > 0) {
+        const at = this.rng.int(lines.length);
+        lines[at] = `${this.options.seed}:${this.writeCounter++}:edited\n`;
+        const data = new TextEncoder().encode(lines.join(''));
+        if (this.discard(store.userWrite(path, data, mtime))) {
+          this.record(data);
+          what = `edit line ${at} of ${path}`;
+          node.touched.add(path);
+        }
       }
     } else if (roll < 50) {
       const path = this.rng.pick(files);
@@ -411,6 +435,16 @@ export class Simulation {
     for (const h of this.written) {
       if (!this.discarded.has(h) && !present.has(h)) fail(`content ${h.slice(0, 12)} was written, never discarded by a user, and is gone`);
     }
+  }
+}
+
+/** The lines of a text file, each with its break; undefined for anything but UTF-8 without NUL. */
+function textLines(data: Uint8Array | undefined): string[] | undefined {
+  if (!data || data.includes(0)) return undefined;
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(data).match(/[^\n]*\n|[^\n]+$/g) ?? [];
+  } catch {
+    return undefined;
   }
 }
 

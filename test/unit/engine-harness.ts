@@ -37,6 +37,8 @@ export interface Peer {
   readonly name: string;
   readonly store: MemoryStore;
   readonly state: MemoryStateStore;
+  /** Shared by the peer's stores: arm it to crash the peer at its n-th next operation. */
+  readonly crash: CrashSwitch;
   readonly events: ReplicaEvent[];
   replica: Replica;
 }
@@ -59,14 +61,19 @@ export class Cluster {
   private readonly rng = new Prng(7);
 
   constructor(
-    private readonly options: { chunking?: ChunkingParams; batchRecords?: number; massDelete?: MassDeleteOptions } = {},
+    private readonly options: {
+      chunking?: ChunkingParams;
+      batchRecords?: number;
+      massDelete?: MassDeleteOptions;
+      mergesEdits?: (peer: string) => boolean;
+    } = {},
   ) {}
 
   async add(name: string): Promise<Peer> {
     const crash = new CrashSwitch();
     const store = new MemoryStore(crash);
     const state = new MemoryStateStore(crash);
-    const peer: Peer = { name, store, state, events: [], replica: undefined as unknown as Replica };
+    const peer: Peer = { name, store, state, crash, events: [], replica: undefined as unknown as Replica };
     peer.replica = await this.open(peer);
     this.peers.set(name, peer);
     return peer;
@@ -84,6 +91,7 @@ export class Cluster {
       chunking: this.options.chunking ?? SMALL_CHUNKS,
       ...(this.options.batchRecords ? { batchRecords: this.options.batchRecords } : {}),
       ...(this.options.massDelete ? { massDelete: this.options.massDelete } : {}),
+      ...(this.options.mergesEdits ? { mergesEdits: () => this.options.mergesEdits!(peer.name) } : {}),
       onEvent: (e) => peer.events.push(e),
     });
   }
