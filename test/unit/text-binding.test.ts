@@ -92,6 +92,23 @@ test('resync brings a diverged document back to the shared text with small edits
   assert.deepEqual(applied, [[{ offset: 6, deleteCount: 6, insertText: '' }]]);
 });
 
+test('a reader\'s binding takes remote changes and refuses its own, which resync undoes', () => {
+  const doc = new Y.Doc();
+  doc.getText('text').insert(0, 'shared\ntext\n');
+  const editor = new MemoryEditor('shared\r\ntext\r\n', '\r\n');
+  const binding = new TextBinding(doc.getText('text'), editor, '\r\n', true);
+  const verdicts: string[] = [];
+  editor.listener = (changes) => verdicts.push(binding.documentChanged(changes));
+  editor.edit(0, 0, 'mine ');
+  assert.deepEqual(verdicts, ['refused']);
+  assert.equal(doc.getText('text').toString(), 'shared\ntext\n', 'the reader\'s typing never enters the shared text');
+  binding.resync(editor.text);
+  assert.equal(editor.text, 'shared\r\ntext\r\n');
+  doc.getText('text').insert(7, 'more ');
+  assert.equal(editor.text, 'shared\r\nmore text\r\n');
+  assert.deepEqual(verdicts, ['refused', 'echo', 'echo']);
+});
+
 test('mapOffset keeps a cursor on its character through remote edits', () => {
   // "hello world", cursor before "w" (6).
   const insertBefore = [{ offset: 0, deleteCount: 0, insertText: '>> ' }];

@@ -43,6 +43,8 @@ export class TextBinding {
     private readonly text: Y.Text,
     private readonly editor: EditorDocument,
     readonly eol: Eol,
+    /** A reader's binding: remote changes come in, the editor's own changes never enter the shared text. */
+    readonly readOnly = false,
   ) {
     this.lines = eol === '\r\n' ? new LineStarts(text.toString()) : undefined;
     this.observer = (event, tx) => {
@@ -58,15 +60,18 @@ export class TextBinding {
 
   /**
    * Every change of the document, in the units and order VS Code reports them: offsets of one call
-   * all refer to the document before the call, and the changes do not overlap.
+   * all refer to the document before the call, and the changes do not overlap. Says what became of
+   * them: `echo` (a batch of ours coming back), `shared` (now in the shared text) or, for a reader,
+   * `refused`: the document then differs from the shared text and the caller undoes that with `resync`.
    */
-  documentChanged(changes: readonly DocumentEdit[]): void {
-    if (changes.length === 0) return;
+  documentChanged(changes: readonly DocumentEdit[]): 'echo' | 'shared' | 'refused' {
+    if (changes.length === 0) return 'echo';
     const head = this.echoes[0];
     if (head && sameEdits(head, changes)) {
       this.echoes.shift();
-      return;
+      return 'echo';
     }
+    if (this.readOnly) return 'refused';
     // Descending, so each change's offsets still refer to the text the caller saw.
     const ordered = [...changes].sort((a, b) => b.offset - a.offset);
     this.text.doc!.transact(() => {
@@ -80,6 +85,7 @@ export class TextBinding {
         this.lines?.splice(start, end - start, inserted);
       }
     }, this);
+    return 'shared';
   }
 
   /**
