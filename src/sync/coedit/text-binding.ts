@@ -66,14 +66,20 @@ export class TextBinding {
    */
   documentChanged(changes: readonly DocumentEdit[]): 'echo' | 'shared' | 'refused' {
     if (changes.length === 0) return 'echo';
-    const head = this.echoes[0];
-    if (head && sameEdits(head, changes)) {
-      this.echoes.shift();
+    // Usually the oldest batch comes back first. An editor that refused a batch (VS Code refuses an
+    // edit made against an older version of the document, when the user typed meanwhile) never
+    // reports it: a later batch coming back shows the earlier ones are gone for good.
+    const echo = this.echoes.findIndex((batch) => sameEdits(batch, changes));
+    if (echo >= 0) {
+      this.echoes.splice(0, echo + 1);
       return 'echo';
     }
     if (this.readOnly) return 'refused';
+    // Typed while batches were on their way: the offsets refer to a document without them, the
+    // shared text has them; moved over them, the keystroke lands where the user saw it.
+    const moved = this.echoes.length === 0 ? changes : changes.map((c) => throughPending(c, this.echoes));
     // Descending, so each change's offsets still refer to the text the caller saw.
-    const ordered = [...changes].sort((a, b) => b.offset - a.offset);
+    const ordered = [...moved].sort((a, b) => b.offset - a.offset);
     this.text.doc!.transact(() => {
       for (const c of ordered) {
         const start = this.toTextOffset(c.offset);
@@ -152,6 +158,17 @@ export class TextBinding {
     this.echoes.push(edits);
     this.editor.applyEdits(edits);
   }
+}
+
+/** A change of a document that lacks `pending` (batches in the order handed out), in the offsets of one that has them. */
+function throughPending(change: DocumentEdit, pending: readonly DocumentEdit[][]): DocumentEdit {
+  let start = change.offset;
+  let end = change.offset + change.deleteCount;
+  for (const batch of pending) {
+    start = mapOffset(start, batch, 'after');
+    end = Math.max(start, mapOffset(end, batch, 'before'));
+  }
+  return { offset: start, deleteCount: end - start, insertText: change.insertText };
 }
 
 /** Whether a change report is one of our batches coming back, whatever order the editor lists it in. */
