@@ -246,7 +246,13 @@ export class DeviceAgent {
     for (const v of state.vectors) this.vectors.set(`${v.space}/${v.device}`, v.hash);
     for (const c of state.contacts) this.presence.set(c.id, c.presence);
     this.coedit.membershipChanged();
-    if (fresh) for (const d of this.online) if (d !== this.client.device.id) this.coedit.deviceOnline(d);
+    // A device met since the sign-in (a new contact, a new fellow member) comes online with the
+    // state that introduces it: no presence push follows for it.
+    const arrived = fresh ? [...this.online] : state.online.filter((d) => !this.online.has(d));
+    for (const d of arrived) {
+      this.online.add(d);
+      if (d !== this.client.device.id) this.coedit.deviceOnline(d);
+    }
     this.schedule();
   }
 
