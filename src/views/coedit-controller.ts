@@ -68,6 +68,7 @@ export class CoeditController implements vscode.Disposable {
   /** Opens a CoeditFile for every open text document of a joined space shown in a tab, and closes the rest. */
   private reconcile(): void {
     const status = this.engine.status;
+    this.log.trace(`co-editing: ${vscode.workspace.textDocuments.length} documents, ${this.files.size} co-edited`);
     const wanted = new Map<string, { doc: vscode.TextDocument; space: SpaceView; path: string }>();
     if (this.settings.coeditEnabled && this.engine.running && status?.identity) {
       const inTabs = new Set<string>();

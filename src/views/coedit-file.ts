@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import type { CoeditPeerView } from '../node/engine-protocol';
 import { CoeditProtocolError } from '../sync/coedit/coedit-frame';
@@ -80,8 +81,15 @@ export class CoeditFile implements vscode.Disposable {
   peersChanged(peers: readonly CoeditPeerView[]): void {
     const now = new Set(peers.map((p) => p.device));
     for (const p of this.peers) if (!now.has(p.device)) this.live?.session.memberGone(p.device);
+    const before = new Map(this.peers.map((p) => [p.device, p.session]));
     this.peers = peers;
-    this.ctx.log.trace(`co-editing ${this.path}: ${peers.length} other device(s) have it open: ${peers.map((p) => `${p.name} ${p.session.slice(0, 8)}${p.live ? ' live' : ''}`).join(', ')}`);
+    const live = this.live;
+    if (live?.binding) {
+      // A device that (re)enters this session gets a join from here, so both sides exchange what
+      // the other lacks (edits made while the link was down), whoever sent the first join.
+      for (const p of peers) if (p.session === live.name && before.get(p.device) !== live.name) this.send(live.name, live.session.join(), p.device);
+    }
+    this.ctx.log.info(`co-editing ${this.path}: ${peers.length} other device(s) have it open: ${peers.map((p) => `${p.name} ${p.session.slice(0, 8)}${p.live ? ' live' : ''}`).join(', ')}`);
     this.replan();
   }
 
@@ -125,7 +133,8 @@ export class CoeditFile implements vscode.Disposable {
       if (!this.document.isDirty && e.reason === undefined && !this.out) this.enqueue(() => this.announceFresh());
       return;
     }
-    if (!this.document.isDirty && e.reason === undefined) {
+    const edits = documentEdits(e.contentChanges);
+    if (!this.document.isDirty && e.reason === undefined && !live.binding.isEcho(edits) && this.showsDisk()) {
       // VS Code reloaded the file from disk: it changed outside the session (every device with it
       // open and unchanged reloads the same content, so none may push it in as its own edit). A
       // new session starts from the new content.
@@ -136,7 +145,7 @@ export class CoeditFile implements vscode.Disposable {
     }
     let verdict: 'echo' | 'shared' | 'refused';
     try {
-      verdict = live.binding.documentChanged(documentEdits(e.contentChanges));
+      verdict = live.binding.documentChanged(edits);
     } catch (err) {
       this.ctx.log.warn(`co-editing ${this.path}: ${err instanceof Error ? err.message : String(err)}`);
       verdict = 'refused';
@@ -150,6 +159,21 @@ export class CoeditFile implements vscode.Disposable {
       setTimeout(() => this.checkDrift(), 0);
     }
     this.scheduleRedraw();
+  }
+
+  /**
+   * Whether the document shows exactly what is on disk. Asked only of a change with the document
+   * not dirty (VS Code reports the first keystroke after a save that way too, so the flag alone
+   * does not tell a reload from typing); read at once, so the answer comes before the change is shared.
+   */
+  private showsDisk(): boolean {
+    try {
+      // As VS Code shows it: UTF-8 without a byte order mark.
+      const disk = fs.readFileSync(this.document.uri.fsPath, 'utf8').replace(/^\uFEFF/, '');
+      return normaliseEol(disk) === normaliseEol(this.document.getText());
+    } catch {
+      return false;
+    }
   }
 
   documentSaved(): void {
@@ -190,11 +214,12 @@ export class CoeditFile implements vscode.Disposable {
       ...(live ? { current: { session: live.name, live: live.binding !== undefined } } : {}),
       peers: this.peers.map((p) => ({ device: p.device, session: p.session, live: p.live, readOnly: p.readOnly })),
       reader: this.readOnly,
+      dirty: this.document.isDirty,
     });
     switch (plan.kind) {
       case 'none':
         if (live) {
-          this.ctx.log.info(`co-editing ${this.path}: nobody else has it open any more; session ${live.name.slice(0, 8)} ends here`);
+          this.ctx.log.info(`co-editing ${this.path}: nobody is left to answer the join of session ${live.name.slice(0, 8)}`);
           this.leave();
           this.enqueue(() => this.announceFresh());
         }
@@ -354,6 +379,7 @@ export class CoeditFile implements vscode.Disposable {
   private async announce(session: string, live: boolean): Promise<void> {
     if (this.announced?.session === session && this.announced.live === live) return;
     this.announced = { session, live };
+    this.ctx.log.info(`co-editing ${this.path}: announced as session ${session.slice(0, 8)}${live ? ', live' : ''}`);
     try {
       await this.ctx.engine.call('coeditOpen', { space: this.space, path: this.path, session, live });
     } catch (err) {

@@ -21,6 +21,12 @@ export interface PlanInput {
   readonly peers: readonly PeerAnnouncement[];
   /** A reader: its seed never names a session for others, since its answers are dropped. */
   readonly reader: boolean;
+  /**
+   * The editor holds unsaved edits. Seeded into a live session they would arrive twice when the
+   * members already have them (this device was in the session before): such a device joins, and
+   * its edits are merged against what the session holds.
+   */
+  readonly dirty?: boolean;
 }
 
 export type CoeditPlan =
@@ -37,7 +43,11 @@ export function planSession(input: PlanInput): CoeditPlan {
   // A reader's frames other than join, awareness and step 1 are dropped by everybody: a session
   // only readers hold could never be caught up with, so only writers' sessions count.
   const writers = input.peers.filter((p) => !p.readOnly);
-  if (input.peers.length === 0 || (input.reader && writers.length === 0)) return { kind: 'none' };
+  if (input.peers.length === 0 || (input.reader && writers.length === 0)) {
+    // Alone, a session is kept: when the others come back (a broken link, a restart) a join
+    // exchange brings every side up to date, where seeding anew would double unsaved edits.
+    return input.current?.live ? { kind: 'keep', session: input.current.session } : { kind: 'none' };
+  }
   const live = new Set(writers.filter((p) => p.live).map((p) => p.session));
   if (input.current?.live) live.add(input.current.session);
   let target: string;
@@ -52,7 +62,7 @@ export function planSession(input: PlanInput): CoeditPlan {
   if (input.current?.session === target) return { kind: 'keep', session: target };
   // Seeding needs a document that is nothing but the saved text: a device already in a session
   // (with edits of its own) joins instead, and its unsaved edits are merged.
-  if (!input.current && target === input.own) return { kind: 'seed', session: target };
+  if (!input.current && target === input.own && !(input.dirty && live.size > 0)) return { kind: 'seed', session: target };
   return { kind: 'join', session: target };
 }
 

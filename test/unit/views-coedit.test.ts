@@ -15,7 +15,11 @@ test('co-editing plan: alone there is no session; equal saved texts seed the sam
   assert.deepEqual(planSession({ own: 'aa', peers: [], reader: false }), { kind: 'none' });
   assert.deepEqual(planSession({ own: 'aa', peers: [peer('d2', 'aa')], reader: false }), { kind: 'seed', session: 'aa' });
   assert.deepEqual(planSession({ own: 'aa', peers: [peer('d2', 'aa', true)], reader: false }), { kind: 'seed', session: 'aa' }, 'equal contents need no joiner');
-  assert.deepEqual(planSession({ own: 'aa', current: { session: 'aa', live: true }, peers: [], reader: false }), { kind: 'none' }, 'the last peer gone ends it');
+  // Unsaved edits into a live session: joined and merged, never seeded again (the members may have them already).
+  assert.deepEqual(planSession({ own: 'aa', peers: [peer('d2', 'aa', true)], reader: false, dirty: true }), { kind: 'join', session: 'aa' });
+  assert.deepEqual(planSession({ own: 'aa', peers: [peer('d2', 'aa')], reader: false, dirty: true }), { kind: 'seed', session: 'aa' }, 'nobody live: the edits go in with the seed');
+  assert.deepEqual(planSession({ own: 'aa', current: { session: 'aa', live: true }, peers: [], reader: false }), { kind: 'keep', session: 'aa' }, 'the last peer gone: kept for when it comes back');
+  assert.deepEqual(planSession({ own: 'aa', current: { session: 'aa', live: false }, peers: [], reader: false }), { kind: 'none' }, 'a joiner nobody answers gives up');
 });
 
 test('co-editing plan: the smallest seed wins while nobody is live; a live session wins over any seed', () => {

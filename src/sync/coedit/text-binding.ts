@@ -58,6 +58,11 @@ export class TextBinding {
     return withEol(this.text.toString(), this.eol);
   }
 
+  /** Whether a change report is one of this binding's batches coming back (it changes nothing). */
+  isEcho(changes: readonly DocumentEdit[]): boolean {
+    return this.echoes.some((batch) => sameEdits(batch, changes));
+  }
+
   /**
    * Every change of the document, in the units and order VS Code reports them: offsets of one call
    * all refer to the document before the call, and the changes do not overlap. Says what became of
