@@ -7,44 +7,52 @@ import type { DocumentEdit, EditorDocument } from '../sync/coedit/text-binding';
  * ranges do), so VS Code moves cursors and folds over it like over any small edit. VS Code reports
  * the change back through onDidChangeTextDocument, where the binding recognises it.
  *
- * The edit travels to the renderer and back, so the user may type in between: when no batch is
- * on its way any more and the document differs from the shared text, `drifted` is called (the
- * caller resyncs).
+ * VS Code refuses an edit made against a version of the document it has moved past: when the
+ * user typed while the edit travelled, and when another edit of ours went first. So one batch is
+ * on its way at a time; a batch that comes meanwhile, or is refused, is reported to `refused`
+ * (the binding keeps moving keystrokes over it), and once nothing is on its way `settled` lets the
+ * caller resync the document from the shared text by one diff.
  */
 export class VscodeEditorDocument implements EditorDocument {
-  private inFlight = 0;
+  private sending = false;
 
   constructor(
     private readonly document: vscode.TextDocument,
-    private readonly drifted: () => void,
+    private readonly refused: (batch: readonly DocumentEdit[]) => void,
+    private readonly settled: () => void,
     private readonly log: vscode.LogOutputChannel,
   ) {}
 
-  /** Whether a batch handed to VS Code has not come back yet. */
+  /** Whether a batch handed to VS Code has not been answered yet. */
   get busy(): boolean {
-    return this.inFlight > 0;
+    return this.sending;
   }
 
   applyEdits(edits: readonly DocumentEdit[]): void {
+    if (this.sending) {
+      this.refused(edits);
+      return;
+    }
     const doc = this.document;
     const edit = new vscode.WorkspaceEdit();
     edit.set(doc.uri, edits.map((e) => vscode.TextEdit.replace(new vscode.Range(doc.positionAt(e.offset), doc.positionAt(e.offset + e.deleteCount)), e.insertText)));
-    this.inFlight++;
+    this.sending = true;
     void Promise.resolve(vscode.workspace.applyEdit(edit)).then(
-      (applied) => {
-        if (!applied) this.log.warn(`co-editing: VS Code did not apply a remote change to ${doc.uri.fsPath}; resyncing`);
-        this.settled();
-      },
+      (applied) => this.answered(edits, applied),
       (err: unknown) => {
         this.log.warn(`co-editing: applying a remote change to ${doc.uri.fsPath} failed: ${err instanceof Error ? err.message : String(err)}`);
-        this.settled();
+        this.answered(edits, false);
       },
     );
   }
 
-  private settled(): void {
-    this.inFlight--;
-    if (this.inFlight === 0) this.drifted();
+  private answered(edits: readonly DocumentEdit[], applied: boolean): void {
+    this.sending = false;
+    if (!applied) {
+      this.log.trace(`co-editing: VS Code refused a remote change to ${this.document.uri.fsPath} (the document moved on); resyncing`);
+      this.refused(edits);
+    }
+    this.settled();
   }
 }
 

@@ -24,7 +24,7 @@ export interface CoeditFileContext {
 
 /** A joiner whose join was not answered asks again this often (the members may not have had their session yet). */
 const REJOIN_MS = 4_000;
-/** Resyncs in a row without the document settling: the editor does not take our edits, so this device leaves. */
+/** Resyncs in a row with nobody typing and nothing taken: the editor does not take our edits, so this device leaves. */
 const MAX_RESYNCS = 8;
 
 interface Live {
@@ -150,13 +150,19 @@ export class CoeditFile implements vscode.Disposable {
       this.ctx.log.warn(`co-editing ${this.path}: ${err instanceof Error ? err.message : String(err)}`);
       verdict = 'refused';
     }
+    // Refusals while the user types are expected; only a run of them with nobody typing is not.
     if (verdict === 'shared') this.resyncs = 0;
+    if (verdict === 'echo') {
+      this.resyncs = 0;
+      // The awaited batch is in: what was refused meanwhile can be made up for now.
+      this.checkDrift();
+    }
     if (verdict === 'refused') {
       if (this.readOnly && !this.readerTold) {
         this.readerTold = true;
         void vscode.window.showInformationMessage(vscode.l10n.t('You are a reader of this shared folder: your changes to {0} are not shared and are undone while others edit it.', this.path));
       }
-      setTimeout(() => this.checkDrift(), 0);
+      setTimeout(() => this.checkDrift(true), 0);
     }
     this.scheduleRedraw();
   }
@@ -331,7 +337,7 @@ export class CoeditFile implements vscode.Disposable {
       await vscode.workspace.applyEdit(edit);
     }
     if (this.live !== live || this.closed) return;
-    const adapter = new VscodeEditorDocument(this.document, () => this.checkDrift(), this.ctx.log);
+    const adapter = new VscodeEditorDocument(this.document, (batch) => live.binding?.refused(batch), () => this.checkDrift(), this.ctx.log);
     live.adapter = adapter;
     live.binding = new TextBinding(live.session.text, adapter, live.session.eol, this.readOnly);
     live.binding.resync(this.document.getText());
@@ -343,12 +349,17 @@ export class CoeditFile implements vscode.Disposable {
     this.ctx.log.info(`co-editing ${this.path}: live in session ${live.name.slice(0, 8)}${this.readOnly ? ' (read-only)' : ''}`);
   }
 
-  /** After our edits came back (or a reader's were refused): a document that differs from the shared text is repaired. */
-  private checkDrift(): void {
+  /**
+   * Once no batch of ours is on its way or awaited: a document left short of the shared text (a
+   * batch refused) or ahead of it (a reader's typing, `force`) is repaired by one diff.
+   */
+  private checkDrift(force = false): void {
     const live = this.live;
-    if (!live?.binding || !live.adapter || live.adapter.busy) return;
+    if (!live?.binding || !live.adapter || live.adapter.busy || live.binding.awaitingEcho) return;
+    if (!force && !live.binding.stale) return;
     const text = this.document.getText();
     if (text === live.binding.documentText()) {
+      live.binding.resync(text); // forgets the refused batches
       this.resyncs = 0;
       return;
     }

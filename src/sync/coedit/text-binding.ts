@@ -35,8 +35,12 @@ export interface EditorDocument {
 export class TextBinding {
   /** Only for `\r\n` documents: with `\n` the two kinds of offsets are the same. */
   private readonly lines: LineStarts | undefined;
-  /** Batches handed to the editor whose change reports have not come back yet, oldest first. */
-  private readonly echoes: DocumentEdit[][] = [];
+  /**
+   * Batches handed to the editor whose change reports have not come back yet, oldest first. A
+   * `dead` one will never come back (the editor refused it): the document lacks it until `resync`,
+   * and changes typed meanwhile are still moved over it.
+   */
+  private readonly echoes: { readonly edits: DocumentEdit[]; dead: boolean }[] = [];
   private readonly observer: (event: Y.YTextEvent, tx: Y.Transaction) => void;
 
   constructor(
@@ -60,7 +64,23 @@ export class TextBinding {
 
   /** Whether a change report is one of this binding's batches coming back (it changes nothing). */
   isEcho(changes: readonly DocumentEdit[]): boolean {
-    return this.echoes.some((batch) => sameEdits(batch, changes));
+    return this.echoes.some((e) => !e.dead && sameEdits(e.edits, changes));
+  }
+
+  /** The editor did not apply `batch` (the array handed to `applyEdits`) and never will. */
+  refused(batch: readonly DocumentEdit[]): void {
+    const entry = this.echoes.find((e) => e.edits === batch);
+    if (entry) entry.dead = true;
+  }
+
+  /** A batch handed to the editor may still come back: the document cannot be judged yet. */
+  get awaitingEcho(): boolean {
+    return this.echoes.some((e) => !e.dead);
+  }
+
+  /** A refused batch left the document short of the shared text: `resync` once nothing is awaited. */
+  get stale(): boolean {
+    return this.echoes.some((e) => e.dead);
   }
 
   /**
@@ -74,15 +94,16 @@ export class TextBinding {
     // Usually the oldest batch comes back first. An editor that refused a batch (VS Code refuses an
     // edit made against an older version of the document, when the user typed meanwhile) never
     // reports it: a later batch coming back shows the earlier ones are gone for good.
-    const echo = this.echoes.findIndex((batch) => sameEdits(batch, changes));
+    const echo = this.echoes.findIndex((e) => !e.dead && sameEdits(e.edits, changes));
     if (echo >= 0) {
-      this.echoes.splice(0, echo + 1);
+      for (let i = 0; i < echo; i++) this.echoes[i]!.dead = true;
+      this.echoes.splice(echo, 1);
       return 'echo';
     }
     if (this.readOnly) return 'refused';
     // Typed while batches were on their way: the offsets refer to a document without them, the
     // shared text has them; moved over them, the keystroke lands where the user saw it.
-    const moved = this.echoes.length === 0 ? changes : changes.map((c) => throughPending(c, this.echoes));
+    const moved = this.echoes.length === 0 ? changes : changes.map((c) => throughPending(c, this.echoes.map((e) => e.edits)));
     // Descending, so each change's offsets still refer to the text the caller saw.
     const ordered = [...moved].sort((a, b) => b.offset - a.offset);
     this.text.doc!.transact(() => {
@@ -105,9 +126,9 @@ export class TextBinding {
    * the adapter notices the texts differ and calls this.
    */
   resync(documentText: string): void {
+    this.echoes.length = 0;
     const target = this.documentText();
     if (target === documentText) return;
-    this.echoes.length = 0;
     const edits = diffHunks(documentText, target)
       .reverse()
       .map((h) => ({ offset: h.start, deleteCount: h.end - h.start, insertText: h.text }));
@@ -160,7 +181,7 @@ export class TextBinding {
   private handToEditor(edits: DocumentEdit[]): void {
     if (edits.length === 0) return;
     // Queued before the call: an editor may report the change before `applyEdits` returns.
-    this.echoes.push(edits);
+    this.echoes.push({ edits, dead: false });
     this.editor.applyEdits(edits);
   }
 }
