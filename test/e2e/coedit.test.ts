@@ -129,6 +129,8 @@ test('two people type into the same file at once in real VS Code and end with th
     await a.page.keyboard.press('End');
     await a.page.keyboard.press('Shift+Home');
     await waitForRemoteCursor(bob, 'alice');
+    await wbOf(bob).clearNotifications();
+    await wbOf(bob).page.locator('.notifications-toasts .notification-toast').first().waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => undefined);
     await sleep(500); // the decoration's repaint after the last move
     const shot = await wbOf(bob).shot('alice cursor in bob editor');
     fs.mkdirSync(nodePath.join(world.artifacts, '..'), { recursive: true });
@@ -165,13 +167,17 @@ test('two people type into the same file at once in real VS Code and end with th
 
   await step('bob follows alice into another file', async () => {
     const b = wbOf(bob);
-    await b.openContainer('Shared Folders');
+    await b.focusView('Shared Folders');
     const folderName = nodePath.basename(nodePath.dirname(bobCopy));
     await b.clickTreeItem('Shared Folders', folderName);
     await b.waitForRow('Shared Folders', (r) => r.label === 'alice' && /in notes\.md/.test(r.description), 'alice in notes.md', SYNC_TIMEOUT);
     await b.clickInlineAction('Shared Folders', 'alice', 'Follow');
-    await wbOf(alice).openFile(OTHER);
+    // Alice opens another file and goes to its end: bob's window shows that file at her place.
+    const a = wbOf(alice);
+    await a.openFile(OTHER);
     await b.activeEditorTab(OTHER, SYNC_TIMEOUT);
+    await a.typeInEditor('');
+    await b.waitForEditorText((t) => t.includes('step 80'), 'the end of plan.md, where alice is', SYNC_TIMEOUT);
     await b.shot('following alice');
   });
 });

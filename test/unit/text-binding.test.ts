@@ -135,6 +135,29 @@ test('a batch coming back after an earlier one was refused drops the refused one
   assert.equal(text.toString(), 'Aone\nBtwo\n');
 });
 
+test('a refused batch is dead: awaited no more, keystrokes still move over it, resync makes up for it', () => {
+  const doc = new Y.Doc();
+  const text = doc.getText('text');
+  text.insert(0, 'abc\n');
+  const editor = new MemoryEditor('abc\n', '\n');
+  const handed: DocumentEdit[][] = [];
+  const binding = new TextBinding(text, { applyEdits: (edits) => void handed.push(edits as DocumentEdit[]) }, '\n');
+  editor.listener = (changes) => binding.documentChanged(changes);
+  text.insert(0, 'XY');
+  assert.equal(binding.awaitingEcho, true);
+  assert.equal(binding.stale, false);
+  binding.refused(handed[0]!);
+  assert.equal(binding.awaitingEcho, false);
+  assert.equal(binding.stale, true);
+  editor.edit(3, 0, '!'); // after "abc" in a document that never got "XY"
+  assert.equal(text.toString(), 'XYabc!\n');
+  binding.resync(editor.text);
+  assert.equal(binding.stale, false);
+  editor.applyEdits(handed[1]!);
+  assert.equal(editor.text, 'XYabc!\n');
+  assert.equal(text.toString(), 'XYabc!\n');
+});
+
 test('a reader\'s binding takes remote changes and refuses its own, which resync undoes', () => {
   const doc = new Y.Doc();
   doc.getText('text').insert(0, 'shared\ntext\n');
