@@ -5,10 +5,10 @@ import type { CoeditPeerView } from '../node/engine-protocol';
 import { CoeditProtocolError } from '../sync/coedit/coedit-frame';
 import { CoeditLimitError, CoeditSession, type CoeditUser, type TextSelection } from '../sync/coedit/coedit-session';
 import { normaliseEol } from '../sync/coedit/eol';
-import { TextBinding } from '../sync/coedit/text-binding';
 import { mergeText } from '../sync/text-merge';
 import { planSession } from './coedit-plan';
-import { documentEdits, VscodeEditorDocument } from './coedit-document';
+import { BoundEditor } from './bound-editor';
+import { documentEdits, editableDocument } from './coedit-document';
 import type { EngineSession } from './engine-session';
 import { cursorMarks } from './remote-cursor-marks';
 import type { RemoteCursors } from './remote-cursors';
@@ -24,14 +24,11 @@ export interface CoeditFileContext {
 
 /** A joiner whose join was not answered asks again this often (the members may not have had their session yet). */
 const REJOIN_MS = 4_000;
-/** Resyncs in a row with nobody typing and nothing taken: the editor does not take our edits, so this device leaves. */
-const MAX_RESYNCS = 8;
 
 interface Live {
   readonly name: string;
   readonly session: CoeditSession;
-  binding?: TextBinding;
-  adapter?: VscodeEditorDocument;
+  editor?: BoundEditor;
   rejoin?: ReturnType<typeof setInterval>;
   readonly stopListening: (() => void)[];
 }
@@ -56,7 +53,6 @@ export class CoeditFile implements vscode.Disposable {
   private outbox: Uint8Array[] = [];
   private flushScheduled = false;
   private redrawTimer: ReturnType<typeof setTimeout> | undefined;
-  private resyncs = 0;
   private readerTold = false;
 
   constructor(
@@ -69,7 +65,7 @@ export class CoeditFile implements vscode.Disposable {
 
   /** Whether the document is bound to a session now (for tests and the log). */
   get sessionName(): string | undefined {
-    return this.live?.binding ? this.live.name : undefined;
+    return this.live?.editor ? this.live.name : undefined;
   }
 
   start(): void {
@@ -84,7 +80,7 @@ export class CoeditFile implements vscode.Disposable {
     const before = new Map(this.peers.map((p) => [p.device, p.session]));
     this.peers = peers;
     const live = this.live;
-    if (live?.binding) {
+    if (live?.editor) {
       // A device that (re)enters this session gets a join from here, so both sides exchange what
       // the other lacks (edits made while the link was down), whoever sent the first join.
       for (const p of peers) if (p.session === live.name && before.get(p.device) !== live.name) this.send(live.name, live.session.join(), p.device);
@@ -118,7 +114,7 @@ export class CoeditFile implements vscode.Disposable {
       const live = this.live;
       if (!live) return this.announceFresh();
       this.announced = undefined;
-      await this.announce(live.name, live.binding !== undefined);
+      await this.announce(live.name, live.editor !== undefined);
       this.send(live.name, live.session.join());
     });
   }
@@ -128,13 +124,13 @@ export class CoeditFile implements vscode.Disposable {
   documentChanged(e: vscode.TextDocumentChangeEvent): void {
     if (e.contentChanges.length === 0) return;
     const live = this.live;
-    if (!live?.binding) {
+    if (!live?.editor) {
       // Reloaded from disk (not dirty after a change nobody typed): the seed's name changed.
       if (!this.document.isDirty && e.reason === undefined && !this.out) this.enqueue(() => this.announceFresh());
       return;
     }
     const edits = documentEdits(e.contentChanges);
-    if (!this.document.isDirty && e.reason === undefined && !live.binding.isEcho(edits) && this.showsDisk()) {
+    if (!this.document.isDirty && e.reason === undefined && !live.editor.binding.isEcho(edits) && this.showsDisk()) {
       // VS Code reloaded the file from disk: it changed outside the session (every device with it
       // open and unchanged reloads the same content, so none may push it in as its own edit). A
       // new session starts from the new content.
@@ -143,26 +139,10 @@ export class CoeditFile implements vscode.Disposable {
       this.enqueue(() => this.announceFresh());
       return;
     }
-    let verdict: 'echo' | 'shared' | 'refused';
-    try {
-      verdict = live.binding.documentChanged(edits);
-    } catch (err) {
-      this.ctx.log.warn(`co-editing ${this.path}: ${err instanceof Error ? err.message : String(err)}`);
-      verdict = 'refused';
-    }
-    // Refusals while the user types are expected; only a run of them with nobody typing is not.
-    if (verdict === 'shared') this.resyncs = 0;
-    if (verdict === 'echo') {
-      this.resyncs = 0;
-      // The awaited batch is in: what was refused meanwhile can be made up for now.
-      this.checkDrift();
-    }
-    if (verdict === 'refused') {
-      if (this.readOnly && !this.readerTold) {
-        this.readerTold = true;
-        void vscode.window.showInformationMessage(vscode.l10n.t('You are a reader of this shared folder: your changes to {0} are not shared and are undone while others edit it.', this.path));
-      }
-      setTimeout(() => this.checkDrift(true), 0);
+    const verdict = live.editor.documentChanged(edits);
+    if (verdict === 'refused' && this.readOnly && !this.readerTold) {
+      this.readerTold = true;
+      void vscode.window.showInformationMessage(vscode.l10n.t('You are a reader of this shared folder: your changes to {0} are not shared and are undone while others edit it.', this.path));
     }
     this.scheduleRedraw();
   }
@@ -192,8 +172,8 @@ export class CoeditFile implements vscode.Disposable {
   /** This device's cursor in the file, or undefined when the file is not in the active editor. */
   selectionChanged(selection: vscode.Selection | undefined): void {
     const live = this.live;
-    if (!live?.binding) return;
-    const binding = live.binding;
+    if (!live?.editor) return;
+    const binding = live.editor.binding;
     const toText = (p: vscode.Position): number => binding.toTextOffset(this.document.offsetAt(p));
     const shared: TextSelection | undefined = selection && { anchor: toText(selection.anchor), head: toText(selection.active) };
     live.session.setLocalSelection(shared);
@@ -202,11 +182,12 @@ export class CoeditFile implements vscode.Disposable {
   redraw(): void {
     const live = this.live;
     const editors = vscode.window.visibleTextEditors.filter((e) => e.document === this.document);
-    if (!live?.binding) {
+    if (!live?.editor) {
       for (const e of editors) this.ctx.cursors.clear(e);
       return;
     }
-    const marks = cursorMarks(live.session.remoteCursors(), (o) => live.binding!.toDocumentOffset(o), this.document.getText().length);
+    const binding = live.editor.binding;
+    const marks = cursorMarks(live.session.remoteCursors(), (o) => binding.toDocumentOffset(o), this.document.getText().length);
     for (const e of editors) this.ctx.cursors.show(e, marks);
   }
 
@@ -217,7 +198,7 @@ export class CoeditFile implements vscode.Disposable {
     const live = this.live;
     const plan = planSession({
       own: this.own,
-      ...(live ? { current: { session: live.name, live: live.binding !== undefined } } : {}),
+      ...(live ? { current: { session: live.name, live: live.editor !== undefined } } : {}),
       peers: this.peers.map((p) => ({ device: p.device, session: p.session, live: p.live, readOnly: p.readOnly })),
       reader: this.readOnly,
       dirty: this.document.isDirty,
@@ -337,10 +318,14 @@ export class CoeditFile implements vscode.Disposable {
       await vscode.workspace.applyEdit(edit);
     }
     if (this.live !== live || this.closed) return;
-    const adapter = new VscodeEditorDocument(this.document, (batch) => live.binding?.refused(batch), () => this.checkDrift(), this.ctx.log);
-    live.adapter = adapter;
-    live.binding = new TextBinding(live.session.text, adapter, live.session.eol, this.readOnly);
-    live.binding.resync(this.document.getText());
+    live.editor = new BoundEditor(live.session.text, editableDocument(this.document), live.session.eol, this.readOnly, {
+      gaveUp: () => {
+        this.ctx.log.warn(`co-editing ${this.path}: the editor keeps refusing the session's changes; leaving it`);
+        this.leave();
+        this.out = true;
+      },
+      log: (m) => this.ctx.log.warn(`co-editing ${this.path}: ${m}`),
+    });
     const onChange = (): void => this.scheduleRedraw();
     live.session.awareness.on('change', onChange);
     live.stopListening.push(() => live.session.awareness.off('change', onChange));
@@ -349,36 +334,12 @@ export class CoeditFile implements vscode.Disposable {
     this.ctx.log.info(`co-editing ${this.path}: live in session ${live.name.slice(0, 8)}${this.readOnly ? ' (read-only)' : ''}`);
   }
 
-  /**
-   * Once no batch of ours is on its way or awaited: a document left short of the shared text (a
-   * batch refused) or ahead of it (a reader's typing, `force`) is repaired by one diff.
-   */
-  private checkDrift(force = false): void {
-    const live = this.live;
-    if (!live?.binding || !live.adapter || live.adapter.busy || live.binding.awaitingEcho) return;
-    if (!force && !live.binding.stale) return;
-    const text = this.document.getText();
-    if (text === live.binding.documentText()) {
-      live.binding.resync(text); // forgets the refused batches
-      this.resyncs = 0;
-      return;
-    }
-    if (++this.resyncs > MAX_RESYNCS) {
-      this.ctx.log.warn(`co-editing ${this.path}: the editor keeps differing from the session; leaving it`);
-      this.leave();
-      this.out = true;
-      return;
-    }
-    this.ctx.log.trace(`co-editing ${this.path}: the document drifted from the session; resyncing`);
-    live.binding.resync(text);
-  }
-
   private leave(): void {
     const live = this.live;
     if (!live) return;
     if (live.rejoin) clearInterval(live.rejoin);
     for (const stop of live.stopListening) stop();
-    live.binding?.dispose();
+    live.editor?.dispose();
     live.session.destroy(); // tells the others this device left
     this.flush();
     this.live = undefined;

@@ -40,7 +40,7 @@ export class TextBinding {
    * `dead` one will never come back (the editor refused it): the document lacks it until `resync`,
    * and changes typed meanwhile are still moved over it.
    */
-  private readonly echoes: { readonly edits: DocumentEdit[]; dead: boolean }[] = [];
+  private readonly echoes: Pending[] = [];
   private readonly observer: (event: Y.YTextEvent, tx: Y.Transaction) => void;
 
   constructor(
@@ -64,18 +64,32 @@ export class TextBinding {
 
   /** Whether a change report is one of this binding's batches coming back (it changes nothing). */
   isEcho(changes: readonly DocumentEdit[]): boolean {
-    return this.echoes.some((e) => !e.dead && sameEdits(e.edits, changes));
+    return this.echoes.some((e) => !e.dead && sameEdits(e.sent, changes));
   }
 
   /** The editor did not apply `batch` (the array handed to `applyEdits`) and never will. */
   refused(batch: readonly DocumentEdit[]): void {
-    const entry = this.echoes.find((e) => e.edits === batch);
+    const entry = this.echoes.find((e) => e.sent === batch);
     if (entry) entry.dead = true;
   }
 
   /** A batch handed to the editor may still come back: the document cannot be judged yet. */
   get awaitingEcho(): boolean {
     return this.echoes.some((e) => !e.dead);
+  }
+
+  /**
+   * Hands the oldest refused batch to the editor again, as it stands over the user's changes
+   * since (so it lands where it belongs, where a diff of the two texts might not). Only when no
+   * batch is awaited; false when there is nothing to hand.
+   */
+  replayRefused(): boolean {
+    const head = this.echoes[0];
+    if (!head?.dead || this.awaitingEcho) return false;
+    head.dead = false;
+    head.sent = head.edits;
+    this.editor.applyEdits(head.sent);
+    return true;
   }
 
   /** A refused batch left the document short of the shared text: `resync` once nothing is awaited. */
@@ -94,18 +108,18 @@ export class TextBinding {
     // Usually the oldest batch comes back first. An editor that refused a batch (VS Code refuses an
     // edit made against an older version of the document, when the user typed meanwhile) never
     // reports it: a later batch coming back shows the earlier ones are gone for good.
-    const echo = this.echoes.findIndex((e) => !e.dead && sameEdits(e.edits, changes));
+    const echo = this.echoes.findIndex((e) => !e.dead && sameEdits(e.sent, changes));
     if (echo >= 0) {
       for (let i = 0; i < echo; i++) this.echoes[i]!.dead = true;
       this.echoes.splice(echo, 1);
       return 'echo';
     }
     if (this.readOnly) return 'refused';
+    // Descending, so each change's offsets still refer to the text the caller saw.
+    let ordered = [...changes].sort((a, b) => b.offset - a.offset);
     // Typed while batches were on their way: the offsets refer to a document without them, the
     // shared text has them; moved over them, the keystroke lands where the user saw it.
-    const moved = this.echoes.length === 0 ? changes : changes.map((c) => throughPending(c, this.echoes.map((e) => e.edits)));
-    // Descending, so each change's offsets still refer to the text the caller saw.
-    const ordered = [...moved].sort((a, b) => b.offset - a.offset);
+    if (this.echoes.length > 0) ordered = this.overPending(ordered);
     this.text.doc!.transact(() => {
       for (const c of ordered) {
         const start = this.toTextOffset(c.offset);
@@ -118,6 +132,26 @@ export class TextBinding {
       }
     }, this);
     return 'shared';
+  }
+
+  /**
+   * A change of the document, which lacks the pending batches, in the offsets of the shared text,
+   * which has them. The batches are rebased over the change (the document has it now, and they
+   * are still missing from it), and count as refused: an editor that checks versions, as VS Code
+   * does, cannot apply a batch made before the user's change any more.
+   */
+  private overPending(changes: readonly DocumentEdit[]): DocumentEdit[] {
+    let current = [...changes];
+    for (const entry of this.echoes) {
+      const next = current.flatMap((c) => throughBatch(c, entry.edits));
+      // Highest first: each change leaves the offsets of the lower ones as they were.
+      let edits = entry.edits;
+      for (const c of current) edits = edits.map((e) => rebased(e, c));
+      entry.edits = edits;
+      entry.dead = true;
+      current = next.sort((a, b) => b.offset - a.offset);
+    }
+    return current;
   }
 
   /**
@@ -181,20 +215,64 @@ export class TextBinding {
   private handToEditor(edits: DocumentEdit[]): void {
     if (edits.length === 0) return;
     // Queued before the call: an editor may report the change before `applyEdits` returns.
-    this.echoes.push({ edits, dead: false });
+    this.echoes.push({ sent: edits, edits, dead: false });
     this.editor.applyEdits(edits);
   }
 }
 
-/** A change of a document that lacks `pending` (batches in the order handed out), in the offsets of one that has them. */
-function throughPending(change: DocumentEdit, pending: readonly DocumentEdit[][]): DocumentEdit {
-  let start = change.offset;
-  let end = change.offset + change.deleteCount;
-  for (const batch of pending) {
-    start = mapOffset(start, batch, 'after');
-    end = Math.max(start, mapOffset(end, batch, 'before'));
+/** A batch handed to the editor: as handed (to recognise its report) and as it stands over the user's changes since. */
+interface Pending {
+  sent: readonly DocumentEdit[];
+  edits: readonly DocumentEdit[];
+  dead: boolean;
+}
+
+/**
+ * A change of a document that lacks `batch`, as changes of one that has it (descending, relative
+ * to it before them). Text the batch inserted inside a stretch the user deleted stays: the user
+ * never saw it. The inserted text lands after the batch's own at a shared insertion point.
+ */
+function throughBatch(change: DocumentEdit, batch: readonly DocumentEdit[]): DocumentEdit[] {
+  const start = change.offset;
+  const end = change.offset + change.deleteCount;
+  const at = mapOffset(start, batch, 'after');
+  if (end === start) return [{ offset: at, deleteCount: 0, insertText: change.insertText }];
+  // The deleted stretch, cut where the batch touches it; what the batch deleted is gone already.
+  const cuts = new Set<number>([start, end]);
+  for (const e of batch) {
+    for (const p of [e.offset, e.offset + e.deleteCount]) if (p > start && p < end) cuts.add(p);
   }
-  return { offset: start, deleteCount: end - start, insertText: change.insertText };
+  const points = [...cuts].sort((a, b) => a - b);
+  const pieces: DocumentEdit[] = [];
+  for (let k = 0; k + 1 < points.length; k++) {
+    const a = points[k]!;
+    const b = points[k + 1]!;
+    if (batch.some((e) => e.deleteCount > 0 && e.offset <= a && b <= e.offset + e.deleteCount)) continue;
+    pieces.push({ offset: mapOffset(a, batch, 'after'), deleteCount: b - a, insertText: '' });
+  }
+  const first = pieces.find((p) => p.offset === at);
+  if (first) pieces[pieces.indexOf(first)] = { ...first, insertText: change.insertText };
+  else if (change.insertText !== '') pieces.push({ offset: at, deleteCount: 0, insertText: change.insertText });
+  return pieces.sort((a, b) => b.offset - a.offset);
+}
+
+/**
+ * One edit of a batch, over a change made to the document the batch refers to. At a shared
+ * insertion point the batch's insertion goes first (as `throughBatch` puts the change after it).
+ * Where the two overlap the edit keeps what it can: close enough, as the batch is dead and the
+ * resync that follows repairs the document from the shared text.
+ */
+function rebased(edit: DocumentEdit, change: DocumentEdit): DocumentEdit {
+  const x = edit.offset;
+  const y = edit.offset + edit.deleteCount;
+  const s = change.offset;
+  const e = change.offset + change.deleteCount;
+  const grown = change.insertText.length - change.deleteCount;
+  if (y <= s && !(x === s && y === s && e > s)) return edit;
+  if (x >= e && (x > s || edit.deleteCount > 0 || e > s)) return { ...edit, offset: x + grown };
+  if (x === s && y === s) return edit;
+  if (x < s) return { ...edit, deleteCount: s - x };
+  return { ...edit, offset: s + change.insertText.length, deleteCount: Math.max(0, y - e) };
 }
 
 /** Whether a change report is one of our batches coming back, whatever order the editor lists it in. */
