@@ -116,7 +116,7 @@ export class BoundEditor {
       this.verify = true;
       if (this.binding.replayRefused()) return;
     }
-    if (!force && !this.stale && !this.verify) return;
+    if (!force && !this.stale && !this.verify && !this.binding.unsure) return;
     // All in: the document must show the shared text; where it does not (the user's edit
     // overlapped a batch), one diff repairs it.
     this.verify = false;

@@ -97,6 +97,9 @@ export class TextBinding {
     return this.echoes.some((e) => e.dead);
   }
 
+  /** A batch landed after the user's change, where it was sent: compare the document once all is in. */
+  unsure = false;
+
   /**
    * Every change of the document, in the units and order VS Code reports them: offsets of one call
    * all refer to the document before the call, and the changes do not overlap. Says what became of
@@ -111,6 +114,7 @@ export class TextBinding {
     const echo = this.echoes.findIndex((e) => !e.dead && sameEdits(e.sent, changes));
     if (echo >= 0) {
       for (let i = 0; i < echo; i++) this.echoes[i]!.dead = true;
+      if (this.echoes[echo]!.rebased) this.unsure = true;
       this.echoes.splice(echo, 1);
       return 'echo';
     }
@@ -137,8 +141,9 @@ export class TextBinding {
   /**
    * A change of the document, which lacks the pending batches, in the offsets of the shared text,
    * which has them. The batches are rebased over the change (the document has it now, and they
-   * are still missing from it), and count as refused: an editor that checks versions, as VS Code
-   * does, cannot apply a batch made before the user's change any more.
+   * are still missing from it). A batch on its way is mostly refused now (VS Code checks the
+   * document's version), but VS Code checks before it applies, so one may still land, where it
+   * was sent: its report is recognised, and the document is compared afterwards (`unsure`).
    */
   private overPending(changes: readonly DocumentEdit[]): DocumentEdit[] {
     let current = [...changes];
@@ -148,7 +153,7 @@ export class TextBinding {
       let edits = entry.edits;
       for (const c of current) edits = edits.map((e) => rebased(e, c));
       entry.edits = edits;
-      entry.dead = true;
+      entry.rebased = true;
       current = next.sort((a, b) => b.offset - a.offset);
     }
     return current;
@@ -161,6 +166,7 @@ export class TextBinding {
    */
   resync(documentText: string): void {
     this.echoes.length = 0;
+    this.unsure = false;
     const target = this.documentText();
     if (target === documentText) return;
     const edits = diffHunks(documentText, target)
@@ -215,7 +221,7 @@ export class TextBinding {
   private handToEditor(edits: DocumentEdit[]): void {
     if (edits.length === 0) return;
     // Queued before the call: an editor may report the change before `applyEdits` returns.
-    this.echoes.push({ sent: edits, edits, dead: false });
+    this.echoes.push({ sent: edits, edits, dead: false, rebased: false });
     this.editor.applyEdits(edits);
   }
 }
@@ -225,6 +231,8 @@ interface Pending {
   sent: readonly DocumentEdit[];
   edits: readonly DocumentEdit[];
   dead: boolean;
+  /** Rebased over a change of the user's: if it still comes back, it landed where it was sent. */
+  rebased: boolean;
 }
 
 /**
