@@ -13,6 +13,9 @@ export interface EditableDocument {
   apply(edits: readonly DocumentEdit[]): PromiseLike<boolean>;
 }
 
+/** How long after VS Code's answer the report of an applied batch may still come. */
+const REPORT_GRACE_MS = 100;
+
 /** Resyncs in a row with nobody typing and nothing taken: the editor does not take our edits. */
 const MAX_RESYNCS = 8;
 
@@ -92,6 +95,13 @@ export class BoundEditor {
     if (!applied) {
       this.stale = true;
       this.binding.refused(edits);
+    } else if (this.binding.awaitingEcho) {
+      // Its report comes with the answer: one not recognised by a moment later never will be.
+      setTimeout(() => {
+        if (this.disposed) return;
+        this.binding.applied(edits);
+        this.checkDrift(false);
+      }, REPORT_GRACE_MS);
     }
     this.checkDrift(false);
   }

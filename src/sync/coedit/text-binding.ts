@@ -97,6 +97,17 @@ export class TextBinding {
     return this.echoes.some((e) => e.dead);
   }
 
+  /**
+   * The editor says it applied `batch`, whose report never came (not in a shape recognised):
+   * it is not awaited any more, and the document is compared once all is in.
+   */
+  applied(batch: readonly DocumentEdit[]): void {
+    const i = this.echoes.findIndex((e) => e.sent === batch && !e.dead);
+    if (i < 0) return;
+    this.echoes.splice(i, 1);
+    this.unsure = true;
+  }
+
   /** A batch landed after the user's change, where it was sent: compare the document once all is in. */
   unsure = false;
 
@@ -116,6 +127,15 @@ export class TextBinding {
       for (let i = 0; i < echo; i++) this.echoes[i]!.dead = true;
       if (this.echoes[echo]!.rebased) this.unsure = true;
       this.echoes.splice(echo, 1);
+      return 'echo';
+    }
+    // The same text at another place: a batch of ours that landed elsewhere than asked (VS Code
+    // applies a batch where it was sent even after the user's typing moved it). Shared again as
+    // typing it would be doubled; taken as ours, the comparison afterwards puts things right.
+    const moved = this.echoes.findIndex((e) => !e.dead && sameShape(e.sent, changes));
+    if (moved >= 0) {
+      this.echoes.splice(moved, 1);
+      this.unsure = true;
       return 'echo';
     }
     if (this.readOnly) return 'refused';
@@ -289,6 +309,14 @@ function sameEdits(a: readonly DocumentEdit[], b: readonly DocumentEdit[]): bool
   const x = [...a].sort((p, q) => p.offset - q.offset);
   const y = [...b].sort((p, q) => p.offset - q.offset);
   return x.every((e, i) => e.offset === y[i]!.offset && e.deleteCount === y[i]!.deleteCount && e.insertText === y[i]!.insertText);
+}
+
+/** The same texts inserted and lengths deleted, wherever they are. */
+function sameShape(a: readonly DocumentEdit[], b: readonly DocumentEdit[]): boolean {
+  if (a.length !== b.length) return false;
+  const x = [...a].sort((p, q) => p.offset - q.offset);
+  const y = [...b].sort((p, q) => p.offset - q.offset);
+  return x.every((e, i) => e.deleteCount === y[i]!.deleteCount && e.insertText === y[i]!.insertText);
 }
 
 /**
