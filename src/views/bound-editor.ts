@@ -99,7 +99,9 @@ export class BoundEditor {
       // Its report comes with the answer: one not recognised by a moment later never will be.
       setTimeout(() => {
         if (this.disposed) return;
+        const before = this.binding.awaitingEcho;
         this.binding.applied(edits);
+        if (before && !this.binding.awaitingEcho) this.hooks.log('VS Code applied a remote change whose report was not recognised; comparing the document');
         this.checkDrift(false);
       }, REPORT_GRACE_MS);
     }
@@ -136,6 +138,7 @@ export class BoundEditor {
       this.binding.resync(text); // forgets the batches held back
       return;
     }
+    this.hooks.log('the document differed from the shared text (an edit overlapped a remote change); repaired by a diff');
     if (++this.resyncs > MAX_RESYNCS) {
       this.hooks.gaveUp();
       return;

@@ -324,7 +324,7 @@ export class CoeditFile implements vscode.Disposable {
         this.leave();
         this.out = true;
       },
-      log: (m) => this.ctx.log.warn(`co-editing ${this.path}: ${m}`),
+      log: (m) => this.ctx.log.info(`co-editing ${this.path}: ${m}`),
     });
     const onChange = (): void => this.scheduleRedraw();
     live.session.awareness.on('change', onChange);
