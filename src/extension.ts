@@ -1,6 +1,8 @@
 import * as vscode from 'vscode';
+import { ActiveEditorPublisher } from './views/active-editor-publisher';
 import { ActivityTree } from './views/activity-tree';
 import { ChatView } from './views/chat-view';
+import { CoeditController } from './views/coedit-controller';
 import { CommandRunner, SHOW_LOG_COMMAND } from './views/command-runner';
 import { ConflictDecorations } from './views/conflict-decorations';
 import { ConflictDocuments } from './views/conflict-documents';
@@ -13,6 +15,7 @@ import { connectEngine } from './views/engine-connection';
 import { EngineSession } from './views/engine-session';
 import { EngineStarter } from './views/engine-starter';
 import { FolderCommands } from './views/folder-commands';
+import { FollowMember } from './views/follow-member';
 import { FoldersTree } from './views/folders-tree';
 import { IdentityStore } from './views/identity-store';
 import { InviteUriHandler } from './views/invite-uri-handler';
@@ -48,6 +51,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const activity = new ActivityTree(session, (space) => folders.reveal(space), (space) => folders.markSpaceSeen(space));
   const chat = new ChatView(context.extensionUri, session, runner);
   const conflicts = new ConflictResolver(session, runner, keys);
+  const follow = new FollowMember(session, runner);
 
   context.subscriptions.push(
     log, settings, session, starter, statusBar, viewContext, folders, contacts, activity, chat, conflicts,
@@ -56,6 +60,10 @@ export function activate(context: vscode.ExtensionContext): void {
     new TransferProgress(session),
     new Notifications(session, settings, runner),
     new EditorActivity(session),
+    new CoeditController(session, settings, log),
+    new ActiveEditorPublisher(session),
+    follow,
+    ...follow.register(),
     ...contactCommands.register(),
     ...folderCommands.register(),
     ...conflicts.register(),

@@ -22,6 +22,9 @@ import { openSealed, sealFor } from './sealed-box';
 import { decodeMailItem, MAIL_SYNC, MailBlockCache, MailPositions, mailItems } from './mail-sync';
 import { NodeHasher } from './node-hasher';
 import { describeReplicaEvent } from './replica-event-text';
+import { CoeditRouter } from './coedit-router';
+import { KIND_COEDIT } from './coedit-notice';
+import type { ActiveEditorView, CoeditPeerView } from './engine-protocol';
 
 /** First byte of a decrypted device-to-device message. */
 const KIND_SYNC = 1;
@@ -64,6 +67,10 @@ export interface AgentOptions {
   readonly onRemoteChanges?: (space: string, author: string, paths: readonly string[]) => void;
   /** A member of a conversation is typing: a contact's user id, or a space id for a group. */
   readonly onTyping?: (conversation: string, from: UserInfo) => void;
+  /** Co-editing (docs/COEDIT.md §4): who has a file open, frames for an open file, where members' users are. */
+  readonly onCoeditPeers?: (space: string, path: string, peers: readonly CoeditPeerView[]) => void;
+  readonly onCoeditFrame?: (space: string, path: string, session: string, from: string, frame: Uint8Array) => void;
+  readonly onActiveEditor?: (editor: ActiveEditorView) => void;
 }
 
 export interface SpaceStatus {
@@ -112,6 +119,8 @@ export class DeviceAgent {
   private readonly presence = new Map<string, Presence>();
   private readonly pool = new FsWorkerPool();
   private readonly channels: PeerChannels;
+  /** Live co-editing notices between member devices (message kind 4). */
+  readonly coedit: CoeditRouter;
   private timer: NodeJS.Timeout | undefined;
   private stopWatching: (() => void) | undefined;
   private closed = false;
@@ -139,7 +148,34 @@ export class DeviceAgent {
       lookup: (device) => this.publicKeys(device),
       relay: (device, payload) => client.relay(device, payload),
       onMessage: (device, plaintext) => this.onPlaintext(device, plaintext),
-      onReady: (device) => this.log(`secure channel to device ${device} is up`),
+      onReady: (device) => {
+        this.log(`secure channel to device ${device} is up`);
+        this.coedit.channelReady(device);
+      },
+      log: (m) => this.log(m),
+    });
+    this.coedit = new CoeditRouter({
+      directory: {
+        member: (space, device) => {
+          const info = this.client.state?.spaces.find((s) => s.doc.id === space);
+          if (!info || device === this.client.device.id) return undefined;
+          const { author, role } = this.roleOf(device, info);
+          return author && role ? { user: author, role } : undefined;
+        },
+        reachable: (space) => {
+          const info = this.client.state?.spaces.find((s) => s.doc.id === space);
+          return info ? joinedDevices(info).filter((d) => d !== this.client.device.id && this.online.has(d)) : [];
+        },
+        // A paused space, or one whose folder is missing, is not co-edited either.
+        joinedHere: (space) => {
+          const state = this.client.state;
+          return this.spaces.has(space) && state?.spaces.find((s) => s.doc.id === space)?.status[state.user.id] === 'joined';
+        },
+      },
+      send: (device, payload) => void this.channels.send(device, payload),
+      onPeers: (space, path, peers) => options.onCoeditPeers?.(space, path, peers),
+      onFrame: (space, path, session, from, frame) => options.onCoeditFrame?.(space, path, session, from, frame),
+      onActiveEditor: (editor) => options.onActiveEditor?.(editor),
       log: (m) => this.log(m),
     });
   }
@@ -210,6 +246,14 @@ export class DeviceAgent {
     }
     for (const v of state.vectors) this.vectors.set(`${v.space}/${v.device}`, v.hash);
     for (const c of state.contacts) this.presence.set(c.id, c.presence);
+    this.coedit.membershipChanged();
+    // A device met since the sign-in (a new contact, a new fellow member) comes online with the
+    // state that introduces it: no presence push follows for it.
+    const arrived = fresh ? [...this.online] : state.online.filter((d) => !this.online.has(d));
+    for (const d of arrived) {
+      this.online.add(d);
+      if (d !== this.client.device.id) this.coedit.deviceOnline(d);
+    }
     this.schedule();
   }
 
@@ -217,8 +261,12 @@ export class DeviceAgent {
     this.presence.set(user, presence);
     for (const device of this.devicesOf(user)) {
       const isOnline = devices.includes(device);
-      if (isOnline) this.online.add(device);
-      else if (this.online.delete(device)) {
+      if (isOnline) {
+        if (!this.online.has(device)) {
+          this.online.add(device);
+          if (device !== this.client.device.id) this.coedit.deviceOnline(device);
+        }
+      } else if (this.online.delete(device)) {
         this.offlineSince.set(device, Date.now());
         this.peerGone(device);
       }
@@ -239,6 +287,7 @@ export class DeviceAgent {
 
   private peerGone(device: string): void {
     this.channels.reset(device);
+    this.coedit.deviceGone(device);
     for (const s of this.spaces.values()) {
       if (s.up.delete(device)) void s.disk.replica.peerDown(device);
     }
@@ -446,6 +495,7 @@ export class DeviceAgent {
       }
       void open.disk.replica.receive(device, message);
     } else if (plaintext[0] === KIND_TYPING) this.onTypingNotice(device, plaintext.subarray(1));
+    else if (plaintext[0] === KIND_COEDIT) this.coedit.receive(device, plaintext);
   }
 
   // ---- mailbox ------------------------------------------------------------------------------

@@ -9,8 +9,23 @@ import { toEngineError } from './engine-errors';
 import { ENGINE_PROTOCOL_VERSION, type EngineEvent, type EngineMethod, type EngineResponse, type HostMessage } from './engine-protocol';
 import { EngineService } from './engine-service';
 
-/** Requests that only read: they are answered at once, not queued behind slower ones. */
-const READ_ONLY: ReadonlySet<EngineMethod> = new Set<EngineMethod>(['status', 'chatHistory', 'sendTyping', 'setOpenFiles', 'markSeen', 'activityHistory']);
+/**
+ * Requests answered at once, not queued behind slower ones: reads, and live notices. The
+ * co-editing ones run to completion synchronously, so they still leave in the order they came
+ * (an open before the frames that follow it); a keystroke never waits for a share or a join.
+ */
+const AT_ONCE: ReadonlySet<EngineMethod> = new Set<EngineMethod>([
+  'status',
+  'chatHistory',
+  'sendTyping',
+  'setOpenFiles',
+  'markSeen',
+  'activityHistory',
+  'setActiveEditor',
+  'coeditOpen',
+  'coeditClose',
+  'coeditSend',
+]);
 
 /** Resolves once the message is handed to the channel (or the channel is gone). */
 function send(message: HostMessage): Promise<void> {
@@ -55,7 +70,7 @@ function main(): void {
       await send(response);
       if (method === 'stop' && response.ok) await stop(0);
     };
-    if (READ_ONLY.has(method)) void run();
+    if (AT_ONCE.has(method)) void run();
     else queue = queue.then(run);
   });
 

@@ -114,6 +114,28 @@ export interface ActivityView {
   readonly paths: readonly string[];
 }
 
+/** Another device that has a file of a space open (co-editing). */
+export interface CoeditPeerView {
+  readonly device: string;
+  readonly user: string;
+  readonly name: string;
+  /** Readers may watch a session; their edits are dropped by every other device. */
+  readonly readOnly: boolean;
+  /** The session that device announced (its seed hash) and whether it had members then. */
+  readonly session: string;
+  readonly live: boolean;
+}
+
+/** Where a member device's user is: its active editor (none when `path` is absent). */
+export interface ActiveEditorView {
+  readonly device: string;
+  readonly user: string;
+  readonly name: string;
+  readonly space: string;
+  readonly path?: string;
+  readonly top?: number;
+}
+
 // ---- requests (extension to host) -----------------------------------------------------------
 
 export interface EngineMethods {
@@ -170,6 +192,26 @@ export interface EngineMethods {
   /** Files open in editors, as absolute paths: their blocks are fetched first. */
   setOpenFiles(p: { paths: readonly string[] }): Record<string, never>;
   setLimits(p: { limitUp?: number; limitDown?: number }): Record<string, never>;
+  /**
+   * The file this device's user has in the active editor (`path` space-relative), or none. Member
+   * devices of the space learn it (MemberView.activeFile, `activeEditor` events, so others can
+   * Follow); `top` is the first visible line, sent at most every 100 ms by the caller.
+   */
+  setActiveEditor(p: { space?: string; path?: string; top?: number }): Record<string, never>;
+  /**
+   * Announces (or updates) this device's live session of a file it has open: `session` names the
+   * session's seed (docs/COEDIT.md §4), `live` says the session has other members already. The
+   * host tells every online member device of the space and answers their announcements;
+   * `coeditPeers` events follow. Refused for a space this device has not joined.
+   */
+  coeditOpen(p: { space: string; path: string; session: string; live: boolean }): Record<string, never>;
+  /** This device closed the file: the peers drop it from the session. */
+  coeditClose(p: { space: string; path: string }): Record<string, never>;
+  /**
+   * Sends co-editing frames (base64) to the peers in the same session (`session` equal), or to one
+   * device (`to`). Live only, over the encrypted channels; never mailed.
+   */
+  coeditSend(p: { space: string; path: string; session: string; frames: readonly string[]; to?: string }): Record<string, never>;
   stop(p: Record<string, never>): Record<string, never>;
 }
 
@@ -199,6 +241,9 @@ export type EngineEvent =
   | { readonly kind: 'event'; readonly event: 'conflict'; readonly conflict: ConflictView }
   | { readonly kind: 'event'; readonly event: 'invitation'; readonly invitation: InvitationView }
   | { readonly kind: 'event'; readonly event: 'progress'; readonly space: string; readonly files: number; readonly bytes: number; readonly totalBytes: number }
+  | { readonly kind: 'event'; readonly event: 'coeditPeers'; readonly space: string; readonly path: string; readonly peers: readonly CoeditPeerView[] }
+  | { readonly kind: 'event'; readonly event: 'coeditFrame'; readonly space: string; readonly path: string; readonly session: string; readonly from: string; readonly frame: string }
+  | { readonly kind: 'event'; readonly event: 'activeEditor'; readonly editor: ActiveEditorView }
   | { readonly kind: 'event'; readonly event: 'log'; readonly level: 'trace' | 'info' | 'warn' | 'error'; readonly message: string };
 
 export type HostMessage = EngineResponse | EngineEvent;

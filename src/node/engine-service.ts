@@ -242,6 +242,28 @@ export class EngineService {
       return {};
     },
 
+    setActiveEditor: async (p) => {
+      this.needAgent().coedit.setActiveEditor(optional(p?.space, 'space'), optional(p?.path, 'path'), p?.top === undefined ? undefined : Number(p.top));
+      return {};
+    },
+
+    coeditOpen: async (p) => {
+      this.needAgent().coedit.open(p?.space, p?.path, p?.session, p?.live === true);
+      return {};
+    },
+
+    coeditClose: async (p) => {
+      this.needAgent().coedit.close(p?.space, p?.path);
+      return {};
+    },
+
+    coeditSend: async (p) => {
+      if (!Array.isArray(p?.frames) || p.frames.some((f) => typeof f !== 'string')) throw new EngineError('usage', 'frames are base64 strings');
+      if (p.to !== undefined && typeof p.to !== 'string') throw new EngineError('usage', 'to is a device id');
+      this.needAgent().coedit.send(p.space, p.path, p.session, p.frames.map((f) => new Uint8Array(Buffer.from(f, 'base64'))), p.to);
+      return {};
+    },
+
     stop: async () => {
       await this.close();
       return {};
@@ -271,6 +293,9 @@ export class EngineService {
       onReplicaEvent: (space, event) => this.onReplicaEvent(space, event),
       onRemoteChanges: (space, author, paths) => this.feed.changed(space, author, paths),
       onTyping: (conversation, from) => this.emit({ event: 'typing', conversation, user: from.id, name: from.name }),
+      onCoeditPeers: (space, path, peers) => this.emit({ event: 'coeditPeers', space, path, peers }),
+      onCoeditFrame: (space, path, session, from, frame) => this.emit({ event: 'coeditFrame', space, path, session, from, frame: Buffer.from(frame.buffer, frame.byteOffset, frame.length).toString('base64') }),
+      onActiveEditor: (editor) => this.emit({ event: 'activeEditor', editor }),
     });
     this.agent = agent;
     agent.client.on('connected', (state) => {
@@ -342,6 +367,7 @@ export class EngineService {
       unseen: (space) => this.feed.unseen(space),
       pending: this.pending?.list() ?? [],
       names: home?.spaceNames() ?? {},
+      activeFile: (space, user) => agent?.coedit.activeFile(space, user),
     });
   }
 
@@ -436,6 +462,13 @@ export class EngineService {
     }
     return { home: agent.home, identity: agent.identity, client: agent.client };
   }
+}
+
+/** A string parameter that may be left out. */
+function optional(value: unknown, name: string): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw new EngineError('usage', `${name} is a string`);
+  return value;
 }
 
 function chatView(entry: ChatEntry): ChatMessageView {

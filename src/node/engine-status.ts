@@ -29,6 +29,8 @@ export interface StatusParts {
   readonly pending: readonly PendingContactView[];
   /** Space names from space notes. */
   readonly names: Readonly<Record<string, string>>;
+  /** The file a member user has active in a space, from its devices' notices (co-editing). */
+  readonly activeFile?: (space: string, user: string) => string | undefined;
 }
 
 /** The status the extension shows, from the account state, the home and the running replicas. */
@@ -45,7 +47,7 @@ export function buildStatus(parts: StatusParts): EngineStatus {
       path: local.path,
       kind: info?.doc.kind ?? 'pair',
       role: info?.doc.members.find((m) => m.user === me)?.role,
-      members: info ? membersOf(info, presenceOf) : [],
+      members: info ? membersOf(info, presenceOf, (user) => parts.activeFile?.(local.id, user)) : [],
       state: syncState(local, info, me, parts),
       conflicts: (agent?.conflicts ?? []).filter((c) => c.space === local.id).map((c) => ({ space: c.space, path: c.path, copy: c.copy })),
       errors: (agent?.errors ?? []).filter((e) => e.space === local.id).map((e) => ({ path: e.path, message: e.message })),
@@ -69,14 +71,18 @@ export function buildStatus(parts: StatusParts): EngineStatus {
   };
 }
 
-function membersOf(info: SpaceInfo, presenceOf: (user: string) => MemberView['presence']): MemberView[] {
-  return info.doc.members.map((m) => ({
-    user: m.user,
-    name: info.users.find((u) => u.id === m.user)?.name ?? m.user,
-    role: m.role,
-    status: info.status[m.user] ?? 'unknown',
-    presence: presenceOf(m.user),
-  }));
+function membersOf(info: SpaceInfo, presenceOf: (user: string) => MemberView['presence'], activeFile: (user: string) => string | undefined): MemberView[] {
+  return info.doc.members.map((m) => {
+    const active = activeFile(m.user);
+    return {
+      user: m.user,
+      name: info.users.find((u) => u.id === m.user)?.name ?? m.user,
+      role: m.role,
+      status: info.status[m.user] ?? 'unknown',
+      presence: presenceOf(m.user),
+      ...(active !== undefined ? { activeFile: active } : {}),
+    };
+  });
 }
 
 /** The one state a space is in, most pressing first: the user's pause, no server, a stopped engine, transfers. */

@@ -4,7 +4,7 @@ import { EngineClient } from '../node/engine-client';
 import type { EngineEvent } from '../node/engine-protocol';
 import type { EngineTransport } from './engine-session';
 
-const EVENTS: readonly EngineEvent['event'][] = ['status', 'chat', 'typing', 'activity', 'conflict', 'invitation', 'progress', 'log'];
+const EVENTS: readonly EngineEvent['event'][] = ['status', 'chat', 'typing', 'activity', 'conflict', 'invitation', 'progress', 'coeditPeers', 'coeditFrame', 'activeEditor', 'log'];
 
 /**
  * Forks the engine host through the engine client (src/node/engine-client.ts) and adapts it to

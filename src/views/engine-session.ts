@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type {
-  ActivityView, ChatMessageView, ConflictView, EngineEvent, EngineIdentity, EngineMethod, EngineMethods, EngineStatus, InvitationView,
+  ActiveEditorView, ActivityView, ChatMessageView, CoeditPeerView, ConflictView, EngineEvent, EngineIdentity, EngineMethod, EngineMethods, EngineStatus, InvitationView,
 } from '../node/engine-protocol';
 import { EngineNotReady } from './errors';
 
@@ -56,6 +56,15 @@ export class EngineSession implements vscode.Disposable {
   readonly onDidReportProgress = this._onDidReportProgress.event;
   private readonly _onDidChangeRunning = new vscode.EventEmitter<boolean>();
   readonly onDidChangeRunning = this._onDidChangeRunning.event;
+  /** A restarted host is up: it knows nothing of what this window announced (open files, co-editing). */
+  private readonly _onDidRestartHost = new vscode.EventEmitter<void>();
+  readonly onDidRestartHost = this._onDidRestartHost.event;
+  private readonly _onDidChangeCoeditPeers = new vscode.EventEmitter<{ space: string; path: string; peers: readonly CoeditPeerView[] }>();
+  readonly onDidChangeCoeditPeers = this._onDidChangeCoeditPeers.event;
+  private readonly _onDidReceiveCoeditFrame = new vscode.EventEmitter<{ space: string; path: string; session: string; from: string; frame: string }>();
+  readonly onDidReceiveCoeditFrame = this._onDidReceiveCoeditFrame.event;
+  private readonly _onDidChangeActiveEditor = new vscode.EventEmitter<ActiveEditorView>();
+  readonly onDidChangeActiveEditor = this._onDidChangeActiveEditor.event;
 
   constructor(
     private readonly connect: () => Promise<EngineTransport>,
@@ -105,6 +114,7 @@ export class EngineSession implements vscode.Disposable {
       transport.onRestart(() => {
         this.log.info('engine host restarted');
         void this.refresh();
+        this._onDidRestartHost.fire();
       }),
     );
     const params: Parameters<EngineMethods['start']>[0] = {
@@ -179,6 +189,9 @@ export class EngineSession implements vscode.Disposable {
       case 'conflict': this._onDidDetectConflict.fire(e.conflict); break;
       case 'invitation': this._onDidReceiveInvitation.fire(e.invitation); break;
       case 'progress': this._onDidReportProgress.fire({ space: e.space, files: e.files, bytes: e.bytes, totalBytes: e.totalBytes }); break;
+      case 'coeditPeers': this._onDidChangeCoeditPeers.fire({ space: e.space, path: e.path, peers: e.peers }); break;
+      case 'coeditFrame': this._onDidReceiveCoeditFrame.fire({ space: e.space, path: e.path, session: e.session, from: e.from, frame: e.frame }); break;
+      case 'activeEditor': this._onDidChangeActiveEditor.fire(e.editor); break;
       case 'log': this.writeLog(e.level, e.message); break;
     }
   }
@@ -230,5 +243,9 @@ export class EngineSession implements vscode.Disposable {
     this._onDidReceiveInvitation.dispose();
     this._onDidReportProgress.dispose();
     this._onDidChangeRunning.dispose();
+    this._onDidRestartHost.dispose();
+    this._onDidChangeCoeditPeers.dispose();
+    this._onDidReceiveCoeditFrame.dispose();
+    this._onDidChangeActiveEditor.dispose();
   }
 }

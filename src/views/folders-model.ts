@@ -100,7 +100,8 @@ export function memberNode(member: MemberView, space: SpaceView, l10n: Localizer
     description: parts.join(' · '),
     tooltip: l10n.t('{0} ({1}) in {2}', member.name || member.user, roleText(member.role, l10n), space.name),
     icon: member.status === 'invited' ? { id: 'mail', color: 'disabledForeground' } : presenceIcon(member.presence),
-    contextValue: `member ${member.status}`,
+    // `inFile`: the member has a file of the space in their active editor, so Follow has something to show.
+    contextValue: `member ${member.status}${member.activeFile ? ' inFile' : ''}`,
   };
 }
 

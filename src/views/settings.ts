@@ -8,11 +8,14 @@ const SECTION = 'sharedFolders';
 export class Settings implements vscode.Disposable {
   private readonly _onDidChangeLimits = new vscode.EventEmitter<void>();
   readonly onDidChangeLimits = this._onDidChangeLimits.event;
+  private readonly _onDidChangeCoedit = new vscode.EventEmitter<void>();
+  readonly onDidChangeCoedit = this._onDidChangeCoedit.event;
   private readonly listener: vscode.Disposable;
 
   constructor() {
     this.listener = vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration(`${SECTION}.bandwidth`)) this._onDidChangeLimits.fire();
+      if (e.affectsConfiguration(`${SECTION}.coedit`)) this._onDidChangeCoedit.fire();
     });
   }
 
@@ -41,6 +44,17 @@ export class Settings implements vscode.Disposable {
     return this.config.get<boolean>('notifyOnRemoteChanges', false);
   }
 
+  /** Whether open files of shared folders are co-edited live with other members who have them open. */
+  get coeditEnabled(): boolean {
+    return this.config.get<boolean>('coedit.enabled', true);
+  }
+
+  /** Bytes; larger files are not co-edited live and replicate on save only. */
+  get coeditMaxFileSize(): number {
+    const value = this.config.get<number>('coedit.maxFileSize', 5_000_000);
+    return Number.isFinite(value) && value >= 0 ? value : 5_000_000;
+  }
+
   get defaultFolderLocation(): string {
     return defaultFolderRoot(this.config.get<string>('defaultFolderLocation', ''), os.homedir());
   }
@@ -48,6 +62,7 @@ export class Settings implements vscode.Disposable {
   dispose(): void {
     this.listener.dispose();
     this._onDidChangeLimits.dispose();
+    this._onDidChangeCoedit.dispose();
   }
 }
 

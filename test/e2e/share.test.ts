@@ -4,6 +4,7 @@ import * as nodePath from 'node:path';
 import { after, before, test } from 'node:test';
 import { World, type User } from './harness';
 import { waitFor } from './processes';
+import { conflictCopies, findFile, readIfExists, setUp, step as runStep, SYNC_TIMEOUT, wbOf } from './scenario';
 import type { Workbench } from './workbench';
 
 // Two people, alice and bob, each in their own real VS Code (code-server in headless Chromium),
@@ -11,14 +12,14 @@ import type { Workbench } from './workbench';
 // quick inputs, tree views, notifications, editors and the chat webview. Each step leaves a
 // screenshot in test-artifacts/e2e/share/.
 
-/** Sync goes through the server and two engine hosts on a shared machine: bounded, generously. */
-const SYNC_TIMEOUT = 60_000;
 const FILE = 'notes.md';
 const FIRST_TEXT = '# Notes\n\nhello from alice\n';
 
 let world: World;
 let alice: User;
 let bob: User;
+
+const step = (name: string, body: () => Promise<void>): Promise<void> => runStep(world, name, body);
 
 before(async () => {
   world = new World('share');
@@ -31,48 +32,6 @@ before(async () => {
 after(async () => {
   await world?.close();
 });
-
-/** Runs one step of the scenario; on failure, screenshots every open window before rethrowing. */
-async function step(name: string, body: () => Promise<void>): Promise<void> {
-  const started = Date.now();
-  try {
-    await body();
-  } catch (err) {
-    for (const user of world.users.values()) {
-      await user.workbench?.shot(`failed-${name}`);
-      process.stdout.write(`${user.diagnosis()}\n`);
-    }
-    throw new Error(`step "${name}" failed: ${(err as Error).message}`, { cause: err });
-  }
-  process.stdout.write(`# step "${name}" took ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-}
-
-function wbOf(user: User): Workbench {
-  if (!user.workbench) throw new Error(`${user.name} has no window open`);
-  return user.workbench;
-}
-
-async function setUp(user: User): Promise<void> {
-  const wb = wbOf(user);
-  await wb.openContainer('Shared Folders');
-  await wb.runCommand('Shared Folders: Set Up');
-  await wb.inputText(user.name, 'name');
-  await wb.waitForNotification(new RegExp(`set up as ${user.name}`, 'i'), SYNC_TIMEOUT);
-  await wb.shot('set up');
-}
-
-/** Files under `dir` whose name marks them as conflict copies. */
-function conflictCopies(dir: string): string[] {
-  return fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => /\.conflict-/.test(nodePath.basename(f)) && !f.split(nodePath.sep).includes('.shared-folder'));
-}
-
-function readIfExists(path: string): string | undefined {
-  try {
-    return fs.readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
 
 /** Opens the chat webview, picking the conversation when asked; returns its content frame. */
 async function openChat(wb: Workbench, withWhom: string): Promise<ReturnType<Workbench['webview']>> {
@@ -303,19 +262,3 @@ test('two people share a folder, edit, chat and resolve a conflict in real VS Co
     await wbOf(alice).shot('resolved');
   });
 });
-
-/** The first file named `name` under `dir` (not in .shared-folder) that `accept` takes. */
-function findFile(dir: string, name: string, accept: (path: string) => boolean): string | undefined {
-  let entries: string[];
-  try {
-    entries = fs.readdirSync(dir, { recursive: true, encoding: 'utf8' });
-  } catch {
-    return undefined;
-  }
-  for (const entry of entries) {
-    if (nodePath.basename(entry) !== name || entry.split(nodePath.sep).some((p) => p === '.shared-folder' || p.startsWith('.'))) continue;
-    const full = nodePath.join(dir, entry);
-    if (accept(full)) return full;
-  }
-  return undefined;
-}

@@ -437,17 +437,36 @@ export class Workbench {
     }
   }
 
-  /** Types into the active editor at the end of its text. */
-  async typeInEditor(text: string, options: { replaceAll?: boolean } = {}): Promise<void> {
+  /** Types into the active editor at the end of its text (or at its start, `at: 'start'`). */
+  async typeInEditor(text: string, options: { replaceAll?: boolean; at?: 'start' | 'end'; delay?: number } = {}): Promise<void> {
     const editor = this.page.locator('.editor-group-container.active .monaco-editor').first();
     await editor.locator('.view-lines').click();
     if (options.replaceAll) {
       await this.page.keyboard.press('Control+A');
       await this.page.keyboard.press('Delete');
     } else {
-      await this.page.keyboard.press('Control+End');
+      await this.page.keyboard.press(options.at === 'start' ? 'Control+Home' : 'Control+End');
     }
-    await this.page.keyboard.type(text, { delay: 5 });
+    await this.page.keyboard.type(text, { delay: options.delay ?? 5 });
+  }
+
+  /**
+   * The texts editor decorations show through CSS (an extension's `before` / `after` content, such
+   * as a name next to a cursor) in the active editor: they are in no element's text, only in styles.
+   */
+  async decorationTexts(): Promise<string[]> {
+    const editor = this.page.locator('.editor-group-container.active .monaco-editor').first();
+    return editor.locator('.view-lines span').evaluateAll((els) => {
+      const out: string[] = [];
+      const view = globalThis as unknown as { getComputedStyle?(el: unknown, pseudo: string): { content: string } };
+      for (const el of els) {
+        for (const pseudo of ['::before', '::after']) {
+          const content = view.getComputedStyle?.(el, pseudo).content ?? 'none';
+          if (content !== 'none' && content !== 'normal' && content !== '""') out.push(content.replace(/^"|"$/g, ''));
+        }
+      }
+      return out;
+    });
   }
 
   async save(): Promise<void> {

@@ -34,7 +34,7 @@ export class EngineUser {
   private fork(): EngineClient {
     const log = nodePath.join(this.world.dir, `${this.name}-host.log`);
     const client = new EngineClient({ hostScript: HOST, log: (line) => fs.appendFileSync(log, line + '\n') });
-    for (const kind of ['status', 'chat', 'typing', 'activity', 'conflict', 'invitation', 'progress', 'log'] as const) {
+    for (const kind of ['status', 'chat', 'typing', 'activity', 'conflict', 'invitation', 'progress', 'coeditPeers', 'coeditFrame', 'activeEditor', 'log'] as const) {
       client.on(kind, (e) => {
         this.events.push(e);
         if (e.event === 'log') fs.appendFileSync(log, `${e.level} ${e.message}\n`);

@@ -3,7 +3,14 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { test } from 'node:test';
+import * as encoding from 'lib0/encoding';
+import * as syncProtocol from 'y-protocols/sync';
 import { EngineCallError } from '../../src/node/engine-client';
+import type { EngineEvent } from '../../src/node/engine-protocol';
+import { encodeFrame, FrameKind } from '../../src/sync/coedit/coedit-frame';
+import { CoeditSession } from '../../src/sync/coedit/coedit-session';
+import { seedUpdate } from '../../src/sync/coedit/shared-document';
+import { CoeditPeer, sessionName } from './coedit-peer';
 import { waitFor } from './disk-cluster';
 import { readText, NetWorld } from './net-cluster';
 import { EngineUser, SYNC_MS, twoContacts, write } from './engine-cluster';
@@ -344,3 +351,125 @@ test('engine hosts: a published folder: the reader\'s own changes stay with it, 
     await world.close();
   }
 });
+
+/** The first `kind` event pushed after the `from`-th event of all. */
+async function eventAfter<E extends EngineEvent['event']>(u: EngineUser, from: number, kind: E, check: (e: Extract<EngineEvent, { event: E }>) => boolean): Promise<Extract<EngineEvent, { event: E }>> {
+  const find = (): Extract<EngineEvent, { event: E }> | undefined =>
+    u.events.slice(from).find((e): e is Extract<EngineEvent, { event: E }> => e.event === kind && check(e as Extract<EngineEvent, { event: E }>));
+  await waitFor(`${u.name}: a ${kind} event`, () => find() !== undefined, SYNC_MS);
+  return find()!;
+}
+
+const b64 = (bytes: readonly number[] | Uint8Array): string => Buffer.from(bytes instanceof Uint8Array ? bytes : Uint8Array.from(bytes)).toString('base64');
+
+test('engine hosts: co-editing', async () => {
+  const world = new NetWorld();
+  const users: EngineUser[] = [];
+  try {
+    const { alice, bob } = await twoContacts(world, users);
+    const space = await sharedFolder(alice, bob, 'co');
+    const seed = 'line one\nline two\n';
+    const path = 'notes.txt';
+    write(nodePath.join(alice.folder('co'), path), seed);
+    await waitFor('notes.txt at bob', () => readText(nodePath.join(bob.folder('co'), path)) === seed, SYNC_MS);
+    const [aliceId, aliceDevice] = await (async (s) => [s.identity!.user, s.identity!.device])(await alice.status());
+    const [bobId, bobDevice] = await (async (s) => [s.identity!.user, s.identity!.device])(await bob.status());
+    const session = sessionName(seed);
+    const other = sessionName('another seed');
+    const inFile = (e: { space: string; path: string }): boolean => e.space === space && e.path === path;
+
+    // Both announce: each hears of the other, whoever came first.
+    await alice.client.call('coeditOpen', { space, path, session, live: false });
+    await bob.client.call('coeditOpen', { space, path, session, live: false });
+    const seenByAlice = await alice.untilEvent('coeditPeers', (e) => inFile(e) && e.peers.some((p) => p.device === bobDevice));
+    assert.deepEqual(seenByAlice.peers, [{ device: bobDevice, user: bobId, name: 'bob', readOnly: false, session, live: false }]);
+    await bob.untilEvent('coeditPeers', (e) => inFile(e) && e.peers.some((p) => p.device === aliceDevice && p.session === session));
+
+    // Frames go to the peers of the same session only, or to the device named.
+    await alice.client.call('coeditSend', { space, path, session: other, frames: [b64([1, 3, 0xee])] });
+    await alice.client.call('coeditSend', { space, path, session, frames: [b64([1, 3, 1]), b64([1, 3, 2])] });
+    const first = await bob.untilEvent('coeditFrame', (e) => e.frame === b64([1, 3, 1]));
+    assert.equal(first.session, session);
+    assert.equal(first.from, aliceDevice);
+    assert.ok(inFile(first));
+    await bob.untilEvent('coeditFrame', (e) => e.frame === b64([1, 3, 2]));
+    assert.equal(bob.event('coeditFrame', (e) => e.frame === b64([1, 3, 0xee])), undefined, 'a frame for another session stays home');
+    await bob.client.call('coeditSend', { space, path, session: other, frames: [b64([1, 3, 3])], to: aliceDevice });
+    assert.equal((await alice.untilEvent('coeditFrame', (e) => e.frame === b64([1, 3, 3]))).session, other);
+
+    // The caller's mistakes are usage errors.
+    const usage = (err: EngineCallError): boolean => err.code === 'usage';
+    await assert.rejects(alice.client.call('coeditOpen', { space: '0'.repeat(32), path, session, live: false }), usage);
+    await assert.rejects(alice.client.call('coeditOpen', { space, path: '../outside.txt', session, live: false }), usage);
+    await assert.rejects(alice.client.call('coeditOpen', { space, path, session: 'not-a-hash', live: false }), usage);
+    await assert.rejects(alice.client.call('coeditSend', { space, path, session, frames: [b64([1])] }), usage);
+
+    // Where alice is: an event at bob's, and the member's active file in his status.
+    await alice.client.call('setActiveEditor', { space, path, top: 3 });
+    const active = await bob.untilEvent('activeEditor', (e) => e.editor.device === aliceDevice && e.editor.path === path);
+    assert.deepEqual(active.editor, { device: aliceDevice, user: aliceId, name: 'alice', space, path, top: 3 });
+    await bob.until('alice active in notes.txt', (s) => s.spaces.find((x) => x.id === space)?.members.find((m) => m.user === aliceId)?.activeFile === path);
+
+    // Real sessions driven through the hosts converge, either way.
+    const atAlice = new CoeditPeer(alice.client, space, path, seed, { id: aliceId, name: 'alice' });
+    const atBob = new CoeditPeer(bob.client, space, path, seed, { id: bobId, name: 'bob' });
+    await atAlice.open();
+    await atBob.open();
+    await waitFor('both sessions see each other', () => atAlice.peers.has(bobDevice) && atBob.peers.has(aliceDevice), SYNC_MS);
+    atAlice.editor.edit(seed.indexOf('two'), 0, 'number ');
+    await waitFor('alice\'s edit at bob', () => atBob.editor.text === 'line one\nline number two\n', SYNC_MS);
+    atBob.editor.edit(0, 0, 'bob: ');
+    atAlice.editor.edit(atAlice.editor.text.length, 0, 'alice was here\n');
+    await waitFor('both texts equal', () => atAlice.editor.text === atBob.editor.text && atBob.editor.text.startsWith('bob: ') && atBob.editor.text.endsWith('alice was here\n'), SYNC_MS);
+    atAlice.session.setLocalSelection({ anchor: 2, head: 2 });
+    await waitFor('alice\'s cursor at bob', () => atBob.session.remoteCursors().some((c) => c.user.name === 'alice' && c.selection?.head === 2), SYNC_MS);
+    assert.deepEqual([...atAlice.errors, ...atBob.errors], []);
+
+    // bob closes the file: he leaves alice's list.
+    let mark = alice.events.length;
+    await atBob.close();
+    await eventAfter(alice, mark, 'coeditPeers', (e) => inFile(e) && !e.peers.some((p) => p.device === bobDevice));
+
+    // A reader: presence and state vectors arrive, edits never.
+    fs.mkdirSync(alice.folder('pub'), { recursive: true });
+    const { space: pub } = await alice.client.call('share', { path: alice.folder('pub'), with: [bobId], role: 'reader' });
+    await bob.untilEvent('invitation', (e) => e.invitation.space === pub);
+    await bob.client.call('join', { space: pub, path: bob.folder('pub') });
+    await bob.until('pub open', (s) => s.spaces.some((x) => x.id === pub && x.state.kind !== 'error'));
+    mark = alice.events.length;
+    await alice.client.call('coeditOpen', { space: pub, path: 'news.txt', session, live: false });
+    await bob.client.call('coeditOpen', { space: pub, path: 'news.txt', session, live: false });
+    const reader = await eventAfter(alice, mark, 'coeditPeers', (e) => e.space === pub && e.peers.some((p) => p.device === bobDevice));
+    assert.equal(reader.peers[0]!.readOnly, true);
+    const doc = new CoeditSession({ seed, user: { id: bobId, name: 'bob' }, broadcast: () => undefined });
+    const [join, awareness] = doc.join();
+    const updateFrame = encodeFrame(FrameKind.Sync, syncMessage((e) => syncProtocol.writeUpdate(e, seedUpdate('evil'))));
+    const joinWithUpdate = encodeFrame(FrameKind.Join, syncMessage((e) => syncProtocol.writeUpdate(e, seedUpdate('evil'))));
+    mark = alice.events.length;
+    await bob.client.call('coeditSend', { space: pub, path: 'news.txt', session, frames: [b64(updateFrame), b64(joinWithUpdate), b64(join!), b64(awareness!)] });
+    await eventAfter(alice, mark, 'coeditFrame', (e) => e.space === pub && e.frame === b64(awareness!));
+    const arrived = alice.events.slice(mark).filter((e) => e.event === 'coeditFrame').map((e) => (e as { frame: string }).frame);
+    assert.deepEqual(arrived, [b64(join!), b64(awareness!)], 'only the reader\'s join and presence arrive');
+    await waitFor('the drop in alice\'s log', () => /who may only read space/.test(readText(nodePath.join(world.dir, 'alice-host.log')) ?? ''), SYNC_MS);
+    doc.destroy();
+
+    // bob's host stops: he leaves every session, and his active file goes with him.
+    await bob.client.call('setActiveEditor', { space, path });
+    await alice.until('bob active', (s) => s.spaces.find((x) => x.id === space)?.members.find((m) => m.user === bobId)?.activeFile === path);
+    mark = alice.events.length;
+    await bob.stop();
+    await eventAfter(alice, mark, 'coeditPeers', (e) => e.space === pub && e.peers.length === 0);
+    await eventAfter(alice, mark, 'activeEditor', (e) => e.editor.device === bobDevice && e.editor.path === undefined);
+    assert.equal((await alice.status()).spaces.find((x) => x.id === space)!.members.find((m) => m.user === bobId)!.activeFile, undefined);
+    await atAlice.close();
+  } finally {
+    for (const u of users) await u.stop();
+    await world.close();
+  }
+});
+
+function syncMessage(write: (e: encoding.Encoder) => void): Uint8Array {
+  const e = encoding.createEncoder();
+  write(e);
+  return encoding.toUint8Array(e);
+}

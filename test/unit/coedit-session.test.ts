@@ -12,9 +12,10 @@ class Cluster {
   readonly sessions = new Map<string, CoeditSession>();
   readonly outbox: { from: string; to: string; frame: Uint8Array }[] = [];
 
-  add(name: string, seed: string, extra: { localText?: string; maxBytes?: number } = {}): CoeditSession {
+  /** `seed` undefined: a joiner, whose document starts empty. */
+  add(name: string, seed: string | undefined, extra: { localText?: string; maxBytes?: number } = {}): CoeditSession {
     const session = new CoeditSession({
-      seed,
+      ...(seed !== undefined ? { seed } : {}),
       ...extra,
       user: { id: `id-${name}`, name },
       clientId: this.sessions.size + 1,
@@ -108,6 +109,45 @@ test('unsaved edits made alone merge with what the others typed meanwhile', () =
   } finally {
     c.destroy();
   }
+});
+
+test('a joiner starts empty and takes the session in one step; synced says when', async () => {
+  const c = new Cluster();
+  try {
+    const a = c.add('a', 'first\r\nsecond\r\n');
+    const b = c.add('b', 'first\r\nsecond\r\n');
+    c.join('a');
+    c.join('b');
+    c.settle();
+    a.text.insert(0, 'typed by a\n');
+    c.settle();
+    assert.equal(a.isSynced, true, 'a seeded session holds its state at once');
+    const joiner = c.add('joiner', undefined);
+    assert.equal(joiner.text.toString(), '');
+    assert.equal(joiner.isSynced, false);
+    let synced = false;
+    void joiner.synced.then(() => (synced = true));
+    const [joinFrame] = joiner.join();
+    const replies = a.receive(joinFrame!, 'joiner');
+    // Step 2 first: the whole state, seed and edits, in one frame; the line break comes with it.
+    joiner.receive(replies[0]!, 'a');
+    await Promise.resolve();
+    assert.equal(joiner.isSynced, true);
+    assert.equal(synced, true);
+    assert.equal(joiner.text.toString(), 'typed by a\nfirst\nsecond\n');
+    assert.equal(joiner.eol, '\r\n');
+    // Its own changes then reach everybody like any edit.
+    joiner.applyText('typed by a\nfirst\nsecond\nby the joiner\n');
+    c.settle();
+    assert.equal(a.text.toString(), 'typed by a\nfirst\nsecond\nby the joiner\n');
+    assert.equal(b.text.toString(), a.text.toString());
+  } finally {
+    c.destroy();
+  }
+});
+
+test('a joiner cannot bring unsaved edits without the seed they were made against', () => {
+  assert.throws(() => new CoeditSession({ localText: 'x', user: { id: 'u', name: 'u' }, broadcast: () => undefined }), TypeError);
 });
 
 test('remote cursors keep to their character while others edit before them', () => {

@@ -92,6 +92,89 @@ test('resync brings a diverged document back to the shared text with small edits
   assert.deepEqual(applied, [[{ offset: 6, deleteCount: 6, insertText: '' }]]);
 });
 
+test('typing while a remote batch is on its way lands where the user saw it, and a refused batch is made up for', () => {
+  // An editor like VS Code: a batch arrives later than asked, and is refused when the document
+  // changed in between (its version moved on); the caller resyncs once nothing is on its way.
+  const doc = new Y.Doc();
+  const text = doc.getText('text');
+  text.insert(0, 'ABC\n');
+  const editor = new MemoryEditor('ABC\n', '\n');
+  const queued: DocumentEdit[][] = [];
+  const lagging = { applyEdits: (edits: readonly DocumentEdit[]) => void queued.push([...edits]) };
+  const binding = new TextBinding(text, lagging, '\n');
+  editor.listener = (changes) => binding.documentChanged(changes);
+  text.insert(0, 'bo'); // remote: handed to the editor, not applied yet
+  assert.equal(queued.length, 1);
+  editor.edit(3, 0, 'x'); // the user typed after "ABC", in a document without "bo"
+  assert.equal(text.toString(), 'boABCx\n', 'the keystroke is after C, not two characters early');
+  // The editor refuses the stale batch; the document is repaired from the shared text.
+  queued.length = 0;
+  binding.resync(editor.text);
+  for (const batch of queued.splice(0)) editor.applyEdits(batch);
+  assert.equal(editor.text, 'boABCx\n');
+  assert.equal(text.toString(), 'boABCx\n', 'the repair\'s report was recognised, not shared again');
+});
+
+test('a batch coming back after an earlier one was refused drops the refused one too', () => {
+  const doc = new Y.Doc();
+  const text = doc.getText('text');
+  text.insert(0, 'one\ntwo\n');
+  const editor = new MemoryEditor('one\ntwo\n', '\n');
+  const queued: DocumentEdit[][] = [];
+  const binding = new TextBinding(text, { applyEdits: (edits) => void queued.push([...edits]) }, '\n');
+  editor.listener = (changes) => binding.documentChanged(changes);
+  text.insert(0, 'A');
+  text.insert(5, 'B');
+  const [, second] = queued.splice(0);
+  // The first batch is refused; the second is applied (where the editor sees fit) and reported.
+  editor.applyEdits(second!);
+  assert.equal(text.toString(), 'Aone\nBtwo\n', 'no report of ours entered the shared text a second time');
+  binding.resync(editor.text);
+  for (const batch of queued.splice(0)) editor.applyEdits(batch);
+  assert.equal(editor.text, 'Aone\nBtwo\n');
+  assert.equal(text.toString(), 'Aone\nBtwo\n');
+});
+
+test('a refused batch is dead: awaited no more, keystrokes still move over it, resync makes up for it', () => {
+  const doc = new Y.Doc();
+  const text = doc.getText('text');
+  text.insert(0, 'abc\n');
+  const editor = new MemoryEditor('abc\n', '\n');
+  const handed: DocumentEdit[][] = [];
+  const binding = new TextBinding(text, { applyEdits: (edits) => void handed.push(edits as DocumentEdit[]) }, '\n');
+  editor.listener = (changes) => binding.documentChanged(changes);
+  text.insert(0, 'XY');
+  assert.equal(binding.awaitingEcho, true);
+  assert.equal(binding.stale, false);
+  binding.refused(handed[0]!);
+  assert.equal(binding.awaitingEcho, false);
+  assert.equal(binding.stale, true);
+  editor.edit(3, 0, '!'); // after "abc" in a document that never got "XY"
+  assert.equal(text.toString(), 'XYabc!\n');
+  binding.resync(editor.text);
+  assert.equal(binding.stale, false);
+  editor.applyEdits(handed[1]!);
+  assert.equal(editor.text, 'XYabc!\n');
+  assert.equal(text.toString(), 'XYabc!\n');
+});
+
+test('a reader\'s binding takes remote changes and refuses its own, which resync undoes', () => {
+  const doc = new Y.Doc();
+  doc.getText('text').insert(0, 'shared\ntext\n');
+  const editor = new MemoryEditor('shared\r\ntext\r\n', '\r\n');
+  const binding = new TextBinding(doc.getText('text'), editor, '\r\n', true);
+  const verdicts: string[] = [];
+  editor.listener = (changes) => verdicts.push(binding.documentChanged(changes));
+  editor.edit(0, 0, 'mine ');
+  assert.deepEqual(verdicts, ['refused']);
+  assert.equal(doc.getText('text').toString(), 'shared\ntext\n', 'the reader\'s typing never enters the shared text');
+  binding.resync(editor.text);
+  assert.equal(editor.text, 'shared\r\ntext\r\n');
+  doc.getText('text').insert(7, 'more ');
+  assert.equal(editor.text, 'shared\r\nmore text\r\n');
+  assert.deepEqual(verdicts, ['refused', 'echo', 'echo']);
+});
+
 test('mapOffset keeps a cursor on its character through remote edits', () => {
   // "hello world", cursor before "w" (6).
   const insertBefore = [{ offset: 0, deleteCount: 0, insertText: '>> ' }];

@@ -51,10 +51,12 @@ export interface RemoteCursor {
 export interface CoeditSessionOptions {
   /**
    * The file's content as replication left it: every member of one session must seed from the
-   * same bytes (the caller keys sessions by their hash), see `seedUpdate`.
+   * same bytes (the caller keys sessions by their hash), see `seedUpdate`. Absent for a joiner:
+   * its document starts empty and takes the session's state from the first member that answers
+   * its `join()` (`synced`).
    */
-  readonly seed: string;
-  /** The editor's text when it differs from the seed (unsaved edits); merged in as this member's edits. */
+  readonly seed?: string;
+  /** The editor's text when it differs from the seed (unsaved edits); merged in as this member's edits. Needs a seed. */
   readonly localText?: string;
   readonly user: CoeditUser;
   /** Sends a frame to every other member of the session. */
@@ -89,18 +91,28 @@ export class CoeditSession {
   /** Awareness clients each member announced, to forget them when the member goes. */
   private readonly clientsByMember = new Map<string, Set<number>>();
   private destroyed = false;
+  private syncedNow: boolean;
+  private markSynced: () => void = () => undefined;
+  /**
+   * Resolves once the document holds the session's state: at once for a seeded session, for a
+   * joiner when the first sync step 2 (a member's answer to its join) arrived. Never rejects.
+   */
+  readonly synced: Promise<void>;
 
   constructor(options: CoeditSessionOptions) {
     const maxBytes = options.maxBytes ?? COEDIT_MAX_BYTES;
-    for (const t of [options.seed, options.localText ?? '']) {
+    for (const t of [options.seed ?? '', options.localText ?? '']) {
       const size = utf8Length(t);
       if (!offersCoedit(size, maxBytes)) throw new CoeditLimitError(size, maxBytes);
     }
+    if (options.seed === undefined && options.localText !== undefined) throw new TypeError('unsaved edits need the seed they were made against');
     this.doc = new Y.Doc({ gc: true });
     if (options.clientId !== undefined) this.doc.clientID = options.clientId;
-    Y.applyUpdate(this.doc, seedUpdate(options.seed), SEED);
+    if (options.seed !== undefined) Y.applyUpdate(this.doc, seedUpdate(options.seed), SEED);
     this.text = sharedText(this.doc);
-    if (options.localText !== undefined) this.mergeLocalText(options.localText);
+    this.syncedNow = options.seed !== undefined;
+    this.synced = this.syncedNow ? Promise.resolve() : new Promise<void>((resolve) => (this.markSynced = resolve));
+    if (options.localText !== undefined) this.applyText(options.localText, LOCAL_TEXT);
     this.doc.on('update', (update: Uint8Array, origin: unknown) => {
       if (origin === this.remote || origin === SEED) return;
       options.broadcast(this.syncFrame(FrameKind.Sync, (e) => syncProtocol.writeUpdate(e, update)));
@@ -113,6 +125,11 @@ export class CoeditSession {
       const changed = [...added, ...updated, ...removed];
       options.broadcast(encodeFrame(FrameKind.Awareness, awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed)));
     });
+  }
+
+  /** Whether the document holds the session's state yet (see `synced`). */
+  get isSynced(): boolean {
+    return this.syncedNow;
   }
 
   /** The line break every member's editor shows and saves. */
@@ -144,9 +161,13 @@ export class CoeditSession {
       }
       const reply = encoding.createEncoder();
       // A handler that throws: without one, y-protocols logs a broken update and carries on.
-      syncProtocol.readSyncMessage(decoding.createDecoder(payload), reply, this.doc, this.remote, (err) => {
+      const type = syncProtocol.readSyncMessage(decoding.createDecoder(payload), reply, this.doc, this.remote, (err) => {
         throw err;
       });
+      if (type === syncProtocol.messageYjsSyncStep2 && !this.syncedNow) {
+        this.syncedNow = true;
+        this.markSynced();
+      }
       const out: Uint8Array[] = [];
       if (encoding.length(reply) > 0) out.push(encodeFrame(FrameKind.Sync, encoding.toUint8Array(reply)));
       if (kind === FrameKind.Join) {
@@ -199,20 +220,21 @@ export class CoeditSession {
   }
 
   /**
-   * Unsaved edits made before the session existed become this device's own changes, made against
-   * the seed: Yjs then merges them with whatever the others typed meanwhile, as it merges any two
-   * concurrent edits. Only valid while the document holds nothing but the seed.
+   * Makes the shared text `target` by the smallest changes, as this device's own edits (sent to
+   * the others). Unsaved edits made before the session existed go in this way, made against the
+   * seed, and a joiner's unsaved edits merged with what it caught up with: Yjs then merges them
+   * with whatever the others typed meanwhile, as it merges any two concurrent edits.
    */
-  private mergeLocalText(localText: string): void {
-    const target = normaliseEol(localText);
-    const hunks = diffHunks(this.text.toString(), target).reverse();
+  applyText(target: string, origin: unknown = LOCAL_TEXT): void {
+    if (this.destroyed) return;
+    const hunks = diffHunks(this.text.toString(), normaliseEol(target)).reverse();
     if (hunks.length === 0) return;
     this.doc.transact(() => {
       for (const h of hunks) {
         if (h.end > h.start) this.text.delete(h.start, h.end - h.start);
         if (h.text.length > 0) this.text.insert(h.start, h.text);
       }
-    }, LOCAL_TEXT);
+    }, origin);
   }
 
   private syncFrame(kind: FrameKind, write: (e: encoding.Encoder) => void): Uint8Array {

@@ -35,14 +35,20 @@ export interface EditorDocument {
 export class TextBinding {
   /** Only for `\r\n` documents: with `\n` the two kinds of offsets are the same. */
   private readonly lines: LineStarts | undefined;
-  /** Batches handed to the editor whose change reports have not come back yet, oldest first. */
-  private readonly echoes: DocumentEdit[][] = [];
+  /**
+   * Batches handed to the editor whose change reports have not come back yet, oldest first. A
+   * `dead` one will never come back (the editor refused it): the document lacks it until `resync`,
+   * and changes typed meanwhile are still moved over it.
+   */
+  private readonly echoes: Pending[] = [];
   private readonly observer: (event: Y.YTextEvent, tx: Y.Transaction) => void;
 
   constructor(
     private readonly text: Y.Text,
     private readonly editor: EditorDocument,
     readonly eol: Eol,
+    /** A reader's binding: remote changes come in, the editor's own changes never enter the shared text. */
+    readonly readOnly = false,
   ) {
     this.lines = eol === '\r\n' ? new LineStarts(text.toString()) : undefined;
     this.observer = (event, tx) => {
@@ -56,19 +62,88 @@ export class TextBinding {
     return withEol(this.text.toString(), this.eol);
   }
 
+  /** Whether a change report is one of this binding's batches coming back (it changes nothing). */
+  isEcho(changes: readonly DocumentEdit[]): boolean {
+    return this.echoes.some((e) => !e.dead && sameEdits(e.sent, changes));
+  }
+
+  /** The editor did not apply `batch` (the array handed to `applyEdits`) and never will. */
+  refused(batch: readonly DocumentEdit[]): void {
+    const entry = this.echoes.find((e) => e.sent === batch);
+    if (entry) entry.dead = true;
+  }
+
+  /** A batch handed to the editor may still come back: the document cannot be judged yet. */
+  get awaitingEcho(): boolean {
+    return this.echoes.some((e) => !e.dead);
+  }
+
+  /**
+   * Hands the oldest refused batch to the editor again, as it stands over the user's changes
+   * since (so it lands where it belongs, where a diff of the two texts might not). Only when no
+   * batch is awaited; false when there is nothing to hand.
+   */
+  replayRefused(): boolean {
+    const head = this.echoes[0];
+    if (!head?.dead || this.awaitingEcho) return false;
+    head.dead = false;
+    head.sent = head.edits;
+    this.editor.applyEdits(head.sent);
+    return true;
+  }
+
+  /** A refused batch left the document short of the shared text: `resync` once nothing is awaited. */
+  get stale(): boolean {
+    return this.echoes.some((e) => e.dead);
+  }
+
+  /**
+   * The editor says it applied `batch`, whose report never came (not in a shape recognised):
+   * it is not awaited any more, and the document is compared once all is in.
+   */
+  applied(batch: readonly DocumentEdit[]): void {
+    const i = this.echoes.findIndex((e) => e.sent === batch && !e.dead);
+    if (i < 0) return;
+    this.echoes.splice(i, 1);
+    this.unsure = true;
+  }
+
+  /** A batch landed after the user's change, where it was sent: compare the document once all is in. */
+  unsure = false;
+
   /**
    * Every change of the document, in the units and order VS Code reports them: offsets of one call
-   * all refer to the document before the call, and the changes do not overlap.
+   * all refer to the document before the call, and the changes do not overlap. Says what became of
+   * them: `echo` (a batch of ours coming back), `shared` (now in the shared text) or, for a reader,
+   * `refused`: the document then differs from the shared text and the caller undoes that with `resync`.
    */
-  documentChanged(changes: readonly DocumentEdit[]): void {
-    if (changes.length === 0) return;
-    const head = this.echoes[0];
-    if (head && sameEdits(head, changes)) {
-      this.echoes.shift();
-      return;
+  documentChanged(changes: readonly DocumentEdit[]): 'echo' | 'shared' | 'refused' {
+    if (changes.length === 0) return 'echo';
+    // Usually the oldest batch comes back first. An editor that refused a batch (VS Code refuses an
+    // edit made against an older version of the document, when the user typed meanwhile) never
+    // reports it: a later batch coming back shows the earlier ones are gone for good.
+    const echo = this.echoes.findIndex((e) => !e.dead && sameEdits(e.sent, changes));
+    if (echo >= 0) {
+      for (let i = 0; i < echo; i++) this.echoes[i]!.dead = true;
+      if (this.echoes[echo]!.rebased) this.unsure = true;
+      this.echoes.splice(echo, 1);
+      return 'echo';
     }
+    // The same text at another place: a batch of ours that landed elsewhere than asked (VS Code
+    // applies a batch where it was sent even after the user's typing moved it). Shared again as
+    // typing it would be doubled; taken as ours, the comparison afterwards puts things right.
+    const moved = this.echoes.findIndex((e) => !e.dead && sameShape(e.sent, changes));
+    if (moved >= 0) {
+      this.echoes.splice(moved, 1);
+      this.unsure = true;
+      return 'echo';
+    }
+    if (this.readOnly) return 'refused';
     // Descending, so each change's offsets still refer to the text the caller saw.
-    const ordered = [...changes].sort((a, b) => b.offset - a.offset);
+    let ordered = [...changes].sort((a, b) => b.offset - a.offset);
+    // Typed while batches were on their way: the offsets refer to a document without them, the
+    // shared text has them; moved over them, the keystroke lands where the user saw it.
+    if (this.echoes.length > 0) ordered = this.overPending(ordered);
     this.text.doc!.transact(() => {
       for (const c of ordered) {
         const start = this.toTextOffset(c.offset);
@@ -80,6 +155,28 @@ export class TextBinding {
         this.lines?.splice(start, end - start, inserted);
       }
     }, this);
+    return 'shared';
+  }
+
+  /**
+   * A change of the document, which lacks the pending batches, in the offsets of the shared text,
+   * which has them. The batches are rebased over the change (the document has it now, and they
+   * are still missing from it). A batch on its way is mostly refused now (VS Code checks the
+   * document's version), but VS Code checks before it applies, so one may still land, where it
+   * was sent: its report is recognised, and the document is compared afterwards (`unsure`).
+   */
+  private overPending(changes: readonly DocumentEdit[]): DocumentEdit[] {
+    let current = [...changes];
+    for (const entry of this.echoes) {
+      const next = current.flatMap((c) => throughBatch(c, entry.edits));
+      // Highest first: each change leaves the offsets of the lower ones as they were.
+      let edits = entry.edits;
+      for (const c of current) edits = edits.map((e) => rebased(e, c));
+      entry.edits = edits;
+      entry.rebased = true;
+      current = next.sort((a, b) => b.offset - a.offset);
+    }
+    return current;
   }
 
   /**
@@ -88,9 +185,10 @@ export class TextBinding {
    * the adapter notices the texts differ and calls this.
    */
   resync(documentText: string): void {
+    this.echoes.length = 0;
+    this.unsure = false;
     const target = this.documentText();
     if (target === documentText) return;
-    this.echoes.length = 0;
     const edits = diffHunks(documentText, target)
       .reverse()
       .map((h) => ({ offset: h.start, deleteCount: h.end - h.start, insertText: h.text }));
@@ -143,9 +241,66 @@ export class TextBinding {
   private handToEditor(edits: DocumentEdit[]): void {
     if (edits.length === 0) return;
     // Queued before the call: an editor may report the change before `applyEdits` returns.
-    this.echoes.push(edits);
+    this.echoes.push({ sent: edits, edits, dead: false, rebased: false });
     this.editor.applyEdits(edits);
   }
+}
+
+/** A batch handed to the editor: as handed (to recognise its report) and as it stands over the user's changes since. */
+interface Pending {
+  sent: readonly DocumentEdit[];
+  edits: readonly DocumentEdit[];
+  dead: boolean;
+  /** Rebased over a change of the user's: if it still comes back, it landed where it was sent. */
+  rebased: boolean;
+}
+
+/**
+ * A change of a document that lacks `batch`, as changes of one that has it (descending, relative
+ * to it before them). Text the batch inserted inside a stretch the user deleted stays: the user
+ * never saw it. The inserted text lands after the batch's own at a shared insertion point.
+ */
+function throughBatch(change: DocumentEdit, batch: readonly DocumentEdit[]): DocumentEdit[] {
+  const start = change.offset;
+  const end = change.offset + change.deleteCount;
+  const at = mapOffset(start, batch, 'after');
+  if (end === start) return [{ offset: at, deleteCount: 0, insertText: change.insertText }];
+  // The deleted stretch, cut where the batch touches it; what the batch deleted is gone already.
+  const cuts = new Set<number>([start, end]);
+  for (const e of batch) {
+    for (const p of [e.offset, e.offset + e.deleteCount]) if (p > start && p < end) cuts.add(p);
+  }
+  const points = [...cuts].sort((a, b) => a - b);
+  const pieces: DocumentEdit[] = [];
+  for (let k = 0; k + 1 < points.length; k++) {
+    const a = points[k]!;
+    const b = points[k + 1]!;
+    if (batch.some((e) => e.deleteCount > 0 && e.offset <= a && b <= e.offset + e.deleteCount)) continue;
+    pieces.push({ offset: mapOffset(a, batch, 'after'), deleteCount: b - a, insertText: '' });
+  }
+  const first = pieces.find((p) => p.offset === at);
+  if (first) pieces[pieces.indexOf(first)] = { ...first, insertText: change.insertText };
+  else if (change.insertText !== '') pieces.push({ offset: at, deleteCount: 0, insertText: change.insertText });
+  return pieces.sort((a, b) => b.offset - a.offset);
+}
+
+/**
+ * One edit of a batch, over a change made to the document the batch refers to. At a shared
+ * insertion point the batch's insertion goes first (as `throughBatch` puts the change after it).
+ * Where the two overlap the edit keeps what it can: close enough, as the batch is dead and the
+ * resync that follows repairs the document from the shared text.
+ */
+function rebased(edit: DocumentEdit, change: DocumentEdit): DocumentEdit {
+  const x = edit.offset;
+  const y = edit.offset + edit.deleteCount;
+  const s = change.offset;
+  const e = change.offset + change.deleteCount;
+  const grown = change.insertText.length - change.deleteCount;
+  if (y <= s && !(x === s && y === s && e > s)) return edit;
+  if (x >= e && (x > s || edit.deleteCount > 0 || e > s)) return { ...edit, offset: x + grown };
+  if (x === s && y === s) return edit;
+  if (x < s) return { ...edit, deleteCount: s - x };
+  return { ...edit, offset: s + change.insertText.length, deleteCount: Math.max(0, y - e) };
 }
 
 /** Whether a change report is one of our batches coming back, whatever order the editor lists it in. */
@@ -154,6 +309,14 @@ function sameEdits(a: readonly DocumentEdit[], b: readonly DocumentEdit[]): bool
   const x = [...a].sort((p, q) => p.offset - q.offset);
   const y = [...b].sort((p, q) => p.offset - q.offset);
   return x.every((e, i) => e.offset === y[i]!.offset && e.deleteCount === y[i]!.deleteCount && e.insertText === y[i]!.insertText);
+}
+
+/** The same texts inserted and lengths deleted, wherever they are. */
+function sameShape(a: readonly DocumentEdit[], b: readonly DocumentEdit[]): boolean {
+  if (a.length !== b.length) return false;
+  const x = [...a].sort((p, q) => p.offset - q.offset);
+  const y = [...b].sort((p, q) => p.offset - q.offset);
+  return x.every((e, i) => e.deleteCount === y[i]!.deleteCount && e.insertText === y[i]!.insertText);
 }
 
 /**
