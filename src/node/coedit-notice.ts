@@ -21,7 +21,9 @@ const FRAME_NOTICE = 2;
 
 /**
  * A sync step 2 carries a whole document: the text (up to COEDIT_MAX_BYTES) and Yjs's bookkeeping
- * of the edits that made it, which for typed text can be as large again.
+ * of the edits that made it, some 25 bytes per stretch of text an edit split off (measured: 100,000
+ * edits scattered over 1 MiB made a 3.5 MiB step 2). This leaves room for 200,000 such stretches
+ * in a file at the size limit, and stays under the server's 16 MiB frame limit.
  */
 export const MAX_FRAME_BYTES = 2 * COEDIT_MAX_BYTES + 1024 * 1024;
 
