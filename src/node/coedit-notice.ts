@@ -1,14 +1,14 @@
+import { fromHex, toHex } from '../sync/bytes';
 import { validatePath } from '../sync/path';
 import { COEDIT_MAX_BYTES } from '../sync/coedit/coedit-session';
 
 /**
  * The bytes of one co-editing notice between two devices (docs/PROTOCOL.md, kind 4), inside the
- * end-to-end encrypted channel:
+ * end-to-end encrypted channel. Frames, one per keystroke, have a binary header; the rest JSON:
  *
- *   byte 0      4
- *   bytes 1-2   header length n, u16be, at most MAX_HEADER_BYTES
- *   n bytes     header, UTF-8 JSON (below)
- *   rest        for `frame` only: one co-editing frame (coedit-frame.ts), opaque here
+ *   04 01 header        header: UTF-8 JSON, at most MAX_HEADER_BYTES: open, close, active (below)
+ *   04 02 space(16) session(32) n(u16be) path(n, UTF-8) frame
+ *                       frame: one co-editing frame (coedit-frame.ts), opaque here
  *
  * Notices come from other devices: everything is checked before anything is kept.
  */
@@ -16,9 +16,14 @@ export const KIND_COEDIT = 4;
 
 export const MAX_HEADER_BYTES = 8 * 1024;
 
+const JSON_NOTICE = 1;
+const FRAME_NOTICE = 2;
+
 /**
  * A sync step 2 carries a whole document: the text (up to COEDIT_MAX_BYTES) and Yjs's bookkeeping
- * of the edits that made it, which for typed text can be as large again.
+ * of the edits that made it, some 25 bytes per stretch of text an edit split off (measured: 100,000
+ * edits scattered over 1 MiB made a 3.5 MiB step 2). This leaves room for 200,000 such stretches
+ * in a file at the size limit, and stays under the server's 16 MiB frame limit.
  */
 export const MAX_FRAME_BYTES = 2 * COEDIT_MAX_BYTES + 1024 * 1024;
 
@@ -54,53 +59,53 @@ export function pathProblem(path: unknown): string | undefined {
 }
 
 export function encodeNotice(notice: CoeditNotice): Uint8Array {
-  const { frame, ...fields } = notice as CoeditNotice & { frame?: Uint8Array };
-  const header = new TextEncoder().encode(JSON.stringify(fields));
+  if (notice.t === 'frame') {
+    const { frame } = notice;
+    if (frame.length > MAX_FRAME_BYTES) throw new CoeditNoticeError(`a ${frame.length}-byte frame is over ${MAX_FRAME_BYTES}`);
+    const path = new TextEncoder().encode(notice.path);
+    const out = new Uint8Array(2 + 16 + 32 + 2 + path.length + frame.length);
+    out[0] = KIND_COEDIT;
+    out[1] = FRAME_NOTICE;
+    out.set(fromHex(notice.space), 2);
+    out.set(fromHex(notice.session), 18);
+    out[50] = path.length >> 8;
+    out[51] = path.length & 0xff;
+    out.set(path, 52);
+    out.set(frame, 52 + path.length);
+    return out;
+  }
+  const header = new TextEncoder().encode(JSON.stringify(notice));
   if (header.length > MAX_HEADER_BYTES) throw new CoeditNoticeError(`a ${header.length}-byte header is over ${MAX_HEADER_BYTES}`);
-  if (frame && frame.length > MAX_FRAME_BYTES) throw new CoeditNoticeError(`a ${frame.length}-byte frame is over ${MAX_FRAME_BYTES}`);
-  const out = new Uint8Array(3 + header.length + (frame?.length ?? 0));
+  const out = new Uint8Array(2 + header.length);
   out[0] = KIND_COEDIT;
-  out[1] = header.length >> 8;
-  out[2] = header.length & 0xff;
-  out.set(header, 3);
-  if (frame) out.set(frame, 3 + header.length);
+  out[1] = JSON_NOTICE;
+  out.set(header, 2);
   return out;
 }
 
 /** Reads a notice (its first byte is KIND_COEDIT); throws CoeditNoticeError for anything not exactly as above. */
 export function decodeNotice(bytes: Uint8Array): CoeditNotice {
-  if (bytes.length < 3 || bytes[0] !== KIND_COEDIT) throw new CoeditNoticeError('not a co-editing notice');
-  const n = (bytes[1]! << 8) | bytes[2]!;
-  if (n > MAX_HEADER_BYTES || 3 + n > bytes.length) throw new CoeditNoticeError(`bad header length ${n}`);
+  if (bytes.length < 2 || bytes[0] !== KIND_COEDIT) throw new CoeditNoticeError('not a co-editing notice');
+  if (bytes[1] === FRAME_NOTICE) return decodeFrameNotice(bytes);
+  if (bytes[1] !== JSON_NOTICE) throw new CoeditNoticeError(`unknown notice form ${bytes[1]}`);
+  if (bytes.length - 2 > MAX_HEADER_BYTES) throw new CoeditNoticeError(`a ${bytes.length - 2}-byte header is over ${MAX_HEADER_BYTES}`);
   let h: Record<string, unknown>;
   try {
-    h = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(3, 3 + n))) as Record<string, unknown>;
+    h = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(2))) as Record<string, unknown>;
   } catch {
     throw new CoeditNoticeError('the header is not UTF-8 JSON');
   }
   if (h === null || typeof h !== 'object') throw new CoeditNoticeError('the header is not an object');
-  const rest = bytes.subarray(3 + n);
   if (typeof h['space'] !== 'string' || !SPACE.test(h['space'])) throw new CoeditNoticeError('bad space id');
   const space = h['space'];
-  if (h['t'] !== 'frame' && rest.length > 0) throw new CoeditNoticeError(`${rest.length} bytes after a ${String(h['t'])} header`);
-  const path = (): string => {
-    const problem = pathProblem(h['path']);
-    if (problem) throw new CoeditNoticeError(problem);
-    return h['path'] as string;
-  };
-  const session = (): string => {
-    if (!isSessionName(h['session'])) throw new CoeditNoticeError('bad session name');
-    return h['session'];
-  };
+  const path = (): string => checkedPath(h['path']);
   switch (h['t']) {
     case 'open':
+      if (!isSessionName(h['session'])) throw new CoeditNoticeError('bad session name');
       if (typeof h['live'] !== 'boolean' || (h['reply'] !== undefined && typeof h['reply'] !== 'boolean')) throw new CoeditNoticeError('bad announcement');
-      return { t: 'open', space, path: path(), session: session(), live: h['live'], ...(h['reply'] === true ? { reply: true } : {}) };
+      return { t: 'open', space, path: path(), session: h['session'], live: h['live'], ...(h['reply'] === true ? { reply: true } : {}) };
     case 'close':
       return { t: 'close', space, path: path() };
-    case 'frame':
-      if (rest.length < 2 || rest.length > MAX_FRAME_BYTES) throw new CoeditNoticeError(`a ${rest.length}-byte frame`);
-      return { t: 'frame', space, path: path(), session: session(), frame: rest };
     case 'active': {
       const top = h['top'];
       if (top !== undefined && (typeof top !== 'number' || !Number.isInteger(top) || top < 0 || top > MAX_TOP)) throw new CoeditNoticeError('bad top line');
@@ -110,4 +115,24 @@ export function decodeNotice(bytes: Uint8Array): CoeditNotice {
     default:
       throw new CoeditNoticeError(`unknown notice type ${JSON.stringify(String(h['t']).slice(0, 20))}`);
   }
+}
+
+function decodeFrameNotice(bytes: Uint8Array): CoeditNotice {
+  if (bytes.length < 52) throw new CoeditNoticeError(`a ${bytes.length}-byte frame notice`);
+  const n = (bytes[50]! << 8) | bytes[51]!;
+  const frame = bytes.subarray(52 + n);
+  if (52 + n > bytes.length || frame.length < 2 || frame.length > MAX_FRAME_BYTES) throw new CoeditNoticeError(`a frame notice of ${bytes.length} bytes with a ${n}-byte path`);
+  let path: string;
+  try {
+    path = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(52, 52 + n));
+  } catch {
+    throw new CoeditNoticeError('the path is not UTF-8');
+  }
+  return { t: 'frame', space: toHex(bytes.subarray(2, 18)), path: checkedPath(path), session: toHex(bytes.subarray(18, 50)), frame };
+}
+
+function checkedPath(path: unknown): string {
+  const problem = pathProblem(path);
+  if (problem) throw new CoeditNoticeError(problem);
+  return path as string;
 }

@@ -47,11 +47,12 @@ interface ActiveThere {
   readonly space: string;
   readonly path?: string;
   readonly top?: number;
-  readonly at: number;
+  /** Order of arrival: the latest of a user's devices says where the user is. */
+  readonly order: number;
 }
 
 /**
- * The engine host's part of live co-editing (docs/COEDIT.md §4): it carries the editor's opaque
+ * The engine host's part of live co-editing (docs/COEDIT.md §3): it carries the editor's opaque
  * frames between the devices that have a file open, over the encrypted channels, and never looks
  * inside a frame except to keep a reader's edits out. It keeps, per file, what every member device
  * announced (its session and whether it was live), answers announcements it did not know, and
@@ -67,6 +68,7 @@ export class CoeditRouter {
   private myActive: { space?: string; path?: string; top?: number } = {};
   private readonly theirActive = new Map<string, ActiveThere>();
   private readonly logged = new Set<string>();
+  private arrivals = 0;
 
   constructor(private readonly options: CoeditRouterOptions) {}
 
@@ -131,7 +133,7 @@ export class CoeditRouter {
     for (const [device, active] of this.theirActive) {
       if (active.space !== space || active.path === undefined) continue;
       if (this.options.directory.member(space, device)?.user.id !== user) continue;
-      if (!best || active.at > best.at) best = active;
+      if (!best || active.order > best.order) best = active;
     }
     return best?.path;
   }
@@ -234,7 +236,7 @@ export class CoeditRouter {
     const before = this.theirActive.get(device);
     // A notice of "nothing in this space" from a device active in another one says nothing new.
     if (notice.path === undefined && before && before.space !== notice.space) return;
-    this.theirActive.set(device, { space: notice.space, ...(notice.path !== undefined ? { path: notice.path } : {}), ...(notice.top !== undefined ? { top: notice.top } : {}), at: Date.now() });
+    this.theirActive.set(device, { space: notice.space, ...(notice.path !== undefined ? { path: notice.path } : {}), ...(notice.top !== undefined ? { top: notice.top } : {}), order: ++this.arrivals });
     const name = user.name;
     this.options.onActiveEditor({ device, user: user.id, name, space: notice.space, ...(notice.path !== undefined ? { path: notice.path } : {}), ...(notice.top !== undefined ? { top: notice.top } : {}) });
   }

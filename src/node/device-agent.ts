@@ -67,7 +67,7 @@ export interface AgentOptions {
   readonly onRemoteChanges?: (space: string, author: string, paths: readonly string[]) => void;
   /** A member of a conversation is typing: a contact's user id, or a space id for a group. */
   readonly onTyping?: (conversation: string, from: UserInfo) => void;
-  /** Co-editing (docs/COEDIT.md §4): who has a file open, frames for an open file, where members' users are. */
+  /** Co-editing (docs/COEDIT.md §3): who has a file open, frames for an open file, where members' users are. */
   readonly onCoeditPeers?: (space: string, path: string, peers: readonly CoeditPeerView[]) => void;
   readonly onCoeditFrame?: (space: string, path: string, session: string, from: string, frame: Uint8Array) => void;
   readonly onActiveEditor?: (editor: ActiveEditorView) => void;

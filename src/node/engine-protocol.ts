@@ -200,7 +200,7 @@ export interface EngineMethods {
   setActiveEditor(p: { space?: string; path?: string; top?: number }): Record<string, never>;
   /**
    * Announces (or updates) this device's live session of a file it has open: `session` names the
-   * session's seed (docs/COEDIT.md §4), `live` says the session has other members already. The
+   * session's seed (docs/COEDIT.md §3), `live` says the session has other members already. The
    * host tells every online member device of the space and answers their announcements;
    * `coeditPeers` events follow. Refused for a space this device has not joined.
    */

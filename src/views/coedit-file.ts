@@ -34,7 +34,7 @@ interface Live {
 }
 
 /**
- * One open file of a shared folder and its live session (docs/COEDIT.md §4): announces the file
+ * One open file of a shared folder and its live session (docs/COEDIT.md §3): announces the file
  * with its seed's name, follows the plan (seed, join, keep, leave) as other devices announce
  * theirs, carries frames between the session and the engine host, binds the session to the
  * TextDocument once the document holds the session's state, and draws the others' cursors.

@@ -1,5 +1,5 @@
 /**
- * Which live session an open file takes part in (docs/COEDIT.md §4), as a pure function of what
+ * Which live session an open file takes part in (docs/COEDIT.md §3), as a pure function of what
  * this device announced and what the other devices with the file open announced. Every device
  * computes it on its own and they agree: the smallest live session wins, and while none is live
  * the smallest seed name does.

@@ -4,7 +4,7 @@ import { CoeditSession } from '../../src/sync/coedit/coedit-session';
 import { TextBinding } from '../../src/sync/coedit/text-binding';
 import { MemoryEditor } from '../unit/memory-editor';
 
-/** The session name of a seed (docs/COEDIT.md §4): SHA-256 of its UTF-8 text, hex. */
+/** The session name of a seed (docs/COEDIT.md §3): SHA-256 of its UTF-8 text, hex. */
 export function sessionName(seed: string): string {
   return crypto.createHash('sha256').update(seed, 'utf8').digest('hex');
 }
@@ -17,7 +17,7 @@ export function toBase64(frame: Uint8Array): string {
  * One open file co-edited through an engine host, as the extension drives it: a CoeditSession and
  * a TextBinding on an in-memory editor, frames in and out through `coeditSend` and `coeditFrame`,
  * members from `coeditPeers`. Every device seeds from the same text here, so no device is a
- * joiner (docs/COEDIT.md §4): each sends its join to a peer of the same session when it shows up.
+ * joiner (docs/COEDIT.md §3): each sends its join to a peer of the same session when it shows up.
  */
 export class CoeditPeer {
   readonly editor: MemoryEditor;
