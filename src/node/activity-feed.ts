@@ -108,7 +108,7 @@ export class ActivityFeed {
   }
 }
 
-const KINDS: ReadonlySet<string> = new Set<ActivityView['kind']>(['changed', 'joined', 'left', 'conflict', 'invited', 'error']);
+const KINDS: ReadonlySet<string> = new Set<ActivityView['kind']>(['changed', 'joined', 'left', 'conflict', 'merged', 'invited', 'error']);
 
 /** A kept entry read back from the home: written by this code, but a file can be damaged. */
 function isActivity(value: unknown): value is ActivityView {

@@ -107,7 +107,7 @@ export interface ActivityView {
   readonly id: string;
   readonly at: number;
   readonly space: string;
-  readonly kind: 'changed' | 'joined' | 'left' | 'conflict' | 'invited' | 'error';
+  readonly kind: 'changed' | 'joined' | 'left' | 'conflict' | 'merged' | 'invited' | 'error';
   /** Who did it, by display name, when known. */
   readonly user?: string;
   /** Files concerned, space-relative; a coalesced entry lists several. */

@@ -309,6 +309,8 @@ export class EngineService {
   /** Conflicts are reported from the status (see `noteConflicts`): a replica that receives a conflict copy made elsewhere has no event of its own. */
   private onReplicaEvent(space: string, event: ReplicaEvent): void {
     if (event.kind === 'error') this.feed.add('error', space, [event.path]);
+    // Only the replica that merged has the event; the others see the merged version as a change.
+    if (event.kind === 'merged') this.feed.add('merged', space, [event.path]);
   }
 
   /**

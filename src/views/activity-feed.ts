@@ -31,7 +31,7 @@ export interface ActivityFeedOptions {
 const DEFAULT_OPTIONS: ActivityFeedOptions = { coalesceWindowMs: 5 * 60_000, maxEntries: 200 };
 
 /** Kinds that say something about files, so that several of them read well as one row. */
-const COALESCING_KINDS: ReadonlySet<ActivityView['kind']> = new Set(['changed', 'conflict', 'error']);
+const COALESCING_KINDS: ReadonlySet<ActivityView['kind']> = new Set(['changed', 'conflict', 'merged', 'error']);
 
 /**
  * The recent activity, newest first. Coalescing merges an activity into the newest row only, so
@@ -120,6 +120,7 @@ export function activityText(entry: ActivityEntry, status: EngineStatus | undefi
     case 'joined': return l10n.t('{0} joined {1}', who ?? l10n.t('someone'), where);
     case 'left': return l10n.t('{0} left {1}', who ?? l10n.t('someone'), where);
     case 'conflict': return count === 1 ? l10n.t('conflict in {0}', only) : l10n.t('{0} conflicts in {1}', count, where);
+    case 'merged': return count === 1 ? l10n.t('concurrent edits merged in {0}', only) : l10n.t('concurrent edits merged in {0} files in {1}', count, where);
     case 'invited':
       return entry.invitedMe
         ? l10n.t('{0} invited you to a shared folder', who ?? l10n.t('someone'))
@@ -145,6 +146,7 @@ function activityIcon(kind: ActivityEntry['kind']): TreeNode['icon'] {
     case 'joined': return { id: 'person-add', color: 'charts.green' };
     case 'left': return { id: 'person', color: 'disabledForeground' };
     case 'conflict': return { id: 'warning', color: 'list.warningForeground' };
+    case 'merged': return { id: 'git-merge', color: 'charts.green' };
     case 'invited': return { id: 'mail', color: 'charts.blue' };
     case 'error': return { id: 'error', color: 'list.errorForeground' };
   }

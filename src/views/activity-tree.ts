@@ -99,6 +99,7 @@ export class ActivityTree implements vscode.Disposable {
         return;
       }
       case 'changed':
+      case 'merged':
       case 'error': {
         if (!space || entry.paths.length === 0) return this.revealSpace(entry.space);
         const path = await this.choosePath(entry);

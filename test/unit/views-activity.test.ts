@@ -62,6 +62,8 @@ test('texts of every kind', () => {
   assert.equal(text(activity('left', 40, [], 'u-bob')), 'bob left design-notes');
   assert.equal(text(activity('changed', 50, ['x', 'y'])), '2 files changed in design-notes');
   assert.equal(text(activity('error', 60, ['big.bin'])), 'sync error in big.bin');
+  assert.equal(text(activity('merged', 65, ['notes.md'])), 'concurrent edits merged in notes.md');
+  assert.equal(text(activity('merged', 66, ['todo.md'])), 'concurrent edits merged in 2 files in design-notes');
   assert.equal(text(activity('invited', 70, [], 'zed', 'unknown-space-id'), false), 'zed invited you to a shared folder');
   assert.equal(text(activity('invited', 75, [], 'dave')), 'dave was invited to design-notes');
   assert.equal(text(activity('changed', 80, ['q'], '0123456789abcdef0123', '89abcdef01234567')), '01234567 changed q in 89abcdef');
