@@ -21,35 +21,17 @@ import { sleep, waitFor } from '../test/integration/disk-cluster';
 import { CoeditPeer } from '../test/integration/coedit-peer';
 import { EngineUser, twoContacts, write } from '../test/integration/engine-cluster';
 import { NetWorld, readText } from '../test/integration/net-cluster';
+import { Prng } from '../test/sim/prng';
+import { numberOption } from './bench-args';
+import { percentile } from './percentile';
 
-function option(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-const KEYS = option('keys', 500);
-const MIN_MS = option('min-ms', 30);
-const MAX_MS = option('max-ms', 50);
-const SEED = option('seed', 1);
+const KEYS = numberOption('keys', 500);
+const MIN_MS = numberOption('min-ms', 30);
+const MAX_MS = numberOption('max-ms', 50);
+const SEED = numberOption('seed', 1);
 const CURSOR = process.argv.includes('--cursor');
 /** Typed first and not counted: the hosts' and this process's code gets warm. */
 const WARM_UP = 20;
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-/** A small seeded PRNG (mulberry32): the same pauses and letters for the same seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const LETTERS = 'etaoin shrdlu cmfwyp vbgkqj xz,.\n';
 
@@ -80,7 +62,7 @@ async function main(): Promise<void> {
     await waitFor('both in the session', () => a.peers.has(bobDevice) && b.peers.has(aliceDevice), 60_000);
     await sleep(500);
 
-    const random = prng(SEED);
+    const random = new Prng(SEED);
     const total = WARM_UP + KEYS;
     const typedAt: number[] = [];
     const seenAt: number[] = [];
@@ -108,12 +90,12 @@ async function main(): Promise<void> {
         sentBefore = (await alice.status()).bytesSent;
         frameBytesBefore = a.frameBytes;
       }
-      const letter = LETTERS[Math.floor(random() * LETTERS.length)]!;
+      const letter = LETTERS[random.int(LETTERS.length)]!;
       typedAt.push(performance.now());
       a.editor.edit(cursor, 0, letter);
       cursor++;
       if (CURSOR) a.session.setLocalSelection({ anchor: cursor, head: cursor });
-      await sleep(MIN_MS + random() * (MAX_MS - MIN_MS));
+      await sleep(random.range(MIN_MS, MAX_MS));
     }
     await waitFor('every keystroke at bob', () => seenAt.length === total, 60_000);
     if (b.editor.text !== a.editor.text) throw new Error('the two texts differ at the end');

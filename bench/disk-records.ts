@@ -10,11 +10,7 @@ import { DiskStore } from '../src/node/disk-store';
 import { StateJournal } from '../src/node/state-journal';
 import type { FileRecord } from '../src/sync/file-record';
 import { Prng } from '../test/sim/prng';
-
-function option(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1]! : fallback;
-}
+import { option } from './bench-args';
 
 const RECORDS = Number(option('records', '1000000'));
 const dir = option('dir', '/tmp/sf-bench-records');

@@ -13,11 +13,8 @@ import * as nodePath from 'node:path';
 import { DiskReplica } from '../src/node/disk-replica';
 import { DiskStore } from '../src/node/disk-store';
 import { Prng } from '../test/sim/prng';
-
-function option(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1]! : fallback;
-}
+import { option } from './bench-args';
+import { percentile } from './percentile';
 
 const FILES = Number(option('files', '100000'));
 const RECORDS = Number(option('records', '1000000'));
@@ -26,10 +23,6 @@ const root = nodePath.join(base, 'folder');
 
 function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(2)} s`;
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 /** 100 files per folder, sizes spread from 0 to 20 KiB (mean about 10 KiB), random bytes. */

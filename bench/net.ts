@@ -20,15 +20,14 @@ import { freePort, NetWorld } from '../test/integration/net-cluster';
 import { sleep, waitFor } from '../test/integration/disk-cluster';
 import { RendezvousClient } from '../src/node/rendezvous-client';
 import { deviceIdOf, generateDeviceKeys } from '../src/node/device-keys';
+import { endorse, makeLinkGrant } from '../src/node/device-trust';
+import { toHex } from '../src/sync/bytes';
+import { numberOption } from './bench-args';
+import { percentile } from './percentile';
 
-function option(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-const FILES = option('files', 10_000);
-const CONNECTIONS = option('connections', 10_000);
-const LATENCY_SAMPLES = option('samples', 40);
+const FILES = numberOption('files', 10_000);
+const CONNECTIONS = numberOption('connections', 10_000);
+const LATENCY_SAMPLES = numberOption('samples', 40);
 const ONLY_INITIAL = process.argv.includes('--only') && process.argv[process.argv.indexOf('--only') + 1] === 'initial';
 
 const rnd = (n: number): Uint8Array => new Uint8Array(crypto.randomBytes(n));
@@ -74,11 +73,6 @@ async function propagation(from: string, to: string): Promise<number[]> {
     await sleep(100);
   }
   return latencies;
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 /** Files of 1 to 60 KiB (30 KiB on average), random content, in 100 folders. */
@@ -331,11 +325,15 @@ async function capacity(): Promise<{ connections: number; serverRssMiB: number; 
     const serverRssMiB = Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) / 1024;
 
     // Relay throughput: two devices of one user (linked), one sending to the other.
-    const sender = new RendezvousClient({ url: world.url, keys: generateDeviceKeys(), join: { name: 'sender' }, mode: 'session' });
-    await sender.connect();
+    const senderKeys = generateDeviceKeys();
+    const sender = new RendezvousClient({ url: world.url, keys: senderKeys, join: { name: 'sender' }, mode: 'session' });
+    const senderState = await sender.connect();
     const token = String((await sender.request({ t: 'createLink' }))['token']);
     const receiverKeys = generateDeviceKeys();
-    const receiver = new RendezvousClient({ url: world.url, keys: receiverKeys, join: { link: token }, mode: 'session' });
+    // A linked device must carry the endorsement of the link code's one-time key, as `init --link` makes it.
+    const grant = makeLinkGrant(senderKeys, sender.device.id, senderState.user.id);
+    const endorsement = endorse(grant, { id: deviceIdOf(receiverKeys), signPublic: toHex(receiverKeys.signPublic), agreePublic: toHex(receiverKeys.agreePublic) });
+    const receiver = new RendezvousClient({ url: world.url, keys: receiverKeys, join: { link: token }, endorsement, mode: 'session' });
     await receiver.connect();
     let got = 0;
     receiver.on('relay', () => got++);

@@ -15,6 +15,16 @@ function names(c: Cluster, who: string): string[] {
     .map((e) => e.path);
 }
 
+/** Every pair of `c`'s replicas connects and settles on `path` at `base`, then all part. */
+async function syncThenPart(c: Cluster, base: string | Uint8Array, path = 'notes.txt'): Promise<void> {
+  const who = [...c.peers.keys()];
+  c.write(who[0]!, path, base);
+  const pairs = who.flatMap((a, i) => who.slice(i + 1).map((b) => [a, b] as const));
+  for (const [a, b] of pairs) await c.connect(a, b);
+  await c.settle();
+  for (const [a, b] of pairs) await c.disconnect(a, b);
+}
+
 /** alice and bob share `path` at `base`, then each writes their own version while apart; then they meet. */
 async function editApart(
   base: string | Uint8Array,
@@ -25,10 +35,7 @@ async function editApart(
   const c = new Cluster();
   await c.add('alice');
   await c.add('bob');
-  c.write('alice', path, base);
-  await c.connect('alice', 'bob');
-  await c.settle();
-  await c.disconnect('alice', 'bob');
+  await syncThenPart(c, base, path);
   c.time.advance(5_000);
   c.write('alice', path, alice);
   c.time.advance(5_000);
@@ -91,10 +98,7 @@ test('without the base both sides started from, the conflict copy stays', async 
   const c = new Cluster();
   const alice = await c.add('alice');
   await c.add('bob');
-  c.write('alice', 'notes.txt', BASE);
-  await c.connect('alice', 'bob');
-  await c.settle();
-  await c.disconnect('alice', 'bob');
+  await syncThenPart(c, BASE);
   for (const key of await alice.store.listBases()) await alice.store.dropBase(key);
   // A fresh replica object: what the store holds is all it knows of its bases.
   alice.replica = await c.open(alice);
@@ -113,10 +117,7 @@ test('a replica that may not merge (a reader) keeps the conflict copy it made', 
   const c = new Cluster({ mergesEdits: (peer) => peer !== 'bob' });
   await c.add('alice');
   await c.add('bob');
-  c.write('alice', 'notes.txt', BASE);
-  await c.connect('alice', 'bob');
-  await c.settle();
-  await c.disconnect('alice', 'bob');
+  await syncThenPart(c, BASE);
   c.time.advance(5_000);
   c.write('bob', 'notes.txt', 'one, by bob\ntwo\nthree\nfour\nfive\n');
   c.time.advance(5_000);
@@ -136,10 +137,7 @@ test('a copy edited before the merge is written is never merged over', async () 
   const c = new Cluster();
   const alice = await c.add('alice');
   const bob = await c.add('bob');
-  c.write('alice', 'notes.txt', BASE);
-  await c.connect('alice', 'bob');
-  await c.settle();
-  await c.disconnect('alice', 'bob');
+  await syncThenPart(c, BASE);
   c.time.advance(5_000);
   c.write('alice', 'notes.txt', 'one, by alice\ntwo\nthree\nfour\nfive\n');
   await alice.replica.scan();
@@ -165,14 +163,7 @@ test('three replicas: every one ends with the same merged file, and a third edit
   await c.add('alice');
   await c.add('bob');
   await c.add('carol');
-  c.write('alice', 'notes.txt', BASE);
-  await c.connect('alice', 'bob');
-  await c.connect('alice', 'carol');
-  await c.connect('bob', 'carol');
-  await c.settle();
-  await c.disconnect('alice', 'bob');
-  await c.disconnect('alice', 'carol');
-  await c.disconnect('bob', 'carol');
+  await syncThenPart(c, BASE);
   c.time.advance(5_000);
   c.write('alice', 'notes.txt', 'one, by alice\ntwo\nthree\nfour\nfive\n');
   c.time.advance(5_000);
@@ -199,10 +190,7 @@ test('a crash at any point of resolving and merging leaves the conflict or the m
     const c = new Cluster();
     const alice = await c.add('alice');
     const bob = await c.add('bob');
-    c.write('alice', 'notes.txt', BASE);
-    await c.connect('alice', 'bob');
-    await c.settle();
-    await c.disconnect('alice', 'bob');
+    await syncThenPart(c, BASE);
     c.time.advance(5_000);
     c.write('alice', 'notes.txt', aliceText);
     await alice.replica.scan();
