@@ -79,7 +79,7 @@ function text(file: string): string | undefined {
   return readText(file);
 }
 
-test('engine hosts: pause and resume (kept over a restart), conflicts resolved with mine, theirs and both on either side, typing', async () => {
+test('engine hosts: pause and resume (kept over a restart), conflicts resolved with mine, theirs and both on either side, different lines merged, typing', async () => {
   const world = new NetWorld();
   const users: EngineUser[] = [];
   try {
@@ -89,7 +89,8 @@ test('engine hosts: pause and resume (kept over a restart), conflicts resolved w
     const at = (u: EngineUser, path: string): string => nodePath.join(u.folder('work'), path);
     const names = ['alice-mine', 'alice-theirs', 'alice-both', 'bob-mine', 'bob-theirs', 'bob-both'].map((n) => `${n}.txt`);
     for (const n of names) write(at(alice, n), `base of ${n}\n`);
-    for (const n of names) await waitFor(`${n} at bob`, () => text(at(bob, n)) === `base of ${n}\n`, SYNC_MS);
+    write(at(alice, 'lines.txt'), 'one\ntwo\nthree\nfour\nfive\n');
+    for (const n of [...names, 'lines.txt']) await waitFor(`${n} at bob`, () => text(at(bob, n)) !== undefined, SYNC_MS);
 
     // Paused, alice's copy neither sends nor applies; the marker space, not paused, shows time has passed.
     await alice.client.call('setPaused', { space, paused: true });
@@ -108,6 +109,9 @@ test('engine hosts: pause and resume (kept over a restart), conflicts resolved w
       write(at(alice, n), `alice's ${n}\n`);
       write(at(bob, n), `bob's ${n}\n`);
     }
+    // Different lines of one text file: merged on resume, no conflict left, and said in Activity.
+    write(at(alice, 'lines.txt'), 'one, by alice\ntwo\nthree\nfour\nfive\n');
+    write(at(bob, 'lines.txt'), 'one\ntwo\nthree\nfour\nfive, by bob\n');
     await alice.stop();
     await alice.restart();
     const restarted = await alice.until('the space still paused after a restart', (s) => s.spaces.some((x) => x.id === space));
@@ -115,7 +119,14 @@ test('engine hosts: pause and resume (kept over a restart), conflicts resolved w
     await alice.client.call('setPaused', { space, paused: false });
     await waitFor('while-paused.txt at alice', () => text(at(alice, 'while-paused.txt')) === 'from bob\n', SYNC_MS);
     await waitFor('alice-while-paused.txt at bob', () => text(at(bob, 'alice-while-paused.txt')) === 'from alice\n', SYNC_MS);
-    for (const u of [alice, bob]) await u.until('six conflicts', (s) => s.spaces.find((x) => x.id === space)?.conflicts.length === 6);
+    const merged = 'one, by alice\ntwo\nthree\nfour\nfive, by bob\n';
+    for (const u of [alice, bob]) await waitFor(`lines.txt merged at ${u.name}`, () => text(at(u, 'lines.txt')) === merged, SYNC_MS);
+    const mergedActivity = (u: EngineUser) => u.event('activity', (e) => e.activity.kind === 'merged' && e.activity.space === space && e.activity.paths.includes('lines.txt'));
+    await waitFor('a merged activity on the host that merged', () => (mergedActivity(alice) ?? mergedActivity(bob)) !== undefined, SYNC_MS);
+    for (const u of [alice, bob]) await u.until('six conflicts, lines.txt not among them', (s) => {
+      const conflicts = s.spaces.find((x) => x.id === space)?.conflicts ?? [];
+      return conflicts.length === 6 && !conflicts.some((c) => c.path === 'lines.txt');
+    });
     for (const u of [alice, bob]) await u.untilEvent('conflict', (e) => e.conflict.space === space);
     await bob.untilEvent('activity', (e) => e.activity.kind === 'conflict' && e.activity.space === space);
 
