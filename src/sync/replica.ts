@@ -615,7 +615,7 @@ export class Replica {
   private async scanNow(mode: { confirmDeletes?: boolean; restore?: boolean; scope?: readonly string[] }): Promise<ScanReport> {
     if (!(await this.checkRoot())) return { changed: 0, state: this.state() };
     if (this.meta.paused) return { changed: 0, state: this.state() };
-    const { scope } = mode;
+    const scope = mode.scope && (await this.widenToVanishedFolders(mode.scope));
     const entries = scope ? await this.listScope(scope) : await this.options.store.list();
     for (const [path, p] of [...this.problems]) if (p.source === 'local' && inScope(scope, path)) this.problems.delete(path);
     const seen = new Set<string>();
@@ -680,6 +680,31 @@ export class Replica {
   }
 
   /** The entries at and below each scope path, as the store has them now. */
+  /**
+   * The scope of a scan, each path widened to the topmost folder around it that vanished, and
+   * without paths inside others. A folder moved or deleted whole can reach a scoped scan as some
+   * of its files first (a watcher's events of the moment, the engine's own writes among them) and
+   * the folder later: scanned apart, each part could stay under the mass-delete guard's share.
+   */
+  private async widenToVanishedFolders(scope: readonly string[]): Promise<string[]> {
+    const vanished = new Map<string, boolean>();
+    const isVanished = async (dir: string): Promise<boolean> => {
+      let known = vanished.get(dir);
+      if (known === undefined) {
+        known = this.diskRecord(this, dir)?.type === 'directory' && !(await this.options.store.stat(dir));
+        vanished.set(dir, known);
+      }
+      return known;
+    };
+    const widened = new Set<string>();
+    for (const path of scope) {
+      let top = path;
+      for (let dir = parentOf(top); dir !== '' && (await isVanished(dir)); dir = parentOf(dir)) top = dir;
+      widened.add(top);
+    }
+    return [...widened].filter((path) => !hasAncestorIn(widened, path));
+  }
+
   private async listScope(scope: readonly string[]): Promise<StoreEntry[]> {
     const out: StoreEntry[] = [];
     for (const path of scope) {

@@ -185,6 +185,33 @@ test('a mass delete pauses the space; restore brings the files back, delete repl
   assert.equal(paths(c, 'bob').length, 10);
 });
 
+test('a folder removed whole is one delete for the guard, even when some of its files are reported before it', async () => {
+  const c = new Cluster({ massDelete: { minFiles: 20, fraction: 0.5 } });
+  const alice = await c.add('alice');
+  await c.add('bob');
+  for (let i = 0; i < 10; i++) c.write('alice', `top${i}`, `t${i}`);
+  alice.store.userMkdir('batch', 0);
+  for (let i = 0; i < 20; i++) c.write('alice', `batch/f${i}`, `n${i}`);
+  await c.connect('alice', 'bob');
+  await c.settle();
+  // 20 of 30 files go with their folder. A watcher still holding events of a few of them (its own
+  // recent writes) reports those first: each such scan alone is below the guard's share.
+  alice.store.userDelete('batch');
+  const early = await alice.replica.scanPaths(['batch/f0', 'batch/f1', 'batch/f2', 'batch/f3', 'batch/f4']);
+  assert.equal(early.state, 'paused', 'the whole vanished folder is weighed at once');
+  const paused = alice.events.find((e) => e.kind === 'paused');
+  assert.deepEqual(paused && paused.kind === 'paused' ? [paused.deletes, paused.liveFiles] : [], [20, 30]);
+  await c.pump();
+  assert.equal(paths(c, 'bob').filter((p) => p.startsWith('batch/')).length, 20, 'nothing deleted elsewhere');
+  // A file reported twice, alone and inside its reported folder, is one delete.
+  await alice.replica.resolveMassDelete('restore');
+  await c.settle();
+  alice.store.userDelete('batch');
+  await alice.replica.scanPaths(['batch', 'batch/f0', 'batch/f0']);
+  const again = alice.events.filter((e) => e.kind === 'paused').at(-1);
+  assert.deepEqual(again && again.kind === 'paused' ? [again.deletes, again.liveFiles] : [], [20, 30]);
+});
+
 test('hostile paths from a peer get a typed error and are never written', async () => {
   const c = new Cluster();
   await c.add('alice');
