@@ -679,7 +679,6 @@ export class Replica {
     return { changed, state: this.state() };
   }
 
-  /** The entries at and below each scope path, as the store has them now. */
   /**
    * The scope of a scan, each path widened to the topmost folder around it that vanished, and
    * without paths inside others. A folder moved or deleted whole can reach a scoped scan as some
@@ -705,6 +704,7 @@ export class Replica {
     return [...widened].filter((path) => !hasAncestorIn(widened, path));
   }
 
+  /** The entries at and below each scope path, as the store has them now. */
   private async listScope(scope: readonly string[]): Promise<StoreEntry[]> {
     const out: StoreEntry[] = [];
     for (const path of scope) {
