@@ -70,8 +70,16 @@ export class ActivityFeed {
     batch.timer = setTimeout(() => this.flush(key), this.coalesceMs);
   }
 
-  add(kind: ActivityView['kind'], space: string, paths: readonly string[], user?: string): void {
-    const activity: ActivityView = { id: crypto.randomBytes(8).toString('hex'), at: Date.now(), space, kind, paths: [...paths], ...(user !== undefined ? { user } : {}) };
+  add(kind: ActivityView['kind'], space: string, paths: readonly string[], user?: string, about?: { readonly invitedMe?: true }): void {
+    const activity: ActivityView = {
+      id: crypto.randomBytes(8).toString('hex'),
+      at: Date.now(),
+      space,
+      kind,
+      paths: [...paths],
+      ...(user !== undefined ? { user } : {}),
+      ...(about?.invitedMe ? { invitedMe: true as const } : {}),
+    };
     this.recent.push(activity);
     if (this.recent.length > KEEP) this.recent.shift();
     this.recentStore?.save(this.recent);
@@ -115,5 +123,6 @@ function isActivity(value: unknown): value is ActivityView {
   if (value === null || typeof value !== 'object') return false;
   const a = value as Record<string, unknown>;
   return typeof a['id'] === 'string' && typeof a['at'] === 'number' && typeof a['space'] === 'string' && typeof a['kind'] === 'string' && KINDS.has(a['kind'])
-    && Array.isArray(a['paths']) && a['paths'].every((p) => typeof p === 'string') && (a['user'] === undefined || typeof a['user'] === 'string');
+    && Array.isArray(a['paths']) && a['paths'].every((p) => typeof p === 'string') && (a['user'] === undefined || typeof a['user'] === 'string')
+    && (a['invitedMe'] === undefined || a['invitedMe'] === true);
 }

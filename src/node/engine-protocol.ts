@@ -112,6 +112,8 @@ export interface ActivityView {
   readonly user?: string;
   /** Files concerned, space-relative; a coalesced entry lists several. */
   readonly paths: readonly string[];
+  /** For 'invited': this user is the one invited, and `user` invited them; otherwise `user` is the member invited. */
+  readonly invitedMe?: true;
 }
 
 /** Another device that has a file of a space open (co-editing). */

@@ -341,7 +341,7 @@ export class EngineService {
     for (const invitation of invitations) {
       if (!fresh.has(invitation.space)) continue;
       this.emit({ event: 'invitation', invitation });
-      this.feed.add('invited', invitation.space, [], invitation.from);
+      this.feed.add('invited', invitation.space, [], invitation.from, { invitedMe: true });
     }
     if (!before) return;
     for (const change of membershipChanges(before, state)) {

@@ -15,10 +15,7 @@ export interface ActivityEntry {
   readonly firstAt: number;
   readonly at: number;
   readonly paths: readonly string[];
-  /**
-   * For 'invited': the invitation is for this user (the space was not one of theirs when it
-   * came), so `user` is who invited them; otherwise `user` is the member who was invited.
-   */
+  /** See `ActivityView.invitedMe`. */
   readonly invitedMe?: boolean;
 }
 
@@ -53,11 +50,8 @@ export class ActivityFeed {
     return this.rows.find((e) => e.id === id);
   }
 
-  /**
-   * Adds an activity; returns the row it landed in, or undefined when there is nothing to show.
-   * `spaceIsMine`: this user is a member of the activity's space now.
-   */
-  add(activity: ActivityView, spaceIsMine = true): ActivityEntry | undefined {
+  /** Adds an activity; returns the row it landed in, or undefined when there is nothing to show. */
+  add(activity: ActivityView): ActivityEntry | undefined {
     if (activity.kind === 'changed') {
       // Conflict copies come and go with their conflict, which has its own row.
       const paths = activity.paths.filter((p) => parseConflictCopyPath(p) === undefined);
@@ -80,7 +74,7 @@ export class ActivityFeed {
       firstAt: activity.at,
       at: activity.at,
       paths: [...new Set(activity.paths)],
-      ...(activity.kind === 'invited' ? { invitedMe: !spaceIsMine } : {}),
+      ...(activity.kind === 'invited' ? { invitedMe: activity.invitedMe === true } : {}),
     };
     this.rows.unshift(entry);
     if (this.rows.length > this.options.maxEntries) this.rows.length = this.options.maxEntries;

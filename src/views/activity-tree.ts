@@ -35,7 +35,7 @@ export class ActivityTree implements vscode.Disposable {
       session.onDidReceiveActivity((a) => {
         if (this.known.has(a.id)) return;
         this.remember(a);
-        this.feed.add(a, this.isMine(a));
+        this.feed.add(a);
         this.refresh();
       }),
       session.onDidChangeRunning((running) => {
@@ -63,17 +63,13 @@ export class ActivityTree implements vscode.Disposable {
     for (const a of activities) this.remember(a);
     // Rebuilt in time order, so older entries never land above newer ones and coalescing holds.
     this.feed.clear();
-    for (const a of [...this.known.values()].sort((x, y) => x.at - y.at)) this.feed.add(a, this.isMine(a));
+    for (const a of [...this.known.values()].sort((x, y) => x.at - y.at)) this.feed.add(a);
     this.refresh();
   }
 
   private remember(a: ActivityView): void {
     this.known.set(a.id, a);
     if (this.known.size > KNOWN_MAX) this.known.delete(this.known.keys().next().value!);
-  }
-
-  private isMine(a: ActivityView): boolean {
-    return this.session.status?.spaces.some((s) => s.id === a.space) ?? false;
   }
 
   private refresh(): void {

@@ -201,6 +201,8 @@ test('two people share a folder, edit, chat and resolve a conflict in real VS Co
     await b.shot('message from while he was away');
     // The Activity view of the new window shows what happened before it: the host keeps the feed.
     await b.waitForRow('Activity', (r) => /alice changed notes\.md/.test(r.label), 'alice\'s earlier change', SYNC_TIMEOUT);
+    // Read back from the host, the invitation is still one for bob, not one bob saw alice get.
+    await b.waitForRow('Activity', (r) => /alice invited you to a shared folder/.test(r.label), 'alice\'s invitation, as one for bob', SYNC_TIMEOUT);
   });
 
   await step('bob resumes sync and the concurrent edits are a conflict', async () => {

@@ -225,6 +225,18 @@ test('activity: unseen counts are kept where the feed is told to keep them, and 
   assert.deepEqual(saved, {});
 });
 
+test('activity: an invitation for this user says so, also when read back from the home', () => {
+  let saved: unknown = [];
+  const store = { load: () => saved, save: (r: readonly unknown[]) => void (saved = JSON.parse(JSON.stringify(r))) };
+  const feed = new ActivityFeed(() => undefined);
+  feed.keepRecentIn(store);
+  feed.add('invited', SPACE, [], 'alice', { invitedMe: true });
+  feed.add('invited', SPACE, [], 'carol');
+  const again = new ActivityFeed(() => undefined);
+  again.keepRecentIn(store);
+  assert.deepEqual(again.recentActivity().map((a) => [a.user, a.invitedMe]), [['alice', true], ['carol', undefined]]);
+});
+
 test('activity: the last 200 entries are kept where the feed is told, oldest first; damaged entries are dropped on load', () => {
   let saved: unknown = [];
   const store = { load: () => saved, save: (r: readonly unknown[]) => void (saved = JSON.parse(JSON.stringify(r))) };

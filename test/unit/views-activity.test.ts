@@ -54,7 +54,7 @@ test('joins never coalesce, even back to back', () => {
 
 test('texts of every kind', () => {
   const feed = new ActivityFeed();
-  const text = (a: ActivityView, mine = true): string => activityText(feed.add(a, mine)!, st, l10n);
+  const text = (a: ActivityView): string => activityText(feed.add(a)!, st, l10n);
   assert.equal(text(activity('joined', 0, [], 'u-carol')), 'carol joined design-notes');
   assert.equal(text(activity('changed', 10, ['notes/a.md'], 'u-bob')), 'bob changed notes/a.md in design-notes');
   assert.equal(text(activity('conflict', 20, ['src/app.ts'])), 'conflict in src/app.ts');
@@ -64,7 +64,7 @@ test('texts of every kind', () => {
   assert.equal(text(activity('error', 60, ['big.bin'])), 'sync error in big.bin');
   assert.equal(text(activity('merged', 65, ['notes.md'])), 'concurrent edits merged in notes.md');
   assert.equal(text(activity('merged', 66, ['todo.md'])), 'concurrent edits merged in 2 files in design-notes');
-  assert.equal(text(activity('invited', 70, [], 'zed', 'unknown-space-id'), false), 'zed invited you to a shared folder');
+  assert.equal(text({ ...activity('invited', 70, [], 'zed', 'unknown-space-id'), invitedMe: true }), 'zed invited you to a shared folder');
   assert.equal(text(activity('invited', 75, [], 'dave')), 'dave was invited to design-notes');
   assert.equal(text(activity('changed', 80, ['q'], '0123456789abcdef0123', '89abcdef01234567')), '01234567 changed q in 89abcdef');
 });
