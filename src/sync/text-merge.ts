@@ -59,6 +59,14 @@ export function mergeText(base: string, ours: string, theirs: string): TextMerge
     const baseText = base.slice(r.start, r.end);
     const oursText = applyHunks(baseText, shift(r.ours, -r.start));
     const theirsText = applyHunks(baseText, shift(r.theirs, -r.start));
+    if (oursText === theirsText) {
+      // Different hunks, one outcome (each side deleted one of two equal characters): one change.
+      const same = { start: r.start, end: r.end, text: oursText };
+      merged.push(same);
+      keepOurs.push(same);
+      keepTheirs.push(same);
+      continue;
+    }
     conflicts.push({ baseStart: r.start, baseEnd: r.end, base: baseText, ours: oursText, theirs: theirsText });
     keepOurs.push({ start: r.start, end: r.end, text: oursText });
     keepTheirs.push({ start: r.start, end: r.end, text: theirsText });

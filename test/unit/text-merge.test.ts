@@ -230,6 +230,18 @@ test('merges of well-formed texts are well-formed and start from one side or the
   );
 });
 
+test('edits that differ as hunks but leave the same text are one change, not a conflict', () => {
+  // Found by the property below (seed -1209774730): both sides deleted one of two tabs, and the
+  // diffs picked different tabs. The merge was a conflict whose two sides were the same '\t'.
+  const base = 'aaa\r\n\t\taaa';
+  const ours = 'aaa\r\n\taaa';
+  const theirs = 'aa\n\taa😀😁a';
+  const r = mergeText(base, ours, theirs);
+  assert.deepEqual(r, mergeText(base, theirs, ours), 'symmetric');
+  if (!r.clean) for (const c of r.conflicts) assert.notEqual(c.ours, c.theirs, JSON.stringify(c));
+  assert.deepEqual(mergeText('x\t\ty', 'x\ty', 'x\ty'), { clean: true, text: 'x\ty' });
+});
+
 test('changes on different lines merge; a change to the same word conflicts', () => {
   const base = 'alpha\nbeta\ngamma\ndelta\n';
   assert.deepEqual(mergeText(base, 'alpha\nBETA\ngamma\ndelta\n', 'alpha\nbeta\ngamma\nDELTA\n'), {
