@@ -19,9 +19,8 @@ import * as nodePath from 'node:path';
 import { freePort, NetWorld } from '../test/integration/net-cluster';
 import { sleep, waitFor } from '../test/integration/disk-cluster';
 import { RendezvousClient } from '../src/node/rendezvous-client';
-import { deviceIdOf, generateDeviceKeys } from '../src/node/device-keys';
+import { deviceIdOf, generateDeviceKeys, publicDeviceOf } from '../src/node/device-keys';
 import { endorse, makeLinkGrant } from '../src/node/device-trust';
-import { toHex } from '../src/sync/bytes';
 import { numberOption } from './bench-args';
 import { percentile } from './percentile';
 
@@ -332,7 +331,7 @@ async function capacity(): Promise<{ connections: number; serverRssMiB: number; 
     const receiverKeys = generateDeviceKeys();
     // A linked device must carry the endorsement of the link code's one-time key, as `init --link` makes it.
     const grant = makeLinkGrant(senderKeys, sender.device.id, senderState.user.id);
-    const endorsement = endorse(grant, { id: deviceIdOf(receiverKeys), signPublic: toHex(receiverKeys.signPublic), agreePublic: toHex(receiverKeys.agreePublic) });
+    const endorsement = endorse(grant, publicDeviceOf(receiverKeys));
     const receiver = new RendezvousClient({ url: world.url, keys: receiverKeys, join: { link: token }, endorsement, mode: 'session' });
     await receiver.connect();
     let got = 0;

@@ -7,7 +7,7 @@ import { appendChatHistory, sendChat, type ChatEntry } from './chat';
 import { CodeError, decodeInvite, decodeLink, encodeInvite, encodeLink } from './codes';
 import { DeviceAgent, type AgentStatus } from './device-agent';
 import { HomeError, type DeviceHome, type Identity } from './device-home';
-import { CryptoError, deviceIdOf, fingerprintOf, generateDeviceKeys, signWith, type DeviceKeys } from './device-keys';
+import { CryptoError, fingerprintOf, publicDeviceOf, generateDeviceKeys, signWith, type DeviceKeys } from './device-keys';
 import { endorse, makeLinkGrant, pinsOf, trustFilter } from './device-trust';
 import { DiskStore } from './disk-store';
 import { RendezvousClient } from './rendezvous-client';
@@ -83,7 +83,7 @@ export async function createIdentity(
   if (!link && !options.name) throw new AccountError('a new identity needs a name');
   const join = link ? { link: link.token } : { name: options.name! };
   const keys = options.keys ?? generateDeviceKeys();
-  const device = { id: deviceIdOf(keys), signPublic: toHex(keys.signPublic), agreePublic: toHex(keys.agreePublic) };
+  const device = publicDeviceOf(keys);
   const endorsement = link ? endorse({ user: link.user, seed: link.seed, by: link.by, keySig: link.keySig }, device) : undefined;
   const client = new RendezvousClient({ url: server, keys, mode: 'command', join, ...(endorsement ? { endorsement } : {}) });
   const state = await client.connect();

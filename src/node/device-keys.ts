@@ -1,4 +1,5 @@
 import * as crypto from 'node:crypto';
+import { toHex } from '../sync/bytes';
 
 /** A device's two key pairs, raw 32-byte keys: Ed25519 to sign, X25519 to agree on secrets. */
 export interface DeviceKeys extends DevicePublicKeys {
@@ -87,6 +88,11 @@ export function decodeDeviceKeys(text: string): DeviceKeys {
 /** First 16 bytes of SHA-256 over both public keys, hex: no device can claim another's id. */
 export function deviceIdOf(pub: DevicePublicKeys): string {
   return crypto.createHash('sha256').update('sf-device-id-v1').update(pub.signPublic).update(pub.agreePublic).digest().subarray(0, 16).toString('hex');
+}
+
+/** A device as the server and other devices list it: its id and hex public keys. */
+export function publicDeviceOf(pub: DevicePublicKeys): { readonly id: string; readonly signPublic: string; readonly agreePublic: string } {
+  return { id: deviceIdOf(pub), signPublic: toHex(pub.signPublic), agreePublic: toHex(pub.agreePublic) };
 }
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';

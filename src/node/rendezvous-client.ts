@@ -18,7 +18,7 @@ import {
   type ServerMessage,
 } from '../sync/protocol/rendezvous';
 import { toHex } from '../sync/bytes';
-import { deviceIdOf, signWith, type DeviceKeys } from './device-keys';
+import { publicDeviceOf, signWith, type DeviceKeys } from './device-keys';
 import { TokenBucket } from '../sync/token-bucket';
 
 export interface RendezvousClientOptions {
@@ -83,7 +83,7 @@ export class RendezvousClient {
 
   constructor(private readonly options: RendezvousClientOptions) {
     const k = options.keys;
-    this.device = { id: deviceIdOf(k), signPublic: toHex(k.signPublic), agreePublic: toHex(k.agreePublic), ...(options.endorsement ? { endorsement: options.endorsement } : {}) };
+    this.device = { ...publicDeviceOf(k), ...(options.endorsement ? { endorsement: options.endorsement } : {}) };
     // A quarter of a second of burst: smooth enough to honour the limit, coarse enough to stream.
     if (options.limitUp) this.up = new TokenBucket(options.limitUp, options.limitUp / 4, Date.now());
     if (options.limitDown) this.down = new TokenBucket(options.limitDown, options.limitDown / 4, Date.now());

@@ -615,8 +615,9 @@ export class Replica {
   private async scanNow(mode: { confirmDeletes?: boolean; restore?: boolean; scope?: readonly string[] }): Promise<ScanReport> {
     if (!(await this.checkRoot())) return { changed: 0, state: this.state() };
     if (this.meta.paused) return { changed: 0, state: this.state() };
-    const scope = mode.scope && (await this.widenToVanishedFolders(mode.scope));
-    const entries = scope ? await this.listScope(scope) : await this.options.store.list();
+    const listed = mode.scope ? await this.listScope(mode.scope) : { entries: await this.options.store.list(), missing: [] };
+    const { entries } = listed;
+    const scope = mode.scope && (await this.widenToVanishedFolders(mode.scope, listed.missing));
     for (const [path, p] of [...this.problems]) if (p.source === 'local' && inScope(scope, path)) this.problems.delete(path);
     const seen = new Set<string>();
     const present: StoreEntry[] = [];
@@ -680,12 +681,13 @@ export class Replica {
   }
 
   /**
-   * The scope of a scan, each path widened to the topmost folder around it that vanished, and
-   * without paths inside others. A folder moved or deleted whole can reach a scoped scan as some
-   * of its files first (a watcher's events of the moment, the engine's own writes among them) and
-   * the folder later: scanned apart, each part could stay under the mass-delete guard's share.
+   * The scope of a scan, each missing path widened to the topmost folder around it that vanished,
+   * and without paths inside others. A folder moved or deleted whole can reach a scoped scan as
+   * some of its files first (a watcher's events of the moment, the engine's own writes among them)
+   * and the folder later: scanned apart, each part could stay under the mass-delete guard's share.
+   * A vanished folder lists nothing, so widening adds deletion candidates only.
    */
-  private async widenToVanishedFolders(scope: readonly string[]): Promise<string[]> {
+  private async widenToVanishedFolders(scope: readonly string[], missing: readonly string[]): Promise<string[]> {
     const vanished = new Map<string, boolean>();
     const isVanished = async (dir: string): Promise<boolean> => {
       let known = vanished.get(dir);
@@ -695,8 +697,8 @@ export class Replica {
       }
       return known;
     };
-    const widened = new Set<string>();
-    for (const path of scope) {
+    const widened = new Set(scope);
+    for (const path of missing) {
       let top = path;
       for (let dir = parentOf(top); dir !== '' && (await isVanished(dir)); dir = parentOf(dir)) top = dir;
       widened.add(top);
@@ -704,17 +706,19 @@ export class Replica {
     return [...widened].filter((path) => !hasAncestorIn(widened, path));
   }
 
-  /** The entries at and below each scope path, as the store has them now. */
-  private async listScope(scope: readonly string[]): Promise<StoreEntry[]> {
-    const out: StoreEntry[] = [];
+  /** The entries at and below each scope path, as the store has them now, and the scope paths it does not have. */
+  private async listScope(scope: readonly string[]): Promise<{ entries: StoreEntry[]; missing: string[] }> {
+    const entries: StoreEntry[] = [];
+    const missing: string[] = [];
     for (const path of scope) {
       if (isInternalPath(path)) continue;
       const entry = await this.options.store.stat(path);
+      if (!entry) missing.push(path);
       if (!entry || this.options.ignore?.(path, entry.type === 'directory')) continue;
-      out.push(entry);
-      if (entry.type === 'directory') out.push(...(await this.options.store.list(path)));
+      entries.push(entry);
+      if (entry.type === 'directory') entries.push(...(await this.options.store.list(path)));
     }
-    return out;
+    return { entries, missing };
   }
 
   /** Paths in scope that the engine believes are on disk. */

@@ -30,7 +30,7 @@ export type TextMergeResult =
  *
  * Each side's changes are diffed against the base and compared on base ranges:
  * - a change made by one side only is applied;
- * - the same change made by both sides (same base range, same text) is applied once;
+ * - a stretch both sides changed into the same text is applied once (however the diffs cut it);
  * - changes of the two sides that overlap or touch (share even one base position, which includes
  *   two insertions at the same place) are a conflict unless identical.
  *
@@ -48,23 +48,23 @@ export function mergeText(base: string, ours: string, theirs: string): TextMerge
   const keepOurs: TextHunk[] = [];
   const keepTheirs: TextHunk[] = [];
   const conflicts: TextConflict[] = [];
+  const agreed = (h: TextHunk): void => {
+    merged.push(h);
+    keepOurs.push(h);
+    keepTheirs.push(h);
+  };
   for (const r of regions) {
-    const single = singleChange(r);
+    const single = oneSidedChange(r);
     if (single) {
-      merged.push(single);
-      keepOurs.push(single);
-      keepTheirs.push(single);
+      agreed(single);
       continue;
     }
     const baseText = base.slice(r.start, r.end);
     const oursText = applyHunks(baseText, shift(r.ours, -r.start));
     const theirsText = applyHunks(baseText, shift(r.theirs, -r.start));
+    // The same change, or different hunks with one outcome (each side deleted one of two equal characters).
     if (oursText === theirsText) {
-      // Different hunks, one outcome (each side deleted one of two equal characters): one change.
-      const same = { start: r.start, end: r.end, text: oursText };
-      merged.push(same);
-      keepOurs.push(same);
-      keepTheirs.push(same);
+      agreed({ start: r.start, end: r.end, text: oursText });
       continue;
     }
     conflicts.push({ baseStart: r.start, baseEnd: r.end, base: baseText, ours: oursText, theirs: theirsText });
@@ -103,15 +103,10 @@ function groupRegions(ours: readonly TextHunk[], theirs: readonly TextHunk[]): R
   return regions;
 }
 
-/** The region's one change, when only one side changed it or both made exactly the same change. */
-function singleChange(r: Region): TextHunk | undefined {
+/** The region's one change, when only one side changed it. */
+function oneSidedChange(r: Region): TextHunk | undefined {
   if (r.theirs.length === 0 && r.ours.length === 1) return r.ours[0];
   if (r.ours.length === 0 && r.theirs.length === 1) return r.theirs[0];
-  if (r.ours.length === 1 && r.theirs.length === 1) {
-    const a = r.ours[0]!;
-    const b = r.theirs[0]!;
-    if (a.start === b.start && a.end === b.end && a.text === b.text) return a;
-  }
   return undefined;
 }
 

@@ -6,20 +6,16 @@ import { test } from 'node:test';
 import { toHex } from '../../src/sync/bytes';
 import type { AccountState, DeviceInfo, UserInfo } from '../../src/sync/protocol/rendezvous';
 import { CodeError, decodeLink, encodeLink } from '../../src/node/codes';
-import { deviceIdOf, generateDeviceKeys, type DeviceKeys } from '../../src/node/device-keys';
+import { deviceIdOf, generateDeviceKeys, publicDeviceOf, type DeviceKeys } from '../../src/node/device-keys';
 import { endorse, makeLinkGrant, trustedDevices, TrustPins } from '../../src/node/device-trust';
 
 const USER = 'a'.repeat(32);
-
-function info(keys: DeviceKeys): DeviceInfo {
-  return { id: deviceIdOf(keys), signPublic: toHex(keys.signPublic), agreePublic: toHex(keys.agreePublic) };
-}
 
 /** A device linked by `issuer` (with its keys) to `user`. */
 function linked(issuer: DeviceKeys, user = USER): { keys: DeviceKeys; device: DeviceInfo } {
   const keys = generateDeviceKeys();
   const grant = makeLinkGrant(issuer, deviceIdOf(issuer), user);
-  return { keys, device: { ...info(keys), endorsement: endorse(grant, info(keys)) } };
+  return { keys, device: { ...publicDeviceOf(keys), endorsement: endorse(grant, publicDeviceOf(keys)) } };
 }
 
 function ids(devices: readonly DeviceInfo[]): string[] {
@@ -28,7 +24,7 @@ function ids(devices: readonly DeviceInfo[]): string[] {
 
 test('trust: the first device, and devices endorsed through a chain of link codes back to it', () => {
   const rootKeys = generateDeviceKeys();
-  const root = info(rootKeys);
+  const root = publicDeviceOf(rootKeys);
   const laptop = linked(rootKeys);
   const phone = linked(laptop.keys); // linked from the laptop, not from the first device
   const user: UserInfo = { id: USER, name: 'alice', devices: [phone.device, root, laptop.device] };
@@ -37,15 +33,15 @@ test('trust: the first device, and devices endorsed through a chain of link code
 
 test('trust: a device the server slipped in, or one with a forged or misdirected endorsement, is left out', () => {
   const rootKeys = generateDeviceKeys();
-  const root = info(rootKeys);
-  const injected = info(generateDeviceKeys());
+  const root = publicDeviceOf(rootKeys);
+  const injected = publicDeviceOf(generateDeviceKeys());
   const strangerKeys = generateDeviceKeys();
   const byStranger = linked(strangerKeys).device; // endorsed by a device that is not the user's
   const otherUser = linked(rootKeys, 'b'.repeat(32)).device; // a grant for another user
   const good = linked(rootKeys);
   const swapped: DeviceInfo = { ...good.device, agreePublic: toHex(generateDeviceKeys().agreePublic) }; // keys changed after signing
-  const reused: DeviceInfo = { ...info(generateDeviceKeys()), endorsement: good.device.endorsement! }; // another device's endorsement
-  const user: UserInfo = { id: USER, name: 'alice', devices: [root, injected, byStranger, otherUser, swapped, reused, { ...info(strangerKeys) }] };
+  const reused: DeviceInfo = { ...publicDeviceOf(generateDeviceKeys()), endorsement: good.device.endorsement! }; // another device's endorsement
+  const user: UserInfo = { id: USER, name: 'alice', devices: [root, injected, byStranger, otherUser, swapped, reused, { ...publicDeviceOf(strangerKeys) }] };
   assert.deepEqual(ids(trustedDevices(user, root.signPublic)), [root.id]);
   // A root that is not the pinned one trusts nothing, and so nothing it endorsed.
   assert.deepEqual(trustedDevices({ ...user, devices: [root, good.device] }, injected.signPublic), []);
@@ -54,9 +50,9 @@ test('trust: a device the server slipped in, or one with a forged or misdirected
 test('trust: endorsements that point at each other do not vouch for each other', () => {
   const aKeys = generateDeviceKeys();
   const bKeys = generateDeviceKeys();
-  const a = { ...info(aKeys), endorsement: endorse(makeLinkGrant(bKeys, deviceIdOf(bKeys), USER), info(aKeys)) };
-  const b = { ...info(bKeys), endorsement: endorse(makeLinkGrant(aKeys, deviceIdOf(aKeys), USER), info(bKeys)) };
-  const root = info(generateDeviceKeys());
+  const a = { ...publicDeviceOf(aKeys), endorsement: endorse(makeLinkGrant(bKeys, deviceIdOf(bKeys), USER), publicDeviceOf(aKeys)) };
+  const b = { ...publicDeviceOf(bKeys), endorsement: endorse(makeLinkGrant(aKeys, deviceIdOf(aKeys), USER), publicDeviceOf(bKeys)) };
+  const root = publicDeviceOf(generateDeviceKeys());
   assert.deepEqual(ids(trustedDevices({ id: USER, name: 'x', devices: [a, b, root] }, root.signPublic)), [root.id]);
 });
 
@@ -65,9 +61,9 @@ test('pins: a user seen first is pinned to its one first device; later, a second
   try {
     const pins = new TrustPins(nodePath.join(dir, 'pins.json'));
     const bobKeys = generateDeviceKeys();
-    const bob = info(bobKeys);
+    const bob = publicDeviceOf(bobKeys);
     const bobLaptop = linked(bobKeys, 'c'.repeat(32)).device;
-    const me: UserInfo = { id: USER, name: 'me', devices: [info(generateDeviceKeys())] };
+    const me: UserInfo = { id: USER, name: 'me', devices: [publicDeviceOf(generateDeviceKeys())] };
     const state = (contact: UserInfo): AccountState => ({ user: me, contacts: [{ ...contact, presence: 'online' }], spaces: [], online: [], vectors: [] });
     const bobUser: UserInfo = { id: 'c'.repeat(32), name: 'bob', devices: [bob, bobLaptop] };
     assert.deepEqual(ids(pins.filter(state(bobUser)).contacts[0]!.devices), ids([bob, bobLaptop]));
@@ -75,11 +71,11 @@ test('pins: a user seen first is pinned to its one first device; later, a second
     assert.equal(pins.root(USER), me.devices[0]!.signPublic);
     // A fresh pins object reads the same file: the pin holds across restarts.
     const again = new TrustPins(nodePath.join(dir, 'pins.json'));
-    const evil = info(generateDeviceKeys());
+    const evil = publicDeviceOf(generateDeviceKeys());
     assert.deepEqual(ids(again.filter(state({ ...bobUser, devices: [bob, bobLaptop, evil] })).contacts[0]!.devices), ids([bob, bobLaptop]));
     assert.deepEqual(again.filter(state({ ...bobUser, devices: [evil] })).contacts[0]!.devices, []);
     // Two first devices for an unpinned user: which is real cannot be told, so neither is used.
-    const carol: UserInfo = { id: 'd'.repeat(32), name: 'carol', devices: [info(generateDeviceKeys()), info(generateDeviceKeys())] };
+    const carol: UserInfo = { id: 'd'.repeat(32), name: 'carol', devices: [publicDeviceOf(generateDeviceKeys()), publicDeviceOf(generateDeviceKeys())] };
     assert.deepEqual(again.filter(state(carol)).contacts[0]!.devices, []);
     assert.equal(again.root(carol.id), undefined);
   } finally {

@@ -3,9 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as nodePath from 'node:path';
 import { test } from 'node:test';
-import { toHex } from '../../src/sync/bytes';
 import type { Endorsement } from '../../src/sync/protocol/rendezvous';
-import { deviceIdOf, generateDeviceKeys, type DeviceKeys } from '../../src/node/device-keys';
+import { deviceIdOf, generateDeviceKeys, publicDeviceOf, type DeviceKeys } from '../../src/node/device-keys';
 import { endorse, makeLinkGrant } from '../../src/node/device-trust';
 import { RendezvousClient } from '../../src/node/rendezvous-client';
 import { RendezvousServer } from '../../src/server/rendezvous-server';
@@ -156,7 +155,7 @@ test('linking a device needs an endorsement by the device that made the code: no
     };
     assert.match(await linkWithoutEndorsement(await link()), /endorsement/);
     const stranger = generateDeviceKeys();
-    const forged = (device: DeviceKeys): Endorsement => endorse(makeLinkGrant(stranger, deviceIdOf(a), state.user.id), { id: deviceIdOf(device), signPublic: toHex(device.signPublic), agreePublic: toHex(device.agreePublic) });
+    const forged = (device: DeviceKeys): Endorsement => endorse(makeLinkGrant(stranger, deviceIdOf(a), state.user.id), publicDeviceOf(device));
     const laptop = generateDeviceKeys();
     const bad = new RendezvousClient({ url: server.url, keys: laptop, join: { link: await link() }, endorsement: forged(laptop) });
     await assert.rejects(bad.connect(), /endorsement/);
@@ -165,7 +164,7 @@ test('linking a device needs an endorsement by the device that made the code: no
       url: server.url,
       keys: laptop,
       join: { link: await link() },
-      endorsement: endorse(makeLinkGrant(a, deviceIdOf(a), state.user.id), { id: deviceIdOf(laptop), signPublic: toHex(laptop.signPublic), agreePublic: toHex(laptop.agreePublic) }),
+      endorsement: endorse(makeLinkGrant(a, deviceIdOf(a), state.user.id), publicDeviceOf(laptop)),
     });
     const linked = await good.connect();
     assert.equal(linked.user.id, state.user.id);
