@@ -22,8 +22,8 @@ const common = {
 
 const entries = [
   { entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: [...common.external, 'vscode'] },
-  { entryPoints: ['src/node/engine-host.ts'], outfile: 'dist/engine-host.js' },
-  { entryPoints: ['src/node/fs-worker.ts'], outfile: 'dist/fs-worker.js' },
+  { entryPoints: ['src/node/engine/engine-host.ts'], outfile: 'dist/engine-host.js' },
+  { entryPoints: ['src/node/workers/fs-worker.ts'], outfile: 'dist/fs-worker.js' },
 ];
 
 const FORBIDDEN = [/(^|\/)src\/server\//, /better-sqlite3/, /\.node$/];

@@ -5,10 +5,10 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
-import { DiskReplica } from '../src/node/disk-replica';
-import { DiskStore } from '../src/node/disk-store';
-import { StateJournal } from '../src/node/state-journal';
-import type { FileRecord } from '../src/sync/file-record';
+import { DiskReplica } from '../src/node/disk/disk-replica';
+import { DiskStore } from '../src/node/disk/disk-store';
+import { StateJournal } from '../src/node/disk/state/state-journal';
+import type { FileRecord } from '../src/sync/model/file-record';
 import { Prng } from '../test/sim/prng';
 import { option } from './bench-args';
 

@@ -1,7 +1,7 @@
-import { equalBytes } from '../src/sync/bytes';
-import { DEFAULT_CHUNKING } from '../src/sync/chunker';
+import { equalBytes } from '../src/sync/util/bytes';
+import { DEFAULT_CHUNKING } from '../src/sync/model/chunker';
 import { encodeMessage } from '../src/sync/protocol/codec';
-import { Cluster } from '../test/unit/engine-harness';
+import { Cluster } from '../test/unit/sync/replica/engine-harness';
 
 export interface TransferFigure {
   readonly edit: string;

@@ -2,9 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, openSync, readSync, closeSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NodeHasher } from '../src/node/node-hasher';
-import { chunkBoundaries, DEFAULT_CHUNKING } from '../src/sync/chunker';
-import { blocksOf, BlockHasher } from '../src/sync/content-hash';
+import { NodeHasher } from '../src/node/workers/node-hasher';
+import { chunkBoundaries, DEFAULT_CHUNKING } from '../src/sync/model/chunker';
+import { blocksOf, BlockHasher } from '../src/sync/model/content-hash';
 import { measureEdit, pseudoRandom } from './engine-transfer';
 
 /**

@@ -18,9 +18,9 @@ import * as http from 'node:http';
 import * as nodePath from 'node:path';
 import { freePort, NetWorld } from '../test/integration/net-cluster';
 import { sleep, waitFor } from '../test/integration/disk-cluster';
-import { RendezvousClient } from '../src/node/rendezvous-client';
-import { deviceIdOf, generateDeviceKeys, publicDeviceOf } from '../src/node/device-keys';
-import { endorse, makeLinkGrant } from '../src/node/device-trust';
+import { RendezvousClient } from '../src/node/net/rendezvous-client';
+import { deviceIdOf, generateDeviceKeys, publicDeviceOf } from '../src/node/crypto/device-keys';
+import { endorse, makeLinkGrant } from '../src/node/crypto/device-trust';
 import { numberOption } from './bench-args';
 import { percentile } from './percentile';
 

@@ -1,12 +1,12 @@
 // @ts-check
-// The chat webview. Type-checked against src/views/chat-messages.ts by tsconfig.webview.json.
+// The chat webview. Type-checked against src/vscode/chat/chat-messages.ts by tsconfig.webview.json.
 // It renders what the extension sends and reports what the user does; all logic stays in the extension.
 
-/** @typedef {import('../src/views/chat-messages').ToWebview} ToWebview */
-/** @typedef {import('../src/views/chat-messages').FromWebview} FromWebview */
-/** @typedef {import('../src/views/chat-messages').RenderedMessage} RenderedMessage */
-/** @typedef {import('../src/views/chat-messages').ConversationItem} ConversationItem */
-/** @typedef {import('../src/views/chat-messages').ChatStrings} ChatStrings */
+/** @typedef {import('../src/vscode/chat/chat-messages').ToWebview} ToWebview */
+/** @typedef {import('../src/vscode/chat/chat-messages').FromWebview} FromWebview */
+/** @typedef {import('../src/vscode/chat/chat-messages').RenderedMessage} RenderedMessage */
+/** @typedef {import('../src/vscode/chat/chat-messages').ConversationItem} ConversationItem */
+/** @typedef {import('../src/vscode/chat/chat-messages').ChatStrings} ChatStrings */
 
 (function () {
   // @ts-ignore acquireVsCodeApi is injected by VS Code into webviews.

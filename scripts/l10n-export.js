@@ -9,7 +9,8 @@ const CALL = /\bl10n\.t\(\s*'((?:[^'\\]|\\.)*)'/g;
 
 function extract(root = ROOT) {
   const strings = new Set();
-  const files = [path.join(root, 'src', 'extension.ts'), ...fs.readdirSync(path.join(root, 'src', 'views')).map((f) => path.join(root, 'src', 'views', f))];
+  const ui = path.join(root, 'src', 'vscode');
+  const files = [path.join(root, 'src', 'extension.ts'), ...fs.readdirSync(ui, { recursive: true }).map((f) => path.join(ui, f))];
   for (const file of files.filter((f) => f.endsWith('.ts'))) {
     const text = fs.readFileSync(file, 'utf8');
     for (const match of text.matchAll(CALL)) strings.add(match[1].replace(/\\(.)/g, (_, c) => ({ n: '\n', t: '\t', r: '\r' })[c] ?? c));

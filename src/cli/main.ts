@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import '../node/thread-pool';
+import '../node/workers/thread-pool';
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { RendezvousError, type Role } from '../sync/protocol/rendezvous';
@@ -14,11 +14,11 @@ import {
   sendChatMessage,
   shareFolder,
   withServer,
-} from '../node/account';
-import { CodeError } from '../node/codes';
-import { DeviceAgent, type AgentStatus } from '../node/device-agent';
-import { DeviceHome, HomeError, writeAtomic, writeReplacing } from '../node/device-home';
-import { CryptoError } from '../node/device-keys';
+} from '../node/agent/account';
+import { CodeError } from '../node/agent/codes';
+import { DeviceAgent, type AgentStatus } from '../node/agent/device-agent';
+import { DeviceHome, HomeError, writeAtomic, writeReplacing } from '../node/agent/device-home';
+import { CryptoError } from '../node/crypto/device-keys';
 import { RendezvousServer } from '../server/rendezvous-server';
 
 class UsageError extends Error {}

@@ -33,7 +33,7 @@ import { jsonLog, type JsonLog } from './json-log';
 import type { ServerStore } from './server-store';
 import { ServerMetrics } from './server-metrics';
 import { SqliteStore } from './sqlite-store';
-import { TokenBucket } from '../sync/token-bucket';
+import { TokenBucket } from '../sync/util/token-bucket';
 
 export interface ServerLimits {
   /** Largest WebSocket message; larger ones close the connection (1009). */

@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import * as nodePath from 'node:path';
-import type { DiskReplica } from '../../src/node/disk-replica';
-import type { MessagePort } from '../../src/sync/ports';
+import type { DiskReplica } from '../../src/node/disk/disk-replica';
+import type { MessagePort } from '../../src/sync/ports/ports';
 import { decodeMessage, encodeMessage } from '../../src/sync/protocol/codec';
 import { waitFor } from './disk-cluster';
 

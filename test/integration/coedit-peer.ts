@@ -1,8 +1,8 @@
 import * as crypto from 'node:crypto';
-import type { Disposable, EngineClient } from '../../src/node/engine-client';
+import type { Disposable, EngineClient } from '../../src/node/engine/engine-client';
 import { CoeditSession } from '../../src/sync/coedit/coedit-session';
 import { TextBinding } from '../../src/sync/coedit/text-binding';
-import { MemoryEditor } from '../unit/memory-editor';
+import { MemoryEditor } from '../unit/sync/coedit/memory-editor';
 
 /** The session name of a seed (docs/COEDIT.md §3): SHA-256 of its UTF-8 text, hex. */
 export function sessionName(seed: string): string {

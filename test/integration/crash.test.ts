@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as nodePath from 'node:path';
 import { test } from 'node:test';
-import { DiskStore, MARKER_DIR } from '../../src/node/disk-store';
+import { DiskStore, MARKER_DIR } from '../../src/node/disk/disk-store';
 import { Prng } from '../sim/prng';
 import { ChildLink } from './child-replica';
 import { openTestReplica, sha256File, sleep, snapshotTree, waitFor } from './disk-cluster';

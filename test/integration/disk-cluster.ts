@@ -2,14 +2,14 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as nodePath from 'node:path';
-import { DiskReplica, type DiskReplicaOptions } from '../../src/node/disk-replica';
-import { DiskStore, MARKER_DIR } from '../../src/node/disk-store';
-import { FsWorkerPool } from '../../src/node/fs-worker-pool';
-import { toHex } from '../../src/sync/bytes';
-import type { MessagePort } from '../../src/sync/ports';
+import { DiskReplica, type DiskReplicaOptions } from '../../src/node/disk/disk-replica';
+import { DiskStore, MARKER_DIR } from '../../src/node/disk/disk-store';
+import { FsWorkerPool } from '../../src/node/workers/fs-worker-pool';
+import { toHex } from '../../src/sync/util/bytes';
+import type { MessagePort } from '../../src/sync/ports/ports';
 import type { Message } from '../../src/sync/protocol/messages';
 import { decodeMessage, encodeMessage } from '../../src/sync/protocol/codec';
-import type { ReplicaEvent } from '../../src/sync/replica';
+import type { ReplicaEvent } from '../../src/sync/replica/replica';
 
 export interface Member {
   readonly name: string;

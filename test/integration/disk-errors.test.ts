@@ -4,8 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as nodePath from 'node:path';
 import { test } from 'node:test';
-import { DiskReplica } from '../../src/node/disk-replica';
-import { DiskStore } from '../../src/node/disk-store';
+import { DiskReplica } from '../../src/node/disk/disk-replica';
+import { DiskStore } from '../../src/node/disk/disk-store';
 import { ChildLink } from './child-replica';
 import { openTestReplica, sha256File, waitFor } from './disk-cluster';
 

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as nodePath from 'node:path';
 import { test } from 'node:test';
-import { EngineCallError, EngineClient } from '../../src/node/engine-client';
+import { EngineCallError, EngineClient } from '../../src/node/engine/engine-client';
 import { waitFor } from './disk-cluster';
 
 /** Small stand-in hosts, so the client's own behaviour is tested without an engine behind it. */

@@ -1,12 +1,12 @@
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
-import { EngineClient } from '../../src/node/engine-client';
-import type { EngineEvent, EngineStatus } from '../../src/node/engine-protocol';
+import { EngineClient } from '../../src/node/engine/engine-client';
+import type { EngineEvent, EngineStatus } from '../../src/node/engine/engine-protocol';
 import { waitFor } from './disk-cluster';
 import { NetWorld } from './net-cluster';
 
 /** The compiled host, forked as the extension forks the bundled one; ENGINE_HOST=dist/engine-host.js runs the tests on the bundle. */
-export const HOST = process.env['ENGINE_HOST'] ?? nodePath.resolve(__dirname, '../../src/node/engine-host.js');
+export const HOST = process.env['ENGINE_HOST'] ?? nodePath.resolve(__dirname, '../../src/node/engine/engine-host.js');
 
 export const SYNC_MS = 60_000;
 

@@ -4,8 +4,8 @@ import * as nodePath from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import WebSocket from 'ws';
-import { toHex } from '../../src/sync/bytes';
-import { deviceIdOf, generateDeviceKeys } from '../../src/node/device-keys';
+import { toHex } from '../../src/sync/util/bytes';
+import { deviceIdOf, generateDeviceKeys } from '../../src/node/crypto/device-keys';
 import { sleep, waitFor } from './disk-cluster';
 import { NetWorld, ok, readText } from './net-cluster';
 

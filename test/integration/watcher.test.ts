@@ -3,9 +3,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as nodePath from 'node:path';
 import { test } from 'node:test';
-import { DiskReplica } from '../../src/node/disk-replica';
-import { DiskStore } from '../../src/node/disk-store';
-import { isAlive } from '../../src/sync/file-record';
+import { DiskReplica } from '../../src/node/disk/disk-replica';
+import { DiskStore } from '../../src/node/disk/disk-store';
+import { isAlive } from '../../src/sync/model/file-record';
 import { waitFor } from './disk-cluster';
 
 async function watchedReplica(): Promise<{ disk: DiskReplica; root: string; scans: Array<readonly string[] | undefined>; done: () => Promise<void> }> {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { entryMatchesExpectation } from '../../src/sync/expectation';
-import { depth, isAncestor, parentOf } from '../../src/sync/path';
+import { entryMatchesExpectation } from '../../src/sync/replica/expectation';
+import { depth, isAncestor, parentOf } from '../../src/sync/model/path';
 import {
   StoreError,
   type EntryType,
@@ -10,7 +10,7 @@ import {
   type StoreEntry,
   type TempCommit,
   type TempFile,
-} from '../../src/sync/ports';
+} from '../../src/sync/ports/ports';
 import type { CrashSwitch } from './crash-switch';
 
 interface Node {

@@ -1,4 +1,4 @@
-import type { MessagePort } from '../../src/sync/ports';
+import type { MessagePort } from '../../src/sync/ports/ports';
 import type { Message } from '../../src/sync/protocol/messages';
 import type { Prng } from './prng';
 

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { NodeHasher } from '../../src/node/node-hasher';
-import { equalBytes } from '../../src/sync/bytes';
-import { sameRecord, type FileRecord } from '../../src/sync/file-record';
-import type { ChunkingParams } from '../../src/sync/chunker';
+import { NodeHasher } from '../../src/node/workers/node-hasher';
+import { equalBytes } from '../../src/sync/util/bytes';
+import { sameRecord, type FileRecord } from '../../src/sync/model/file-record';
+import type { ChunkingParams } from '../../src/sync/model/chunker';
 import { decodeMessage, encodeMessage } from '../../src/sync/protocol/codec';
-import { Replica, type ReplicaEvent } from '../../src/sync/replica';
+import { Replica, type ReplicaEvent } from '../../src/sync/replica/replica';
 import { CrashSwitch, SimulatedCrash } from './crash-switch';
 import { MemoryStateStore } from './memory-state-store';
 import { MemoryStore } from './memory-store';

@@ -1,5 +1,5 @@
 import type * as Y from 'yjs';
-import { diffHunks } from '../text-diff';
+import { diffHunks } from '../text/text-diff';
 import { normaliseEol, withEol, type Eol } from './eol';
 import { LineStarts } from './line-starts';
 

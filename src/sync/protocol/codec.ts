@@ -1,7 +1,7 @@
-import { compactCopy, intern } from '../bytes';
-import type { BlockRef, FileRecord } from '../file-record';
-import type { EntryType } from '../ports';
-import { isCanonical, MAX_REPLICA_ID_LENGTH, MAX_VECTOR_ENTRIES, readVector, writeVector, type VersionVector } from '../version-vector';
+import { compactCopy, intern } from '../util/bytes';
+import type { BlockRef, FileRecord } from '../model/file-record';
+import type { EntryType } from '../ports/ports';
+import { isCanonical, MAX_REPLICA_ID_LENGTH, MAX_VECTOR_ENTRIES, readVector, writeVector, type VersionVector } from '../model/version-vector';
 import type { BlockRequest, BlockResponse, BlockStatus, Hello, IndexBatch, Message, MessageType, SummaryNotice } from './messages';
 import { ByteReader, ByteWriter, DecodeError } from './wire';
 

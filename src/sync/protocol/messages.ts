@@ -1,4 +1,4 @@
-import type { FileRecord } from '../file-record';
+import type { FileRecord } from '../model/file-record';
 
 /**
  * Messages between two replicas of one space. Transport (relay, direct socket, simulation) and

@@ -1,4 +1,4 @@
-import { fromHex, toHex } from '../bytes';
+import { fromHex, toHex } from '../util/bytes';
 
 /**
  * The rendezvous protocol between a device and the server: JSON control messages in text frames,

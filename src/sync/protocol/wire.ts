@@ -1,4 +1,4 @@
-import { fromUtf8, utf8Into } from '../bytes';
+import { fromUtf8, utf8Into } from '../util/bytes';
 
 /** Why a frame could not be decoded. Each code names one kind of malformed input. */
 export type DecodeErrorCode =

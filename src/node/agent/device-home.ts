@@ -1,0 +1,188 @@
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as nodePath from 'node:path';
+import { decodeDeviceKeys, encodeDeviceKeys, type DeviceKeys } from '../crypto/device-keys';
+
+/** What a device remembers about itself: its keys and where its server is. */
+export interface Identity {
+  readonly keys: DeviceKeys;
+  readonly server: string;
+  readonly name: string;
+  /** Known once the device has signed in for the first time. */
+  readonly user?: string;
+}
+
+/** A space this device has joined, and where its folder is. */
+export interface LocalSpace {
+  readonly id: string;
+  readonly path: string;
+  /** Paused by the user: the space neither sends nor applies changes until resumed. */
+  readonly paused?: boolean;
+}
+
+export class HomeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'HomeError';
+  }
+}
+
+/**
+ * A device's home folder (a CLI `--home`, or the extension's storage): identity, joined spaces,
+ * chat history, and each replica's state. Every file is replaced by rename, so a `run` daemon and
+ * a one-shot command working on the same home never see half a file; the replica states are
+ * locked per space by their journals.
+ */
+export class DeviceHome {
+  constructor(readonly dir: string) {}
+
+  get exists(): boolean {
+    return fs.existsSync(this.file('identity.json'));
+  }
+
+  /**
+   * The device's identity. The keys come from identity.json (the CLI keeps them there) or, when
+   * it holds none, from `keys`: the extension keeps them in VS Code's SecretStorage instead.
+   */
+  identity(keys?: DeviceKeys): Identity {
+    let text: string;
+    try {
+      text = fs.readFileSync(this.file('identity.json'), 'utf8');
+    } catch {
+      throw new HomeError(`${this.dir} has no device identity yet: run "shared-folders init --home ${this.dir}" first`);
+    }
+    const o = JSON.parse(text) as { keys?: string; server: string; name: string; user?: string };
+    const found = o.keys !== undefined ? decodeDeviceKeys(o.keys) : keys;
+    if (!found) throw new HomeError(`${this.dir} keeps no device keys and none were given`);
+    return { keys: found, server: o.server, name: o.name, ...(o.user ? { user: o.user } : {}) };
+  }
+
+  /** With `withKeys: false` identity.json holds everything but the keys, which the caller keeps. */
+  saveIdentity(identity: Identity, options: { readonly withKeys?: boolean } = {}): void {
+    fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    const keys = options.withKeys ?? true ? { keys: encodeDeviceKeys(identity.keys) } : {};
+    writeAtomic(
+      this.file('identity.json'),
+      JSON.stringify({ ...keys, server: identity.server, name: identity.name, ...(identity.user ? { user: identity.user } : {}) }, null, 2),
+      0o600,
+    );
+  }
+
+  /** Whether identity.json holds the device keys itself. */
+  get keepsKeys(): boolean {
+    try {
+      return (JSON.parse(fs.readFileSync(this.file('identity.json'), 'utf8')) as { keys?: string }).keys !== undefined;
+    } catch {
+      return false;
+    }
+  }
+
+  spaces(): LocalSpace[] {
+    try {
+      return JSON.parse(fs.readFileSync(this.file('spaces.json'), 'utf8')) as LocalSpace[];
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+  }
+
+  /** Adds or moves a space; read-modify-write under a short lock so two processes do not lose each other's change. */
+  putSpace(space: LocalSpace): void {
+    this.withLock(() => {
+      const spaces = this.spaces().filter((s) => s.id !== space.id);
+      spaces.push(space);
+      writeAtomic(this.file('spaces.json'), JSON.stringify(spaces, null, 2), 0o600);
+    });
+  }
+
+  /** Pauses or resumes a space; kept with the space, so it survives a restart. */
+  setPaused(id: string, paused: boolean): void {
+    this.withLock(() => {
+      const spaces = this.spaces().map((s) => (s.id === id ? { id: s.id, path: s.path, ...(paused ? { paused: true } : {}) } : s));
+      writeAtomic(this.file('spaces.json'), JSON.stringify(spaces, null, 2), 0o600);
+    });
+  }
+
+  removeSpace(id: string): void {
+    this.withLock(() => writeAtomic(this.file('spaces.json'), JSON.stringify(this.spaces().filter((s) => s.id !== id), null, 2), 0o600));
+  }
+
+  /** Changes to the list of spaces, made by this or another process. */
+  watchSpaces(onChange: () => void): () => void {
+    const watcher = fs.watch(this.dir, (_event, name) => {
+      if (name === 'spaces.json') onChange();
+    });
+    return () => watcher.close();
+  }
+
+  /** What members called each space, from their space notes (never from the server). */
+  spaceNames(): Record<string, string> {
+    try {
+      return JSON.parse(fs.readFileSync(this.file('names.json'), 'utf8')) as Record<string, string>;
+    } catch {
+      return {};
+    }
+  }
+
+  putSpaceName(space: string, name: string): void {
+    this.withLock(() => writeAtomic(this.file('names.json'), JSON.stringify({ ...this.spaceNames(), [space]: name }, null, 2), 0o600));
+  }
+
+  stateDir(space: string): string {
+    return nodePath.join(this.dir, 'state', space);
+  }
+
+  chatFile(conversation: string): string {
+    return nodePath.join(this.dir, 'chat', `${conversation}.jsonl`);
+  }
+
+  file(name: string): string {
+    return nodePath.join(this.dir, name);
+  }
+
+  private withLock<T>(run: () => T): T {
+    const lock = this.file('home.lock');
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      try {
+        fs.mkdirSync(lock);
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        // A lock older than 30 s belongs to a process that died holding it.
+        const age = Date.now() - (fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+        if (age > 30_000) fs.rmSync(lock, { recursive: true, force: true });
+        else if (Date.now() > deadline) throw new HomeError(`${this.dir} is locked by another process (${lock})`);
+        else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+      }
+    }
+    try {
+      return run();
+    } finally {
+      fs.rmSync(lock, { recursive: true, force: true });
+    }
+  }
+}
+
+/**
+ * Replaces a file that is rewritten often and worthless after a power cut (the status a daemon
+ * writes twice a second): a reader sees the old or the new text whole, but nothing waits for
+ * the disk. An fsync there cost the daemon's event loop milliseconds every half second.
+ */
+export function writeReplacing(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, text);
+  fs.renameSync(tmp, file);
+}
+
+export function writeAtomic(file: string, text: string | Uint8Array, mode = 0o644): void {
+  const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
+  const fd = fs.openSync(tmp, 'w', mode);
+  try {
+    fs.writeFileSync(fd, text);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+}

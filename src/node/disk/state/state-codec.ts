@@ -1,0 +1,111 @@
+import type { FileRecord } from '../../../sync/model/file-record';
+import type { DeferredEntry, NeededEntry, PeerPosition, ReplicaMeta } from '../../../sync/ports/ports';
+import { decodeRecord, encodeRecord, type CodecLimits, DEFAULT_LIMITS } from '../../../sync/protocol/codec';
+import { ByteReader, ByteWriter } from '../../../sync/protocol/wire';
+
+/** State files may hold what no single wire frame would: huge files, many deferred versions. */
+const STATE_LIMITS: CodecLimits = { ...DEFAULT_LIMITS, maxBlocksPerRecord: Number.MAX_SAFE_INTEGER, maxFrameSize: Number.MAX_SAFE_INTEGER };
+
+export const STATE_FORMAT = 1;
+
+/** A record as the state keeps it: the wire form plus the local inode (0 when unknown). */
+export function encodeStateRecord(r: FileRecord): Uint8Array {
+  const w = new ByteWriter();
+  writeStateRecord(w, r);
+  return w.finish();
+}
+
+export function writeStateRecord(w: ByteWriter, r: FileRecord): void {
+  encodeRecord(w, r, STATE_LIMITS);
+  w.varint(r.inode ?? 0);
+}
+
+export function readStateRecord(r: ByteReader): FileRecord {
+  return decodeRecord(r, STATE_LIMITS, true);
+}
+
+export function decodeStateRecord(bytes: Uint8Array): FileRecord {
+  const r = new ByteReader(bytes);
+  const record = readStateRecord(r);
+  r.end();
+  return record;
+}
+
+export function encodeNeeded(n: NeededEntry): Uint8Array {
+  const w = new ByteWriter().string(n.path).u8(n.onDisk ? 1 : 0);
+  if (n.onDisk) writeStateRecord(w, n.onDisk);
+  return w.finish();
+}
+
+export function decodeNeeded(bytes: Uint8Array): NeededEntry {
+  const r = new ByteReader(bytes);
+  const path = r.string(STATE_LIMITS.maxPathBytes);
+  const entry: NeededEntry = r.u8() === 1 ? { path, onDisk: readStateRecord(r) } : { path };
+  r.end();
+  return entry;
+}
+
+export function encodeDeferred(d: DeferredEntry): Uint8Array {
+  const w = new ByteWriter().string(d.path).varint(d.records.length);
+  for (const record of d.records) writeStateRecord(w, record);
+  return w.finish();
+}
+
+export function decodeDeferred(bytes: Uint8Array): DeferredEntry {
+  const r = new ByteReader(bytes);
+  const path = r.string(STATE_LIMITS.maxPathBytes);
+  const records: FileRecord[] = [];
+  for (let n = r.varint(); n > 0; n--) records.push(readStateRecord(r));
+  r.end();
+  return { path, records };
+}
+
+export function writeMeta(w: ByteWriter, m: ReplicaMeta): void {
+  w.string(m.indexId).varint(m.sequence).varint(m.counter).u8(m.paused ? 1 : 0);
+}
+
+export function readMeta(r: ByteReader): ReplicaMeta {
+  return { indexId: r.string(STATE_LIMITS.maxNameBytes), sequence: r.varint(), counter: r.varint(), paused: r.u8() === 1 };
+}
+
+export function writePeer(w: ByteWriter, p: PeerPosition): void {
+  w.string(p.peer).string(p.indexId).varint(p.sequence);
+}
+
+export function readPeer(r: ByteReader): PeerPosition {
+  return { peer: r.string(STATE_LIMITS.maxNameBytes), indexId: r.string(STATE_LIMITS.maxNameBytes), sequence: r.varint() };
+}
+
+/** Each keyed section of a frame: entries set (as encoded bytes) and keys removed. */
+export interface Section {
+  readonly set: readonly Uint8Array[];
+  readonly remove: readonly string[];
+}
+
+/** Writes a section; `at`, when given, receives each set entry's offset in the writer. */
+export function writeSection(w: ByteWriter, s: Section, at?: number[]): void {
+  w.varint(s.set.length);
+  for (const bytes of s.set) {
+    at?.push(w.length);
+    w.bytes(bytes);
+  }
+  w.varint(s.remove.length);
+  for (const key of s.remove) w.string(key);
+}
+
+/** Reads a section; `at`, when given, receives each set entry's offset in the reader's buffer. */
+export function readSection(r: ByteReader, at?: number[]): Section {
+  const set: Uint8Array[] = [];
+  for (let n = r.varint(); n > 0; n--) {
+    at?.push(r.offset);
+    set.push(r.bytes(Number.MAX_SAFE_INTEGER));
+  }
+  const remove: string[] = [];
+  for (let n = r.varint(); n > 0; n--) remove.push(r.string(STATE_LIMITS.maxPathBytes));
+  return { set, remove };
+}
+
+/** The path a record, needed or deferred entry is keyed by: its first field. */
+export function keyOf(bytes: Uint8Array): string {
+  return new ByteReader(bytes).string(STATE_LIMITS.maxPathBytes);
+}

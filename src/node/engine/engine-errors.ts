@@ -1,0 +1,35 @@
+import { StoreError } from '../../sync/ports/ports';
+import { RendezvousError } from '../../sync/protocol/rendezvous';
+import { AccountError } from '../agent/account';
+import { CodeError } from '../agent/codes';
+import { HomeError } from '../agent/device-home';
+import { CryptoError } from '../crypto/device-keys';
+import { errnoOf } from '../disk/disk-errors';
+import type { EngineErrorCode } from './engine-protocol';
+
+/** A failure the engine host reports with a code of its own choosing. */
+export class EngineError extends Error {
+  constructor(
+    readonly code: EngineErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'EngineError';
+  }
+}
+
+/**
+ * Maps anything thrown while serving a request to the code the extension shows a message for,
+ * and one line of text. Unknown errors are 'internal' and keep their first line only: the
+ * stack goes to the log, not to a notification.
+ */
+export function toEngineError(err: unknown): { code: EngineErrorCode; message: string } {
+  const line = (text: string): string => text.split('\n')[0]!.slice(0, 500);
+  if (err instanceof EngineError) return { code: err.code, message: line(err.message) };
+  if (err instanceof AccountError || err instanceof CodeError) return { code: 'usage', message: line(err.message) };
+  if (err instanceof HomeError) return { code: 'notSetUp', message: line(err.message) };
+  if (err instanceof RendezvousError) return { code: 'server', message: line(err.message) };
+  if (err instanceof CryptoError) return { code: 'crypto', message: line(err.message) };
+  if (err instanceof StoreError || errnoOf(err)?.startsWith('E')) return { code: 'disk', message: line((err as Error).message) };
+  return { code: 'internal', message: line(err instanceof Error ? err.message : String(err)) };
+}

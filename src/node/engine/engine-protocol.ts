@@ -1,0 +1,251 @@
+/**
+ * The messages between the VS Code extension and the engine host: a child process the extension
+ * owns (Node's `child_process.fork`, IPC channel), which runs the device agent, so hashing,
+ * scanning and transfers never run on the extension host's thread. Plain JSON values only; both
+ * sides import these types, so a change here is a change on both sides at once.
+ *
+ * Flow: the extension forks the host, sends `start` (with the device keys it keeps in
+ * SecretStorage, if it has an identity yet), then calls methods; the host pushes events.
+ */
+import type { Presence, Role, SpaceKind } from '../../sync/protocol/rendezvous';
+import type { ChatEntry } from '../agent/chat';
+
+export const ENGINE_PROTOCOL_VERSION = 1;
+
+// ---- what the UI shows ----------------------------------------------------------------------
+
+export interface EngineIdentity {
+  readonly device: string;
+  readonly user: string;
+  readonly name: string;
+  readonly server: string;
+  /** Short fingerprint of this device's keys, for users to compare. */
+  readonly fingerprint: string;
+}
+
+export interface ContactView {
+  readonly id: string;
+  readonly name: string;
+  readonly presence: Presence;
+  /** Fingerprints of the contact's devices. */
+  readonly fingerprints: readonly string[];
+}
+
+/** An invite code opened (pasted or from a vscode:// link) but not yet accepted or declined. */
+export interface PendingContactView {
+  readonly code: string;
+  readonly server: string;
+  readonly fingerprint: string;
+}
+
+export interface MemberView {
+  readonly user: string;
+  readonly name: string;
+  readonly role: Role;
+  readonly status: 'invited' | 'joined' | 'declined' | 'left' | 'unknown';
+  readonly presence: Presence;
+  /** Workspace-relative path of the file this member has active, when known (co-editing). */
+  readonly activeFile?: string;
+}
+
+export type SyncStateView =
+  | { readonly kind: 'inSync' }
+  | { readonly kind: 'syncing'; readonly files: number; readonly bytes: number }
+  | { readonly kind: 'offline' }
+  | { readonly kind: 'paused'; readonly reason: 'user' | 'massDelete' }
+  | { readonly kind: 'error'; readonly message: string };
+
+export interface ConflictView {
+  readonly space: string;
+  /** Space-relative, `/`-separated. */
+  readonly path: string;
+  /** The conflict copy holding the other version, space-relative. */
+  readonly copy: string;
+}
+
+export interface SpaceView {
+  readonly id: string;
+  /** This device's name for its copy (the folder's base name); the server never sees it. */
+  readonly name: string;
+  readonly path: string;
+  readonly kind: SpaceKind;
+  readonly role: Role | undefined;
+  readonly members: readonly MemberView[];
+  readonly state: SyncStateView;
+  readonly conflicts: readonly ConflictView[];
+  readonly errors: readonly { readonly path: string; readonly message: string }[];
+  /** Remote changes since the user last looked at this space. */
+  readonly unseen: number;
+}
+
+/** A space shared with this user that it has not accepted or declined yet. */
+export interface InvitationView {
+  readonly space: string;
+  readonly kind: SpaceKind;
+  readonly role: Role;
+  readonly from: string;
+  readonly members: readonly string[];
+  /** The folder's name as the sharer called it (its space note), once that has arrived. */
+  readonly name?: string;
+}
+
+export interface EngineStatus {
+  readonly identity: EngineIdentity | undefined;
+  readonly connected: boolean;
+  readonly contacts: readonly ContactView[];
+  readonly pendingContacts: readonly PendingContactView[];
+  readonly spaces: readonly SpaceView[];
+  readonly invitations: readonly InvitationView[];
+  readonly bytesSent: number;
+  readonly bytesReceived: number;
+}
+
+/** A chat message as kept in each device's history (see `ChatEntry`). */
+export type ChatMessageView = ChatEntry;
+
+export interface ActivityView {
+  readonly id: string;
+  readonly at: number;
+  readonly space: string;
+  readonly kind: 'changed' | 'joined' | 'left' | 'conflict' | 'merged' | 'invited' | 'error';
+  /** Who did it, by display name, when known. */
+  readonly user?: string;
+  /** Files concerned, space-relative; a coalesced entry lists several. */
+  readonly paths: readonly string[];
+  /** For 'invited': this user is the one invited, and `user` invited them; otherwise `user` is the member invited. */
+  readonly invitedMe?: true;
+}
+
+/** Another device that has a file of a space open (co-editing). */
+export interface CoeditPeerView {
+  readonly device: string;
+  readonly user: string;
+  readonly name: string;
+  /** Readers may watch a session; their edits are dropped by every other device. */
+  readonly readOnly: boolean;
+  /** The session that device announced (its seed hash) and whether it had members then. */
+  readonly session: string;
+  readonly live: boolean;
+}
+
+/** Where a member device's user is: its active editor (none when `path` is absent). */
+export interface ActiveEditorView {
+  readonly device: string;
+  readonly user: string;
+  readonly name: string;
+  readonly space: string;
+  readonly path?: string;
+  readonly top?: number;
+}
+
+// ---- requests (extension to host) -----------------------------------------------------------
+
+export interface EngineMethods {
+  /**
+   * First call. `keys` are the device keys as kept in SecretStorage, when there is an identity.
+   * Returns without waiting for the server (status shows `connected`); `identity` is absent when
+   * the home has none yet. EngineClient replays it into a restarted host: call it once.
+   */
+  start(p: { home: string; keys?: string; limitUp?: number; limitDown?: number }): { identity: EngineIdentity | undefined };
+  /**
+   * Creates the device identity (a new user) and signs in; the caller stores `keys` in SecretStorage.
+   * With `link` (a code from `createLink` on another device of the same user) the device joins
+   * that user instead, and `name` is ignored.
+   */
+  createIdentity(p: { server: string; name: string; link?: string }): { identity: EngineIdentity; keys: string };
+  /** A one-time code that adds another device (another VS Code, a CLI home) to this user. */
+  createLink(p: Record<string, never>): { code: string };
+  status(p: Record<string, never>): EngineStatus;
+  createInvite(p: Record<string, never>): { code: string };
+  /** Puts an invite code among the pending contact requests (from a pasted code or a vscode:// link). */
+  openInvite(p: { code: string }): { pending: PendingContactView };
+  acceptInvite(p: { code: string }): { contact: string };
+  declineInvite(p: { code: string }): Record<string, never>;
+  removeContact(p: { user: string }): Record<string, never>;
+  /**
+   * Shares a folder. `ignore` (`.gitignore` patterns) becomes the folder's `.sharedignore` when it
+   * has none yet, so every member skips those files; an existing `.sharedignore` is left as it is.
+   */
+  share(p: { path: string; with: readonly string[]; role: 'editor' | 'reader'; ignore?: readonly string[] }): { space: string };
+  join(p: { space: string; path: string }): Record<string, never>;
+  decline(p: { space: string }): Record<string, never>;
+  addMember(p: { space: string; user: string; role: 'editor' | 'reader' }): Record<string, never>;
+  leave(p: { space: string }): Record<string, never>;
+  stopSharing(p: { space: string }): Record<string, never>;
+  setPaused(p: { space: string; paused: boolean }): Record<string, never>;
+  /**
+   * Settles a conflict on every replica, with ordinary edits: 'mine' keeps the file at the path
+   * (whoever wrote it) and deletes the copy; 'theirs' puts the copy's bytes at the path and
+   * deletes the copy; 'both' renames the copy to `name (user).ext`. Replaced bytes go to the
+   * versions folder. `path` is the file or, to pick one of several copies of it, the copy itself
+   * (with the file's path, the oldest copy is resolved).
+   */
+  resolveConflict(p: { space: string; path: string; choice: 'mine' | 'theirs' | 'both' }): Record<string, never>;
+  /** The user's answer when a scan that would delete much of a folder paused it (state paused, reason massDelete). */
+  resolveMassDelete(p: { space: string; choice: 'delete' | 'restore' }): Record<string, never>;
+  markSeen(p: { space: string }): Record<string, never>;
+  /** The last activity entries (at most 200, oldest first), kept in the home across restarts. */
+  activityHistory(p: Record<string, never>): { activities: readonly ActivityView[] };
+  sendChat(p: { conversation: string; text: string }): { message: ChatMessageView };
+  chatHistory(p: { conversation: string }): { messages: readonly ChatMessageView[] };
+  /** Tells the conversation's online members this user is typing (live only, never mailed; sent at most every 2 s per conversation). */
+  sendTyping(p: { conversation: string }): Record<string, never>;
+  setPresence(p: { presence: 'online' | 'away' }): Record<string, never>;
+  /** Files open in editors, as absolute paths: their blocks are fetched first. */
+  setOpenFiles(p: { paths: readonly string[] }): Record<string, never>;
+  setLimits(p: { limitUp?: number; limitDown?: number }): Record<string, never>;
+  /**
+   * The file this device's user has in the active editor (`path` space-relative), or none. Member
+   * devices of the space learn it (MemberView.activeFile, `activeEditor` events, so others can
+   * Follow); `top` is the first visible line, sent at most every 100 ms by the caller.
+   */
+  setActiveEditor(p: { space?: string; path?: string; top?: number }): Record<string, never>;
+  /**
+   * Announces (or updates) this device's live session of a file it has open: `session` names the
+   * session's seed (docs/COEDIT.md §3), `live` says the session has other members already. The
+   * host tells every online member device of the space and answers their announcements;
+   * `coeditPeers` events follow. Refused for a space this device has not joined.
+   */
+  coeditOpen(p: { space: string; path: string; session: string; live: boolean }): Record<string, never>;
+  /** This device closed the file: the peers drop it from the session. */
+  coeditClose(p: { space: string; path: string }): Record<string, never>;
+  /**
+   * Sends co-editing frames (base64) to the peers in the same session (`session` equal), or to one
+   * device (`to`). Live only, over the encrypted channels; never mailed.
+   */
+  coeditSend(p: { space: string; path: string; session: string; frames: readonly string[]; to?: string }): Record<string, never>;
+  stop(p: Record<string, never>): Record<string, never>;
+}
+
+export type EngineMethod = keyof EngineMethods;
+
+export interface EngineRequest<M extends EngineMethod = EngineMethod> {
+  readonly kind: 'request';
+  readonly id: number;
+  readonly method: M;
+  readonly params: Parameters<EngineMethods[M]>[0];
+}
+
+/** Error codes the extension maps to messages in its one command wrapper. */
+export type EngineErrorCode = 'usage' | 'notSetUp' | 'server' | 'crypto' | 'disk' | 'internal';
+
+export type EngineResponse =
+  | { readonly kind: 'response'; readonly id: number; readonly ok: true; readonly result: unknown }
+  | { readonly kind: 'response'; readonly id: number; readonly ok: false; readonly code: EngineErrorCode; readonly message: string };
+
+// ---- events (host to extension) -------------------------------------------------------------
+
+export type EngineEvent =
+  | { readonly kind: 'event'; readonly event: 'status'; readonly status: EngineStatus }
+  | { readonly kind: 'event'; readonly event: 'chat'; readonly message: ChatMessageView }
+  | { readonly kind: 'event'; readonly event: 'typing'; readonly conversation: string; readonly user: string; readonly name: string }
+  | { readonly kind: 'event'; readonly event: 'activity'; readonly activity: ActivityView }
+  | { readonly kind: 'event'; readonly event: 'conflict'; readonly conflict: ConflictView }
+  | { readonly kind: 'event'; readonly event: 'invitation'; readonly invitation: InvitationView }
+  | { readonly kind: 'event'; readonly event: 'progress'; readonly space: string; readonly files: number; readonly bytes: number; readonly totalBytes: number }
+  | { readonly kind: 'event'; readonly event: 'coeditPeers'; readonly space: string; readonly path: string; readonly peers: readonly CoeditPeerView[] }
+  | { readonly kind: 'event'; readonly event: 'coeditFrame'; readonly space: string; readonly path: string; readonly session: string; readonly from: string; readonly frame: string }
+  | { readonly kind: 'event'; readonly event: 'activeEditor'; readonly editor: ActiveEditorView }
+  | { readonly kind: 'event'; readonly event: 'log'; readonly level: 'trace' | 'info' | 'warn' | 'error'; readonly message: string };
+
+export type HostMessage = EngineResponse | EngineEvent;

@@ -1,0 +1,498 @@
+import * as fs from 'node:fs';
+import * as nodePath from 'node:path';
+import type { AccountState } from '../../sync/protocol/rendezvous';
+import type { ReplicaEvent } from '../../sync/replica/replica';
+import * as account from '../agent/account';
+import { ActivityFeed } from './activity-log';
+import { chatHistory, type ChatEntry } from '../agent/chat';
+import { parseConflictCopyPath } from '../../sync/model/conflict';
+import { ConflictCache } from './conflict-cache';
+import { resolveConflict, ConflictGone } from '../disk/conflict-resolution';
+import { DeviceAgent } from '../agent/device-agent';
+import { DeviceHome, writeAtomic } from '../agent/device-home';
+import { decodeDeviceKeys, encodeDeviceKeys, fingerprintOf, type DeviceKeys } from '../crypto/device-keys';
+import { EngineError } from './engine-errors';
+import { seedIgnoreFile } from '../disk/ignore-seed';
+import type { ChatMessageView, EngineEvent, EngineIdentity, EngineMethod, EngineMethods, EngineStatus } from './engine-protocol';
+import { buildStatus, invitationsOf } from './engine-status';
+import { membershipChanges } from './membership-changes';
+import { PendingInvites } from '../agent/pending-invites';
+import { ReportedOnce } from './reported-once';
+
+/** Status pushes at most this often. */
+const STATUS_EVERY_MS = 250;
+/** Progress of a space's transfer at most this often. */
+const PROGRESS_EVERY_MS = 1000;
+/** A typing notice per conversation at most this often. */
+const TYPING_EVERY_MS = 2000;
+/** How long a request waits for a sign-in under way before it fails as 'server'. */
+const SIGN_IN_WAIT_MS = 15_000;
+
+type Params<M extends EngineMethod> = Parameters<EngineMethods[M]>[0];
+type Result<M extends EngineMethod> = ReturnType<EngineMethods[M]>;
+export type EngineHandlers = { [M in EngineMethod]: (params: Params<M>) => Promise<Result<M>> };
+
+/** Events without the envelope's `kind`, which the host adds. */
+type EventBody = EngineEvent extends infer E ? (E extends { kind: 'event' } ? Omit<E, 'kind'> : never) : never;
+
+/**
+ * What the engine host does for the extension: every method of `EngineMethods` over one device
+ * agent and the account operations, and every event pushed as it happens. Knows nothing of the
+ * process it runs in; `engine-host.ts` connects it to the IPC channel.
+ */
+export class EngineService {
+  private home: DeviceHome | undefined;
+  private agent: DeviceAgent | undefined;
+  private pending: PendingInvites | undefined;
+  private readonly feed: ActivityFeed;
+  private limits: { limitUp?: number; limitDown?: number } = {};
+  private presence: 'online' | 'away' = 'online';
+  private lastStatus = '';
+  private lastState: AccountState | undefined;
+  private readonly progressAt = new Map<string, { at: number; total: number; receivedAtStart: number }>();
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private readonly conflicts = new ConflictCache();
+  private readonly typingSent = new Map<string, number>();
+  /** Conflicts and invitations the user was told about, kept in the home. */
+  private reported: ReportedOnce | undefined;
+
+  constructor(private readonly emit: (event: EventBody) => void) {
+    this.feed = new ActivityFeed((activity) => this.emit({ event: 'activity', activity }));
+  }
+
+  readonly handlers: EngineHandlers = {
+    start: async (p) => {
+      if (this.home) throw new EngineError('usage', 'the engine is already started');
+      if (typeof p?.home !== 'string' || p.home === '') throw new EngineError('usage', 'start needs the home folder');
+      const home = new DeviceHome(nodePath.resolve(p.home));
+      fs.mkdirSync(home.dir, { recursive: true, mode: 0o700 });
+      this.home = home;
+      this.pending = new PendingInvites(home);
+      this.reported = new ReportedOnce(home.file('reported.json'));
+      this.feed.keepUnseenIn(jsonFile<Record<string, number>>(home.file('unseen.json'), {}));
+      this.feed.keepRecentIn(jsonFile<unknown>(home.file('activity.json'), []));
+      this.limits = { ...(p.limitUp ? { limitUp: p.limitUp } : {}), ...(p.limitDown ? { limitDown: p.limitDown } : {}) };
+      this.timer = setInterval(() => this.tick(), STATUS_EVERY_MS);
+      if (!home.exists) return { identity: undefined };
+      try {
+        const keys = p.keys ? decodeDeviceKeys(p.keys) : undefined;
+        if (!keys && !home.keepsKeys) throw new EngineError('notSetUp', 'this device has an identity but its keys were not given');
+        await this.startAgent(keys);
+      } catch (err) {
+        // Not started after all: the caller may try again with other keys.
+        clearInterval(this.timer);
+        this.home = undefined;
+        throw err;
+      }
+      return { identity: this.identityView() };
+    },
+
+    createIdentity: async (p) => {
+      const home = this.needHome();
+      if (home.exists) throw new EngineError('usage', 'this device already has an identity');
+      if (!p?.server || (!p?.name && !p?.link)) throw new EngineError('usage', 'a new identity needs a server and a name');
+      const created = await account.createIdentity(home, { server: p.server, ...(p.link ? { link: p.link } : { name: p.name }), keysInHome: false });
+      await this.startAgent(created.identity.keys);
+      return { identity: this.identityView()!, keys: encodeDeviceKeys(created.identity.keys) };
+    },
+
+    status: async () => this.status(),
+
+    createLink: async () => ({ code: await account.createLinkCode(await this.session()) }),
+
+    createInvite: async () => ({ code: await account.createInviteCode((await this.session())) }),
+
+    openInvite: async (p) => {
+      const pending = this.needPending().open(String(p?.code ?? ''));
+      return { pending };
+    },
+
+    acceptInvite: async (p) => {
+      const code = String(p?.code ?? '').trim();
+      const contact = await account.acceptInvite((await this.session()), code);
+      this.needPending().remove(code);
+      return { contact: contact.id };
+    },
+
+    declineInvite: async (p) => {
+      this.needPending().remove(String(p?.code ?? ''));
+      return {};
+    },
+
+    removeContact: async (p) => {
+      await account.removeContact((await this.session()), p.user);
+      return {};
+    },
+
+    share: async (p) => {
+      if (!Array.isArray(p?.with) || p.with.length === 0) throw new EngineError('usage', 'share with at least one contact');
+      const ignore = p.ignore ?? [];
+      if (!Array.isArray(ignore) || ignore.some((x) => typeof x !== 'string' || /[\r\n]/.test(x))) throw new EngineError('usage', 'ignore patterns are single-line strings');
+      const root = nodePath.resolve(p.path);
+      if (ignore.length > 0 && fs.existsSync(root)) seedIgnoreFile(root, ignore);
+      const space = await account.shareFolder((await this.session()), root, p.with, p.role);
+      await this.agent!.refresh();
+      return { space };
+    },
+
+    join: async (p) => {
+      await account.joinSpace((await this.session()), p.space, nodePath.resolve(p.path));
+      await this.agent!.refresh();
+      return {};
+    },
+
+    decline: async (p) => {
+      await account.declineSpace((await this.session()), p.space);
+      return {};
+    },
+
+    addMember: async (p) => {
+      await account.addMember((await this.session()), p.space, p.user, p.role);
+      return {};
+    },
+
+    leave: async (p) => {
+      await account.leaveSpace((await this.session()), p.space);
+      await this.agent!.refresh();
+      return {};
+    },
+
+    stopSharing: async (p) => {
+      await account.stopSharing((await this.session()), p.space);
+      await this.agent!.refresh();
+      return {};
+    },
+
+    setPaused: async (p) => {
+      const home = this.needHome();
+      if (!home.spaces().some((s) => s.id === p.space)) throw new EngineError('usage', `no space ${p.space} on this device`);
+      home.setPaused(p.space, Boolean(p.paused));
+      await this.agent?.refresh();
+      return {};
+    },
+
+    resolveConflict: async (p) => {
+      const agent = this.needAgent();
+      const disk = agent.replica(p.space);
+      if (!disk) throw new EngineError('usage', 'the space is not syncing on this device (paused, or its folder is missing)');
+      if (p.choice !== 'mine' && p.choice !== 'theirs' && p.choice !== 'both') throw new EngineError('usage', 'choose mine, theirs or both');
+      const conflict = disk.replica.conflicts().find((c) => c.path === p.path || c.copyPath === p.path);
+      if (!conflict) throw new EngineError('usage', `${p.path} has no conflict`);
+      try {
+        await resolveConflict(disk, conflict, p.choice);
+      } catch (err) {
+        if (err instanceof ConflictGone) throw new EngineError('usage', err.message);
+        throw err;
+      } finally {
+        this.conflicts.invalidate(p.space);
+      }
+      return {};
+    },
+
+    resolveMassDelete: async (p) => {
+      const disk = this.needAgent().replica(p.space);
+      if (!disk) throw new EngineError('usage', 'the space is not syncing on this device');
+      if (p.choice !== 'delete' && p.choice !== 'restore') throw new EngineError('usage', 'choose delete or restore');
+      if (disk.replica.state() !== 'paused') throw new EngineError('usage', 'the space is not waiting for an answer about deleted files');
+      await disk.replica.resolveMassDelete(p.choice);
+      return {};
+    },
+
+    activityHistory: async () => ({ activities: [...this.feed.recentActivity()] }),
+
+    markSeen: async (p) => {
+      this.feed.markSeen(p.space);
+      return {};
+    },
+
+    sendChat: async (p) => {
+      const entry = await account.sendChatMessage((await this.session()), p.conversation, String(p.text ?? ''));
+      return { message: chatView(entry) };
+    },
+
+    chatHistory: async (p) => ({ messages: chatHistory(this.needHome(), p.conversation).map(chatView) }),
+
+    sendTyping: async (p) => {
+      const agent = this.needAgent();
+      // Editors call this on every keystroke; a notice every couple of seconds says as much.
+      const last = this.typingSent.get(p.conversation) ?? 0;
+      if (Date.now() - last >= TYPING_EVERY_MS) {
+        this.typingSent.set(p.conversation, Date.now());
+        agent.sendTyping(p.conversation);
+      }
+      return {};
+    },
+
+    setPresence: async (p) => {
+      if (p.presence !== 'online' && p.presence !== 'away') throw new EngineError('usage', 'presence is online or away');
+      this.presence = p.presence;
+      await (await this.session()).client.request({ t: 'presence', status: p.presence });
+      return {};
+    },
+
+    setOpenFiles: async (p) => {
+      this.needAgent().setOpenFiles(Array.isArray(p?.paths) ? p.paths : []);
+      return {};
+    },
+
+    setLimits: async (p) => {
+      this.limits = { ...(p.limitUp ? { limitUp: p.limitUp } : {}), ...(p.limitDown ? { limitDown: p.limitDown } : {}) };
+      this.agent?.setLimits(this.limits.limitUp, this.limits.limitDown);
+      return {};
+    },
+
+    setActiveEditor: async (p) => {
+      this.needAgent().coedit.setActiveEditor(optional(p?.space, 'space'), optional(p?.path, 'path'), p?.top === undefined ? undefined : Number(p.top));
+      return {};
+    },
+
+    coeditOpen: async (p) => {
+      this.needAgent().coedit.open(p?.space, p?.path, p?.session, p?.live === true);
+      return {};
+    },
+
+    coeditClose: async (p) => {
+      this.needAgent().coedit.close(p?.space, p?.path);
+      return {};
+    },
+
+    coeditSend: async (p) => {
+      if (!Array.isArray(p?.frames) || p.frames.some((f) => typeof f !== 'string')) throw new EngineError('usage', 'frames are base64 strings');
+      if (p.to !== undefined && typeof p.to !== 'string') throw new EngineError('usage', 'to is a device id');
+      this.needAgent().coedit.send(p.space, p.path, p.session, p.frames.map((f) => new Uint8Array(Buffer.from(f, 'base64'))), p.to);
+      return {};
+    },
+
+    stop: async () => {
+      await this.close();
+      return {};
+    },
+  };
+
+  async close(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.timer);
+    this.feed.flushAll();
+    const agent = this.agent;
+    this.agent = undefined;
+    await agent?.close();
+  }
+
+  // ---- the agent ----------------------------------------------------------------------------
+
+  private async startAgent(keys: DeviceKeys | undefined): Promise<void> {
+    const home = this.needHome();
+    const agent = await DeviceAgent.start(home, {
+      ...(keys ? { keys } : {}),
+      ...this.limits,
+      connectInBackground: true,
+      log: (message) => this.emit({ event: 'log', level: levelOf(message), message }),
+      onChat: (entry) => this.emit({ event: 'chat', message: chatView(entry) }),
+      onReplicaEvent: (space, event) => this.onReplicaEvent(space, event),
+      onRemoteChanges: (space, author, paths) => this.feed.changed(space, author, paths),
+      onTyping: (conversation, from) => this.emit({ event: 'typing', conversation, user: from.id, name: from.name }),
+      onCoeditPeers: (space, path, peers) => this.emit({ event: 'coeditPeers', space, path, peers }),
+      onCoeditFrame: (space, path, session, from, frame) => this.emit({ event: 'coeditFrame', space, path, session, from, frame: Buffer.from(frame.buffer, frame.byteOffset, frame.length).toString('base64') }),
+      onActiveEditor: (editor) => this.emit({ event: 'activeEditor', editor }),
+    });
+    this.agent = agent;
+    agent.client.on('connected', (state) => {
+      // The server forgets presence with the connection.
+      if (this.presence === 'away') agent.client.request({ t: 'presence', status: 'away' }).catch(() => undefined);
+      this.onState(state);
+    });
+    agent.client.on('state', (state) => this.onState(state));
+  }
+
+  /** Conflicts are reported from the status (see `noteConflicts`): a replica that receives a conflict copy made elsewhere has no event of its own. */
+  private onReplicaEvent(space: string, event: ReplicaEvent): void {
+    if (event.kind === 'error') this.feed.add('error', space, [event.path]);
+    // Only the replica that merged has the event; the others see the merged version as a change.
+    if (event.kind === 'merged') this.feed.add('merged', space, [event.path]);
+  }
+
+  /**
+   * Conflicts not reported before, as `conflict` events and activity. What was reported is kept
+   * in the home, so a restart reports only what is new, and a conflict that arrived while the
+   * host was down is reported when it comes back. Only open spaces list conflicts.
+   */
+  private noteConflicts(status: EngineStatus): void {
+    const reported = this.reported;
+    if (!reported || !this.agent) return;
+    for (const space of status.spaces) {
+      if (!this.agent.replica(space.id)) continue;
+      const fresh = new Set(reported.fresh(`conflicts/${space.id}`, space.conflicts.map((c) => c.copy)));
+      for (const conflict of space.conflicts) {
+        if (!fresh.has(conflict.copy)) continue;
+        this.emit({ event: 'conflict', conflict });
+        this.feed.add('conflict', space.id, [conflict.path], parseConflictCopyPath(conflict.copy)?.user);
+      }
+    }
+  }
+
+  /** What changed between two account states, as events: invitations, members joining and leaving, spaces that went away. */
+  private onState(state: AccountState): void {
+    const before = this.lastState;
+    this.lastState = state;
+    const invitations = invitationsOf(state, this.home?.spaceNames() ?? {});
+    const fresh = new Set(this.reported?.fresh('invitations', invitations.map((i) => i.space)) ?? []);
+    for (const invitation of invitations) {
+      if (!fresh.has(invitation.space)) continue;
+      this.emit({ event: 'invitation', invitation });
+      this.feed.add('invited', invitation.space, [], invitation.from, { invitedMe: true });
+    }
+    if (!before) return;
+    for (const change of membershipChanges(before, state)) {
+      if (change.kind === 'gone') {
+        // Stopped by its owner, or this user was removed: the files stay, syncing ends.
+        this.feed.add('left', change.space, [], change.user);
+        this.home?.removeSpace(change.space);
+      } else this.feed.add(change.kind, change.space, [], change.user);
+    }
+  }
+
+  // ---- status and progress ------------------------------------------------------------------
+
+  status(): EngineStatus {
+    const home = this.home;
+    const agent = this.agent;
+    return buildStatus({
+      identity: this.identityView(),
+      state: agent?.state,
+      connected: agent?.client.connected ?? false,
+      agent: agent?.status({ conflicts: (space, replica) => this.conflicts.conflicts(space, replica) }),
+      local: home?.spaces() ?? [],
+      progress: (space) => agent?.progress(space),
+      folderExists: (path) => fs.existsSync(path),
+      unseen: (space) => this.feed.unseen(space),
+      pending: this.pending?.list() ?? [],
+      names: home?.spaceNames() ?? {},
+      activeFile: (space, user) => agent?.coedit.activeFile(space, user),
+    });
+  }
+
+  /** Sends the status when it changed since the last push: at most every 250 ms, the timer's period. */
+  private tick(): void {
+    if (this.stopped) return;
+    try {
+      const status = this.status();
+      const text = JSON.stringify(status);
+      if (text !== this.lastStatus) {
+        this.lastStatus = text;
+        this.emit({ event: 'status', status });
+        this.noteConflicts(status);
+      }
+      this.sendProgress(status);
+    } catch (err) {
+      this.emit({ event: 'log', level: 'error', message: `status failed: ${(err as Error).message}` });
+    }
+  }
+
+  /** Progress of long transfers: the files and bytes still to come against the total since the transfer began. */
+  private sendProgress(status: EngineStatus): void {
+    const now = Date.now();
+    const received = status.bytesReceived;
+    for (const space of status.spaces) {
+      const state = space.state;
+      const track = this.progressAt.get(space.id);
+      if (state.kind !== 'syncing' || state.files === 0) {
+        if (track) {
+          this.progressAt.delete(space.id);
+          this.emit({ event: 'progress', space: space.id, files: 0, bytes: track.total, totalBytes: track.total });
+        }
+        continue;
+      }
+      if (!track) {
+        this.progressAt.set(space.id, { at: now, total: state.bytes, receivedAtStart: received });
+        continue;
+      }
+      track.total = Math.max(track.total, state.bytes);
+      if (now - track.at < PROGRESS_EVERY_MS) continue;
+      track.at = now;
+      const done = Math.min(track.total, Math.max(track.total - state.bytes, received - track.receivedAtStart));
+      this.emit({ event: 'progress', space: space.id, files: state.files, bytes: done, totalBytes: track.total });
+    }
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------
+
+  private identityView(): EngineIdentity | undefined {
+    const agent = this.agent;
+    if (!agent) return undefined;
+    const identity = agent.identity;
+    return {
+      device: agent.client.device.id,
+      user: agent.state?.user.id ?? identity.user ?? '',
+      name: agent.state?.user.name ?? identity.name,
+      server: identity.server,
+      fingerprint: fingerprintOf(identity.keys),
+    };
+  }
+
+  private needHome(): DeviceHome {
+    if (!this.home) throw new EngineError('notSetUp', 'the engine has not been started');
+    return this.home;
+  }
+
+  private needPending(): PendingInvites {
+    this.needHome();
+    return this.pending!;
+  }
+
+  private needAgent(): DeviceAgent {
+    this.needHome();
+    if (!this.agent) throw new EngineError('notSetUp', 'this device has no identity yet');
+    return this.agent;
+  }
+
+  /** The running agent's session, once signed in; waits a little for a sign-in under way. */
+  private async session(): Promise<account.AccountSession> {
+    const agent = this.needAgent();
+    if (!agent.client.connected) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, SIGN_IN_WAIT_MS);
+        const off = agent.client.on('connected', done);
+        function done(): void {
+          clearTimeout(timer);
+          off();
+          resolve();
+        }
+      });
+      if (!agent.client.connected) throw new EngineError('server', `not connected to the server ${agent.identity.server}`);
+    }
+    return { home: agent.home, identity: agent.identity, client: agent.client };
+  }
+}
+
+/** A string parameter that may be left out. */
+function optional(value: unknown, name: string): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw new EngineError('usage', `${name} is a string`);
+  return value;
+}
+
+function chatView(entry: ChatEntry): ChatMessageView {
+  return { conversation: entry.conversation, from: entry.from, fromName: entry.fromName, text: entry.text, sent: entry.sent, id: entry.id };
+}
+
+function levelOf(message: string): 'trace' | 'info' | 'warn' | 'error' {
+  if (/failed|refused|dropped|cannot|missing/.test(message)) return 'warn';
+  if (/secure channel|mailed changes|full scan done/.test(message)) return 'trace';
+  return 'info';
+}
+
+/** A small JSON file in the home, read once and replaced whole on every save. */
+function jsonFile<T>(file: string, empty: T): { load(): T; save(value: T): void } {
+  return {
+    load: () => {
+      try {
+        return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+      } catch {
+        return empty;
+      }
+    },
+    save: (value) => writeAtomic(file, JSON.stringify(value), 0o600),
+  };
+}

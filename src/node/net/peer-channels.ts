@@ -1,0 +1,169 @@
+import { CryptoError, type DevicePublicKeys, type DeviceKeys } from '../crypto/device-keys';
+import { SecureSession } from '../crypto/secure-session';
+
+/** First byte of a relay payload between devices. */
+const HANDSHAKE = 0;
+const SEALED = 1;
+/** A hello sent in answer to a peer's hello: it never makes the receiver start over. */
+const HANDSHAKE_REPLY = 2;
+
+/** Frames that fail to open in a row before the channel starts over. */
+const MAX_FAILURES = 3;
+
+/** Messages kept while a channel's handshake is under way; the engine resends what is dropped. */
+const MAX_QUEUED = 256;
+
+interface Channel {
+  session: SecureSession;
+  queue: Uint8Array[];
+  failures: number;
+  helloAt: number;
+}
+
+/** A hello not answered in this long is sent again (it may have gone to a device offline then). */
+const HELLO_RETRY_MS = 2000;
+
+export interface PeerChannelOptions {
+  readonly keys: DeviceKeys;
+  readonly deviceId: string;
+  /** Public keys of a device this one may talk to; undefined refuses the device. */
+  readonly lookup: (device: string) => DevicePublicKeys | undefined;
+  /** Sends a relay payload to a device; false when not connected. */
+  readonly relay: (device: string, payload: Uint8Array) => boolean;
+  readonly onMessage: (device: string, plaintext: Uint8Array) => void;
+  readonly onReady?: (device: string) => void;
+  readonly log?: (message: string) => void;
+}
+
+/**
+ * End-to-end encrypted channels to other devices over the server's relay: one `SecureSession`
+ * per remote device. Both sides run the same symmetric handshake. A first hello on a channel
+ * that is already up means the peer restarted: we start over and answer with a reply hello,
+ * which itself never restarts anything, so a duplicated or replayed hello cannot make the two
+ * sides swap hellos forever. Frames that fail to open are dropped and counted; several in a row
+ * (keys out of step) start the channel over.
+ */
+export class PeerChannels {
+  private readonly channels = new Map<string, Channel>();
+  bytesSent = 0;
+  bytesReceived = 0;
+  dropped = 0;
+
+  constructor(private readonly options: PeerChannelOptions) {}
+
+  isReady(device: string): boolean {
+    return this.channels.get(device)?.session.ready ?? false;
+  }
+
+  /** Encrypts and relays, or queues while the handshake runs. False when the device is refused. */
+  send(device: string, plaintext: Uint8Array): boolean {
+    let channel = this.channels.get(device);
+    if (!channel) {
+      channel = this.start(device);
+      if (!channel) return false;
+    }
+    if (!channel.session.ready) {
+      if (channel.queue.length >= MAX_QUEUED) channel.queue.shift();
+      channel.queue.push(plaintext);
+      this.retryHello(device, channel);
+      return true;
+    }
+    return this.sendSealed(device, channel, plaintext);
+  }
+
+  /** Starts a handshake unless a channel exists; repeats an unanswered one. */
+  connect(device: string): void {
+    const channel = this.channels.get(device);
+    if (!channel) this.start(device);
+    else if (!channel.session.ready) this.retryHello(device, channel);
+  }
+
+  private retryHello(device: string, channel: Channel): void {
+    const now = Date.now();
+    if (now - channel.helloAt < HELLO_RETRY_MS) return;
+    channel.helloAt = now;
+    this.options.relay(device, prefixed(HANDSHAKE, channel.session.hello));
+  }
+
+  /** Forgets a device's channel (it went offline); the next send starts a new handshake. */
+  reset(device: string): void {
+    this.channels.delete(device);
+  }
+
+  onRelay(device: string, payload: Uint8Array): void {
+    try {
+      if (payload[0] === HANDSHAKE || payload[0] === HANDSHAKE_REPLY) this.onHandshake(device, payload.subarray(1), payload[0] === HANDSHAKE_REPLY);
+      else if (payload[0] === SEALED) this.onSealed(device, payload.subarray(1));
+      else throw new Error(`unknown payload type ${payload[0]}`);
+    } catch (err) {
+      this.dropped++;
+      this.options.log?.(`dropped a frame from device ${device}: ${(err as Error).message}`);
+    }
+  }
+
+  private start(device: string, kind = HANDSHAKE): Channel | undefined {
+    const remote = this.options.lookup(device);
+    if (!remote) return undefined;
+    const { session, hello } = SecureSession.start(this.options.keys, this.options.deviceId, remote, device);
+    const channel: Channel = { session, queue: [], failures: 0, helloAt: Date.now() };
+    this.channels.set(device, channel);
+    this.options.relay(device, prefixed(kind, hello));
+    return channel;
+  }
+
+  private onHandshake(device: string, hello: Uint8Array, reply: boolean): void {
+    let channel = this.channels.get(device);
+    if (channel?.session.ready) {
+      const known = channel.session.remoteHello;
+      if (reply || (known && known.length === hello.length && known.every((b, i) => b === hello[i]))) return;
+    }
+    if (!channel || channel.session.ready) {
+      // No channel yet, or the other side restarted: answer with a fresh session of our own.
+      const queue = channel?.queue ?? [];
+      channel = this.start(device, HANDSHAKE_REPLY);
+      if (!channel) throw new Error('device not allowed');
+      channel.queue = queue;
+    } else if (!reply) {
+      // Our own hello may never have arrived (sent while the peer was away): repeat it as a
+      // reply, which the peer accepts if it still waits and ignores if it has it.
+      this.options.relay(device, prefixed(HANDSHAKE_REPLY, channel.session.hello));
+    }
+    channel.session.accept(hello);
+    const queued = channel.queue;
+    channel.queue = [];
+    for (const plaintext of queued) this.sendSealed(device, channel, plaintext);
+    this.options.onReady?.(device);
+  }
+
+  private onSealed(device: string, frame: Uint8Array): void {
+    const channel = this.channels.get(device);
+    if (!channel?.session.ready) throw new Error('no session');
+    let plaintext: Uint8Array;
+    try {
+      plaintext = channel.session.open(frame);
+    } catch (err) {
+      if (!(err instanceof CryptoError) || err.code === 'replay') throw err;
+      if (++channel.failures >= MAX_FAILURES) {
+        this.channels.delete(device);
+        this.start(device);
+      }
+      throw err;
+    }
+    channel.failures = 0;
+    this.bytesReceived += frame.length;
+    this.options.onMessage(device, plaintext);
+  }
+
+  private sendSealed(device: string, channel: Channel, plaintext: Uint8Array): boolean {
+    const frame = prefixed(SEALED, channel.session.seal(plaintext));
+    this.bytesSent += frame.length;
+    return this.options.relay(device, frame);
+  }
+}
+
+function prefixed(kind: number, bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(1 + bytes.length);
+  out[0] = kind;
+  out.set(bytes, 1);
+  return out;
+}

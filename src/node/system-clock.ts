@@ -1,7 +1,0 @@
-import { randomInt } from 'node:crypto';
-import type { Clock, Random } from '../sync/ports';
-
-export const systemClock: Clock = { now: () => Date.now() };
-
-/** Random ids for index incarnations and the like; not a seeded stream. */
-export const systemRandom: Random = { nextUint32: () => randomInt(0, 2 ** 32) };

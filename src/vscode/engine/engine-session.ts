@@ -1,0 +1,251 @@
+import * as vscode from 'vscode';
+import type {
+  ActiveEditorView, ActivityView, ChatMessageView, CoeditPeerView, ConflictView, EngineEvent, EngineIdentity, EngineMethod, EngineMethods, EngineStatus, InvitationView,
+} from '../../node/engine/engine-protocol';
+import { EngineNotReady } from '../app/errors';
+
+/** What the session needs of the engine client: typed calls and pushed events. */
+export interface EngineTransport {
+  /** Stops the host cleanly (it flushes its journals), then ends it. */
+  dispose(): Promise<void>;
+  call<M extends EngineMethod>(method: M, params: Parameters<EngineMethods[M]>[0]): Promise<ReturnType<EngineMethods[M]>>;
+  onEvent(listener: (event: EngineEvent) => void): vscode.Disposable;
+  /** Fires when the host process ends; `restarting` when the client starts a new one (and replays `start`). */
+  onExit(listener: (reason: string, restarting: boolean) => void): vscode.Disposable;
+  /** Fires when a restarted host is up again. */
+  onRestart(listener: () => void): vscode.Disposable;
+}
+
+export interface StartOptions {
+  readonly home: string;
+  readonly keys: string | undefined;
+  readonly limitUp: number | undefined;
+  readonly limitDown: number | undefined;
+}
+
+/** Methods after which the status has changed, so the views refresh without waiting for the host's next push. */
+const MUTATING: ReadonlySet<EngineMethod> = new Set<EngineMethod>([
+  'createIdentity', 'openInvite', 'acceptInvite', 'declineInvite', 'removeContact', 'share', 'join', 'decline', 'addMember',
+  'leave', 'stopSharing', 'setPaused', 'resolveConflict', 'markSeen',
+]);
+
+/**
+ * The extension's side of the engine host: starts it, forwards calls, keeps the latest status and
+ * re-emits the host's events as VS Code events. Everything else listens here, never to the host.
+ */
+export class EngineSession implements vscode.Disposable {
+  private transport: EngineTransport | undefined;
+  private starting: Promise<void> | undefined;
+  private latest: EngineStatus | undefined;
+  private state: 'idle' | 'starting' | 'running' | 'stopped' = 'idle';
+  private readonly transportListeners: vscode.Disposable[] = [];
+
+  private readonly _onDidChangeStatus = new vscode.EventEmitter<EngineStatus | undefined>();
+  readonly onDidChangeStatus = this._onDidChangeStatus.event;
+  private readonly _onDidReceiveChat = new vscode.EventEmitter<ChatMessageView>();
+  readonly onDidReceiveChat = this._onDidReceiveChat.event;
+  private readonly _onDidReceiveTyping = new vscode.EventEmitter<{ conversation: string; user: string; name: string }>();
+  readonly onDidReceiveTyping = this._onDidReceiveTyping.event;
+  private readonly _onDidReceiveActivity = new vscode.EventEmitter<ActivityView>();
+  readonly onDidReceiveActivity = this._onDidReceiveActivity.event;
+  private readonly _onDidDetectConflict = new vscode.EventEmitter<ConflictView>();
+  readonly onDidDetectConflict = this._onDidDetectConflict.event;
+  private readonly _onDidReceiveInvitation = new vscode.EventEmitter<InvitationView>();
+  readonly onDidReceiveInvitation = this._onDidReceiveInvitation.event;
+  private readonly _onDidReportProgress = new vscode.EventEmitter<{ space: string; files: number; bytes: number; totalBytes: number }>();
+  readonly onDidReportProgress = this._onDidReportProgress.event;
+  private readonly _onDidChangeRunning = new vscode.EventEmitter<boolean>();
+  readonly onDidChangeRunning = this._onDidChangeRunning.event;
+  /** A restarted host is up: it knows nothing of what this window announced (open files, co-editing). */
+  private readonly _onDidRestartHost = new vscode.EventEmitter<void>();
+  readonly onDidRestartHost = this._onDidRestartHost.event;
+  private readonly _onDidChangeCoeditPeers = new vscode.EventEmitter<{ space: string; path: string; peers: readonly CoeditPeerView[] }>();
+  readonly onDidChangeCoeditPeers = this._onDidChangeCoeditPeers.event;
+  private readonly _onDidReceiveCoeditFrame = new vscode.EventEmitter<{ space: string; path: string; session: string; from: string; frame: string }>();
+  readonly onDidReceiveCoeditFrame = this._onDidReceiveCoeditFrame.event;
+  private readonly _onDidChangeActiveEditor = new vscode.EventEmitter<ActiveEditorView>();
+  readonly onDidChangeActiveEditor = this._onDidChangeActiveEditor.event;
+
+  constructor(
+    private readonly connect: () => Promise<EngineTransport>,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  get status(): EngineStatus | undefined {
+    return this.latest;
+  }
+
+  get identity(): EngineIdentity | undefined {
+    return this.latest?.identity;
+  }
+
+  get running(): boolean {
+    return this.state === 'running';
+  }
+
+  /** Set while the workspace is not trusted: the host is not started, and calls say why. */
+  restricted = false;
+
+  /**
+   * Starts the host once; later calls wait for the same start. The fork happens after the current
+   * turn (activation returns first); the options are read then, since reading secrets is async.
+   */
+  start(options: () => Promise<StartOptions>): Promise<void> {
+    this.state = this.state === 'running' ? 'running' : 'starting';
+    this.starting ??= this.startHost(options).catch((e: unknown) => {
+      this.state = 'stopped';
+      this.starting = undefined;
+      this._onDidChangeRunning.fire(false);
+      this.log.error(`engine host did not start: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+      throw e;
+    });
+    return this.starting;
+  }
+
+  private async startHost(readOptions: () => Promise<StartOptions>): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    const options = await readOptions();
+    const started = Date.now();
+    const transport = await this.connect();
+    this.transport = transport;
+    this.transportListeners.push(
+      transport.onEvent((e) => this.onEvent(e)),
+      transport.onExit((reason, restarting) => this.onExit(reason, restarting)),
+      transport.onRestart(() => {
+        this.log.info('engine host restarted');
+        void this.refresh();
+        this._onDidRestartHost.fire();
+      }),
+    );
+    const params: Parameters<EngineMethods['start']>[0] = {
+      home: options.home,
+      ...(options.keys ? { keys: options.keys } : {}),
+      ...(options.limitUp ? { limitUp: options.limitUp } : {}),
+      ...(options.limitDown ? { limitDown: options.limitDown } : {}),
+    };
+    try {
+      await transport.call('start', params);
+    } catch (e) {
+      this.transport = undefined;
+      for (const d of this.transportListeners.splice(0)) d.dispose();
+      transport.dispose();
+      throw e;
+    }
+    this.state = 'running';
+    this.log.info(`engine host started in ${Date.now() - started} ms`);
+    this._onDidChangeRunning.fire(true);
+    await this.refresh();
+  }
+
+  /** Waits for a start in progress; throws when the host is not running or starting. */
+  async whenStarted(): Promise<void> {
+    if (this.starting) await this.starting;
+    if (this.state !== 'running') throw this.notReady();
+  }
+
+  /** The status once the host runs; what commands read before acting. */
+  async readyStatus(): Promise<EngineStatus | undefined> {
+    await this.whenStarted();
+    if (!this.latest) await this.refresh();
+    return this.latest;
+  }
+
+  private notReady(): EngineNotReady {
+    if (this.restricted) return new EngineNotReady('untrusted');
+    return new EngineNotReady(this.state === 'stopped' ? 'stopped' : 'starting');
+  }
+
+  async call<M extends EngineMethod>(method: M, params: Parameters<EngineMethods[M]>[0]): Promise<ReturnType<EngineMethods[M]>> {
+    if (this.state === 'starting' && this.starting) await this.starting;
+    const transport = this.transport;
+    if (!transport || this.state !== 'running') throw this.notReady();
+    this.log.trace(`→ ${method}`);
+    const result = await transport.call(method, params);
+    if (MUTATING.has(method)) void this.refresh();
+    return result;
+  }
+
+  /** Fetches the status now (the host also pushes it on every change). */
+  async refresh(): Promise<void> {
+    if (!this.transport || this.state !== 'running') return;
+    try {
+      this.setStatus(await this.transport.call('status', {}));
+    } catch (e) {
+      this.log.warn(`status failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  private setStatus(status: EngineStatus): void {
+    this.latest = status;
+    this._onDidChangeStatus.fire(status);
+  }
+
+  private onEvent(e: EngineEvent): void {
+    switch (e.event) {
+      case 'status': this.setStatus(e.status); break;
+      case 'chat': this._onDidReceiveChat.fire(e.message); break;
+      case 'typing': this._onDidReceiveTyping.fire({ conversation: e.conversation, user: e.user, name: e.name }); break;
+      case 'activity': this._onDidReceiveActivity.fire(e.activity); break;
+      case 'conflict': this._onDidDetectConflict.fire(e.conflict); break;
+      case 'invitation': this._onDidReceiveInvitation.fire(e.invitation); break;
+      case 'progress': this._onDidReportProgress.fire({ space: e.space, files: e.files, bytes: e.bytes, totalBytes: e.totalBytes }); break;
+      case 'coeditPeers': this._onDidChangeCoeditPeers.fire({ space: e.space, path: e.path, peers: e.peers }); break;
+      case 'coeditFrame': this._onDidReceiveCoeditFrame.fire({ space: e.space, path: e.path, session: e.session, from: e.from, frame: e.frame }); break;
+      case 'activeEditor': this._onDidChangeActiveEditor.fire(e.editor); break;
+      case 'log': this.writeLog(e.level, e.message); break;
+    }
+  }
+
+  private writeLog(level: 'trace' | 'info' | 'warn' | 'error', message: string): void {
+    switch (level) {
+      case 'trace': this.log.trace(message); break;
+      case 'info': this.log.info(message); break;
+      case 'warn': this.log.warn(message); break;
+      case 'error': this.log.error(message); break;
+    }
+  }
+
+  private onExit(reason: string, restarting: boolean): void {
+    if (this.state === 'stopped') return;
+    if (restarting) {
+      // The client forks a new host and replays `start`; calls wait for it. The last status stays on screen meanwhile.
+      this.log.warn(`engine host exited (${reason}); the client is restarting it`);
+      return;
+    }
+    this.log.error(`engine host exited: ${reason}`);
+    this.state = 'stopped';
+    this.starting = undefined;
+    this.transport = undefined;
+    for (const d of this.transportListeners.splice(0)) d.dispose();
+    this.latest = undefined;
+    this._onDidChangeRunning.fire(false);
+    this._onDidChangeStatus.fire(undefined);
+  }
+
+  /** Asks the host to stop cleanly (flushes journals), then ends it. */
+  async stop(): Promise<void> {
+    const transport = this.transport;
+    if (!transport) return;
+    this.state = 'stopped';
+    this.transport = undefined;
+    for (const d of this.transportListeners.splice(0)) d.dispose();
+    // The client asks the host to stop (it flushes its journals), then ends it.
+    await transport.dispose();
+  }
+
+  dispose(): void {
+    void this.stop();
+    this._onDidChangeStatus.dispose();
+    this._onDidReceiveChat.dispose();
+    this._onDidReceiveTyping.dispose();
+    this._onDidReceiveActivity.dispose();
+    this._onDidDetectConflict.dispose();
+    this._onDidReceiveInvitation.dispose();
+    this._onDidReportProgress.dispose();
+    this._onDidChangeRunning.dispose();
+    this._onDidRestartHost.dispose();
+    this._onDidChangeCoeditPeers.dispose();
+    this._onDidReceiveCoeditFrame.dispose();
+    this._onDidChangeActiveEditor.dispose();
+  }
+}
