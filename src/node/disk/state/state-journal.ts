@@ -5,6 +5,7 @@ import type { PeerPosition, PersistedState, ReplicaMeta, StateChange, StateStore
 import { ByteReader, ByteWriter } from '../../../sync/protocol/wire';
 import { crc32 } from './crc32';
 import { errnoOf } from '../disk-errors';
+import { SerialQueue } from '../../../sync/util/serial-queue';
 import {
   decodeDeferred,
   decodeNeeded,
@@ -73,7 +74,7 @@ export class StateJournal implements StateStore {
   private snapshotBytes = 0;
   private compactions = 0;
   private fd: number | undefined;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly commits = new SerialQueue();
 
   private constructor(
     readonly dir: string,
@@ -126,13 +127,11 @@ export class StateJournal implements StateStore {
   }
 
   commit(change: StateChange): Promise<void> {
-    const run = this.queue.then(() => this.append(change));
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.commits.run(() => this.append(change));
   }
 
   async close(): Promise<void> {
-    await this.queue;
+    await this.commits.idle();
     if (this.fd !== undefined) fs.closeSync(this.fd);
     this.fd = undefined;
     releaseLock(this.dir);
