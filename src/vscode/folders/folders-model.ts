@@ -6,8 +6,7 @@ import type { TreeNode } from '../trees/tree-node';
 import { UserNames, shortId } from '../app/user-names';
 import { joinSpacePath } from '../app/space-paths';
 import { parseConflictCopyPath } from '../../sync/model/conflict';
-
-export const RESOLVE_CONFLICT_COMMAND = 'sharedFolders.resolveConflict';
+import { Commands } from '../app/commands';
 
 /** The rows of the Shared Folders view: invitations first (they wait for an answer), then spaces by name. */
 export function folderNodes(status: EngineStatus | undefined, l10n: Localizer): TreeNode[] {
@@ -84,7 +83,7 @@ export function conflictNode(conflict: ConflictView, space: SpaceView, l10n: Loc
     icon: { id: 'warning', color: 'list.warningForeground' },
     contextValue: 'conflict',
     resourcePath: joinSpacePath(space.path, conflict.path),
-    command: { command: RESOLVE_CONFLICT_COMMAND, title: l10n.t('Resolve Conflict'), arguments: [ref] },
+    command: { command: Commands.resolveConflict, title: l10n.t('Resolve Conflict'), arguments: [ref] },
   };
 }
 
