@@ -27,7 +27,7 @@ import { fsyncDirectory, replaceFile } from './durable-write';
 /** The replica's own folder inside the shared folder: its presence is the root marker. */
 export const MARKER_DIR = '.shared-folder';
 const TEMP_DIR = `${MARKER_DIR}/tmp`;
-export const VERSIONS_DIR = `${MARKER_DIR}/versions`;
+const VERSIONS_DIR = `${MARKER_DIR}/versions`;
 
 export interface DiskStoreOptions {
   /** The shared folder on disk. */

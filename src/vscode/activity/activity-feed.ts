@@ -93,7 +93,7 @@ function canJoin(head: ActivityEntry, activity: ActivityView, windowMs: number):
     && Math.abs(activity.at - head.at) <= windowMs;
 }
 
-export function spaceName(space: string, status: EngineStatus | undefined): string {
+function spaceName(space: string, status: EngineStatus | undefined): string {
   return status?.spaces.find((s) => s.id === space)?.name ?? shortId(space);
 }
 
