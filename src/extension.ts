@@ -3,7 +3,7 @@ import { ActiveEditorPublisher } from './vscode/coedit/active-editor-publisher';
 import { ActivityTree } from './vscode/activity/activity-tree';
 import { ChatView } from './vscode/chat/chat-view';
 import { CoeditController } from './vscode/coedit/coedit-controller';
-import { CommandRunner, SHOW_LOG_COMMAND } from './vscode/app/command-runner';
+import { CommandRunner } from './vscode/app/command-runner';
 import { ConflictDecorations } from './vscode/conflicts/conflict-decorations';
 import { ConflictDocuments } from './vscode/conflicts/conflict-documents';
 import { ConflictResolver } from './vscode/conflicts/conflict-resolver';
@@ -24,6 +24,7 @@ import { Settings } from './vscode/app/settings';
 import { StatusBar } from './vscode/app/status-bar';
 import { TransferProgress } from './vscode/app/transfer-progress';
 import { ViewContext } from './vscode/app/view-context';
+import { Commands } from './vscode/app/commands';
 
 /** Set by activate: deactivate waits for the engine host to flush its journals and exit. */
 let stopEngine: (() => Promise<void>) | undefined;
@@ -68,8 +69,8 @@ export function activate(context: vscode.ExtensionContext): void {
     ...folderCommands.register(),
     ...conflicts.register(),
     ...chat.register(),
-    runner.register(SHOW_LOG_COMMAND, () => log.show()),
-    runner.register('sharedFolders.openActivity', (arg?: unknown) => activity.open(arg)),
+    runner.register(Commands.showLog, () => log.show()),
+    runner.register(Commands.openActivity, (arg?: unknown) => activity.open(arg)),
     vscode.window.registerUriHandler(new InviteUriHandler(runner, (code) => contactCommands.openInvite(code), log)),
     starter.onDidChangeTrust((trusted) => {
       viewContext.setTrusted(trusted);

@@ -17,7 +17,8 @@ import {
 } from '../node/agent/account';
 import { CodeError } from '../node/agent/codes';
 import { DeviceAgent, type AgentStatus } from '../node/agent/device-agent';
-import { DeviceHome, HomeError, writeAtomic, writeReplacing } from '../node/agent/device-home';
+import { DeviceHome, HomeError } from '../node/agent/device-home';
+import { writeAtomic, writeReplacing } from '../node/disk/durable-write';
 import { CryptoError } from '../node/crypto/device-keys';
 import { RendezvousServer } from '../server/rendezvous-server';
 

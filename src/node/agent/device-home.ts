@@ -1,7 +1,7 @@
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { decodeDeviceKeys, encodeDeviceKeys, type DeviceKeys } from '../crypto/device-keys';
+import { writeAtomic } from '../disk/durable-write';
 
 /** What a device remembers about itself: its keys and where its server is. */
 export interface Identity {
@@ -162,27 +162,4 @@ export class DeviceHome {
       fs.rmSync(lock, { recursive: true, force: true });
     }
   }
-}
-
-/**
- * Replaces a file that is rewritten often and worthless after a power cut (the status a daemon
- * writes twice a second): a reader sees the old or the new text whole, but nothing waits for
- * the disk. An fsync there cost the daemon's event loop milliseconds every half second.
- */
-export function writeReplacing(file: string, text: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, file);
-}
-
-export function writeAtomic(file: string, text: string | Uint8Array, mode = 0o644): void {
-  const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
-  const fd = fs.openSync(tmp, 'w', mode);
-  try {
-    fs.writeFileSync(fd, text);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
 }

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { decodeInvite } from './codes';
-import { writeAtomic, type DeviceHome } from './device-home';
+import type { DeviceHome } from './device-home';
+import { writeAtomic } from '../disk/durable-write';
 
 export interface PendingInvite {
   readonly code: string;

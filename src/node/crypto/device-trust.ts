@@ -9,7 +9,8 @@ import {
   type Endorsement,
   type UserInfo,
 } from '../../sync/protocol/rendezvous';
-import { writeAtomic, type DeviceHome } from '../agent/device-home';
+import type { DeviceHome } from '../agent/device-home';
+import { writeAtomic } from '../disk/durable-write';
 import { bytes, deviceKeysFromSeeds, signWith, verifySignature, type DeviceKeys } from './device-keys';
 
 /** What a link code hands the new device: a one-time signing key, certified by the code's maker. */

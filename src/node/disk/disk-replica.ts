@@ -10,6 +10,7 @@ import { StateJournal } from './state/state-journal';
 import { NodeHasher } from '../workers/node-hasher';
 import { systemClock, systemRandom } from './system-clock';
 import { isInternalPath } from '../../sync/model/path';
+import { SerialQueue } from '../../sync/util/serial-queue';
 
 export interface DiskReplicaOptions {
   /** The shared folder on disk; it must hold the `.shared-folder` marker (see DiskStore.initFolder). */
@@ -44,7 +45,7 @@ export class DiskReplica {
   private timers: NodeJS.Timeout[] = [];
   private closed = false;
   private started = false;
-  private lastWork: Promise<unknown> = Promise.resolve();
+  private readonly work = new SerialQueue();
 
   private constructor(
     readonly replica: Replica,
@@ -133,7 +134,7 @@ export class DiskReplica {
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
     this.watcher?.close();
-    await this.lastWork.catch(() => undefined);
+    await this.work.idle();
     // Let an engine step in flight finish before its journal closes.
     await this.replica.tick().catch(() => undefined);
     await this.state.close();
@@ -178,15 +179,13 @@ export class DiskReplica {
   /** Runs timer and watcher work one after another, never after close, and never lets it throw. */
   private run(work: () => Promise<unknown>): Promise<unknown> {
     if (this.closed) return Promise.resolve();
-    const next = this.lastWork.then(work).catch((err: unknown) => {
+    return this.work.run(work).catch((err: unknown) => {
       this.options.onEvent?.({
         kind: 'error',
         path: '',
         problem: { code: 'io', message: err instanceof Error ? err.message : String(err), source: 'local' },
       });
     });
-    this.lastWork = next;
-    return next;
   }
 }
 

@@ -22,11 +22,12 @@ import type { FsWorkerPool } from '../workers/fs-worker-pool';
 import type { IgnoreRules } from './ignore-rules';
 import { NodeDigester } from '../workers/node-digester';
 import { VersionsFolder } from './versions-folder';
+import { fsyncDirectory, replaceFile } from './durable-write';
 
 /** The replica's own folder inside the shared folder: its presence is the root marker. */
 export const MARKER_DIR = '.shared-folder';
 const TEMP_DIR = `${MARKER_DIR}/tmp`;
-export const VERSIONS_DIR = `${MARKER_DIR}/versions`;
+const VERSIONS_DIR = `${MARKER_DIR}/versions`;
 
 export interface DiskStoreOptions {
   /** The shared folder on disk. */
@@ -205,7 +206,7 @@ export class DiskStore implements FileStore {
       }
     });
     // Each folder once for all the files renamed into it, before anyone records them as written.
-    await inLanes([...directories], COMMIT_LANES, syncDirectory);
+    await inLanes([...directories], COMMIT_LANES, fsyncDirectory);
     return results;
   }
 
@@ -252,7 +253,7 @@ export class DiskStore implements FileStore {
       if (!old) return;
       if (old.type === 'directory') await fs.promises.rmdir(this.abs(path));
       else await this.versions.moveIn(path, this.abs(path));
-      await syncDirectory(nodePath.dirname(this.abs(path)));
+      await fsyncDirectory(nodePath.dirname(this.abs(path)));
     });
   }
 
@@ -272,7 +273,7 @@ export class DiskStore implements FileStore {
         });
         await fs.promises.rm(this.abs(from), { force: true });
       }
-      await syncDirectory(nodePath.dirname(this.abs(to)));
+      await fsyncDirectory(nodePath.dirname(this.abs(to)));
       return this.statOrFail(to);
     });
   }
@@ -292,11 +293,7 @@ export class DiskStore implements FileStore {
 
   async putBase(hash: string, data: Uint8Array): Promise<void> {
     const target = this.basePath(hash);
-    const temp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
-    await onDisk(target, async () => {
-      await fs.promises.writeFile(temp, data);
-      await fs.promises.rename(temp, target);
-    });
+    await onDisk(target, () => replaceFile(target, data, { durability: 'none' }));
   }
 
   async getBase(hash: string): Promise<Uint8Array | undefined> {
@@ -466,17 +463,4 @@ function isAllZero(data: Uint8Array): boolean {
   }
   for (; i < data.length; i++) if (data[i] !== 0) return false;
   return true;
-}
-
-/** Makes a rename or removal in `dir` durable; some file systems cannot sync a directory, which is fine. */
-async function syncDirectory(dir: string): Promise<void> {
-  let handle: fs.promises.FileHandle | undefined;
-  try {
-    handle = await fs.promises.open(dir, 'r');
-    await handle.sync();
-  } catch {
-    // EISDIR/EINVAL/EPERM on file systems without directory fsync.
-  } finally {
-    await handle?.close();
-  }
 }

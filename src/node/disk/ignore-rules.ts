@@ -4,7 +4,7 @@ import ignore, { type Ignore } from 'ignore';
 export const IGNORE_FILE = '.sharedignore';
 
 /** Rules before the user's own: later rules win, so `!.git/` in `.sharedignore` shares `.git` after all. */
-export const DEFAULT_IGNORE_RULES = ['.git/'];
+const DEFAULT_IGNORE_RULES = ['.git/'];
 
 /**
  * What a folder does not share. Paths are relative and `/`-separated; a directory rule

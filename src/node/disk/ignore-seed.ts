@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
-import { writeAtomic } from '../agent/device-home';
+import { writeAtomic } from './durable-write';
 import { IGNORE_FILE } from './ignore-rules';
 
 /**

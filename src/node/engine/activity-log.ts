@@ -28,7 +28,7 @@ interface Batch {
  * ("bob changed 3 files"), members joining and leaving, conflicts, errors. Counts what the user
  * has not seen per space until `markSeen`.
  */
-export class ActivityFeed {
+export class ActivityLog {
   private readonly batches = new Map<string, Batch>();
   private readonly unseenBySpace = new Map<string, number>();
   private readonly recent: ActivityView[] = [];

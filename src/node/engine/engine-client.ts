@@ -1,5 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import type { EngineErrorCode, EngineEvent, EngineMethod, EngineMethods, EngineRequest, HostMessage } from './engine-protocol';
+import type { EngineErrorCode, EngineEvent, EngineMethod, EngineParams, EngineRequest, EngineResult, HostMessage } from './engine-protocol';
 
 /**
  * The extension's side of the engine host: forks the host script, sends typed requests over the
@@ -43,8 +43,6 @@ export interface Disposable {
 
 type EventName = EngineEvent['event'];
 type EventOf<E extends EventName> = Extract<EngineEvent, { event: E }>;
-type Params<M extends EngineMethod> = Parameters<EngineMethods[M]>[0];
-type Result<M extends EngineMethod> = ReturnType<EngineMethods[M]>;
 
 export interface HostLifecycle {
   /** The host exited; `restarting` tells whether a new one will be started. */
@@ -53,7 +51,7 @@ export interface HostLifecycle {
   readonly restarted: { readonly pid: number };
 }
 
-interface Pending {
+interface PendingCall {
   readonly method: EngineMethod;
   readonly resolve: (value: unknown) => void;
   readonly reject: (err: Error) => void;
@@ -66,14 +64,14 @@ const STABLE_MS = 60_000;
 export class EngineClient {
   private child: ChildProcess | undefined;
   private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending = new Map<number, PendingCall>();
   private readonly listeners = new Map<string, Set<(value: never) => void>>();
   private disposed = false;
   private backoffMs: number;
   private restartTimer: NodeJS.Timeout | undefined;
   private startedAt = 0;
   /** The `start` to replay into a restarted host. */
-  private startParams: Params<'start'> | undefined;
+  private startParams: EngineParams<'start'> | undefined;
   /** Resolves when a restarted host has been started again; calls wait for it. */
   private ready: Promise<void> = Promise.resolve();
 
@@ -87,11 +85,11 @@ export class EngineClient {
   }
 
   /** Calls a host method; rejects with an `EngineCallError` carrying the host's error code. */
-  async call<M extends EngineMethod>(method: M, params: Params<M>, timeoutMs?: number): Promise<Result<M>> {
+  async call<M extends EngineMethod>(method: M, params: EngineParams<M>, timeoutMs?: number): Promise<EngineResult<M>> {
     if (method !== 'start') await this.ready;
-    const result = (await this.send(method, params, timeoutMs)) as Result<M>;
-    if (method === 'start') this.startParams = params as Params<'start'>;
-    if (method === 'createIdentity' && this.startParams) this.startParams = { ...this.startParams, keys: (result as Result<'createIdentity'>).keys };
+    const result = (await this.send(method, params, timeoutMs)) as EngineResult<M>;
+    if (method === 'start') this.startParams = params as EngineParams<'start'>;
+    if (method === 'createIdentity' && this.startParams) this.startParams = { ...this.startParams, keys: (result as EngineResult<'createIdentity'>).keys };
     return result;
   }
 

@@ -8,6 +8,7 @@ import '../workers/thread-pool';
 import { toEngineError } from './engine-errors';
 import { ENGINE_PROTOCOL_VERSION, type EngineEvent, type EngineMethod, type EngineResponse, type HostMessage } from './engine-protocol';
 import { EngineService } from './engine-service';
+import { SerialQueue } from '../../sync/util/serial-queue';
 
 /**
  * Requests answered at once, not queued behind slower ones: reads, and live notices. The
@@ -39,7 +40,7 @@ function main(): void {
     process.exit(2);
   }
   const service = new EngineService((event) => void send({ kind: 'event', ...event } as EngineEvent));
-  let queue: Promise<void> = Promise.resolve();
+  const queue = new SerialQueue();
   let stopping = false;
 
   const stop = async (code: number): Promise<void> => {
@@ -71,7 +72,7 @@ function main(): void {
       if (method === 'stop' && response.ok) await stop(0);
     };
     if (AT_ONCE.has(method)) void run();
-    else queue = queue.then(run);
+    else void queue.run(run);
   });
 
   process.on('disconnect', () => void stop(0));

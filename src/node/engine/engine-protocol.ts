@@ -218,12 +218,15 @@ export interface EngineMethods {
 }
 
 export type EngineMethod = keyof EngineMethods;
+/** What a method takes, and what it answers. */
+export type EngineParams<M extends EngineMethod> = Parameters<EngineMethods[M]>[0];
+export type EngineResult<M extends EngineMethod> = ReturnType<EngineMethods[M]>;
 
 export interface EngineRequest<M extends EngineMethod = EngineMethod> {
   readonly kind: 'request';
   readonly id: number;
   readonly method: M;
-  readonly params: Parameters<EngineMethods[M]>[0];
+  readonly params: EngineParams<M>;
 }
 
 /** Error codes the extension maps to messages in its one command wrapper. */

@@ -3,17 +3,18 @@ import * as nodePath from 'node:path';
 import type { AccountState } from '../../sync/protocol/rendezvous';
 import type { ReplicaEvent } from '../../sync/replica/replica';
 import * as account from '../agent/account';
-import { ActivityFeed } from './activity-log';
+import { ActivityLog } from './activity-log';
 import { chatHistory, type ChatEntry } from '../agent/chat';
 import { parseConflictCopyPath } from '../../sync/model/conflict';
 import { ConflictCache } from './conflict-cache';
 import { resolveConflict, ConflictGone } from '../disk/conflict-resolution';
 import { DeviceAgent } from '../agent/device-agent';
-import { DeviceHome, writeAtomic } from '../agent/device-home';
+import { DeviceHome } from '../agent/device-home';
+import { writeAtomic } from '../disk/durable-write';
 import { decodeDeviceKeys, encodeDeviceKeys, fingerprintOf, type DeviceKeys } from '../crypto/device-keys';
 import { EngineError } from './engine-errors';
 import { seedIgnoreFile } from '../disk/ignore-seed';
-import type { ChatMessageView, EngineEvent, EngineIdentity, EngineMethod, EngineMethods, EngineStatus } from './engine-protocol';
+import type { ChatMessageView, EngineEvent, EngineIdentity, EngineMethod, EngineParams, EngineResult, EngineStatus } from './engine-protocol';
 import { buildStatus, invitationsOf } from './engine-status';
 import { membershipChanges } from './membership-changes';
 import { PendingInvites } from '../agent/pending-invites';
@@ -28,9 +29,7 @@ const TYPING_EVERY_MS = 2000;
 /** How long a request waits for a sign-in under way before it fails as 'server'. */
 const SIGN_IN_WAIT_MS = 15_000;
 
-type Params<M extends EngineMethod> = Parameters<EngineMethods[M]>[0];
-type Result<M extends EngineMethod> = ReturnType<EngineMethods[M]>;
-export type EngineHandlers = { [M in EngineMethod]: (params: Params<M>) => Promise<Result<M>> };
+export type EngineHandlers = { [M in EngineMethod]: (params: EngineParams<M>) => Promise<EngineResult<M>> };
 
 /** Events without the envelope's `kind`, which the host adds. */
 type EventBody = EngineEvent extends infer E ? (E extends { kind: 'event' } ? Omit<E, 'kind'> : never) : never;
@@ -44,7 +43,7 @@ export class EngineService {
   private home: DeviceHome | undefined;
   private agent: DeviceAgent | undefined;
   private pending: PendingInvites | undefined;
-  private readonly feed: ActivityFeed;
+  private readonly activityLog: ActivityLog;
   private limits: { limitUp?: number; limitDown?: number } = {};
   private presence: 'online' | 'away' = 'online';
   private lastStatus = '';
@@ -58,7 +57,7 @@ export class EngineService {
   private reported: ReportedOnce | undefined;
 
   constructor(private readonly emit: (event: EventBody) => void) {
-    this.feed = new ActivityFeed((activity) => this.emit({ event: 'activity', activity }));
+    this.activityLog = new ActivityLog((activity) => this.emit({ event: 'activity', activity }));
   }
 
   readonly handlers: EngineHandlers = {
@@ -70,8 +69,8 @@ export class EngineService {
       this.home = home;
       this.pending = new PendingInvites(home);
       this.reported = new ReportedOnce(home.file('reported.json'));
-      this.feed.keepUnseenIn(jsonFile<Record<string, number>>(home.file('unseen.json'), {}));
-      this.feed.keepRecentIn(jsonFile<unknown>(home.file('activity.json'), []));
+      this.activityLog.keepUnseenIn(jsonFile<Record<string, number>>(home.file('unseen.json'), {}));
+      this.activityLog.keepRecentIn(jsonFile<unknown>(home.file('activity.json'), []));
       this.limits = { ...(p.limitUp ? { limitUp: p.limitUp } : {}), ...(p.limitDown ? { limitDown: p.limitDown } : {}) };
       this.timer = setInterval(() => this.tick(), STATUS_EVERY_MS);
       if (!home.exists) return { identity: undefined };
@@ -199,10 +198,10 @@ export class EngineService {
       return {};
     },
 
-    activityHistory: async () => ({ activities: [...this.feed.recentActivity()] }),
+    activityHistory: async () => ({ activities: [...this.activityLog.recentActivity()] }),
 
     markSeen: async (p) => {
-      this.feed.markSeen(p.space);
+      this.activityLog.markSeen(p.space);
       return {};
     },
 
@@ -274,7 +273,7 @@ export class EngineService {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.timer);
-    this.feed.flushAll();
+    this.activityLog.flushAll();
     const agent = this.agent;
     this.agent = undefined;
     await agent?.close();
@@ -291,7 +290,7 @@ export class EngineService {
       log: (message) => this.emit({ event: 'log', level: levelOf(message), message }),
       onChat: (entry) => this.emit({ event: 'chat', message: chatView(entry) }),
       onReplicaEvent: (space, event) => this.onReplicaEvent(space, event),
-      onRemoteChanges: (space, author, paths) => this.feed.changed(space, author, paths),
+      onRemoteChanges: (space, author, paths) => this.activityLog.changed(space, author, paths),
       onTyping: (conversation, from) => this.emit({ event: 'typing', conversation, user: from.id, name: from.name }),
       onCoeditPeers: (space, path, peers) => this.emit({ event: 'coeditPeers', space, path, peers }),
       onCoeditFrame: (space, path, session, from, frame) => this.emit({ event: 'coeditFrame', space, path, session, from, frame: Buffer.from(frame.buffer, frame.byteOffset, frame.length).toString('base64') }),
@@ -308,9 +307,9 @@ export class EngineService {
 
   /** Conflicts are reported from the status (see `noteConflicts`): a replica that receives a conflict copy made elsewhere has no event of its own. */
   private onReplicaEvent(space: string, event: ReplicaEvent): void {
-    if (event.kind === 'error') this.feed.add('error', space, [event.path]);
+    if (event.kind === 'error') this.activityLog.add('error', space, [event.path]);
     // Only the replica that merged has the event; the others see the merged version as a change.
-    if (event.kind === 'merged') this.feed.add('merged', space, [event.path]);
+    if (event.kind === 'merged') this.activityLog.add('merged', space, [event.path]);
   }
 
   /**
@@ -327,7 +326,7 @@ export class EngineService {
       for (const conflict of space.conflicts) {
         if (!fresh.has(conflict.copy)) continue;
         this.emit({ event: 'conflict', conflict });
-        this.feed.add('conflict', space.id, [conflict.path], parseConflictCopyPath(conflict.copy)?.user);
+        this.activityLog.add('conflict', space.id, [conflict.path], parseConflictCopyPath(conflict.copy)?.user);
       }
     }
   }
@@ -341,15 +340,15 @@ export class EngineService {
     for (const invitation of invitations) {
       if (!fresh.has(invitation.space)) continue;
       this.emit({ event: 'invitation', invitation });
-      this.feed.add('invited', invitation.space, [], invitation.from, { invitedMe: true });
+      this.activityLog.add('invited', invitation.space, [], invitation.from, { invitedMe: true });
     }
     if (!before) return;
     for (const change of membershipChanges(before, state)) {
       if (change.kind === 'gone') {
         // Stopped by its owner, or this user was removed: the files stay, syncing ends.
-        this.feed.add('left', change.space, [], change.user);
+        this.activityLog.add('left', change.space, [], change.user);
         this.home?.removeSpace(change.space);
-      } else this.feed.add(change.kind, change.space, [], change.user);
+      } else this.activityLog.add(change.kind, change.space, [], change.user);
     }
   }
 
@@ -366,7 +365,7 @@ export class EngineService {
       local: home?.spaces() ?? [],
       progress: (space) => agent?.progress(space),
       folderExists: (path) => fs.existsSync(path),
-      unseen: (space) => this.feed.unseen(space),
+      unseen: (space) => this.activityLog.unseen(space),
       pending: this.pending?.list() ?? [],
       names: home?.spaceNames() ?? {},
       activeFile: (space, user) => agent?.coedit.activeFile(space, user),

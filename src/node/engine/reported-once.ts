@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { writeAtomic } from '../agent/device-home';
+import { writeAtomic } from '../disk/durable-write';
 
 /**
  * What the user was already told about (conflicts, invitations), kept in the home, so a restart

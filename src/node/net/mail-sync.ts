@@ -5,7 +5,7 @@ import { blockOffsets, type FileRecord } from '../../sync/model/file-record';
 import { decodeMessage, encodeMessage } from '../../sync/protocol/codec';
 import type { IndexBatch, Message } from '../../sync/protocol/messages';
 import type { DiskReplica } from '../disk/disk-replica';
-import { writeAtomic } from '../agent/device-home';
+import { writeAtomic } from '../disk/durable-write';
 
 /** First byte of a mailbox payload carrying a space's changes. */
 export const MAIL_SYNC = 1;

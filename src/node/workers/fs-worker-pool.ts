@@ -3,14 +3,14 @@ import * as nodePath from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { FsReplyMessage, FsRequest, FsResult } from './fs-worker-protocol';
 
-interface Pending {
+interface PendingRequest {
   readonly resolve: (result: FsResult) => void;
   readonly reject: (err: Error) => void;
 }
 
 interface Lane {
   worker: Worker;
-  readonly pending: Map<number, Pending>;
+  readonly pending: Map<number, PendingRequest>;
 }
 
 /** An error a worker reported, with the errno code it carried. */

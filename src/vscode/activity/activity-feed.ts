@@ -3,8 +3,7 @@ import type { Localizer } from '../app/localizer';
 import { parseConflictCopyPath } from '../../sync/model/conflict';
 import type { TreeNode } from '../trees/tree-node';
 import { UserNames, shortId } from '../app/user-names';
-
-export const OPEN_ACTIVITY_COMMAND = 'sharedFolders.openActivity';
+import { Commands } from '../app/commands';
 
 /** One row of the feed: one or more engine activities of the same kind, by the same user, in the same space. */
 export interface ActivityEntry {
@@ -94,7 +93,7 @@ function canJoin(head: ActivityEntry, activity: ActivityView, windowMs: number):
     && Math.abs(activity.at - head.at) <= windowMs;
 }
 
-export function spaceName(space: string, status: EngineStatus | undefined): string {
+function spaceName(space: string, status: EngineStatus | undefined): string {
   return status?.spaces.find((s) => s.id === space)?.name ?? shortId(space);
 }
 
@@ -159,7 +158,7 @@ export function activityNodes(feed: ActivityFeed, status: EngineStatus | undefin
       tooltip: `${text}\n${new Date(entry.at).toLocaleString()}${listed ? `\n\n${listed}${more}` : ''}`,
       icon: activityIcon(entry.kind),
       contextValue: `activity ${entry.kind}`,
-      command: { command: OPEN_ACTIVITY_COMMAND, title: l10n.t('Open'), arguments: [{ kind: 'activity', entry: entry.id }] },
+      command: { command: Commands.openActivity, title: l10n.t('Open'), arguments: [{ kind: 'activity', entry: entry.id }] },
     };
   });
 }

@@ -6,6 +6,7 @@ import { Cancelled } from '../app/errors';
 import { joinSpacePath } from '../app/space-paths';
 import { NodeTreeProvider } from '../trees/tree-item-adapter';
 import { refOfKind, type TreeNode } from '../trees/tree-node';
+import { Commands } from '../app/commands';
 
 export const ACTIVITY_VIEW = 'sharedFolders.activity';
 /** Relative times ("5 min ago") go stale; redraw this often while the view is visible. */
@@ -91,7 +92,7 @@ export class ActivityTree implements vscode.Disposable {
     switch (entry.kind) {
       case 'conflict': {
         const path = await this.choosePath(entry);
-        await vscode.commands.executeCommand('sharedFolders.resolveConflict', { kind: 'conflict', space: entry.space, path });
+        await vscode.commands.executeCommand(Commands.resolveConflict, { kind: 'conflict', space: entry.space, path });
         return;
       }
       case 'changed':

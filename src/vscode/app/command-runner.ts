@@ -1,8 +1,6 @@
 import * as vscode from 'vscode';
 import { reportFor } from './errors';
-
-export const SHOW_LOG_COMMAND = 'sharedFolders.showLog';
-export const SET_UP_COMMAND = 'sharedFolders.setUp';
+import { Commands, type CommandId } from './commands';
 
 /**
  * The one wrapper every command goes through: errors of any kind become one message, with
@@ -11,7 +9,7 @@ export const SET_UP_COMMAND = 'sharedFolders.setUp';
 export class CommandRunner {
   constructor(private readonly log: vscode.LogOutputChannel) {}
 
-  register(id: string, handler: (...args: any[]) => unknown): vscode.Disposable {
+  register(id: CommandId, handler: (...args: any[]) => unknown): vscode.Disposable {
     return vscode.commands.registerCommand(id, (...args: unknown[]) => this.run(id, () => handler(...args)));
   }
 
@@ -36,8 +34,8 @@ export class CommandRunner {
       ? vscode.window.showWarningMessage(report.message, ...actions)
       : vscode.window.showErrorMessage(report.message, ...actions);
     void shown.then((choice) => {
-      if (choice === openLog) void vscode.commands.executeCommand(SHOW_LOG_COMMAND);
-      else if (choice === setUp) void vscode.commands.executeCommand(SET_UP_COMMAND);
+      if (choice === openLog) void vscode.commands.executeCommand(Commands.showLog);
+      else if (choice === setUp) void vscode.commands.executeCommand(Commands.setUp);
     });
   }
 }

@@ -1,5 +1,6 @@
 import type { EngineErrorCode } from '../../node/engine/engine-protocol';
 import type { Localizer } from './localizer';
+import type { CommandId } from './commands';
 
 /** The user dismissed a QuickPick, InputBox or dialog: the command ends quietly. */
 export class Cancelled extends Error {
@@ -11,7 +12,7 @@ export class Cancelled extends Error {
 
 /** A problem the user can fix, with a message written for them (already localized). */
 export class UserFacingError extends Error {
-  constructor(message: string, readonly action?: { readonly title: string; readonly command: string }) {
+  constructor(message: string, readonly action?: { readonly title: string; readonly command: CommandId }) {
     super(message);
     this.name = 'UserFacingError';
   }

@@ -5,6 +5,8 @@ import type { CommandRunner } from './command-runner';
 import type { EngineSession } from '../engine/engine-session';
 import type { Settings } from './settings';
 import { UserNames } from './user-names';
+import { Commands } from './commands';
+import { ACTIVITY_VIEW } from '../activity/activity-tree';
 
 /** Remote-change notices are held back this long, so a burst of saves becomes one notice. */
 const REMOTE_CHANGE_DELAY_MS = 4_000;
@@ -49,7 +51,7 @@ export class Notifications implements vscode.Disposable {
       void vscode.window.showWarningMessage(
         vscode.l10n.t('Sync of {0} is paused: many files were deleted at once. Restore them, or delete them for everyone?', space.name), review,
       ).then((choice) => {
-        if (choice === review) void vscode.commands.executeCommand('sharedFolders.resolveMassDelete', { kind: 'space', space: space.id });
+        if (choice === review) void vscode.commands.executeCommand(Commands.resolveMassDelete, { kind: 'space', space: space.id });
       });
     }
   }
@@ -62,8 +64,8 @@ export class Notifications implements vscode.Disposable {
     const decline = vscode.l10n.t('Decline');
     void vscode.window.showInformationMessage(vscode.l10n.t('{0} wants to share a folder with you.', from), accept, decline).then((choice) => {
       const ref = { kind: 'invitation', space: invitation.space };
-      if (choice === accept) void vscode.commands.executeCommand('sharedFolders.acceptFolder', ref);
-      else if (choice === decline) void vscode.commands.executeCommand('sharedFolders.declineFolder', ref);
+      if (choice === accept) void vscode.commands.executeCommand(Commands.acceptFolder, ref);
+      else if (choice === decline) void vscode.commands.executeCommand(Commands.declineFolder, ref);
     });
   }
 
@@ -76,7 +78,7 @@ export class Notifications implements vscode.Disposable {
       .then((choice) => {
         if (choice === resolve) {
           void this.runner.run('resolveConflict', () =>
-            vscode.commands.executeCommand('sharedFolders.resolveConflict', { kind: 'conflict', space: conflict.space, path: conflict.path, copy: conflict.copy }));
+            vscode.commands.executeCommand(Commands.resolveConflict, { kind: 'conflict', space: conflict.space, path: conflict.path, copy: conflict.copy }));
         }
       });
   }
@@ -98,7 +100,7 @@ export class Notifications implements vscode.Disposable {
     const more = entries.length > 3 ? ` ${vscode.l10n.t('and {0} more', entries.length - 3)}` : '';
     const show = vscode.l10n.t('Show Activity');
     void vscode.window.showInformationMessage(texts.join('; ') + more, show).then((choice) => {
-      if (choice === show) void vscode.commands.executeCommand('sharedFolders.activity.focus');
+      if (choice === show) void vscode.commands.executeCommand(`${ACTIVITY_VIEW}.focus`);
     });
   }
 

@@ -3,6 +3,7 @@ import type { ConflictView, ContactView, EngineStatus, InvitationView, PendingCo
 import { Cancelled, UserFacingError } from './errors';
 import { syncStateText } from '../folders/sync-state';
 import { UserNames } from './user-names';
+import { Commands } from './commands';
 
 /**
  * QuickPicks that stand in for a tree row when a command runs from the palette, so every flow
@@ -52,7 +53,7 @@ export function pickMany<T extends vscode.QuickPickItem>(items: readonly T[], op
 export function requireStatus(status: EngineStatus | undefined): EngineStatus {
   if (!status) throw new UserFacingError(vscode.l10n.t('Shared Folders is still starting. Try again in a moment.'));
   if (!status.identity) {
-    throw new UserFacingError(vscode.l10n.t('Set up Shared Folders first.'), { title: vscode.l10n.t('Set Up'), command: 'sharedFolders.setUp' });
+    throw new UserFacingError(vscode.l10n.t('Set up Shared Folders first.'), { title: vscode.l10n.t('Set Up'), command: Commands.setUp });
   }
   return status;
 }

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { EngineSession } from '../engine/engine-session';
 import { summarize } from './status-summary';
+import { Commands } from './commands';
 
 /** One status bar item with the overall state; clicking it opens the Shared Folders views. */
 export class StatusBar implements vscode.Disposable {
@@ -33,8 +34,8 @@ export class StatusBar implements vscode.Disposable {
     this.item.tooltip = summary.tooltip;
     this.item.backgroundColor = summary.warning ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     this.item.command = summary.kind === 'conflicts'
-      ? { command: 'sharedFolders.resolveConflict', title: vscode.l10n.t('Resolve Conflict') }
-      : summary.kind === 'notSetUp' ? { command: 'sharedFolders.setUp', title: vscode.l10n.t('Set Up') }
+      ? { command: Commands.resolveConflict, title: vscode.l10n.t('Resolve Conflict') }
+      : summary.kind === 'notSetUp' ? { command: Commands.setUp, title: vscode.l10n.t('Set Up') }
         : 'workbench.view.extension.sharedFolders';
   }
 

@@ -5,7 +5,7 @@ import { joinSpacePath } from '../app/space-paths';
 /** How long a "typing" signal lasts without a new one; senders repeat it while the user types. */
 export const TYPING_TIMEOUT_MS = 6_000;
 /** Senders signal at most this often, so a fast typist does not flood the channel. */
-export const TYPING_SEND_INTERVAL_MS = 3_000;
+const TYPING_SEND_INTERVAL_MS = 3_000;
 
 /** Direct conversations with each contact, then one per group or published space. */
 export function conversations(status: EngineStatus | undefined, unread: (id: string) => number): ConversationItem[] {

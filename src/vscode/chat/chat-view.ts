@@ -9,6 +9,7 @@ import type { EngineSession } from '../engine/engine-session';
 import { UserFacingError } from '../app/errors';
 import { pick, requireStatus } from '../app/pickers';
 import { refOf } from '../trees/tree-node';
+import { Commands } from '../app/commands';
 
 export const CHAT_VIEW = 'sharedFolders.chat';
 
@@ -45,8 +46,8 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
 
   register(): vscode.Disposable[] {
     return [
-      this.runner.register('sharedFolders.openChat', (arg?: unknown) => this.openChat(arg)),
-      this.runner.register('sharedFolders.chatWith', (arg?: unknown) => this.openChat(arg)),
+      this.runner.register(Commands.openChat, (arg?: unknown) => this.openChat(arg)),
+      this.runner.register(Commands.chatWith, (arg?: unknown) => this.openChat(arg)),
     ];
   }
 
@@ -83,7 +84,7 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
     let conversation = conversationOf(arg, status);
     if (conversation === undefined && arg === undefined) {
       const list = conversations(status, (id) => this.state.unread(id));
-      if (list.length === 0) throw new UserFacingError(vscode.l10n.t('Add a contact to chat with.'), { title: vscode.l10n.t('Invite Contact'), command: 'sharedFolders.inviteContact' });
+      if (list.length === 0) throw new UserFacingError(vscode.l10n.t('Add a contact to chat with.'), { title: vscode.l10n.t('Invite Contact'), command: Commands.inviteContact });
       conversation = list.length === 1 ? list[0]?.id : await pick(list.map((c) => ({
         label: c.label,
         description: c.kind === 'group' ? vscode.l10n.t('group') : c.presence,

@@ -6,6 +6,7 @@ import { CoeditProtocolError } from '../../sync/coedit/coedit-frame';
 import { CoeditLimitError, CoeditSession, type CoeditUser, type TextSelection } from '../../sync/coedit/coedit-session';
 import { normaliseEol } from '../../sync/coedit/eol';
 import { mergeText } from '../../sync/text/text-merge';
+import { SerialQueue } from '../../sync/util/serial-queue';
 import { planSession } from './coedit-plan';
 import { BoundEditor } from './bound-editor';
 import { documentEdits, editableDocument } from './coedit-document';
@@ -49,7 +50,7 @@ export class CoeditFile implements vscode.Disposable {
   /** Stays out of co-editing until the next save (too large, not text, unsaved edits that conflict). */
   private out = false;
   private closed = false;
-  private work: Promise<void> = Promise.resolve();
+  private readonly work = new SerialQueue();
   private outbox: Uint8Array[] = [];
   private flushScheduled = false;
   private redrawTimer: ReturnType<typeof setTimeout> | undefined;
@@ -410,8 +411,8 @@ export class CoeditFile implements vscode.Disposable {
   }
 
   private enqueue(step: () => Promise<void>): void {
-    this.work = this.work
-      .then(() => (this.closed ? undefined : step()))
+    void this.work
+      .run(() => (this.closed ? undefined : step()))
       .catch((err: unknown) => this.ctx.log.error(`co-editing ${this.path}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`));
   }
 

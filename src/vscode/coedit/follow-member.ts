@@ -6,8 +6,7 @@ import { UserFacingError } from '../app/errors';
 import { latestEditorOf } from './follow-target';
 import { joinSpacePath } from '../app/space-paths';
 import { refOfKind } from '../trees/tree-node';
-
-const STOP_FOLLOWING_COMMAND = 'sharedFolders.stopFollowing';
+import { Commands } from '../app/commands';
 
 /**
  * Follow: this window shows the file a member has in their active editor, scrolled to their first
@@ -28,7 +27,7 @@ export class FollowMember implements vscode.Disposable {
     private readonly runner: CommandRunner,
   ) {
     this.status.name = vscode.l10n.t('Shared Folders: Following');
-    this.status.command = STOP_FOLLOWING_COMMAND;
+    this.status.command = Commands.stopFollowing;
     this.disposables.push(
       this.status,
       engine.onDidChangeActiveEditor((view) => this.noticed(view)),
@@ -45,8 +44,8 @@ export class FollowMember implements vscode.Disposable {
 
   register(): vscode.Disposable[] {
     return [
-      this.runner.register('sharedFolders.followMember', (arg?: unknown) => this.follow(arg)),
-      this.runner.register('sharedFolders.stopFollowing', () => this.stop()),
+      this.runner.register(Commands.followMember, (arg?: unknown) => this.follow(arg)),
+      this.runner.register(Commands.stopFollowing, () => this.stop()),
     ];
   }
 

@@ -10,7 +10,7 @@ import { UserFacingError } from '../app/errors';
 import { pickConflict, requireStatus } from '../app/pickers';
 import { joinSpacePath } from '../app/space-paths';
 import { refOfKind } from '../trees/tree-node';
-
+import { Commands } from '../app/commands';
 
 /**
  * Resolve Conflict: a native diff of the other version (left, read-only) against the local file
@@ -35,10 +35,10 @@ export class ConflictResolver implements vscode.Disposable {
   register(): vscode.Disposable[] {
     const r = this.runner;
     return [
-      r.register('sharedFolders.resolveConflict', (arg?: unknown) => this.open(arg)),
-      r.register('sharedFolders.keepMine', (arg?: unknown) => this.resolveFrom(arg, 'keepMine')),
-      r.register('sharedFolders.takeTheirs', (arg?: unknown) => this.resolveFrom(arg, 'takeTheirs')),
-      r.register('sharedFolders.keepBoth', (arg?: unknown) => this.resolveFrom(arg, 'keepBoth')),
+      r.register(Commands.resolveConflict, (arg?: unknown) => this.open(arg)),
+      r.register(Commands.keepMine, (arg?: unknown) => this.resolveFrom(arg, 'keepMine')),
+      r.register(Commands.takeTheirs, (arg?: unknown) => this.resolveFrom(arg, 'takeTheirs')),
+      r.register(Commands.keepBoth, (arg?: unknown) => this.resolveFrom(arg, 'keepBoth')),
     ];
   }
 

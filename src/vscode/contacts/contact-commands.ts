@@ -8,6 +8,7 @@ import { inviteLink, parseInviteInput } from './invite-link';
 import { pickContact, pickPendingContact, requireStatus } from '../app/pickers';
 import type { Settings } from '../app/settings';
 import { refOfKind } from '../trees/tree-node';
+import { Commands } from '../app/commands';
 
 /** Identity and contacts: Set Up, Invite Contact, Add Contact, contact requests, Remove Contact. */
 export class ContactCommands {
@@ -21,14 +22,14 @@ export class ContactCommands {
   register(): vscode.Disposable[] {
     const r = this.runner;
     return [
-      r.register('sharedFolders.setUp', () => this.setUp()),
-      r.register('sharedFolders.setUpWithLink', () => this.setUpWithLink()),
-      r.register('sharedFolders.linkDevice', () => this.linkDevice()),
-      r.register('sharedFolders.inviteContact', () => this.invite()),
-      r.register('sharedFolders.addContact', (code?: unknown) => this.addContact(typeof code === 'string' ? code : undefined)),
-      r.register('sharedFolders.acceptContact', (arg?: unknown) => this.answerRequest(arg, true)),
-      r.register('sharedFolders.declineContact', (arg?: unknown) => this.answerRequest(arg, false)),
-      r.register('sharedFolders.removeContact', (arg?: unknown) => this.removeContact(arg)),
+      r.register(Commands.setUp, () => this.setUp()),
+      r.register(Commands.setUpWithLink, () => this.setUpWithLink()),
+      r.register(Commands.linkDevice, () => this.linkDevice()),
+      r.register(Commands.inviteContact, () => this.invite()),
+      r.register(Commands.addContact, (code?: unknown) => this.addContact(typeof code === 'string' ? code : undefined)),
+      r.register(Commands.acceptContact, (arg?: unknown) => this.answerRequest(arg, true)),
+      r.register(Commands.declineContact, (arg?: unknown) => this.answerRequest(arg, false)),
+      r.register(Commands.removeContact, (arg?: unknown) => this.removeContact(arg)),
     ];
   }
 
@@ -56,7 +57,7 @@ export class ContactCommands {
     const invite = vscode.l10n.t('Invite Contact');
     const choice = await vscode.window.showInformationMessage(
       vscode.l10n.t('You are set up as {0}. Your fingerprint: {1}', identity.name, identity.fingerprint), invite);
-    if (choice === invite) await vscode.commands.executeCommand('sharedFolders.inviteContact');
+    if (choice === invite) await vscode.commands.executeCommand(Commands.inviteContact);
   }
 
   /** Joins this device to a user who already has one (a code from Link Another Device there). */

@@ -13,7 +13,7 @@ export function contactNodes(status: EngineStatus | undefined, l10n: Localizer):
   return [...pending, ...contacts];
 }
 
-export function contactNode(contact: ContactView, l10n: Localizer): TreeNode {
+function contactNode(contact: ContactView, l10n: Localizer): TreeNode {
   const fingerprints = contact.fingerprints.length > 0
     ? contact.fingerprints.map((f) => `  ${f}`).join('\n')
     : `  ${l10n.t('(no devices yet)')}`;
@@ -28,7 +28,7 @@ export function contactNode(contact: ContactView, l10n: Localizer): TreeNode {
   };
 }
 
-export function pendingContactNode(pending: PendingContactView, l10n: Localizer): TreeNode {
+function pendingContactNode(pending: PendingContactView, l10n: Localizer): TreeNode {
   return {
     id: `pendingContact:${pending.code}`,
     ref: { kind: 'pendingContact', code: pending.code },

@@ -1,6 +1,6 @@
 /** Invite codes as people pass them around: bare, in a `vscode://` link, or inside a pasted sentence. */
 
-export const EXTENSION_ID = 'shared-folders.shared-folders';
+const EXTENSION_ID = 'shared-folders.shared-folders';
 const CODE = /sf-invite-[A-Za-z0-9_-]+/;
 
 export function inviteLink(code: string, uriScheme = 'vscode'): string {

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type {
-  ActiveEditorView, ActivityView, ChatMessageView, CoeditPeerView, ConflictView, EngineEvent, EngineIdentity, EngineMethod, EngineMethods, EngineStatus, InvitationView,
+  ActiveEditorView, ActivityView, ChatMessageView, CoeditPeerView, ConflictView, EngineEvent, EngineIdentity, EngineMethod, EngineParams, EngineResult, EngineStatus, InvitationView,
 } from '../../node/engine/engine-protocol';
 import { EngineNotReady } from '../app/errors';
 
@@ -8,7 +8,7 @@ import { EngineNotReady } from '../app/errors';
 export interface EngineTransport {
   /** Stops the host cleanly (it flushes its journals), then ends it. */
   dispose(): Promise<void>;
-  call<M extends EngineMethod>(method: M, params: Parameters<EngineMethods[M]>[0]): Promise<ReturnType<EngineMethods[M]>>;
+  call<M extends EngineMethod>(method: M, params: EngineParams<M>): Promise<EngineResult<M>>;
   onEvent(listener: (event: EngineEvent) => void): vscode.Disposable;
   /** Fires when the host process ends; `restarting` when the client starts a new one (and replays `start`). */
   onExit(listener: (reason: string, restarting: boolean) => void): vscode.Disposable;
@@ -117,7 +117,7 @@ export class EngineSession implements vscode.Disposable {
         this._onDidRestartHost.fire();
       }),
     );
-    const params: Parameters<EngineMethods['start']>[0] = {
+    const params: EngineParams<'start'> = {
       home: options.home,
       ...(options.keys ? { keys: options.keys } : {}),
       ...(options.limitUp ? { limitUp: options.limitUp } : {}),
@@ -155,7 +155,7 @@ export class EngineSession implements vscode.Disposable {
     return new EngineNotReady(this.state === 'stopped' ? 'stopped' : 'starting');
   }
 
-  async call<M extends EngineMethod>(method: M, params: Parameters<EngineMethods[M]>[0]): Promise<ReturnType<EngineMethods[M]>> {
+  async call<M extends EngineMethod>(method: M, params: EngineParams<M>): Promise<EngineResult<M>> {
     if (this.state === 'starting' && this.starting) await this.starting;
     const transport = this.transport;
     if (!transport || this.state !== 'running') throw this.notReady();

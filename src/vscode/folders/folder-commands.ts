@@ -10,6 +10,7 @@ import type { Settings } from '../app/settings';
 import { locateInSpaces } from '../app/space-paths';
 import { refOfKind } from '../trees/tree-node';
 import { UserNames } from '../app/user-names';
+import { Commands } from '../app/commands';
 
 type ShareRole = 'editor' | 'reader';
 
@@ -31,17 +32,17 @@ export class FolderCommands {
   register(): vscode.Disposable[] {
     const r = this.runner;
     return [
-      r.register('sharedFolders.shareFolder', (arg?: unknown) => this.share(presetFrom(arg))),
-      r.register('sharedFolders.shareFolderWithContact', (arg?: unknown) => this.share(presetFrom(arg))),
-      r.register('sharedFolders.acceptFolder', (arg?: unknown) => this.accept(arg)),
-      r.register('sharedFolders.declineFolder', (arg?: unknown) => this.decline(arg)),
-      r.register('sharedFolders.openInExplorer', (arg?: unknown) => this.openInExplorer(arg)),
-      r.register('sharedFolders.addMember', (arg?: unknown) => this.addMember(arg)),
-      r.register('sharedFolders.pauseSync', (arg?: unknown) => this.setPaused(arg, true)),
-      r.register('sharedFolders.resumeSync', (arg?: unknown) => this.setPaused(arg, false)),
-      r.register('sharedFolders.stopSharing', (arg?: unknown) => this.stopSharing(arg)),
-      r.register('sharedFolders.resolveMassDelete', (arg?: unknown) => this.resolveMassDelete(arg)),
-      r.register('sharedFolders.leave', (arg?: unknown) => this.leave(arg)),
+      r.register(Commands.shareFolder, (arg?: unknown) => this.share(presetFrom(arg))),
+      r.register(Commands.shareFolderWithContact, (arg?: unknown) => this.share(presetFrom(arg))),
+      r.register(Commands.acceptFolder, (arg?: unknown) => this.accept(arg)),
+      r.register(Commands.declineFolder, (arg?: unknown) => this.decline(arg)),
+      r.register(Commands.openInExplorer, (arg?: unknown) => this.openInExplorer(arg)),
+      r.register(Commands.addMember, (arg?: unknown) => this.addMember(arg)),
+      r.register(Commands.pauseSync, (arg?: unknown) => this.setPaused(arg, true)),
+      r.register(Commands.resumeSync, (arg?: unknown) => this.setPaused(arg, false)),
+      r.register(Commands.stopSharing, (arg?: unknown) => this.stopSharing(arg)),
+      r.register(Commands.resolveMassDelete, (arg?: unknown) => this.resolveMassDelete(arg)),
+      r.register(Commands.leave, (arg?: unknown) => this.leave(arg)),
     ];
   }
 
@@ -49,7 +50,7 @@ export class FolderCommands {
   async share(preset: SharePreset = {}): Promise<void> {
     const status = requireStatus(await this.session.readyStatus());
     if (status.contacts.length === 0) {
-      throw new UserFacingError(vscode.l10n.t('Add a contact before sharing a folder.'), { title: vscode.l10n.t('Invite Contact'), command: 'sharedFolders.inviteContact' });
+      throw new UserFacingError(vscode.l10n.t('Add a contact before sharing a folder.'), { title: vscode.l10n.t('Invite Contact'), command: Commands.inviteContact });
     }
     const path = preset.path ?? await this.chooseFolderToShare();
     const already = locateInSpaces(path, status.spaces);

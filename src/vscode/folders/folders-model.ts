@@ -6,8 +6,7 @@ import type { TreeNode } from '../trees/tree-node';
 import { UserNames, shortId } from '../app/user-names';
 import { joinSpacePath } from '../app/space-paths';
 import { parseConflictCopyPath } from '../../sync/model/conflict';
-
-export const RESOLVE_CONFLICT_COMMAND = 'sharedFolders.resolveConflict';
+import { Commands } from '../app/commands';
 
 /** The rows of the Shared Folders view: invitations first (they wait for an answer), then spaces by name. */
 export function folderNodes(status: EngineStatus | undefined, l10n: Localizer): TreeNode[] {
@@ -25,7 +24,7 @@ export function unseenCount(status: EngineStatus | undefined): number {
   return status?.spaces.reduce((sum, s) => sum + s.unseen, 0) ?? 0;
 }
 
-export function spaceNode(space: SpaceView, me: string | undefined, l10n: Localizer): TreeNode {
+function spaceNode(space: SpaceView, me: string | undefined, l10n: Localizer): TreeNode {
   const conflicts = space.conflicts.map((c) => conflictNode(c, space, l10n));
   const errors = space.errors.map((e) => ({
     id: `spaceError:${space.id}:${e.path}`,
@@ -71,7 +70,7 @@ export function spaceNode(space: SpaceView, me: string | undefined, l10n: Locali
   };
 }
 
-export function conflictNode(conflict: ConflictView, space: SpaceView, l10n: Localizer): TreeNode {
+function conflictNode(conflict: ConflictView, space: SpaceView, l10n: Localizer): TreeNode {
   const ref = { kind: 'conflict', space: space.id, path: conflict.path, copy: conflict.copy } as const;
   const author = parseConflictCopyPath(conflict.copy)?.user;
   return {
@@ -84,11 +83,11 @@ export function conflictNode(conflict: ConflictView, space: SpaceView, l10n: Loc
     icon: { id: 'warning', color: 'list.warningForeground' },
     contextValue: 'conflict',
     resourcePath: joinSpacePath(space.path, conflict.path),
-    command: { command: RESOLVE_CONFLICT_COMMAND, title: l10n.t('Resolve Conflict'), arguments: [ref] },
+    command: { command: Commands.resolveConflict, title: l10n.t('Resolve Conflict'), arguments: [ref] },
   };
 }
 
-export function memberNode(member: MemberView, space: SpaceView, l10n: Localizer): TreeNode {
+function memberNode(member: MemberView, space: SpaceView, l10n: Localizer): TreeNode {
   const parts = [roleText(member.role, l10n)];
   if (member.status === 'invited') parts.push(l10n.t('invited'));
   else parts.push(presenceText(member.presence, l10n));
@@ -105,7 +104,7 @@ export function memberNode(member: MemberView, space: SpaceView, l10n: Localizer
   };
 }
 
-export function invitationNode(invitation: InvitationView, names: UserNames, l10n: Localizer): TreeNode {
+function invitationNode(invitation: InvitationView, names: UserNames, l10n: Localizer): TreeNode {
   const from = names.nameOf(invitation.from);
   return {
     id: `invitation:${invitation.space}`,
@@ -119,7 +118,7 @@ export function invitationNode(invitation: InvitationView, names: UserNames, l10
   };
 }
 
-export function roleText(role: SpaceView['role'], l10n: Localizer): string {
+function roleText(role: SpaceView['role'], l10n: Localizer): string {
   switch (role) {
     case 'owner': return l10n.t('owner');
     case 'editor': return l10n.t('editor');
@@ -128,7 +127,7 @@ export function roleText(role: SpaceView['role'], l10n: Localizer): string {
   }
 }
 
-export function kindText(kind: SpaceView['kind'], l10n: Localizer): string {
+function kindText(kind: SpaceView['kind'], l10n: Localizer): string {
   switch (kind) {
     case 'pair': return l10n.t('shared with one contact');
     case 'group': return l10n.t('group');

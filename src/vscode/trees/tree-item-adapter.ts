@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import type { TreeNode } from './tree-node';
 
 /** The thin vscode side of TreeNode: plain data in, TreeItem out. */
-export function toTreeItem(node: TreeNode): vscode.TreeItem {
+function toTreeItem(node: TreeNode): vscode.TreeItem {
   const collapsible = node.children && node.children.length > 0
     ? node.expanded ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed
     : vscode.TreeItemCollapsibleState.None;

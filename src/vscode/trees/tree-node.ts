@@ -2,6 +2,7 @@
  * A tree row as plain data, so the trees' contents are built and tested without VS Code; one
  * adapter (tree-item-adapter.ts) turns it into a `vscode.TreeItem`.
  */
+import type { CommandId } from '../app/commands';
 
 /** What a row stands for; commands invoked on a row receive the row and read this. */
 export type TreeRef =
@@ -24,7 +25,7 @@ export interface TreeIcon {
 }
 
 export interface TreeCommand {
-  readonly command: string;
+  readonly command: CommandId;
   readonly title: string;
   readonly arguments?: readonly unknown[];
 }

@@ -15,12 +15,12 @@ export function encodeStateRecord(r: FileRecord): Uint8Array {
   return w.finish();
 }
 
-export function writeStateRecord(w: ByteWriter, r: FileRecord): void {
+function writeStateRecord(w: ByteWriter, r: FileRecord): void {
   encodeRecord(w, r, STATE_LIMITS);
   w.varint(r.inode ?? 0);
 }
 
-export function readStateRecord(r: ByteReader): FileRecord {
+function readStateRecord(r: ByteReader): FileRecord {
   return decodeRecord(r, STATE_LIMITS, true);
 }
 

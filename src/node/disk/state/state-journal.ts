@@ -5,6 +5,8 @@ import type { PeerPosition, PersistedState, ReplicaMeta, StateChange, StateStore
 import { ByteReader, ByteWriter } from '../../../sync/protocol/wire';
 import { crc32 } from './crc32';
 import { errnoOf } from '../disk-errors';
+import { replaceFile, replaceFileSync } from '../durable-write';
+import { SerialQueue } from '../../../sync/util/serial-queue';
 import {
   decodeDeferred,
   decodeNeeded,
@@ -73,7 +75,7 @@ export class StateJournal implements StateStore {
   private snapshotBytes = 0;
   private compactions = 0;
   private fd: number | undefined;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly commits = new SerialQueue();
 
   private constructor(
     readonly dir: string,
@@ -126,13 +128,11 @@ export class StateJournal implements StateStore {
   }
 
   commit(change: StateChange): Promise<void> {
-    const run = this.queue.then(() => this.append(change));
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.commits.run(() => this.append(change));
   }
 
   async close(): Promise<void> {
-    await this.queue;
+    await this.commits.idle();
     if (this.fd !== undefined) fs.closeSync(this.fd);
     this.fd = undefined;
     releaseLock(this.dir);
@@ -178,12 +178,10 @@ export class StateJournal implements StateStore {
   /** Writes the whole state as the next generation's snapshot, then starts that generation's journal. */
   private async compact(): Promise<void> {
     const next = this.generation + 1;
-    const tmp = this.file('snapshot.tmp');
-    const fd = fs.openSync(tmp, 'w');
     let offset = 0;
     const old = this.sortedLocations();
     const moved = new Float64Array(old.length);
-    try {
+    const writeSnapshot = async (fd: number): Promise<void> => {
       const put = async (bytes: Uint8Array): Promise<void> => {
         await writeAll(fd, bytes, offset);
         offset += bytes.length;
@@ -211,12 +209,8 @@ export class StateJournal implements StateStore {
         const all = [...map.values()];
         for (let i = 0; i < all.length; i += SNAPSHOT_BATCH) await writeBatch(name, all.slice(i, i + SNAPSHOT_BATCH), 0);
       }
-      await datasync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, this.file('snapshot'));
-    syncDir(this.dir);
+    };
+    await replaceFile(this.file('snapshot'), writeSnapshot, { durability: 'file-and-folder', temp: this.file('snapshot.tmp') });
     // Only now do the new places hold: until the rename, a failure leaves the old files in charge.
     for (const [key, was] of this.records) this.records.set(key, moved[binarySearch(old, was)]!);
     this.snapshotBytes = offset;
@@ -246,13 +240,7 @@ export class StateJournal implements StateStore {
   }
 
   private startJournal(generation: number): void {
-    const tmp = this.file('journal.tmp');
-    const fd = fs.openSync(tmp, 'w');
-    fs.writeSync(fd, fileHeader(generation));
-    fs.fdatasyncSync(fd);
-    fs.closeSync(fd);
-    fs.renameSync(tmp, this.file('journal'));
-    syncDir(this.dir);
+    replaceFileSync(this.file('journal'), fileHeader(generation), { durability: 'file-and-folder', temp: this.file('journal.tmp') });
     if (this.fd !== undefined) fs.closeSync(this.fd);
     this.fd = fs.openSync(this.file('journal'), 'r+');
     this.generation = generation;
@@ -465,19 +453,6 @@ async function writeAll(fd: number, bytes: Uint8Array, position: number): Promis
 
 function datasync(fd: number): Promise<void> {
   return new Promise((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
-}
-
-function syncDir(dir: string): void {
-  try {
-    const fd = fs.openSync(dir, 'r');
-    try {
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    // Some file systems cannot sync a directory.
-  }
 }
 
 // ---- the lock: one process per state folder ------------------------------------------------
