@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
-import type { Clock, MessagePort } from '../../sync/ports/ports';
+import type { Clock } from '../../sync/ports/clock';
+import type { MessagePort } from '../../sync/ports/ports';
 import { Replica, type ReplicaEvent, type ReplicaOptions, type ScanReport } from '../../sync/replica/replica';
 import { DiskStore } from './disk-store';
 import { FolderWatcher } from './folder-watcher';

@@ -1,6 +1,6 @@
 import { Chunker, chunkBoundaries, DEFAULT_CHUNKING, type ChunkingParams } from './chunker';
 import type { BlockRef } from './file-record';
-import type { Hasher } from '../ports/ports';
+import type { Hasher } from '../ports/hasher';
 
 const HASH_BYTES = 32;
 

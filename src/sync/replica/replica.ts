@@ -5,20 +5,19 @@ import { conflictCopyRecord, parseConflictCopyPath } from '../model/conflict';
 import { mergeConflict } from './conflict-merge';
 import { blocksOf, contentHash } from '../model/content-hash';
 import { entryMatches, expectationFor } from './expectation';
-import { blockOffsets, isAlive, NO_HASH, sameContent, type FileRecord } from '../model/file-record';
+import { blockOffsets, isAlive, NO_HASH, sameContent, type EntryType, type FileRecord } from '../model/file-record';
 import { BlockLocator, LocalIndex } from './local-index';
 import { DEFAULT_MASS_DELETE, isMassDelete, type MassDeleteOptions } from './mass-delete-guard';
 import { depth, isAncestor, isInternalPath, parentOf, validatePath } from '../model/path';
+import type { Clock } from '../ports/clock';
+import type { Hasher } from '../ports/hasher';
+import type { Random } from '../ports/random';
 import {
   StoreError,
-  type Clock,
-  type EntryType,
   type FileStore,
-  type Hasher,
   type MessagePort,
   type NeededEntry,
   type PeerPosition,
-  type Random,
   type ContentDigest,
   type Digester,
   type ReplicaMeta,
