@@ -29,6 +29,11 @@ export function blocksOf(data: Uint8Array, hasher: Hasher, params: ChunkingParam
   return blocks;
 }
 
+/** The content hash of a file held whole in memory. */
+export function contentHashOf(data: Uint8Array, hasher: Hasher, params: ChunkingParams = DEFAULT_CHUNKING): Uint8Array {
+  return contentHash(blocksOf(data, hasher, params), hasher);
+}
+
 /**
  * Chunks and hashes a file read in pieces of any size, with memory bounded by the chunker's
  * maxSize plus a few dozen bytes per block. Gives the same blocks as `blocksOf` on the whole file.
