@@ -7,7 +7,9 @@
  * `VersionIntegrator` brings versions into the index and resolves conflicts, `Puller` brings the
  * disk in line with the index through the `Installer` (one path at a time) and the `Assembler`
  * (files put together from blocks, one `FileAssembly` each, local ones from the `BlockServer`),
- * `ConflictMerger` settles text conflicts against the `MergeBases` it keeps.
+ * `ConflictMerger` settles text conflicts against the `MergeBases` it keeps. Beneath them: the
+ * in-memory index (local-index.ts), one step's changes (transaction.ts) and block requests to
+ * peers (block-fetcher.ts).
  */
 import type { FileRecord } from '../model/file-record';
 import { parseConflictCopyPath } from '../model/conflict';
