@@ -9,7 +9,7 @@ import { toHex } from '../../src/sync/util/bytes';
 import type { MessagePort } from '../../src/sync/ports/ports';
 import type { Message } from '../../src/sync/protocol/messages';
 import { decodeMessage, encodeMessage } from '../../src/sync/protocol/codec';
-import type { ReplicaEvent } from '../../src/sync/replica/replica';
+import type { ReplicaEvent } from '../../src/sync/replica/replica-events';
 
 export interface Member {
   readonly name: string;

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { entryMatchesExpectation } from '../../src/sync/replica/expectation';
 import { depth, isAncestor, parentOf } from '../../src/sync/model/path';
+import type { EntryType } from '../../src/sync/model/file-record';
 import {
   StoreError,
-  type EntryType,
   type Expectation,
   type FileMeta,
   type FileStore,

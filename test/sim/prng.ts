@@ -1,4 +1,4 @@
-import type { Random } from '../../src/sync/ports/ports';
+import type { Random } from '../../src/sync/ports/random';
 
 /** sfc32 seeded through splitmix32: fast, small state, and every seed replays exactly. */
 export class Prng implements Random {

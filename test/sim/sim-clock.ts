@@ -1,4 +1,4 @@
-import type { Clock } from '../../src/sync/ports/ports';
+import type { Clock } from '../../src/sync/ports/clock';
 
 /** Simulated time, advanced only by the driver. */
 export class SimTime {

@@ -1,4 +1,4 @@
-import type { ReplicaEvent } from '../../sync/replica/replica';
+import type { ReplicaEvent } from '../../sync/replica/replica-events';
 import { toHex } from '../../sync/util/bytes';
 import type { FileRecord } from '../../sync/model/file-record';
 

@@ -1,6 +1,6 @@
 import { baseName, joinPath, parentOf, splitExtension } from '../../sync/model/path';
 import type { Expectation, StoreEntry } from '../../sync/ports/ports';
-import type { ConflictInfo } from '../../sync/replica/replica';
+import type { ConflictInfo } from '../../sync/replica/replica-status';
 import type { DiskReplica } from './disk-replica';
 
 export type ConflictChoice = 'mine' | 'theirs' | 'both';

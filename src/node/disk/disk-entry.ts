@@ -1,5 +1,6 @@
 import type { BigIntStats } from 'node:fs';
-import type { EntryType, StoreEntry } from '../../sync/ports/ports';
+import type { EntryType } from '../../sync/model/file-record';
+import type { StoreEntry } from '../../sync/ports/ports';
 
 const NS_PER_MS = 1_000_000n;
 

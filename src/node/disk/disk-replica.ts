@@ -1,7 +1,11 @@
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
-import type { Clock, MessagePort } from '../../sync/ports/ports';
-import { Replica, type ReplicaEvent, type ReplicaOptions, type ScanReport } from '../../sync/replica/replica';
+import type { Clock } from '../../sync/ports/clock';
+import type { MessagePort } from '../../sync/ports/ports';
+import { Replica } from '../../sync/replica/replica';
+import type { ReplicaEvent } from '../../sync/replica/replica-events';
+import type { ReplicaOptions } from '../../sync/replica/replica-options';
+import type { ScanReport } from '../../sync/replica/replica-status';
 import { DiskStore } from './disk-store';
 import { FolderWatcher } from './folder-watcher';
 import { FsWorkerPool } from '../workers/fs-worker-pool';

@@ -5,9 +5,9 @@ import * as nodePath from 'node:path';
 import { entryMatchesExpectation } from '../../sync/replica/expectation';
 import { inLanes } from '../../sync/replica/lanes';
 import { isAncestor, parentOf } from '../../sync/model/path';
+import type { Clock } from '../../sync/ports/clock';
 import {
   StoreError,
-  type Clock,
   type DigestSource,
   type Expectation,
   type FileMeta,

@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
-import type { Clock, Random } from '../../sync/ports/ports';
+import type { Clock } from '../../sync/ports/clock';
+import type { Random } from '../../sync/ports/random';
 
 export const systemClock: Clock = { now: () => Date.now() };
 

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { splitExtension } from '../../sync/model/path';
-import type { Clock } from '../../sync/ports/ports';
+import type { Clock } from '../../sync/ports/clock';
 import { errnoOf } from './disk-errors';
 
 const STAMP = /~(\d{8})-(\d{6})(?:~\d+)?(\.[^.]*)?$/;

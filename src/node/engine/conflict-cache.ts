@@ -1,4 +1,5 @@
-import type { ConflictInfo, Replica } from '../../sync/replica/replica';
+import type { Replica } from '../../sync/replica/replica';
+import type { ConflictInfo } from '../../sync/replica/replica-status';
 
 /** Indexes this far along (a sequence at least as large as the record count) are walked at most every `slowMs`. */
 const LARGE = 20_000;

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import type { AccountState } from '../../sync/protocol/rendezvous';
-import type { ReplicaEvent } from '../../sync/replica/replica';
+import type { ReplicaEvent } from '../../sync/replica/replica-events';
 import * as account from '../agent/account';
 import { ActivityLog } from './activity-log';
 import { chatHistory, type ChatEntry } from '../agent/chat';

@@ -5,7 +5,7 @@ import type { AgentStatus } from '../agent/device-agent';
 import type { LocalSpace } from '../agent/device-home';
 import { fingerprintOf } from '../crypto/device-keys';
 import type { EngineIdentity, EngineStatus, InvitationView, MemberView, PendingContactView, SpaceView, SyncStateView } from './engine-protocol';
-import type { ReplicaState } from '../../sync/replica/replica';
+import type { ReplicaState } from '../../sync/replica/replica-status';
 
 /** What the running engine knows about one open space's transfers. */
 export interface SpaceProgress {

@@ -1,5 +1,5 @@
 import * as crypto from 'node:crypto';
-import type { Hasher } from '../../sync/ports/ports';
+import type { Hasher } from '../../sync/ports/hasher';
 
 /**
  * `crypto.hash` (Node 20.12+, 21.7+) hashes in one native call, about 15% faster than

@@ -1,6 +1,6 @@
 import { Chunker, chunkBoundaries, DEFAULT_CHUNKING, type ChunkingParams } from './chunker';
 import type { BlockRef } from './file-record';
-import type { Hasher } from '../ports/ports';
+import type { Hasher } from '../ports/hasher';
 
 const HASH_BYTES = 32;
 
@@ -27,6 +27,11 @@ export function blocksOf(data: Uint8Array, hasher: Hasher, params: ChunkingParam
     start = end;
   }
   return blocks;
+}
+
+/** The content hash of a file held whole in memory. */
+export function contentHashOf(data: Uint8Array, hasher: Hasher, params: ChunkingParams = DEFAULT_CHUNKING): Uint8Array {
+  return contentHash(blocksOf(data, hasher, params), hasher);
 }
 
 /**

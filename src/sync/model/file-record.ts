@@ -1,6 +1,7 @@
 import { EMPTY_BYTES, equalBytes } from '../util/bytes';
-import type { EntryType } from '../ports/ports';
 import type { VersionVector } from './version-vector';
+
+export type EntryType = 'file' | 'directory' | 'symlink';
 
 /** One content-defined chunk of a file; offsets are implied by the sizes of the blocks before it. */
 export interface BlockRef {

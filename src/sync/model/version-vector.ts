@@ -1,6 +1,6 @@
 import { compareStrings, intern } from '../util/bytes';
 import { ByteReader, ByteWriter, DecodeError } from '../protocol/wire';
-import type { Hasher } from '../ports/ports';
+import type { Hasher } from '../ports/hasher';
 
 /** One replica's counter. Ids are a replica's index id: a replica that lost its state gets a new one. */
 export interface VectorEntry {

@@ -1,23 +1,13 @@
+import type { ChunkingParams } from '../model/chunker';
+import type { BlockRef, EntryType, FileRecord } from '../model/file-record';
+import type { Message } from '../protocol/messages';
+
 /**
  * The engine's only ways out into the world. Node adapters implement them for real disks and
- * sockets; the simulation implements them in memory under one seeded PRNG.
+ * sockets; the simulation implements them in memory under one seeded PRNG. The clock, the random
+ * source and the hasher live in files of their own (clock.ts, random.ts, hasher.ts), which the
+ * model can import without depending on the ports here.
  */
-
-export interface Clock {
-  /** Milliseconds since the Unix epoch. May be skewed against other replicas, never trusted for order. */
-  now(): number;
-}
-
-export interface Random {
-  /** Uniform integer in [0, 2^32). */
-  nextUint32(): number;
-}
-
-export interface Hasher {
-  sha256(data: Uint8Array): Uint8Array;
-}
-
-export type EntryType = 'file' | 'directory' | 'symlink';
 
 /** What a store reports about one path, without reading contents. */
 export interface StoreEntry {
@@ -36,7 +26,7 @@ export interface StoreEntry {
 /** A file's blocks and content hash, as `BlockHasher` computes them. */
 export interface ContentDigest {
   readonly hash: Uint8Array;
-  readonly blocks: import('../model/file-record').BlockRef[];
+  readonly blocks: BlockRef[];
 }
 
 /** What to digest: a file in the folder, or a temp file before it is committed. */
@@ -48,7 +38,7 @@ export type DigestSource = { readonly path: string } | { readonly temp: TempFile
  */
 export interface Digester {
   /** Undefined when the file changed or vanished while it was read. */
-  digest(source: DigestSource, size: number, chunking: import('../model/chunker').ChunkingParams): Promise<ContentDigest | undefined>;
+  digest(source: DigestSource, size: number, chunking: ChunkingParams): Promise<ContentDigest | undefined>;
 }
 
 /** What the engine believes is at a path, so that a store can refuse to clobber a newer local change. */
@@ -174,13 +164,13 @@ export interface PeerPosition {
  */
 export interface NeededEntry {
   readonly path: string;
-  readonly onDisk?: import('../model/file-record').FileRecord;
+  readonly onDisk?: FileRecord;
 }
 
 /** Concurrent versions of one path that wait until this disk holds what a conflict copy needs. */
 export interface DeferredEntry {
   readonly path: string;
-  readonly records: readonly import('../model/file-record').FileRecord[];
+  readonly records: readonly FileRecord[];
 }
 
 /**
@@ -189,7 +179,7 @@ export interface DeferredEntry {
  */
 export interface StateChange {
   readonly meta?: ReplicaMeta;
-  readonly records?: readonly import('../model/file-record').FileRecord[];
+  readonly records?: readonly FileRecord[];
   readonly removeRecords?: readonly string[];
   readonly needed?: readonly NeededEntry[];
   readonly removeNeeded?: readonly string[];
@@ -201,7 +191,7 @@ export interface StateChange {
 
 export interface PersistedState {
   readonly meta: ReplicaMeta;
-  readonly records: readonly import('../model/file-record').FileRecord[];
+  readonly records: readonly FileRecord[];
   readonly needed: readonly NeededEntry[];
   readonly deferred: readonly DeferredEntry[];
   readonly peers: readonly PeerPosition[];
@@ -214,5 +204,5 @@ export interface StateStore {
 
 /** Sends one message to one peer replica. Delivery may fail silently; the engine retries. */
 export interface MessagePort {
-  send(peer: string, message: import('../protocol/messages').Message): void;
+  send(peer: string, message: Message): void;
 }

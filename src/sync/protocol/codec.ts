@@ -1,6 +1,5 @@
 import { compactCopy, intern } from '../util/bytes';
-import type { BlockRef, FileRecord } from '../model/file-record';
-import type { EntryType } from '../ports/ports';
+import type { BlockRef, EntryType, FileRecord } from '../model/file-record';
 import { isCanonical, MAX_REPLICA_ID_LENGTH, MAX_VECTOR_ENTRIES, readVector, writeVector, type VersionVector } from '../model/version-vector';
 import type { BlockRequest, BlockResponse, BlockStatus, Hello, IndexBatch, Message, MessageType, SummaryNotice } from './messages';
 import { ByteReader, ByteWriter, DecodeError } from './wire';

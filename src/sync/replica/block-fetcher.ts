@@ -1,5 +1,6 @@
 import { equalBytes, toHex } from '../util/bytes';
-import type { Hasher, MessagePort } from '../ports/ports';
+import type { Hasher } from '../ports/hasher';
+import type { MessagePort } from '../ports/ports';
 import type { BlockResponse } from '../protocol/messages';
 
 interface Want {

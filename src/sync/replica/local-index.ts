@@ -1,7 +1,7 @@
 import { equalBytes } from '../util/bytes';
 import type { FileRecord } from '../model/file-record';
 import { CaseIndex } from '../model/path';
-import type { Hasher } from '../ports/ports';
+import type { Hasher } from '../ports/hasher';
 import { IndexDigest } from './summary';
 
 /** Where a block's bytes can be read locally. */

@@ -1,6 +1,7 @@
 import type { ChunkingParams } from '../model/chunker';
 import { BlockHasher } from '../model/content-hash';
-import { StoreError, type ContentDigest, type Digester, type DigestSource, type FileStore, type Hasher } from '../ports/ports';
+import type { Hasher } from '../ports/hasher';
+import { StoreError, type ContentDigest, type Digester, type DigestSource, type FileStore } from '../ports/ports';
 
 /** Digests files by reading them through the store, on the engine's own thread. */
 export class StoreDigester implements Digester {

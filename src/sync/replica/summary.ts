@@ -1,6 +1,6 @@
 import { concatBytes } from '../util/bytes';
 import type { FileRecord } from '../model/file-record';
-import type { Hasher } from '../ports/ports';
+import type { Hasher } from '../ports/hasher';
 import { ByteWriter } from '../protocol/wire';
 import { encodeRecord } from '../protocol/codec';
 import { encodeVector, merge, type VersionVector, EMPTY_VECTOR } from '../model/version-vector';

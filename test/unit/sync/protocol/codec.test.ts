@@ -2,8 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { compareStrings, fromHex, toHex } from '../../../../src/sync/util/bytes';
-import type { BlockRef, FileRecord } from '../../../../src/sync/model/file-record';
-import type { EntryType } from '../../../../src/sync/ports/ports';
+import type { BlockRef, EntryType, FileRecord } from '../../../../src/sync/model/file-record';
 import {
   DEFAULT_LIMITS,
   PROTOCOL_VERSION,

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fromUtf8, utf8 } from '../../../../src/sync/util/bytes';
 import { mergeConflict } from '../../../../src/sync/replica/conflict-merge';
-import type { ReplicaEvent } from '../../../../src/sync/replica/replica';
+import type { ReplicaEvent } from '../../../../src/sync/replica/replica-events';
 import { SimulatedCrash } from '../../../sim/crash-switch';
 import { Cluster } from './engine-harness';
 

@@ -1,0 +1,163 @@
+import { equalBytes } from '../util/bytes';
+import type { FileRecord } from '../model/file-record';
+import type { Hello, IndexBatch, SummaryNotice } from '../protocol/messages';
+import type { PeerSession } from './peer-session';
+import type { Puller } from './puller';
+import type { ReplicaCore } from './replica-core';
+import type { Transaction } from './transaction';
+import type { VersionIntegrator } from './version-integrator';
+
+/**
+ * The exchange of indexes with connected peers: hellos say where each side stands, batches carry
+ * the records the other has not seen, summaries catch what slipped through (anti-entropy).
+ */
+export class IndexExchange {
+  constructor(
+    private readonly core: ReplicaCore,
+    private readonly versions: VersionIntegrator,
+    private readonly puller: Puller,
+  ) {}
+
+  peerUp(peer: string): void {
+    this.core.sessions.set(peer, { theirMax: 0, lastResendAt: -Infinity, lastSummaryAt: this.core.now() });
+    this.sendHello(peer, false);
+  }
+
+  /**
+   * Asks every peer for its whole index again: records the old ignore rules refused were
+   * skipped for good.
+   */
+  async readAllAgain(): Promise<void> {
+    const { core } = this;
+    const tx = core.begin();
+    for (const p of core.positions.values()) tx.peers.set(p.peer, { ...p, sequence: 0 });
+    await core.commit(tx);
+    for (const [peer, session] of core.sessions) {
+      session.theirMax = 0;
+      this.sendHello(peer, false);
+    }
+  }
+
+  /** Periodic work: asks again for what a peer announced and never sent, and compares summaries. */
+  tick(now: number): void {
+    const { core } = this;
+    for (const [peer, s] of core.sessions) {
+      if (s.theirMax > (core.positions.get(peer)?.sequence ?? 0)) this.requestResend(peer, s);
+      if (now - s.lastSummaryAt >= (core.options.antiEntropyMs ?? 60_000)) {
+        s.lastSummaryAt = now;
+        core.options.port.send(peer, { type: 'summary', summary: core.index.summary() });
+      }
+    }
+  }
+
+  /** After a commit: new records go to every connected peer. */
+  committed(tx: Transaction): void {
+    if (tx.records.size > 0) this.pushIndex();
+  }
+
+  private sendHello(peer: string, reply: boolean): void {
+    const { core } = this;
+    const pos = core.positions.get(peer);
+    const hello: Hello = {
+      type: 'hello',
+      indexId: core.meta.indexId,
+      maxSequence: core.meta.sequence,
+      knownIndexId: pos?.indexId ?? '',
+      knownSequence: pos?.sequence ?? 0,
+      summary: core.index.summary(),
+      reply,
+    };
+    core.options.port.send(peer, hello);
+  }
+
+  async onHello(peer: string, hello: Hello): Promise<void> {
+    const { core } = this;
+    const session = core.sessions.get(peer)!;
+    session.theirMax = hello.maxSequence;
+    const pos = core.positions.get(peer);
+    if (pos && pos.indexId !== hello.indexId) {
+      // The peer lost its state and started a new index: read it from the start.
+      const tx = core.begin();
+      tx.peers.set(peer, { peer, indexId: hello.indexId, sequence: 0 });
+      await core.commit(tx);
+    }
+    session.sentUpTo = hello.knownIndexId === core.meta.indexId ? Math.min(hello.knownSequence, core.meta.sequence) : 0;
+    this.sendIndex(peer, session);
+    if (!hello.reply) this.sendHello(peer, true);
+  }
+
+  /** Sends every record the peer has not seen, in batches that together cover (sentUpTo, max]. */
+  private sendIndex(peer: string, session: PeerSession): void {
+    const { core } = this;
+    const from = session.sentUpTo;
+    if (from === undefined || from >= core.meta.sequence) return;
+    const limit = core.options.batchRecords ?? 1000;
+    let batch: FileRecord[] = [];
+    let start = from;
+    for (const r of core.index.since(from)) {
+      batch.push(r);
+      if (batch.length >= limit) {
+        this.sendBatch(peer, start, r.sequence, batch);
+        start = r.sequence;
+        batch = [];
+      }
+    }
+    if (batch.length > 0 || start < core.meta.sequence) this.sendBatch(peer, start, core.meta.sequence, batch);
+    session.sentUpTo = core.meta.sequence;
+  }
+
+  private sendBatch(peer: string, from: number, to: number, records: FileRecord[]): void {
+    const batch: IndexBatch = {
+      type: 'index',
+      indexId: this.core.meta.indexId,
+      fromSequence: from,
+      toSequence: to,
+      maxSequence: this.core.meta.sequence,
+      records,
+    };
+    this.core.options.port.send(peer, batch);
+  }
+
+  private pushIndex(): void {
+    for (const [peer, session] of this.core.sessions) this.sendIndex(peer, session);
+  }
+
+  async onIndex(peer: string, batch: IndexBatch): Promise<void> {
+    const { core } = this;
+    const session = core.sessions.get(peer)!;
+    session.theirMax = Math.max(session.theirMax, batch.maxSequence);
+    let pos = core.positions.get(peer);
+    if (!pos || pos.indexId !== batch.indexId) {
+      if (batch.fromSequence !== 0) return this.requestResend(peer, session);
+      pos = { peer, indexId: batch.indexId, sequence: 0 };
+      session.theirMax = batch.maxSequence;
+    }
+    if (batch.fromSequence > pos.sequence) return this.requestResend(peer, session);
+    if (batch.toSequence <= pos.sequence) return;
+    const tx = core.begin();
+    for (const remote of batch.records) {
+      if (remote.sequence <= pos.sequence || !core.syncable(remote.path, remote.type, 'remote', remote.deleted)) continue;
+      this.versions.integrate(tx, withoutInode(remote), core.diskRecord(tx, remote.path));
+    }
+    tx.peers.set(peer, { peer, indexId: batch.indexId, sequence: batch.toSequence });
+    await core.commit(tx);
+    await this.puller.applyNeeded();
+  }
+
+  private requestResend(peer: string, session: PeerSession): void {
+    const now = this.core.now();
+    if (now - session.lastResendAt < this.core.resendMs) return;
+    session.lastResendAt = now;
+    this.sendHello(peer, true);
+  }
+
+  onSummary(peer: string, notice: SummaryNotice): void {
+    if (!equalBytes(notice.summary, this.core.index.summary())) this.sendHello(peer, false);
+  }
+}
+
+function withoutInode(record: FileRecord): FileRecord {
+  if (record.inode === undefined) return record;
+  const { inode: _local, ...rest } = record;
+  return rest;
+}

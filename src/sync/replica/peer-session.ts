@@ -1,0 +1,8 @@
+/** Volatile state of a connection to one peer replica. */
+export interface PeerSession {
+  /** Highest sequence of our index already sent; undefined until the peer said hello. */
+  sentUpTo?: number;
+  theirMax: number;
+  lastResendAt: number;
+  lastSummaryAt: number;
+}
