@@ -11,7 +11,7 @@ import { resolveConflict, ConflictGone } from '../disk/conflict-resolution';
 import { DeviceAgent } from '../agent/device-agent';
 import { DeviceHome, writeAtomic } from '../agent/device-home';
 import { decodeDeviceKeys, encodeDeviceKeys, fingerprintOf, type DeviceKeys } from '../crypto/device-keys';
-import { EngineError } from './engine-errors';
+import { EngineError } from './engine-error';
 import { seedIgnoreFile } from '../disk/ignore-seed';
 import type { ChatMessageView, EngineEvent, EngineIdentity, EngineMethod, EngineMethods, EngineStatus } from './engine-protocol';
 import { buildStatus, invitationsOf } from './engine-status';
