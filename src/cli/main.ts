@@ -16,7 +16,8 @@ import {
   withServer,
 } from '../node/agent/account';
 import { CodeError } from '../node/agent/codes';
-import { DeviceAgent, type AgentStatus } from '../node/agent/device-agent';
+import { DeviceAgent } from '../node/agent/device-agent';
+import type { AgentStatus } from '../node/agent/agent-status';
 import { DeviceHome, HomeError } from '../node/agent/device-home';
 import { writeAtomic, writeReplacing } from '../node/disk/durable-write';
 import { CryptoError } from '../node/crypto/device-keys';

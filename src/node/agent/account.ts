@@ -5,7 +5,7 @@ import { fromHex, toHex } from '../../sync/util/bytes';
 import { RendezvousError, spaceDocSigningBytes, type AccountState, type ContactInfo, type DeviceInfo, type Role, type SpaceDoc, type UserInfo } from '../../sync/protocol/rendezvous';
 import { appendChatHistory, sendChat, type ChatEntry } from './chat';
 import { CodeError, decodeInvite, decodeLink, encodeInvite, encodeLink } from './codes';
-import { DeviceAgent, type AgentStatus } from './device-agent';
+import { savedConflicts, statusFrom, type AgentStatus } from './agent-status';
 import { HomeError, type DeviceHome, type Identity } from './device-home';
 import { CryptoError, fingerprintOf, publicDeviceOf, generateDeviceKeys, signWith, type DeviceKeys } from '../crypto/device-keys';
 import { endorse, makeLinkGrant, pinsOf, trustFilter } from '../crypto/device-trust';
@@ -290,7 +290,7 @@ export async function sendChatMessage(session: AccountSession, to: string, text:
 /** Without a running agent: the server's view of presence and vectors, and the replicas' saved state. */
 export async function offlineStatus(home: DeviceHome, identity: Identity): Promise<AgentStatus> {
   return withServer(home, identity, async (session, state) => {
-    const status = DeviceAgent.statusFrom(home, session.client.device.id, state, false);
-    return { ...status, conflicts: await DeviceAgent.savedConflicts(home) };
+    const status = statusFrom(home, session.client.device.id, state, false);
+    return { ...status, conflicts: await savedConflicts(home) };
   });
 }

@@ -6,9 +6,7 @@ import type { DeviceHome } from './device-home';
 import { type DeviceKeys } from '../crypto/device-keys';
 import type { RendezvousClient } from '../net/rendezvous-client';
 import { depositSealed } from '../net/sealed-deposit';
-
-/** First byte of a mailbox payload (after opening the sealed box). */
-export const MAIL_CHAT = 2;
+import { MailKind } from '../net/payload-kind';
 
 export interface ChatEntry {
   /** A contact's user id for a direct conversation, a space id for a group's. */
@@ -29,14 +27,14 @@ export function sendChat(client: RendezvousClient, keys: DeviceKeys, from: UserI
   const entry: ChatEntry = { conversation, from: from.id, fromName: from.name, text, sent: Date.now(), id: crypto.randomBytes(16).toString('hex') };
   const body = new TextEncoder().encode(JSON.stringify(entry));
   const payload = new Uint8Array(1 + body.length);
-  payload[0] = MAIL_CHAT;
+  payload[0] = MailKind.Chat;
   payload.set(body, 1);
   return { entry, devices: depositSealed(client, keys, recipients, payload) };
 }
 
 /** Reads a chat payload; undefined when it is not a well-formed chat message. */
 export function parseChat(payload: Uint8Array): ChatEntry | undefined {
-  if (payload[0] !== MAIL_CHAT) return undefined;
+  if (payload[0] !== MailKind.Chat) return undefined;
   try {
     const o = JSON.parse(new TextDecoder().decode(payload.subarray(1))) as Partial<ChatEntry>;
     if (typeof o.conversation !== 'string' || typeof o.text !== 'string' || typeof o.from !== 'string' || typeof o.id !== 'string') return undefined;

@@ -3,9 +3,7 @@ import type { UserInfo } from '../../sync/protocol/rendezvous';
 import type { DeviceKeys } from '../crypto/device-keys';
 import type { RendezvousClient } from '../net/rendezvous-client';
 import { depositSealed } from '../net/sealed-deposit';
-
-/** First byte of a mailbox payload that tells members what a space is called. */
-export const MAIL_SPACE_NOTE = 3;
+import { MailKind } from '../net/payload-kind';
 
 /**
  * A space's name, end to end encrypted from the member who shared it to every member device:
@@ -19,14 +17,14 @@ export interface SpaceNote {
 export function encodeSpaceNote(note: SpaceNote): Uint8Array {
   const body = new TextEncoder().encode(JSON.stringify({ space: note.space, name: note.name }));
   const out = new Uint8Array(1 + body.length);
-  out[0] = MAIL_SPACE_NOTE;
+  out[0] = MailKind.SpaceNote;
   out.set(body, 1);
   return out;
 }
 
 /** Undefined unless the payload is a note whose name can be one folder name on any system. */
 export function parseSpaceNote(payload: Uint8Array): SpaceNote | undefined {
-  if (payload[0] !== MAIL_SPACE_NOTE) return undefined;
+  if (payload[0] !== MailKind.SpaceNote) return undefined;
   try {
     const o = JSON.parse(new TextDecoder().decode(payload.subarray(1))) as Partial<SpaceNote>;
     if (typeof o.space !== 'string' || !/^[0-9a-f]{32}$/.test(o.space) || typeof o.name !== 'string') return undefined;

@@ -1,6 +1,7 @@
 import { fromHex, toHex } from '../../sync/util/bytes';
 import { validatePath } from '../../sync/model/path';
 import { COEDIT_MAX_BYTES } from '../../sync/coedit/coedit-session';
+import { ChannelKind } from '../net/payload-kind';
 
 /**
  * The bytes of one co-editing notice between two devices (docs/PROTOCOL.md, kind 4), inside the
@@ -12,8 +13,6 @@ import { COEDIT_MAX_BYTES } from '../../sync/coedit/coedit-session';
  *
  * Notices come from other devices: everything is checked before anything is kept.
  */
-export const KIND_COEDIT = 4;
-
 export const MAX_HEADER_BYTES = 8 * 1024;
 
 const JSON_NOTICE = 1;
@@ -64,7 +63,7 @@ export function encodeNotice(notice: CoeditNotice): Uint8Array {
     if (frame.length > MAX_FRAME_BYTES) throw new CoeditNoticeError(`a ${frame.length}-byte frame is over ${MAX_FRAME_BYTES}`);
     const path = new TextEncoder().encode(notice.path);
     const out = new Uint8Array(2 + 16 + 32 + 2 + path.length + frame.length);
-    out[0] = KIND_COEDIT;
+    out[0] = ChannelKind.Coedit;
     out[1] = FRAME_NOTICE;
     out.set(fromHex(notice.space), 2);
     out.set(fromHex(notice.session), 18);
@@ -77,15 +76,15 @@ export function encodeNotice(notice: CoeditNotice): Uint8Array {
   const header = new TextEncoder().encode(JSON.stringify(notice));
   if (header.length > MAX_HEADER_BYTES) throw new CoeditNoticeError(`a ${header.length}-byte header is over ${MAX_HEADER_BYTES}`);
   const out = new Uint8Array(2 + header.length);
-  out[0] = KIND_COEDIT;
+  out[0] = ChannelKind.Coedit;
   out[1] = JSON_NOTICE;
   out.set(header, 2);
   return out;
 }
 
-/** Reads a notice (its first byte is KIND_COEDIT); throws CoeditNoticeError for anything not exactly as above. */
+/** Reads a notice (its first byte is ChannelKind.Coedit); throws CoeditNoticeError for anything not exactly as above. */
 export function decodeNotice(bytes: Uint8Array): CoeditNotice {
-  if (bytes.length < 2 || bytes[0] !== KIND_COEDIT) throw new CoeditNoticeError('not a co-editing notice');
+  if (bytes.length < 2 || bytes[0] !== ChannelKind.Coedit) throw new CoeditNoticeError('not a co-editing notice');
   if (bytes[1] === FRAME_NOTICE) return decodeFrameNotice(bytes);
   if (bytes[1] !== JSON_NOTICE) throw new CoeditNoticeError(`unknown notice form ${bytes[1]}`);
   if (bytes.length - 2 > MAX_HEADER_BYTES) throw new CoeditNoticeError(`a ${bytes.length - 2}-byte header is over ${MAX_HEADER_BYTES}`);

@@ -1,7 +1,7 @@
 import type { Role, UserInfo } from '../../sync/protocol/rendezvous';
 import { readerMayPass } from './coedit-filter';
 import { CoeditNoticeError, decodeNotice, encodeNotice, isSessionName, MAX_FRAME_BYTES, pathProblem, type CoeditNotice } from './coedit-notice';
-import { EngineError } from '../engine/engine-errors';
+import { EngineError } from '../engine/engine-error';
 import type { ActiveEditorView, CoeditPeerView } from '../engine/engine-protocol';
 
 /** Files one device may have announced at a time; a hostile peer cannot make the map grow past it. */

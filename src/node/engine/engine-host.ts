@@ -5,7 +5,7 @@
  * channel. When the channel closes (the extension went away), the host stops the agent and exits.
  */
 import '../workers/thread-pool';
-import { toEngineError } from './engine-errors';
+import { toEngineError } from './to-engine-error';
 import { ENGINE_PROTOCOL_VERSION, type EngineEvent, type EngineMethod, type EngineResponse, type HostMessage } from './engine-protocol';
 import { EngineService } from './engine-service';
 import { SerialQueue } from '../../sync/util/serial-queue';

@@ -12,7 +12,7 @@ import { DeviceAgent } from '../agent/device-agent';
 import { DeviceHome } from '../agent/device-home';
 import { writeAtomic } from '../disk/durable-write';
 import { decodeDeviceKeys, encodeDeviceKeys, fingerprintOf, type DeviceKeys } from '../crypto/device-keys';
-import { EngineError } from './engine-errors';
+import { EngineError } from './engine-error';
 import { seedIgnoreFile } from '../disk/ignore-seed';
 import type { ChatMessageView, EngineEvent, EngineIdentity, EngineMethod, EngineParams, EngineResult, EngineStatus } from './engine-protocol';
 import { buildStatus, invitationsOf } from './engine-status';

@@ -1,7 +1,7 @@
 import * as nodePath from 'node:path';
 import { fromHex } from '../../sync/util/bytes';
 import type { AccountState, SpaceInfo } from '../../sync/protocol/rendezvous';
-import type { AgentStatus } from '../agent/device-agent';
+import type { AgentStatus } from '../agent/agent-status';
 import type { LocalSpace } from '../agent/device-home';
 import { fingerprintOf } from '../crypto/device-keys';
 import type { EngineIdentity, EngineStatus, InvitationView, MemberView, PendingContactView, SpaceView, SyncStateView } from './engine-protocol';

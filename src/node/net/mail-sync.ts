@@ -6,9 +6,7 @@ import { decodeMessage, encodeMessage } from '../../sync/protocol/codec';
 import type { IndexBatch, Message } from '../../sync/protocol/messages';
 import type { DiskReplica } from '../disk/disk-replica';
 import { writeAtomic } from '../disk/durable-write';
-
-/** First byte of a mailbox payload carrying a space's changes. */
-export const MAIL_SYNC = 1;
+import { MailKind } from './payload-kind';
 
 /** Payload bytes per mailbox item, well under the server's frame limit. */
 const ITEM_BYTES = 4 * 1024 * 1024;
@@ -103,7 +101,7 @@ function encodeItem(space: string, frames: readonly Uint8Array[]): Uint8Array {
   const total = frames.reduce((n, f) => n + 4 + f.length, 0);
   const out = new Uint8Array(1 + 16 + total);
   const view = new DataView(out.buffer);
-  out[0] = MAIL_SYNC;
+  out[0] = MailKind.Sync;
   out.set(fromHex(space), 1);
   let at = 17;
   for (const f of frames) {
@@ -115,7 +113,7 @@ function encodeItem(space: string, frames: readonly Uint8Array[]): Uint8Array {
 }
 
 export function decodeMailItem(payload: Uint8Array): { space: string; messages: Message[] } {
-  if (payload[0] !== MAIL_SYNC || payload.length < 17) throw new Error('not a sync item');
+  if (payload[0] !== MailKind.Sync || payload.length < 17) throw new Error('not a sync item');
   const space = toHex(payload.subarray(1, 17));
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   const messages: Message[] = [];

@@ -1,11 +1,6 @@
 import { CryptoError, type DevicePublicKeys, type DeviceKeys } from '../crypto/device-keys';
 import { SecureSession } from '../crypto/secure-session';
-
-/** First byte of a relay payload between devices. */
-const HANDSHAKE = 0;
-const SEALED = 1;
-/** A hello sent in answer to a peer's hello: it never makes the receiver start over. */
-const HANDSHAKE_REPLY = 2;
+import { RelayKind } from './payload-kind';
 
 /** Frames that fail to open in a row before the channel starts over. */
 const MAX_FAILURES = 3;
@@ -82,7 +77,7 @@ export class PeerChannels {
     const now = Date.now();
     if (now - channel.helloAt < HELLO_RETRY_MS) return;
     channel.helloAt = now;
-    this.options.relay(device, prefixed(HANDSHAKE, channel.session.hello));
+    this.options.relay(device, prefixed(RelayKind.Hello, channel.session.hello));
   }
 
   /** Forgets a device's channel (it went offline); the next send starts a new handshake. */
@@ -92,8 +87,8 @@ export class PeerChannels {
 
   onRelay(device: string, payload: Uint8Array): void {
     try {
-      if (payload[0] === HANDSHAKE || payload[0] === HANDSHAKE_REPLY) this.onHandshake(device, payload.subarray(1), payload[0] === HANDSHAKE_REPLY);
-      else if (payload[0] === SEALED) this.onSealed(device, payload.subarray(1));
+      if (payload[0] === RelayKind.Hello || payload[0] === RelayKind.ReplyHello) this.onHandshake(device, payload.subarray(1), payload[0] === RelayKind.ReplyHello);
+      else if (payload[0] === RelayKind.Sealed) this.onSealed(device, payload.subarray(1));
       else throw new Error(`unknown payload type ${payload[0]}`);
     } catch (err) {
       this.dropped++;
@@ -101,7 +96,7 @@ export class PeerChannels {
     }
   }
 
-  private start(device: string, kind = HANDSHAKE): Channel | undefined {
+  private start(device: string, kind: number = RelayKind.Hello): Channel | undefined {
     const remote = this.options.lookup(device);
     if (!remote) return undefined;
     const { session, hello } = SecureSession.start(this.options.keys, this.options.deviceId, remote, device);
@@ -120,13 +115,13 @@ export class PeerChannels {
     if (!channel || channel.session.ready) {
       // No channel yet, or the other side restarted: answer with a fresh session of our own.
       const queue = channel?.queue ?? [];
-      channel = this.start(device, HANDSHAKE_REPLY);
+      channel = this.start(device, RelayKind.ReplyHello);
       if (!channel) throw new Error('device not allowed');
       channel.queue = queue;
     } else if (!reply) {
       // Our own hello may never have arrived (sent while the peer was away): repeat it as a
       // reply, which the peer accepts if it still waits and ignores if it has it.
-      this.options.relay(device, prefixed(HANDSHAKE_REPLY, channel.session.hello));
+      this.options.relay(device, prefixed(RelayKind.ReplyHello, channel.session.hello));
     }
     channel.session.accept(hello);
     const queued = channel.queue;
@@ -155,7 +150,7 @@ export class PeerChannels {
   }
 
   private sendSealed(device: string, channel: Channel, plaintext: Uint8Array): boolean {
-    const frame = prefixed(SEALED, channel.session.seal(plaintext));
+    const frame = prefixed(RelayKind.Sealed, channel.session.seal(plaintext));
     this.bytesSent += frame.length;
     return this.options.relay(device, frame);
   }

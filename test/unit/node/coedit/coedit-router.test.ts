@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CoeditRouter, MAX_OPEN_PER_DEVICE } from '../../../../src/node/coedit/coedit-router';
-import { CoeditNoticeError, decodeNotice, encodeNotice, KIND_COEDIT, type CoeditNotice } from '../../../../src/node/coedit/coedit-notice';
+import { CoeditNoticeError, decodeNotice, encodeNotice, type CoeditNotice } from '../../../../src/node/coedit/coedit-notice';
+import { ChannelKind } from '../../../../src/node/net/payload-kind';
 import type { ActiveEditorView, CoeditPeerView } from '../../../../src/node/engine/engine-protocol';
 import type { Role, UserInfo } from '../../../../src/sync/protocol/rendezvous';
 
@@ -138,11 +139,11 @@ test('co-editing router: strangers, readers, bad notices and floods are dropped 
 
   // Garbage never throws.
   const garbage: Uint8Array[] = [
-    Uint8Array.of(KIND_COEDIT),
-    Uint8Array.of(KIND_COEDIT, 9),
-    Uint8Array.of(KIND_COEDIT, 1, 0x7b),
-    new Uint8Array([KIND_COEDIT, 1, ...new TextEncoder().encode(JSON.stringify({ t: 'open', space: SPACE, path: '../up', session: S1, live: false }))]),
-    new Uint8Array([KIND_COEDIT, 1, ...new TextEncoder().encode(JSON.stringify({ t: 'active', space: SPACE, path: 'x.txt', top: -1 }))]),
+    Uint8Array.of(ChannelKind.Coedit),
+    Uint8Array.of(ChannelKind.Coedit, 9),
+    Uint8Array.of(ChannelKind.Coedit, 1, 0x7b),
+    new Uint8Array([ChannelKind.Coedit, 1, ...new TextEncoder().encode(JSON.stringify({ t: 'open', space: SPACE, path: '../up', session: S1, live: false }))]),
+    new Uint8Array([ChannelKind.Coedit, 1, ...new TextEncoder().encode(JSON.stringify({ t: 'active', space: SPACE, path: 'x.txt', top: -1 }))]),
     encodeNotice({ t: 'frame', space: SPACE, path: 'x.txt', session: S1, frame: Uint8Array.of(1, 3) }).subarray(0, 53),
   ];
   for (const g of garbage) assert.doesNotThrow(() => a.receive('b1', g));
@@ -205,7 +206,7 @@ test('co-editing notices: each kind round-trips; headers and frames over their b
   assert.deepEqual({ ...frame, frame: [...(frame as { frame: Uint8Array }).frame] }, { t: 'frame', space: SPACE, path: 'dir/ü.txt', session: S1, frame: [1, 2, 3] });
   assert.throws(() => encodeNotice({ t: 'close', space: SPACE, path: 'x'.repeat(9000) }), CoeditNoticeError);
   const long = new Uint8Array(2 + 9000).fill(0x20);
-  long[0] = KIND_COEDIT;
+  long[0] = ChannelKind.Coedit;
   long[1] = 1;
   assert.throws(() => decodeNotice(long), /over 8192/);
 });

@@ -6,17 +6,7 @@ import { HomeError } from '../agent/device-home';
 import { CryptoError } from '../crypto/device-keys';
 import { errnoOf } from '../disk/disk-errors';
 import type { EngineErrorCode } from './engine-protocol';
-
-/** A failure the engine host reports with a code of its own choosing. */
-export class EngineError extends Error {
-  constructor(
-    readonly code: EngineErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'EngineError';
-  }
-}
+import { EngineError } from './engine-error';
 
 /**
  * Maps anything thrown while serving a request to the code the extension shows a message for,

@@ -1,0 +1,91 @@
+import * as fs from 'node:fs';
+import type { AccountState, Presence, Role } from '../../sync/protocol/rendezvous';
+import { DiskReplica } from '../disk/disk-replica';
+import { joinedDevices, spaceInfo } from '../net/account-directory';
+import type { DeviceHome } from './device-home';
+
+export interface SpaceStatus {
+  readonly id: string;
+  readonly path: string;
+  readonly role: Role | undefined;
+  readonly members: { user: string; name: string; role: Role; status: string; presence: Presence }[];
+  readonly inSync: boolean;
+  readonly summary: string;
+}
+
+/** What a device reports about itself: the CLI writes it to status.json, the engine host shows it. */
+export interface AgentStatus {
+  readonly user: { id: string; name: string } | undefined;
+  readonly device: string;
+  readonly connected: boolean;
+  readonly spaces: SpaceStatus[];
+  readonly conflicts: { space: string; path: string; copy: string }[];
+  readonly errors: { space: string; path: string; message: string }[];
+  readonly bytesSent: number;
+  readonly bytesReceived: number;
+  readonly contacts: { id: string; name: string; presence: Presence }[];
+}
+
+/** What a running agent knows better than the account state: its replicas' summaries, the latest vectors and presence. */
+export interface LiveStatus {
+  summary(space: string): string | undefined;
+  vector(space: string, device: string): string | undefined;
+  presence(user: string): Presence | undefined;
+}
+
+/**
+ * Status from the account state alone, as far as it goes: a space is in sync when this device's
+ * summary (or, without a running replica, the vector it last announced) equals every other
+ * member device's announced vector.
+ */
+export function statusFrom(home: DeviceHome, device: string, state: AccountState | undefined, connected: boolean, live?: LiveStatus): AgentStatus {
+  const announced = (space: string, d: string): string | undefined => live?.vector(space, d) ?? state?.vectors.find((v) => v.space === space && v.device === d)?.hash;
+  const presenceOf = (user: string): Presence =>
+    user === state?.user.id ? 'online' : (live?.presence(user) ?? state?.contacts.find((c) => c.id === user)?.presence ?? 'offline');
+  const spaces: SpaceStatus[] = home.spaces().map((local) => {
+    const info = spaceInfo(state, local.id);
+    const mine = live ? live.summary(local.id) : announced(local.id, device);
+    const others = info ? joinedDevices(info).filter((d) => d !== device) : [];
+    const known = others.map((d) => announced(local.id, d)).filter((v): v is string => v !== undefined);
+    return {
+      id: local.id,
+      path: local.path,
+      role: info?.doc.members.find((m) => m.user === state?.user.id)?.role,
+      members: (info?.doc.members ?? []).map((m) => ({
+        user: m.user,
+        name: info!.users.find((u) => u.id === m.user)?.name ?? m.user,
+        role: m.role,
+        status: info!.status[m.user] ?? 'unknown',
+        presence: presenceOf(m.user),
+      })),
+      inSync: mine !== undefined && known.length > 0 && known.every((v) => v === mine),
+      summary: mine ?? '',
+    };
+  });
+  return {
+    user: state ? { id: state.user.id, name: state.user.name } : undefined,
+    device,
+    connected,
+    spaces,
+    conflicts: [],
+    errors: [],
+    bytesSent: 0,
+    bytesReceived: 0,
+    contacts: (state?.contacts ?? []).map((c) => ({ id: c.id, name: c.name, presence: presenceOf(c.id) })),
+  };
+}
+
+/** Conflicts recorded in the saved replica states (no daemon running). */
+export async function savedConflicts(home: DeviceHome): Promise<AgentStatus['conflicts']> {
+  const out: AgentStatus['conflicts'] = [];
+  for (const local of home.spaces()) {
+    if (!fs.existsSync(local.path)) continue;
+    const disk = await DiskReplica.open({ root: local.path, stateDir: home.stateDir(local.id), user: '', watch: false, port: { send: () => undefined } });
+    try {
+      for (const c of disk.replica.conflicts()) out.push({ space: local.id, path: c.path, copy: c.copyPath });
+    } finally {
+      await disk.close();
+    }
+  }
+  return out;
+}

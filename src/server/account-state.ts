@@ -1,0 +1,70 @@
+import { RendezvousError, type AccountState, type ContactInfo, type SpaceInfo, type UserInfo } from '../sync/protocol/rendezvous';
+import { send, type Connection } from './connection';
+import type { ServerContext } from './server-context';
+
+/**
+ * What each user sees of the others: the account state sent at sign-in and pushed on every
+ * change, presence, and which users' devices a device may reach at all.
+ */
+
+export async function accountState(ctx: ServerContext, user: string): Promise<AccountState> {
+  const { store, signedIn } = ctx;
+  const me = await store.user(user);
+  if (!me) throw new RendezvousError('notFound', `user ${user} is gone`);
+  const contacts: ContactInfo[] = [];
+  for (const id of await store.contactsOf(user)) {
+    const u = await store.user(id);
+    if (u) contacts.push({ ...u, devices: await store.devicesOf(id), presence: signedIn.presenceOf(id) });
+  }
+  const spaces: SpaceInfo[] = [];
+  const vectors: { space: string; device: string; hash: string }[] = [];
+  for (const id of await store.spacesOf(user)) {
+    const space = await store.space(id);
+    if (!space) continue;
+    const users: UserInfo[] = [];
+    for (const m of space.doc.members) {
+      const u = await store.user(m.user);
+      if (u) users.push({ ...u, devices: await store.devicesOf(m.user) });
+    }
+    spaces.push({ ...space, users });
+    if (space.status[user] === 'joined') for (const v of await store.vectors(id)) vectors.push({ space: id, ...v });
+  }
+  const online = [...(await peersOf(ctx, user))].flatMap((u) => signedIn.onlineDevices(u));
+  return { user: { ...me, devices: await store.devicesOf(user) }, contacts, spaces, online, vectors };
+}
+
+/** Users whose devices this user's devices may reach: itself, contacts, fellow members. */
+export async function peersOf(ctx: ServerContext, user: string): Promise<Set<string>> {
+  const peers = new Set<string>([user, ...(await ctx.store.contactsOf(user))]);
+  for (const id of await ctx.store.spacesOf(user)) {
+    const space = await ctx.store.space(id);
+    if (!space || space.status[user] === 'left' || space.status[user] === 'declined') continue;
+    for (const m of space.doc.members) peers.add(m.user);
+  }
+  return peers;
+}
+
+export async function mayReach(ctx: ServerContext, conn: Connection, device: string): Promise<boolean> {
+  const target = ctx.signedIn.device(device)?.user ?? (await ctx.store.device(device))?.user;
+  if (target === undefined) return false;
+  conn.peers ??= await peersOf(ctx, conn.user!);
+  return conn.peers.has(target);
+}
+
+export async function pushPresence(ctx: ServerContext, user: string): Promise<void> {
+  const presence = ctx.signedIn.presenceOf(user);
+  const devices = ctx.signedIn.onlineDevices(user);
+  for (const u of await peersOf(ctx, user)) for (const c of ctx.signedIn.of(u) ?? []) send(c, { t: 'presence', user, presence, devices });
+}
+
+export async function pushState(ctx: ServerContext, users: readonly string[]): Promise<void> {
+  for (const user of new Set(users)) {
+    const set = ctx.signedIn.of(user);
+    if (!set) continue;
+    const state = await accountState(ctx, user);
+    for (const c of set) {
+      c.peers = undefined;
+      send(c, { t: 'state', state });
+    }
+  }
+}

@@ -1,0 +1,36 @@
+import type { WebSocket } from 'ws';
+import type { DeviceInfo, ServerMessage } from '../sync/protocol/rendezvous';
+import type { SerialQueue } from '../sync/util/serial-queue';
+import type { TokenBucket } from '../sync/util/token-bucket';
+
+/** WebSocket close codes used for bad input. */
+export const CLOSE_POLICY = 1008;
+export const CLOSE_TOO_BIG = 1009;
+export const CLOSE_AUTH_TIMEOUT = 4001;
+export const CLOSE_RATE = 4002;
+export const CLOSE_REPLACED = 4003;
+
+/** One device's WebSocket, from its hello through its sign-in to its close. */
+export interface Connection {
+  readonly socket: WebSocket;
+  readonly remote: string;
+  nonce?: string;
+  hello?: DeviceInfo;
+  device?: DeviceInfo;
+  user?: string;
+  presence: 'online' | 'away';
+  alive: boolean;
+  readonly messages: TokenBucket;
+  readonly bytes: TokenBucket;
+  /** Mailbox items delivered and not yet acknowledged, with their sizes. */
+  readonly inFlight: Map<string, number>;
+  /** Users whose devices this one may reach: itself, contacts, fellow members. */
+  peers?: Set<string>;
+  authTimer?: NodeJS.Timeout;
+  /** Requests are handled one at a time per connection, in order. */
+  readonly queue: SerialQueue;
+}
+
+export function send(conn: Connection, message: ServerMessage): void {
+  if (conn.socket.readyState === conn.socket.OPEN) conn.socket.send(JSON.stringify(message));
+}

@@ -1,0 +1,43 @@
+import * as crypto from 'node:crypto';
+import { RendezvousError, type ClientRequest } from '../sync/protocol/rendezvous';
+import { pushPresence, pushState } from './account-state';
+import type { Connection } from './connection';
+import type { ServerContext } from './server-context';
+
+export type ContactRequest = Extract<ClientRequest, { t: 'createInvite' | 'createLink' | 'acceptInvite' | 'removeContact' | 'presence' }>;
+
+/** Invite and link codes, contacts, and the presence contacts see. */
+export async function contactRequest(ctx: ServerContext, conn: Connection, request: ContactRequest): Promise<Record<string, unknown>> {
+  const { store, limits } = ctx;
+  const user = conn.user!;
+  const now = Date.now();
+  switch (request.t) {
+    case 'createInvite': {
+      const token = crypto.randomBytes(16).toString('hex');
+      await store.putToken(token, 'invite', user, now + limits.tokenTtlMs);
+      return { token };
+    }
+    case 'createLink': {
+      const token = crypto.randomBytes(16).toString('hex');
+      await store.putToken(token, 'link', user, now + limits.tokenTtlMs);
+      return { token };
+    }
+    case 'acceptInvite': {
+      const inviter = await store.takeToken(request.token, 'invite', now);
+      if (!inviter) throw new RendezvousError('badToken', 'the invite code is unknown, used or expired');
+      if (inviter === user) throw new RendezvousError('forbidden', 'an invite code cannot be accepted by the user who made it');
+      await store.addContact(user, inviter);
+      ctx.log('contactAdded', { a: user, b: inviter });
+      await pushState(ctx, [user, inviter]);
+      return { user: inviter };
+    }
+    case 'removeContact':
+      await store.removeContact(user, request.user);
+      await pushState(ctx, [user, request.user]);
+      return {};
+    case 'presence':
+      conn.presence = request.status;
+      await pushPresence(ctx, user);
+      return {};
+  }
+}

@@ -1,0 +1,17 @@
+import type { Connection } from './connection';
+import type { JsonLog } from './json-log';
+import type { ServerLimits } from './server-limits';
+import type { ServerMetrics } from './server-metrics';
+import type { ServerStore } from './server-store';
+import type { SignedInDevices } from './signed-in-devices';
+
+/** What the request handlers of every area share. */
+export interface ServerContext {
+  readonly store: ServerStore;
+  readonly limits: ServerLimits;
+  readonly log: JsonLog;
+  readonly metrics: ServerMetrics;
+  readonly signedIn: SignedInDevices;
+  /** Takes a session connection out of routing and tells its contacts; once per connection. */
+  unregister(conn: Connection, code: number): Promise<void>;
+}

@@ -1,0 +1,31 @@
+export interface ServerLimits {
+  /** Largest WebSocket message; larger ones close the connection (1009). */
+  readonly maxFrameBytes: number;
+  /** Time a connection has to sign in. */
+  readonly authTimeoutMs: number;
+  readonly messagesPerSecond: number;
+  readonly bytesPerSecond: number;
+  /** Bytes a user's devices may have waiting in the mailbox. */
+  readonly mailboxQuotaBytes: number;
+  readonly heartbeatMs: number;
+  readonly tokenTtlMs: number;
+  /** Mailbox items sent to a device before it acknowledges. */
+  readonly mailboxWindow: number;
+  /** Payload bytes sent to a device before it acknowledges (one item is always allowed). */
+  readonly mailboxWindowBytes: number;
+  /** Undelivered mailbox items are dropped after this long. */
+  readonly mailboxTtlMs: number;
+}
+
+export const DEFAULT_LIMITS: ServerLimits = {
+  maxFrameBytes: 16 * 1024 * 1024,
+  authTimeoutMs: 10_000,
+  messagesPerSecond: 5_000,
+  bytesPerSecond: 256 * 1024 * 1024,
+  mailboxQuotaBytes: 1024 * 1024 * 1024,
+  heartbeatMs: 30_000,
+  tokenTtlMs: 7 * 24 * 3600 * 1000,
+  mailboxWindow: 32,
+  mailboxWindowBytes: 32 * 1024 * 1024,
+  mailboxTtlMs: 90 * 24 * 3600 * 1000,
+};
