@@ -1,4 +1,8 @@
 /**
+ * src/sync/ports/: the interfaces through which the engine reaches files (FileStore), durable
+ * state (StateStore), the clock, randomness, hashing and the network (MessagePort). Pure engine:
+ * may import only from src/sync.
+ *
  * The engine's only ways out into the world. Node adapters implement them for real disks and
  * sockets; the simulation implements them in memory under one seeded PRNG.
  */

@@ -1,3 +1,12 @@
+/**
+ * src/vscode/engine/: the extension's connection to the engine host. engine-connection.ts forks
+ * it through src/node/engine/engine-client.ts; EngineSession (this file) forwards calls and turns
+ * host events into VS Code events; EngineStarter starts it when the workspace is trusted and
+ * restarts it after a crash.
+ * Extension layer: may import vscode, src/sync and src/node/engine (the client and its protocol
+ * types); never src/server or native code. Files without a vscode import are view models,
+ * unit-tested in plain Node.
+ */
 import * as vscode from 'vscode';
 import type {
   ActiveEditorView, ActivityView, ChatMessageView, CoeditPeerView, ConflictView, EngineEvent, EngineIdentity, EngineMethod, EngineMethods, EngineStatus, InvitationView,
