@@ -4,8 +4,8 @@
  * host events into VS Code events; EngineStarter starts it when the workspace is trusted and
  * restarts it after a crash.
  * Extension layer: may import vscode, src/sync and src/node/engine (the client and its protocol
- * types); never src/server or native code. Files without a vscode import are view models,
- * unit-tested in plain Node.
+ * types); never src/server, src/cli or native code. Its view models (VIEW_MODELS in
+ * eslint.config.mjs) import no vscode, so unit tests run them in plain Node.
  */
 import * as vscode from 'vscode';
 import type {
