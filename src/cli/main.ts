@@ -1,4 +1,10 @@
 #!/usr/bin/env node
+/**
+ * src/cli/: the `shared-folders` command (package.json "bin"). `server` starts the rendezvous
+ * server; init, link, invite, accept, share, join, run, status and chat use the same account
+ * functions and device agent as the engine host (src/node/agent).
+ * May import src/sync, src/node and src/server; nothing imports it.
+ */
 import '../node/workers/thread-pool';
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';

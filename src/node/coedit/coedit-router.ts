@@ -1,3 +1,10 @@
+/**
+ * src/node/coedit/: the engine host's part in live co-editing: it routes announcements and Yjs
+ * frames between the editor (engine-protocol.ts) and other member devices (message kind 4 on the
+ * encrypted channels), and keeps readers' edits out (coedit-filter.ts). It holds no Yjs
+ * document: that lives in the extension host (src/vscode/coedit).
+ * Node layer: may import src/sync and the rest of src/node; never vscode, src/server or src/cli.
+ */
 import type { Role, UserInfo } from '../../sync/protocol/rendezvous';
 import { readerMayPass } from './coedit-filter';
 import { CoeditNoticeError, decodeNotice, encodeNotice, isSessionName, MAX_FRAME_BYTES, pathProblem, type CoeditNotice } from './coedit-notice';

@@ -1,3 +1,9 @@
+/**
+ * src/node/crypto/: device keys (Ed25519 to sign, X25519 to agree; this file), which devices of a
+ * user to trust (device-trust.ts), the encrypted channel between two devices (secure-session.ts)
+ * and sealed boxes for the mailbox (sealed-box.ts). Built on Node's crypto module.
+ * Node layer: may import src/sync and the rest of src/node; never vscode, src/server or src/cli.
+ */
 import * as crypto from 'node:crypto';
 import { toHex } from '../../sync/util/bytes';
 

@@ -1,3 +1,10 @@
+/**
+ * src/node/disk/: a replica on a real folder: the engine's FileStore on disk (disk-store.ts: temp
+ * files, verified writes, the `.shared-folder` marker), the watcher, the versions folder, tree
+ * walks, `.sharedignore` rules, and conflict choices as plain file operations. state/ holds the
+ * state journal. DiskReplica (this file) puts them together around one Replica.
+ * Node layer: may import src/sync and the rest of src/node; never vscode, src/server or src/cli.
+ */
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import type { Clock } from '../../sync/ports/clock';

@@ -1,4 +1,9 @@
 /**
+ * src/node/engine/: the engine host process (this file, bundled as dist/engine-host.js), its typed
+ * RPC (engine-protocol.ts), the client that forks and restarts it (engine-client.ts, used by
+ * src/vscode/engine) and the service behind each method (engine-service.ts).
+ * Node layer: may import src/sync and the rest of src/node; never vscode, src/server or src/cli.
+ *
  * The engine host: a child process the VS Code extension forks (see engine-client.ts), which
  * runs the device agent so that hashing, scanning and transfers stay off the extension host's
  * thread. Requests and events are the JSON messages of engine-protocol.ts over Node's IPC

@@ -1,3 +1,10 @@
+/**
+ * src/node/net/: a device's traffic: its one WebSocket to the rendezvous server (this file),
+ * end-to-end encrypted channels to other devices over the server's relay (peer-channels.ts), and
+ * the mailbox: a space's changes for offline members (mail-sync.ts) and sealed deposits
+ * (sealed-deposit.ts).
+ * Node layer: may import src/sync and the rest of src/node; never vscode, src/server or src/cli.
+ */
 import WebSocket from 'ws';
 import {
   authSigningBytes,

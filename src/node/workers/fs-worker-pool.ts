@@ -1,3 +1,9 @@
+/**
+ * src/node/workers/: worker threads that walk trees and hash files (fs-worker.ts, started by this
+ * pool; in the bundle, dist/fs-worker.js next to the engine host), the Hasher and Digester the
+ * engine uses on Node, and thread-pool.ts, which sizes libuv's thread pool before anything loads.
+ * Node layer: may import src/sync and the rest of src/node; never vscode, src/server or src/cli.
+ */
 import * as os from 'node:os';
 import * as nodePath from 'node:path';
 import { Worker } from 'node:worker_threads';

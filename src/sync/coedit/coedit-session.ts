@@ -1,3 +1,9 @@
+/**
+ * src/sync/coedit/: live co-editing of one text file: a Yjs document per file and session
+ * (coedit-session.ts), its frames (coedit-frame.ts) and the binding to an editor's text
+ * (text-binding.ts). It runs in the extension host, next to the editor (docs/COEDIT.md).
+ * Pure engine: imports yjs, y-protocols and lib0, and from src/sync only model/path and text/.
+ */
 import * as Y from 'yjs';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import * as syncProtocol from 'y-protocols/sync';

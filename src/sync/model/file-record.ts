@@ -1,3 +1,9 @@
+/**
+ * src/sync/model/: the engine's data as plain values and pure functions: file records, version
+ * vectors, paths, content hashes, chunking, the conflict order and reconcile().
+ * Pure engine (tsconfig.sync.json): imports only from src/sync (util/, ports/ and
+ * protocol/wire.ts here), never Node, ws or vscode.
+ */
 import { EMPTY_BYTES, equalBytes } from '../util/bytes';
 import type { VersionVector } from './version-vector';
 

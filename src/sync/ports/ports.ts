@@ -3,6 +3,10 @@ import type { BlockRef, EntryType, FileRecord } from '../model/file-record';
 import type { Message } from '../protocol/messages';
 
 /**
+ * src/sync/ports/: the interfaces through which the engine reaches files (FileStore), durable
+ * state (StateStore), the clock, randomness, hashing and the network (MessagePort). Pure engine:
+ * may import only from src/sync.
+ *
  * The engine's only ways out into the world. Node adapters implement them for real disks and
  * sockets; the simulation implements them in memory under one seeded PRNG. The clock, the random
  * source and the hasher live in files of their own (clock.ts, random.ts, hasher.ts), which the

@@ -1,3 +1,9 @@
+/**
+ * src/sync/protocol/: the bytes between two replicas (codec.ts, wire.ts, messages.ts;
+ * docs/PROTOCOL.md part one) and the rendezvous protocol that devices and the server share
+ * (rendezvous.ts, part two). Pure engine: imports only from src/sync (model/, ports/, util/).
+ * The server may import this folder and src/sync/util, and nothing else of the engine.
+ */
 import { compactCopy, intern } from '../util/bytes';
 import type { BlockRef, EntryType, FileRecord } from '../model/file-record';
 import { isCanonical, MAX_REPLICA_ID_LENGTH, MAX_VECTOR_ENTRIES, readVector, writeVector, type VersionVector } from '../model/version-vector';

@@ -1,3 +1,9 @@
+/**
+ * src/sync/text/: text diffs as hunks (text-diff.ts: lines first, then characters through
+ * diff-match-patch) and the three-way merge (text-merge.ts) that settles conflicts of small text
+ * files and merges unsaved edits into a co-editing session.
+ * Pure engine: imports diff-match-patch and src/sync/util only.
+ */
 import { fromUtf8 } from '../util/bytes';
 import { applyHunks, diffHunks, type TextHunk } from './text-diff';
 

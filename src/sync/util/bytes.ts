@@ -1,3 +1,8 @@
+/**
+ * src/sync/util/: small helpers that know nothing of files or sync: bytes, UTF-8 and hex
+ * (bytes.ts), a rate limit (token-bucket.ts), an async step queue (serial-queue.ts).
+ * Imports nothing. Every layer may import it, the server included.
+ */
 const encoder = new TextEncoder();
 const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 

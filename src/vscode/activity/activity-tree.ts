@@ -1,3 +1,10 @@
+/**
+ * src/vscode/activity/: the Activity view. activity-feed.ts coalesces the engine's activities into
+ * rows (a view model); activity-tree.ts shows them.
+ * Extension layer: may import vscode, src/sync and src/node/engine (the client and its protocol
+ * types); never src/server, src/cli or native code. Its view models (VIEW_MODELS in
+ * eslint.config.mjs) import no vscode, so unit tests run them in plain Node.
+ */
 import * as vscode from 'vscode';
 import { ActivityFeed, activityNodes, type ActivityEntry } from './activity-feed';
 import type { ActivityView } from '../../node/engine/engine-protocol';

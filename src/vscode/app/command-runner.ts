@@ -1,3 +1,11 @@
+/**
+ * src/vscode/app/: what the whole extension shares: the command runner (this file: one error
+ * handling for every command), errors, settings, context keys, the status bar, notifications,
+ * pickers, the identity store (SecretStorage) and localization.
+ * Extension layer: may import vscode, src/sync and src/node/engine (the client and its protocol
+ * types); never src/server, src/cli or native code. Its view models (VIEW_MODELS in
+ * eslint.config.mjs) import no vscode, so unit tests run them in plain Node.
+ */
 import * as vscode from 'vscode';
 import { reportFor } from './errors';
 import { Commands, type CommandId } from './commands';

@@ -1,3 +1,11 @@
+/**
+ * src/vscode/chat/: the Chat view, a webview (media/chat.js). chat-messages.ts types the messages
+ * between the webview and the extension (both sides are checked against it, the webview through
+ * tsconfig.webview.json); chat-model.ts is the view model.
+ * Extension layer: may import vscode, src/sync and src/node/engine (the client and its protocol
+ * types); never src/server, src/cli or native code. Its view models (VIEW_MODELS in
+ * eslint.config.mjs) import no vscode, so unit tests run them in plain Node.
+ */
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as vscode from 'vscode';

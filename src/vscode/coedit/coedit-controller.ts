@@ -1,3 +1,11 @@
+/**
+ * src/vscode/coedit/: live co-editing in the editor. A CoeditFile per open text file of a shared
+ * folder runs the Yjs session (src/sync/coedit) and binds it to the document; others' cursors are
+ * drawn; Follow keeps this window on a member's file.
+ * Extension layer: may import vscode, src/sync and src/node/engine (the client and its protocol
+ * types); never src/server, src/cli or native code. Its view models (VIEW_MODELS in
+ * eslint.config.mjs) import no vscode, so unit tests run them in plain Node.
+ */
 import * as vscode from 'vscode';
 import type { SpaceView } from '../../node/engine/engine-protocol';
 import { CoeditFile } from './coedit-file';

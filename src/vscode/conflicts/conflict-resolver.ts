@@ -1,3 +1,11 @@
+/**
+ * src/vscode/conflicts/: conflicts in the editor: a native diff with Keep Mine, Take Theirs and
+ * Keep Both (this file), a read-only document for the other side (conflict-documents.ts) and
+ * Explorer decorations.
+ * Extension layer: may import vscode, src/sync and src/node/engine (the client and its protocol
+ * types); never src/server, src/cli or native code. Its view models (VIEW_MODELS in
+ * eslint.config.mjs) import no vscode, so unit tests run them in plain Node.
+ */
 import * as vscode from 'vscode';
 import type { ConflictView } from '../../node/engine/engine-protocol';
 import type { CommandRunner } from '../app/command-runner';

@@ -1,3 +1,11 @@
+/**
+ * src/vscode/contacts/: the Contacts view (this file and contacts-model.ts), the identity and
+ * contact commands (Set Up, Invite Contact, Add Contact, ...) and invite links with their
+ * vscode:// URI handler.
+ * Extension layer: may import vscode, src/sync and src/node/engine (the client and its protocol
+ * types); never src/server, src/cli or native code. Its view models (VIEW_MODELS in
+ * eslint.config.mjs) import no vscode, so unit tests run them in plain Node.
+ */
 import * as vscode from 'vscode';
 import { contactNodes } from './contacts-model';
 import type { EngineSession } from '../engine/engine-session';

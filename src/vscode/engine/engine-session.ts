@@ -1,3 +1,12 @@
+/**
+ * src/vscode/engine/: the extension's connection to the engine host. engine-connection.ts forks
+ * it through src/node/engine/engine-client.ts; EngineSession (this file) forwards calls and turns
+ * host events into VS Code events; EngineStarter starts it when the workspace is trusted and
+ * restarts it after a crash.
+ * Extension layer: may import vscode, src/sync and src/node/engine (the client and its protocol
+ * types); never src/server, src/cli or native code. Its view models (VIEW_MODELS in
+ * eslint.config.mjs) import no vscode, so unit tests run them in plain Node.
+ */
 import * as vscode from 'vscode';
 import type {
   ActiveEditorView, ActivityView, ChatMessageView, CoeditPeerView, ConflictView, EngineEvent, EngineIdentity, EngineMethod, EngineParams, EngineResult, EngineStatus, InvitationView,

@@ -1,3 +1,11 @@
+/**
+ * src/vscode/folders/: the Shared Folders view (this file and folders-model.ts) and the folder
+ * commands: share, accept, decline, add member, pause, resume, review deleted files, leave, stop
+ * sharing.
+ * Extension layer: may import vscode, src/sync and src/node/engine (the client and its protocol
+ * types); never src/server, src/cli or native code. Its view models (VIEW_MODELS in
+ * eslint.config.mjs) import no vscode, so unit tests run them in plain Node.
+ */
 import * as vscode from 'vscode';
 import type { EngineSession } from '../engine/engine-session';
 import { folderNodes, unseenCount } from './folders-model';

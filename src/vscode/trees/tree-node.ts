@@ -1,4 +1,10 @@
 /**
+ * src/vscode/trees/: what the tree views share: rows as plain data (this file), their adapter to
+ * vscode.TreeItem (tree-item-adapter.ts), presence icons.
+ * Extension layer: may import vscode, src/sync and src/node/engine (the client and its protocol
+ * types); never src/server, src/cli or native code. Its view models (VIEW_MODELS in
+ * eslint.config.mjs) import no vscode, so unit tests run them in plain Node.
+ *
  * A tree row as plain data, so the trees' contents are built and tested without VS Code; one
  * adapter (tree-item-adapter.ts) turns it into a `vscode.TreeItem`.
  */

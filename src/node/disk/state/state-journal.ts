@@ -1,3 +1,9 @@
+/**
+ * src/node/disk/state/: the engine's StateStore on disk: a snapshot plus an append-only journal
+ * of committed steps, in CRC-32 checked frames, so a torn last write is cut off on load
+ * (docs/DISK.md). state-codec.ts encodes the entries; records use the wire encoding.
+ * Node layer: may import src/sync and the rest of src/node; never vscode, src/server or src/cli.
+ */
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import type { FileRecord } from '../../../sync/model/file-record';
