@@ -11,7 +11,7 @@ export const SET_UP_COMMAND = 'sharedFolders.setUp';
 export class CommandRunner {
   constructor(private readonly log: vscode.LogOutputChannel) {}
 
-  register(id: string, handler: (...args: any[]) => unknown): vscode.Disposable {
+  register(id: string, handler: (...args: unknown[]) => unknown): vscode.Disposable {
     return vscode.commands.registerCommand(id, (...args: unknown[]) => this.run(id, () => handler(...args)));
   }
 
