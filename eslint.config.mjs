@@ -102,7 +102,12 @@ const NODE_BUILTINS = builtinModules.filter((name) => !name.startsWith('_'));
 const restricted = (message, names) => names.map((name) => ({ name, message }));
 const NO_VSCODE = restricted('Only the extension UI (src/vscode, not its view models) imports `vscode`.', ['vscode']);
 const NO_NATIVE = restricted('The extension bundle must never pull in native code (the server uses better-sqlite3).', ['better-sqlite3']);
-const PURE_ENGINE = restricted('src/sync is the pure engine: no Node APIs, network, editor or database.', [...NODE_BUILTINS, 'ws', 'vscode', 'better-sqlite3']);
+const PURE_ENGINE = restricted('src/sync is the pure engine: no Node APIs, network, editor or database.', [
+  ...NODE_BUILTINS,
+  'ws',
+  'vscode',
+  'better-sqlite3',
+]);
 
 /** One config block per layer: a file is in exactly one, so no block overrides another's list. */
 const layer = (files, paths, patterns = [], ignores = []) => ({
@@ -157,7 +162,13 @@ function importsOf(file, text) {
     if (ts.isImportDeclaration(node)) {
       const clause = node.importClause;
       const bindings = clause?.namedBindings;
-      const allNamedTypes = !!clause && !clause.name && !!bindings && ts.isNamedImports(bindings) && bindings.elements.length > 0 && bindings.elements.every((e) => e.isTypeOnly);
+      const allNamedTypes =
+        !!clause &&
+        !clause.name &&
+        !!bindings &&
+        ts.isNamedImports(bindings) &&
+        bindings.elements.length > 0 &&
+        bindings.elements.every((e) => e.isTypeOnly);
       add(node.moduleSpecifier, !!clause && (clause.isTypeOnly || allNamedTypes));
     } else if (ts.isExportDeclaration(node) && node.moduleSpecifier) {
       const named = node.exportClause && ts.isNamedExports(node.exportClause) ? node.exportClause.elements : undefined;
@@ -168,7 +179,8 @@ function importsOf(file, text) {
       add(node.moduleReference.expression, node.isTypeOnly);
     } else if (ts.isCallExpression(node) && node.arguments.length === 1) {
       const callee = node.expression;
-      if (callee.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(callee) && callee.text === 'require')) add(node.arguments[0], false);
+      if (callee.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(callee) && callee.text === 'require'))
+        add(node.arguments[0], false);
     }
     ts.forEachChild(node, visit);
   };
