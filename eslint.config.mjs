@@ -7,6 +7,18 @@
 //    below for cycles that go through type-only imports) and the layer rules (LAYERS below):
 //    which part of src may import which.
 // Formatting is Prettier's job (.prettierrc.json); no formatting rule is enabled here.
+//
+// The layers, as enforced below:
+//   src/sync     the pure engine: imports only src/sync and packages without Node APIs (no node:*,
+//                fs, ws, vscode, better-sqlite3)
+//   src/node     the engine's Node side: src/sync and packages; never src/vscode, src/server,
+//                src/cli or vscode
+//   src/server   the rendezvous server: src/sync/protocol and src/sync/util only; no vscode
+//   src/vscode   the extension UI, with src/extension.ts: src/node and src/sync; never src/server,
+//                src/cli or better-sqlite3 (the bundle must not contain server or native code).
+//                Its view models (VIEW_MODELS) import no vscode and no other src/vscode module.
+//   src/cli      the headless CLI: src/node, src/sync and src/server; no vscode
+//   src          never imports test or bench
 import { builtinModules } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -90,6 +102,11 @@ const ZONES = [
     message: 'A view model imports only other view models (see VIEW_MODELS in eslint.config.mjs), src/sync and src/node.',
   },
   {
+    target: './src/cli',
+    from: ['./src/vscode', './src/extension.ts'],
+    message: 'The CLI runs without VS Code: it may import src/node, src/sync and src/server, not the extension.',
+  },
+  {
     target: './src',
     from: ['./test', './bench'],
     message: 'Production code never imports tests or benchmarks.',
@@ -118,7 +135,7 @@ const layer = (files, paths, patterns = [], ignores = []) => ({
 
 const LAYERS = [
   layer(['src/sync/**/*.ts'], PURE_ENGINE, [{ group: ['node:*'], message: 'src/sync is the pure engine: no Node APIs.' }]),
-  layer(['src/node/**/*.ts', 'src/server/**/*.ts'], NO_VSCODE),
+  layer(['src/node/**/*.ts', 'src/server/**/*.ts', 'src/cli/**/*.ts'], NO_VSCODE),
   layer(
     VIEW_MODELS.map((f) => `src/vscode/${f}`),
     [...NO_VSCODE, ...NO_NATIVE],
