@@ -6,6 +6,8 @@
 const esbuild = require('esbuild');
 
 const production = process.argv.includes('--production');
+// `npm run watch:bundle`: rebuild the bundles on every change, until stopped.
+const watch = process.argv.includes('--watch');
 
 const common = {
   bundle: true,
@@ -28,11 +30,32 @@ const entries = [
 
 const FORBIDDEN = [/(^|\/)src\/server\//, /better-sqlite3/, /\.node$/];
 
+function forbiddenIn(outfile, metafile) {
+  const bad = Object.keys(metafile.inputs).filter((input) => FORBIDDEN.some((re) => re.test(input)));
+  return bad.length > 0 ? `${outfile} must not contain native or server code: ${bad.join(', ')}` : undefined;
+}
+
+/** Watching, the same check runs after every rebuild and reports instead of stopping. */
+const checkEveryBuild = (outfile) => ({
+  name: 'no-native-code',
+  setup(build) {
+    build.onEnd((result) => {
+      const problem = result.metafile && forbiddenIn(outfile, result.metafile);
+      if (problem) console.error(problem);
+    });
+  },
+});
+
 async function main() {
   for (const entry of entries) {
+    if (watch) {
+      const context = await esbuild.context({ ...common, ...entry, plugins: [checkEveryBuild(entry.outfile)] });
+      await context.watch();
+      continue;
+    }
     const result = await esbuild.build({ ...common, ...entry });
-    const bad = Object.keys(result.metafile.inputs).filter((input) => FORBIDDEN.some((re) => re.test(input)));
-    if (bad.length > 0) throw new Error(`${entry.outfile} must not contain native or server code: ${bad.join(', ')}`);
+    const problem = forbiddenIn(entry.outfile, result.metafile);
+    if (problem) throw new Error(problem);
   }
 }
 

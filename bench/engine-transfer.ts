@@ -42,7 +42,7 @@ export async function measureEdit(edit: 'overwrite' | 'insert', fileBytes: numbe
   let edited: Uint8Array;
   if (edit === 'overwrite') {
     edited = original.slice();
-    edited[middle] ^= 0x5a;
+    edited[middle]! ^= 0x5a;
   } else {
     edited = new Uint8Array(fileBytes + 1);
     edited.set(original.subarray(0, middle));

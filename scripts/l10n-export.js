@@ -5,7 +5,9 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '..');
-const CALL = /\bl10n\.t\(\s*'((?:[^'\\]|\\.)*)'/g;
+// The first argument is a string literal in single quotes, or in double quotes when the text has
+// an apostrophe (Prettier picks the quote that needs fewer escapes).
+const CALL = /\bl10n\.t\(\s*(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")/g;
 
 function extract(root = ROOT) {
   const strings = new Set();
@@ -13,7 +15,7 @@ function extract(root = ROOT) {
   const files = [path.join(root, 'src', 'extension.ts'), ...fs.readdirSync(ui, { recursive: true }).map((f) => path.join(ui, f))];
   for (const file of files.filter((f) => f.endsWith('.ts'))) {
     const text = fs.readFileSync(file, 'utf8');
-    for (const match of text.matchAll(CALL)) strings.add(match[1].replace(/\\(.)/g, (_, c) => ({ n: '\n', t: '\t', r: '\r' })[c] ?? c));
+    for (const match of text.matchAll(CALL)) strings.add((match[1] ?? match[2]).replace(/\\(.)/g, (_, c) => ({ n: '\n', t: '\t', r: '\r' })[c] ?? c));
   }
   const bundle = {};
   for (const s of [...strings].sort()) bundle[s] = s;

@@ -135,7 +135,7 @@ export class Workbench {
         500,
       );
     } catch (err) {
-      throw new Error(`${(err as Error).message}; rows: ${JSON.stringify(seen.map((r) => r.ariaLabel || r.label))}`);
+      throw new Error(`${(err as Error).message}; rows: ${JSON.stringify(seen.map((r) => r.ariaLabel || r.label))}`, { cause: err });
     }
   }
 
@@ -348,7 +348,7 @@ export class Workbench {
         timeoutMs,
       );
     } catch (err) {
-      throw new Error(`${(err as Error).message}; notifications: ${JSON.stringify(seen)}`);
+      throw new Error(`${(err as Error).message}; notifications: ${JSON.stringify(seen)}`, { cause: err });
     }
   }
 
@@ -433,7 +433,7 @@ export class Workbench {
         500,
       );
     } catch (err) {
-      throw new Error(`${(err as Error).message}; it reads: ${JSON.stringify(last)}`);
+      throw new Error(`${(err as Error).message}; it reads: ${JSON.stringify(last)}`, { cause: err });
     }
   }
 

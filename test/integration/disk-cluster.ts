@@ -107,7 +107,7 @@ export class DiskCluster {
   /** Waits until every member is idle with the same index summary and the same tree on disk. */
   async settle(timeoutMs = 60_000, options: { confirmMassDeletes?: boolean } = {}): Promise<Map<string, TreeEntry>> {
     const deadline = Date.now() + timeoutMs;
-    let last = '';
+    let last: string;
     for (;;) {
       const members = [...this.members.values()];
       for (const m of members) {

@@ -17,7 +17,7 @@ import { Commands, type CommandId } from './commands';
 export class CommandRunner {
   constructor(private readonly log: vscode.LogOutputChannel) {}
 
-  register(id: CommandId, handler: (...args: any[]) => unknown): vscode.Disposable {
+  register(id: CommandId, handler: (...args: unknown[]) => unknown): vscode.Disposable {
     return vscode.commands.registerCommand(id, (...args: unknown[]) => this.run(id, () => handler(...args)));
   }
 

@@ -137,7 +137,8 @@ export class EngineSession implements vscode.Disposable {
     } catch (e) {
       this.transport = undefined;
       for (const d of this.transportListeners.splice(0)) d.dispose();
-      transport.dispose();
+      // Not awaited: stopping the host can take seconds, and the caller gets the start error now.
+      void transport.dispose();
       throw e;
     }
     this.state = 'running';

@@ -18,6 +18,7 @@ export function defaultFolderRoot(setting: string, home: string): string {
  */
 export function invitationFolderName(invitation: InvitationView, fromName: string): string {
   if (invitation.name) return invitation.name;
+  // eslint-disable-next-line no-control-regex -- control characters are what it replaces
   const safe = fromName.replace(/[\\/:*?"<>|\u0000-\u001f]/g, '_').trim() || 'shared';
   return `${safe}-${invitation.space.slice(0, 6)}`;
 }

@@ -7,7 +7,7 @@ import { userVisibleLiterals } from './user-visible-literals';
 const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 
 test('l10n/bundle.l10n.json lists every string passed to l10n.t (run `npm run l10n` after changing strings)', () => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a plain JS script, outside the TypeScript projects
   const { extract } = require(path.join(ROOT, 'scripts', 'l10n-export.js')) as { extract(root: string): Record<string, string> };
   const bundle = JSON.parse(fs.readFileSync(path.join(ROOT, 'l10n', 'bundle.l10n.json'), 'utf8')) as Record<string, string>;
   assert.deepEqual(bundle, extract(ROOT));

@@ -214,7 +214,7 @@ test('a one-byte insert or overwrite in the middle of 4 MiB changes at most thre
   const middle = 2 << 20;
   const before = new Set(blocksOf(data, hasher).map((b) => toHex(b.hash)));
   const overwrite = data.slice();
-  overwrite[middle] ^= 1;
+  overwrite[middle]! ^= 1;
   const insert = concatBytes([data.subarray(0, middle), Uint8Array.of(7), data.subarray(middle)]);
   for (const [name, edited] of [['overwrite', overwrite], ['insert', insert]] as const) {
     const after = blocksOf(edited, hasher);

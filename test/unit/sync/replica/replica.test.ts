@@ -133,7 +133,7 @@ test('a one-byte change fetches only the changed blocks', async () => {
   await c.settle();
   const before = c.sent('blockResponse').reduce((n, e) => n + (e.message.type === 'blockResponse' ? e.message.data.length : 0), 0);
   const edited = data.slice();
-  edited[100_000] ^= 0xff;
+  edited[100_000]! ^= 0xff;
   c.write('alice', 'data.bin', edited);
   await c.settle();
   const after = c.sent('blockResponse').reduce((n, e) => n + (e.message.type === 'blockResponse' ? e.message.data.length : 0), 0);

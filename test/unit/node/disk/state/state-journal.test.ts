@@ -179,7 +179,7 @@ test('one process per state folder; a lock left by a killed process is taken ove
 
 test('a damaged snapshot is reported, never silently replaced by an empty state', async () => {
   const dir = freshDir();
-  let j = await StateJournal.open(dir, { compactAfterBytes: 10 });
+  const j = await StateJournal.open(dir, { compactAfterBytes: 10 });
   await j.commit(randomChange(new Prng(3), 1));
   await j.close();
   const snapshot = nodePath.join(dir, 'snapshot');
