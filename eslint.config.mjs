@@ -44,6 +44,7 @@ const ROOT = import.meta.dirname;
  */
 const VIEW_MODELS = [
   'activity/activity-feed.ts',
+  'app/commands.ts',
   'app/errors.ts',
   'app/localizer.ts',
   'app/space-paths.ts',

@@ -115,9 +115,9 @@ export class DiskReplica {
     const report = await this.scan();
     this.started = true;
     if (this.options.watch ?? true) await this.startWatcher();
-    const tick = setInterval(() => this.run(() => this.replica.tick()), this.options.tickMs ?? 1_000);
-    const rescan = setInterval(() => this.run(() => this.scan()), this.options.rescanMs ?? 60_000);
-    const prune = setInterval(() => this.run(() => this.store.versions.prune(this.options.keepVersionsDays ?? 30)), 3_600_000);
+    const tick = setInterval(() => void this.run(() => this.replica.tick()), this.options.tickMs ?? 1_000);
+    const rescan = setInterval(() => void this.run(() => this.scan()), this.options.rescanMs ?? 60_000);
+    const prune = setInterval(() => void this.run(() => this.store.versions.prune(this.options.keepVersionsDays ?? 30)), 3_600_000);
     for (const t of [tick, rescan, prune]) t.unref();
     this.timers.push(tick, rescan, prune);
     void this.run(() => this.store.versions.prune(this.options.keepVersionsDays ?? 30));
