@@ -104,16 +104,25 @@ async function main(): Promise<void> {
     const messages = (await world.metric('sharedfolders_routed_messages_total')) - messagesBefore;
     const sent = (await alice.status()).bytesSent - sentBefore;
     const frameBytes = a.frameBytes - frameBytesBefore;
-    if (a.errors.length + b.errors.length > 0) throw new Error(`host calls failed: ${[...a.errors, ...b.errors].map((e) => e.message).join('; ')}`);
+    if (a.errors.length + b.errors.length > 0)
+      throw new Error(`host calls failed: ${[...a.errors, ...b.errors].map((e) => e.message).join('; ')}`);
 
     const latencies = typedAt.slice(WARM_UP).map((t, i) => seenAt[WARM_UP + i]! - t);
     const sorted = [...latencies].sort((x, y) => x - y);
     const ms = (v: number): string => v.toFixed(1);
     const mean = latencies.reduce((s, v) => s + v, 0) / latencies.length;
-    console.log(`co-editing: ${KEYS} keystrokes (after ${WARM_UP} warm-up), one every ${MIN_MS}-${MAX_MS} ms, seed ${SEED}${CURSOR ? ', cursor published after each' : ''}`);
-    console.log(`keystroke on alice to text at bob: p50 ${ms(percentile(sorted, 50))} ms, p90 ${ms(percentile(sorted, 90))} ms, p99 ${ms(percentile(sorted, 99))} ms, max ${ms(sorted[sorted.length - 1]!)} ms, mean ${ms(mean)} ms (target p50 < 30 ms)`);
-    console.log(`server routed: ${routed} bytes in ${messages} relay frames, ${(routed / KEYS).toFixed(1)} bytes per keystroke (both directions, everything the two devices sent each other meanwhile)`);
-    console.log(`alice's channels sent: ${sent} bytes, ${(sent / KEYS).toFixed(1)} per keystroke; Yjs frames alice handed her host: ${frameBytes} bytes, ${(frameBytes / KEYS).toFixed(1)} per keystroke`);
+    console.log(
+      `co-editing: ${KEYS} keystrokes (after ${WARM_UP} warm-up), one every ${MIN_MS}-${MAX_MS} ms, seed ${SEED}${CURSOR ? ', cursor published after each' : ''}`,
+    );
+    console.log(
+      `keystroke on alice to text at bob: p50 ${ms(percentile(sorted, 50))} ms, p90 ${ms(percentile(sorted, 90))} ms, p99 ${ms(percentile(sorted, 99))} ms, max ${ms(sorted[sorted.length - 1]!)} ms, mean ${ms(mean)} ms (target p50 < 30 ms)`,
+    );
+    console.log(
+      `server routed: ${routed} bytes in ${messages} relay frames, ${(routed / KEYS).toFixed(1)} bytes per keystroke (both directions, everything the two devices sent each other meanwhile)`,
+    );
+    console.log(
+      `alice's channels sent: ${sent} bytes, ${(sent / KEYS).toFixed(1)} per keystroke; Yjs frames alice handed her host: ${frameBytes} bytes, ${(frameBytes / KEYS).toFixed(1)} per keystroke`,
+    );
   } finally {
     for (const p of peers) await p.close().catch(() => undefined);
     for (const u of users) await u.stop();

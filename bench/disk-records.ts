@@ -47,7 +47,10 @@ async function writeState(root: string): Promise<void> {
         inode: 1000 + i,
       });
     }
-    await state.commit({ meta: { indexId: 'a1b2c3d4e5f6a7b8c9d0e1f2', sequence: start + records.length, counter: 1_700_000_000 + RECORDS, paused: false }, records });
+    await state.commit({
+      meta: { indexId: 'a1b2c3d4e5f6a7b8c9d0e1f2', sequence: start + records.length, counter: 1_700_000_000 + RECORDS, paused: false },
+      records,
+    });
   }
   await state.close();
 }
@@ -61,7 +64,13 @@ async function main(): Promise<void> {
   const writeMs = Date.now() - t;
   const before = process.memoryUsage().rss;
   t = Date.now();
-  const disk = await DiskReplica.open({ root, stateDir: nodePath.join(dir, 'state'), user: 'bench', watch: false, port: { send: () => undefined } });
+  const disk = await DiskReplica.open({
+    root,
+    stateDir: nodePath.join(dir, 'state'),
+    user: 'bench',
+    watch: false,
+    port: { send: () => undefined },
+  });
   const openMs = Date.now() - t;
   const held = disk.replica.records().length;
   disk.replica.summary();

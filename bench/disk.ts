@@ -122,10 +122,14 @@ async function main(): Promise<void> {
     `save to index (${latencies.length} saves, watcher on ${FILES.toLocaleString()} files): p50 ${percentile(latencies, 50).toFixed(0)} ms, p90 ${percentile(latencies, 90).toFixed(0)} ms`,
   );
 
-  const rss = spawnSync(process.execPath, [nodePath.join(__dirname, 'disk-records.js'), '--records', String(RECORDS), '--dir', nodePath.join(base, 'records')], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const rss = spawnSync(
+    process.execPath,
+    [nodePath.join(__dirname, 'disk-records.js'), '--records', String(RECORDS), '--dir', nodePath.join(base, 'records')],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   process.stdout.write(rss.stdout);
   if (!process.argv.includes('--keep')) fs.rmSync(base, { recursive: true, force: true });
 }

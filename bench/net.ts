@@ -61,13 +61,17 @@ async function propagation(from: string, to: string): Promise<number[]> {
     const target = nodePath.join(to, name);
     const t0 = performance.now();
     fs.writeFileSync(nodePath.join(from, name), content);
-    await until(name, () => {
-      try {
-        return fs.readFileSync(target).equals(content);
-      } catch {
-        return false;
-      }
-    }, 60_000);
+    await until(
+      name,
+      () => {
+        try {
+          return fs.readFileSync(target).equals(content);
+        } catch {
+          return false;
+        }
+      },
+      60_000,
+    );
     latencies.push(performance.now() - t0);
     await sleep(100);
   }
@@ -119,10 +123,14 @@ async function ours(): Promise<{ syncMs: number; bytes: number; latencies: numbe
     await waitFor('alice to index the folder', () => /full scan done/.test(world.log('alice')), 600_000);
     const started = Date.now();
     world.start('bob');
-    await waitFor('bob to have every file', () => {
-      const t = treeBytes(world.folder('b'));
-      return t.files === FILES && t.bytes === bytes;
-    }, 1_800_000);
+    await waitFor(
+      'bob to have every file',
+      () => {
+        const t = treeBytes(world.folder('b'));
+        return t.files === FILES && t.bytes === bytes;
+      },
+      1_800_000,
+    );
     const syncMs = Date.now() - started;
     if (ONLY_INITIAL) {
       // A graceful stop lets a profiled daemon (NODE_OPTIONS=--cpu-prof) write its profile.
@@ -136,12 +144,20 @@ async function ours(): Promise<{ syncMs: number; bytes: number; latencies: numbe
     const big = nodePath.join(world.folder('a'), 'big.bin');
     const data = rnd(100 * 1024 * 1024);
     fs.writeFileSync(big, data);
-    await waitFor('the 100 MiB file on bob', () => fs.statSync(nodePath.join(world.folder('b'), 'big.bin'), { throwIfNoEntry: false })?.size === data.length, 600_000);
+    await waitFor(
+      'the 100 MiB file on bob',
+      () => fs.statSync(nodePath.join(world.folder('b'), 'big.bin'), { throwIfNoEntry: false })?.size === data.length,
+      600_000,
+    );
     await sleep(1500);
     const before = await world.metric('sharedfolders_routed_bytes_total');
     const inserted = insertByte(data);
     fs.writeFileSync(big, inserted);
-    await waitFor('the insert on bob', () => fs.statSync(nodePath.join(world.folder('b'), 'big.bin'), { throwIfNoEntry: false })?.size === inserted.length, 120_000);
+    await waitFor(
+      'the insert on bob',
+      () => fs.statSync(nodePath.join(world.folder('b'), 'big.bin'), { throwIfNoEntry: false })?.size === inserted.length,
+      120_000,
+    );
     await sleep(2000);
     const insertBytes = (await world.metric('sharedfolders_routed_bytes_total')) - before;
     return { syncMs, bytes, latencies, insertBytes };
@@ -170,11 +186,20 @@ function syncthingAvailable(): boolean {
 
 function stConfig(home: string): { id: string } {
   execFileSync('syncthing', ['generate', `--home=${home}`], { stdio: 'ignore' });
-  const id = execFileSync('syncthing', ['--device-id', `--home=${home}`]).toString().trim();
+  const id = execFileSync('syncthing', ['--device-id', `--home=${home}`])
+    .toString()
+    .trim();
   return { id };
 }
 
-function writeStConfig(home: string, self: { id: string; port: number; gui: number }, peer: { id: string; port: number }, folder: string, apiKey: string, watchDelay: number): void {
+function writeStConfig(
+  home: string,
+  self: { id: string; port: number; gui: number },
+  peer: { id: string; port: number },
+  folder: string,
+  apiKey: string,
+  watchDelay: number,
+): void {
   const xml = `<configuration version="36">
   <folder id="bench" label="bench" path="${folder}" type="sendreceive" rescanIntervalS="3600" fsWatcherEnabled="true" fsWatcherDelayS="${watchDelay}">
     <device id="${self.id}"></device>
@@ -241,20 +266,28 @@ async function syncthing(dir: string, bytes: number, source: string): Promise<{ 
   let b: Syncthing | undefined;
   try {
     // A first: let it finish scanning before B starts, as for ours.
-    await waitFor('syncthing A to scan', async () => {
-      try {
-        const s = (await stGet(a, '/rest/db/status?folder=bench')) as { state: string; localFiles: number };
-        return s.state === 'idle' && s.localFiles >= FILES;
-      } catch {
-        return false;
-      }
-    }, 600_000);
+    await waitFor(
+      'syncthing A to scan',
+      async () => {
+        try {
+          const s = (await stGet(a, '/rest/db/status?folder=bench')) as { state: string; localFiles: number };
+          return s.state === 'idle' && s.localFiles >= FILES;
+        } catch {
+          return false;
+        }
+      },
+      600_000,
+    );
     const started = Date.now();
     b = startSyncthing(homes[1]!, guis[1]!, key, ids[1]!);
-    await waitFor('syncthing B to have every file', () => {
-      const t = treeBytes(folders[1]!);
-      return t.files === FILES && t.bytes === bytes;
-    }, 1_800_000);
+    await waitFor(
+      'syncthing B to have every file',
+      () => {
+        const t = treeBytes(folders[1]!);
+        return t.files === FILES && t.bytes === bytes;
+      },
+      1_800_000,
+    );
     const syncMs = Date.now() - started;
     const latencies = ONLY_INITIAL ? [] : await propagation(folders[0]!, folders[1]!);
     return { syncMs, latencies };
@@ -278,14 +311,23 @@ async function rsyncInsertBytes(dir: string): Promise<number | string> {
   fs.mkdirSync(local, { recursive: true });
   const conf = nodePath.join(dir, 'rsyncd.conf');
   const port = await freePort();
-  fs.writeFileSync(conf, `pid file = ${dir}/rsyncd.pid\nport = ${port}\naddress = 127.0.0.1\nuse chroot = no\n[bench]\npath = ${module}\nread only = no\nuid = root\ngid = root\n`);
+  fs.writeFileSync(
+    conf,
+    `pid file = ${dir}/rsyncd.pid\nport = ${port}\naddress = 127.0.0.1\nuse chroot = no\n[bench]\npath = ${module}\nread only = no\nuid = root\ngid = root\n`,
+  );
   execFileSync('rsync', ['--daemon', `--config=${conf}`], { stdio: ['ignore', 'inherit', 'inherit'] });
   try {
     const data = rnd(100 * 1024 * 1024);
     fs.writeFileSync(nodePath.join(local, 'big.bin'), data);
     execFileSync('rsync', ['-a', nodePath.join(local, 'big.bin'), `rsync://127.0.0.1:${port}/bench/`]);
     fs.writeFileSync(nodePath.join(local, 'big.bin'), insertByte(data));
-    const out = execFileSync('rsync', ['-a', '--stats', '--no-whole-file', nodePath.join(local, 'big.bin'), `rsync://127.0.0.1:${port}/bench/`]).toString();
+    const out = execFileSync('rsync', [
+      '-a',
+      '--stats',
+      '--no-whole-file',
+      nodePath.join(local, 'big.bin'),
+      `rsync://127.0.0.1:${port}/bench/`,
+    ]).toString();
     const sent = Number(/Total bytes sent: ([\d,]+)/.exec(out)![1]!.replace(/,/g, ''));
     const received = Number(/Total bytes received: ([\d,]+)/.exec(out)![1]!.replace(/,/g, ''));
     return sent + received;
@@ -356,17 +398,25 @@ async function capacity(): Promise<{ connections: number; serverRssMiB: number; 
 }
 
 async function main(): Promise<void> {
-  console.log(`bench:net: ${FILES.toLocaleString()} files, ${LATENCY_SAMPLES} latency samples, ${CONNECTIONS.toLocaleString()} connections`);
+  console.log(
+    `bench:net: ${FILES.toLocaleString()} files, ${LATENCY_SAMPLES} latency samples, ${CONNECTIONS.toLocaleString()} connections`,
+  );
   if (!ONLY_INITIAL) {
     const cap = await capacity();
-    console.log(`server: ${cap.connections.toLocaleString()} idle authenticated connections with presence held (target 10,000), server RSS ${cap.serverRssMiB.toFixed(0)} MiB`);
+    console.log(
+      `server: ${cap.connections.toLocaleString()} idle authenticated connections with presence held (target 10,000), server RSS ${cap.serverRssMiB.toFixed(0)} MiB`,
+    );
     console.log(`server: ${Math.round(cap.perSecond).toLocaleString()} relay messages of 256 bytes routed per second`);
   }
 
   const r = await ours();
-  console.log(`initial sync, ${FILES.toLocaleString()} files, ${mib(r.bytes)} MiB, through the relay: ${secs(r.syncMs)} s, ${mib(r.bytes / (r.syncMs / 1000))} MiB/s`);
+  console.log(
+    `initial sync, ${FILES.toLocaleString()} files, ${mib(r.bytes)} MiB, through the relay: ${secs(r.syncMs)} s, ${mib(r.bytes / (r.syncMs / 1000))} MiB/s`,
+  );
   if (!ONLY_INITIAL) {
-    console.log(`propagation of a 1 KiB change, save on A to file on B: p50 ${percentile(r.latencies, 50).toFixed(0)} ms, p90 ${percentile(r.latencies, 90).toFixed(0)} ms (target p50 under 100 ms)`);
+    console.log(
+      `propagation of a 1 KiB change, save on A to file on B: p50 ${percentile(r.latencies, 50).toFixed(0)} ms, p90 ${percentile(r.latencies, 90).toFixed(0)} ms (target p50 under 100 ms)`,
+    );
     console.log(`1-byte insert in the middle of a 100 MiB file: ${r.insertBytes.toLocaleString()} bytes through the server`);
   }
 
@@ -374,15 +424,24 @@ async function main(): Promise<void> {
   try {
     if (!ONLY_INITIAL) {
       const rsync = await rsyncInsertBytes(dir);
-      console.log(typeof rsync === 'number' ? `rsync --stats, same insert, rsync daemon on loopback: ${rsync.toLocaleString()} bytes; ours / rsync = ${(r.insertBytes / rsync).toFixed(2)}` : `rsync: ${rsync}`);
+      console.log(
+        typeof rsync === 'number'
+          ? `rsync --stats, same insert, rsync daemon on loopback: ${rsync.toLocaleString()} bytes; ours / rsync = ${(r.insertBytes / rsync).toFixed(2)}`
+          : `rsync: ${rsync}`,
+      );
     }
     const source = nodePath.join(dir, 'source');
     const bytes = generate(source, FILES);
     const st = await syncthing(dir, bytes, source);
     if (typeof st === 'string') console.log(`syncthing: ${st}`);
     else {
-      console.log(`syncthing initial sync of the same kind of data: ${secs(st.syncMs)} s, ${mib(bytes / (st.syncMs / 1000))} MiB/s; ours / syncthing = ${(r.syncMs / st.syncMs).toFixed(2)}`);
-      if (!ONLY_INITIAL) console.log(`syncthing propagation (fsWatcherDelayS=1, its minimum): p50 ${percentile(st.latencies, 50).toFixed(0)} ms, p90 ${percentile(st.latencies, 90).toFixed(0)} ms`);
+      console.log(
+        `syncthing initial sync of the same kind of data: ${secs(st.syncMs)} s, ${mib(bytes / (st.syncMs / 1000))} MiB/s; ours / syncthing = ${(r.syncMs / st.syncMs).toFixed(2)}`,
+      );
+      if (!ONLY_INITIAL)
+        console.log(
+          `syncthing propagation (fsWatcherDelayS=1, its minimum): p50 ${percentile(st.latencies, 50).toFixed(0)} ms, p90 ${percentile(st.latencies, 90).toFixed(0)} ms`,
+        );
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

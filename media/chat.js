@@ -68,7 +68,8 @@
   window.addEventListener('message', (event) => {
     const message = /** @type {ToWebview} */ (event.data);
     switch (message.type) {
-      case 'state': return onState(message.conversations, message.selected, message.strings);
+      case 'state':
+        return onState(message.conversations, message.selected, message.strings);
       case 'history':
         if (message.conversation !== selected) return;
         clearMessages();
@@ -103,14 +104,16 @@
     send.textContent = texts.send;
     const remembered = vscode.getState()?.selected;
     const next = chosen ?? (items.some((c) => c.id === remembered) ? remembered : items[0]?.id);
-    select.replaceChildren(...items.map((c) => {
-      const option = /** @type {HTMLOptionElement} */ (el('option'));
-      option.value = c.id;
-      const unread = c.unread > 0 ? ` (${c.unread})` : '';
-      const presence = c.kind === 'direct' && c.presence === 'offline' ? ` · ${texts.offlineHint}` : '';
-      option.textContent = `${c.kind === 'group' ? '# ' : ''}${c.label}${unread}${presence}`;
-      return option;
-    }));
+    select.replaceChildren(
+      ...items.map((c) => {
+        const option = /** @type {HTMLOptionElement} */ (el('option'));
+        option.value = c.id;
+        const unread = c.unread > 0 ? ` (${c.unread})` : '';
+        const presence = c.kind === 'direct' && c.presence === 'offline' ? ` · ${texts.offlineHint}` : '';
+        option.textContent = `${c.kind === 'group' ? '# ' : ''}${c.label}${unread}${presence}`;
+        return option;
+      }),
+    );
     const disabled = items.length === 0;
     select.disabled = disabled;
     input.disabled = disabled;

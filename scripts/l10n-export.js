@@ -15,7 +15,8 @@ function extract(root = ROOT) {
   const files = [path.join(root, 'src', 'extension.ts'), ...fs.readdirSync(ui, { recursive: true }).map((f) => path.join(ui, f))];
   for (const file of files.filter((f) => f.endsWith('.ts'))) {
     const text = fs.readFileSync(file, 'utf8');
-    for (const match of text.matchAll(CALL)) strings.add((match[1] ?? match[2]).replace(/\\(.)/g, (_, c) => ({ n: '\n', t: '\t', r: '\r' })[c] ?? c));
+    for (const match of text.matchAll(CALL))
+      strings.add((match[1] ?? match[2]).replace(/\\(.)/g, (_, c) => ({ n: '\n', t: '\t', r: '\r' })[c] ?? c));
   }
   const bundle = {};
   for (const s of [...strings].sort()) bundle[s] = s;

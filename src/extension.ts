@@ -48,14 +48,31 @@ export function activate(context: vscode.ExtensionContext): void {
   const folders = new FoldersTree(session);
   const folderCommands = new FolderCommands(session, settings, runner, (space) => folders.reveal(space));
   const contactCommands = new ContactCommands(session, identities, settings, runner);
-  const contacts = new ContactsTree(session, (path, user) => void runner.run('shareFolder', () => folderCommands.share({ path, users: [user] })));
-  const activity = new ActivityTree(session, (space) => folders.reveal(space), (space) => folders.markSpaceSeen(space));
+  const contacts = new ContactsTree(
+    session,
+    (path, user) => void runner.run('shareFolder', () => folderCommands.share({ path, users: [user] })),
+  );
+  const activity = new ActivityTree(
+    session,
+    (space) => folders.reveal(space),
+    (space) => folders.markSpaceSeen(space),
+  );
   const chat = new ChatView(context.extensionUri, session, runner);
   const conflicts = new ConflictResolver(session, runner, keys);
   const follow = new FollowMember(session, runner);
 
   context.subscriptions.push(
-    log, settings, session, starter, statusBar, viewContext, folders, contacts, activity, chat, conflicts,
+    log,
+    settings,
+    session,
+    starter,
+    statusBar,
+    viewContext,
+    folders,
+    contacts,
+    activity,
+    chat,
+    conflicts,
     new ConflictDocuments(session),
     new ConflictDecorations(session),
     new TransferProgress(session),

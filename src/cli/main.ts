@@ -86,7 +86,8 @@ async function commandServer(args: Args): Promise<void> {
   const port = Number(args.flags.get('port') ?? 7070);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${args.flags.get('port')} is not a port number`);
   const rate = args.flags.get('rate-limit');
-  if (rate !== undefined && !(Number(rate) > 0)) throw new UsageError(`--rate-limit ${rate} is not a positive number of messages per second`);
+  if (rate !== undefined && !(Number(rate) > 0))
+    throw new UsageError(`--rate-limit ${rate} is not a positive number of messages per second`);
   const server = await RendezvousServer.start({
     host: args.flags.get('host') ?? '127.0.0.1',
     port,
@@ -133,7 +134,10 @@ async function commandAccept(args: Args): Promise<void> {
 async function commandShare(args: Args): Promise<void> {
   const h = home(args);
   const path = nodePath.resolve(need(args, 'path'));
-  const names = need(args, 'with').split(',').map((n) => n.trim()).filter(Boolean);
+  const names = need(args, 'with')
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
   const role = (args.flags.get('role') ?? 'editor') as Role;
   if (role !== 'editor' && role !== 'reader') throw new UsageError('--role is editor or reader');
   console.log(await withServer(h, h.identity(), (session) => shareFolder(session, path, names, role)));
@@ -197,7 +201,10 @@ async function commandStatus(args: Args): Promise<void> {
   if (args.flags.has('json')) console.log(JSON.stringify(status, null, 2));
   else {
     console.log(`${status.user?.name ?? '?'} (device ${status.device}), ${status.connected ? 'connected' : 'not connected'}`);
-    for (const s of status.spaces) console.log(`  ${s.id} ${s.path}: ${s.inSync ? 'in sync' : 'not in sync'}, ${s.members.map((m) => `${m.name} (${m.role}, ${m.presence})`).join(', ')}`);
+    for (const s of status.spaces)
+      console.log(
+        `  ${s.id} ${s.path}: ${s.inSync ? 'in sync' : 'not in sync'}, ${s.members.map((m) => `${m.name} (${m.role}, ${m.presence})`).join(', ')}`,
+      );
     for (const c of status.conflicts) console.log(`  conflict in ${c.space}: ${c.path}`);
   }
 }
@@ -233,7 +240,8 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   } catch (err) {
     const usage = err instanceof UsageError || err instanceof AccountError;
-    const known = usage || err instanceof HomeError || err instanceof CodeError || err instanceof RendezvousError || err instanceof CryptoError;
+    const known =
+      usage || err instanceof HomeError || err instanceof CodeError || err instanceof RendezvousError || err instanceof CryptoError;
     const message = known ? (err as Error).message : `unexpected error: ${(err as Error)?.stack ?? String(err)}`;
     process.stderr.write(`shared-folders: ${message.split('\n').join(known ? '\n' : ' | ')}\n`);
     return usage ? 2 : 1;

@@ -1,10 +1,16 @@
 import * as crypto from 'node:crypto';
 import type { DeviceInfo } from '../sync/protocol/rendezvous';
 
-
 /** A device id is derived from its keys, so no device can claim another's id. */
 export function deviceIdFromKeys(signPublic: Uint8Array, agreePublic: Uint8Array): string {
-  return crypto.createHash('sha256').update('sf-device-id-v1').update(signPublic).update(agreePublic).digest().subarray(0, 16).toString('hex');
+  return crypto
+    .createHash('sha256')
+    .update('sf-device-id-v1')
+    .update(signPublic)
+    .update(agreePublic)
+    .digest()
+    .subarray(0, 16)
+    .toString('hex');
 }
 
 export function deviceIdMatches(device: DeviceInfo): boolean {

@@ -19,7 +19,11 @@ export async function onDeposit(ctx: ServerContext, conn: Connection, frame: Uin
     ctx.limits.mailboxQuotaBytes,
   );
   if (!stored) {
-    send(conn, { t: 'error', code: 'quota', message: `mailbox quota of ${ctx.limits.mailboxQuotaBytes} bytes exceeded; item ${item} not stored` });
+    send(conn, {
+      t: 'error',
+      code: 'quota',
+      message: `mailbox quota of ${ctx.limits.mailboxQuotaBytes} bytes exceeded; item ${item} not stored`,
+    });
     return;
   }
   ctx.metrics.deposits++;
@@ -29,7 +33,11 @@ export async function onDeposit(ctx: ServerContext, conn: Connection, frame: Uin
   }
 }
 
-export async function mailboxRequest(ctx: ServerContext, conn: Connection, request: Extract<ClientRequest, { t: 'fetchMailbox' | 'ack' }>): Promise<Record<string, unknown>> {
+export async function mailboxRequest(
+  ctx: ServerContext,
+  conn: Connection,
+  request: Extract<ClientRequest, { t: 'fetchMailbox' | 'ack' }>,
+): Promise<Record<string, unknown>> {
   switch (request.t) {
     case 'fetchMailbox':
       // Everything unacknowledged again: the device may have set items aside it can use now.

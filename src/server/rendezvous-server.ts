@@ -234,6 +234,10 @@ export class RendezvousServer {
 }
 
 function toBytes(data: RawData): Uint8Array {
-  const buf = Array.isArray(data) ? Buffer.concat(data.map((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength))) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+  const buf = Array.isArray(data)
+    ? Buffer.concat(data.map((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength)))
+    : Buffer.isBuffer(data)
+      ? data
+      : Buffer.from(data);
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }

@@ -19,7 +19,12 @@ export class ServerMetrics {
     metric('sharedfolders_routed_bytes_total', 'counter', 'Bytes of relay frames routed between devices.', this.routedBytes);
     metric('sharedfolders_mailbox_deposits_total', 'counter', 'Items deposited for offline devices.', this.deposits);
     metric('sharedfolders_mailbox_deliveries_total', 'counter', 'Mailbox items sent to devices.', this.deliveries);
-    metric('sharedfolders_connections_closed_for_errors_total', 'counter', 'Connections closed for bad input or limits.', this.closedForErrors);
+    metric(
+      'sharedfolders_connections_closed_for_errors_total',
+      'counter',
+      'Connections closed for bad input or limits.',
+      this.closedForErrors,
+    );
     metric('sharedfolders_mailbox_items', 'gauge', 'Mailbox items not yet acknowledged by every recipient.', mailbox.items);
     metric('sharedfolders_mailbox_bytes', 'gauge', 'Bytes of mailbox items not yet acknowledged by every recipient.', mailbox.bytes);
     return lines.join('\n') + '\n';

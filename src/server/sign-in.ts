@@ -1,5 +1,12 @@
 import * as crypto from 'node:crypto';
-import { authSigningBytes, endorsementSigningBytes, linkKeySigningBytes, RENDEZVOUS_VERSION, RendezvousError, type DeviceInfo } from '../sync/protocol/rendezvous';
+import {
+  authSigningBytes,
+  endorsementSigningBytes,
+  linkKeySigningBytes,
+  RENDEZVOUS_VERSION,
+  RendezvousError,
+  type DeviceInfo,
+} from '../sync/protocol/rendezvous';
 import { accountState, pushPresence, pushState } from './account-state';
 import { CLOSE_POLICY, CLOSE_REPLACED, send, type Connection } from './connection';
 import { deviceIdMatches, verifyEd25519 } from './device-proof';
@@ -24,7 +31,13 @@ export function onHello(conn: Connection, version: number, device: DeviceInfo): 
   send(conn, { t: 'challenge', nonce: conn.nonce, v: RENDEZVOUS_VERSION });
 }
 
-export async function onAuth(ctx: ServerContext, conn: Connection, signature: string, mode: 'session' | 'command', join: { name: string } | { link: string } | undefined): Promise<void> {
+export async function onAuth(
+  ctx: ServerContext,
+  conn: Connection,
+  signature: string,
+  mode: 'session' | 'command',
+  join: { name: string } | { link: string } | undefined,
+): Promise<void> {
   const { store, log } = ctx;
   const device = conn.hello;
   if (!device || !conn.nonce || conn.device) throw new RendezvousError('malformed', 'auth out of order');
@@ -47,7 +60,11 @@ export async function onAuth(ctx: ServerContext, conn: Connection, signature: st
       return;
     }
     if (!(await endorsedFor(ctx, user, device))) {
-      send(conn, { t: 'error', code: 'badSignature', message: 'a linked device must carry an endorsement from the device that made the link code' });
+      send(conn, {
+        t: 'error',
+        code: 'badSignature',
+        message: 'a linked device must carry an endorsement from the device that made the link code',
+      });
       conn.socket.close(CLOSE_POLICY, 'bad endorsement');
       return;
     }

@@ -1,4 +1,11 @@
-import { mayChangeSpace, RendezvousError, spaceDocSigningBytes, type ClientRequest, type MemberStatus, type SpaceDoc } from '../sync/protocol/rendezvous';
+import {
+  mayChangeSpace,
+  RendezvousError,
+  spaceDocSigningBytes,
+  type ClientRequest,
+  type MemberStatus,
+  type SpaceDoc,
+} from '../sync/protocol/rendezvous';
 import { pushState } from './account-state';
 import { send, type Connection } from './connection';
 import { verifyEd25519 } from './device-proof';
@@ -19,7 +26,10 @@ export async function spaceRequest(ctx: ServerContext, conn: Connection, request
       if (!space || space.status[user] === undefined) throw new RendezvousError('notFound', 'no such space for this user');
       const status: MemberStatus = request.t === 'leaveSpace' ? 'left' : request.accept ? 'joined' : 'declined';
       await store.setMemberStatus(request.space, user, status);
-      await pushState(ctx, space.doc.members.map((m) => m.user));
+      await pushState(
+        ctx,
+        space.doc.members.map((m) => m.user),
+      );
       return {};
     }
     case 'vector': {
@@ -46,7 +56,8 @@ async function putSpace(ctx: ServerContext, conn: Connection, doc: SpaceDoc): Pr
     throw new RendezvousError('badSignature', 'the space document signature does not verify');
   }
   const previous = await store.space(doc.id);
-  if (!mayChangeSpace(previous?.doc, doc, user)) throw new RendezvousError('forbidden', 'this change of the space is not allowed for this user');
+  if (!mayChangeSpace(previous?.doc, doc, user))
+    throw new RendezvousError('forbidden', 'this change of the space is not allowed for this user');
   const contacts = new Set(await store.contactsOf(user));
   const statuses = new Map<string, MemberStatus>();
   for (const m of doc.members) {

@@ -63,7 +63,8 @@ export class SqliteStore implements ServerStore {
   }
 
   async device(id: string): Promise<(DeviceInfo & { user: string }) | undefined> {
-    const row = this.db.prepare('SELECT id, user, sign_public, agree_public, endorsement FROM devices WHERE id = ?').get(id) as DeviceRow | undefined;
+    const row = this.db.prepare('SELECT id, user, sign_public, agree_public, endorsement FROM devices WHERE id = ?').get(id) as
+      DeviceRow | undefined;
     return row && { ...deviceOf(row), user: row.user };
   }
 
@@ -72,7 +73,9 @@ export class SqliteStore implements ServerStore {
   }
 
   async devicesOf(user: string): Promise<DeviceInfo[]> {
-    const rows = this.db.prepare('SELECT id, user, sign_public, agree_public, endorsement FROM devices WHERE user = ? ORDER BY created, id').all(user) as DeviceRow[];
+    const rows = this.db
+      .prepare('SELECT id, user, sign_public, agree_public, endorsement FROM devices WHERE user = ? ORDER BY created, id')
+      .all(user) as DeviceRow[];
     return rows.map(deviceOf);
   }
 
@@ -82,7 +85,8 @@ export class SqliteStore implements ServerStore {
 
   async takeToken(token: string, kind: TokenKind, now: number): Promise<string | undefined> {
     return this.db.transaction(() => {
-      const row = this.db.prepare('SELECT user, kind, expires FROM tokens WHERE token = ?').get(token) as { user: string; kind: string; expires: number } | undefined;
+      const row = this.db.prepare('SELECT user, kind, expires FROM tokens WHERE token = ?').get(token) as
+        { user: string; kind: string; expires: number } | undefined;
       if (!row || row.kind !== kind) return undefined;
       this.db.prepare('DELETE FROM tokens WHERE token = ?').run(token);
       this.db.prepare('DELETE FROM tokens WHERE expires < ?').run(now);
@@ -122,7 +126,10 @@ export class SqliteStore implements ServerStore {
     const row = this.db.prepare('SELECT doc FROM spaces WHERE id = ?').get(id) as { doc: string } | undefined;
     if (!row) return undefined;
     const status: Record<string, MemberStatus> = {};
-    for (const m of this.db.prepare('SELECT user, status FROM members WHERE space = ?').all(id) as { user: string; status: MemberStatus }[]) {
+    for (const m of this.db.prepare('SELECT user, status FROM members WHERE space = ?').all(id) as {
+      user: string;
+      status: MemberStatus;
+    }[]) {
       status[m.user] = m.status;
     }
     return { doc: parseSpaceDoc(JSON.parse(row.doc)), status };
@@ -133,7 +140,9 @@ export class SqliteStore implements ServerStore {
   }
 
   async spacesOf(user: string): Promise<string[]> {
-    return (this.db.prepare('SELECT space FROM members WHERE user = ? ORDER BY space').all(user) as { space: string }[]).map((r) => r.space);
+    return (this.db.prepare('SELECT space FROM members WHERE user = ? ORDER BY space').all(user) as { space: string }[]).map(
+      (r) => r.space,
+    );
   }
 
   async putVector(space: string, device: string, hash: string): Promise<void> {
@@ -141,13 +150,18 @@ export class SqliteStore implements ServerStore {
   }
 
   async vectors(space: string): Promise<{ device: string; hash: string }[]> {
-    return this.db.prepare('SELECT device, hash FROM vectors WHERE space = ? ORDER BY device').all(space) as { device: string; hash: string }[];
+    return this.db.prepare('SELECT device, hash FROM vectors WHERE space = ? ORDER BY device').all(space) as {
+      device: string;
+      hash: string;
+    }[];
   }
 
   async deposit(item: MailboxItem, recipients: readonly string[], quota: number): Promise<boolean> {
     return this.db.transaction(() => {
       if (this.db.prepare('SELECT 1 FROM mailbox WHERE id = ?').get(item.id)) return true;
-      const used = (this.db.prepare('SELECT COALESCE(SUM(bytes), 0) AS n FROM mailbox WHERE sender_user = ?').get(item.senderUser) as { n: number }).n;
+      const used = (
+        this.db.prepare('SELECT COALESCE(SUM(bytes), 0) AS n FROM mailbox WHERE sender_user = ?').get(item.senderUser) as { n: number }
+      ).n;
       if (used + item.payload.length > quota) return false;
       this.db
         .prepare('INSERT INTO mailbox (id, sender, sender_user, payload, bytes, created) VALUES (?, ?, ?, ?, ?, ?)')
@@ -160,7 +174,9 @@ export class SqliteStore implements ServerStore {
 
   async pendingFor(device: string, limit: number): Promise<MailboxHeader[]> {
     return this.db
-      .prepare('SELECT m.id, m.sender, m.bytes FROM recipients r JOIN mailbox m ON m.id = r.item WHERE r.device = ? ORDER BY m.created, m.rowid LIMIT ?')
+      .prepare(
+        'SELECT m.id, m.sender, m.bytes FROM recipients r JOIN mailbox m ON m.id = r.item WHERE r.device = ? ORDER BY m.created, m.rowid LIMIT ?',
+      )
       .all(device, limit) as MailboxHeader[];
   }
 
@@ -181,7 +197,10 @@ export class SqliteStore implements ServerStore {
   }
 
   async mailboxTotals(): Promise<{ items: number; bytes: number }> {
-    return this.db.prepare('SELECT COUNT(*) AS items, COALESCE(SUM(bytes), 0) AS bytes FROM mailbox').get() as { items: number; bytes: number };
+    return this.db.prepare('SELECT COUNT(*) AS items, COALESCE(SUM(bytes), 0) AS bytes FROM mailbox').get() as {
+      items: number;
+      bytes: number;
+    };
   }
 
   async expireMailbox(before: number): Promise<number> {

@@ -83,7 +83,7 @@ test('two people type into the same file at once in real VS Code and end with th
     await wbOf(bob).shot('accepted');
   });
 
-  await step('both open the file and see each other\'s cursor', async () => {
+  await step("both open the file and see each other's cursor", async () => {
     await wbOf(alice).openFile(FILE);
     await wbOf(bob).openFile(FILE);
     // Clicking into the text puts each cursor there, and the session shares it.
@@ -118,11 +118,11 @@ test('two people type into the same file at once in real VS Code and end with th
     // Every line whole: the two streams of keys never mixed inside a line.
     const lines = texts.alice.split('\n');
     for (const l of [...ALICE_LINES, ...BOB_LINES]) assert.ok(lines.includes(l), `the line "${l}" whole in ${JSON.stringify(lines)}`);
-    assert.ok(lines.indexOf('bob four') < lines.indexOf('# Notes'), 'bob\'s lines at the top');
-    assert.ok(lines.indexOf('alice one') > lines.indexOf('shared line'), 'alice\'s lines at the end');
+    assert.ok(lines.indexOf('bob four') < lines.indexOf('# Notes'), "bob's lines at the top");
+    assert.ok(lines.indexOf('alice one') > lines.indexOf('shared line'), "alice's lines at the end");
   });
 
-  await step('bob sees alice\'s cursor with her name', async () => {
+  await step("bob sees alice's cursor with her name", async () => {
     // Alice selects her last line: bob sees the selection in her colour and her name at her cursor.
     const a = wbOf(alice);
     await a.page.keyboard.press('ArrowUp');
@@ -130,7 +130,11 @@ test('two people type into the same file at once in real VS Code and end with th
     await a.page.keyboard.press('Shift+Home');
     await waitForRemoteCursor(bob, 'alice');
     await wbOf(bob).clearNotifications();
-    await wbOf(bob).page.locator('.notifications-toasts .notification-toast').first().waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => undefined);
+    await wbOf(bob)
+      .page.locator('.notifications-toasts .notification-toast')
+      .first()
+      .waitFor({ state: 'hidden', timeout: 5_000 })
+      .catch(() => undefined);
     await sleep(500); // the decoration's repaint after the last move
     const shot = await wbOf(bob).shot('alice cursor in bob editor');
     fs.mkdirSync(nodePath.join(world.artifacts, '..'), { recursive: true });
@@ -160,8 +164,8 @@ test('two people type into the same file at once in real VS Code and end with th
     assert.equal(bytesOf(aliceFile), bytesOf(bobCopy), 'still byte-identical after replication settled');
     assert.deepEqual(conflictCopies(project), []);
     assert.deepEqual(conflictCopies(nodePath.dirname(bobCopy)), []);
-    assert.equal(await a.page.locator('.editor-group-container.active .tab.active.dirty').count(), 0, 'alice\'s editor is saved');
-    assert.equal(await b.page.locator('.editor-group-container.active .tab.active.dirty').count(), 0, 'bob\'s editor is saved');
+    assert.equal(await a.page.locator('.editor-group-container.active .tab.active.dirty').count(), 0, "alice's editor is saved");
+    assert.equal(await b.page.locator('.editor-group-container.active .tab.active.dirty').count(), 0, "bob's editor is saved");
     await b.shot('saved');
   });
 
@@ -170,7 +174,12 @@ test('two people type into the same file at once in real VS Code and end with th
     await b.focusView('Shared Folders');
     const folderName = nodePath.basename(nodePath.dirname(bobCopy));
     await b.clickTreeItem('Shared Folders', folderName);
-    await b.waitForRow('Shared Folders', (r) => r.label === 'alice' && /in notes\.md/.test(r.description), 'alice in notes.md', SYNC_TIMEOUT);
+    await b.waitForRow(
+      'Shared Folders',
+      (r) => r.label === 'alice' && /in notes\.md/.test(r.description),
+      'alice in notes.md',
+      SYNC_TIMEOUT,
+    );
     await b.clickInlineAction('Shared Folders', 'alice', 'Follow');
     // Alice opens another file and goes to its end: bob's window shows that file at her place.
     const a = wbOf(alice);

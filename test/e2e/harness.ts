@@ -14,7 +14,14 @@ const CODE_SERVER_VERSION = '4.100.3';
 const CACHE = process.env['E2E_CACHE'] ?? nodePath.join(ROOT, '.e2e-cache');
 const CODE_SERVER = nodePath.join(CACHE, `code-server-${CODE_SERVER_VERSION}`, 'node_modules/code-server/out/node/entry.js');
 const CHROMIUM = process.env['E2E_CHROMIUM'] ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 /** The window size of every browser page and so of every screenshot. */
 export const VIEWPORT = { width: 1280, height: 800 };
 
@@ -102,7 +109,16 @@ export class User {
     const userDir = nodePath.join(this.userDataDir, 'User');
     fs.mkdirSync(userDir, { recursive: true });
     fs.writeFileSync(nodePath.join(userDir, 'settings.json'), JSON.stringify(settings, null, 2));
-    const args = [CODE_SERVER, '--extensions-dir', this.extensionsDir, '--user-data-dir', this.userDataDir, '--install-extension', vsixPath(), '--force'];
+    const args = [
+      CODE_SERVER,
+      '--extensions-dir',
+      this.extensionsDir,
+      '--user-data-dir',
+      this.userDataDir,
+      '--install-extension',
+      vsixPath(),
+      '--force',
+    ];
     await new Promise<void>((resolve, reject) => {
       execFile(process.execPath, args, { env: this.env(), timeout: 120_000 }, (err, stdout, stderr) => {
         fs.appendFileSync(this.logFile, `--- install-extension\n${stdout}${stderr}`);
@@ -133,18 +149,31 @@ export class User {
     if (this.port === 0) this.port = await freePort();
     const args = [
       CODE_SERVER,
-      '--auth', 'none',
-      '--bind-addr', `127.0.0.1:${this.port}`,
-      '--extensions-dir', this.extensionsDir,
-      '--user-data-dir', this.userDataDir,
+      '--auth',
+      'none',
+      '--bind-addr',
+      `127.0.0.1:${this.port}`,
+      '--extensions-dir',
+      this.extensionsDir,
+      '--user-data-dir',
+      this.userDataDir,
       '--disable-telemetry',
       '--disable-update-check',
       '--disable-workspace-trust',
       '--disable-getting-started-override',
       '--ignore-last-opened',
     ];
-    this.process = this.world.processes.start(`${this.name}'s code-server`, process.execPath, args, { env: this.env(), logFile: this.logFile, cwd: this.home });
-    await waitFor(`${this.name}'s code-server to answer on ${this.url}`, async () => (await httpStatus(`${this.url}/healthz`)) === 200, 60_000, 300);
+    this.process = this.world.processes.start(`${this.name}'s code-server`, process.execPath, args, {
+      env: this.env(),
+      logFile: this.logFile,
+      cwd: this.home,
+    });
+    await waitFor(
+      `${this.name}'s code-server to answer on ${this.url}`,
+      async () => (await httpStatus(`${this.url}/healthz`)) === 200,
+      60_000,
+      300,
+    );
   }
 
   /** Stops code-server by its PID: the user's window and extension host are gone. */
@@ -210,7 +239,10 @@ export class User {
       const dir = nodePath.join(logs, session);
       for (const file of fs.readdirSync(dir, { recursive: true, encoding: 'utf8' })) {
         if (!file.endsWith('Shared Folders.log')) continue;
-        const lines = fs.readFileSync(nodePath.join(dir, file), 'utf8').split('\n').map((l) => (l.length > 300 ? `${l.slice(0, 300)}…` : l));
+        const lines = fs
+          .readFileSync(nodePath.join(dir, file), 'utf8')
+          .split('\n')
+          .map((l) => (l.length > 300 ? `${l.slice(0, 300)}…` : l));
         out.push(`--- ${this.name}: ${session}/${file} (last 40 lines)`, ...lines.slice(-40));
       }
     }
@@ -250,7 +282,8 @@ export class World {
       if (!process.env['E2E_KEEP']) fs.rmSync(this.dir, { recursive: true, force: true });
     });
     for (const file of [CODE_SERVER, vsixPath()]) {
-      if (!fs.existsSync(file)) throw new Error(`${file} is missing: run npm run test:e2e (it packages the vsix and runs test/e2e/setup.sh)`);
+      if (!fs.existsSync(file))
+        throw new Error(`${file} is missing: run npm run test:e2e (it packages the vsix and runs test/e2e/setup.sh)`);
     }
   }
 
@@ -261,15 +294,33 @@ export class World {
   /** The next screenshot's path: test-artifacts/e2e/<test>/<nn>-<step>.png. */
   nextShot(step: string): string {
     this.shots += 1;
-    const slug = step.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+    const slug = step
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '');
     return nodePath.join(this.artifacts, `${String(this.shots).padStart(2, '0')}-${slug}.png`);
   }
 
   async startServer(): Promise<void> {
     if (this.serverPort === 0) this.serverPort = await freePort();
-    const args = [CLI, 'server', '--host', '127.0.0.1', '--port', String(this.serverPort), '--data', nodePath.join(this.dir, 'server-data')];
-    this.server = this.processes.start('rendezvous server', process.execPath, args, { logFile: nodePath.join(this.artifacts, 'server.log') });
-    await waitFor('the rendezvous server to answer /healthz', async () => (await httpStatus(`http://127.0.0.1:${this.serverPort}/healthz`)) === 200, 30_000);
+    const args = [
+      CLI,
+      'server',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(this.serverPort),
+      '--data',
+      nodePath.join(this.dir, 'server-data'),
+    ];
+    this.server = this.processes.start('rendezvous server', process.execPath, args, {
+      logFile: nodePath.join(this.artifacts, 'server.log'),
+    });
+    await waitFor(
+      'the rendezvous server to answer /healthz',
+      async () => (await httpStatus(`http://127.0.0.1:${this.serverPort}/healthz`)) === 200,
+      30_000,
+    );
   }
 
   /**

@@ -3,7 +3,12 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 
 /** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs: number, intervalMs = 250): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs: number,
+  intervalMs = 250,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -68,7 +73,12 @@ export class Processes {
   }
 
   /** Starts `command` with stdout and stderr appended to `logFile`. */
-  start(name: string, command: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; logFile: string; cwd?: string }): ChildProcess {
+  start(
+    name: string,
+    command: string,
+    args: readonly string[],
+    options: { env?: NodeJS.ProcessEnv; logFile: string; cwd?: string },
+  ): ChildProcess {
     const log = fs.openSync(options.logFile, 'a');
     fs.writeSync(log, `\n--- ${new Date().toISOString()} ${command} ${args.join(' ')}\n`);
     const child = spawn(command, args, {
@@ -89,7 +99,10 @@ export class Processes {
   adopt(name: string, child: ChildProcess): void {
     const pid = child.pid;
     if (pid === undefined) return;
-    const exited = child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const exited =
+      child.exitCode !== null || child.signalCode !== null
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => child.once('exit', () => resolve()));
     this.live.set(pid, { name, child, exited });
   }
 

@@ -39,7 +39,9 @@ export async function setUp(user: User): Promise<void> {
 
 /** Files under `dir` whose name marks them as conflict copies. */
 export function conflictCopies(dir: string): string[] {
-  return fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => /\.conflict-/.test(nodePath.basename(f)) && !f.split(nodePath.sep).includes('.shared-folder'));
+  return fs
+    .readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => /\.conflict-/.test(nodePath.basename(f)) && !f.split(nodePath.sep).includes('.shared-folder'));
 }
 
 export function readIfExists(path: string): string | undefined {
@@ -86,7 +88,14 @@ export async function becomeContacts(from: User, to: User): Promise<void> {
  * at the default location, in a window on a multi-root workspace. Returns where `probeFile` (a file
  * of the folder with `probeText`) landed on the member's disk, once its folder is in the Explorer.
  */
-export async function shareAndAccept(owner: User, member: User, folderName: string, probeFile: string, probeText: string, notUnder: string): Promise<string> {
+export async function shareAndAccept(
+  owner: User,
+  member: User,
+  folderName: string,
+  probeFile: string,
+  probeText: string,
+  notUnder: string,
+): Promise<string> {
   const a = wbOf(owner);
   await a.runCommand('Shared Folders: Share Folder with Contact');
   await a.pick(folderName);

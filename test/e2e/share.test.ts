@@ -140,16 +140,16 @@ test('two people share a folder, edit, chat and resolve a conflict in real VS Co
     await now.shot('explorer with shared folder');
   });
 
-  await step('a file alice saves shows up in bob\'s editor', async () => {
+  await step("a file alice saves shows up in bob's editor", async () => {
     const a = wbOf(alice);
     await a.openFile(FILE);
     await a.typeInEditor('\nsaved by alice\n');
     await a.save();
     await a.shot('alice saved');
-    await waitFor('alice\'s save on bob\'s disk', () => readIfExists(bobCopy)?.includes('saved by alice'), SYNC_TIMEOUT, 500);
+    await waitFor("alice's save on bob's disk", () => readIfExists(bobCopy)?.includes('saved by alice'), SYNC_TIMEOUT, 500);
     const b = wbOf(bob);
     await b.openFile(FILE);
-    const text = await b.waitForEditorText((t) => t.includes('saved by alice'), 'alice\'s line', SYNC_TIMEOUT);
+    const text = await b.waitForEditorText((t) => t.includes('saved by alice'), "alice's line", SYNC_TIMEOUT);
     assert.match(text, /hello from alice/);
     await b.shot('bob sees the edit');
   });
@@ -200,9 +200,14 @@ test('two people share a folder, edit, chat and resolve a conflict in real VS Co
     await chat.getByText('bob, I changed the notes while you were away').first().waitFor({ state: 'visible', timeout: SYNC_TIMEOUT });
     await b.shot('message from while he was away');
     // The Activity view of the new window shows what happened before it: the host keeps the feed.
-    await b.waitForRow('Activity', (r) => /alice changed notes\.md/.test(r.label), 'alice\'s earlier change', SYNC_TIMEOUT);
+    await b.waitForRow('Activity', (r) => /alice changed notes\.md/.test(r.label), "alice's earlier change", SYNC_TIMEOUT);
     // Read back from the host, the invitation is still one for bob, not one bob saw alice get.
-    await b.waitForRow('Activity', (r) => /alice invited you to a shared folder/.test(r.label), 'alice\'s invitation, as one for bob', SYNC_TIMEOUT);
+    await b.waitForRow(
+      'Activity',
+      (r) => /alice invited you to a shared folder/.test(r.label),
+      "alice's invitation, as one for bob",
+      SYNC_TIMEOUT,
+    );
   });
 
   await step('bob resumes sync and the concurrent edits are a conflict', async () => {
@@ -210,10 +215,25 @@ test('two people share a folder, edit, chat and resolve a conflict in real VS Co
     const bobFolder = nodePath.dirname(bobCopy);
     // Paused is kept over the restart; he resumes with the folder row's inline action.
     const folderName = nodePath.basename(bobFolder);
-    await b.waitForRow('Shared Folders', (r) => r.label === folderName && /paused/i.test(r.description), 'the folder still paused', SYNC_TIMEOUT);
+    await b.waitForRow(
+      'Shared Folders',
+      (r) => r.label === folderName && /paused/i.test(r.description),
+      'the folder still paused',
+      SYNC_TIMEOUT,
+    );
     await b.clickInlineAction('Shared Folders', folderName, 'Resume Sync');
-    await b.waitForRow('Shared Folders', (r) => r.label === folderName && !/paused/i.test(r.description), 'the folder resumed', SYNC_TIMEOUT);
-    await waitFor('a conflict copy on both sides', () => conflictCopies(bobFolder).length > 0 && conflictCopies(project).length > 0, SYNC_TIMEOUT, 500);
+    await b.waitForRow(
+      'Shared Folders',
+      (r) => r.label === folderName && !/paused/i.test(r.description),
+      'the folder resumed',
+      SYNC_TIMEOUT,
+    );
+    await waitFor(
+      'a conflict copy on both sides',
+      () => conflictCopies(bobFolder).length > 0 && conflictCopies(project).length > 0,
+      SYNC_TIMEOUT,
+      500,
+    );
     await b.shot('conflict');
   });
 
@@ -223,10 +243,14 @@ test('two people share a folder, edit, chat and resolve a conflict in real VS Co
     if (await b.quickInputOpens(3_000)) await b.pickMatching(new RegExp(FILE.replace('.', '\\.')));
     await b.page.locator('.editor-group-container.active .monaco-diff-editor').waitFor({ state: 'visible', timeout: SYNC_TIMEOUT });
     // The diff shows both versions, and the side it calls bob's ("your version") holds bob's edit.
-    const title = await waitFor('the conflict diff\'s title', async () => {
-      const t = (await b.editorTabs()).find((x) => /version/.test(x));
-      return t;
-    }, SYNC_TIMEOUT);
+    const title = await waitFor(
+      "the conflict diff's title",
+      async () => {
+        const t = (await b.editorTabs()).find((x) => /version/.test(x));
+        return t;
+      },
+      SYNC_TIMEOUT,
+    );
     const yoursLeft = /your version ↔ theirs/.test(title);
     assert.ok(yoursLeft || /their version ↔ yours/.test(title), `the diff's title says whose side is whose: ${title}`);
     let sides = { left: '', right: '' };
@@ -247,10 +271,14 @@ test('two people share a folder, edit, chat and resolve a conflict in real VS Co
     await b.shot('conflict diff');
     await b.clickEditorAction('Keep Mine');
     const bobFolder = nodePath.dirname(bobCopy);
-    const mine = (text: string | undefined): boolean => !!text && text.includes('edited by bob while offline') && !text.includes('edited by alice meanwhile');
+    const mine = (text: string | undefined): boolean =>
+      !!text && text.includes('edited by bob while offline') && !text.includes('edited by alice meanwhile');
     const settled = (): boolean =>
-      mine(readIfExists(bobCopy)) && mine(readIfExists(nodePath.join(project, FILE))) && conflictCopies(bobFolder).length === 0 && conflictCopies(project).length === 0;
-    await waitFor('bob\'s version on both disks and no conflict copy left', settled, SYNC_TIMEOUT, 500).catch((err: Error) => {
+      mine(readIfExists(bobCopy)) &&
+      mine(readIfExists(nodePath.join(project, FILE))) &&
+      conflictCopies(bobFolder).length === 0 &&
+      conflictCopies(project).length === 0;
+    await waitFor("bob's version on both disks and no conflict copy left", settled, SYNC_TIMEOUT, 500).catch((err: Error) => {
       const state = {
         bob: readIfExists(bobCopy),
         alice: readIfExists(nodePath.join(project, FILE)),

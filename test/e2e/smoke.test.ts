@@ -81,7 +81,12 @@ test('the packaged extension shows its container in a real VS Code', { timeout: 
   await dialog.waitFor({ state: 'visible', timeout: 30_000 });
   await wb.shot('vs code asks to open the link');
   await wb.clickDialogButton('Open');
-  const pending = await wb.waitForRow('Contacts', (r) => /^Contact request /.test(r.label) && /pending/i.test(r.description), 'the pending request', 60_000);
+  const pending = await wb.waitForRow(
+    'Contacts',
+    (r) => /^Contact request /.test(r.label) && /pending/i.test(r.description),
+    'the pending request',
+    60_000,
+  );
   await wb.shot('invite link opened');
   await wb.clickInlineAction('Contacts', pending.label, 'Accept Contact Request');
   await wb.waitForRow('Contacts', (r) => r.label === 'dave', 'dave as a contact', 60_000);

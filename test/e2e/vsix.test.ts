@@ -36,16 +36,29 @@ function zipEntries(file: string): { name: string; size: number }[] {
 test('the vsix holds the bundle, media, README, CHANGELOG, LICENSE and package.json only', () => {
   const entries = zipEntries(vsixPath());
   const names = entries.map((e) => e.name);
-  for (const required of ['extension.vsixmanifest', 'extension/package.json', 'extension/readme.md', 'extension/changelog.md', 'extension/LICENSE.txt', 'extension/dist/extension.js', 'extension/media/icon.png']) {
+  for (const required of [
+    'extension.vsixmanifest',
+    'extension/package.json',
+    'extension/readme.md',
+    'extension/changelog.md',
+    'extension/LICENSE.txt',
+    'extension/dist/extension.js',
+    'extension/media/icon.png',
+  ]) {
     assert.ok(names.includes(required), `the vsix holds ${required}; it holds ${JSON.stringify(names)}`);
   }
-  const allowed = /^(\[Content_Types\]\.xml|extension\.vsixmanifest|extension\/(package\.json|package\.nls(\.[a-z-]+)?\.json|readme\.md|changelog\.md|LICENSE\.txt|dist\/[^/].*\.js|media\/.+|l10n\/.+\.json))$/;
+  const allowed =
+    /^(\[Content_Types\]\.xml|extension\.vsixmanifest|extension\/(package\.json|package\.nls(\.[a-z-]+)?\.json|readme\.md|changelog\.md|LICENSE\.txt|dist\/[^/].*\.js|media\/.+|l10n\/.+\.json))$/;
   const unexpected = names.filter((n) => !n.endsWith('/') && !allowed.test(n));
   assert.deepEqual(unexpected, [], 'files outside dist/, media/, l10n/, README, CHANGELOG, LICENSE and package.json');
   const total = entries.reduce((sum, e) => sum + e.size, 0);
   assert.ok(total < 20 * 1024 * 1024, `the vsix unpacks to ${total} bytes`);
 
-  const manifest = JSON.parse(fs.readFileSync(nodePath.join(ROOT, 'package.json'), 'utf8')) as { engines: { vscode: string }; devDependencies: Record<string, string>; icon: string };
+  const manifest = JSON.parse(fs.readFileSync(nodePath.join(ROOT, 'package.json'), 'utf8')) as {
+    engines: { vscode: string };
+    devDependencies: Record<string, string>;
+    icon: string;
+  };
   assert.equal(manifest.engines.vscode, '^1.100.0');
   assert.equal(manifest.devDependencies['@types/vscode'], '1.100.0');
   const icon = fs.readFileSync(nodePath.join(ROOT, manifest.icon));

@@ -69,7 +69,11 @@ export class Workbench {
     const li = item.locator('xpath=..');
     const checked = (await li.getAttribute('aria-selected')) === 'true' || (await li.getAttribute('class'))?.split(' ').includes('checked');
     if (!checked) await item.click();
-    await waitFor(`the "${title}" container to show`, async () => (await this.sidebarTitle()).toLowerCase().includes(title.toLowerCase()), UI_TIMEOUT);
+    await waitFor(
+      `the "${title}" container to show`,
+      async () => (await this.sidebarTitle()).toLowerCase().includes(title.toLowerCase()),
+      UI_TIMEOUT,
+    );
   }
 
   /** The title of the side bar's container. */
@@ -111,7 +115,13 @@ export class Workbench {
     const out: TreeRow[] = [];
     for (let i = 0; i < count; i++) {
       const row = rows.nth(i);
-      const label = ((await row.locator('.label-name').first().textContent().catch(() => '')) ?? '').trim();
+      const label = (
+        (await row
+          .locator('.label-name')
+          .first()
+          .textContent()
+          .catch(() => '')) ?? ''
+      ).trim();
       const descriptionLocator = row.locator('.label-description');
       const description = (await descriptionLocator.count()) > 0 ? ((await descriptionLocator.first().textContent()) ?? '').trim() : '';
       const ariaLabel = (await row.getAttribute('aria-label')) ?? '';
@@ -150,7 +160,10 @@ export class Workbench {
   /** Clicks a button of a view's welcome content, by its label. */
   async clickWelcomeButton(view: string, label: string): Promise<void> {
     const pane = await this.expandView(view);
-    await pane.locator('.welcome-view-content .monaco-button', { hasText: new RegExp(`^\\s*${escapeRegExp(label)}\\s*$`) }).first().click();
+    await pane
+      .locator('.welcome-view-content .monaco-button', { hasText: new RegExp(`^\\s*${escapeRegExp(label)}\\s*$`) })
+      .first()
+      .click();
   }
 
   /** The row of `view` whose label is `label`. */
@@ -194,7 +207,10 @@ export class Workbench {
   /** Opens the palette with F1 and runs the command whose title is `title` (as the palette lists it). */
   async runCommand(title: string): Promise<void> {
     await this.closeQuickInput();
-    await this.page.locator('.monaco-workbench').focus().catch(() => undefined);
+    await this.page
+      .locator('.monaco-workbench')
+      .focus()
+      .catch(() => undefined);
     await this.page.keyboard.press('F1');
     const input = this.quickInput().locator('.quick-input-box input');
     await input.waitFor({ state: 'visible' });
@@ -235,7 +251,10 @@ export class Workbench {
       await waitFor(
         `a quick input mentioning "${text}" on ${this.user}`,
         async () => {
-          const all = ((await widget.textContent()) ?? '') + ' ' + ((await widget.locator('.quick-input-box input').getAttribute('placeholder')) ?? '');
+          const all =
+            ((await widget.textContent()) ?? '') +
+            ' ' +
+            ((await widget.locator('.quick-input-box input').getAttribute('placeholder')) ?? '');
           return all.toLowerCase().includes(text.toLowerCase());
         },
         timeoutMs,
@@ -295,10 +314,25 @@ export class Workbench {
   /** The title and prompt of the open quick input. */
   async quickInputPrompt(): Promise<string> {
     const widget = this.quickInput();
-    const title = (await widget.locator('.quick-input-title').textContent().catch(() => '')) ?? '';
-    const message = (await widget.locator('.quick-input-message').textContent().catch(() => '')) ?? '';
-    const placeholder = (await widget.locator('.quick-input-box input').getAttribute('placeholder').catch(() => '')) ?? '';
-    return [title, placeholder, message].map((t) => t.trim()).filter((t) => t !== '').join(' | ');
+    const title =
+      (await widget
+        .locator('.quick-input-title')
+        .textContent()
+        .catch(() => '')) ?? '';
+    const message =
+      (await widget
+        .locator('.quick-input-message')
+        .textContent()
+        .catch(() => '')) ?? '';
+    const placeholder =
+      (await widget
+        .locator('.quick-input-box input')
+        .getAttribute('placeholder')
+        .catch(() => '')) ?? '';
+    return [title, placeholder, message]
+      .map((t) => t.trim())
+      .filter((t) => t !== '')
+      .join(' | ');
   }
 
   /** Checks the items labelled `labels` in the open multi-select QuickPick and accepts with OK. */
@@ -315,7 +349,9 @@ export class Workbench {
       if ((await box.getAttribute('aria-checked')) !== 'true') await box.click();
       await waitFor(`"${label}" to be checked`, async () => (await box.getAttribute('aria-checked')) === 'true', 5_000);
     }
-    const ok = this.quickInput().locator('.quick-input-action .monaco-button, .quick-input-header .monaco-button').filter({ hasText: /^\s*OK\s*$/ });
+    const ok = this.quickInput()
+      .locator('.quick-input-action .monaco-button, .quick-input-header .monaco-button')
+      .filter({ hasText: /^\s*OK\s*$/ });
     if ((await ok.count()) > 0) await ok.first().click();
     else await this.quickInput().locator('.quick-input-box input').press('Enter');
   }
@@ -323,7 +359,9 @@ export class Workbench {
   async closeQuickInput(): Promise<void> {
     if (await this.quickInput().isVisible()) {
       await this.page.keyboard.press('Escape');
-      await this.quickInput().waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => undefined);
+      await this.quickInput()
+        .waitFor({ state: 'hidden', timeout: 5_000 })
+        .catch(() => undefined);
     }
   }
 
@@ -331,7 +369,9 @@ export class Workbench {
 
   /** The texts of the notifications now shown as toasts and in the notification centre. */
   async notifications(): Promise<string[]> {
-    const texts = await this.page.locator('.notifications-toasts .notification-list-item-message, .notifications-center .notification-list-item-message').allTextContents();
+    const texts = await this.page
+      .locator('.notifications-toasts .notification-list-item-message, .notifications-center .notification-list-item-message')
+      .allTextContents();
     return [...new Set(texts.map((t) => t.trim()))];
   }
 
@@ -354,16 +394,25 @@ export class Workbench {
 
   /** Clicks a button of the notification whose text matches `pattern`. */
   async clickNotificationButton(pattern: RegExp, button: string): Promise<void> {
-    const toast = this.page.locator('.notification-list-item').filter({ has: this.page.locator('.notification-list-item-message', { hasText: pattern }) }).first();
+    const toast = this.page
+      .locator('.notification-list-item')
+      .filter({ has: this.page.locator('.notification-list-item-message', { hasText: pattern }) })
+      .first();
     await toast.waitFor({ state: 'visible' });
-    await toast.locator('.monaco-button', { hasText: new RegExp(`^\\s*${escapeRegExp(button)}\\s*$`) }).first().click();
+    await toast
+      .locator('.monaco-button', { hasText: new RegExp(`^\\s*${escapeRegExp(button)}\\s*$`) })
+      .first()
+      .click();
   }
 
   /** Clicks a button of the modal dialog VS Code shows (a modal message), by its label. */
   async clickDialogButton(label: string): Promise<void> {
     const dialog = this.page.locator('.monaco-dialog-box');
     await dialog.waitFor({ state: 'visible' });
-    await dialog.locator('.dialog-buttons .monaco-button', { hasText: new RegExp(`^\\s*${escapeRegExp(label)}\\s*$`) }).first().click();
+    await dialog
+      .locator('.dialog-buttons .monaco-button', { hasText: new RegExp(`^\\s*${escapeRegExp(label)}\\s*$`) })
+      .first()
+      .click();
     await dialog.waitFor({ state: 'hidden' });
   }
 
@@ -410,10 +459,20 @@ export class Workbench {
   async editorText(side: 'modified' | 'original' = 'modified'): Promise<string> {
     const group = this.page.locator('.editor-group-container.active');
     const diff = group.locator('.monaco-diff-editor');
-    const editor = (await diff.count()) > 0 ? diff.locator(side === 'modified' ? '.monaco-editor.modified-in-monaco-diff-editor' : '.monaco-editor.original-in-monaco-diff-editor').first() : group.locator('.monaco-editor').first();
+    const editor =
+      (await diff.count()) > 0
+        ? diff
+            .locator(
+              side === 'modified' ? '.monaco-editor.modified-in-monaco-diff-editor' : '.monaco-editor.original-in-monaco-diff-editor',
+            )
+            .first()
+        : group.locator('.monaco-editor').first();
     const lines = editor.locator('.view-lines .view-line');
     const tops = await lines.evaluateAll((els) =>
-      els.map((el) => ({ top: parseFloat((el as unknown as { style: { top: string } }).style.top || '0'), text: (el.textContent ?? '').replace(/\u00a0/g, ' ') })),
+      els.map((el) => ({
+        top: parseFloat((el as unknown as { style: { top: string } }).style.top || '0'),
+        text: (el.textContent ?? '').replace(/\u00a0/g, ' '),
+      })),
     );
     tops.sort((a, b) => a.top - b.top);
     return tops.map((l) => l.text).join('\n');
@@ -480,7 +539,9 @@ export class Workbench {
 
   /** Clicks an action in the active editor's title bar (the diff editor's Keep Mine, for one), by its title. */
   async clickEditorAction(action: string): Promise<void> {
-    const button = this.page.locator(`.editor-group-container.active .editor-actions .action-label[aria-label^="${cssString(action)}"]`).first();
+    const button = this.page
+      .locator(`.editor-group-container.active .editor-actions .action-label[aria-label^="${cssString(action)}"]`)
+      .first();
     await button.waitFor({ state: 'visible' });
     await button.click();
   }

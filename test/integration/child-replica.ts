@@ -40,7 +40,13 @@ export class ChildLink {
   }
 
   /** Starts the child replica on `root` and links it with `parent`; resolves once it is running. */
-  async start(parent: DiskReplica, root: string, stateDir: string, onMessage: (m: ChildMessage) => void = () => undefined, ids?: { uid: number; gid: number }): Promise<ChildProcess> {
+  async start(
+    parent: DiskReplica,
+    root: string,
+    stateDir: string,
+    onMessage: (m: ChildMessage) => void = () => undefined,
+    ids?: { uid: number; gid: number },
+  ): Promise<ChildProcess> {
     const child = fork(CHILD, ['--replica-child', root, stateDir, this.childUser, this.parentUser], {
       serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],

@@ -83,7 +83,13 @@ export class CoeditPeer {
     this.framesSent += frames.length;
     for (const f of frames) this.frameBytes += f.length;
     this.client
-      .call('coeditSend', { space: this.space, path: this.path, session: this.name, frames: frames.map(toBase64), ...(to !== undefined ? { to } : {}) })
+      .call('coeditSend', {
+        space: this.space,
+        path: this.path,
+        session: this.name,
+        frames: frames.map(toBase64),
+        ...(to !== undefined ? { to } : {}),
+      })
       .catch((err: Error) => this.errors.push(err));
   }
 }

@@ -28,7 +28,13 @@ export const FAST_ENGINE: DiskReplicaOptions['engine'] = {
 };
 
 /** A disk replica with the test tuning: quick ticks and retries. */
-export function openTestReplica(root: string, stateDir: string, user: string, port: MessagePort, extra: Partial<DiskReplicaOptions> = {}): Promise<DiskReplica> {
+export function openTestReplica(
+  root: string,
+  stateDir: string,
+  user: string,
+  port: MessagePort,
+  extra: Partial<DiskReplicaOptions> = {},
+): Promise<DiskReplica> {
   return DiskReplica.open({ root, stateDir, user, port, tickMs: 100, engine: FAST_ENGINE, ...extra });
 }
 
@@ -126,7 +132,9 @@ export class DiskCluster {
       } else {
         last = `states ${states.join(',')}, ${summaries.size} distinct summaries; needed: ${members
           .map((m) => `${m.name}=[${m.disk.replica.neededPaths().slice(0, 5).join(', ')}]`)
-          .join(' ')}; errors: ${members.map((m) => [...m.disk.replica.errors()].map(([p, e]) => `${m.name}:${p}:${e.code}`).join(' ')).join(' ')}`;
+          .join(
+            ' ',
+          )}; errors: ${members.map((m) => [...m.disk.replica.errors()].map(([p, e]) => `${m.name}:${p}:${e.code}`).join(' ')).join(' ')}`;
       }
       if (Date.now() > deadline) throw new Error(`no convergence within ${timeoutMs} ms: ${last}`);
       await sleep(150);
@@ -140,11 +148,17 @@ export class DiskCluster {
   }
 
   private open(member: Member): Promise<DiskReplica> {
-    return openTestReplica(member.root, member.stateDir, member.name, { send: (peer, message) => this.deliver(member.name, peer, message) }, {
-      pool: this.pool,
-      onEvent: (event) => member.events.push(event),
-      ...this.extra,
-    });
+    return openTestReplica(
+      member.root,
+      member.stateDir,
+      member.name,
+      { send: (peer, message) => this.deliver(member.name, peer, message) },
+      {
+        pool: this.pool,
+        onEvent: (event) => member.events.push(event),
+        ...this.extra,
+      },
+    );
   }
 
   private deliver(from: string, to: string, message: Message): void {
@@ -169,7 +183,10 @@ export interface TreeEntry {
 }
 
 /** Every entry of a shared folder on disk except the replica's own, with content hashes. */
-export async function snapshotTree(root: string, ignored: (path: string, directory: boolean) => boolean = () => false): Promise<Map<string, TreeEntry>> {
+export async function snapshotTree(
+  root: string,
+  ignored: (path: string, directory: boolean) => boolean = () => false,
+): Promise<Map<string, TreeEntry>> {
   const out = new Map<string, TreeEntry>();
   const visit = async (dir: string): Promise<void> => {
     const names = (await fs.promises.readdir(nodePath.join(root, dir))).sort();

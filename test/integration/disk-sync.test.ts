@@ -181,7 +181,8 @@ test('a file larger than 2 GiB, written sparsely, arrives byte for byte and stay
     const abs = nodePath.join(alice.root, 'disk.img');
     const fd = fs.openSync(abs, 'w');
     fs.ftruncateSync(fd, size);
-    for (const offset of [0, 1_000_000_007, 2 ** 31 - 5, 2 ** 31 + 99, size - 10]) fs.writeSync(fd, new Uint8Array(crypto.randomBytes(10)), 0, 10, offset);
+    for (const offset of [0, 1_000_000_007, 2 ** 31 - 5, 2 ** 31 + 99, size - 10])
+      fs.writeSync(fd, new Uint8Array(crypto.randomBytes(10)), 0, 10, offset);
     fs.closeSync(fd);
     await cluster.settle(300_000);
     const received = nodePath.join(bob.root, 'disk.img');

@@ -47,7 +47,10 @@ test('engine client: typed calls and errors, events, a call that times out, repl
     await echo.call('start', { home: '/h' });
     const { keys } = await echo.call('createIdentity', { server: 'ws://x', name: 'a' });
     assert.equal(keys, 'the-keys');
-    await assert.rejects(echo.call('fail' as 'status', {}), (err: EngineCallError) => err instanceof EngineCallError && err.code === 'usage' && err.message === 'you asked for it');
+    await assert.rejects(
+      echo.call('fail' as 'status', {}),
+      (err: EngineCallError) => err instanceof EngineCallError && err.code === 'usage' && err.message === 'you asked for it',
+    );
     assert.deepEqual(logs, ['start {"home":"/h"}']);
 
     // Killed: pending calls fail, a new host is started and given the last start, with the keys.
@@ -64,7 +67,10 @@ test('engine client: typed calls and errors, events, a call that times out, repl
 
     const silent = new EngineClient({ hostScript: hostScript(dir, 'silent'), stopTimeoutMs: 500 });
     clients.push(silent);
-    await assert.rejects(silent.call('status', {}, 300), (err: EngineCallError) => err.code === 'internal' && /did not answer status in time/.test(err.message));
+    await assert.rejects(
+      silent.call('status', {}, 300),
+      (err: EngineCallError) => err.code === 'internal' && /did not answer status in time/.test(err.message),
+    );
     const silentPid = silent.pid;
     await silent.dispose();
     await waitFor('the silent host to be killed', () => !alive(silentPid), 10_000);

@@ -34,7 +34,19 @@ export class EngineUser {
   private fork(): EngineClient {
     const log = nodePath.join(this.world.dir, `${this.name}-host.log`);
     const client = new EngineClient({ hostScript: HOST, log: (line) => fs.appendFileSync(log, line + '\n') });
-    for (const kind of ['status', 'chat', 'typing', 'activity', 'conflict', 'invitation', 'progress', 'coeditPeers', 'coeditFrame', 'activeEditor', 'log'] as const) {
+    for (const kind of [
+      'status',
+      'chat',
+      'typing',
+      'activity',
+      'conflict',
+      'invitation',
+      'progress',
+      'coeditPeers',
+      'coeditFrame',
+      'activeEditor',
+      'log',
+    ] as const) {
       client.on(kind, (e) => {
         this.events.push(e);
         if (e.event === 'log') fs.appendFileSync(log, `${e.level} ${e.message}\n`);
@@ -71,11 +83,20 @@ export class EngineUser {
     return last!;
   }
 
-  event<E extends EngineEvent['event']>(kind: E, check: (e: Extract<EngineEvent, { event: E }>) => boolean = () => true): Extract<EngineEvent, { event: E }> | undefined {
-    return this.events.find((e): e is Extract<EngineEvent, { event: E }> => e.event === kind && check(e as Extract<EngineEvent, { event: E }>));
+  event<E extends EngineEvent['event']>(
+    kind: E,
+    check: (e: Extract<EngineEvent, { event: E }>) => boolean = () => true,
+  ): Extract<EngineEvent, { event: E }> | undefined {
+    return this.events.find(
+      (e): e is Extract<EngineEvent, { event: E }> => e.event === kind && check(e as Extract<EngineEvent, { event: E }>),
+    );
   }
 
-  async untilEvent<E extends EngineEvent['event']>(kind: E, check: (e: Extract<EngineEvent, { event: E }>) => boolean = () => true, timeoutMs = SYNC_MS): Promise<Extract<EngineEvent, { event: E }>> {
+  async untilEvent<E extends EngineEvent['event']>(
+    kind: E,
+    check: (e: Extract<EngineEvent, { event: E }>) => boolean = () => true,
+    timeoutMs = SYNC_MS,
+  ): Promise<Extract<EngineEvent, { event: E }>> {
     await waitFor(`${this.name}: a ${kind} event`, () => this.event(kind, check) !== undefined, timeoutMs);
     return this.event(kind, check)!;
   }

@@ -18,7 +18,12 @@ import { EngineUser, SYNC_MS, twoContacts, write } from './engine-cluster';
 async function sharedFolder(alice: EngineUser, bob: EngineUser, name: string, ignore?: readonly string[]): Promise<string> {
   fs.mkdirSync(alice.folder(name), { recursive: true });
   const bobId = (await alice.status()).contacts.find((c) => c.name === 'bob')!.id;
-  const { space } = await alice.client.call('share', { path: alice.folder(name), with: [bobId], role: 'editor', ...(ignore ? { ignore } : {}) });
+  const { space } = await alice.client.call('share', {
+    path: alice.folder(name),
+    with: [bobId],
+    role: 'editor',
+    ...(ignore ? { ignore } : {}),
+  });
   await bob.untilEvent('invitation', (e) => e.invitation.space === space);
   await bob.client.call('join', { space, path: bob.folder(name) });
   return space;
@@ -29,7 +34,10 @@ test('engine hosts: identities, contacts, share, join, a file syncs, chat both w
   const users: EngineUser[] = [];
   try {
     const { alice, bob } = await twoContacts(world, users);
-    assert.ok(alice.keys && !fs.readFileSync(nodePath.join(alice.home, 'identity.json'), 'utf8').includes('signSecret'), 'the keys stay with the caller');
+    assert.ok(
+      alice.keys && !fs.readFileSync(nodePath.join(alice.home, 'identity.json'), 'utf8').includes('signSecret'),
+      'the keys stay with the caller',
+    );
     const aliceStatus = await alice.status();
     assert.equal(aliceStatus.identity?.name, 'alice');
     assert.match(aliceStatus.contacts[0]!.fingerprints[0]!, /^[A-Z2-7]{4}-/);
@@ -56,7 +64,10 @@ test('engine hosts: identities, contacts, share, join, a file syncs, chat both w
     await bob.client.call('sendChat', { conversation: aliceId, text: 'hi alice' });
     await alice.untilEvent('chat', (e) => e.message.text === 'hi alice');
     const history = await alice.client.call('chatHistory', { conversation: bobId });
-    assert.deepEqual(history.messages.map((m) => m.text), ['hi bob', 'hi alice']);
+    assert.deepEqual(
+      history.messages.map((m) => m.text),
+      ['hi bob', 'hi alice'],
+    );
 
     // bob's host stops; alice's message waits in the mailbox until he is back.
     await bob.stop();
@@ -66,9 +77,15 @@ test('engine hosts: identities, contacts, share, join, a file syncs, chat both w
     await bob.untilEvent('chat', (e) => e.message.text === 'while you were away');
     assert.equal((await bob.status()).identity?.name, 'bob', 'the restarted host signs in with the kept keys');
     const { activities } = await bob.client.call('activityHistory', {});
-    assert.ok(activities.some((a) => a.kind === 'changed' && a.user === 'alice' && a.paths.includes('hello.txt')), 'the activity feed is kept over a restart');
+    assert.ok(
+      activities.some((a) => a.kind === 'changed' && a.user === 'alice' && a.paths.includes('hello.txt')),
+      'the activity feed is kept over a restart',
+    );
 
-    await assert.rejects(alice.client.call('acceptInvite', { code: 'nonsense' }), (err: EngineCallError) => err.code === 'usage' && /not a Shared Folders invite/.test(err.message));
+    await assert.rejects(
+      alice.client.call('acceptInvite', { code: 'nonsense' }),
+      (err: EngineCallError) => err.code === 'usage' && /not a Shared Folders invite/.test(err.message),
+    );
   } finally {
     for (const u of users) await u.stop();
     await world.close();
@@ -121,12 +138,14 @@ test('engine hosts: pause and resume (kept over a restart), conflicts resolved w
     await waitFor('alice-while-paused.txt at bob', () => text(at(bob, 'alice-while-paused.txt')) === 'from alice\n', SYNC_MS);
     const merged = 'one, by alice\ntwo\nthree\nfour\nfive, by bob\n';
     for (const u of [alice, bob]) await waitFor(`lines.txt merged at ${u.name}`, () => text(at(u, 'lines.txt')) === merged, SYNC_MS);
-    const mergedActivity = (u: EngineUser) => u.event('activity', (e) => e.activity.kind === 'merged' && e.activity.space === space && e.activity.paths.includes('lines.txt'));
+    const mergedActivity = (u: EngineUser) =>
+      u.event('activity', (e) => e.activity.kind === 'merged' && e.activity.space === space && e.activity.paths.includes('lines.txt'));
     await waitFor('a merged activity on the host that merged', () => (mergedActivity(alice) ?? mergedActivity(bob)) !== undefined, SYNC_MS);
-    for (const u of [alice, bob]) await u.until('six conflicts, lines.txt not among them', (s) => {
-      const conflicts = s.spaces.find((x) => x.id === space)?.conflicts ?? [];
-      return conflicts.length === 6 && !conflicts.some((c) => c.path === 'lines.txt');
-    });
+    for (const u of [alice, bob])
+      await u.until('six conflicts, lines.txt not among them', (s) => {
+        const conflicts = s.spaces.find((x) => x.id === space)?.conflicts ?? [];
+        return conflicts.length === 6 && !conflicts.some((c) => c.path === 'lines.txt');
+      });
     for (const u of [alice, bob]) await u.untilEvent('conflict', (e) => e.conflict.space === space);
     await bob.untilEvent('activity', (e) => e.activity.kind === 'conflict' && e.activity.space === space);
 
@@ -156,7 +175,10 @@ test('engine hosts: pause and resume (kept over a restart), conflicts resolved w
     }
     // The version 'theirs' replaced is in the resolver's versions folder.
     const versions = fs.readdirSync(nodePath.join(alice.folder('work'), '.shared-folder', 'versions'));
-    assert.ok(versions.some((f) => f.startsWith('alice-theirs~')), versions.join(', '));
+    assert.ok(
+      versions.some((f) => f.startsWith('alice-theirs~')),
+      versions.join(', '),
+    );
 
     const aliceId = (await alice.status()).identity!.user;
     const bobId = (await bob.status()).identity!.user;
@@ -201,7 +223,11 @@ test('engine hosts: addMember, decline, leave, stopSharing, removeContact, and a
     await waitFor('plan.md at carol', () => readText(nodePath.join(carol.folder('team'), 'plan.md')) === 'the plan\n', SYNC_MS);
     await bob.untilEvent('activity', (e) => e.activity.kind === 'joined' && e.activity.user === 'carol');
     const members = (await bob.status()).spaces.find((s) => s.id === space)!.members;
-    assert.deepEqual(members.map((m) => `${m.name}:${m.role}:${m.status}`).sort(), ['alice:owner:joined', 'bob:editor:joined', 'carol:editor:joined']);
+    assert.deepEqual(members.map((m) => `${m.name}:${m.role}:${m.status}`).sort(), [
+      'alice:owner:joined',
+      'bob:editor:joined',
+      'carol:editor:joined',
+    ]);
 
     // carol declines another folder.
     fs.mkdirSync(alice.folder('private'), { recursive: true });
@@ -209,7 +235,10 @@ test('engine hosts: addMember, decline, leave, stopSharing, removeContact, and a
     await carol.untilEvent('invitation', (e) => e.invitation.space === other && e.invitation.role === 'reader');
     await carol.client.call('decline', { space: other });
     await carol.until('the invitation gone', (s) => !s.invitations.some((i) => i.space === other));
-    await alice.until('carol declined', (s) => s.spaces.find((x) => x.id === other)?.members.find((m) => m.name === 'carol')?.status === 'declined');
+    await alice.until(
+      'carol declined',
+      (s) => s.spaces.find((x) => x.id === other)?.members.find((m) => m.name === 'carol')?.status === 'declined',
+    );
 
     // bob leaves; his files stay, the others are told.
     await bob.client.call('leave', { space });
@@ -258,7 +287,10 @@ test('engine hosts: presence, a download limit and progress events, open files, 
     // Before start, and before an identity, calls fail with a code the extension can act on.
     const early = new EngineUser(world, 'early');
     users.push(early);
-    await assert.rejects(early.client.call('status', {}).then(() => early.client.call('createInvite', {})), (err: { code: string }) => err.code === 'notSetUp');
+    await assert.rejects(
+      early.client.call('status', {}).then(() => early.client.call('createInvite', {})),
+      (err: { code: string }) => err.code === 'notSetUp',
+    );
     await world.startServer();
     await early.client.call('start', { home: early.home });
     await assert.rejects(early.client.call('createInvite', {}), (err: { code: string }) => err.code === 'notSetUp');
@@ -276,19 +308,39 @@ test('engine hosts: presence, a download limit and progress events, open files, 
     const big = new Uint8Array(crypto.randomBytes(4 * 1024 * 1024));
     fs.writeFileSync(nodePath.join(alice.folder('big'), 'big.bin'), big);
     write(nodePath.join(alice.folder('big'), 'open.txt'), 'wanted first\n');
-    await waitFor('big.bin at bob', () => fs.statSync(nodePath.join(bob.folder('big'), 'big.bin'), { throwIfNoEntry: false })?.size === big.length, SYNC_MS * 2);
+    await waitFor(
+      'big.bin at bob',
+      () => fs.statSync(nodePath.join(bob.folder('big'), 'big.bin'), { throwIfNoEntry: false })?.size === big.length,
+      SYNC_MS * 2,
+    );
     assert.equal(readText(nodePath.join(bob.folder('big'), 'open.txt')), 'wanted first\n');
     const sha = (data: Uint8Array): string => crypto.createHash('sha256').update(data).digest('hex');
     assert.equal(sha(new Uint8Array(fs.readFileSync(nodePath.join(bob.folder('big'), 'big.bin')))), sha(big));
-    const progress = bob.events.filter((e) => e.event === 'progress' && e.space === space) as { files: number; bytes: number; totalBytes: number }[];
-    assert.ok(progress.some((p) => p.files > 0 && p.totalBytes >= big.length), JSON.stringify(progress));
+    const progress = bob.events.filter((e) => e.event === 'progress' && e.space === space) as {
+      files: number;
+      bytes: number;
+      totalBytes: number;
+    }[];
+    assert.ok(
+      progress.some((p) => p.files > 0 && p.totalBytes >= big.length),
+      JSON.stringify(progress),
+    );
     assert.ok(progress.every((p) => p.bytes <= p.totalBytes));
-    assert.ok(bob.events.some((e) => e.event === 'status' && e.status.spaces.some((s) => s.id === space && s.state.kind === 'syncing')), 'the transfer showed as syncing');
+    assert.ok(
+      bob.events.some((e) => e.event === 'status' && e.status.spaces.some((s) => s.id === space && s.state.kind === 'syncing')),
+      'the transfer showed as syncing',
+    );
     await bob.client.call('setLimits', {});
     await bob.until('in sync', (s) => s.spaces.find((x) => x.id === space)?.state.kind === 'inSync');
 
-    await assert.rejects(bob.client.call('join', { space: '00'.repeat(16), path: bob.folder('x') }), (err: { code: string }) => err.code === 'usage');
-    await assert.rejects(bob.client.call('resolveConflict', { space, path: 'big.bin', choice: 'mine' }), (err: { code: string; message: string }) => err.code === 'usage' && /no conflict/.test(err.message));
+    await assert.rejects(
+      bob.client.call('join', { space: '00'.repeat(16), path: bob.folder('x') }),
+      (err: { code: string }) => err.code === 'usage',
+    );
+    await assert.rejects(
+      bob.client.call('resolveConflict', { space, path: 'big.bin', choice: 'mine' }),
+      (err: { code: string; message: string }) => err.code === 'usage' && /no conflict/.test(err.message),
+    );
 
     await world.stopServer();
     await bob.until('offline', (s) => !s.connected && s.spaces.find((x) => x.id === space)?.state.kind === 'offline');
@@ -321,7 +373,10 @@ test('engine hosts: a mass delete pauses the space until the user answers restor
     };
     await massDelete('batch');
     assert.equal(count(alice), 150, 'nothing deleted elsewhere while the space waits');
-    await assert.rejects(alice.client.call('resolveMassDelete', { space, choice: 'restore' }), (err: { code: string }) => err.code === 'usage');
+    await assert.rejects(
+      alice.client.call('resolveMassDelete', { space, choice: 'restore' }),
+      (err: { code: string }) => err.code === 'usage',
+    );
     await bob.client.call('resolveMassDelete', { space, choice: 'restore' });
     await waitFor('the files back at bob', () => count(bob) === 150, SYNC_MS);
 
@@ -341,7 +396,7 @@ test('engine hosts: a mass delete pauses the space until the user answers restor
   }
 });
 
-test('engine hosts: a published folder: the reader\'s own changes stay with it, and both sides still show in sync', async () => {
+test("engine hosts: a published folder: the reader's own changes stay with it, and both sides still show in sync", async () => {
   const world = new NetWorld();
   const users: EngineUser[] = [];
   try {
@@ -364,14 +419,22 @@ test('engine hosts: a published folder: the reader\'s own changes stay with it, 
 });
 
 /** The first `kind` event pushed after the `from`-th event of all. */
-async function eventAfter<E extends EngineEvent['event']>(u: EngineUser, from: number, kind: E, check: (e: Extract<EngineEvent, { event: E }>) => boolean): Promise<Extract<EngineEvent, { event: E }>> {
+async function eventAfter<E extends EngineEvent['event']>(
+  u: EngineUser,
+  from: number,
+  kind: E,
+  check: (e: Extract<EngineEvent, { event: E }>) => boolean,
+): Promise<Extract<EngineEvent, { event: E }>> {
   const find = (): Extract<EngineEvent, { event: E }> | undefined =>
-    u.events.slice(from).find((e): e is Extract<EngineEvent, { event: E }> => e.event === kind && check(e as Extract<EngineEvent, { event: E }>));
+    u.events
+      .slice(from)
+      .find((e): e is Extract<EngineEvent, { event: E }> => e.event === kind && check(e as Extract<EngineEvent, { event: E }>));
   await waitFor(`${u.name}: a ${kind} event`, () => find() !== undefined, SYNC_MS);
   return find()!;
 }
 
-const b64 = (bytes: readonly number[] | Uint8Array): string => Buffer.from(bytes instanceof Uint8Array ? bytes : Uint8Array.from(bytes)).toString('base64');
+const b64 = (bytes: readonly number[] | Uint8Array): string =>
+  Buffer.from(bytes instanceof Uint8Array ? bytes : Uint8Array.from(bytes)).toString('base64');
 
 test('engine hosts: co-editing', async () => {
   const world = new NetWorld();
@@ -404,7 +467,11 @@ test('engine hosts: co-editing', async () => {
     assert.equal(first.from, aliceDevice);
     assert.ok(inFile(first));
     await bob.untilEvent('coeditFrame', (e) => e.frame === b64([1, 3, 2]));
-    assert.equal(bob.event('coeditFrame', (e) => e.frame === b64([1, 3, 0xee])), undefined, 'a frame for another session stays home');
+    assert.equal(
+      bob.event('coeditFrame', (e) => e.frame === b64([1, 3, 0xee])),
+      undefined,
+      'a frame for another session stays home',
+    );
     await bob.client.call('coeditSend', { space, path, session: other, frames: [b64([1, 3, 3])], to: aliceDevice });
     assert.equal((await alice.untilEvent('coeditFrame', (e) => e.frame === b64([1, 3, 3]))).session, other);
 
@@ -419,7 +486,10 @@ test('engine hosts: co-editing', async () => {
     await alice.client.call('setActiveEditor', { space, path, top: 3 });
     const active = await bob.untilEvent('activeEditor', (e) => e.editor.device === aliceDevice && e.editor.path === path);
     assert.deepEqual(active.editor, { device: aliceDevice, user: aliceId, name: 'alice', space, path, top: 3 });
-    await bob.until('alice active in notes.txt', (s) => s.spaces.find((x) => x.id === space)?.members.find((m) => m.user === aliceId)?.activeFile === path);
+    await bob.until(
+      'alice active in notes.txt',
+      (s) => s.spaces.find((x) => x.id === space)?.members.find((m) => m.user === aliceId)?.activeFile === path,
+    );
 
     // Real sessions driven through the hosts converge, either way.
     const atAlice = new CoeditPeer(alice.client, space, path, seed, { id: aliceId, name: 'alice' });
@@ -428,12 +498,23 @@ test('engine hosts: co-editing', async () => {
     await atBob.open();
     await waitFor('both sessions see each other', () => atAlice.peers.has(bobDevice) && atBob.peers.has(aliceDevice), SYNC_MS);
     atAlice.editor.edit(seed.indexOf('two'), 0, 'number ');
-    await waitFor('alice\'s edit at bob', () => atBob.editor.text === 'line one\nline number two\n', SYNC_MS);
+    await waitFor("alice's edit at bob", () => atBob.editor.text === 'line one\nline number two\n', SYNC_MS);
     atBob.editor.edit(0, 0, 'bob: ');
     atAlice.editor.edit(atAlice.editor.text.length, 0, 'alice was here\n');
-    await waitFor('both texts equal', () => atAlice.editor.text === atBob.editor.text && atBob.editor.text.startsWith('bob: ') && atBob.editor.text.endsWith('alice was here\n'), SYNC_MS);
+    await waitFor(
+      'both texts equal',
+      () =>
+        atAlice.editor.text === atBob.editor.text &&
+        atBob.editor.text.startsWith('bob: ') &&
+        atBob.editor.text.endsWith('alice was here\n'),
+      SYNC_MS,
+    );
     atAlice.session.setLocalSelection({ anchor: 2, head: 2 });
-    await waitFor('alice\'s cursor at bob', () => atBob.session.remoteCursors().some((c) => c.user.name === 'alice' && c.selection?.head === 2), SYNC_MS);
+    await waitFor(
+      "alice's cursor at bob",
+      () => atBob.session.remoteCursors().some((c) => c.user.name === 'alice' && c.selection?.head === 2),
+      SYNC_MS,
+    );
     assert.deepEqual([...atAlice.errors, ...atBob.errors], []);
 
     // bob closes the file: he leaves alice's list.
@@ -454,19 +535,40 @@ test('engine hosts: co-editing', async () => {
     assert.equal(reader.peers[0]!.readOnly, true);
     const doc = new CoeditSession({ seed, user: { id: bobId, name: 'bob' }, broadcast: () => undefined });
     const [join, awareness] = doc.join();
-    const updateFrame = encodeFrame(FrameKind.Sync, syncMessage((e) => syncProtocol.writeUpdate(e, seedUpdate('evil'))));
-    const joinWithUpdate = encodeFrame(FrameKind.Join, syncMessage((e) => syncProtocol.writeUpdate(e, seedUpdate('evil'))));
+    const updateFrame = encodeFrame(
+      FrameKind.Sync,
+      syncMessage((e) => syncProtocol.writeUpdate(e, seedUpdate('evil'))),
+    );
+    const joinWithUpdate = encodeFrame(
+      FrameKind.Join,
+      syncMessage((e) => syncProtocol.writeUpdate(e, seedUpdate('evil'))),
+    );
     mark = alice.events.length;
-    await bob.client.call('coeditSend', { space: pub, path: 'news.txt', session, frames: [b64(updateFrame), b64(joinWithUpdate), b64(join!), b64(awareness!)] });
+    await bob.client.call('coeditSend', {
+      space: pub,
+      path: 'news.txt',
+      session,
+      frames: [b64(updateFrame), b64(joinWithUpdate), b64(join!), b64(awareness!)],
+    });
     await eventAfter(alice, mark, 'coeditFrame', (e) => e.space === pub && e.frame === b64(awareness!));
-    const arrived = alice.events.slice(mark).filter((e) => e.event === 'coeditFrame').map((e) => (e as { frame: string }).frame);
-    assert.deepEqual(arrived, [b64(join!), b64(awareness!)], 'only the reader\'s join and presence arrive');
-    await waitFor('the drop in alice\'s log', () => /who may only read space/.test(readText(nodePath.join(world.dir, 'alice-host.log')) ?? ''), SYNC_MS);
+    const arrived = alice.events
+      .slice(mark)
+      .filter((e) => e.event === 'coeditFrame')
+      .map((e) => (e as { frame: string }).frame);
+    assert.deepEqual(arrived, [b64(join!), b64(awareness!)], "only the reader's join and presence arrive");
+    await waitFor(
+      "the drop in alice's log",
+      () => /who may only read space/.test(readText(nodePath.join(world.dir, 'alice-host.log')) ?? ''),
+      SYNC_MS,
+    );
     doc.destroy();
 
     // bob's host stops: he leaves every session, and his active file goes with him.
     await bob.client.call('setActiveEditor', { space, path });
-    await alice.until('bob active', (s) => s.spaces.find((x) => x.id === space)?.members.find((m) => m.user === bobId)?.activeFile === path);
+    await alice.until(
+      'bob active',
+      (s) => s.spaces.find((x) => x.id === space)?.members.find((m) => m.user === bobId)?.activeFile === path,
+    );
     mark = alice.events.length;
     await bob.stop();
     await eventAfter(alice, mark, 'coeditPeers', (e) => e.space === pub && e.peers.length === 0);

@@ -18,7 +18,11 @@ function write(world: NetWorld, folder: string, path: string, text: string | Uin
 }
 
 function arrives(world: NetWorld, folder: string, path: string, text: string): Promise<void> {
-  return waitFor(`${path} with "${text.slice(0, 20)}" in ${folder}`, () => readText(nodePath.join(world.folder(folder), path)) === text, SYNC_MS);
+  return waitFor(
+    `${path} with "${text.slice(0, 20)}" in ${folder}`,
+    () => readText(nodePath.join(world.folder(folder), path)) === text,
+    SYNC_MS,
+  );
 }
 
 function chatLines(world: NetWorld, who: string): string[] {
@@ -62,19 +66,26 @@ test('live sync both ways between users and devices, a group of three, a reader 
     write(world, 'alice-pub', 'published.txt', 'for readers\n');
     await arrives(world, 'bob-pub', 'published.txt', 'for readers\n');
     await sleep(1500);
-    assert.equal(readText(nodePath.join(world.folder('alice-pub'), 'sneaky.txt')), undefined, 'a reader\'s file never reaches the owner');
+    assert.equal(readText(nodePath.join(world.folder('alice-pub'), 'sneaky.txt')), undefined, "a reader's file never reaches the owner");
     assert.match(world.log('alice'), /refused .* from bob, who may only read/);
 
     await ok(['chat', '--home', world.home('alice'), '--to', 'bob', 'hello bob']);
     await ok(['chat', '--home', world.home('bob'), '--to', 'alice', 'hello alice']);
-    await waitFor('bob to have alice\'s message', () => chatLines(world, 'bob').some((l) => l.includes('hello bob')), SYNC_MS);
-    await waitFor('alice to have bob\'s message', () => chatLines(world, 'alice').some((l) => l.includes('hello alice')), SYNC_MS);
+    await waitFor("bob to have alice's message", () => chatLines(world, 'bob').some((l) => l.includes('hello bob')), SYNC_MS);
+    await waitFor("alice to have bob's message", () => chatLines(world, 'alice').some((l) => l.includes('hello alice')), SYNC_MS);
 
-    await waitFor('alice to report the group in sync', async () => (await world.status('alice')).spaces.find((s) => s.id === group)?.inSync === true, SYNC_MS);
+    await waitFor(
+      'alice to report the group in sync',
+      async () => (await world.status('alice')).spaces.find((s) => s.id === group)?.inSync === true,
+      SYNC_MS,
+    );
     const status = await world.status('alice');
     const space = status.spaces.find((s) => s.id === group)!;
     assert.deepEqual(space.members.map((m) => m.name).sort(), ['alice', 'bob', 'carol']);
-    assert.ok(space.members.every((m) => m.presence === 'online'), JSON.stringify(space.members));
+    assert.ok(
+      space.members.every((m) => m.presence === 'online'),
+      JSON.stringify(space.members),
+    );
     assert.ok(status.bytesSent > 0 && status.bytesReceived > 0);
   } finally {
     await world.close();
@@ -95,7 +106,11 @@ test('offline delivery: bob offline, alice changes files and goes offline too; b
     write(world, 'a', 'while-bob-was-away.txt', 'written while bob was offline\n');
     write(world, 'a', 'data/big.bin', big);
     write(world, 'a', 'first.txt', 'changed offline\n');
-    await waitFor('alice to deposit her changes for bob', () => /mailed changes up to \d+ to offline device/.test(world.log('alice')), SYNC_MS);
+    await waitFor(
+      'alice to deposit her changes for bob',
+      () => /mailed changes up to \d+ to offline device/.test(world.log('alice')),
+      SYNC_MS,
+    );
     await waitFor('the mailbox to hold items', async () => (await world.metric('sharedfolders_mailbox_items')) > 0, SYNC_MS);
     await world.stop('alice');
 
@@ -104,7 +119,11 @@ test('offline delivery: bob offline, alice changes files and goes offline too; b
     await arrives(world, 'b', 'first.txt', 'changed offline\n');
     await waitFor('the big file', () => fs.existsSync(nodePath.join(world.folder('b'), 'data/big.bin')), SYNC_MS);
     assert.deepEqual(new Uint8Array(fs.readFileSync(nodePath.join(world.folder('b'), 'data/big.bin'))), big);
-    await waitFor('the mailbox to be empty', async () => (await world.metric('sharedfolders_mailbox_items')) === 0 && (await world.metric('sharedfolders_mailbox_bytes')) === 0, SYNC_MS);
+    await waitFor(
+      'the mailbox to be empty',
+      async () => (await world.metric('sharedfolders_mailbox_items')) === 0 && (await world.metric('sharedfolders_mailbox_bytes')) === 0,
+      SYNC_MS,
+    );
   } finally {
     await world.close();
   }
@@ -126,13 +145,28 @@ test('conflicts through the network: both edit the same file offline, then both 
     write(world, 'b', 'shared.bin', 'bob edit\n');
     world.start('alice');
     world.start('bob');
-    const names = (folder: string): string[] => fs.readdirSync(world.folder(folder)).filter((n) => !n.startsWith('.shared-folder')).sort();
-    await waitFor('a conflict copy on both sides, trees equal', () => names('a').length === 2 && names('b').length === 2 && names('a').join() === names('b').join(), SYNC_MS);
-    const contents = (folder: string): string[] => names(folder).map((n) => fs.readFileSync(nodePath.join(world.folder(folder), n), 'utf8')).sort();
+    const names = (folder: string): string[] =>
+      fs
+        .readdirSync(world.folder(folder))
+        .filter((n) => !n.startsWith('.shared-folder'))
+        .sort();
+    await waitFor(
+      'a conflict copy on both sides, trees equal',
+      () => names('a').length === 2 && names('b').length === 2 && names('a').join() === names('b').join(),
+      SYNC_MS,
+    );
+    const contents = (folder: string): string[] =>
+      names(folder)
+        .map((n) => fs.readFileSync(nodePath.join(world.folder(folder), n), 'utf8'))
+        .sort();
     await waitFor('identical contents', () => contents('a').join() === contents('b').join(), SYNC_MS);
     assert.deepEqual(contents('a'), ['alice edit\n', 'bob edit\n'], 'both versions survive');
     for (const who of ['alice', 'bob']) {
-      await waitFor(`${who}'s status to list the conflict`, async () => (await world.status(who)).conflicts.some((c) => c.space === space && c.path === 'shared.bin'), SYNC_MS);
+      await waitFor(
+        `${who}'s status to list the conflict`,
+        async () => (await world.status(who)).conflicts.some((c) => c.space === space && c.path === 'shared.bin'),
+        SYNC_MS,
+      );
     }
   } finally {
     await world.close();
@@ -149,7 +183,11 @@ test('conflicts through the network: edits of different lines made offline merge
     write(world, 'a', 'notes.md', base);
     await arrives(world, 'b', 'notes.md', base);
     // Each side keeps the version both will start from (on its next tick).
-    const bases = (who: string): string[] => fs.readdirSync(nodePath.join(world.home(who), 'state', space, 'bases'), { withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name);
+    const bases = (who: string): string[] =>
+      fs
+        .readdirSync(nodePath.join(world.home(who), 'state', space, 'bases'), { withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => e.name);
     for (const who of ['alice', 'bob']) await waitFor(`${who} to keep the merge base`, () => bases(who).length > 0, SYNC_MS);
     await world.stop('alice');
     await world.stop('bob');
@@ -161,11 +199,23 @@ test('conflicts through the network: edits of different lines made offline merge
     const merged = 'title\nalice wrote this offline\nmiddle\nmore\nbob wrote this offline\nend\n';
     await arrives(world, 'a', 'notes.md', merged);
     await arrives(world, 'b', 'notes.md', merged);
-    const names = (folder: string): string[] => fs.readdirSync(world.folder(folder)).filter((n) => !n.startsWith('.shared-folder')).sort();
-    await waitFor('no conflict copy left on either side', () => names('a').join() === 'notes.md' && names('b').join() === 'notes.md', SYNC_MS);
+    const names = (folder: string): string[] =>
+      fs
+        .readdirSync(world.folder(folder))
+        .filter((n) => !n.startsWith('.shared-folder'))
+        .sort();
+    await waitFor(
+      'no conflict copy left on either side',
+      () => names('a').join() === 'notes.md' && names('b').join() === 'notes.md',
+      SYNC_MS,
+    );
     assert.match(world.log('alice') + world.log('bob'), /"kind":"merged","path":"notes.md"/);
     for (const who of ['alice', 'bob']) {
-      await waitFor(`${who}'s status to be in sync`, async () => (await world.status(who)).spaces.find((s) => s.id === space)?.inSync === true, SYNC_MS);
+      await waitFor(
+        `${who}'s status to be in sync`,
+        async () => (await world.status(who)).spaces.find((s) => s.id === space)?.inSync === true,
+        SYNC_MS,
+      );
       assert.deepEqual((await world.status(who)).conflicts, [], `${who} lists no conflict`);
     }
   } finally {
@@ -194,7 +244,10 @@ test('faults: garbage, oversized and unauthorised frames; the server restarted a
       (ws: WebSocket) => ws.send(Buffer.alloc(17 * 1024 * 1024)),
       (ws: WebSocket) => ws.send(Buffer.from([1, 2, 3])),
       (ws: WebSocket) => ws.send(JSON.stringify({ t: 'putSpace', id: 1, doc: {} })),
-      (ws: WebSocket) => ws.send(JSON.stringify({ t: 'hello', v: 1, device: { id: '00'.repeat(16), signPublic: '11'.repeat(32), agreePublic: '22'.repeat(32) } })),
+      (ws: WebSocket) =>
+        ws.send(
+          JSON.stringify({ t: 'hello', v: 1, device: { id: '00'.repeat(16), signPublic: '11'.repeat(32), agreePublic: '22'.repeat(32) } }),
+        ),
     ]) {
       const ws = new WebSocket(world.url);
       await new Promise<void>((resolve, reject) => {
@@ -206,7 +259,10 @@ test('faults: garbage, oversized and unauthorised frames; the server restarted a
       send(ws);
       closes.push(await Promise.race([closed, sleep(15_000).then(() => -1)]));
     }
-    assert.ok(closes.every((c) => c === 1008 || c === 1009), `closed with codes ${closes.join(',')}`);
+    assert.ok(
+      closes.every((c) => c === 1008 || c === 1009),
+      `closed with codes ${closes.join(',')}`,
+    );
 
     // The server restarts mid-sync: the daemons reconnect and what was written meanwhile arrives.
     const payload = new Uint8Array(8 * 1024 * 1024).map((_, i) => (i * 40503) >>> 8);
@@ -215,7 +271,11 @@ test('faults: garbage, oversized and unauthorised frames; the server restarted a
     write(world, 'secret-folder-MARKERDIR', 'while-server-down.txt', 'server was down\n');
     await world.startServer();
     await arrives(world, 'b', 'while-server-down.txt', 'server was down\n');
-    await waitFor('the 8 MiB file after the restart', () => fs.statSync(nodePath.join(world.folder('b'), 'during-restart.bin'), { throwIfNoEntry: false })?.size === payload.length, SYNC_MS);
+    await waitFor(
+      'the 8 MiB file after the restart',
+      () => fs.statSync(nodePath.join(world.folder('b'), 'during-restart.bin'), { throwIfNoEntry: false })?.size === payload.length,
+      SYNC_MS,
+    );
 
     // bob is killed while a large file streams to him; after a restart it arrives whole.
     const large = new Uint8Array(24 * 1024 * 1024).map((_, i) => (i * 2246822519) >>> 27);
@@ -223,7 +283,11 @@ test('faults: garbage, oversized and unauthorised frames; the server restarted a
     await sleep(700);
     await world.stop('bob', 'SIGKILL');
     world.start('bob');
-    await waitFor('the large file after bob was killed', () => fs.statSync(nodePath.join(world.folder('b'), 'large.bin'), { throwIfNoEntry: false })?.size === large.length, SYNC_MS * 2);
+    await waitFor(
+      'the large file after bob was killed',
+      () => fs.statSync(nodePath.join(world.folder('b'), 'large.bin'), { throwIfNoEntry: false })?.size === large.length,
+      SYNC_MS * 2,
+    );
     assert.deepEqual(new Uint8Array(fs.readFileSync(nodePath.join(world.folder('b'), 'large.bin'))), large);
     assert.deepEqual(new Uint8Array(fs.readFileSync(nodePath.join(world.folder('b'), 'during-restart.bin'))), payload);
 
@@ -234,14 +298,15 @@ test('faults: garbage, oversized and unauthorised frames; the server restarted a
     const files = [world.serverLog, ...fs.readdirSync(world.dataDir).map((f) => nodePath.join(world.dataDir, f))];
     for (const file of files) {
       const bytes = fs.readFileSync(file);
-      for (const marker of ['MARKERDIR', 'MARKERNAME', 'MARKERCONTENT']) assert.equal(bytes.indexOf(marker), -1, `${marker} found in ${file}`);
+      for (const marker of ['MARKERDIR', 'MARKERNAME', 'MARKERCONTENT'])
+        assert.equal(bytes.indexOf(marker), -1, `${marker} found in ${file}`);
     }
   } finally {
     await world.close();
   }
 });
 
-test('a user\'s other devices sync every space the user joined, in a folder named as the user named it on the device that joined', async () => {
+test("a user's other devices sync every space the user joined, in a folder named as the user named it on the device that joined", async () => {
   const world = new NetWorld();
   try {
     await world.startServer();
@@ -258,12 +323,19 @@ test('a user\'s other devices sync every space the user joined, in a folder name
     world.start('bob');
     world.start('bob-laptop', ['--folders', world.folder('laptop')]);
     const landed = nodePath.join(world.folder('laptop'), 'bob-notes');
-    await waitFor('the space on bob\'s laptop', () => readText(nodePath.join(landed, 'idea.md')) === 'shared before the laptop existed\n', SYNC_MS);
+    await waitFor(
+      "the space on bob's laptop",
+      () => readText(nodePath.join(landed, 'idea.md')) === 'shared before the laptop existed\n',
+      SYNC_MS,
+    );
     fs.writeFileSync(nodePath.join(landed, 'from-laptop.md'), 'bob on his laptop\n');
     await arrives(world, 'design-notes', 'from-laptop.md', 'bob on his laptop\n');
     await arrives(world, 'bob-notes', 'from-laptop.md', 'bob on his laptop\n');
     const status = await world.status('bob-laptop');
-    assert.deepEqual(status.spaces.map((s) => [s.id, s.path]), [[space, landed]]);
+    assert.deepEqual(
+      status.spaces.map((s) => [s.id, s.path]),
+      [[space, landed]],
+    );
   } finally {
     await world.close();
   }
@@ -279,17 +351,27 @@ test('a device the server slips into a user is never trusted: no changes, chat o
     const evilId = deviceIdOf(evil);
     const db = new Database(nodePath.join(world.dataDir, 'server.sqlite'));
     const aliceUser = (db.prepare("SELECT id FROM users WHERE name = 'alice'").get() as { id: string }).id;
-    db.prepare('INSERT INTO devices (id, user, sign_public, agree_public, created) VALUES (?, ?, ?, ?, ?)').run(evilId, aliceUser, toHex(evil.signPublic), toHex(evil.agreePublic), Date.now());
+    db.prepare('INSERT INTO devices (id, user, sign_public, agree_public, created) VALUES (?, ?, ?, ?, ?)').run(
+      evilId,
+      aliceUser,
+      toHex(evil.signPublic),
+      toHex(evil.agreePublic),
+      Date.now(),
+    );
     db.close();
     await world.startServer();
 
     world.start('bob');
     write(world, 'b', 'for-alice.txt', 'only alice may read this\n');
-    await waitFor('bob to mail his change to alice, who is offline', () => /mailed changes up to \d+ to offline device/.test(world.log('bob')), SYNC_MS);
+    await waitFor(
+      'bob to mail his change to alice, who is offline',
+      () => /mailed changes up to \d+ to offline device/.test(world.log('bob')),
+      SYNC_MS,
+    );
     await ok(['chat', '--home', world.home('bob'), '--to', 'alice', 'hello alice']);
     world.start('alice');
     await arrives(world, 'a', 'for-alice.txt', 'only alice may read this\n');
-    await waitFor('alice to have bob\'s message', () => chatLines(world, 'alice').some((l) => l.includes('hello alice')), SYNC_MS);
+    await waitFor("alice to have bob's message", () => chatLines(world, 'alice').some((l) => l.includes('hello alice')), SYNC_MS);
 
     await world.stopServer();
     const after = new Database(nodePath.join(world.dataDir, 'server.sqlite'), { readonly: true });
@@ -299,7 +381,10 @@ test('a device the server slips into a user is never trusted: no changes, chat o
     assert.doesNotMatch(world.log('bob'), new RegExp(`mailed changes up to \\d+ to offline device ${evilId}`));
     assert.doesNotMatch(world.log('bob') + world.log('alice'), new RegExp(`secure channel to device ${evilId}`));
     const status = JSON.parse(fs.readFileSync(nodePath.join(world.home('bob'), 'status.json'), 'utf8')) as { spaces: { id: string }[] };
-    assert.deepEqual(status.spaces.map((s) => s.id), [space]);
+    assert.deepEqual(
+      status.spaces.map((s) => s.id),
+      [space],
+    );
   } finally {
     await world.close();
   }

@@ -29,7 +29,10 @@ function sameFile(world: NetWorld, folder: string, path: string, data: Uint8Arra
 
 /** Peak resident memory of a process, from the kernel's high-water mark. */
 function peakRssBytes(pid: number): number {
-  const line = fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'))!;
+  const line = fs
+    .readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmHWM:'))!;
   return Number(line.split(/\s+/)[1]) * 1024;
 }
 
@@ -79,14 +82,22 @@ test('blocks from any member: with the author offline, another member that has t
     world.start('carol');
     const big = writeRandom(world, 'alice-group', 'big.bin', 3 * 1024 * 1024);
     const small = writeRandom(world, 'alice-group', 'notes/small.bin', 1000);
-    await waitFor('carol to have the files', () => sameFile(world, 'carol-group', 'big.bin', big) && sameFile(world, 'carol-group', 'notes/small.bin', small), SYNC_MS);
+    await waitFor(
+      'carol to have the files',
+      () => sameFile(world, 'carol-group', 'big.bin', big) && sameFile(world, 'carol-group', 'notes/small.bin', small),
+      SYNC_MS,
+    );
     await world.stop('alice');
     assert.doesNotMatch(world.log('alice'), /mailed changes/, 'nothing was mailed to bob, who had not joined');
 
     // bob joins only now: alice, the author, is offline; carol has everything.
     await world.join('bob', space, 'bob-group');
     world.start('bob');
-    await waitFor('bob to have the files from carol', () => sameFile(world, 'bob-group', 'big.bin', big) && sameFile(world, 'bob-group', 'notes/small.bin', small), SYNC_MS);
+    await waitFor(
+      'bob to have the files from carol',
+      () => sameFile(world, 'bob-group', 'big.bin', big) && sameFile(world, 'bob-group', 'notes/small.bin', small),
+      SYNC_MS,
+    );
   } finally {
     await world.close();
   }
@@ -102,14 +113,20 @@ test('a large change for an offline member streams through the mailbox without b
     await world.stop('bob');
     const mib = 256;
     const big = writeRandom(world, 'a', 'video.bin', mib * 1024 * 1024);
-    await waitFor('alice to deposit her changes for bob', () => /mailed changes up to \d+ to offline device/.test(world.log('alice')), 2 * SYNC_MS);
+    await waitFor(
+      'alice to deposit her changes for bob',
+      () => /mailed changes up to \d+ to offline device/.test(world.log('alice')),
+      2 * SYNC_MS,
+    );
     const alicePeak = peakRssBytes(alice.pid!);
     await world.stop('alice');
     const bob = world.start('bob');
     await waitFor('the big file at bob', () => sameFile(world, 'b', 'video.bin', big), 2 * SYNC_MS);
     await waitFor('the mailbox to be empty', async () => (await world.metric('sharedfolders_mailbox_items')) === 0, SYNC_MS);
     const bobPeak = peakRssBytes(bob.pid!);
-    console.log(`${mib} MiB through the mailbox: peak RSS alice ${(alicePeak / 2 ** 20).toFixed(0)} MiB, bob ${(bobPeak / 2 ** 20).toFixed(0)} MiB`);
+    console.log(
+      `${mib} MiB through the mailbox: peak RSS alice ${(alicePeak / 2 ** 20).toFixed(0)} MiB, bob ${(bobPeak / 2 ** 20).toFixed(0)} MiB`,
+    );
     // Held whole, the change alone would take its size in items and as much again sealed.
     const bound = mib * 1024 * 1024;
     assert.ok(alicePeak < bound, `alice held the change in memory: peak ${alicePeak} bytes`);

@@ -8,7 +8,12 @@ import { DiskStore } from '../../src/node/disk/disk-store';
 import { isAlive } from '../../src/sync/model/file-record';
 import { waitFor } from './disk-cluster';
 
-async function watchedReplica(): Promise<{ disk: DiskReplica; root: string; scans: Array<readonly string[] | undefined>; done: () => Promise<void> }> {
+async function watchedReplica(): Promise<{
+  disk: DiskReplica;
+  root: string;
+  scans: Array<readonly string[] | undefined>;
+  done: () => Promise<void>;
+}> {
   const base = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'sf-watch-'));
   const root = nodePath.join(base, 'folder');
   await DiskStore.initFolder(root);
@@ -56,7 +61,11 @@ test('the watcher alone brings saves, editor save-as-rename, new folders and del
 
     // A folder moved elsewhere keeps being watched at its new place.
     fs.renameSync(nodePath.join(root, 'x'), nodePath.join(root, 'moved'));
-    await waitFor('the move', () => isAlive(disk.replica.record('moved/y/z/deep.md')) && !isAlive(disk.replica.record('x/y/z/deep.md')), 5_000);
+    await waitFor(
+      'the move',
+      () => isAlive(disk.replica.record('moved/y/z/deep.md')) && !isAlive(disk.replica.record('x/y/z/deep.md')),
+      5_000,
+    );
     fs.writeFileSync(nodePath.join(root, 'moved/y/z/new.md'), 'new');
     await waitFor('a file in the moved folder', () => disk.replica.record('moved/y/z/new.md')?.size === 3, 5_000);
 
@@ -74,7 +83,11 @@ test('a burst of 5,000 new files (a checkout) is coalesced into a few scans', { 
       fs.mkdirSync(nodePath.join(root, `src${d}`));
       for (let f = 0; f < 100; f++) fs.writeFileSync(nodePath.join(root, `src${d}`, `file${f}.ts`), `export const v = ${d * 100 + f};\n`);
     }
-    await waitFor('all 5,000 files in the index', () => disk.replica.records().filter((r) => r.type === 'file' && !r.deleted).length === 5_000, 60_000);
+    await waitFor(
+      'all 5,000 files in the index',
+      () => disk.replica.records().filter((r) => r.type === 'file' && !r.deleted).length === 5_000,
+      60_000,
+    );
     assert.ok(scans.length <= 10, `${scans.length} scans for one burst`);
   } finally {
     await done();

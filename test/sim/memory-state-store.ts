@@ -1,5 +1,13 @@
 import type { FileRecord } from '../../src/sync/model/file-record';
-import type { DeferredEntry, NeededEntry, PeerPosition, PersistedState, ReplicaMeta, StateChange, StateStore } from '../../src/sync/ports/ports';
+import type {
+  DeferredEntry,
+  NeededEntry,
+  PeerPosition,
+  PersistedState,
+  ReplicaMeta,
+  StateChange,
+  StateStore,
+} from '../../src/sync/ports/ports';
 import type { CrashSwitch } from './crash-switch';
 
 /** Durable state in memory: a commit applies whole or not at all, and survives "crashes". */

@@ -122,7 +122,14 @@ export class MemoryStore implements FileStore {
     this.requireParent(path);
     this.clearForReplace(path);
     this.temps.delete(temp.id);
-    this.nodes.set(path, { type: 'file', data: t.data, target: '', mtime: meta.mtime, executable: meta.executable, inode: this.nextInode++ });
+    this.nodes.set(path, {
+      type: 'file',
+      data: t.data,
+      target: '',
+      mtime: meta.mtime,
+      executable: meta.executable,
+      inode: this.nextInode++,
+    });
     return this.entry(path)!;
   }
 
@@ -165,7 +172,14 @@ export class MemoryStore implements FileStore {
     this.check(path, expect);
     this.requireParent(path);
     this.clearForReplace(path);
-    this.nodes.set(path, { type: 'symlink', data: new Uint8Array(0), target, mtime: meta.mtime, executable: false, inode: this.nextInode++ });
+    this.nodes.set(path, {
+      type: 'symlink',
+      data: new Uint8Array(0),
+      target,
+      mtime: meta.mtime,
+      executable: false,
+      inode: this.nextInode++,
+    });
     return this.entry(path)!;
   }
 

@@ -263,7 +263,10 @@ export class Simulation {
   }
 
   private randomDir(store: MemoryStore): string {
-    const dirs = store.snapshot().filter((e) => e.type === 'directory').map((e) => e.path);
+    const dirs = store
+      .snapshot()
+      .filter((e) => e.type === 'directory')
+      .map((e) => e.path);
     return this.rng.chance(0.5) || dirs.length === 0 ? '' : this.rng.pick(dirs);
   }
 
@@ -396,14 +399,15 @@ export class Simulation {
 
   private quiet(): boolean {
     const first = this.nodes[0]!.replica.summary();
-    return this.nodes.every(
-      (n) => n.replica.neededPaths().length === 0 && equalBytes(n.replica.summary(), first),
-    );
+    return this.nodes.every((n) => n.replica.neededPaths().length === 0 && equalBytes(n.replica.summary(), first));
   }
 
   private divergence(): string {
     return this.nodes
-      .map((n) => `${n.name}: needed=[${n.replica.neededPaths().join(',')}] errors=[${[...n.replica.errors()].map(([p, e]) => `${p}:${e.code}`).join(',')}] records=${n.replica.records().length}`)
+      .map(
+        (n) =>
+          `${n.name}: needed=[${n.replica.neededPaths().join(',')}] errors=[${[...n.replica.errors()].map(([p, e]) => `${p}:${e.code}`).join(',')}] records=${n.replica.records().length}`,
+      )
       .join('; ');
   }
 

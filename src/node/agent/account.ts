@@ -2,7 +2,16 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { fromHex, toHex } from '../../sync/util/bytes';
-import { RendezvousError, spaceDocSigningBytes, type AccountState, type ContactInfo, type DeviceInfo, type Role, type SpaceDoc, type UserInfo } from '../../sync/protocol/rendezvous';
+import {
+  RendezvousError,
+  spaceDocSigningBytes,
+  type AccountState,
+  type ContactInfo,
+  type DeviceInfo,
+  type Role,
+  type SpaceDoc,
+  type UserInfo,
+} from '../../sync/protocol/rendezvous';
 import { appendChatHistory, sendChat, type ChatEntry } from './chat';
 import { CodeError, decodeInvite, decodeLink, encodeInvite, encodeLink } from './codes';
 import { savedConflicts, statusFrom, type AgentStatus } from './agent-status';
@@ -36,7 +45,11 @@ export interface AccountSession {
 }
 
 /** Runs `work` over a one-shot connection that does not disturb a running session of the same device. */
-export async function withServer<T>(home: DeviceHome, identity: Identity, work: (session: AccountSession, state: AccountState) => Promise<T>): Promise<T> {
+export async function withServer<T>(
+  home: DeviceHome,
+  identity: Identity,
+  work: (session: AccountSession, state: AccountState) => Promise<T>,
+): Promise<T> {
   const client = new RendezvousClient({ url: identity.server, keys: identity.keys, mode: 'command', trust: trustFilter(home) });
   const state = await client.connect();
   try {
@@ -57,7 +70,6 @@ async function freshState(session: AccountSession): Promise<AccountState> {
   return trustFilter(session.home)((await session.client.request({ t: 'state' }))['state'] as AccountState);
 }
 
-
 // ---- identity -------------------------------------------------------------------------------
 
 export interface NewIdentity {
@@ -73,7 +85,13 @@ export interface NewIdentity {
  */
 export async function createIdentity(
   home: DeviceHome,
-  options: { readonly server?: string; readonly name?: string; readonly link?: string; readonly keys?: DeviceKeys; readonly keysInHome?: boolean },
+  options: {
+    readonly server?: string;
+    readonly name?: string;
+    readonly link?: string;
+    readonly keys?: DeviceKeys;
+    readonly keysInHome?: boolean;
+  },
 ): Promise<NewIdentity> {
   if (home.exists) throw new HomeError(`${home.dir} already holds a device identity`);
   const link = options.link ? decodeLink(options.link) : undefined;
@@ -102,7 +120,15 @@ export async function createLinkCode(session: AccountSession): Promise<string> {
   const root = userRoot(session, state.user);
   const token = String((await session.client.request({ t: 'createLink' }))['token']);
   const grant = makeLinkGrant(session.identity.keys, session.client.device.id, state.user.id);
-  return encodeLink({ server: session.identity.server, token, user: state.user.id, root: root.signPublic, seed: grant.seed, by: grant.by, keySig: grant.keySig });
+  return encodeLink({
+    server: session.identity.server,
+    token,
+    user: state.user.id,
+    root: root.signPublic,
+    seed: grant.seed,
+    by: grant.by,
+    keySig: grant.keySig,
+  });
 }
 
 /** A user's first device, as pinned here. */
@@ -119,7 +145,11 @@ function userRoot(session: AccountSession, user: UserInfo): DeviceInfo {
 export async function createInviteCode(session: AccountSession): Promise<string> {
   const root = userRoot(session, stateOf(session).user);
   const token = String((await session.client.request({ t: 'createInvite' }))['token']);
-  return encodeInvite({ server: session.identity.server, token, fingerprint: fingerprintOf({ signPublic: fromHex(root.signPublic), agreePublic: fromHex(root.agreePublic) }) });
+  return encodeInvite({
+    server: session.identity.server,
+    token,
+    fingerprint: fingerprintOf({ signPublic: fromHex(root.signPublic), agreePublic: fromHex(root.agreePublic) }),
+  });
 }
 
 /**
@@ -129,17 +159,20 @@ export async function createInviteCode(session: AccountSession): Promise<string>
  */
 export async function acceptInvite(session: AccountSession, codeText: string): Promise<ContactInfo> {
   const code = decodeInvite(codeText);
-  if (code.server !== session.identity.server) throw new CodeError(`the invite is for server ${code.server}; this device uses ${session.identity.server}`);
+  if (code.server !== session.identity.server)
+    throw new CodeError(`the invite is for server ${code.server}; this device uses ${session.identity.server}`);
   const result = await session.client.request({ t: 'acceptInvite', token: code.token, fingerprint: code.fingerprint });
   const inviter = String(result['user']);
   // Checked on the state as the server sent it: the inviter's first device must be the one in the code.
   const raw = ((await session.client.request({ t: 'state' }))['state'] as AccountState).contacts.find((c) => c.id === inviter);
-  const root = raw?.devices.find((d) => !d.endorsement && fingerprintOf({ signPublic: fromHex(d.signPublic), agreePublic: fromHex(d.agreePublic) }) === code.fingerprint);
+  const root = raw?.devices.find(
+    (d) => !d.endorsement && fingerprintOf({ signPublic: fromHex(d.signPublic), agreePublic: fromHex(d.agreePublic) }) === code.fingerprint,
+  );
   const pins = pinsOf(session.home);
   const pinned = pins.root(inviter);
   if (!raw || !root || (pinned !== undefined && pinned !== root.signPublic)) {
     await session.client.request({ t: 'removeContact', user: inviter });
-    throw new CryptoError('badKey', 'the inviter\'s keys do not match the fingerprint in the code; the contact was not added');
+    throw new CryptoError('badKey', "the inviter's keys do not match the fingerprint in the code; the contact was not added");
   }
   pins.pin(inviter, root.signPublic);
   return (await freshState(session)).contacts.find((c) => c.id === inviter)!;
@@ -201,7 +234,8 @@ export async function joinSpace(session: AccountSession, space: string, path: st
 /** Deposits a space note naming the folder for the users' devices; resolves once the server holds them. */
 async function tellName(session: AccountSession, users: readonly UserInfo[], space: string, path: string): Promise<void> {
   const name = nodePath.basename(path);
-  if (isFolderName(name) && sendSpaceNote(session.client, session.identity.keys, users, { space, name }) > 0) await session.client.request({ t: 'state' });
+  if (isFolderName(name) && sendSpaceNote(session.client, session.identity.keys, users, { space, name }) > 0)
+    await session.client.request({ t: 'state' });
 }
 
 /** Declines a space shared with this user. */
@@ -216,7 +250,8 @@ export async function declineSpace(session: AccountSession, space: string): Prom
 export async function leaveSpace(session: AccountSession, space: string): Promise<void> {
   const state = stateOf(session);
   const info = state.spaces.find((s) => s.doc.id === space);
-  if (info && info.status[state.user.id] !== undefined && info.status[state.user.id] !== 'left') await session.client.request({ t: 'leaveSpace', space });
+  if (info && info.status[state.user.id] !== undefined && info.status[state.user.id] !== 'left')
+    await session.client.request({ t: 'leaveSpace', space });
   session.home.removeSpace(space);
 }
 
@@ -234,8 +269,14 @@ export async function addMember(session: AccountSession, space: string, user: st
   const doc = info.doc;
   if (doc.members.some((m) => m.user === member!.id)) throw new AccountError(`${member!.name} is already a member`);
   const mine = doc.members.find((m) => m.user === state.user.id)?.role;
-  if (mine !== 'owner' && !(mine === 'editor' && doc.kind === 'group')) throw new AccountError('only an owner, or an editor of a group, may add members');
-  const next = signSpaceDoc(session, { id: doc.id, kind: doc.kind, version: doc.version + 1, members: [...doc.members, { user: member!.id, role }] });
+  if (mine !== 'owner' && !(mine === 'editor' && doc.kind === 'group'))
+    throw new AccountError('only an owner, or an editor of a group, may add members');
+  const next = signSpaceDoc(session, {
+    id: doc.id,
+    kind: doc.kind,
+    version: doc.version + 1,
+    members: [...doc.members, { user: member!.id, role }],
+  });
   await session.client.request({ t: 'putSpace', doc: next });
   const local = session.home.spaces().find((s) => s.id === space);
   if (local) await tellName(session, [member!], space, local.path);
@@ -249,9 +290,15 @@ export async function addMember(session: AccountSession, space: string, user: st
 export async function stopSharing(session: AccountSession, space: string): Promise<void> {
   const state = stateOf(session);
   const info = state.spaces.find((s) => s.doc.id === space);
-  if (!info || info.doc.members.find((m) => m.user === state.user.id)?.role !== 'owner') throw new AccountError('only an owner of the space can stop sharing it');
+  if (!info || info.doc.members.find((m) => m.user === state.user.id)?.role !== 'owner')
+    throw new AccountError('only an owner of the space can stop sharing it');
   if (info.doc.members.length > 1) {
-    const next = signSpaceDoc(session, { id: info.doc.id, kind: info.doc.kind, version: info.doc.version + 1, members: [{ user: state.user.id, role: 'owner' }] });
+    const next = signSpaceDoc(session, {
+      id: info.doc.id,
+      kind: info.doc.kind,
+      version: info.doc.version + 1,
+      members: [{ user: state.user.id, role: 'owner' }],
+    });
     await session.client.request({ t: 'putSpace', doc: next });
   }
   await leaveSpace(session, space);

@@ -38,8 +38,15 @@ export interface LiveStatus {
  * summary (or, without a running replica, the vector it last announced) equals every other
  * member device's announced vector.
  */
-export function statusFrom(home: DeviceHome, device: string, state: AccountState | undefined, connected: boolean, live?: LiveStatus): AgentStatus {
-  const announced = (space: string, d: string): string | undefined => live?.vector(space, d) ?? state?.vectors.find((v) => v.space === space && v.device === d)?.hash;
+export function statusFrom(
+  home: DeviceHome,
+  device: string,
+  state: AccountState | undefined,
+  connected: boolean,
+  live?: LiveStatus,
+): AgentStatus {
+  const announced = (space: string, d: string): string | undefined =>
+    live?.vector(space, d) ?? state?.vectors.find((v) => v.space === space && v.device === d)?.hash;
   const presenceOf = (user: string): Presence =>
     user === state?.user.id ? 'online' : (live?.presence(user) ?? state?.contacts.find((c) => c.id === user)?.presence ?? 'offline');
   const spaces: SpaceStatus[] = home.spaces().map((local) => {
@@ -80,7 +87,13 @@ export async function savedConflicts(home: DeviceHome): Promise<AgentStatus['con
   const out: AgentStatus['conflicts'] = [];
   for (const local of home.spaces()) {
     if (!fs.existsSync(local.path)) continue;
-    const disk = await DiskReplica.open({ root: local.path, stateDir: home.stateDir(local.id), user: '', watch: false, port: { send: () => undefined } });
+    const disk = await DiskReplica.open({
+      root: local.path,
+      stateDir: home.stateDir(local.id),
+      user: '',
+      watch: false,
+      port: { send: () => undefined },
+    });
     try {
       for (const c of disk.replica.conflicts()) out.push({ space: local.id, path: c.path, copy: c.copyPath });
     } finally {

@@ -23,8 +23,22 @@ export interface ChatEntry {
  * once to devices that are online, at their next sign-in to the others, and deleted from the
  * server when acknowledged. Returns the number of devices it was addressed to.
  */
-export function sendChat(client: RendezvousClient, keys: DeviceKeys, from: UserInfo, recipients: readonly UserInfo[], conversation: string, text: string): { entry: ChatEntry; devices: number } {
-  const entry: ChatEntry = { conversation, from: from.id, fromName: from.name, text, sent: Date.now(), id: crypto.randomBytes(16).toString('hex') };
+export function sendChat(
+  client: RendezvousClient,
+  keys: DeviceKeys,
+  from: UserInfo,
+  recipients: readonly UserInfo[],
+  conversation: string,
+  text: string,
+): { entry: ChatEntry; devices: number } {
+  const entry: ChatEntry = {
+    conversation,
+    from: from.id,
+    fromName: from.name,
+    text,
+    sent: Date.now(),
+    id: crypto.randomBytes(16).toString('hex'),
+  };
   const body = new TextEncoder().encode(JSON.stringify(entry));
   const payload = new Uint8Array(1 + body.length);
   payload[0] = MailKind.Chat;
@@ -37,8 +51,16 @@ export function parseChat(payload: Uint8Array): ChatEntry | undefined {
   if (payload[0] !== MailKind.Chat) return undefined;
   try {
     const o = JSON.parse(new TextDecoder().decode(payload.subarray(1))) as Partial<ChatEntry>;
-    if (typeof o.conversation !== 'string' || typeof o.text !== 'string' || typeof o.from !== 'string' || typeof o.id !== 'string') return undefined;
-    return { conversation: o.conversation, from: o.from, fromName: String(o.fromName ?? ''), text: o.text.slice(0, 100_000), sent: Number(o.sent) || 0, id: o.id };
+    if (typeof o.conversation !== 'string' || typeof o.text !== 'string' || typeof o.from !== 'string' || typeof o.id !== 'string')
+      return undefined;
+    return {
+      conversation: o.conversation,
+      from: o.from,
+      fromName: String(o.fromName ?? ''),
+      text: o.text.slice(0, 100_000),
+      sent: Number(o.sent) || 0,
+      id: o.id,
+    };
   } catch {
     return undefined;
   }

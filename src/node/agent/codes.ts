@@ -36,7 +36,15 @@ export function decodeInvite(text: string): InviteCode {
 }
 
 export function encodeLink(code: LinkCode): string {
-  const fields = { s: code.server, t: code.token, u: code.user, r: code.root, k: Buffer.from(code.seed).toString('base64url'), b: code.by, g: code.keySig };
+  const fields = {
+    s: code.server,
+    t: code.token,
+    u: code.user,
+    r: code.root,
+    k: Buffer.from(code.seed).toString('base64url'),
+    b: code.by,
+    g: code.keySig,
+  };
   return LINK + Buffer.from(JSON.stringify(fields)).toString('base64url');
 }
 
@@ -49,7 +57,15 @@ export function decodeLink(text: string): LinkCode {
   };
   const seed = typeof o['k'] === 'string' ? new Uint8Array(Buffer.from(o['k'], 'base64url')) : new Uint8Array(0);
   if (seed.length !== 32) throw new CodeError('the link code is damaged');
-  return { server: o['s'] as string, token: o['t'] as string, user: hex('u', 32), root: hex('r', 64), seed, by: hex('b', 32), keySig: hex('g', 128) };
+  return {
+    server: o['s'] as string,
+    token: o['t'] as string,
+    user: hex('u', 32),
+    root: hex('r', 64),
+    seed,
+    by: hex('b', 32),
+    keySig: hex('g', 128),
+  };
 }
 
 export class CodeError extends Error {

@@ -273,7 +273,9 @@ export class DeviceAgent {
   }
 
   private schedule(): void {
-    void this.reconciling.run(() => this.openSpaces().catch((err: unknown) => this.log(`opening spaces failed: ${(err as Error).message}`)));
+    void this.reconciling.run(() =>
+      this.openSpaces().catch((err: unknown) => this.log(`opening spaces failed: ${(err as Error).message}`)),
+    );
   }
 
   /** Opens a replica for every local space this user has joined; closes those that went away. */
@@ -361,7 +363,9 @@ export class DeviceAgent {
       const summary = toHex(open.disk.replica.summary());
       if (summary === open.lastAnnounced) continue;
       open.lastAnnounced = summary;
-      this.client.request({ t: 'vector', space: id, hash: summary }).catch((err: unknown) => this.log(`announcing space ${id}: ${(err as Error).message}`));
+      this.client
+        .request({ t: 'vector', space: id, hash: summary })
+        .catch((err: unknown) => this.log(`announcing space ${id}: ${(err as Error).message}`));
       for (const device of open.up) this.channels.connect(device);
     }
   }
@@ -387,7 +391,9 @@ export class DeviceAgent {
       const data = open?.cache.get(message.hash);
       if (open && data && data.length === message.size) {
         // Arrived by mail: answered here, as if from the device that was asked.
-        setImmediate(() => void open.disk.replica.receive(device, { type: 'blockResponse', id: message.id, hash: message.hash, status: 'ok', data }));
+        setImmediate(
+          () => void open.disk.replica.receive(device, { type: 'blockResponse', id: message.id, hash: message.hash, status: 'ok', data }),
+        );
         return;
       }
     }
@@ -439,7 +445,10 @@ export class DeviceAgent {
     // A reader's copy may hold changes nobody takes from it, so it differs for good: between a
     // reader and the others, differing vectors say nothing about being in sync.
     const mine = info ? roleOf(this.client.device.id, info).role : undefined;
-    const others = info && mine !== 'reader' ? joinedDevices(info).filter((d) => d !== this.client.device.id && this.online.has(d) && roleOf(d, info).role !== 'reader') : [];
+    const others =
+      info && mine !== 'reader'
+        ? joinedDevices(info).filter((d) => d !== this.client.device.id && this.online.has(d) && roleOf(d, info).role !== 'reader')
+        : [];
     const behind = others.filter((d) => this.vectors.has(`${space}/${d}`) && this.vectors.get(`${space}/${d}`) !== summary).length;
     return { files: needed.length, bytes, state: replica.state(), behind };
   }
@@ -463,7 +472,8 @@ export class DeviceAgent {
     const conflicts: AgentStatus['conflicts'] = [];
     const errors: AgentStatus['errors'] = [];
     for (const [id, open] of this.spaces) {
-      for (const c of options.conflicts?.(id, open.disk.replica) ?? open.disk.replica.conflicts()) conflicts.push({ space: id, path: c.path, copy: c.copyPath });
+      for (const c of options.conflicts?.(id, open.disk.replica) ?? open.disk.replica.conflicts())
+        conflicts.push({ space: id, path: c.path, copy: c.copyPath });
       for (const [path, problem] of open.disk.replica.errors()) errors.push({ space: id, path, message: problem.message });
     }
     return { ...base, conflicts, errors, bytesSent: this.channels.bytesSent, bytesReceived: this.channels.bytesReceived };

@@ -60,7 +60,7 @@ export class DeviceHome {
   /** With `withKeys: false` identity.json holds everything but the keys, which the caller keeps. */
   saveIdentity(identity: Identity, options: { readonly withKeys?: boolean } = {}): void {
     fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    const keys = options.withKeys ?? true ? { keys: encodeDeviceKeys(identity.keys) } : {};
+    const keys = (options.withKeys ?? true) ? { keys: encodeDeviceKeys(identity.keys) } : {};
     writeAtomic(
       this.file('identity.json'),
       JSON.stringify({ ...keys, server: identity.server, name: identity.name, ...(identity.user ? { user: identity.user } : {}) }, null, 2),
@@ -104,7 +104,17 @@ export class DeviceHome {
   }
 
   removeSpace(id: string): void {
-    this.withLock(() => writeAtomic(this.file('spaces.json'), JSON.stringify(this.spaces().filter((s) => s.id !== id), null, 2), 0o600));
+    this.withLock(() =>
+      writeAtomic(
+        this.file('spaces.json'),
+        JSON.stringify(
+          this.spaces().filter((s) => s.id !== id),
+          null,
+          2,
+        ),
+        0o600,
+      ),
+    );
   }
 
   /** Changes to the list of spaces, made by this or another process. */

@@ -162,7 +162,8 @@ export class Mailbox {
     }
     for (const message of messages) {
       if (message.type === 'blockResponse') {
-        if (message.status === 'ok' && equalBytes(this.hasher.sha256(message.data), message.hash)) open.cache.put(message.hash, message.data);
+        if (message.status === 'ok' && equalBytes(this.hasher.sha256(message.data), message.hash))
+          open.cache.put(message.hash, message.data);
       } else if (message.type === 'index') {
         this.options.remoteChanges.note(space, open.disk.replica, message.records);
         await open.disk.replica.receive(sender, message);
@@ -173,6 +174,8 @@ export class Mailbox {
   }
 
   private acknowledge(item: string): void {
-    void this.options.client.request({ t: 'ack', items: [item] }).catch((err: unknown) => this.options.log(`ack ${item}: ${(err as Error).message}`));
+    void this.options.client
+      .request({ t: 'ack', items: [item] })
+      .catch((err: unknown) => this.options.log(`ack ${item}: ${(err as Error).message}`));
   }
 }

@@ -76,7 +76,8 @@ export class SiblingSpaces {
     for (const local of home.spaces()) names[local.id] = nodePath.basename(local.path);
     try {
       for (const [space, name] of Object.entries(names)) {
-        if (isFolderName(name)) depositSealed(client, this.options.keys, [{ ...state.user, devices: fresh }], encodeSpaceNote({ space, name }));
+        if (isFolderName(name))
+          depositSealed(client, this.options.keys, [{ ...state.user, devices: fresh }], encodeSpaceNote({ space, name }));
       }
     } catch {
       return; // Not connected: told at the next sign-in.

@@ -31,7 +31,14 @@ const MAX_TOP = 2 ** 31 - 1;
 
 export type CoeditNotice =
   /** The sender has the file open in `session`; `reply` when it answers an announcement (never answered again). */
-  | { readonly t: 'open'; readonly space: string; readonly path: string; readonly session: string; readonly live: boolean; readonly reply?: boolean }
+  | {
+      readonly t: 'open';
+      readonly space: string;
+      readonly path: string;
+      readonly session: string;
+      readonly live: boolean;
+      readonly reply?: boolean;
+    }
   | { readonly t: 'close'; readonly space: string; readonly path: string }
   | { readonly t: 'frame'; readonly space: string; readonly path: string; readonly session: string; readonly frame: Uint8Array }
   /** The sender's active editor in a space, or none there (`path` absent). */
@@ -101,13 +108,15 @@ export function decodeNotice(bytes: Uint8Array): CoeditNotice {
   switch (h['t']) {
     case 'open':
       if (!isSessionName(h['session'])) throw new CoeditNoticeError('bad session name');
-      if (typeof h['live'] !== 'boolean' || (h['reply'] !== undefined && typeof h['reply'] !== 'boolean')) throw new CoeditNoticeError('bad announcement');
+      if (typeof h['live'] !== 'boolean' || (h['reply'] !== undefined && typeof h['reply'] !== 'boolean'))
+        throw new CoeditNoticeError('bad announcement');
       return { t: 'open', space, path: path(), session: h['session'], live: h['live'], ...(h['reply'] === true ? { reply: true } : {}) };
     case 'close':
       return { t: 'close', space, path: path() };
     case 'active': {
       const top = h['top'];
-      if (top !== undefined && (typeof top !== 'number' || !Number.isInteger(top) || top < 0 || top > MAX_TOP)) throw new CoeditNoticeError('bad top line');
+      if (top !== undefined && (typeof top !== 'number' || !Number.isInteger(top) || top < 0 || top > MAX_TOP))
+        throw new CoeditNoticeError('bad top line');
       if (h['path'] === undefined) return { t: 'active', space };
       return { t: 'active', space, path: path(), ...(top !== undefined ? { top } : {}) };
     }
@@ -120,7 +129,8 @@ function decodeFrameNotice(bytes: Uint8Array): CoeditNotice {
   if (bytes.length < 52) throw new CoeditNoticeError(`a ${bytes.length}-byte frame notice`);
   const n = (bytes[50]! << 8) | bytes[51]!;
   const frame = bytes.subarray(52 + n);
-  if (52 + n > bytes.length || frame.length < 2 || frame.length > MAX_FRAME_BYTES) throw new CoeditNoticeError(`a frame notice of ${bytes.length} bytes with a ${n}-byte path`);
+  if (52 + n > bytes.length || frame.length < 2 || frame.length > MAX_FRAME_BYTES)
+    throw new CoeditNoticeError(`a frame notice of ${bytes.length} bytes with a ${n}-byte path`);
   let path: string;
   try {
     path = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(52, 52 + n));

@@ -7,7 +7,15 @@
  */
 import type { Role, UserInfo } from '../../sync/protocol/rendezvous';
 import { readerMayPass } from './coedit-filter';
-import { CoeditNoticeError, decodeNotice, encodeNotice, isSessionName, MAX_FRAME_BYTES, pathProblem, type CoeditNotice } from './coedit-notice';
+import {
+  CoeditNoticeError,
+  decodeNotice,
+  encodeNotice,
+  isSessionName,
+  MAX_FRAME_BYTES,
+  pathProblem,
+  type CoeditNotice,
+} from './coedit-notice';
 import { EngineError } from '../engine/engine-error';
 import type { ActiveEditorView, CoeditPeerView } from '../engine/engine-protocol';
 
@@ -87,7 +95,8 @@ export class CoeditRouter {
     const key = fileKey(space, path);
     const entry = { space, path, session, live: live === true };
     this.mine.set(key, entry);
-    for (const device of this.options.directory.reachable(space)) this.sendTo(device, { t: 'open', space, path, session, live: entry.live });
+    for (const device of this.options.directory.reachable(space))
+      this.sendTo(device, { t: 'open', space, path, session, live: entry.live });
     // The editor learns at once who is there already: they announced to every member device.
     this.emitPeers(space, path);
   }
@@ -102,12 +111,14 @@ export class CoeditRouter {
     this.checkLocal(space, path);
     if (!isSessionName(session)) throw new EngineError('usage', 'a session is named by the SHA-256 (hex, lower case) of its seed');
     for (const frame of frames) {
-      if (frame.length < 2 || frame.length > MAX_FRAME_BYTES) throw new EngineError('usage', `a co-editing frame is 2 to ${MAX_FRAME_BYTES} bytes, not ${frame.length}`);
+      if (frame.length < 2 || frame.length > MAX_FRAME_BYTES)
+        throw new EngineError('usage', `a co-editing frame is 2 to ${MAX_FRAME_BYTES} bytes, not ${frame.length}`);
     }
     const reachable = this.options.directory.reachable(space);
     let targets: string[];
     if (to !== undefined) {
-      if (!this.options.directory.member(space, to)) throw new EngineError('usage', `device ${String(to)} is not a member device of space ${space}`);
+      if (!this.options.directory.member(space, to))
+        throw new EngineError('usage', `device ${String(to)} is not a member device of space ${space}`);
       targets = reachable.includes(to) ? [to] : [];
     } else {
       const there = this.peers.get(fileKey(space, path));
@@ -127,7 +138,10 @@ export class CoeditRouter {
       if (top !== undefined && (!Number.isInteger(top) || top < 0)) throw new EngineError('usage', 'top is a line number, 0 or more');
     }
     const before = this.myActive.space;
-    this.myActive = space === undefined ? {} : { space, ...(path !== undefined ? { path } : {}), ...(path !== undefined && top !== undefined ? { top } : {}) };
+    this.myActive =
+      space === undefined
+        ? {}
+        : { space, ...(path !== undefined ? { path } : {}), ...(path !== undefined && top !== undefined ? { top } : {}) };
     if (before !== undefined && before !== space) {
       for (const device of this.options.directory.reachable(before)) this.sendTo(device, { t: 'active', space: before });
     }
@@ -150,7 +164,8 @@ export class CoeditRouter {
   /** A device came online, or this device signed in again: it hears what this one has open. */
   deviceOnline(device: string): void {
     for (const entry of this.mine.values()) {
-      if (this.options.directory.member(entry.space, device)) this.sendTo(device, { t: 'open', space: entry.space, path: entry.path, session: entry.session, live: entry.live });
+      if (this.options.directory.member(entry.space, device))
+        this.sendTo(device, { t: 'open', space: entry.space, path: entry.path, session: entry.session, live: entry.live });
     }
     if (this.myActive.space !== undefined && this.options.directory.member(this.myActive.space, device)) this.sendActive(device);
   }
@@ -177,7 +192,8 @@ export class CoeditRouter {
       for (const device of gone) this.forgetFile(device, key);
       if (gone.length > 0) this.emitPeers(space, key.slice(space.length + 1));
     }
-    for (const [device, active] of [...this.theirActive]) if (!this.options.directory.member(active.space, device)) this.forgetActive(device);
+    for (const [device, active] of [...this.theirActive])
+      if (!this.options.directory.member(active.space, device)) this.forgetActive(device);
     for (const [key, entry] of [...this.mine]) if (!this.options.directory.joinedHere(entry.space)) this.mine.delete(key);
     if (this.myActive.space !== undefined && !this.options.directory.joinedHere(this.myActive.space)) this.myActive = {};
   }
@@ -194,7 +210,10 @@ export class CoeditRouter {
     }
     const member = this.options.directory.member(notice.space, device);
     if (!member) {
-      this.logOnce(`member/${device}/${notice.space}`, `co-editing: dropped a notice from device ${device}, which is not a joined member device of space ${notice.space}`);
+      this.logOnce(
+        `member/${device}/${notice.space}`,
+        `co-editing: dropped a notice from device ${device}, which is not a joined member device of space ${notice.space}`,
+      );
       return;
     }
     switch (notice.t) {
@@ -205,7 +224,10 @@ export class CoeditRouter {
         return;
       case 'frame':
         if (member.role === 'reader' && !readerMayPass(notice.frame)) {
-          this.logOnce(`reader/${device}/${notice.space}`, `co-editing: dropped changes from ${member.user.name} (device ${device}), who may only read space ${notice.space}`);
+          this.logOnce(
+            `reader/${device}/${notice.space}`,
+            `co-editing: dropped changes from ${member.user.name} (device ${device}), who may only read space ${notice.space}`,
+          );
           return;
         }
         // Nobody here to take it: the file was closed meanwhile.
@@ -226,7 +248,10 @@ export class CoeditRouter {
     if (!before) {
       const count = this.openCount.get(device) ?? 0;
       if (count >= MAX_OPEN_PER_DEVICE) {
-        this.logOnce(`many/${device}`, `co-editing: device ${device} announced more than ${MAX_OPEN_PER_DEVICE} open files; ignoring the rest`);
+        this.logOnce(
+          `many/${device}`,
+          `co-editing: device ${device} announced more than ${MAX_OPEN_PER_DEVICE} open files; ignoring the rest`,
+        );
         return;
       }
       this.openCount.set(device, count + 1);
@@ -235,7 +260,8 @@ export class CoeditRouter {
     there!.set(device, { session: notice.session, live: notice.live });
     const mine = this.mine.get(key);
     // A device that did not know this one yet (it opened the file after, or came back) hears its session.
-    if (!before && !notice.reply && mine) this.sendTo(device, { t: 'open', space: mine.space, path: mine.path, session: mine.session, live: mine.live, reply: true });
+    if (!before && !notice.reply && mine)
+      this.sendTo(device, { t: 'open', space: mine.space, path: mine.path, session: mine.session, live: mine.live, reply: true });
     if (!before || before.session !== notice.session || before.live !== notice.live) this.emitPeers(notice.space, notice.path);
   }
 
@@ -243,9 +269,21 @@ export class CoeditRouter {
     const before = this.theirActive.get(device);
     // A notice of "nothing in this space" from a device active in another one says nothing new.
     if (notice.path === undefined && before && before.space !== notice.space) return;
-    this.theirActive.set(device, { space: notice.space, ...(notice.path !== undefined ? { path: notice.path } : {}), ...(notice.top !== undefined ? { top: notice.top } : {}), order: ++this.arrivals });
+    this.theirActive.set(device, {
+      space: notice.space,
+      ...(notice.path !== undefined ? { path: notice.path } : {}),
+      ...(notice.top !== undefined ? { top: notice.top } : {}),
+      order: ++this.arrivals,
+    });
     const name = user.name;
-    this.options.onActiveEditor({ device, user: user.id, name, space: notice.space, ...(notice.path !== undefined ? { path: notice.path } : {}), ...(notice.top !== undefined ? { top: notice.top } : {}) });
+    this.options.onActiveEditor({
+      device,
+      user: user.id,
+      name,
+      space: notice.space,
+      ...(notice.path !== undefined ? { path: notice.path } : {}),
+      ...(notice.top !== undefined ? { top: notice.top } : {}),
+    });
   }
 
   private forget(device: string): void {
@@ -285,7 +323,14 @@ export class CoeditRouter {
     for (const [device, announced] of there ?? []) {
       const member = this.options.directory.member(space, device);
       if (!member) continue;
-      peers.push({ device, user: member.user.id, name: member.user.name, readOnly: member.role === 'reader', session: announced.session, live: announced.live });
+      peers.push({
+        device,
+        user: member.user.id,
+        name: member.user.name,
+        readOnly: member.role === 'reader',
+        session: announced.session,
+        live: announced.live,
+      });
     }
     this.options.onPeers(space, path, peers);
   }
@@ -301,7 +346,8 @@ export class CoeditRouter {
   }
 
   private checkLocal(space: string, path: string): void {
-    if (typeof space !== 'string' || !this.options.directory.joinedHere(space)) throw new EngineError('usage', `space ${String(space)} is not joined on this device`);
+    if (typeof space !== 'string' || !this.options.directory.joinedHere(space))
+      throw new EngineError('usage', `space ${String(space)} is not joined on this device`);
     const problem = pathProblem(path);
     if (problem) throw new EngineError('usage', problem);
   }

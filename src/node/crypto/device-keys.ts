@@ -87,13 +87,21 @@ export function decodeDeviceKeys(text: string): DeviceKeys {
   } catch {
     throw new CryptoError('malformed', 'device keys are not JSON');
   }
-  if (typeof o !== 'object' || o === null || o.v !== 1 || typeof o.signSecret !== 'string' || typeof o.agreeSecret !== 'string') throw new CryptoError('malformed', 'device keys are not version 1');
+  if (typeof o !== 'object' || o === null || o.v !== 1 || typeof o.signSecret !== 'string' || typeof o.agreeSecret !== 'string')
+    throw new CryptoError('malformed', 'device keys are not version 1');
   return deviceKeysFromSeeds(bytes(Buffer.from(o.signSecret, 'base64url')), bytes(Buffer.from(o.agreeSecret, 'base64url')));
 }
 
 /** First 16 bytes of SHA-256 over both public keys, hex: no device can claim another's id. */
 export function deviceIdOf(pub: DevicePublicKeys): string {
-  return crypto.createHash('sha256').update('sf-device-id-v1').update(pub.signPublic).update(pub.agreePublic).digest().subarray(0, 16).toString('hex');
+  return crypto
+    .createHash('sha256')
+    .update('sf-device-id-v1')
+    .update(pub.signPublic)
+    .update(pub.agreePublic)
+    .digest()
+    .subarray(0, 16)
+    .toString('hex');
 }
 
 /** A device as the server and other devices list it: its id and hex public keys. */

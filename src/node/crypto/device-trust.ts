@@ -31,7 +31,12 @@ export function makeLinkGrant(issuer: DeviceKeys, issuerId: string, user: string
 /** The endorsement a new device carries, signed with the grant's one-time key. */
 export function endorse(grant: LinkGrant, device: Pick<DeviceInfo, 'id' | 'signPublic' | 'agreePublic'>): Endorsement {
   const keys = linkKeys(grant.seed);
-  return { key: toHex(keys.signPublic), by: grant.by, keySig: grant.keySig, sig: toHex(signWith(keys, endorsementSigningBytes(grant.user, device))) };
+  return {
+    key: toHex(keys.signPublic),
+    by: grant.by,
+    keySig: grant.keySig,
+    sig: toHex(signWith(keys, endorsementSigningBytes(grant.user, device))),
+  };
 }
 
 function linkKeys(seed: Uint8Array): DeviceKeys {
@@ -46,7 +51,7 @@ function linkKeys(seed: Uint8Array): DeviceKeys {
 export function trustedDevices(user: UserInfo, root: string): DeviceInfo[] {
   const trusted = new Map<string, DeviceInfo>();
   for (const d of user.devices) if (d.signPublic === root && !d.endorsement) trusted.set(d.id, d);
-  for (let grew = trusted.size > 0; grew; ) {
+  for (let grew = trusted.size > 0; grew;) {
     grew = false;
     for (const d of user.devices) {
       const e = d.endorsement;

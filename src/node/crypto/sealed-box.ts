@@ -1,5 +1,14 @@
 import * as crypto from 'node:crypto';
-import { agree, agreePrivateKey, bytes, CryptoError, signWith, verifySignature, type DeviceKeys, type DevicePublicKeys } from './device-keys';
+import {
+  agree,
+  agreePrivateKey,
+  bytes,
+  CryptoError,
+  signWith,
+  verifySignature,
+  type DeviceKeys,
+  type DevicePublicKeys,
+} from './device-keys';
 import { concatBytes, utf8 } from '../../sync/util/bytes';
 
 const VERSION = 1;
@@ -23,9 +32,17 @@ export function sealFor(
   random: (n: number) => Uint8Array = (n) => bytes(crypto.randomBytes(n)),
 ): Uint8Array {
   const ephemeralSecret = random(32);
-  const ephemeralPublic = bytes(crypto.createPublicKey(agreePrivateKey(ephemeralSecret)).export({ format: 'der', type: 'spki' }).subarray(-32));
+  const ephemeralPublic = bytes(
+    crypto.createPublicKey(agreePrivateKey(ephemeralSecret)).export({ format: 'der', type: 'spki' }).subarray(-32),
+  );
   const nonce = random(12);
-  const key = boxKey(agree(ephemeralSecret, recipient.agreePublic), agree(sender.agreeSecret, recipient.agreePublic), ephemeralPublic, senderId, recipientId);
+  const key = boxKey(
+    agree(ephemeralSecret, recipient.agreePublic),
+    agree(sender.agreeSecret, recipient.agreePublic),
+    ephemeralPublic,
+    senderId,
+    recipientId,
+  );
   const head = new Uint8Array(HEAD);
   head[0] = VERSION;
   head.set(ephemeralPublic, 1);
@@ -36,14 +53,27 @@ export function sealFor(
   return concatBytes([body, signWith(sender, signed(body, senderId, recipientId))]);
 }
 
-export function openSealed(recipient: DeviceKeys, recipientId: string, sender: DevicePublicKeys, senderId: string, box: Uint8Array): Uint8Array {
-  if (box.length < HEAD + TAG + SIGNATURE || box[0] !== VERSION) throw new CryptoError('malformed', 'sealed box too short or of an unknown version');
+export function openSealed(
+  recipient: DeviceKeys,
+  recipientId: string,
+  sender: DevicePublicKeys,
+  senderId: string,
+  box: Uint8Array,
+): Uint8Array {
+  if (box.length < HEAD + TAG + SIGNATURE || box[0] !== VERSION)
+    throw new CryptoError('malformed', 'sealed box too short or of an unknown version');
   const body = box.subarray(0, box.length - SIGNATURE);
   if (!verifySignature(sender.signPublic, signed(body, senderId, recipientId), box.subarray(box.length - SIGNATURE))) {
     throw new CryptoError('badSignature', `sealed box is not signed by device ${senderId}`);
   }
   const ephemeralPublic = body.subarray(1, 33);
-  const key = boxKey(agree(recipient.agreeSecret, ephemeralPublic), agree(recipient.agreeSecret, sender.agreePublic), ephemeralPublic, senderId, recipientId);
+  const key = boxKey(
+    agree(recipient.agreeSecret, ephemeralPublic),
+    agree(recipient.agreeSecret, sender.agreePublic),
+    ephemeralPublic,
+    senderId,
+    recipientId,
+  );
   const decipher = crypto.createDecipheriv('chacha20-poly1305', key, body.subarray(33, HEAD), { authTagLength: TAG });
   decipher.setAAD(body.subarray(0, HEAD), { plaintextLength: body.length - HEAD - TAG });
   decipher.setAuthTag(body.subarray(body.length - TAG));
@@ -59,8 +89,16 @@ export function sealedBoxId(box: Uint8Array): string {
   return crypto.createHash('sha256').update(box).digest('hex');
 }
 
-function boxKey(ephemeral: Uint8Array, statics: Uint8Array, ephemeralPublic: Uint8Array, senderId: string, recipientId: string): Uint8Array {
-  return bytes(Buffer.from(crypto.hkdfSync('sha256', concatBytes([ephemeral, statics]), ephemeralPublic, `sf-sealed-v1${senderId}${recipientId}`, 32)));
+function boxKey(
+  ephemeral: Uint8Array,
+  statics: Uint8Array,
+  ephemeralPublic: Uint8Array,
+  senderId: string,
+  recipientId: string,
+): Uint8Array {
+  return bytes(
+    Buffer.from(crypto.hkdfSync('sha256', concatBytes([ephemeral, statics]), ephemeralPublic, `sf-sealed-v1${senderId}${recipientId}`, 32)),
+  );
 }
 
 function signed(body: Uint8Array, senderId: string, recipientId: string): Uint8Array {

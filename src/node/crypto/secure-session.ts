@@ -1,6 +1,15 @@
 import * as crypto from 'node:crypto';
 import { compareBytes, concatBytes, utf8 } from '../../sync/util/bytes';
-import { agree, agreePrivateKey, bytes, CryptoError, signWith, verifySignature, type DeviceKeys, type DevicePublicKeys } from './device-keys';
+import {
+  agree,
+  agreePrivateKey,
+  bytes,
+  CryptoError,
+  signWith,
+  verifySignature,
+  type DeviceKeys,
+  type DevicePublicKeys,
+} from './device-keys';
 
 const VERSION = 1;
 /** version(1) | ephemeral X25519 public(32) | nonce(16) | Ed25519 signature(64) */
@@ -43,7 +52,9 @@ export class SecureSession {
   ): { session: SecureSession; hello: Uint8Array } {
     if (localId === remoteId) throw new CryptoError('badKey', 'a device cannot open a session with itself');
     const ephemeralSecret = random(32);
-    const ephemeralPublic = bytes(crypto.createPublicKey(agreePrivateKey(ephemeralSecret)).export({ format: 'der', type: 'spki' }).subarray(-32));
+    const ephemeralPublic = bytes(
+      crypto.createPublicKey(agreePrivateKey(ephemeralSecret)).export({ format: 'der', type: 'spki' }).subarray(-32),
+    );
     const nonce = random(16);
     const hello = new Uint8Array(HELLO_BYTES);
     hello[0] = VERSION;
@@ -64,11 +75,21 @@ export class SecureSession {
   accept(remoteHello: Uint8Array): void {
     // Accepting twice would restart the counter under the same keys: a reused nonce.
     if (this.sendKey) throw new CryptoError('malformed', 'session already established: start a new one');
-    if (remoteHello.length !== HELLO_BYTES || remoteHello[0] !== VERSION) throw new CryptoError('malformed', 'hello has the wrong size or version');
-    if (!verifySignature(this.remote.signPublic, transcript(this.remoteId, this.localId, remoteHello.subarray(0, 49)), remoteHello.subarray(49))) {
+    if (remoteHello.length !== HELLO_BYTES || remoteHello[0] !== VERSION)
+      throw new CryptoError('malformed', 'hello has the wrong size or version');
+    if (
+      !verifySignature(
+        this.remote.signPublic,
+        transcript(this.remoteId, this.localId, remoteHello.subarray(0, 49)),
+        remoteHello.subarray(49),
+      )
+    ) {
       throw new CryptoError('badSignature', `hello from ${this.remoteId} is not signed by its key`);
     }
-    const ikm = concatBytes([agree(this.ephemeralSecret, remoteHello.subarray(1, 33)), agree(this.local.agreeSecret, this.remote.agreePublic)]);
+    const ikm = concatBytes([
+      agree(this.ephemeralSecret, remoteHello.subarray(1, 33)),
+      agree(this.local.agreeSecret, this.remote.agreePublic),
+    ]);
     const [first, second] = compareBytes(this.hello, remoteHello) < 0 ? [this.hello, remoteHello] : [remoteHello, this.hello];
     const salt = bytes(crypto.createHash('sha256').update(first).update(second).digest());
     const [lowId, highId] = this.localId < this.remoteId ? [this.localId, this.remoteId] : [this.remoteId, this.localId];
@@ -129,7 +150,6 @@ export class SecureSession {
 }
 
 const EMPTY = new Uint8Array(0);
-
 
 /** What a hello's signature covers: the sender, the intended receiver, the key and the nonce. */
 function transcript(senderId: string, receiverId: string, head: Uint8Array): Uint8Array {

@@ -28,8 +28,12 @@ export async function resolveConflict(disk: DiskReplica, conflict: ConflictInfo,
     const current = await store.stat(conflict.path);
     const temp = await store.createTemp(conflict.path, copy.size);
     try {
-      for (let at = 0; at < copy.size; at += PIECE) await temp.write(at, await store.read(conflict.copyPath, at, Math.min(PIECE, copy.size - at)));
-      await store.commitTemp(temp, conflict.path, current ? expectationOf(current) : { kind: 'absent' }, { mtime: Date.now(), executable: copy.executable });
+      for (let at = 0; at < copy.size; at += PIECE)
+        await temp.write(at, await store.read(conflict.copyPath, at, Math.min(PIECE, copy.size - at)));
+      await store.commitTemp(temp, conflict.path, current ? expectationOf(current) : { kind: 'absent' }, {
+        mtime: Date.now(),
+        executable: copy.executable,
+      });
     } catch (err) {
       await store.discardTemp(temp).catch(() => undefined);
       throw err;
@@ -52,7 +56,13 @@ export class ConflictGone extends Error {
 }
 
 function expectationOf(entry: StoreEntry): Expectation {
-  return { kind: 'entry', type: entry.type, size: entry.size, mtime: entry.mtime, ...(entry.target !== undefined ? { target: entry.target } : {}) };
+  return {
+    kind: 'entry',
+    type: entry.type,
+    size: entry.size,
+    mtime: entry.mtime,
+    ...(entry.target !== undefined ? { target: entry.target } : {}),
+  };
 }
 
 /** `notes (bob).txt`, or `notes (bob 2).txt` and on when taken: a name no replica reads as a conflict copy. */

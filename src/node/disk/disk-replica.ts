@@ -152,7 +152,6 @@ export class DiskReplica {
     if (this.ownsPool) await this.pool.close();
   }
 
-
   private async startWatcher(): Promise<void> {
     const watcher = new FolderWatcher({
       root: this.options.root,

@@ -40,7 +40,11 @@ export function replaceFileSync(file: string, data: string | Uint8Array, options
 }
 
 /** Replaces `file` with `data`, or with what `write` writes through the temp file's descriptor (for content too large to hold at once). */
-export async function replaceFile(file: string, data: Uint8Array | ((fd: number) => Promise<void>), options: ReplaceOptions): Promise<void> {
+export async function replaceFile(
+  file: string,
+  data: Uint8Array | ((fd: number) => Promise<void>),
+  options: ReplaceOptions,
+): Promise<void> {
   const temp = options.temp ?? tempNameFor(file);
   try {
     const handle = await fs.promises.open(temp, 'w', options.mode ?? 0o644);

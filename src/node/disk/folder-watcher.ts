@@ -81,7 +81,9 @@ export class FolderWatcher {
     // A burst too large to list (rm -rf, a checkout) waits for quiet, whatever its length: cut in
     // pieces, a mass delete would reach the engine as many small deletes and slip past its guard.
     const wait =
-      this.pending.size > this.maxPaths ? quiet : Math.max(0, Math.min(quiet, this.firstAt + (this.options.maxDelayMs ?? 1_000) - Date.now()));
+      this.pending.size > this.maxPaths
+        ? quiet
+        : Math.max(0, Math.min(quiet, this.firstAt + (this.options.maxDelayMs ?? 1_000) - Date.now()));
     this.timer = setTimeout(() => this.flush(), wait);
   }
 

@@ -122,7 +122,15 @@ const KINDS: ReadonlySet<string> = new Set<ActivityView['kind']>(['changed', 'jo
 function isActivity(value: unknown): value is ActivityView {
   if (value === null || typeof value !== 'object') return false;
   const a = value as Record<string, unknown>;
-  return typeof a['id'] === 'string' && typeof a['at'] === 'number' && typeof a['space'] === 'string' && typeof a['kind'] === 'string' && KINDS.has(a['kind'])
-    && Array.isArray(a['paths']) && a['paths'].every((p) => typeof p === 'string') && (a['user'] === undefined || typeof a['user'] === 'string')
-    && (a['invitedMe'] === undefined || a['invitedMe'] === true);
+  return (
+    typeof a['id'] === 'string' &&
+    typeof a['at'] === 'number' &&
+    typeof a['space'] === 'string' &&
+    typeof a['kind'] === 'string' &&
+    KINDS.has(a['kind']) &&
+    Array.isArray(a['paths']) &&
+    a['paths'].every((p) => typeof p === 'string') &&
+    (a['user'] === undefined || typeof a['user'] === 'string') &&
+    (a['invitedMe'] === undefined || a['invitedMe'] === true)
+  );
 }

@@ -89,7 +89,8 @@ export class EngineClient {
     if (method !== 'start') await this.ready;
     const result = (await this.send(method, params, timeoutMs)) as EngineResult<M>;
     if (method === 'start') this.startParams = params as EngineParams<'start'>;
-    if (method === 'createIdentity' && this.startParams) this.startParams = { ...this.startParams, keys: (result as EngineResult<'createIdentity'>).keys };
+    if (method === 'createIdentity' && this.startParams)
+      this.startParams = { ...this.startParams, keys: (result as EngineResult<'createIdentity'>).keys };
     return result;
   }
 
@@ -130,10 +131,13 @@ export class EngineClient {
     if (!child || !child.connected) return Promise.reject(new EngineCallError('internal', 'the engine host is not running'));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new EngineCallError('internal', `the engine host did not answer ${method} in time`));
-      }, timeoutMs ?? this.options.callTimeoutMs ?? 120_000);
+      const timer = setTimeout(
+        () => {
+          this.pending.delete(id);
+          reject(new EngineCallError('internal', `the engine host did not answer ${method} in time`));
+        },
+        timeoutMs ?? this.options.callTimeoutMs ?? 120_000,
+      );
       this.pending.set(id, { method, resolve, reject, timer });
       const request: EngineRequest = { kind: 'request', id, method, params: params as never };
       child.send(request, (err) => {

@@ -62,15 +62,24 @@ function main(): void {
     if (typeof request !== 'object' || request === null || request.kind !== 'request' || typeof request.id !== 'number') return;
     const id = request.id;
     const method = request.method as EngineMethod;
-    const handler = Object.prototype.hasOwnProperty.call(service.handlers, method) ? (service.handlers[method] as (p: unknown) => Promise<unknown>) : undefined;
+    const handler = Object.prototype.hasOwnProperty.call(service.handlers, method)
+      ? (service.handlers[method] as (p: unknown) => Promise<unknown>)
+      : undefined;
     const run = async (): Promise<void> => {
       let response: EngineResponse;
       try {
         if (!handler) throw Object.assign(new Error(`unknown method ${String(method)}`), { name: 'UnknownMethod' });
         response = { kind: 'response', id, ok: true, result: await handler(request.params ?? {}) };
       } catch (err) {
-        const { code, message } = err instanceof Error && err.name === 'UnknownMethod' ? { code: 'usage' as const, message: err.message } : toEngineError(err);
-        if (code === 'internal') void send({ kind: 'event', event: 'log', level: 'error', message: `${String(method)} failed: ${(err as Error)?.stack ?? String(err)}` });
+        const { code, message } =
+          err instanceof Error && err.name === 'UnknownMethod' ? { code: 'usage' as const, message: err.message } : toEngineError(err);
+        if (code === 'internal')
+          void send({
+            kind: 'event',
+            event: 'log',
+            level: 'error',
+            message: `${String(method)} failed: ${(err as Error)?.stack ?? String(err)}`,
+          });
         response = { kind: 'response', id, ok: false, code, message };
       }
       await send(response);
@@ -82,13 +91,22 @@ function main(): void {
 
   process.on('disconnect', () => void stop(0));
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void stop(0));
-  process.on('unhandledRejection', (reason) => void send({ kind: 'event', event: 'log', level: 'error', message: `unhandled: ${(reason as Error)?.stack ?? String(reason)}` }));
+  process.on(
+    'unhandledRejection',
+    (reason) =>
+      void send({ kind: 'event', event: 'log', level: 'error', message: `unhandled: ${(reason as Error)?.stack ?? String(reason)}` }),
+  );
   process.on('uncaughtException', (err) => {
     // State may be broken: report, and let the client start a fresh host.
     void send({ kind: 'event', event: 'log', level: 'error', message: `engine host crashed: ${err.stack ?? String(err)}` });
     void stop(1);
   });
-  void send({ kind: 'event', event: 'log', level: 'info', message: `engine host ${process.pid} ready, protocol ${ENGINE_PROTOCOL_VERSION}` });
+  void send({
+    kind: 'event',
+    event: 'log',
+    level: 'info',
+    message: `engine host ${process.pid} ready, protocol ${ENGINE_PROTOCOL_VERSION}`,
+  });
 }
 
 main();

@@ -245,9 +245,30 @@ export type EngineEvent =
   | { readonly kind: 'event'; readonly event: 'activity'; readonly activity: ActivityView }
   | { readonly kind: 'event'; readonly event: 'conflict'; readonly conflict: ConflictView }
   | { readonly kind: 'event'; readonly event: 'invitation'; readonly invitation: InvitationView }
-  | { readonly kind: 'event'; readonly event: 'progress'; readonly space: string; readonly files: number; readonly bytes: number; readonly totalBytes: number }
-  | { readonly kind: 'event'; readonly event: 'coeditPeers'; readonly space: string; readonly path: string; readonly peers: readonly CoeditPeerView[] }
-  | { readonly kind: 'event'; readonly event: 'coeditFrame'; readonly space: string; readonly path: string; readonly session: string; readonly from: string; readonly frame: string }
+  | {
+      readonly kind: 'event';
+      readonly event: 'progress';
+      readonly space: string;
+      readonly files: number;
+      readonly bytes: number;
+      readonly totalBytes: number;
+    }
+  | {
+      readonly kind: 'event';
+      readonly event: 'coeditPeers';
+      readonly space: string;
+      readonly path: string;
+      readonly peers: readonly CoeditPeerView[];
+    }
+  | {
+      readonly kind: 'event';
+      readonly event: 'coeditFrame';
+      readonly space: string;
+      readonly path: string;
+      readonly session: string;
+      readonly from: string;
+      readonly frame: string;
+    }
   | { readonly kind: 'event'; readonly event: 'activeEditor'; readonly editor: ActiveEditorView }
   | { readonly kind: 'event'; readonly event: 'log'; readonly level: 'trace' | 'info' | 'warn' | 'error'; readonly message: string };
 

@@ -14,7 +14,15 @@ import { writeAtomic } from '../disk/durable-write';
 import { decodeDeviceKeys, encodeDeviceKeys, fingerprintOf, type DeviceKeys } from '../crypto/device-keys';
 import { EngineError } from './engine-error';
 import { seedIgnoreFile } from '../disk/ignore-seed';
-import type { ChatMessageView, EngineEvent, EngineIdentity, EngineMethod, EngineParams, EngineResult, EngineStatus } from './engine-protocol';
+import type {
+  ChatMessageView,
+  EngineEvent,
+  EngineIdentity,
+  EngineMethod,
+  EngineParams,
+  EngineResult,
+  EngineStatus,
+} from './engine-protocol';
 import { buildStatus, invitationsOf } from './engine-status';
 import { membershipChanges } from './membership-changes';
 import { PendingInvites } from '../agent/pending-invites';
@@ -91,7 +99,11 @@ export class EngineService {
       const home = this.needHome();
       if (home.exists) throw new EngineError('usage', 'this device already has an identity');
       if (!p?.server || (!p?.name && !p?.link)) throw new EngineError('usage', 'a new identity needs a server and a name');
-      const created = await account.createIdentity(home, { server: p.server, ...(p.link ? { link: p.link } : { name: p.name }), keysInHome: false });
+      const created = await account.createIdentity(home, {
+        server: p.server,
+        ...(p.link ? { link: p.link } : { name: p.name }),
+        keysInHome: false,
+      });
       await this.startAgent(created.identity.keys);
       return { identity: this.identityView()!, keys: encodeDeviceKeys(created.identity.keys) };
     },
@@ -100,7 +112,7 @@ export class EngineService {
 
     createLink: async () => ({ code: await account.createLinkCode(await this.session()) }),
 
-    createInvite: async () => ({ code: await account.createInviteCode((await this.session())) }),
+    createInvite: async () => ({ code: await account.createInviteCode(await this.session()) }),
 
     openInvite: async (p) => {
       const pending = this.needPending().open(String(p?.code ?? ''));
@@ -109,7 +121,7 @@ export class EngineService {
 
     acceptInvite: async (p) => {
       const code = String(p?.code ?? '').trim();
-      const contact = await account.acceptInvite((await this.session()), code);
+      const contact = await account.acceptInvite(await this.session(), code);
       this.needPending().remove(code);
       return { contact: contact.id };
     },
@@ -120,45 +132,46 @@ export class EngineService {
     },
 
     removeContact: async (p) => {
-      await account.removeContact((await this.session()), p.user);
+      await account.removeContact(await this.session(), p.user);
       return {};
     },
 
     share: async (p) => {
       if (!Array.isArray(p?.with) || p.with.length === 0) throw new EngineError('usage', 'share with at least one contact');
       const ignore = p.ignore ?? [];
-      if (!Array.isArray(ignore) || ignore.some((x) => typeof x !== 'string' || /[\r\n]/.test(x))) throw new EngineError('usage', 'ignore patterns are single-line strings');
+      if (!Array.isArray(ignore) || ignore.some((x) => typeof x !== 'string' || /[\r\n]/.test(x)))
+        throw new EngineError('usage', 'ignore patterns are single-line strings');
       const root = nodePath.resolve(p.path);
       if (ignore.length > 0 && fs.existsSync(root)) seedIgnoreFile(root, ignore);
-      const space = await account.shareFolder((await this.session()), root, p.with, p.role);
+      const space = await account.shareFolder(await this.session(), root, p.with, p.role);
       await this.agent!.refresh();
       return { space };
     },
 
     join: async (p) => {
-      await account.joinSpace((await this.session()), p.space, nodePath.resolve(p.path));
+      await account.joinSpace(await this.session(), p.space, nodePath.resolve(p.path));
       await this.agent!.refresh();
       return {};
     },
 
     decline: async (p) => {
-      await account.declineSpace((await this.session()), p.space);
+      await account.declineSpace(await this.session(), p.space);
       return {};
     },
 
     addMember: async (p) => {
-      await account.addMember((await this.session()), p.space, p.user, p.role);
+      await account.addMember(await this.session(), p.space, p.user, p.role);
       return {};
     },
 
     leave: async (p) => {
-      await account.leaveSpace((await this.session()), p.space);
+      await account.leaveSpace(await this.session(), p.space);
       await this.agent!.refresh();
       return {};
     },
 
     stopSharing: async (p) => {
-      await account.stopSharing((await this.session()), p.space);
+      await account.stopSharing(await this.session(), p.space);
       await this.agent!.refresh();
       return {};
     },
@@ -175,7 +188,8 @@ export class EngineService {
       const agent = this.needAgent();
       const disk = agent.replica(p.space);
       if (!disk) throw new EngineError('usage', 'the space is not syncing on this device (paused, or its folder is missing)');
-      if (p.choice !== 'mine' && p.choice !== 'theirs' && p.choice !== 'both') throw new EngineError('usage', 'choose mine, theirs or both');
+      if (p.choice !== 'mine' && p.choice !== 'theirs' && p.choice !== 'both')
+        throw new EngineError('usage', 'choose mine, theirs or both');
       const conflict = disk.replica.conflicts().find((c) => c.path === p.path || c.copyPath === p.path);
       if (!conflict) throw new EngineError('usage', `${p.path} has no conflict`);
       try {
@@ -206,7 +220,7 @@ export class EngineService {
     },
 
     sendChat: async (p) => {
-      const entry = await account.sendChatMessage((await this.session()), p.conversation, String(p.text ?? ''));
+      const entry = await account.sendChatMessage(await this.session(), p.conversation, String(p.text ?? ''));
       return { message: chatView(entry) };
     },
 
@@ -242,7 +256,11 @@ export class EngineService {
     },
 
     setActiveEditor: async (p) => {
-      this.needAgent().coedit.setActiveEditor(optional(p?.space, 'space'), optional(p?.path, 'path'), p?.top === undefined ? undefined : Number(p.top));
+      this.needAgent().coedit.setActiveEditor(
+        optional(p?.space, 'space'),
+        optional(p?.path, 'path'),
+        p?.top === undefined ? undefined : Number(p.top),
+      );
       return {};
     },
 
@@ -257,9 +275,16 @@ export class EngineService {
     },
 
     coeditSend: async (p) => {
-      if (!Array.isArray(p?.frames) || p.frames.some((f) => typeof f !== 'string')) throw new EngineError('usage', 'frames are base64 strings');
+      if (!Array.isArray(p?.frames) || p.frames.some((f) => typeof f !== 'string'))
+        throw new EngineError('usage', 'frames are base64 strings');
       if (p.to !== undefined && typeof p.to !== 'string') throw new EngineError('usage', 'to is a device id');
-      this.needAgent().coedit.send(p.space, p.path, p.session, p.frames.map((f) => new Uint8Array(Buffer.from(f, 'base64'))), p.to);
+      this.needAgent().coedit.send(
+        p.space,
+        p.path,
+        p.session,
+        p.frames.map((f) => new Uint8Array(Buffer.from(f, 'base64'))),
+        p.to,
+      );
       return {};
     },
 
@@ -293,7 +318,15 @@ export class EngineService {
       onRemoteChanges: (space, author, paths) => this.activityLog.changed(space, author, paths),
       onTyping: (conversation, from) => this.emit({ event: 'typing', conversation, user: from.id, name: from.name }),
       onCoeditPeers: (space, path, peers) => this.emit({ event: 'coeditPeers', space, path, peers }),
-      onCoeditFrame: (space, path, session, from, frame) => this.emit({ event: 'coeditFrame', space, path, session, from, frame: Buffer.from(frame.buffer, frame.byteOffset, frame.length).toString('base64') }),
+      onCoeditFrame: (space, path, session, from, frame) =>
+        this.emit({
+          event: 'coeditFrame',
+          space,
+          path,
+          session,
+          from,
+          frame: Buffer.from(frame.buffer, frame.byteOffset, frame.length).toString('base64'),
+        }),
       onActiveEditor: (editor) => this.emit({ event: 'activeEditor', editor }),
     });
     this.agent = agent;
@@ -322,7 +355,12 @@ export class EngineService {
     if (!reported || !this.agent) return;
     for (const space of status.spaces) {
       if (!this.agent.replica(space.id)) continue;
-      const fresh = new Set(reported.fresh(`conflicts/${space.id}`, space.conflicts.map((c) => c.copy)));
+      const fresh = new Set(
+        reported.fresh(
+          `conflicts/${space.id}`,
+          space.conflicts.map((c) => c.copy),
+        ),
+      );
       for (const conflict of space.conflicts) {
         if (!fresh.has(conflict.copy)) continue;
         this.emit({ event: 'conflict', conflict });
@@ -336,7 +374,12 @@ export class EngineService {
     const before = this.lastState;
     this.lastState = state;
     const invitations = invitationsOf(state, this.home?.spaceNames() ?? {});
-    const fresh = new Set(this.reported?.fresh('invitations', invitations.map((i) => i.space)) ?? []);
+    const fresh = new Set(
+      this.reported?.fresh(
+        'invitations',
+        invitations.map((i) => i.space),
+      ) ?? [],
+    );
     for (const invitation of invitations) {
       if (!fresh.has(invitation.space)) continue;
       this.emit({ event: 'invitation', invitation });

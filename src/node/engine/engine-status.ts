@@ -4,7 +4,15 @@ import type { AccountState, SpaceInfo } from '../../sync/protocol/rendezvous';
 import type { AgentStatus } from '../agent/agent-status';
 import type { LocalSpace } from '../agent/device-home';
 import { fingerprintOf } from '../crypto/device-keys';
-import type { EngineIdentity, EngineStatus, InvitationView, MemberView, PendingContactView, SpaceView, SyncStateView } from './engine-protocol';
+import type {
+  EngineIdentity,
+  EngineStatus,
+  InvitationView,
+  MemberView,
+  PendingContactView,
+  SpaceView,
+  SyncStateView,
+} from './engine-protocol';
 import type { ReplicaState } from '../../sync/replica/replica-status';
 
 /** What the running engine knows about one open space's transfers. */
@@ -38,7 +46,11 @@ export function buildStatus(parts: StatusParts): EngineStatus {
   const { state, agent } = parts;
   const me = state?.user.id;
   const presenceOf = (user: string): MemberView['presence'] =>
-    user === me ? 'online' : (agent?.contacts.find((c) => c.id === user)?.presence ?? agent?.spaces.flatMap((s) => s.members).find((m) => m.user === user)?.presence ?? 'offline');
+    user === me
+      ? 'online'
+      : (agent?.contacts.find((c) => c.id === user)?.presence ??
+        agent?.spaces.flatMap((s) => s.members).find((m) => m.user === user)?.presence ??
+        'offline');
   const spaces: SpaceView[] = parts.local.map((local) => {
     const info = state?.spaces.find((s) => s.doc.id === local.id);
     return {
@@ -71,7 +83,11 @@ export function buildStatus(parts: StatusParts): EngineStatus {
   };
 }
 
-function membersOf(info: SpaceInfo, presenceOf: (user: string) => MemberView['presence'], activeFile: (user: string) => string | undefined): MemberView[] {
+function membersOf(
+  info: SpaceInfo,
+  presenceOf: (user: string) => MemberView['presence'],
+  activeFile: (user: string) => string | undefined,
+): MemberView[] {
   return info.doc.members.map((m) => {
     const active = activeFile(m.user);
     return {
@@ -86,17 +102,24 @@ function membersOf(info: SpaceInfo, presenceOf: (user: string) => MemberView['pr
 }
 
 /** The one state a space is in, most pressing first: the user's pause, no server, a stopped engine, transfers. */
-export function syncState(local: LocalSpace, info: SpaceInfo | undefined, me: string | undefined, parts: Pick<StatusParts, 'connected' | 'progress' | 'folderExists' | 'state'>): SyncStateView {
+export function syncState(
+  local: LocalSpace,
+  info: SpaceInfo | undefined,
+  me: string | undefined,
+  parts: Pick<StatusParts, 'connected' | 'progress' | 'folderExists' | 'state'>,
+): SyncStateView {
   if (local.paused) return { kind: 'paused', reason: 'user' };
   if (!parts.connected) return { kind: 'offline' };
-  if (parts.state && (!info || me === undefined || info.status[me] !== 'joined')) return { kind: 'error', message: 'this folder is no longer shared with you' };
+  if (parts.state && (!info || me === undefined || info.status[me] !== 'joined'))
+    return { kind: 'error', message: 'this folder is no longer shared with you' };
   const progress = parts.progress(local.id);
   if (!progress) {
     if (!parts.folderExists(local.path)) return { kind: 'error', message: `the folder ${local.path} is missing` };
     return { kind: 'syncing', files: 0, bytes: 0 };
   }
   if (progress.state === 'paused') return { kind: 'paused', reason: 'massDelete' };
-  if (progress.state === 'stopped') return { kind: 'error', message: `the folder ${local.path} lost its .shared-folder marker (an unmounted disk?); syncing stopped` };
+  if (progress.state === 'stopped')
+    return { kind: 'error', message: `the folder ${local.path} lost its .shared-folder marker (an unmounted disk?); syncing stopped` };
   if (progress.files > 0) return { kind: 'syncing', files: progress.files, bytes: progress.bytes };
   if (progress.behind > 0) return { kind: 'syncing', files: 0, bytes: 0 };
   return { kind: 'inSync' };

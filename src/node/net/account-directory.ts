@@ -45,5 +45,7 @@ export function roleOf(device: string, info: SpaceInfo): { author: UserInfo | un
 
 /** Every device of every member who has joined the space. */
 export function joinedDevices(info: SpaceInfo): string[] {
-  return info.doc.members.filter((m) => info.status[m.user] === 'joined').flatMap((m) => info.users.find((u) => u.id === m.user)?.devices.map((d) => d.id) ?? []);
+  return info.doc.members
+    .filter((m) => info.status[m.user] === 'joined')
+    .flatMap((m) => info.users.find((u) => u.id === m.user)?.devices.map((d) => d.id) ?? []);
 }

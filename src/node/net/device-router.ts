@@ -98,7 +98,9 @@ export class DeviceRouter {
     }
     if (typeof conversation !== 'string') return;
     const group = state.spaces.find((s) => s.doc.id === conversation);
-    const allowed = group ? group.status[user.id] === 'joined' && group.status[state.user.id] === 'joined' : conversation === state.user.id || user.id === state.user.id;
+    const allowed = group
+      ? group.status[user.id] === 'joined' && group.status[state.user.id] === 'joined'
+      : conversation === state.user.id || user.id === state.user.id;
     if (!allowed || user.id === state.user.id) return;
     // A direct conversation is filed under the other user, as chat is.
     this.options.onTyping(group ? conversation : user.id, user);

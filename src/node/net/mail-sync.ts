@@ -29,7 +29,12 @@ export interface MailPosition {
  * bring the device to, fixed before the first item is made; `nothingNew` says the device already
  * has every version up to there (it wrote them), so nothing need be deposited.
  */
-export function mailItems(disk: DiskReplica, space: string, from: number, recipient: string): { upTo: number; nothingNew: boolean; items: AsyncGenerator<Uint8Array> } {
+export function mailItems(
+  disk: DiskReplica,
+  space: string,
+  from: number,
+  recipient: string,
+): { upTo: number; nothingNew: boolean; items: AsyncGenerator<Uint8Array> } {
   const replica = disk.replica;
   // Versions the recipient made itself go back to it as index entries only, without their blocks.
   const theirIndex = replica.positionOf(recipient)?.indexId;
@@ -79,7 +84,14 @@ export function mailItems(disk: DiskReplica, space: string, from: number, recipi
     for (let i = 0; i < records.length || start < upTo; i += RECORDS_PER_BATCH) {
       const batch = records.slice(i, i + RECORDS_PER_BATCH);
       const to = i + RECORDS_PER_BATCH >= records.length ? upTo : batch[batch.length - 1]!.sequence;
-      const message: IndexBatch = { type: 'index', indexId, fromSequence: start, toSequence: to, maxSequence: upTo, records: batch as FileRecord[] };
+      const message: IndexBatch = {
+        type: 'index',
+        indexId,
+        fromSequence: start,
+        toSequence: to,
+        maxSequence: upTo,
+        records: batch as FileRecord[],
+      };
       const full = add(message);
       if (full) yield full;
       start = to;

@@ -87,7 +87,8 @@ export class PeerChannels {
 
   onRelay(device: string, payload: Uint8Array): void {
     try {
-      if (payload[0] === RelayKind.Hello || payload[0] === RelayKind.ReplyHello) this.onHandshake(device, payload.subarray(1), payload[0] === RelayKind.ReplyHello);
+      if (payload[0] === RelayKind.Hello || payload[0] === RelayKind.ReplyHello)
+        this.onHandshake(device, payload.subarray(1), payload[0] === RelayKind.ReplyHello);
       else if (payload[0] === RelayKind.Sealed) this.onSealed(device, payload.subarray(1));
       else throw new Error(`unknown payload type ${payload[0]}`);
     } catch (err) {

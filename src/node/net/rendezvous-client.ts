@@ -75,8 +75,20 @@ export class RendezvousClient {
   readonly device: DeviceInfo;
   private socket: WebSocket | undefined;
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (r: Record<string, unknown>) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
-  private readonly listeners: Listeners = { state: [], presence: [], vector: [], relay: [], delivery: [], connected: [], disconnected: [], problem: [] };
+  private readonly pending = new Map<
+    number,
+    { resolve: (r: Record<string, unknown>) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
+  >();
+  private readonly listeners: Listeners = {
+    state: [],
+    presence: [],
+    vector: [],
+    relay: [],
+    delivery: [],
+    connected: [],
+    disconnected: [],
+    problem: [],
+  };
   private closed = false;
   private backoffMs = 250;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -269,7 +281,14 @@ export class RendezvousClient {
     switch (message.t) {
       case 'challenge': {
         const signature = toHex(signWith(this.options.keys, authSigningBytes(message.nonce, this.device.id)));
-        socket.send(JSON.stringify({ t: 'auth', signature, mode: this.options.mode ?? 'session', ...(this.options.join ? { join: this.options.join } : {}) }));
+        socket.send(
+          JSON.stringify({
+            t: 'auth',
+            signature,
+            mode: this.options.mode ?? 'session',
+            ...(this.options.join ? { join: this.options.join } : {}),
+          }),
+        );
         return;
       }
       case 'welcome': {
@@ -330,7 +349,9 @@ export class RendezvousClient {
     }
     if (wasUp) this.emit('disconnected', `${code} ${reason}`.trim());
     if (this.closed || !this.options.reconnect) {
-      this.firstConnect?.reject(new RendezvousError('unauthenticated', `could not sign in to ${this.options.url} (${code} ${reason})`.trim()));
+      this.firstConnect?.reject(
+        new RendezvousError('unauthenticated', `could not sign in to ${this.options.url} (${code} ${reason})`.trim()),
+      );
       this.firstConnect = undefined;
       return;
     }
@@ -341,6 +362,10 @@ export class RendezvousClient {
 }
 
 function toBytes(data: WebSocket.RawData): Uint8Array {
-  const buf = Array.isArray(data) ? Buffer.concat(data.map((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength))) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+  const buf = Array.isArray(data)
+    ? Buffer.concat(data.map((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength)))
+    : Buffer.isBuffer(data)
+      ? data
+      : Buffer.from(data);
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }

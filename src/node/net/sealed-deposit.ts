@@ -15,7 +15,13 @@ export function depositSealed(client: RendezvousClient, keys: DeviceKeys, recipi
   for (const user of recipients) {
     for (const device of user.devices) {
       if (device.id === client.device.id) continue;
-      const box = sealFor(keys, client.device.id, { signPublic: fromHex(device.signPublic), agreePublic: fromHex(device.agreePublic) }, device.id, payload);
+      const box = sealFor(
+        keys,
+        client.device.id,
+        { signPublic: fromHex(device.signPublic), agreePublic: fromHex(device.agreePublic) },
+        device.id,
+        payload,
+      );
       if (!client.deposit(crypto.randomBytes(16).toString('hex'), [device.id], box)) throw new Error('not connected to the server');
       devices++;
     }

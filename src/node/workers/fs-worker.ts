@@ -25,7 +25,7 @@ function digestFile(job: DigestJob, chunking: ChunkingParams): ContentDigest | n
     const before = fs.fstatSync(fd, { bigint: true });
     if (Number(before.size) !== job.size) return null;
     const blockHasher = new BlockHasher(hasher, chunking);
-    for (let offset = 0; offset < job.size; ) {
+    for (let offset = 0; offset < job.size;) {
       const n = fs.readSync(fd, piece, 0, Math.min(PIECE_BYTES, job.size - offset), offset);
       if (n === 0) return null;
       blockHasher.push(piece.subarray(0, n));

@@ -41,7 +41,8 @@ export function encodeFrame(kind: FrameKind, payload: Uint8Array): Uint8Array {
 
 export function decodeFrame(frame: Uint8Array): { kind: FrameKind; payload: Uint8Array } {
   if (frame.length < 2) throw new CoeditProtocolError('malformed', `a ${frame.length}-byte frame`);
-  if (frame[0] !== COEDIT_VERSION) throw new CoeditProtocolError('version', `co-editing version ${frame[0]}, this side speaks ${COEDIT_VERSION}`);
+  if (frame[0] !== COEDIT_VERSION)
+    throw new CoeditProtocolError('version', `co-editing version ${frame[0]}, this side speaks ${COEDIT_VERSION}`);
   const kind = frame[1]! as FrameKind;
   if (kind !== FrameKind.Join && kind !== FrameKind.Sync && kind !== FrameKind.Awareness) {
     throw new CoeditProtocolError('kind', `unknown co-editing frame kind ${kind}`);

@@ -111,7 +111,8 @@ export class CoeditSession {
       const size = utf8Length(t);
       if (!offersCoedit(size, maxBytes)) throw new CoeditLimitError(size, maxBytes);
     }
-    if (options.seed === undefined && options.localText !== undefined) throw new TypeError('unsaved edits need the seed they were made against');
+    if (options.seed === undefined && options.localText !== undefined)
+      throw new TypeError('unsaved edits need the seed they were made against');
     this.doc = new Y.Doc({ gc: true });
     if (options.clientId !== undefined) this.doc.clientID = options.clientId;
     if (options.seed !== undefined) Y.applyUpdate(this.doc, seedUpdate(options.seed), SEED);
@@ -145,10 +146,7 @@ export class CoeditSession {
 
   /** The frames to broadcast when this device joins or rejoins the session (after a reconnect too). */
   join(): Uint8Array[] {
-    return [
-      this.syncFrame(FrameKind.Join, (e) => syncProtocol.writeSyncStep1(e, this.doc)),
-      this.awarenessFrame([this.doc.clientID]),
-    ];
+    return [this.syncFrame(FrameKind.Join, (e) => syncProtocol.writeSyncStep1(e, this.doc)), this.awarenessFrame([this.doc.clientID])];
   }
 
   /**

@@ -44,7 +44,11 @@ const STAMP = /^(\d{8})-(\d{6})$/;
 
 /** Keeps user names safe in file names on every platform, and short. */
 export function conflictUserLabel(user: string): string {
-  const label = user.normalize('NFC').replace(/[^\p{L}\p{N}_-]+/gu, '_').replace(/^_+|_+$/g, '').slice(0, 32);
+  const label = user
+    .normalize('NFC')
+    .replace(/[^\p{L}\p{N}_-]+/gu, '_')
+    .replace(/^_+|_+$/g, '')
+    .slice(0, 32);
   return label.length > 0 ? label : 'unknown';
 }
 

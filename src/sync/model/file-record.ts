@@ -58,13 +58,7 @@ export function isAlive(r: FileRecord | undefined): r is FileRecord {
 /** Same thing on disk: equal content never counts as a conflict. */
 export function sameContent(a: FileRecord, b: FileRecord): boolean {
   if (a.deleted || b.deleted) return a.deleted && b.deleted;
-  return (
-    a.type === b.type &&
-    a.executable === b.executable &&
-    a.size === b.size &&
-    a.target === b.target &&
-    equalBytes(a.hash, b.hash)
-  );
+  return a.type === b.type && a.executable === b.executable && a.size === b.size && a.target === b.target && equalBytes(a.hash, b.hash);
 }
 
 /** Identity of a record across replicas: everything but the local sequence. */

@@ -6,7 +6,14 @@
  */
 import { compactCopy, intern } from '../util/bytes';
 import type { BlockRef, EntryType, FileRecord } from '../model/file-record';
-import { isCanonical, MAX_REPLICA_ID_LENGTH, MAX_VECTOR_ENTRIES, readVector, writeVector, type VersionVector } from '../model/version-vector';
+import {
+  isCanonical,
+  MAX_REPLICA_ID_LENGTH,
+  MAX_VECTOR_ENTRIES,
+  readVector,
+  writeVector,
+  type VersionVector,
+} from '../model/version-vector';
 import type { BlockRequest, BlockResponse, BlockStatus, Hello, IndexBatch, Message, MessageType, SummaryNotice } from './messages';
 import { ByteReader, ByteWriter, DecodeError } from './wire';
 
@@ -204,7 +211,12 @@ function writeHello(w: ByteWriter, m: Hello, limits: CodecLimits): void {
   checkNat(m.maxSequence, 'maxSequence');
   checkNat(m.knownSequence, 'knownSequence');
   checkRule(hashRuleBroken(m.summary, 'summary', true));
-  w.string(m.indexId).varint(m.maxSequence).string(m.knownIndexId).varint(m.knownSequence).bytes(m.summary).u8(m.reply ? 1 : 0);
+  w.string(m.indexId)
+    .varint(m.maxSequence)
+    .string(m.knownIndexId)
+    .varint(m.knownSequence)
+    .bytes(m.summary)
+    .u8(m.reply ? 1 : 0);
 }
 
 function writeIndex(w: ByteWriter, m: IndexBatch, limits: CodecLimits): void {
@@ -306,7 +318,8 @@ function check(broken: string | undefined): void {
  * Refuses an oversized frame before its body is read or buffered.
  */
 export function frameLength(header: Uint8Array, limits: Partial<CodecLimits> = DEFAULT_LIMITS): number {
-  if (header.length < FRAME_HEADER_BYTES) throw new DecodeError('truncated', `frame header needs ${FRAME_HEADER_BYTES} bytes, have ${header.length}`);
+  if (header.length < FRAME_HEADER_BYTES)
+    throw new DecodeError('truncated', `frame header needs ${FRAME_HEADER_BYTES} bytes, have ${header.length}`);
   const n = new ByteReader(header.subarray(0, FRAME_HEADER_BYTES)).u32be();
   const max = frameLimit(resolveLimits(limits));
   if (n > max) throw new DecodeError('frameTooLarge', `frame of ${n} bytes over ${max}`);
@@ -450,7 +463,8 @@ function readIndex(r: ByteReader, limits: CodecLimits): IndexBatch {
   const maxSequence = r.varint();
   check(rangeRuleBroken(fromSequence, toSequence, maxSequence));
   const count = r.varint();
-  if (count > limits.maxRecordsPerBatch) throw new DecodeError('badValue', `${count} records in one batch, limit ${limits.maxRecordsPerBatch}`);
+  if (count > limits.maxRecordsPerBatch)
+    throw new DecodeError('badValue', `${count} records in one batch, limit ${limits.maxRecordsPerBatch}`);
   if (count * MIN_RECORD_BYTES > r.remaining) throw new DecodeError('truncated', `${count} records cannot fit in ${r.remaining} bytes`);
   const records: FileRecord[] = [];
   for (let i = 0; i < count; i++) {

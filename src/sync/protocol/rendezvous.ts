@@ -305,7 +305,14 @@ export function parseSpaceDoc(value: unknown): SpaceDoc {
     return { user, role: role as Role };
   });
   if (!parsed.some((m) => m.role === 'owner')) fail('a space has no owner');
-  return { id: id(o, 'id'), kind: kind as SpaceKind, version: version as number, members: parsed, author: id(o, 'author'), signature: hex(o, 'signature', 64) };
+  return {
+    id: id(o, 'id'),
+    kind: kind as SpaceKind,
+    version: version as number,
+    members: parsed,
+    author: id(o, 'author'),
+    signature: hex(o, 'signature', 64),
+  };
 }
 
 /** The bytes an author signs: a canonical JSON of every field but the signature. */

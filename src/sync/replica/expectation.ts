@@ -20,10 +20,7 @@ export function entryMatches(record: FileRecord, entry: StoreEntry): boolean {
       return record.target === entry.target;
     case 'file':
       return (
-        record.size === entry.size &&
-        record.mtime === entry.mtime &&
-        record.executable === entry.executable &&
-        sameInode(record, entry)
+        record.size === entry.size && record.mtime === entry.mtime && record.executable === entry.executable && sameInode(record, entry)
       );
   }
 }
@@ -45,10 +42,6 @@ export function entryMatchesExpectation(entry: StoreEntry | undefined, expect: E
       if (entry === undefined || entry.type !== expect.type) return false;
       // A symlink is its target; its own timestamps are not portable.
       if (entry.type === 'symlink') return entry.target === expect.target;
-      return (
-        entry.size === expect.size &&
-        entry.mtime === expect.mtime &&
-        (expect.target === undefined || entry.target === expect.target)
-      );
+      return entry.size === expect.size && entry.mtime === expect.mtime && (expect.target === undefined || entry.target === expect.target);
   }
 }

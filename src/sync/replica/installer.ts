@@ -232,7 +232,8 @@ export class Installer {
       // Judged against a state that has changed since (a newer version, a local edit seen by a
       // scan, a move): the next pass over needed paths judges it again.
       const need = core.neededMap.get(path);
-      if (!need || need.onDisk !== file.onDisk || core.index.get(path) !== file.target || this.assembler.get(path) !== file.assembly) continue;
+      if (!need || need.onDisk !== file.onDisk || core.index.get(path) !== file.target || this.assembler.get(path) !== file.assembly)
+        continue;
       this.assembler.release(path);
       batch.push({ path, file });
     }

@@ -93,7 +93,11 @@ export class LocalIndex {
   /** A record kept with its sequence (only local facts changed) takes the old one's place. */
   private placeInOrder(old: FileRecord | undefined, record: FileRecord): void {
     if (old && old.sequence === record.sequence && !this.unordered) {
-      for (let i = firstAbove(this.ordered, record.sequence - 1); i < this.ordered.length && this.ordered[i]!.sequence === record.sequence; i++) {
+      for (
+        let i = firstAbove(this.ordered, record.sequence - 1);
+        i < this.ordered.length && this.ordered[i]!.sequence === record.sequence;
+        i++
+      ) {
         if (this.ordered[i] === old) {
           this.ordered[i] = record;
           return;

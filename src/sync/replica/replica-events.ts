@@ -2,13 +2,27 @@ import type { FileRecord } from '../model/file-record';
 
 /** What a replica tells its host as it happens (`ReplicaOptions.onEvent`). */
 export type ReplicaEvent =
-  | { readonly kind: 'conflict'; readonly path: string; readonly copyPath?: string; readonly winner: FileRecord; readonly loser: FileRecord; readonly base?: Uint8Array }
+  | {
+      readonly kind: 'conflict';
+      readonly path: string;
+      readonly copyPath?: string;
+      readonly winner: FileRecord;
+      readonly loser: FileRecord;
+      readonly base?: Uint8Array;
+    }
   /**
    * A conflict this replica settled by a three-way merge: `record`, the new version at `path`,
    * holds the edits of both `winner` and `loser`, and the copy at `copyPath` is deleted (unless
    * the user edited it meanwhile, which then stands).
    */
-  | { readonly kind: 'merged'; readonly path: string; readonly copyPath: string; readonly record: FileRecord; readonly winner: FileRecord; readonly loser: FileRecord }
+  | {
+      readonly kind: 'merged';
+      readonly path: string;
+      readonly copyPath: string;
+      readonly record: FileRecord;
+      readonly winner: FileRecord;
+      readonly loser: FileRecord;
+    }
   | { readonly kind: 'error'; readonly path: string; readonly problem: PathProblem }
   | { readonly kind: 'paused'; readonly reason: 'massDelete'; readonly deletes: number; readonly liveFiles: number }
   | { readonly kind: 'stopped'; readonly reason: 'rootMissing' }

@@ -68,7 +68,9 @@ export class Scanner {
       }
     }
     // A path the user has since chosen to ignore is not deleted: its record stays as it was.
-    const gone = this.candidatesForDeletion(scope).filter((path) => !seen.has(path) && !core.ignored(path, core.diskRecord(core, path)!.type));
+    const gone = this.candidatesForDeletion(scope).filter(
+      (path) => !seen.has(path) && !core.ignored(path, core.diskRecord(core, path)!.type),
+    );
     if (!mode.confirmDeletes && !mode.restore && gone.length > 0) {
       const liveFiles = core.index.liveFiles;
       // A file whose bytes turned up under another name in the same scan was moved, not deleted:

@@ -16,7 +16,8 @@ export class StoreDigester implements Digester {
     try {
       for (let offset = 0; offset < size; offset += this.pieceSize) {
         const length = Math.min(this.pieceSize, size - offset);
-        const data = 'path' in source ? await this.store.read(source.path, offset, length) : await this.store.readTemp(source.temp, offset, length);
+        const data =
+          'path' in source ? await this.store.read(source.path, offset, length) : await this.store.readTemp(source.temp, offset, length);
         if (data.length === 0) return undefined;
         blockHasher.push(data);
       }

@@ -49,8 +49,7 @@ export class VersionIntegrator {
         this.integrate(tx, copy, this.core.diskRecord(tx, copy.path));
         this.core.mergeCandidates.set(copy.path, incoming.path);
       }
-      const base =
-        current && current.ancestor.length > 0 && equalBytes(current.ancestor, incoming.ancestor) ? current.ancestor : undefined;
+      const base = current && current.ancestor.length > 0 && equalBytes(current.ancestor, incoming.ancestor) ? current.ancestor : undefined;
       this.core.emit({
         kind: 'conflict',
         path: incoming.path,
@@ -65,9 +64,7 @@ export class VersionIntegrator {
   /** Whether this replica's disk has the copy's content, at the copy's path or at the original. */
   private holdsContent(tx: Transaction, copy: FileRecord, diskAtOriginal: FileRecord | undefined): boolean {
     const atCopy = this.core.diskRecord(tx, copy.path);
-    return (
-      (diskAtOriginal !== undefined && sameContent(diskAtOriginal, copy)) || (atCopy !== undefined && sameContent(atCopy, copy))
-    );
+    return (diskAtOriginal !== undefined && sameContent(diskAtOriginal, copy)) || (atCopy !== undefined && sameContent(atCopy, copy));
   }
 
   /** Sets the record for a path and notes whether the disk still has to catch up with it. */

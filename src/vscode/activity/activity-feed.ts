@@ -86,11 +86,13 @@ export class ActivityFeed {
 }
 
 function canJoin(head: ActivityEntry, activity: ActivityView, windowMs: number): boolean {
-  return COALESCING_KINDS.has(activity.kind)
-    && head.kind === activity.kind
-    && head.space === activity.space
-    && head.user === activity.user
-    && Math.abs(activity.at - head.at) <= windowMs;
+  return (
+    COALESCING_KINDS.has(activity.kind) &&
+    head.kind === activity.kind &&
+    head.space === activity.space &&
+    head.user === activity.user &&
+    Math.abs(activity.at - head.at) <= windowMs
+  );
 }
 
 function spaceName(space: string, status: EngineStatus | undefined): string {
@@ -110,15 +112,22 @@ export function activityText(entry: ActivityEntry, status: EngineStatus | undefi
         return count === 1 ? l10n.t('{0} changed in {1}', only, where) : l10n.t('{0} files changed in {1}', count, where);
       }
       return count === 1 ? l10n.t('{0} changed {1} in {2}', who, only, where) : l10n.t('{0} changed {1} files in {2}', who, count, where);
-    case 'joined': return l10n.t('{0} joined {1}', who ?? l10n.t('someone'), where);
-    case 'left': return l10n.t('{0} left {1}', who ?? l10n.t('someone'), where);
-    case 'conflict': return count === 1 ? l10n.t('conflict in {0}', only) : l10n.t('{0} conflicts in {1}', count, where);
-    case 'merged': return count === 1 ? l10n.t('concurrent edits merged in {0}', only) : l10n.t('concurrent edits merged in {0} files in {1}', count, where);
+    case 'joined':
+      return l10n.t('{0} joined {1}', who ?? l10n.t('someone'), where);
+    case 'left':
+      return l10n.t('{0} left {1}', who ?? l10n.t('someone'), where);
+    case 'conflict':
+      return count === 1 ? l10n.t('conflict in {0}', only) : l10n.t('{0} conflicts in {1}', count, where);
+    case 'merged':
+      return count === 1
+        ? l10n.t('concurrent edits merged in {0}', only)
+        : l10n.t('concurrent edits merged in {0} files in {1}', count, where);
     case 'invited':
       return entry.invitedMe
         ? l10n.t('{0} invited you to a shared folder', who ?? l10n.t('someone'))
         : l10n.t('{0} was invited to {1}', who ?? l10n.t('someone'), where);
-    case 'error': return count <= 1 ? l10n.t('sync error in {0}', only || where) : l10n.t('{0} sync errors in {1}', count, where);
+    case 'error':
+      return count <= 1 ? l10n.t('sync error in {0}', only || where) : l10n.t('{0} sync errors in {1}', count, where);
   }
 }
 
@@ -135,13 +144,20 @@ export function relativeTime(at: number, now: number, l10n: Localizer): string {
 
 function activityIcon(kind: ActivityEntry['kind']): TreeNode['icon'] {
   switch (kind) {
-    case 'changed': return { id: 'edit' };
-    case 'joined': return { id: 'person-add', color: 'charts.green' };
-    case 'left': return { id: 'person', color: 'disabledForeground' };
-    case 'conflict': return { id: 'warning', color: 'list.warningForeground' };
-    case 'merged': return { id: 'git-merge', color: 'charts.green' };
-    case 'invited': return { id: 'mail', color: 'charts.blue' };
-    case 'error': return { id: 'error', color: 'list.errorForeground' };
+    case 'changed':
+      return { id: 'edit' };
+    case 'joined':
+      return { id: 'person-add', color: 'charts.green' };
+    case 'left':
+      return { id: 'person', color: 'disabledForeground' };
+    case 'conflict':
+      return { id: 'warning', color: 'list.warningForeground' };
+    case 'merged':
+      return { id: 'git-merge', color: 'charts.green' };
+    case 'invited':
+      return { id: 'mail', color: 'charts.blue' };
+    case 'error':
+      return { id: 'error', color: 'list.errorForeground' };
   }
 }
 

@@ -119,7 +119,10 @@ export class ActivityTree implements vscode.Disposable {
 
   private async choosePath(entry: ActivityEntry): Promise<string> {
     if (entry.paths.length === 1) return entry.paths[0] as string;
-    const chosen = await vscode.window.showQuickPick(entry.paths.map((p) => ({ label: p })), { placeHolder: vscode.l10n.t('Choose a file to open') });
+    const chosen = await vscode.window.showQuickPick(
+      entry.paths.map((p) => ({ label: p })),
+      { placeHolder: vscode.l10n.t('Choose a file to open') },
+    );
     if (!chosen) throw new Cancelled();
     return chosen.label;
   }

@@ -34,13 +34,14 @@ export class CommandRunner {
   private show(label: string, error: unknown): void {
     const report = reportFor(error, vscode.l10n);
     if (!report) return;
-    this.log.error(`${label}: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+    this.log.error(`${label}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     const openLog = vscode.l10n.t('Open Log');
     const setUp = vscode.l10n.t('Set Up');
     const actions = report.offerSetUp ? [setUp, openLog] : [openLog];
-    const shown = report.severity === 'warning'
-      ? vscode.window.showWarningMessage(report.message, ...actions)
-      : vscode.window.showErrorMessage(report.message, ...actions);
+    const shown =
+      report.severity === 'warning'
+        ? vscode.window.showWarningMessage(report.message, ...actions)
+        : vscode.window.showErrorMessage(report.message, ...actions);
     void shown.then((choice) => {
       if (choice === openLog) void vscode.commands.executeCommand(Commands.showLog);
       else if (choice === setUp) void vscode.commands.executeCommand(Commands.setUp);

@@ -12,7 +12,10 @@ export class Cancelled extends Error {
 
 /** A problem the user can fix, with a message written for them (already localized). */
 export class UserFacingError extends Error {
-  constructor(message: string, readonly action?: { readonly title: string; readonly command: CommandId }) {
+  constructor(
+    message: string,
+    readonly action?: { readonly title: string; readonly command: CommandId },
+  ) {
     super(message);
     this.name = 'UserFacingError';
   }
@@ -35,8 +38,13 @@ const CODES: ReadonlySet<string> = new Set<EngineErrorCode>(['usage', 'notSetUp'
 
 /** An error response of the engine host, whatever class the client wraps it in. */
 export function isEngineFailure(e: unknown): e is EngineFailure {
-  return typeof e === 'object' && e !== null && typeof (e as { code?: unknown }).code === 'string'
-    && CODES.has((e as { code: string }).code) && typeof (e as { message?: unknown }).message === 'string';
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    typeof (e as { code?: unknown }).code === 'string' &&
+    CODES.has((e as { code: string }).code) &&
+    typeof (e as { message?: unknown }).message === 'string'
+  );
 }
 
 export interface ErrorReport {
@@ -52,19 +60,32 @@ export function reportFor(error: unknown, l10n: Localizer): ErrorReport | undefi
   if (error instanceof UserFacingError) return { message: error.message, offerSetUp: false, severity: 'warning' };
   if (error instanceof EngineNotReady) {
     switch (error.reason) {
-      case 'untrusted': return { message: l10n.t('Shared Folders is off in Restricted Mode. Trust this workspace to sync.'), offerSetUp: false, severity: 'warning' };
-      case 'starting': return { message: l10n.t('Shared Folders is still starting. Try again in a moment.'), offerSetUp: false, severity: 'warning' };
-      case 'stopped': return { message: l10n.t('The Shared Folders engine stopped. See the log for details.'), offerSetUp: false, severity: 'error' };
+      case 'untrusted':
+        return {
+          message: l10n.t('Shared Folders is off in Restricted Mode. Trust this workspace to sync.'),
+          offerSetUp: false,
+          severity: 'warning',
+        };
+      case 'starting':
+        return { message: l10n.t('Shared Folders is still starting. Try again in a moment.'), offerSetUp: false, severity: 'warning' };
+      case 'stopped':
+        return { message: l10n.t('The Shared Folders engine stopped. See the log for details.'), offerSetUp: false, severity: 'error' };
     }
   }
   if (isEngineFailure(error)) {
     switch (error.code) {
-      case 'notSetUp': return { message: l10n.t('Set up Shared Folders first.'), offerSetUp: true, severity: 'warning' };
-      case 'usage': return { message: error.message, offerSetUp: false, severity: 'warning' };
-      case 'server': return { message: l10n.t('The server could not do this: {0}', error.message), offerSetUp: false, severity: 'error' };
-      case 'crypto': return { message: l10n.t('A security check failed: {0}', error.message), offerSetUp: false, severity: 'error' };
-      case 'disk': return { message: l10n.t('A file could not be read or written: {0}', error.message), offerSetUp: false, severity: 'error' };
-      case 'internal': return { message: l10n.t('Something went wrong in Shared Folders: {0}', error.message), offerSetUp: false, severity: 'error' };
+      case 'notSetUp':
+        return { message: l10n.t('Set up Shared Folders first.'), offerSetUp: true, severity: 'warning' };
+      case 'usage':
+        return { message: error.message, offerSetUp: false, severity: 'warning' };
+      case 'server':
+        return { message: l10n.t('The server could not do this: {0}', error.message), offerSetUp: false, severity: 'error' };
+      case 'crypto':
+        return { message: l10n.t('A security check failed: {0}', error.message), offerSetUp: false, severity: 'error' };
+      case 'disk':
+        return { message: l10n.t('A file could not be read or written: {0}', error.message), offerSetUp: false, severity: 'error' };
+      case 'internal':
+        return { message: l10n.t('Something went wrong in Shared Folders: {0}', error.message), offerSetUp: false, severity: 'error' };
     }
   }
   const message = error instanceof Error ? error.message : String(error);

@@ -9,8 +9,9 @@ export interface Localizer {
 
 /** The English fallback `vscode.l10n.t` uses when no bundle is loaded; tests use it too. */
 export const englishLocalizer: Localizer = {
-  t: (message, ...args) => message.replace(/\{(\d+)\}/g, (whole, index: string) => {
-    const value = args[Number(index)];
-    return value === undefined ? whole : String(value);
-  }),
+  t: (message, ...args) =>
+    message.replace(/\{(\d+)\}/g, (whole, index: string) => {
+      const value = args[Number(index)];
+      return value === undefined ? whole : String(value);
+    }),
 };

@@ -48,11 +48,14 @@ export class Notifications implements vscode.Disposable {
       if (this.massDeletes.has(space.id)) continue;
       this.massDeletes.add(space.id);
       const review = vscode.l10n.t('Review');
-      void vscode.window.showWarningMessage(
-        vscode.l10n.t('Sync of {0} is paused: many files were deleted at once. Restore them, or delete them for everyone?', space.name), review,
-      ).then((choice) => {
-        if (choice === review) void vscode.commands.executeCommand(Commands.resolveMassDelete, { kind: 'space', space: space.id });
-      });
+      void vscode.window
+        .showWarningMessage(
+          vscode.l10n.t('Sync of {0} is paused: many files were deleted at once. Restore them, or delete them for everyone?', space.name),
+          review,
+        )
+        .then((choice) => {
+          if (choice === review) void vscode.commands.executeCommand(Commands.resolveMassDelete, { kind: 'space', space: space.id });
+        });
     }
   }
 
@@ -62,11 +65,13 @@ export class Notifications implements vscode.Disposable {
     const from = new UserNames(this.session.status).nameOf(invitation.from);
     const accept = vscode.l10n.t('Accept');
     const decline = vscode.l10n.t('Decline');
-    void vscode.window.showInformationMessage(vscode.l10n.t('{0} wants to share a folder with you.', from), accept, decline).then((choice) => {
-      const ref = { kind: 'invitation', space: invitation.space };
-      if (choice === accept) void vscode.commands.executeCommand(Commands.acceptFolder, ref);
-      else if (choice === decline) void vscode.commands.executeCommand(Commands.declineFolder, ref);
-    });
+    void vscode.window
+      .showInformationMessage(vscode.l10n.t('{0} wants to share a folder with you.', from), accept, decline)
+      .then((choice) => {
+        const ref = { kind: 'invitation', space: invitation.space };
+        if (choice === accept) void vscode.commands.executeCommand(Commands.acceptFolder, ref);
+        else if (choice === decline) void vscode.commands.executeCommand(Commands.declineFolder, ref);
+      });
   }
 
   private onConflict(conflict: ConflictView): void {
@@ -74,11 +79,18 @@ export class Notifications implements vscode.Disposable {
     if (this.announcedConflicts.has(key)) return;
     this.announcedConflicts.add(key);
     const resolve = vscode.l10n.t('Resolve Conflict');
-    void vscode.window.showWarningMessage(vscode.l10n.t('Conflict in {0}: it was changed on two devices. Both versions are kept.', conflict.path), resolve)
+    void vscode.window
+      .showWarningMessage(vscode.l10n.t('Conflict in {0}: it was changed on two devices. Both versions are kept.', conflict.path), resolve)
       .then((choice) => {
         if (choice === resolve) {
           void this.runner.run('resolveConflict', () =>
-            vscode.commands.executeCommand(Commands.resolveConflict, { kind: 'conflict', space: conflict.space, path: conflict.path, copy: conflict.copy }));
+            vscode.commands.executeCommand(Commands.resolveConflict, {
+              kind: 'conflict',
+              space: conflict.space,
+              path: conflict.path,
+              copy: conflict.copy,
+            }),
+          );
         }
       });
   }

@@ -1,5 +1,12 @@
 import * as vscode from 'vscode';
-import type { ConflictView, ContactView, EngineStatus, InvitationView, PendingContactView, SpaceView } from '../../node/engine/engine-protocol';
+import type {
+  ConflictView,
+  ContactView,
+  EngineStatus,
+  InvitationView,
+  PendingContactView,
+  SpaceView,
+} from '../../node/engine/engine-protocol';
 import { Cancelled, UserFacingError } from './errors';
 import { syncStateText } from '../folders/sync-state';
 import { UserNames } from './user-names';
@@ -9,7 +16,11 @@ import { Commands } from './commands';
  * QuickPicks that stand in for a tree row when a command runs from the palette, so every flow
  * works from the keyboard. Each throws Cancelled on Escape.
  */
-export async function pick<T>(items: readonly (vscode.QuickPickItem & { value: T })[], placeHolder: string, emptyMessage: string): Promise<T> {
+export async function pick<T>(
+  items: readonly (vscode.QuickPickItem & { value: T })[],
+  placeHolder: string,
+  emptyMessage: string,
+): Promise<T> {
   if (items.length === 0) throw new UserFacingError(emptyMessage);
   const chosen = await vscode.window.showQuickPick([...items], { placeHolder, ignoreFocusOut: true });
   if (!chosen) throw new Cancelled();
@@ -21,7 +32,10 @@ export async function pick<T>(items: readonly (vscode.QuickPickItem & { value: T
  * takes the highlighted item, or the only one the filter leaves, so "type a name, press Enter"
  * picks that contact.
  */
-export function pickMany<T extends vscode.QuickPickItem>(items: readonly T[], options: { title?: string; placeHolder: string }): Promise<readonly T[]> {
+export function pickMany<T extends vscode.QuickPickItem>(
+  items: readonly T[],
+  options: { title?: string; placeHolder: string },
+): Promise<readonly T[]> {
   return new Promise((resolve, reject) => {
     const quickPick = vscode.window.createQuickPick<T>();
     quickPick.canSelectMany = true;
@@ -34,9 +48,14 @@ export function pickMany<T extends vscode.QuickPickItem>(items: readonly T[], op
     quickPick.onDidAccept(() => {
       const filter = quickPick.value.trim().toLowerCase();
       const matching = items.filter((i) => i.label.toLowerCase().includes(filter));
-      const chosen = quickPick.selectedItems.length > 0 ? quickPick.selectedItems
-        : quickPick.activeItems.length > 0 ? quickPick.activeItems
-          : matching.length === 1 ? matching : [];
+      const chosen =
+        quickPick.selectedItems.length > 0
+          ? quickPick.selectedItems
+          : quickPick.activeItems.length > 0
+            ? quickPick.activeItems
+            : matching.length === 1
+              ? matching
+              : [];
       if (chosen.length === 0) return;
       accepted = true;
       resolve([...chosen]);
@@ -59,28 +78,43 @@ export function requireStatus(status: EngineStatus | undefined): EngineStatus {
 }
 
 export function pickContact(status: EngineStatus, placeHolder: string): Promise<ContactView> {
-  return pick(status.contacts.map((c) => ({ label: c.name, description: c.presence, value: c })), placeHolder,
-    vscode.l10n.t('You have no contacts yet. Invite one first.'));
+  return pick(
+    status.contacts.map((c) => ({ label: c.name, description: c.presence, value: c })),
+    placeHolder,
+    vscode.l10n.t('You have no contacts yet. Invite one first.'),
+  );
 }
 
 export function pickSpace(status: EngineStatus, placeHolder: string, filter: (s: SpaceView) => boolean = () => true): Promise<SpaceView> {
-  return pick(status.spaces.filter(filter).map((s) => ({ label: s.name, description: syncStateText(s.state, vscode.l10n), detail: s.path, value: s })),
-    placeHolder, vscode.l10n.t('No shared folder fits.'));
+  return pick(
+    status.spaces
+      .filter(filter)
+      .map((s) => ({ label: s.name, description: syncStateText(s.state, vscode.l10n), detail: s.path, value: s })),
+    placeHolder,
+    vscode.l10n.t('No shared folder fits.'),
+  );
 }
 
 export function pickInvitation(status: EngineStatus, placeHolder: string): Promise<InvitationView> {
   const names = new UserNames(status);
-  return pick(status.invitations.map((i) => ({
-    label: vscode.l10n.t('Folder from {0}', names.nameOf(i.from)),
-    description: i.role,
-    detail: i.members.map((m) => names.nameOf(m)).join(', '),
-    value: i,
-  })), placeHolder, vscode.l10n.t('There are no folder invitations.'));
+  return pick(
+    status.invitations.map((i) => ({
+      label: vscode.l10n.t('Folder from {0}', names.nameOf(i.from)),
+      description: i.role,
+      detail: i.members.map((m) => names.nameOf(m)).join(', '),
+      value: i,
+    })),
+    placeHolder,
+    vscode.l10n.t('There are no folder invitations.'),
+  );
 }
 
 export function pickPendingContact(status: EngineStatus, placeHolder: string): Promise<PendingContactView> {
-  return pick(status.pendingContacts.map((p) => ({ label: p.fingerprint, description: p.server, value: p })), placeHolder,
-    vscode.l10n.t('There are no contact requests.'));
+  return pick(
+    status.pendingContacts.map((p) => ({ label: p.fingerprint, description: p.server, value: p })),
+    placeHolder,
+    vscode.l10n.t('There are no contact requests.'),
+  );
 }
 
 export function pickConflict(status: EngineStatus, placeHolder: string): Promise<ConflictView> {

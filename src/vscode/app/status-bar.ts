@@ -13,7 +13,10 @@ export class StatusBar implements vscode.Disposable {
   constructor(private readonly session: EngineSession) {
     this.item.name = vscode.l10n.t('Shared Folders');
     this.item.command = 'workbench.view.extension.sharedFolders';
-    this.disposables.push(this.item, session.onDidChangeStatus(() => this.update()));
+    this.disposables.push(
+      this.item,
+      session.onDidChangeStatus(() => this.update()),
+    );
     this.update();
     this.item.show();
   }
@@ -33,10 +36,12 @@ export class StatusBar implements vscode.Disposable {
     this.item.text = summary.text;
     this.item.tooltip = summary.tooltip;
     this.item.backgroundColor = summary.warning ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
-    this.item.command = summary.kind === 'conflicts'
-      ? { command: Commands.resolveConflict, title: vscode.l10n.t('Resolve Conflict') }
-      : summary.kind === 'notSetUp' ? { command: Commands.setUp, title: vscode.l10n.t('Set Up') }
-        : 'workbench.view.extension.sharedFolders';
+    this.item.command =
+      summary.kind === 'conflicts'
+        ? { command: Commands.resolveConflict, title: vscode.l10n.t('Resolve Conflict') }
+        : summary.kind === 'notSetUp'
+          ? { command: Commands.setUp, title: vscode.l10n.t('Set Up') }
+          : 'workbench.view.extension.sharedFolders';
   }
 
   dispose(): void {

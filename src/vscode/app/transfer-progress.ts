@@ -39,8 +39,11 @@ export class TransferProgress implements vscode.Disposable {
     let last = first.fraction;
     let stale: ReturnType<typeof setTimeout> | undefined;
     let progress: vscode.Progress<{ message?: string; increment?: number }> | undefined;
-    const message = (s: TransferState): string => vscode.l10n.t('{0} files, {1} of {2}', s.files, formatBytes(s.bytes), formatBytes(s.totalBytes));
-    const done = new Promise<void>((resolve) => { finish = resolve; });
+    const message = (s: TransferState): string =>
+      vscode.l10n.t('{0} files, {1} of {2}', s.files, formatBytes(s.bytes), formatBytes(s.totalBytes));
+    const done = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
     const arm = (): void => {
       if (stale) clearTimeout(stale);
       stale = setTimeout(() => entry.finish(), STALE_MS);

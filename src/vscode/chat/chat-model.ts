@@ -59,7 +59,10 @@ export class ChatState {
     const byId = new Map<string, ChatMessageView>();
     for (const m of this.histories.get(conversation) ?? []) byId.set(m.id, m);
     for (const m of messages) byId.set(m.id, m);
-    this.histories.set(conversation, [...byId.values()].sort((a, b) => a.sent - b.sent || a.id.localeCompare(b.id)));
+    this.histories.set(
+      conversation,
+      [...byId.values()].sort((a, b) => a.sent - b.sent || a.id.localeCompare(b.id)),
+    );
   }
 
   /** Records a message; returns false for one already known (an echo of our own send, a redelivery). */
@@ -117,7 +120,13 @@ export class ChatState {
   }
 
   render(message: ChatMessageView): RenderedMessage {
-    return { id: message.id, fromName: message.fromName, mine: message.from === this.me, sent: message.sent, parts: messageParts(message.text) };
+    return {
+      id: message.id,
+      fromName: message.fromName,
+      mine: message.from === this.me,
+      sent: message.sent,
+      parts: messageParts(message.text),
+    };
   }
 }
 
@@ -217,18 +226,33 @@ export function parseFromWebview(value: unknown): FromWebview | undefined {
   const m = value as Record<string, unknown>;
   const str = (k: string): string | undefined => (typeof m[k] === 'string' ? (m[k] as string) : undefined);
   switch (m['type']) {
-    case 'ready': return { type: 'ready' };
-    case 'select': { const c = str('conversation'); return c === undefined ? undefined : { type: 'select', conversation: c }; }
-    case 'typing': { const c = str('conversation'); return c === undefined ? undefined : { type: 'typing', conversation: c }; }
+    case 'ready':
+      return { type: 'ready' };
+    case 'select': {
+      const c = str('conversation');
+      return c === undefined ? undefined : { type: 'select', conversation: c };
+    }
+    case 'typing': {
+      const c = str('conversation');
+      return c === undefined ? undefined : { type: 'typing', conversation: c };
+    }
     case 'send': {
-      const c = str('conversation'); const t = str('text');
-      return c === undefined || t === undefined || t.trim() === '' || t.length > 64_000 ? undefined : { type: 'send', conversation: c, text: t };
+      const c = str('conversation');
+      const t = str('text');
+      return c === undefined || t === undefined || t.trim() === '' || t.length > 64_000
+        ? undefined
+        : { type: 'send', conversation: c, text: t };
     }
     case 'openFile': {
-      const c = str('conversation'); const t = str('target');
+      const c = str('conversation');
+      const t = str('target');
       return c === undefined || t === undefined ? undefined : { type: 'openFile', conversation: c, target: t };
     }
-    case 'openUrl': { const h = str('href'); return h !== undefined && /^https?:\/\//.test(h) ? { type: 'openUrl', href: h } : undefined; }
-    default: return undefined;
+    case 'openUrl': {
+      const h = str('href');
+      return h !== undefined && /^https?:\/\//.test(h) ? { type: 'openUrl', href: h } : undefined;
+    }
+    default:
+      return undefined;
   }
 }

@@ -92,13 +92,24 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
     let conversation = conversationOf(arg, status);
     if (conversation === undefined && arg === undefined) {
       const list = conversations(status, (id) => this.state.unread(id));
-      if (list.length === 0) throw new UserFacingError(vscode.l10n.t('Add a contact to chat with.'), { title: vscode.l10n.t('Invite Contact'), command: Commands.inviteContact });
-      conversation = list.length === 1 ? list[0]?.id : await pick(list.map((c) => ({
-        label: c.label,
-        description: c.kind === 'group' ? vscode.l10n.t('group') : c.presence,
-        detail: c.unread > 0 ? vscode.l10n.t('{0} unread', c.unread) : undefined,
-        value: c.id,
-      })), vscode.l10n.t('Conversation to open'), '');
+      if (list.length === 0)
+        throw new UserFacingError(vscode.l10n.t('Add a contact to chat with.'), {
+          title: vscode.l10n.t('Invite Contact'),
+          command: Commands.inviteContact,
+        });
+      conversation =
+        list.length === 1
+          ? list[0]?.id
+          : await pick(
+              list.map((c) => ({
+                label: c.label,
+                description: c.kind === 'group' ? vscode.l10n.t('group') : c.presence,
+                detail: c.unread > 0 ? vscode.l10n.t('{0} unread', c.unread) : undefined,
+                value: c.id,
+              })),
+              vscode.l10n.t('Conversation to open'),
+              '',
+            );
     }
     if (conversation !== undefined) this.state.select(conversation);
     await vscode.commands.executeCommand(`${CHAT_VIEW}.focus`);
@@ -166,15 +177,21 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
     this.postTyping(conversation);
     const previous = this.typingTimers.get(conversation);
     if (previous) clearTimeout(previous);
-    this.typingTimers.set(conversation, setTimeout(() => this.postTyping(conversation), TYPING_TIMEOUT_MS + 100));
+    this.typingTimers.set(
+      conversation,
+      setTimeout(() => this.postTyping(conversation), TYPING_TIMEOUT_MS + 100),
+    );
   }
 
   private postTyping(conversation: string): void {
     if (this.state.selected !== conversation) return;
     const names = this.state.typingNames(conversation, Date.now());
-    const text = names.length === 0 ? ''
-      : names.length === 1 ? vscode.l10n.t('{0} is typing…', names[0] ?? '')
-        : vscode.l10n.t('{0} are typing…', names.join(', '));
+    const text =
+      names.length === 0
+        ? ''
+        : names.length === 1
+          ? vscode.l10n.t('{0} is typing…', names[0] ?? '')
+          : vscode.l10n.t('{0} are typing…', names.join(', '));
     this.post({ type: 'typing', conversation, text });
   }
 
@@ -213,9 +230,10 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
   private updateBadge(): void {
     if (!this.view) return;
     const unread = this.state.totalUnread;
-    this.view.badge = unread > 0
-      ? { value: unread, tooltip: unread === 1 ? vscode.l10n.t('1 unread message') : vscode.l10n.t('{0} unread messages', unread) }
-      : undefined;
+    this.view.badge =
+      unread > 0
+        ? { value: unread, tooltip: unread === 1 ? vscode.l10n.t('1 unread message') : vscode.l10n.t('{0} unread messages', unread) }
+        : undefined;
   }
 
   private post(message: ToWebview): void {
@@ -282,5 +300,5 @@ function conversationOf(arg: unknown, status: EngineStatus): string | undefined 
 }
 
 function escapeHtml(s: string): string {
-  return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c] ?? c));
+  return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] ?? c);
 }

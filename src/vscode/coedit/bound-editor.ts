@@ -101,7 +101,8 @@ export class BoundEditor {
         if (this.disposed) return;
         const before = this.binding.awaitingEcho;
         this.binding.applied(edits);
-        if (before && !this.binding.awaitingEcho) this.hooks.log('VS Code applied a remote change whose report was not recognised; comparing the document');
+        if (before && !this.binding.awaitingEcho)
+          this.hooks.log('VS Code applied a remote change whose report was not recognised; comparing the document');
         this.checkDrift(false);
       }, REPORT_GRACE_MS);
     }

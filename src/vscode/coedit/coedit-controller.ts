@@ -39,11 +39,13 @@ export class CoeditController implements vscode.Disposable {
       vscode.workspace.onDidChangeTextDocument((e) => this.files.get(e.document.uri.toString())?.documentChanged(e)),
       vscode.workspace.onDidSaveTextDocument((doc) => this.files.get(doc.uri.toString())?.documentSaved()),
       vscode.window.onDidChangeTextEditorSelection((e) => {
-        if (e.textEditor === vscode.window.activeTextEditor) this.files.get(e.textEditor.document.uri.toString())?.selectionChanged(e.selections[0]);
+        if (e.textEditor === vscode.window.activeTextEditor)
+          this.files.get(e.textEditor.document.uri.toString())?.selectionChanged(e.selections[0]);
       }),
       vscode.window.onDidChangeActiveTextEditor((editor) => {
         // The cursor shows only where the user is: in the active editor's file.
-        for (const [uri, file] of this.files) file.selectionChanged(editor && editor.document.uri.toString() === uri ? editor.selection : undefined);
+        for (const [uri, file] of this.files)
+          file.selectionChanged(editor && editor.document.uri.toString() === uri ? editor.selection : undefined);
       }),
       vscode.window.onDidChangeVisibleTextEditors(() => {
         for (const file of this.files.values()) file.redraw();
@@ -104,7 +106,10 @@ export class CoeditController implements vscode.Disposable {
         engine: this.engine,
         log: this.log,
         cursors: this.cursors,
-        user: () => (this.engine.identity ? { id: this.engine.identity.user, name: this.engine.identity.name } : { id: identity.user, name: identity.name }),
+        user: () =>
+          this.engine.identity
+            ? { id: this.engine.identity.user, name: this.engine.identity.name }
+            : { id: identity.user, name: identity.name },
         maxBytes: () => this.settings.coeditMaxFileSize,
       });
       this.files.set(uri, file);

@@ -14,7 +14,15 @@ export function editableDocument(document: vscode.TextDocument): EditableDocumen
     getText: () => document.getText(),
     apply: (edits) => {
       const edit = new vscode.WorkspaceEdit();
-      edit.set(document.uri, edits.map((e) => vscode.TextEdit.replace(new vscode.Range(document.positionAt(e.offset), document.positionAt(e.offset + e.deleteCount)), e.insertText)));
+      edit.set(
+        document.uri,
+        edits.map((e) =>
+          vscode.TextEdit.replace(
+            new vscode.Range(document.positionAt(e.offset), document.positionAt(e.offset + e.deleteCount)),
+            e.insertText,
+          ),
+        ),
+      );
       return vscode.workspace.applyEdit(edit);
     },
   };

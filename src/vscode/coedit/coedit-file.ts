@@ -84,9 +84,12 @@ export class CoeditFile implements vscode.Disposable {
     if (live?.editor) {
       // A device that (re)enters this session gets a join from here, so both sides exchange what
       // the other lacks (edits made while the link was down), whoever sent the first join.
-      for (const p of peers) if (p.session === live.name && before.get(p.device) !== live.name) this.send(live.name, live.session.join(), p.device);
+      for (const p of peers)
+        if (p.session === live.name && before.get(p.device) !== live.name) this.send(live.name, live.session.join(), p.device);
     }
-    this.ctx.log.info(`co-editing ${this.path}: ${peers.length} other device(s) have it open: ${peers.map((p) => `${p.name} ${p.session.slice(0, 8)}${p.live ? ' live' : ''}`).join(', ')}`);
+    this.ctx.log.info(
+      `co-editing ${this.path}: ${peers.length} other device(s) have it open: ${peers.map((p) => `${p.name} ${p.session.slice(0, 8)}${p.live ? ' live' : ''}`).join(', ')}`,
+    );
     this.replan();
   }
 
@@ -143,7 +146,12 @@ export class CoeditFile implements vscode.Disposable {
     const verdict = live.editor.documentChanged(edits);
     if (verdict === 'refused' && this.readOnly && !this.readerTold) {
       this.readerTold = true;
-      void vscode.window.showInformationMessage(vscode.l10n.t('You are a reader of this shared folder: your changes to {0} are not shared and are undone while others edit it.', this.path));
+      void vscode.window.showInformationMessage(
+        vscode.l10n.t(
+          'You are a reader of this shared folder: your changes to {0} are not shared and are undone while others edit it.',
+          this.path,
+        ),
+      );
     }
     this.scheduleRedraw();
   }
@@ -251,7 +259,9 @@ export class CoeditFile implements vscode.Disposable {
     const session = this.newSession(normaliseEol(buffer) !== normaliseEol(saved) ? { seed: saved, localText: buffer } : { seed: saved });
     if (!session) return;
     this.live = { name, session, stopListening: [] };
-    this.ctx.log.info(`co-editing ${this.path}: session ${name.slice(0, 8)} seeded from the saved text${buffer === saved ? '' : ' with unsaved edits'}`);
+    this.ctx.log.info(
+      `co-editing ${this.path}: session ${name.slice(0, 8)} seeded from the saved text${buffer === saved ? '' : ' with unsaved edits'}`,
+    );
     await this.bind(this.live);
     this.send(name, session.join());
     await this.announce(name, true);
@@ -283,12 +293,19 @@ export class CoeditFile implements vscode.Disposable {
     if (buffer !== base) {
       const merged = mergeText(base, live.session.text.toString(), buffer);
       if (!merged.clean) {
-        this.ctx.log.warn(`co-editing ${this.path}: unsaved edits conflict with the live session (${merged.conflicts.length} stretch(es)); staying out of it`);
+        this.ctx.log.warn(
+          `co-editing ${this.path}: unsaved edits conflict with the live session (${merged.conflicts.length} stretch(es)); staying out of it`,
+        );
         this.leave();
         this.out = true;
         this.announced = undefined;
         await this.ctx.engine.call('coeditClose', { space: this.space, path: this.path }).catch(() => undefined);
-        void vscode.window.showWarningMessage(vscode.l10n.t('{0} is being edited live by others, and your unsaved changes conflict with theirs. Save or revert your changes to join them.', this.path));
+        void vscode.window.showWarningMessage(
+          vscode.l10n.t(
+            '{0} is being edited live by others, and your unsaved changes conflict with theirs. Save or revert your changes to join them.',
+            this.path,
+          ),
+        );
         return;
       }
       live.session.applyText(merged.text);
@@ -381,7 +398,9 @@ export class CoeditFile implements vscode.Disposable {
     const encoded = frames.map((f) => Buffer.from(f.buffer, f.byteOffset, f.byteLength).toString('base64'));
     this.ctx.engine
       .call('coeditSend', { space: this.space, path: this.path, session, frames: encoded, ...(to !== undefined ? { to } : {}) })
-      .catch((err: unknown) => this.ctx.log.warn(`co-editing ${this.path}: sending failed: ${err instanceof Error ? err.message : String(err)}`));
+      .catch((err: unknown) =>
+        this.ctx.log.warn(`co-editing ${this.path}: sending failed: ${err instanceof Error ? err.message : String(err)}`),
+      );
   }
 
   /** The file's text as saved: undefined (and the file stays out) when it is too large or not UTF-8 text. */
@@ -395,7 +414,9 @@ export class CoeditFile implements vscode.Disposable {
     }
     const max = this.ctx.maxBytes();
     if (bytes.byteLength > max) {
-      this.ctx.log.info(`co-editing ${this.path}: ${bytes.byteLength} bytes, over sharedFolders.coedit.maxFileSize (${max}): not co-edited live, it replicates on save`);
+      this.ctx.log.info(
+        `co-editing ${this.path}: ${bytes.byteLength} bytes, over sharedFolders.coedit.maxFileSize (${max}): not co-edited live, it replicates on save`,
+      );
       this.out = true;
       return undefined;
     }
@@ -413,7 +434,9 @@ export class CoeditFile implements vscode.Disposable {
   private enqueue(step: () => Promise<void>): void {
     void this.work
       .run(() => (this.closed ? undefined : step()))
-      .catch((err: unknown) => this.ctx.log.error(`co-editing ${this.path}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`));
+      .catch((err: unknown) =>
+        this.ctx.log.error(`co-editing ${this.path}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
+      );
   }
 
   private scheduleRedraw(): void {
@@ -430,7 +453,8 @@ export class CoeditFile implements vscode.Disposable {
     this.leave();
     this.closed = true;
     if (this.redrawTimer) clearTimeout(this.redrawTimer);
-    if (this.announced && this.ctx.engine.running) this.ctx.engine.call('coeditClose', { space: this.space, path: this.path }).catch(() => undefined);
+    if (this.announced && this.ctx.engine.running)
+      this.ctx.engine.call('coeditClose', { space: this.space, path: this.path }).catch(() => undefined);
   }
 }
 

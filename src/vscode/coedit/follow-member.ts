@@ -60,7 +60,10 @@ export class FollowMember implements vscode.Disposable {
     this.status.show();
     const latest = latestEditorOf([...this.editors.values()], ref.user);
     if (latest?.path !== undefined) await this.reveal(latest);
-    else void vscode.window.showInformationMessage(vscode.l10n.t('Following {0}: their editor shows here once they open a file of a shared folder.', name));
+    else
+      void vscode.window.showInformationMessage(
+        vscode.l10n.t('Following {0}: their editor shows here once they open a file of a shared folder.', name),
+      );
   }
 
   private stop(): void {
@@ -81,7 +84,10 @@ export class FollowMember implements vscode.Disposable {
     const uri = vscode.Uri.file(joinSpacePath(space.path, view.path));
     this.revealing = uri.toString();
     const current = vscode.window.activeTextEditor;
-    const editor = current?.document.uri.toString() === this.revealing ? current : await vscode.window.showTextDocument(uri, { preview: false, preserveFocus: false });
+    const editor =
+      current?.document.uri.toString() === this.revealing
+        ? current
+        : await vscode.window.showTextDocument(uri, { preview: false, preserveFocus: false });
     if (!this.following) return;
     const line = Math.max(0, Math.min(view.top ?? 0, editor.document.lineCount - 1));
     editor.revealRange(new vscode.Range(line, 0, line, 0), vscode.TextEditorRevealType.AtTop);

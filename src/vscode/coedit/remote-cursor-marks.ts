@@ -16,7 +16,11 @@ export interface CursorMark {
  * offsets, `\n` breaks; `toDocumentOffset` converts). Members without a cursor in the file are left
  * out; positions past the end (a document a keystroke behind) are clamped.
  */
-export function cursorMarks(cursors: readonly RemoteCursor[], toDocumentOffset: (textOffset: number) => number, documentLength: number): CursorMark[] {
+export function cursorMarks(
+  cursors: readonly RemoteCursor[],
+  toDocumentOffset: (textOffset: number) => number,
+  documentLength: number,
+): CursorMark[] {
   const out: CursorMark[] = [];
   for (const c of cursors) {
     if (!c.selection) continue;

@@ -10,7 +10,10 @@ export class ConflictDecorations implements vscode.FileDecorationProvider, vscod
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(private readonly session: EngineSession) {
-    this.disposables.push(vscode.window.registerFileDecorationProvider(this), session.onDidChangeStatus(() => this.update()));
+    this.disposables.push(
+      vscode.window.registerFileDecorationProvider(this),
+      session.onDidChangeStatus(() => this.update()),
+    );
     this.update();
   }
 
@@ -26,7 +29,11 @@ export class ConflictDecorations implements vscode.FileDecorationProvider, vscod
 
   provideFileDecoration(uri: vscode.Uri): vscode.FileDecoration | undefined {
     if (uri.scheme !== 'file' || !this.conflicted.has(uri.toString())) return undefined;
-    const decoration = new vscode.FileDecoration('!', vscode.l10n.t('Conflict: changed on two devices'), new vscode.ThemeColor('list.warningForeground'));
+    const decoration = new vscode.FileDecoration(
+      '!',
+      vscode.l10n.t('Conflict: changed on two devices'),
+      new vscode.ThemeColor('list.warningForeground'),
+    );
     decoration.propagate = true;
     return decoration;
   }

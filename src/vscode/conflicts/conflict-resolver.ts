@@ -51,7 +51,9 @@ export class ConflictResolver implements vscode.Disposable {
   }
 
   private find(space: string, path: string, copy?: string): ConflictView | undefined {
-    return this.session.status?.spaces.find((s) => s.id === space)?.conflicts.find((c) => c.path === path && (copy === undefined || c.copy === copy));
+    return this.session.status?.spaces
+      .find((s) => s.id === space)
+      ?.conflicts.find((c) => c.path === path && (copy === undefined || c.copy === copy));
   }
 
   private async conflictFrom(arg: unknown, placeHolder: string): Promise<ConflictView> {
@@ -91,13 +93,19 @@ export class ConflictResolver implements vscode.Disposable {
     const mine = vscode.l10n.t('Keep Mine');
     const theirs = vscode.l10n.t('Take Theirs');
     const both = vscode.l10n.t('Keep Both');
-    void vscode.window.showInformationMessage(
-      vscode.l10n.t('{0} was changed on two devices. Left: their version; right: yours. Which should stay?', conflict.path),
-      mine, theirs, both,
-    ).then((picked) => {
-      const choice: UserChoice | undefined = picked === mine ? 'keepMine' : picked === theirs ? 'takeTheirs' : picked === both ? 'keepBoth' : undefined;
-      if (choice && this.find(conflict.space, conflict.path, conflict.copy)) void this.runner.run('resolveConflict', () => this.resolve(conflict, choice));
-    });
+    void vscode.window
+      .showInformationMessage(
+        vscode.l10n.t('{0} was changed on two devices. Left: their version; right: yours. Which should stay?', conflict.path),
+        mine,
+        theirs,
+        both,
+      )
+      .then((picked) => {
+        const choice: UserChoice | undefined =
+          picked === mine ? 'keepMine' : picked === theirs ? 'takeTheirs' : picked === both ? 'keepBoth' : undefined;
+        if (choice && this.find(conflict.space, conflict.path, conflict.copy))
+          void this.runner.run('resolveConflict', () => this.resolve(conflict, choice));
+      });
   }
 
   private async resolveFrom(arg: unknown, choice: UserChoice): Promise<void> {
@@ -111,9 +119,12 @@ export class ConflictResolver implements vscode.Disposable {
     // The copy's path names this very conflict, also when the file has several.
     await this.session.call('resolveConflict', { space: conflict.space, path: conflict.copy, choice: engineChoice(choice, sides) });
     await this.closeDiffs(conflict);
-    const text = choice === 'keepMine' ? vscode.l10n.t('Kept your version of {0}.', conflict.path)
-      : choice === 'takeTheirs' ? vscode.l10n.t('Took their version of {0}.', conflict.path)
-        : vscode.l10n.t('Kept both versions of {0}.', conflict.path);
+    const text =
+      choice === 'keepMine'
+        ? vscode.l10n.t('Kept your version of {0}.', conflict.path)
+        : choice === 'takeTheirs'
+          ? vscode.l10n.t('Took their version of {0}.', conflict.path)
+          : vscode.l10n.t('Kept both versions of {0}.', conflict.path);
     void vscode.window.setStatusBarMessage(text, 5_000);
   }
 
@@ -128,11 +139,13 @@ export class ConflictResolver implements vscode.Disposable {
   }
 
   private async closeDiffs(conflict: ConflictView): Promise<void> {
-    const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => {
-      if (!(t.input instanceof vscode.TabInputTextDiff) || t.input.original.scheme !== CONFLICT_SCHEME) return false;
-      const c = conflictFromUri(t.input.original.query);
-      return c?.space === conflict.space && c.copy === conflict.copy;
-    });
+    const tabs = vscode.window.tabGroups.all
+      .flatMap((g) => g.tabs)
+      .filter((t) => {
+        if (!(t.input instanceof vscode.TabInputTextDiff) || t.input.original.scheme !== CONFLICT_SCHEME) return false;
+        const c = conflictFromUri(t.input.original.query);
+        return c?.space === conflict.space && c.copy === conflict.copy;
+      });
     if (tabs.length > 0) await vscode.window.tabGroups.close(tabs);
   }
 

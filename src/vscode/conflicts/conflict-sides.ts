@@ -26,8 +26,11 @@ export function conflictSides(conflict: ConflictView, myName: string | undefined
 /** The engine's choice for what the user picked. */
 export function engineChoice(choice: UserChoice, sides: ConflictSides): 'mine' | 'theirs' | 'both' {
   switch (choice) {
-    case 'keepBoth': return 'both';
-    case 'keepMine': return sides.copyIsMine ? 'theirs' : 'mine';
-    case 'takeTheirs': return sides.copyIsMine ? 'mine' : 'theirs';
+    case 'keepBoth':
+      return 'both';
+    case 'keepMine':
+      return sides.copyIsMine ? 'theirs' : 'mine';
+    case 'takeTheirs':
+      return sides.copyIsMine ? 'mine' : 'theirs';
   }
 }

@@ -37,7 +37,9 @@ export class ContactCommands {
     await this.session.whenStarted();
     const current = this.session.identity;
     if (current) {
-      void vscode.window.showInformationMessage(vscode.l10n.t('Shared Folders is set up as {0} on {1}. Your fingerprint: {2}', current.name, current.server, current.fingerprint));
+      void vscode.window.showInformationMessage(
+        vscode.l10n.t('Shared Folders is set up as {0} on {1}. Your fingerprint: {2}', current.name, current.server, current.fingerprint),
+      );
       return;
     }
     const server = this.settings.server;
@@ -46,7 +48,8 @@ export class ContactCommands {
       prompt: vscode.l10n.t('Your name, as your contacts will see it (server: {0})', server),
       value: safeUserName(),
       ignoreFocusOut: true,
-      validateInput: (v) => (v.trim() === '' ? vscode.l10n.t('Enter a name') : v.length > 64 ? vscode.l10n.t('At most 64 characters') : undefined),
+      validateInput: (v) =>
+        v.trim() === '' ? vscode.l10n.t('Enter a name') : v.length > 64 ? vscode.l10n.t('At most 64 characters') : undefined,
     });
     if (name === undefined) throw new Cancelled();
     const { identity, keys } = await vscode.window.withProgress(
@@ -56,7 +59,9 @@ export class ContactCommands {
     await this.identities.store(keys);
     const invite = vscode.l10n.t('Invite Contact');
     const choice = await vscode.window.showInformationMessage(
-      vscode.l10n.t('You are set up as {0}. Your fingerprint: {1}', identity.name, identity.fingerprint), invite);
+      vscode.l10n.t('You are set up as {0}. Your fingerprint: {1}', identity.name, identity.fingerprint),
+      invite,
+    );
     if (choice === invite) await vscode.commands.executeCommand(Commands.inviteContact);
   }
 
@@ -65,7 +70,9 @@ export class ContactCommands {
     await this.session.whenStarted();
     const current = this.session.identity;
     if (current) {
-      void vscode.window.showInformationMessage(vscode.l10n.t('Shared Folders is set up as {0} on {1}. Your fingerprint: {2}', current.name, current.server, current.fingerprint));
+      void vscode.window.showInformationMessage(
+        vscode.l10n.t('Shared Folders is set up as {0} on {1}. Your fingerprint: {2}', current.name, current.server, current.fingerprint),
+      );
       return;
     }
     const input = await vscode.window.showInputBox({
@@ -73,7 +80,8 @@ export class ContactCommands {
       prompt: vscode.l10n.t('Paste the code from Link Another Device on your other device'),
       placeHolder: 'sf-link-…',
       ignoreFocusOut: true,
-      validateInput: (v) => (v.trim() !== '' && !/^sf-link-[A-Za-z0-9_-]+$/.test(v.trim()) ? vscode.l10n.t('This is not a device link code') : undefined),
+      validateInput: (v) =>
+        v.trim() !== '' && !/^sf-link-[A-Za-z0-9_-]+$/.test(v.trim()) ? vscode.l10n.t('This is not a device link code') : undefined,
     });
     if (input === undefined || input.trim() === '') throw new Cancelled();
     const server = this.settings.server;
@@ -82,7 +90,13 @@ export class ContactCommands {
       () => this.session.call('createIdentity', { server, name: '', link: input.trim() }),
     );
     await this.identities.store(keys);
-    void vscode.window.showInformationMessage(vscode.l10n.t('This device is linked to {0}. Your folders and contacts follow. Fingerprint: {1}', identity.name, identity.fingerprint));
+    void vscode.window.showInformationMessage(
+      vscode.l10n.t(
+        'This device is linked to {0}. Your folders and contacts follow. Fingerprint: {1}',
+        identity.name,
+        identity.fingerprint,
+      ),
+    );
   }
 
   async linkDevice(): Promise<void> {
@@ -90,7 +104,8 @@ export class ContactCommands {
     const { code } = await this.session.call('createLink', {});
     await vscode.env.clipboard.writeText(code);
     void vscode.window.showInformationMessage(
-      vscode.l10n.t('Device link code copied to the clipboard. On your other device run Set Up with Device Link and paste: {0}', code));
+      vscode.l10n.t('Device link code copied to the clipboard. On your other device run Set Up with Device Link and paste: {0}', code),
+    );
   }
 
   async invite(): Promise<void> {
@@ -102,23 +117,26 @@ export class ContactCommands {
     const copyLink = vscode.l10n.t('Copy Link');
     const copyCode = vscode.l10n.t('Copy Code');
     // Not awaited: the command is done once the code is on the clipboard and on screen.
-    void vscode.window.showInformationMessage(
-      vscode.l10n.t('Invite code copied to the clipboard. Send it to your contact: {0}', code), copyCode, copyLink,
-    ).then((choice) => {
-      if (choice === copyLink) void vscode.env.clipboard.writeText(link);
-      else if (choice === copyCode) void vscode.env.clipboard.writeText(code);
-    });
+    void vscode.window
+      .showInformationMessage(vscode.l10n.t('Invite code copied to the clipboard. Send it to your contact: {0}', code), copyCode, copyLink)
+      .then((choice) => {
+        if (choice === copyLink) void vscode.env.clipboard.writeText(link);
+        else if (choice === copyCode) void vscode.env.clipboard.writeText(code);
+      });
   }
 
   async addContact(preset?: string): Promise<void> {
     requireStatus(await this.session.readyStatus());
-    const input = preset ?? await vscode.window.showInputBox({
-      title: vscode.l10n.t('Add Contact'),
-      prompt: vscode.l10n.t('Paste the invite code or link your contact sent you'),
-      placeHolder: 'sf-invite-…',
-      ignoreFocusOut: true,
-      validateInput: (v) => (v.trim() !== '' && parseInviteInput(v) === undefined ? vscode.l10n.t('This is not an invite code') : undefined),
-    });
+    const input =
+      preset ??
+      (await vscode.window.showInputBox({
+        title: vscode.l10n.t('Add Contact'),
+        prompt: vscode.l10n.t('Paste the invite code or link your contact sent you'),
+        placeHolder: 'sf-invite-…',
+        ignoreFocusOut: true,
+        validateInput: (v) =>
+          v.trim() !== '' && parseInviteInput(v) === undefined ? vscode.l10n.t('This is not an invite code') : undefined,
+      }));
     if (input === undefined) throw new Cancelled();
     const code = parseInviteInput(input);
     if (!code) throw new UserFacingError(vscode.l10n.t('This is not an invite code'));
@@ -132,7 +150,10 @@ export class ContactCommands {
     const accept = vscode.l10n.t('Accept');
     const decline = vscode.l10n.t('Decline');
     const choice = await vscode.window.showInformationMessage(
-      vscode.l10n.t('Contact request with fingerprint {0} (server {1}). Accept it?', pending.fingerprint, pending.server), accept, decline);
+      vscode.l10n.t('Contact request with fingerprint {0} (server {1}). Accept it?', pending.fingerprint, pending.server),
+      accept,
+      decline,
+    );
     if (choice === accept) await this.accept(pending.code);
     else if (choice === decline) await this.session.call('declineInvite', { code: pending.code });
   }
@@ -146,8 +167,10 @@ export class ContactCommands {
 
   private async answerRequest(arg: unknown, accept: boolean): Promise<void> {
     const status = requireStatus(await this.session.readyStatus());
-    const code = refOfKind(arg, 'pendingContact')?.code
-      ?? (await pickPendingContact(status, accept ? vscode.l10n.t('Contact request to accept') : vscode.l10n.t('Contact request to decline'))).code;
+    const code =
+      refOfKind(arg, 'pendingContact')?.code ??
+      (await pickPendingContact(status, accept ? vscode.l10n.t('Contact request to accept') : vscode.l10n.t('Contact request to decline')))
+        .code;
     if (accept) await this.accept(code);
     else await this.session.call('declineInvite', { code });
   }

@@ -14,9 +14,8 @@ export function contactNodes(status: EngineStatus | undefined, l10n: Localizer):
 }
 
 function contactNode(contact: ContactView, l10n: Localizer): TreeNode {
-  const fingerprints = contact.fingerprints.length > 0
-    ? contact.fingerprints.map((f) => `  ${f}`).join('\n')
-    : `  ${l10n.t('(no devices yet)')}`;
+  const fingerprints =
+    contact.fingerprints.length > 0 ? contact.fingerprints.map((f) => `  ${f}`).join('\n') : `  ${l10n.t('(no devices yet)')}`;
   return {
     id: `contact:${contact.id}`,
     ref: { kind: 'contact', user: contact.id },
@@ -34,7 +33,11 @@ function pendingContactNode(pending: PendingContactView, l10n: Localizer): TreeN
     ref: { kind: 'pendingContact', code: pending.code },
     label: l10n.t('Contact request {0}', pending.fingerprint),
     description: l10n.t('pending'),
-    tooltip: l10n.t('An invite code waiting for your answer.\nFingerprint: {0}\nServer: {1}\nCompare the fingerprint with your contact before accepting.', pending.fingerprint, pending.server),
+    tooltip: l10n.t(
+      'An invite code waiting for your answer.\nFingerprint: {0}\nServer: {1}\nCompare the fingerprint with your contact before accepting.',
+      pending.fingerprint,
+      pending.server,
+    ),
     icon: { id: 'person-add', color: 'charts.blue' },
     contextValue: 'pendingContact',
   };

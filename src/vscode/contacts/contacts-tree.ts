@@ -31,7 +31,11 @@ export class ContactsTree implements vscode.TreeDragAndDropController<TreeNode>,
     private readonly onDropFolder: (path: string, user: string) => void,
   ) {
     this.view = vscode.window.createTreeView(CONTACTS_VIEW, { treeDataProvider: this.provider, dragAndDropController: this });
-    this.disposables.push(this.view, this.provider, session.onDidChangeStatus(() => this.refresh()));
+    this.disposables.push(
+      this.view,
+      this.provider,
+      session.onDidChangeStatus(() => this.refresh()),
+    );
     this.refresh();
   }
 
@@ -45,16 +49,28 @@ export class ContactsTree implements vscode.TreeDragAndDropController<TreeNode>,
     if (!item) return;
     const text = await item.asString();
     if (token.isCancellationRequested) return;
-    const uri = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'))
-      .map((l) => vscode.Uri.parse(l)).find((u) => u.scheme === 'file');
+    const uri = text
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter((l) => l !== '' && !l.startsWith('#'))
+      .map((l) => vscode.Uri.parse(l))
+      .find((u) => u.scheme === 'file');
     if (!uri) return;
     if (!contact) {
       void vscode.window.showInformationMessage(vscode.l10n.t('Drop the folder onto a contact to share it with them.'));
       return;
     }
-    const stat = await vscode.workspace.fs.stat(uri).then((s) => s, () => undefined);
+    const stat = await vscode.workspace.fs.stat(uri).then(
+      (s) => s,
+      () => undefined,
+    );
     if (!stat || (stat.type & vscode.FileType.Directory) === 0) {
-      void vscode.window.showInformationMessage(vscode.l10n.t('Only folders can be shared; drop a folder onto {0}.', this.session.status?.contacts.find((c) => c.id === contact.user)?.name ?? contact.user));
+      void vscode.window.showInformationMessage(
+        vscode.l10n.t(
+          'Only folders can be shared; drop a folder onto {0}.',
+          this.session.status?.contacts.find((c) => c.id === contact.user)?.name ?? contact.user,
+        ),
+      );
       return;
     }
     this.onDropFolder(uri.fsPath, contact.user);

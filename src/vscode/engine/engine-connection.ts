@@ -4,7 +4,19 @@ import { EngineClient } from '../../node/engine/engine-client';
 import type { EngineEvent } from '../../node/engine/engine-protocol';
 import type { EngineTransport } from './engine-session';
 
-const EVENTS: readonly EngineEvent['event'][] = ['status', 'chat', 'typing', 'activity', 'conflict', 'invitation', 'progress', 'coeditPeers', 'coeditFrame', 'activeEditor', 'log'];
+const EVENTS: readonly EngineEvent['event'][] = [
+  'status',
+  'chat',
+  'typing',
+  'activity',
+  'conflict',
+  'invitation',
+  'progress',
+  'coeditPeers',
+  'coeditFrame',
+  'activeEditor',
+  'log',
+];
 
 /**
  * Forks the engine host through the engine client (src/node/engine/engine-client.ts) and adapts it to

@@ -9,7 +9,18 @@
  */
 import * as vscode from 'vscode';
 import type {
-  ActiveEditorView, ActivityView, ChatMessageView, CoeditPeerView, ConflictView, EngineEvent, EngineIdentity, EngineMethod, EngineParams, EngineResult, EngineStatus, InvitationView,
+  ActiveEditorView,
+  ActivityView,
+  ChatMessageView,
+  CoeditPeerView,
+  ConflictView,
+  EngineEvent,
+  EngineIdentity,
+  EngineMethod,
+  EngineParams,
+  EngineResult,
+  EngineStatus,
+  InvitationView,
 } from '../../node/engine/engine-protocol';
 import { EngineNotReady } from '../app/errors';
 
@@ -34,8 +45,20 @@ export interface StartOptions {
 
 /** Methods after which the status has changed, so the views refresh without waiting for the host's next push. */
 const MUTATING: ReadonlySet<EngineMethod> = new Set<EngineMethod>([
-  'createIdentity', 'openInvite', 'acceptInvite', 'declineInvite', 'removeContact', 'share', 'join', 'decline', 'addMember',
-  'leave', 'stopSharing', 'setPaused', 'resolveConflict', 'markSeen',
+  'createIdentity',
+  'openInvite',
+  'acceptInvite',
+  'declineInvite',
+  'removeContact',
+  'share',
+  'join',
+  'decline',
+  'addMember',
+  'leave',
+  'stopSharing',
+  'setPaused',
+  'resolveConflict',
+  'markSeen',
 ]);
 
 /**
@@ -70,7 +93,13 @@ export class EngineSession implements vscode.Disposable {
   readonly onDidRestartHost = this._onDidRestartHost.event;
   private readonly _onDidChangeCoeditPeers = new vscode.EventEmitter<{ space: string; path: string; peers: readonly CoeditPeerView[] }>();
   readonly onDidChangeCoeditPeers = this._onDidChangeCoeditPeers.event;
-  private readonly _onDidReceiveCoeditFrame = new vscode.EventEmitter<{ space: string; path: string; session: string; from: string; frame: string }>();
+  private readonly _onDidReceiveCoeditFrame = new vscode.EventEmitter<{
+    space: string;
+    path: string;
+    session: string;
+    from: string;
+    frame: string;
+  }>();
   readonly onDidReceiveCoeditFrame = this._onDidReceiveCoeditFrame.event;
   private readonly _onDidChangeActiveEditor = new vscode.EventEmitter<ActiveEditorView>();
   readonly onDidChangeActiveEditor = this._onDidChangeActiveEditor.event;
@@ -105,7 +134,7 @@ export class EngineSession implements vscode.Disposable {
       this.state = 'stopped';
       this.starting = undefined;
       this._onDidChangeRunning.fire(false);
-      this.log.error(`engine host did not start: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+      this.log.error(`engine host did not start: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
       throw e;
     });
     return this.starting;
@@ -192,26 +221,56 @@ export class EngineSession implements vscode.Disposable {
 
   private onEvent(e: EngineEvent): void {
     switch (e.event) {
-      case 'status': this.setStatus(e.status); break;
-      case 'chat': this._onDidReceiveChat.fire(e.message); break;
-      case 'typing': this._onDidReceiveTyping.fire({ conversation: e.conversation, user: e.user, name: e.name }); break;
-      case 'activity': this._onDidReceiveActivity.fire(e.activity); break;
-      case 'conflict': this._onDidDetectConflict.fire(e.conflict); break;
-      case 'invitation': this._onDidReceiveInvitation.fire(e.invitation); break;
-      case 'progress': this._onDidReportProgress.fire({ space: e.space, files: e.files, bytes: e.bytes, totalBytes: e.totalBytes }); break;
-      case 'coeditPeers': this._onDidChangeCoeditPeers.fire({ space: e.space, path: e.path, peers: e.peers }); break;
-      case 'coeditFrame': this._onDidReceiveCoeditFrame.fire({ space: e.space, path: e.path, session: e.session, from: e.from, frame: e.frame }); break;
-      case 'activeEditor': this._onDidChangeActiveEditor.fire(e.editor); break;
-      case 'log': this.writeLog(e.level, e.message); break;
+      case 'status':
+        this.setStatus(e.status);
+        break;
+      case 'chat':
+        this._onDidReceiveChat.fire(e.message);
+        break;
+      case 'typing':
+        this._onDidReceiveTyping.fire({ conversation: e.conversation, user: e.user, name: e.name });
+        break;
+      case 'activity':
+        this._onDidReceiveActivity.fire(e.activity);
+        break;
+      case 'conflict':
+        this._onDidDetectConflict.fire(e.conflict);
+        break;
+      case 'invitation':
+        this._onDidReceiveInvitation.fire(e.invitation);
+        break;
+      case 'progress':
+        this._onDidReportProgress.fire({ space: e.space, files: e.files, bytes: e.bytes, totalBytes: e.totalBytes });
+        break;
+      case 'coeditPeers':
+        this._onDidChangeCoeditPeers.fire({ space: e.space, path: e.path, peers: e.peers });
+        break;
+      case 'coeditFrame':
+        this._onDidReceiveCoeditFrame.fire({ space: e.space, path: e.path, session: e.session, from: e.from, frame: e.frame });
+        break;
+      case 'activeEditor':
+        this._onDidChangeActiveEditor.fire(e.editor);
+        break;
+      case 'log':
+        this.writeLog(e.level, e.message);
+        break;
     }
   }
 
   private writeLog(level: 'trace' | 'info' | 'warn' | 'error', message: string): void {
     switch (level) {
-      case 'trace': this.log.trace(message); break;
-      case 'info': this.log.info(message); break;
-      case 'warn': this.log.warn(message); break;
-      case 'error': this.log.error(message); break;
+      case 'trace':
+        this.log.trace(message);
+        break;
+      case 'info':
+        this.log.info(message);
+        break;
+      case 'warn':
+        this.log.warn(message);
+        break;
+      case 'error':
+        this.log.error(message);
+        break;
     }
   }
 

@@ -44,7 +44,8 @@ export class EngineStarter implements vscode.Disposable {
       }),
       settings.onDidChangeLimits(() => {
         if (!session.running) return;
-        session.call('setLimits', { limitUp: settings.limitUp ?? 0, limitDown: settings.limitDown ?? 0 })
+        session
+          .call('setLimits', { limitUp: settings.limitUp ?? 0, limitDown: settings.limitDown ?? 0 })
           .catch((e: unknown) => log.warn(`setLimits failed: ${String(e)}`));
       }),
       // Keys that were not readable at start (a locked keychain, a browser's secret store that
@@ -68,16 +69,18 @@ export class EngineStarter implements vscode.Disposable {
       return;
     }
     this.startedAt = Date.now();
-    this.session.start(async () => ({
-      home: this.home,
-      keys: await this.identities.keys(),
-      limitUp: this.settings.limitUp,
-      limitDown: this.settings.limitDown,
-      ignorePatterns: this.settings.ignorePatterns,
-    })).catch((e: unknown) => {
-      if (isEngineFailure(e) && e.code === 'notSetUp') this.tellKeysMissing();
-      this.scheduleRestart();
-    });
+    this.session
+      .start(async () => ({
+        home: this.home,
+        keys: await this.identities.keys(),
+        limitUp: this.settings.limitUp,
+        limitDown: this.settings.limitDown,
+        ignorePatterns: this.settings.ignorePatterns,
+      }))
+      .catch((e: unknown) => {
+        if (isEngineFailure(e) && e.code === 'notSetUp') this.tellKeysMissing();
+        this.scheduleRestart();
+      });
   }
 
   /**
@@ -87,10 +90,15 @@ export class EngineStarter implements vscode.Disposable {
   private tellKeysMissing(): void {
     if (this.toldKeysMissing) return;
     this.toldKeysMissing = true;
-    this.log.error('this device has an identity, but its keys could not be read from VS Code\'s secret storage');
+    this.log.error("this device has an identity, but its keys could not be read from VS Code's secret storage");
     const reload = vscode.l10n.t('Reload Window');
     void vscode.window
-      .showErrorMessage(vscode.l10n.t('Shared Folders could not read this device\'s keys from VS Code\'s secret storage, so sync is off. Reload the window to try again.'), reload)
+      .showErrorMessage(
+        vscode.l10n.t(
+          "Shared Folders could not read this device's keys from VS Code's secret storage, so sync is off. Reload the window to try again.",
+        ),
+        reload,
+      )
       .then((choice) => {
         if (choice === reload) void vscode.commands.executeCommand('workbench.action.reloadWindow');
       });

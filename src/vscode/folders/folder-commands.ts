@@ -50,28 +50,40 @@ export class FolderCommands {
   async share(preset: SharePreset = {}): Promise<void> {
     const status = requireStatus(await this.session.readyStatus());
     if (status.contacts.length === 0) {
-      throw new UserFacingError(vscode.l10n.t('Add a contact before sharing a folder.'), { title: vscode.l10n.t('Invite Contact'), command: Commands.inviteContact });
+      throw new UserFacingError(vscode.l10n.t('Add a contact before sharing a folder.'), {
+        title: vscode.l10n.t('Invite Contact'),
+        command: Commands.inviteContact,
+      });
     }
-    const path = preset.path ?? await this.chooseFolderToShare();
+    const path = preset.path ?? (await this.chooseFolderToShare());
     const already = locateInSpaces(path, status.spaces);
     if (already && already.path === '') {
       throw new UserFacingError(vscode.l10n.t('{0} is already shared. Use Add Member to share it with more people.', already.space.name));
     }
-    if (already) throw new UserFacingError(vscode.l10n.t('{0} is inside the shared folder {1}; share the whole folder instead.', path, already.space.name));
+    if (already)
+      throw new UserFacingError(
+        vscode.l10n.t('{0} is inside the shared folder {1}; share the whole folder instead.', path, already.space.name),
+      );
 
     const preselected = new Set(preset.users ?? []);
     const items = status.contacts.map((c) => ({ label: c.name, description: c.presence, picked: preselected.has(c.id), id: c.id }));
     // A drop on a contact or that contact's Share Folder… action has said who; only the role is left.
-    const chosen = preselected.size > 0
-      ? items.filter((i) => i.picked)
-      : await pickMany(items, { title: vscode.l10n.t('Share {0}', basename(path)), placeHolder: vscode.l10n.t('Contacts to share with') });
+    const chosen =
+      preselected.size > 0
+        ? items.filter((i) => i.picked)
+        : await pickMany(items, {
+            title: vscode.l10n.t('Share {0}', basename(path)),
+            placeHolder: vscode.l10n.t('Contacts to share with'),
+          });
     if (chosen.length === 0) throw new Cancelled();
     const role = await pickRole();
     const { space } = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Sharing {0}…', basename(path)) },
       () => this.session.call('share', { path, with: chosen.map((c) => c.id), role, ignore: this.settings.ignorePatterns }),
     );
-    void vscode.window.showInformationMessage(vscode.l10n.t('Shared {0} with {1}. They will get an invitation.', basename(path), chosen.map((c) => c.label).join(', ')));
+    void vscode.window.showInformationMessage(
+      vscode.l10n.t('Shared {0} with {1}. They will get an invitation.', basename(path), chosen.map((c) => c.label).join(', ')),
+    );
     void this.revealSpace(space).catch(() => undefined);
   }
 
@@ -84,7 +96,12 @@ export class FolderCommands {
     const chosen = await vscode.window.showQuickPick(items, { placeHolder: vscode.l10n.t('Folder to share'), ignoreFocusOut: true });
     if (!chosen) throw new Cancelled();
     if (chosen.path !== undefined) return chosen.path;
-    const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, canSelectMany: false, openLabel: vscode.l10n.t('Share') });
+    const picked = await vscode.window.showOpenDialog({
+      canSelectFolders: true,
+      canSelectFiles: false,
+      canSelectMany: false,
+      openLabel: vscode.l10n.t('Share'),
+    });
     const folder = picked?.[0];
     if (!folder) throw new Cancelled();
     return folder.fsPath;
@@ -96,10 +113,14 @@ export class FolderCommands {
     const invitation = status.invitations.find((i) => i.space === space);
     if (!invitation) throw new UserFacingError(vscode.l10n.t('This invitation is no longer open.'));
     const target = await this.chooseLandingFolder(invitation, new UserNames(status).nameOf(invitation.from));
-    const addToWorkspace = await pick([
-      { label: vscode.l10n.t('Add to Workspace'), description: vscode.l10n.t('Show the folder in this window\'s Explorer'), value: true },
-      { label: vscode.l10n.t('Don\'t Add'), value: false },
-    ], vscode.l10n.t('Add {0} to this workspace?', target), '');
+    const addToWorkspace = await pick(
+      [
+        { label: vscode.l10n.t('Add to Workspace'), description: vscode.l10n.t("Show the folder in this window's Explorer"), value: true },
+        { label: vscode.l10n.t("Don't Add"), value: false },
+      ],
+      vscode.l10n.t('Add {0} to this workspace?', target),
+      '',
+    );
     await fs.mkdir(target, { recursive: true });
     await this.session.call('join', { space, path: target });
     if (addToWorkspace) {
@@ -112,12 +133,21 @@ export class FolderCommands {
   private async chooseLandingFolder(invitation: InvitationView, fromName: string): Promise<string> {
     const proposed = freeFolderPath(this.settings.defaultFolderLocation, invitationFolderName(invitation, fromName), folderInUse);
     const choose = vscode.l10n.t('Choose Folder…');
-    const chosen = await pick([
-      { label: proposed, description: vscode.l10n.t('default location'), value: proposed as string | undefined },
-      { label: `$(folder-opened) ${choose}`, value: undefined },
-    ], vscode.l10n.t('Where should the shared folder go?'), '');
+    const chosen = await pick(
+      [
+        { label: proposed, description: vscode.l10n.t('default location'), value: proposed as string | undefined },
+        { label: `$(folder-opened) ${choose}`, value: undefined },
+      ],
+      vscode.l10n.t('Where should the shared folder go?'),
+      '',
+    );
     if (chosen !== undefined) return chosen;
-    const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, canSelectMany: false, openLabel: vscode.l10n.t('Put It Here') });
+    const picked = await vscode.window.showOpenDialog({
+      canSelectFolders: true,
+      canSelectFiles: false,
+      canSelectMany: false,
+      openLabel: vscode.l10n.t('Put It Here'),
+    });
     const folder = picked?.[0];
     if (!folder) throw new Cancelled();
     return folder.fsPath;
@@ -149,11 +179,15 @@ export class FolderCommands {
       await vscode.commands.executeCommand('revealInExplorer', uri);
       return;
     }
-    const choice = await pick([
-      { label: vscode.l10n.t('Add to Workspace'), value: 'add' as const },
-      { label: vscode.l10n.t('Open in New Window'), value: 'window' as const },
-      { label: vscode.l10n.t('Reveal in File Manager'), value: 'os' as const },
-    ], vscode.l10n.t('{0} is not in this workspace', space.name), '');
+    const choice = await pick(
+      [
+        { label: vscode.l10n.t('Add to Workspace'), value: 'add' as const },
+        { label: vscode.l10n.t('Open in New Window'), value: 'window' as const },
+        { label: vscode.l10n.t('Reveal in File Manager'), value: 'os' as const },
+      ],
+      vscode.l10n.t('{0} is not in this workspace', space.name),
+      '',
+    );
     if (choice === 'add') {
       vscode.workspace.updateWorkspaceFolders(vscode.workspace.workspaceFolders?.length ?? 0, 0, { uri, name: space.name });
     } else if (choice === 'window') {
@@ -170,41 +204,66 @@ export class FolderCommands {
     const members = new Set(space.members.filter((m) => m.status !== 'left' && m.status !== 'declined').map((m) => m.user));
     const candidates = status.contacts.filter((c) => !members.has(c.id));
     if (candidates.length === 0) throw new UserFacingError(vscode.l10n.t('All your contacts are already members of {0}.', space.name));
-    const chosen = await pickMany(candidates.map((c) => ({ label: c.name, description: c.presence, id: c.id })),
-      { placeHolder: vscode.l10n.t('Contacts to add to {0}', space.name) });
+    const chosen = await pickMany(
+      candidates.map((c) => ({ label: c.name, description: c.presence, id: c.id })),
+      { placeHolder: vscode.l10n.t('Contacts to add to {0}', space.name) },
+    );
     const role = await pickRole();
     for (const c of chosen) await this.session.call('addMember', { space: space.id, user: c.id, role });
     void vscode.window.showInformationMessage(vscode.l10n.t('Invited {0} to {1}.', chosen.map((c) => c.label).join(', '), space.name));
   }
 
   private async setPaused(arg: unknown, paused: boolean): Promise<void> {
-    const space = await this.spaceFrom(arg, paused ? vscode.l10n.t('Shared folder to pause') : vscode.l10n.t('Shared folder to resume'),
-      (s) => (s.state.kind === 'paused') !== paused);
+    const space = await this.spaceFrom(
+      arg,
+      paused ? vscode.l10n.t('Shared folder to pause') : vscode.l10n.t('Shared folder to resume'),
+      (s) => (s.state.kind === 'paused') !== paused,
+    );
     // A folder the engine paused because many files vanished resumes only once the user says what they meant.
-    if (!paused && space.state.kind === 'paused' && space.state.reason === 'massDelete') return this.resolveMassDelete({ kind: 'space', space: space.id });
+    if (!paused && space.state.kind === 'paused' && space.state.reason === 'massDelete')
+      return this.resolveMassDelete({ kind: 'space', space: space.id });
     await this.session.call('setPaused', { space: space.id, paused });
   }
 
   /** Many files vanished at once (a moved or unmounted folder, or a real clean-up): delete them everywhere, or restore them here. */
   async resolveMassDelete(arg: unknown): Promise<void> {
-    const space = await this.spaceFrom(arg, vscode.l10n.t('Shared folder paused after many deletions'),
-      (s) => s.state.kind === 'paused' && s.state.reason === 'massDelete');
+    const space = await this.spaceFrom(
+      arg,
+      vscode.l10n.t('Shared folder paused after many deletions'),
+      (s) => s.state.kind === 'paused' && s.state.reason === 'massDelete',
+    );
     if (space.state.kind !== 'paused' || space.state.reason !== 'massDelete') {
       throw new UserFacingError(vscode.l10n.t('{0} is not waiting for an answer about deleted files.', space.name));
     }
-    const choice = await pick([
-      { label: vscode.l10n.t('Restore the Files'), description: vscode.l10n.t('bring them back here from the other members'), value: 'restore' as const },
-      { label: vscode.l10n.t('Delete Them Everywhere'), description: vscode.l10n.t('the deletions were meant; every member\'s copy loses them'), value: 'delete' as const },
-    ], vscode.l10n.t('Many files were deleted in {0}. What should happen?', space.name), '');
+    const choice = await pick(
+      [
+        {
+          label: vscode.l10n.t('Restore the Files'),
+          description: vscode.l10n.t('bring them back here from the other members'),
+          value: 'restore' as const,
+        },
+        {
+          label: vscode.l10n.t('Delete Them Everywhere'),
+          description: vscode.l10n.t("the deletions were meant; every member's copy loses them"),
+          value: 'delete' as const,
+        },
+      ],
+      vscode.l10n.t('Many files were deleted in {0}. What should happen?', space.name),
+      '',
+    );
     await this.session.call('resolveMassDelete', { space: space.id, choice });
   }
 
   private async stopSharing(arg: unknown): Promise<void> {
     const space = await this.spaceFrom(arg, vscode.l10n.t('Shared folder to stop sharing'), (s) => s.role === 'owner');
-    if (space.role !== 'owner') throw new UserFacingError(vscode.l10n.t('Only an owner of {0} can stop sharing it. You can leave it.', space.name));
+    if (space.role !== 'owner')
+      throw new UserFacingError(vscode.l10n.t('Only an owner of {0} can stop sharing it. You can leave it.', space.name));
     const stop = vscode.l10n.t('Stop Sharing');
-    const choice = await vscode.window.showWarningMessage(vscode.l10n.t('Stop sharing {0} with everyone?', space.name),
-      { modal: true, detail: vscode.l10n.t('Every member keeps the files they have; nothing syncs any more.') }, stop);
+    const choice = await vscode.window.showWarningMessage(
+      vscode.l10n.t('Stop sharing {0} with everyone?', space.name),
+      { modal: true, detail: vscode.l10n.t('Every member keeps the files they have; nothing syncs any more.') },
+      stop,
+    );
     if (choice !== stop) throw new Cancelled();
     await this.session.call('stopSharing', { space: space.id });
   }
@@ -212,18 +271,25 @@ export class FolderCommands {
   private async leave(arg: unknown): Promise<void> {
     const space = await this.spaceFrom(arg, vscode.l10n.t('Shared folder to leave'));
     const leave = vscode.l10n.t('Leave');
-    const choice = await vscode.window.showWarningMessage(vscode.l10n.t('Leave {0}?', space.name),
-      { modal: true, detail: vscode.l10n.t('Your copy in {0} stays on disk but no longer syncs.', space.path) }, leave);
+    const choice = await vscode.window.showWarningMessage(
+      vscode.l10n.t('Leave {0}?', space.name),
+      { modal: true, detail: vscode.l10n.t('Your copy in {0} stays on disk but no longer syncs.', space.path) },
+      leave,
+    );
     if (choice !== leave) throw new Cancelled();
     await this.session.call('leave', { space: space.id });
   }
 }
 
 async function pickRole(): Promise<ShareRole> {
-  return pick<ShareRole>([
-    { label: vscode.l10n.t('Editor'), description: vscode.l10n.t('can change files'), value: 'editor' },
-    { label: vscode.l10n.t('Reader'), description: vscode.l10n.t('gets a read-only copy'), value: 'reader' },
-  ], vscode.l10n.t('Role of the new members'), '');
+  return pick<ShareRole>(
+    [
+      { label: vscode.l10n.t('Editor'), description: vscode.l10n.t('can change files'), value: 'editor' },
+      { label: vscode.l10n.t('Reader'), description: vscode.l10n.t('gets a read-only copy'), value: 'reader' },
+    ],
+    vscode.l10n.t('Role of the new members'),
+    '',
+  );
 }
 
 /** Share Folder's argument: a contact row, an Explorer folder (a Uri), or a preset from a drop. */
@@ -236,5 +302,10 @@ function presetFrom(arg: unknown): SharePreset {
 }
 
 function basename(p: string): string {
-  return p.replace(/[\\/]+$/, '').split(/[\\/]/).pop() ?? p;
+  return (
+    p
+      .replace(/[\\/]+$/, '')
+      .split(/[\\/]/)
+      .pop() ?? p
+  );
 }

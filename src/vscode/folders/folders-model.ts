@@ -26,16 +26,19 @@ export function unseenCount(status: EngineStatus | undefined): number {
 
 function spaceNode(space: SpaceView, me: string | undefined, l10n: Localizer): TreeNode {
   const conflicts = space.conflicts.map((c) => conflictNode(c, space, l10n));
-  const errors = space.errors.map((e) => ({
-    id: `spaceError:${space.id}:${e.path}`,
-    ref: { kind: 'spaceError', space: space.id, path: e.path },
-    label: e.path,
-    description: e.message,
-    tooltip: l10n.t('{0} is not syncing: {1}', e.path, e.message),
-    icon: { id: 'error', color: 'list.errorForeground' },
-    contextValue: 'spaceError',
-    resourcePath: joinSpacePath(space.path, e.path),
-  } satisfies TreeNode));
+  const errors = space.errors.map(
+    (e) =>
+      ({
+        id: `spaceError:${space.id}:${e.path}`,
+        ref: { kind: 'spaceError', space: space.id, path: e.path },
+        label: e.path,
+        description: e.message,
+        tooltip: l10n.t('{0} is not syncing: {1}', e.path, e.message),
+        icon: { id: 'error', color: 'list.errorForeground' },
+        contextValue: 'spaceError',
+        resourcePath: joinSpacePath(space.path, e.path),
+      }) satisfies TreeNode,
+  );
   const members = [...space.members]
     .filter((m) => m.user !== me && m.status !== 'left' && m.status !== 'declined')
     .sort((a, b) => a.name.localeCompare(b.name))
@@ -62,8 +65,13 @@ function spaceNode(space: SpaceView, me: string | undefined, l10n: Localizer): T
       syncStateText(space.state, l10n),
     ].join('\n'),
     icon: space.conflicts.length > 0 ? { id: 'warning', color: 'list.warningForeground' } : syncStateIcon(space.state),
-    contextValue: ['space', owner ? 'owner' : 'member', paused ? 'paused' : 'running', space.role === 'reader' ? 'reader' : 'writer',
-      ...(space.state.kind === 'paused' && space.state.reason === 'massDelete' ? ['massDelete'] : [])].join(' '),
+    contextValue: [
+      'space',
+      owner ? 'owner' : 'member',
+      paused ? 'paused' : 'running',
+      space.role === 'reader' ? 'reader' : 'writer',
+      ...(space.state.kind === 'paused' && space.state.reason === 'massDelete' ? ['massDelete'] : []),
+    ].join(' '),
     resourcePath: space.path,
     children: [...conflicts, ...errors, ...members],
     expanded: space.conflicts.length > 0,
@@ -79,7 +87,11 @@ function conflictNode(conflict: ConflictView, space: SpaceView, l10n: Localizer)
     ref,
     label: conflict.path,
     description: author ? l10n.t('conflict with {0}', author) : l10n.t('conflict'),
-    tooltip: l10n.t('{0} was changed on two devices at once. The other version is in {1}. Click to compare and choose.', conflict.path, conflict.copy),
+    tooltip: l10n.t(
+      '{0} was changed on two devices at once. The other version is in {1}. Click to compare and choose.',
+      conflict.path,
+      conflict.copy,
+    ),
     icon: { id: 'warning', color: 'list.warningForeground' },
     contextValue: 'conflict',
     resourcePath: joinSpacePath(space.path, conflict.path),
@@ -111,8 +123,12 @@ function invitationNode(invitation: InvitationView, names: UserNames, l10n: Loca
     ref: { kind: 'invitation', space: invitation.space },
     label: l10n.t('Folder from {0}', from),
     description: l10n.t('invitation · {0}', roleText(invitation.role, l10n)),
-    tooltip: l10n.t('{0} invited you to a shared folder as {1}. Members: {2}', from, roleText(invitation.role, l10n),
-      invitation.members.map((m) => names.nameOf(m)).join(', ')),
+    tooltip: l10n.t(
+      '{0} invited you to a shared folder as {1}. Members: {2}',
+      from,
+      roleText(invitation.role, l10n),
+      invitation.members.map((m) => names.nameOf(m)).join(', '),
+    ),
     icon: { id: 'mail', color: 'charts.blue' },
     contextValue: 'invitation',
   };
@@ -120,17 +136,24 @@ function invitationNode(invitation: InvitationView, names: UserNames, l10n: Loca
 
 function roleText(role: SpaceView['role'], l10n: Localizer): string {
   switch (role) {
-    case 'owner': return l10n.t('owner');
-    case 'editor': return l10n.t('editor');
-    case 'reader': return l10n.t('reader');
-    case undefined: return l10n.t('no role');
+    case 'owner':
+      return l10n.t('owner');
+    case 'editor':
+      return l10n.t('editor');
+    case 'reader':
+      return l10n.t('reader');
+    case undefined:
+      return l10n.t('no role');
   }
 }
 
 function kindText(kind: SpaceView['kind'], l10n: Localizer): string {
   switch (kind) {
-    case 'pair': return l10n.t('shared with one contact');
-    case 'group': return l10n.t('group');
-    case 'publish': return l10n.t('published read-only');
+    case 'pair':
+      return l10n.t('shared with one contact');
+    case 'group':
+      return l10n.t('group');
+    case 'publish':
+      return l10n.t('published read-only');
   }
 }

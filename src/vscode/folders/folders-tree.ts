@@ -38,14 +38,20 @@ export class FoldersTree implements vscode.Disposable {
   private refresh(): void {
     this.provider.setNodes(folderNodes(this.session.status, vscode.l10n));
     const unseen = unseenCount(this.session.status);
-    this.view.badge = unseen > 0
-      ? { value: unseen, tooltip: unseen === 1 ? vscode.l10n.t('1 new change in shared folders') : vscode.l10n.t('{0} new changes in shared folders', unseen) }
-      : undefined;
+    this.view.badge =
+      unseen > 0
+        ? {
+            value: unseen,
+            tooltip:
+              unseen === 1 ? vscode.l10n.t('1 new change in shared folders') : vscode.l10n.t('{0} new changes in shared folders', unseen),
+          }
+        : undefined;
   }
 
   markSeen(node: TreeNode): void {
     const ref = node.ref;
-    const space = ref.kind === 'space' || ref.kind === 'conflict' || ref.kind === 'member' || ref.kind === 'spaceError' ? ref.space : undefined;
+    const space =
+      ref.kind === 'space' || ref.kind === 'conflict' || ref.kind === 'member' || ref.kind === 'spaceError' ? ref.space : undefined;
     if (space !== undefined) this.markSpaceSeen(space);
   }
 

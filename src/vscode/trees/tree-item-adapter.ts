@@ -3,9 +3,12 @@ import type { TreeNode } from './tree-node';
 
 /** The thin vscode side of TreeNode: plain data in, TreeItem out. */
 function toTreeItem(node: TreeNode): vscode.TreeItem {
-  const collapsible = node.children && node.children.length > 0
-    ? node.expanded ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed
-    : vscode.TreeItemCollapsibleState.None;
+  const collapsible =
+    node.children && node.children.length > 0
+      ? node.expanded
+        ? vscode.TreeItemCollapsibleState.Expanded
+        : vscode.TreeItemCollapsibleState.Collapsed
+      : vscode.TreeItemCollapsibleState.None;
   const item = new vscode.TreeItem(node.label, collapsible);
   item.id = node.id;
   item.contextValue = node.contextValue;
@@ -15,7 +18,12 @@ function toTreeItem(node: TreeNode): vscode.TreeItem {
   item.accessibilityInformation = { label: node.description ? `${node.label}, ${node.description}` : node.label };
   if (node.icon) item.iconPath = new vscode.ThemeIcon(node.icon.id, node.icon.color ? new vscode.ThemeColor(node.icon.color) : undefined);
   if (node.resourcePath) item.resourceUri = vscode.Uri.file(node.resourcePath);
-  if (node.command) item.command = { command: node.command.command, title: node.command.title, arguments: node.command.arguments ? [...node.command.arguments] : [] };
+  if (node.command)
+    item.command = {
+      command: node.command.command,
+      title: node.command.title,
+      arguments: node.command.arguments ? [...node.command.arguments] : [],
+    };
   return item;
 }
 
@@ -60,7 +68,7 @@ export class NodeTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
   }
 
   getChildren(node?: TreeNode): TreeNode[] {
-    return [...(node ? node.children ?? [] : this.roots)];
+    return [...(node ? (node.children ?? []) : this.roots)];
   }
 
   getParent(node: TreeNode): TreeNode | undefined {

@@ -155,7 +155,8 @@ test('linking a device needs an endorsement by the device that made the code: no
     };
     assert.match(await linkWithoutEndorsement(await link()), /endorsement/);
     const stranger = generateDeviceKeys();
-    const forged = (device: DeviceKeys): Endorsement => endorse(makeLinkGrant(stranger, deviceIdOf(a), state.user.id), publicDeviceOf(device));
+    const forged = (device: DeviceKeys): Endorsement =>
+      endorse(makeLinkGrant(stranger, deviceIdOf(a), state.user.id), publicDeviceOf(device));
     const laptop = generateDeviceKeys();
     const bad = new RendezvousClient({ url: server.url, keys: laptop, join: { link: await link() }, endorsement: forged(laptop) });
     await assert.rejects(bad.connect(), /endorsement/);

@@ -14,7 +14,12 @@ const declared = manifest.contributes.commands.map((c) => c.command);
 
 /** The extension's sources (src/extension.ts and src/vscode), by path relative to the root. */
 function sources(): Map<string, string> {
-  const files = ['src/extension.ts', ...fs.readdirSync(path.join(ROOT, 'src', 'vscode'), { recursive: true }).map((f) => `src/vscode/${String(f).split(path.sep).join('/')}`)];
+  const files = [
+    'src/extension.ts',
+    ...fs
+      .readdirSync(path.join(ROOT, 'src', 'vscode'), { recursive: true })
+      .map((f) => `src/vscode/${String(f).split(path.sep).join('/')}`),
+  ];
   return new Map(files.filter((f) => f.endsWith('.ts')).map((f) => [f, fs.readFileSync(path.join(ROOT, f), 'utf8')]));
 }
 
@@ -43,7 +48,8 @@ test('the sources name commands only through the table', () => {
   const ids = new Set<string>(Object.values(Commands));
   for (const [file, text] of sources()) {
     if (file === 'src/vscode/app/commands.ts') continue;
-    for (const m of text.matchAll(/['"`](sharedFolders\.[\w.]+)['"`]/g)) assert.ok(!ids.has(m[1]!), `${file} spells out ${m[1]}: use Commands`);
+    for (const m of text.matchAll(/['"`](sharedFolders\.[\w.]+)['"`]/g))
+      assert.ok(!ids.has(m[1]!), `${file} spells out ${m[1]}: use Commands`);
   }
 });
 

@@ -3,7 +3,12 @@ import type { ContactView, EngineStatus, MemberView, SpaceView } from '../../../
 /** Engine statuses for view-model tests: alice (this user) with contacts bob and carol. */
 export const ALICE = { device: 'dev-alice', user: 'u-alice', name: 'alice', server: 'ws://127.0.0.1:7070', fingerprint: 'AAAA-1111' };
 
-export function contact(id: string, name: string, presence: ContactView['presence'], fingerprints: string[] = [`${name.toUpperCase()}-FP`]): ContactView {
+export function contact(
+  id: string,
+  name: string,
+  presence: ContactView['presence'],
+  fingerprints: string[] = [`${name.toUpperCase()}-FP`],
+): ContactView {
   return { id, name, presence, fingerprints };
 }
 

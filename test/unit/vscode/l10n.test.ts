@@ -26,19 +26,28 @@ const NOT_TRANSLATED = new Set(["'sf-link-…'", "'sf-invite-…'"]);
 
 test('no user-visible string in the extension escapes l10n.t', () => {
   const ui = path.join(ROOT, 'src', 'vscode');
-  const files = [path.join(ROOT, 'src', 'extension.ts'), ...fs.readdirSync(ui, { recursive: true }).map((f) => path.join(ui, String(f)))].filter((f) => f.endsWith('.ts'));
+  const files = [
+    path.join(ROOT, 'src', 'extension.ts'),
+    ...fs.readdirSync(ui, { recursive: true }).map((f) => path.join(ui, String(f))),
+  ].filter((f) => f.endsWith('.ts'));
   assert.ok(files.length > 40);
-  const found = files.flatMap((file) => userVisibleLiterals(fs.readFileSync(file, 'utf8')).map((e) => ({ ...e, file: path.relative(ROOT, file) })));
+  const found = files.flatMap((file) =>
+    userVisibleLiterals(fs.readFileSync(file, 'utf8')).map((e) => ({ ...e, file: path.relative(ROOT, file) })),
+  );
   const escapes = found.filter((e) => !NOT_TRANSLATED.has(e.literal)).map((e) => `${e.file}:${e.line}: ${e.literal}`);
   assert.deepEqual(escapes, []);
   // An exception that no longer occurs goes from the list.
-  for (const literal of NOT_TRANSLATED) assert.ok(found.some((e) => e.literal === literal), `${literal} is not shown any more`);
+  for (const literal of NOT_TRANSLATED)
+    assert.ok(
+      found.some((e) => e.literal === literal),
+      `${literal} is not shown any more`,
+    );
 });
 
 test('the scan for user-visible strings finds planted ones and passes localized ones', () => {
   const sample = [
     /* 1 */ "void vscode.window.showInformationMessage('Saved.');",
-    /* 2 */ 'void vscode.window.showWarningMessage(`Deleted ${n} files`, l10n.t(\'Undo\'));',
+    /* 2 */ "void vscode.window.showWarningMessage(`Deleted ${n} files`, l10n.t('Undo'));",
     /* 3 */ "void vscode.window.showErrorMessage(l10n.t('It failed.'), 'Retry');",
     /* 4 */ "await vscode.window.showQuickPick(['Yes', l10n.t('No')], { placeHolder: 'Pick one' });",
     /* 5 */ "quickPick.title = 'Choose';",
@@ -47,7 +56,7 @@ test('the scan for user-visible strings finds planted ones and passes localized 
     /* 8 */ "const item = new vscode.TreeItem('Row');",
     /* 9 */ 'item.tooltip = `Owner: ${owner}`; item.description = "online";',
     /* 10 */ "this.status.text = '$(sync) Syncing';",
-    /* 11 */ "throw new UserFacingError(`No contact ${name}.`);",
+    /* 11 */ 'throw new UserFacingError(`No contact ${name}.`);',
     // Not escapes:
     /* 13 */ "const row = { label: `$(folder) ${name}`, text: l10n.t('Fine {0}', `${a}: ${b}`), detail: `${a}\\n${b}` };",
     /* 14 */ "if (x.text === 'abc' || 'def' !== x.label) log('text: in a log line');",

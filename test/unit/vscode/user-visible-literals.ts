@@ -9,7 +9,8 @@
  * and not compared with `===`.
  */
 
-const SHOWN_ARGUMENTS = /\b(?:showInformationMessage|showWarningMessage|showErrorMessage|showQuickPick|new\s+(?:vscode\.)?TreeItem|new\s+UserFacingError)\s*\(/g;
+const SHOWN_ARGUMENTS =
+  /\b(?:showInformationMessage|showWarningMessage|showErrorMessage|showQuickPick|new\s+(?:vscode\.)?TreeItem|new\s+UserFacingError)\s*\(/g;
 const SHOWN_PROPERTIES = /(?:^|[{,\s.])(placeHolder|placeholder|prompt|title|label|description|detail|tooltip|text)\s*(?::|=(?!=))/g;
 
 export interface Escape {

@@ -61,7 +61,10 @@ export function decodeDeferred(bytes: Uint8Array): DeferredEntry {
 }
 
 export function writeMeta(w: ByteWriter, m: ReplicaMeta): void {
-  w.string(m.indexId).varint(m.sequence).varint(m.counter).u8(m.paused ? 1 : 0);
+  w.string(m.indexId)
+    .varint(m.sequence)
+    .varint(m.counter)
+    .u8(m.paused ? 1 : 0);
 }
 
 export function readMeta(r: ByteReader): ReplicaMeta {

@@ -102,7 +102,12 @@ export class StateJournal implements StateStore {
   }
 
   get stats(): { journalBytes: number; snapshotBytes: number; compactions: number; generation: number } {
-    return { journalBytes: this.journalBytes, snapshotBytes: this.snapshotBytes, compactions: this.compactions, generation: this.generation };
+    return {
+      journalBytes: this.journalBytes,
+      snapshotBytes: this.snapshotBytes,
+      compactions: this.compactions,
+      generation: this.generation,
+    };
   }
 
   async load(): Promise<PersistedState | undefined> {
@@ -158,7 +163,13 @@ export class StateJournal implements StateStore {
     await writeAll(this.fd, frame, this.journalBytes);
     if (this.options.sync !== 'none') await datasync(this.fd);
     const keys = (change.records ?? []).map((r) => r.path);
-    this.apply(change.meta, sections, change.peers ?? [], at.map((offset) => location(this.journalBytes + FRAME_HEADER + offset, JOURNAL)), keys);
+    this.apply(
+      change.meta,
+      sections,
+      change.peers ?? [],
+      at.map((offset) => location(this.journalBytes + FRAME_HEADER + offset, JOURNAL)),
+      keys,
+    );
     this.journalBytes += frame.length;
     if (this.journalBytes > Math.max(this.options.compactAfterBytes ?? 64 * 1024 * 1024, this.snapshotBytes)) await this.compact();
   }
@@ -167,7 +178,13 @@ export class StateJournal implements StateStore {
    * `at`: where each record entry of the frame lies in the files; `keys`, when known, the records'
    * paths as the caller holds them (shared rather than decoded again).
    */
-  private apply(meta: ReplicaMeta | undefined, s: FrameSections, peers: readonly PeerPosition[], at: readonly number[], keys?: readonly string[]): void {
+  private apply(
+    meta: ReplicaMeta | undefined,
+    s: FrameSections,
+    peers: readonly PeerPosition[],
+    at: readonly number[],
+    keys?: readonly string[],
+  ): void {
     if (meta) this.meta = meta;
     s.records.set.forEach((bytes, i) => {
       const key = keys?.[i] ?? keyOf(bytes);
@@ -211,7 +228,10 @@ export class StateJournal implements StateStore {
         }
       }
       if (batch.length > 0) await writeBatch('records', batch, first);
-      for (const [name, map] of [['needed', this.needed], ['deferred', this.deferred]] as const) {
+      for (const [name, map] of [
+        ['needed', this.needed],
+        ['deferred', this.deferred],
+      ] as const) {
         const all = [...map.values()];
         for (let i = 0; i < all.length; i += SNAPSHOT_BATCH) await writeBatch(name, all.slice(i, i + SNAPSHOT_BATCH), 0);
       }
@@ -260,7 +280,8 @@ export class StateJournal implements StateStore {
     let generation = 0;
     if (fs.existsSync(snapshot)) {
       const read = readStateFile(snapshot, (payload, at) => this.replay(payload, at, SNAPSHOT));
-      if (read.tornAt !== undefined) throw new StateCorruptError(snapshot, `a frame at byte ${read.tornAt} is incomplete or fails its checksum`);
+      if (read.tornAt !== undefined)
+        throw new StateCorruptError(snapshot, `a frame at byte ${read.tornAt} is incomplete or fails its checksum`);
       generation = read.generation;
       this.snapshotBytes = read.length;
     }
@@ -282,7 +303,12 @@ export class StateJournal implements StateStore {
 
   private replay(payload: Uint8Array, at: number, file: number): void {
     const { meta, sections, peers, recordsAt } = decodeFrame(payload);
-    this.apply(meta, sections, peers, recordsAt.map((offset) => location(at + FRAME_HEADER + offset, file)));
+    this.apply(
+      meta,
+      sections,
+      peers,
+      recordsAt.map((offset) => location(at + FRAME_HEADER + offset, file)),
+    );
   }
 
   private file(name: string): string {
@@ -417,7 +443,10 @@ function fileGeneration(file: string): number | undefined {
  * Reads a state file frame by frame with bounded buffers. `tornAt` is the offset of the first
  * frame that is incomplete or fails its CRC (everything from there on is discarded).
  */
-function readStateFile(file: string, onFrame: (payload: Uint8Array, at: number) => void): { generation: number; length: number; tornAt?: number } {
+function readStateFile(
+  file: string,
+  onFrame: (payload: Uint8Array, at: number) => void,
+): { generation: number; length: number; tornAt?: number } {
   const generation = fileGeneration(file);
   if (generation === undefined) throw new StateCorruptError(file, 'it does not start with a state header');
   const fd = fs.openSync(file, 'r');
@@ -426,7 +455,8 @@ function readStateFile(file: string, onFrame: (payload: Uint8Array, at: number) 
     let offset = HEADER_BYTES;
     const head = new Uint8Array(FRAME_HEADER);
     while (offset < length) {
-      if (length - offset < FRAME_HEADER || fs.readSync(fd, head, 0, FRAME_HEADER, offset) !== FRAME_HEADER) return { generation, length, tornAt: offset };
+      if (length - offset < FRAME_HEADER || fs.readSync(fd, head, 0, FRAME_HEADER, offset) !== FRAME_HEADER)
+        return { generation, length, tornAt: offset };
       const view = new DataView(head.buffer);
       const size = view.getUint32(0);
       if (size > length - offset - FRAME_HEADER) return { generation, length, tornAt: offset };

@@ -45,8 +45,24 @@ test('reader filter: a join carrying an update, padded numbers, other versions, 
   doc.getText('text').insert(0, 'evil');
   const update = Y.encodeStateAsUpdate(doc);
   // The session applies whatever sync message a join holds: the filter looks inside it too.
-  assert.equal(readerMayPass(encodeFrame(FrameKind.Join, syncPayload((e) => syncProtocol.writeUpdate(e, update)))), false);
-  assert.equal(readerMayPass(encodeFrame(FrameKind.Join, syncPayload((e) => syncProtocol.writeSyncStep2(e, doc)))), false);
+  assert.equal(
+    readerMayPass(
+      encodeFrame(
+        FrameKind.Join,
+        syncPayload((e) => syncProtocol.writeUpdate(e, update)),
+      ),
+    ),
+    false,
+  );
+  assert.equal(
+    readerMayPass(
+      encodeFrame(
+        FrameKind.Join,
+        syncPayload((e) => syncProtocol.writeSyncStep2(e, doc)),
+      ),
+    ),
+    false,
+  );
   // lib0 reads 0x80 0x00 as 0 (step 1), and 0x82 0x00 as 2 (an update): the filter reads as it does.
   assert.ok(readerMayPass(encodeFrame(FrameKind.Sync, new Uint8Array([0x80, 0x00, 0x00]))));
   assert.equal(readerMayPass(encodeFrame(FrameKind.Sync, new Uint8Array([0x82, 0x00, 0x00]))), false);

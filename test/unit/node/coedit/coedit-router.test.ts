@@ -10,7 +10,11 @@ const SPACE = 'a'.repeat(32);
 const S1 = '1'.repeat(64);
 const S2 = '2'.repeat(64);
 
-const user = (id: string, devices: string[]): UserInfo => ({ id, name: id, devices: devices.map((d) => ({ id: d, signPublic: '', agreePublic: '' })) });
+const user = (id: string, devices: string[]): UserInfo => ({
+  id,
+  name: id,
+  devices: devices.map((d) => ({ id: d, signPublic: '', agreePublic: '' })),
+});
 
 /**
  * Routers of several devices wired to each other through a queue the test flushes: a fake
@@ -73,14 +77,14 @@ test('co-editing router: announcements are answered once, frames follow sessions
   const b = w.device('b1');
   const a2 = w.device('a2');
   a.open(SPACE, 'x.txt', S1, false);
-  assert.equal(w.flush(), 2, 'alice\'s announcement reaches bob and her other device, nobody has the file open to answer');
+  assert.equal(w.flush(), 2, "alice's announcement reaches bob and her other device, nobody has the file open to answer");
   assert.deepEqual(w.lastPeers('b1'), ['a1:1']);
   b.open(SPACE, 'x.txt', S1, false);
   assert.deepEqual(w.lastPeers('b1'), ['a1:1'], 'opening tells the editor who is there already');
   // bob announces to a1 and a2; a1 knew bob already from nothing: it does not answer (it was told by the open).
   w.flush();
   assert.deepEqual(w.lastPeers('a1'), ['b1:1']);
-  assert.deepEqual(w.lastPeers('a2'), ['a1:1', 'b1:1'], 'the user\'s own other device is a peer like any');
+  assert.deepEqual(w.lastPeers('a2'), ['a1:1', 'b1:1'], "the user's own other device is a peer like any");
   // a2 opens with another seed: the frames of S1 do not go to it.
   a2.open(SPACE, 'x.txt', S2, false);
   w.flush();
@@ -107,7 +111,13 @@ test('co-editing router: announcements are answered once, frames follow sessions
   b.channelReady('a1');
   w.flush();
   assert.deepEqual(w.lastPeers('a1'), ['a2:2', 'b1:1']);
-  assert.equal(w.peers.get('a1')!.at(-1)!.find((p) => p.device === 'b1')!.live, true);
+  assert.equal(
+    w.peers
+      .get('a1')!
+      .at(-1)!
+      .find((p) => p.device === 'b1')!.live,
+    true,
+  );
   a.deviceGone('a2');
   assert.deepEqual(w.lastPeers('a1'), ['b1:1']);
 });
@@ -134,7 +144,13 @@ test('co-editing router: strangers, readers, bad notices and floods are dropped 
   for (const frame of [Uint8Array.of(1, 2, 2, 0), Uint8Array.of(1, 3, 0), Uint8Array.of(1, 2, 0, 0), Uint8Array.of(1, 1, 2, 0)]) {
     a.receive('b1', encodeNotice({ t: 'frame', space: SPACE, path: 'x.txt', session: S1, frame }));
   }
-  assert.deepEqual(w.frames.get('a1')!.map((f) => f.frame), [[1, 3, 0], [1, 2, 0, 0]]);
+  assert.deepEqual(
+    w.frames.get('a1')!.map((f) => f.frame),
+    [
+      [1, 3, 0],
+      [1, 2, 0, 0],
+    ],
+  );
   assert.equal(w.logs.get('a1')!.filter((l) => /who may only read/.test(l)).length, 1);
 
   // Garbage never throws.
@@ -142,8 +158,16 @@ test('co-editing router: strangers, readers, bad notices and floods are dropped 
     Uint8Array.of(ChannelKind.Coedit),
     Uint8Array.of(ChannelKind.Coedit, 9),
     Uint8Array.of(ChannelKind.Coedit, 1, 0x7b),
-    new Uint8Array([ChannelKind.Coedit, 1, ...new TextEncoder().encode(JSON.stringify({ t: 'open', space: SPACE, path: '../up', session: S1, live: false }))]),
-    new Uint8Array([ChannelKind.Coedit, 1, ...new TextEncoder().encode(JSON.stringify({ t: 'active', space: SPACE, path: 'x.txt', top: -1 }))]),
+    new Uint8Array([
+      ChannelKind.Coedit,
+      1,
+      ...new TextEncoder().encode(JSON.stringify({ t: 'open', space: SPACE, path: '../up', session: S1, live: false })),
+    ]),
+    new Uint8Array([
+      ChannelKind.Coedit,
+      1,
+      ...new TextEncoder().encode(JSON.stringify({ t: 'active', space: SPACE, path: 'x.txt', top: -1 })),
+    ]),
     encodeNotice({ t: 'frame', space: SPACE, path: 'x.txt', session: S1, frame: Uint8Array.of(1, 3) }).subarray(0, 53),
   ];
   for (const g of garbage) assert.doesNotThrow(() => a.receive('b1', g));
@@ -151,7 +175,8 @@ test('co-editing router: strangers, readers, bad notices and floods are dropped 
 
   // A device cannot make the router keep more than MAX_OPEN_PER_DEVICE files of it.
   w.roles.set('bob', 'editor');
-  for (let i = 0; i < MAX_OPEN_PER_DEVICE + 10; i++) a.receive('b1', encodeNotice({ t: 'open', space: SPACE, path: `f${i}.txt`, session: S1, live: false }));
+  for (let i = 0; i < MAX_OPEN_PER_DEVICE + 10; i++)
+    a.receive('b1', encodeNotice({ t: 'open', space: SPACE, path: `f${i}.txt`, session: S1, live: false }));
   assert.equal(w.logs.get('a1')!.filter((l) => /more than 256 open files/.test(l)).length, 1);
   a.close(SPACE, 'x.txt');
   a.open(SPACE, `f${MAX_OPEN_PER_DEVICE + 5}.txt`, S1, false);
@@ -164,7 +189,7 @@ test('co-editing router: strangers, readers, bad notices and floods are dropped 
   assert.deepEqual(w.lastPeers('a1'), []);
 });
 
-test('co-editing router: active editors of a user\'s devices, the latest wins, gone with the device', () => {
+test("co-editing router: active editors of a user's devices, the latest wins, gone with the device", () => {
   const w = new World();
   const b = w.device('b1');
   const a1 = w.device('a1');
@@ -203,7 +228,10 @@ test('co-editing notices: each kind round-trips; headers and frames over their b
   ];
   for (const n of notices) assert.deepEqual(decodeNotice(encodeNotice(n)), n);
   const frame = decodeNotice(encodeNotice({ t: 'frame', space: SPACE, path: 'dir/ü.txt', session: S1, frame: Uint8Array.of(1, 2, 3) }));
-  assert.deepEqual({ ...frame, frame: [...(frame as { frame: Uint8Array }).frame] }, { t: 'frame', space: SPACE, path: 'dir/ü.txt', session: S1, frame: [1, 2, 3] });
+  assert.deepEqual(
+    { ...frame, frame: [...(frame as { frame: Uint8Array }).frame] },
+    { t: 'frame', space: SPACE, path: 'dir/ü.txt', session: S1, frame: [1, 2, 3] },
+  );
   assert.throws(() => encodeNotice({ t: 'close', space: SPACE, path: 'x'.repeat(9000) }), CoeditNoticeError);
   const long = new Uint8Array(2 + 9000).fill(0x20);
   long[0] = ChannelKind.Coedit;

@@ -61,13 +61,25 @@ function keysFrom(label: string): DeviceKeys {
 }
 
 function x25519(secret: Uint8Array, publicRaw: Uint8Array): Uint8Array {
-  const privateKey = crypto.createPrivateKey({ key: Buffer.from(cat(u8(Buffer.from('302e020100300506032b656e04220420', 'hex')), secret)), format: 'der', type: 'pkcs8' });
-  const publicKey = crypto.createPublicKey({ key: Buffer.from(cat(u8(Buffer.from('302a300506032b656e032100', 'hex')), publicRaw)), format: 'der', type: 'spki' });
+  const privateKey = crypto.createPrivateKey({
+    key: Buffer.from(cat(u8(Buffer.from('302e020100300506032b656e04220420', 'hex')), secret)),
+    format: 'der',
+    type: 'pkcs8',
+  });
+  const publicKey = crypto.createPublicKey({
+    key: Buffer.from(cat(u8(Buffer.from('302a300506032b656e032100', 'hex')), publicRaw)),
+    format: 'der',
+    type: 'spki',
+  });
   return u8(crypto.diffieHellman({ privateKey, publicKey }));
 }
 
 function x25519Public(secret: Uint8Array): Uint8Array {
-  const privateKey = crypto.createPrivateKey({ key: Buffer.from(cat(u8(Buffer.from('302e020100300506032b656e04220420', 'hex')), secret)), format: 'der', type: 'pkcs8' });
+  const privateKey = crypto.createPrivateKey({
+    key: Buffer.from(cat(u8(Buffer.from('302e020100300506032b656e04220420', 'hex')), secret)),
+    format: 'der',
+    type: 'pkcs8',
+  });
   return u8(Buffer.from(crypto.createPublicKey(privateKey).export({ format: 'jwk' }).x!, 'base64url'));
 }
 
@@ -136,7 +148,10 @@ test('deviceKeysFromSeeds is deterministic and its raw public keys match what No
   assert.deepEqual(k.agreeSecret, agreeSeed);
 
   // JWK is an independent route to the raw keys (the implementation slices DER).
-  const signJwk = crypto.createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', d: Buffer.from(signSeed).toString('base64url'), x: Buffer.from(k.signPublic).toString('base64url') }, format: 'jwk' });
+  const signJwk = crypto.createPrivateKey({
+    key: { kty: 'OKP', crv: 'Ed25519', d: Buffer.from(signSeed).toString('base64url'), x: Buffer.from(k.signPublic).toString('base64url') },
+    format: 'jwk',
+  });
   assert.equal(crypto.createPublicKey(signJwk).export({ format: 'jwk' }).x, Buffer.from(k.signPublic).toString('base64url'));
   const ed = crypto.generateKeyPairSync('ed25519');
   const edSeed = Buffer.from(ed.privateKey.export({ format: 'jwk' }).d!, 'base64url');
@@ -234,13 +249,29 @@ test('signatures verify, and verification is false (never a throw) on anything w
   assert.equal(sig.length, 64);
   assert.deepEqual(signWith(alice.keys, data), sig, 'Ed25519 is deterministic');
   assert.ok(verifySignature(alice.keys.signPublic, data, sig));
-  assert.ok(crypto.verify(null, data, crypto.createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(alice.keys.signPublic).toString('base64url') }, format: 'jwk' }), sig));
+  assert.ok(
+    crypto.verify(
+      null,
+      data,
+      crypto.createPublicKey({
+        key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(alice.keys.signPublic).toString('base64url') },
+        format: 'jwk',
+      }),
+      sig,
+    ),
+  );
 
   assert.equal(verifySignature(alice.keys.signPublic, text('membership v4'), sig), false);
   assert.equal(verifySignature(bob.keys.signPublic, data, sig), false);
   assert.equal(verifySignature(alice.keys.signPublic, data, flip(sig, 10)), false);
   assert.equal(verifySignature(alice.keys.signPublic, data, flip(sig, 60)), false);
-  for (const badSig of [new Uint8Array(0), sig.subarray(0, 63), cat(sig, new Uint8Array(1)), new Uint8Array(64), new Uint8Array(64).fill(0xff)]) {
+  for (const badSig of [
+    new Uint8Array(0),
+    sig.subarray(0, 63),
+    cat(sig, new Uint8Array(1)),
+    new Uint8Array(64),
+    new Uint8Array(64).fill(0xff),
+  ]) {
     assert.equal(verifySignature(alice.keys.signPublic, data, badSig), false);
   }
   for (const badKey of [new Uint8Array(0), alice.keys.signPublic.subarray(0, 31), new Uint8Array(32), new Uint8Array(32).fill(0xff)]) {
@@ -284,8 +315,10 @@ const GOLDEN = {
   aliceId: '888847060ed7866988f77f11fc45ddce',
   bobId: '6c02e069e5287af2cad3a08829d3fa50',
   aliceFingerprint: '55CG-GPOW-6TVR-Q4P7',
-  aliceHello: '011eb5f9154dd11fc2295b6537315ab64b565243b567713e6b731f9e3db728c26ca0ab1c24b071b49e938ed13f70fb997f3752fb61683ae687f2b0bbf2bd20acfab0106e488629881d811b6a25e80cf5768ab10dbc8756bcc2c9e689600963f93c9f827c22c93daf2c71383c51bfe19407',
-  bobHello: '014a9cc2a74233cfc2153388f6a36ca112e0e486a3fbd4a5dec2e927c046f0bd3f1104272acc49ad049801760629913440aa66bd3b3223f0a061713cfea6934938338224087754c61a46d51943e53cee2ad957887e94176a605125320fb4f4e05e60e10ee02920d8d89443a79a41924d04',
+  aliceHello:
+    '011eb5f9154dd11fc2295b6537315ab64b565243b567713e6b731f9e3db728c26ca0ab1c24b071b49e938ed13f70fb997f3752fb61683ae687f2b0bbf2bd20acfab0106e488629881d811b6a25e80cf5768ab10dbc8756bcc2c9e689600963f93c9f827c22c93daf2c71383c51bfe19407',
+  bobHello:
+    '014a9cc2a74233cfc2153388f6a36ca112e0e486a3fbd4a5dec2e927c046f0bd3f1104272acc49ad049801760629913440aa66bd3b3223f0a061713cfea6934938338224087754c61a46d51943e53cee2ad957887e94176a605125320fb4f4e05e60e10ee02920d8d89443a79a41924d04',
   /** Alice's first frame to Bob: plaintext "hello bob", aad "space-1". */
   aliceFirstFrame: '00000000000000004165586b875f1b589fa5d027471b40615805f4c3b6c6a43f56',
   /** Alice to Bob, plaintext "index records for bob", randomness seededRandom("box"). */
@@ -297,7 +330,11 @@ test('golden vector: fixed keys and randomness give fixed hellos, and both sides
   const B = SecureSession.start(bob.keys, bob.id, alice.keys, alice.id, seededRandom('bob-session'));
   assert.equal(A.hello.length, HELLO_BYTES);
   assert.equal(B.hello.length, HELLO_BYTES);
-  assert.deepEqual(SecureSession.start(alice.keys, alice.id, bob.keys, bob.id, seededRandom('alice-session')).hello, A.hello, 'same inputs, same hello');
+  assert.deepEqual(
+    SecureSession.start(alice.keys, alice.id, bob.keys, bob.id, seededRandom('alice-session')).hello,
+    A.hello,
+    'same inputs, same hello',
+  );
   assert.equal(alice.id, GOLDEN.aliceId);
   assert.equal(bob.id, GOLDEN.bobId);
   assert.equal(fingerprintOf(alice.keys), GOLDEN.aliceFingerprint);
@@ -329,7 +366,10 @@ test('golden vector: fixed keys and randomness give fixed hellos, and both sides
   assert.deepEqual(B.session.open(frame, aad), plaintext);
 
   const reply = B.session.seal(text('hi alice'));
-  assert.deepEqual(chachaOpen(bobSends, cat(new Uint8Array(4), reply.subarray(0, 8)), reply.subarray(8), reply.subarray(0, 8)), text('hi alice'));
+  assert.deepEqual(
+    chachaOpen(bobSends, cat(new Uint8Array(4), reply.subarray(0, 8)), reply.subarray(8), reply.subarray(0, 8)),
+    text('hi alice'),
+  );
   assert.deepEqual(A.session.open(reply), text('hi alice'));
 });
 
@@ -500,13 +540,17 @@ test('any payload up to 64 KiB round-trips in both directions', () => {
   const { ab, ba } = pair(alice, bob);
   fc.assert(
     // `size: 'max'` so the run really reaches 64 KiB, not only fast-check's small default sizes.
-    fc.property(fc.oneof(fc.uint8Array({ maxLength: 64 * 1024, size: 'max' }), fc.uint8Array({ maxLength: 100 })), fc.uint8Array({ maxLength: 64 }), (payload, aad) => {
-      const there = ab.seal(payload, aad);
-      assert.equal(there.length, payload.length + FRAME_OVERHEAD);
-      assert.deepEqual(ba.open(there, aad), payload);
-      const back = ba.seal(payload);
-      assert.deepEqual(ab.open(back), payload);
-    }),
+    fc.property(
+      fc.oneof(fc.uint8Array({ maxLength: 64 * 1024, size: 'max' }), fc.uint8Array({ maxLength: 100 })),
+      fc.uint8Array({ maxLength: 64 }),
+      (payload, aad) => {
+        const there = ab.seal(payload, aad);
+        assert.equal(there.length, payload.length + FRAME_OVERHEAD);
+        assert.deepEqual(ba.open(there, aad), payload);
+        const back = ba.seal(payload);
+        assert.deepEqual(ab.open(back), payload);
+      },
+    ),
     { numRuns: 100 },
   );
 });
@@ -520,7 +564,11 @@ test('sealed box round-trips and follows the documented layout and key derivatio
   assert.equal(box.length, plaintext.length + SEALED_OVERHEAD);
   assert.equal(box[0], 1);
   assert.deepEqual(openSealed(bob.keys, bob.id, alice.keys, alice.id, box), plaintext);
-  assert.deepEqual(sealFor(alice.keys, alice.id, bob.keys, bob.id, plaintext, seededRandom('box')), box, 'deterministic given the randomness');
+  assert.deepEqual(
+    sealFor(alice.keys, alice.id, bob.keys, bob.id, plaintext, seededRandom('box')),
+    box,
+    'deterministic given the randomness',
+  );
 
   // Independent opening from the documented recipe.
   const ephemeralPublic = box.subarray(1, 33);
@@ -529,10 +577,15 @@ test('sealed box round-trips and follows the documented layout and key derivatio
   const key = hkdf(ikm, ephemeralPublic, `sf-sealed-v1${alice.id}${bob.id}`, 32);
   const body = box.subarray(0, box.length - 64);
   assert.deepEqual(chachaOpen(key, body.subarray(33, 45), body.subarray(45), body.subarray(0, 45)), plaintext);
-  assert.ok(verifySignature(alice.keys.signPublic, cat(text(`sf-sealed-v1\n${alice.id}\n${bob.id}\n`), body), box.subarray(box.length - 64)));
+  assert.ok(
+    verifySignature(alice.keys.signPublic, cat(text(`sf-sealed-v1\n${alice.id}\n${bob.id}\n`), body), box.subarray(box.length - 64)),
+  );
   assert.equal(hex(box), GOLDEN.box);
 
-  assert.deepEqual(openSealed(bob.keys, bob.id, alice.keys, alice.id, sealFor(alice.keys, alice.id, bob.keys, bob.id, new Uint8Array(0))), new Uint8Array(0));
+  assert.deepEqual(
+    openSealed(bob.keys, bob.id, alice.keys, alice.id, sealFor(alice.keys, alice.id, bob.keys, bob.id, new Uint8Array(0))),
+    new Uint8Array(0),
+  );
 });
 
 test('sealed box: wrong recipient, wrong sender key or wrong ids are refused', () => {

@@ -41,7 +41,11 @@ test('trust: a device the server slipped in, or one with a forged or misdirected
   const good = linked(rootKeys);
   const swapped: DeviceInfo = { ...good.device, agreePublic: toHex(generateDeviceKeys().agreePublic) }; // keys changed after signing
   const reused: DeviceInfo = { ...publicDeviceOf(generateDeviceKeys()), endorsement: good.device.endorsement! }; // another device's endorsement
-  const user: UserInfo = { id: USER, name: 'alice', devices: [root, injected, byStranger, otherUser, swapped, reused, { ...publicDeviceOf(strangerKeys) }] };
+  const user: UserInfo = {
+    id: USER,
+    name: 'alice',
+    devices: [root, injected, byStranger, otherUser, swapped, reused, { ...publicDeviceOf(strangerKeys) }],
+  };
   assert.deepEqual(ids(trustedDevices(user, root.signPublic)), [root.id]);
   // A root that is not the pinned one trusts nothing, and so nothing it endorsed.
   assert.deepEqual(trustedDevices({ ...user, devices: [root, good.device] }, injected.signPublic), []);
@@ -64,7 +68,13 @@ test('pins: a user seen first is pinned to its one first device; later, a second
     const bob = publicDeviceOf(bobKeys);
     const bobLaptop = linked(bobKeys, 'c'.repeat(32)).device;
     const me: UserInfo = { id: USER, name: 'me', devices: [publicDeviceOf(generateDeviceKeys())] };
-    const state = (contact: UserInfo): AccountState => ({ user: me, contacts: [{ ...contact, presence: 'online' }], spaces: [], online: [], vectors: [] });
+    const state = (contact: UserInfo): AccountState => ({
+      user: me,
+      contacts: [{ ...contact, presence: 'online' }],
+      spaces: [],
+      online: [],
+      vectors: [],
+    });
     const bobUser: UserInfo = { id: 'c'.repeat(32), name: 'bob', devices: [bob, bobLaptop] };
     assert.deepEqual(ids(pins.filter(state(bobUser)).contacts[0]!.devices), ids([bob, bobLaptop]));
     assert.equal(pins.root(bobUser.id), bob.signPublic);
@@ -75,7 +85,11 @@ test('pins: a user seen first is pinned to its one first device; later, a second
     assert.deepEqual(ids(again.filter(state({ ...bobUser, devices: [bob, bobLaptop, evil] })).contacts[0]!.devices), ids([bob, bobLaptop]));
     assert.deepEqual(again.filter(state({ ...bobUser, devices: [evil] })).contacts[0]!.devices, []);
     // Two first devices for an unpinned user: which is real cannot be told, so neither is used.
-    const carol: UserInfo = { id: 'd'.repeat(32), name: 'carol', devices: [publicDeviceOf(generateDeviceKeys()), publicDeviceOf(generateDeviceKeys())] };
+    const carol: UserInfo = {
+      id: 'd'.repeat(32),
+      name: 'carol',
+      devices: [publicDeviceOf(generateDeviceKeys()), publicDeviceOf(generateDeviceKeys())],
+    };
     assert.deepEqual(again.filter(state(carol)).contacts[0]!.devices, []);
     assert.equal(again.root(carol.id), undefined);
   } finally {
@@ -86,10 +100,21 @@ test('pins: a user seen first is pinned to its one first device; later, a second
 test('link codes carry the grant whole, and a damaged one is refused with a clear error', () => {
   const keys = generateDeviceKeys();
   const grant = makeLinkGrant(keys, deviceIdOf(keys), USER);
-  const code = { server: 'ws://127.0.0.1:7070', token: 'f'.repeat(32), user: USER, root: toHex(keys.signPublic), seed: grant.seed, by: grant.by, keySig: grant.keySig };
+  const code = {
+    server: 'ws://127.0.0.1:7070',
+    token: 'f'.repeat(32),
+    user: USER,
+    root: toHex(keys.signPublic),
+    seed: grant.seed,
+    by: grant.by,
+    keySig: grant.keySig,
+  };
   const back = decodeLink(encodeLink(code));
   assert.deepEqual({ ...back, seed: toHex(back.seed) }, { ...code, seed: toHex(code.seed) });
   const text = encodeLink(code);
   assert.throws(() => decodeLink(text.slice(0, -10)), CodeError);
-  assert.throws(() => decodeLink('sf-link-' + Buffer.from(JSON.stringify({ s: code.server, t: code.token })).toString('base64url')), /damaged/);
+  assert.throws(
+    () => decodeLink('sf-link-' + Buffer.from(JSON.stringify({ s: code.server, t: code.token })).toString('base64url')),
+    /damaged/,
+  );
 });

@@ -100,7 +100,10 @@ test('writes never follow a symlink out of the folder', async () => {
   fs.symlinkSync(outside, nodePath.join(root, 'link'));
   await assert.rejects(writeFile(store, 'link/evil.txt', new Uint8Array(3), ABSENT), (err: unknown) => err instanceof StoreError);
   await assert.rejects(store.mkdir('link/sub', ABSENT), (err: unknown) => err instanceof StoreError);
-  await assert.rejects(store.symlink('link/l', '/etc', ABSENT, { mtime: 1, executable: false }), (err: unknown) => err instanceof StoreError);
+  await assert.rejects(
+    store.symlink('link/l', '/etc', ABSENT, { mtime: 1, executable: false }),
+    (err: unknown) => err instanceof StoreError,
+  );
   assert.deepEqual(fs.readdirSync(outside), [], 'nothing was written outside');
   const link = (await store.stat('link'))!;
   assert.equal(link.type, 'symlink');
@@ -133,7 +136,10 @@ test('listing skips internal and ignored entries and reports symlinks as links',
     entries.map((e) => `${e.path}:${e.type}`),
     ['root-link:symlink', 'src:directory', 'src/app.ts:file'],
   );
-  assert.deepEqual((await store.list('src')).map((e) => e.path), ['src/app.ts']);
+  assert.deepEqual(
+    (await store.list('src')).map((e) => e.path),
+    ['src/app.ts'],
+  );
 });
 
 test('the digester hashes in workers exactly as the engine does in memory', async () => {
@@ -185,7 +191,11 @@ test('a batch of commits renames each file whose path is as expected; one the us
   const seen = (await store.stat('kept.txt'))!;
   fs.writeFileSync(nodePath.join(root, 'kept.txt'), 'the user saved this');
   const temps = [];
-  for (const [path, text] of [['a.txt', 'aaa'], ['kept.txt', 'new'], ['b.txt', '']] as const) {
+  for (const [path, text] of [
+    ['a.txt', 'aaa'],
+    ['kept.txt', 'new'],
+    ['b.txt', ''],
+  ] as const) {
     const temp = await store.createTemp(path, text.length);
     if (text.length > 0) await temp.write(0, new TextEncoder().encode(text));
     await store.sealTemp(temp, { mtime: 1_700_000_000_123, executable: false });
@@ -198,17 +208,24 @@ test('a batch of commits renames each file whose path is as expected; one the us
   ]);
   assert.ok(results[1] instanceof StoreError && results[1].code === 'changed');
   assert.equal(fs.readFileSync(nodePath.join(root, 'kept.txt'), 'utf8'), 'the user saved this');
-  for (const [i, path, text] of [[0, 'a.txt', 'aaa'], [2, 'b.txt', '']] as const) {
+  for (const [i, path, text] of [
+    [0, 'a.txt', 'aaa'],
+    [2, 'b.txt', ''],
+  ] as const) {
     assert.equal(fs.readFileSync(nodePath.join(root, path), 'utf8'), text);
     const entry = results[i] as { inode: number; mtime: number; size: number };
     const st = fs.statSync(nodePath.join(root, path));
-    assert.deepEqual([entry.inode, entry.mtime, entry.size], [st.ino, 1_700_000_000_123, text.length], 'the entry describes the file renamed into place');
+    assert.deepEqual(
+      [entry.inode, entry.mtime, entry.size],
+      [st.ino, 1_700_000_000_123, text.length],
+      'the entry describes the file renamed into place',
+    );
   }
   await store.discardTemp(temps[1]!.temp);
   assert.deepEqual(fs.readdirSync(nodePath.join(root, MARKER_DIR, 'tmp')), [], 'no temp file left');
 });
 
-test('a shared folder\'s .sharedignore is started from the sharer\'s patterns, never replaced', () => {
+test("a shared folder's .sharedignore is started from the sharer's patterns, never replaced", () => {
   const root = fs.mkdtempSync(nodePath.join(base, 'seed-'));
   assert.equal(seedIgnoreFile(root, ['  ', '']), false, 'no patterns, no file');
   assert.equal(fs.existsSync(nodePath.join(root, '.sharedignore')), false);

@@ -29,7 +29,17 @@ const BOB_DEVICE = { id: 'd'.repeat(32), signPublic: '11'.repeat(32), agreePubli
 
 function space(status: Record<string, 'invited' | 'joined' | 'declined' | 'left'>): SpaceInfo {
   return {
-    doc: { id: SPACE, kind: 'pair', version: 1, members: [{ user: BOB, role: 'owner' }, { user: ME, role: 'editor' }], author: BOB_DEVICE.id, signature: '00'.repeat(64) },
+    doc: {
+      id: SPACE,
+      kind: 'pair',
+      version: 1,
+      members: [
+        { user: BOB, role: 'owner' },
+        { user: ME, role: 'editor' },
+      ],
+      author: BOB_DEVICE.id,
+      signature: '00'.repeat(64),
+    },
     status,
     users: [
       { id: BOB, name: 'bob', devices: [BOB_DEVICE] },
@@ -39,11 +49,19 @@ function space(status: Record<string, 'invited' | 'joined' | 'declined' | 'left'
 }
 
 function state(spaces: SpaceInfo[]): AccountState {
-  return { user: { id: ME, name: 'alice', devices: [] }, contacts: [{ id: BOB, name: 'bob', devices: [BOB_DEVICE], presence: 'away' }], spaces, online: [], vectors: [] };
+  return {
+    user: { id: ME, name: 'alice', devices: [] },
+    contacts: [{ id: BOB, name: 'bob', devices: [BOB_DEVICE], presence: 'away' }],
+    spaces,
+    online: [],
+    vectors: [],
+  };
 }
 
 const local = { id: SPACE, path: '/x/notes' };
-const progress = (p: Partial<SpaceProgress>): (() => SpaceProgress) => () => ({ files: 0, bytes: 0, state: 'idle', behind: 0, ...p });
+const progress =
+  (p: Partial<SpaceProgress>): (() => SpaceProgress) =>
+  () => ({ files: 0, bytes: 0, state: 'idle', behind: 0, ...p });
 const parts = (over: Partial<Parameters<typeof syncState>[3]> = {}): Parameters<typeof syncState>[3] => ({
   connected: true,
   state: state([space({ [BOB]: 'joined', [ME]: 'joined' })]),
@@ -52,23 +70,36 @@ const parts = (over: Partial<Parameters<typeof syncState>[3]> = {}): Parameters<
   ...over,
 });
 
-test('sync state: the user\'s pause first, then offline, then the engine\'s own state, then transfers', () => {
+test("sync state: the user's pause first, then offline, then the engine's own state, then transfers", () => {
   const info = space({ [BOB]: 'joined', [ME]: 'joined' });
   assert.deepEqual(syncState({ ...local, paused: true }, info, ME, parts({ connected: false })), { kind: 'paused', reason: 'user' });
   assert.deepEqual(syncState(local, info, ME, parts({ connected: false })), { kind: 'offline' });
-  assert.deepEqual(syncState(local, info, ME, parts({ progress: progress({ state: 'paused' }) })), { kind: 'paused', reason: 'massDelete' });
+  assert.deepEqual(syncState(local, info, ME, parts({ progress: progress({ state: 'paused' }) })), {
+    kind: 'paused',
+    reason: 'massDelete',
+  });
   assert.equal(syncState(local, info, ME, parts({ progress: progress({ state: 'stopped' }) })).kind, 'error');
-  assert.deepEqual(syncState(local, info, ME, parts({ progress: progress({ files: 3, bytes: 300, state: 'syncing' }) })), { kind: 'syncing', files: 3, bytes: 300 });
+  assert.deepEqual(syncState(local, info, ME, parts({ progress: progress({ files: 3, bytes: 300, state: 'syncing' }) })), {
+    kind: 'syncing',
+    files: 3,
+    bytes: 300,
+  });
   assert.deepEqual(syncState(local, info, ME, parts({ progress: progress({ behind: 1 }) })), { kind: 'syncing', files: 0, bytes: 0 });
   assert.deepEqual(syncState(local, info, ME, parts()), { kind: 'inSync' });
-  assert.match((syncState(local, info, ME, parts({ progress: () => undefined, folderExists: () => false })) as { message: string }).message, /missing/);
+  assert.match(
+    (syncState(local, info, ME, parts({ progress: () => undefined, folderExists: () => false })) as { message: string }).message,
+    /missing/,
+  );
   assert.match((syncState(local, undefined, ME, parts()) as { message: string }).message, /no longer shared/);
 });
 
 test('invitations: spaces this user was invited to, with who shared them, the members by name and the folder name once its note came', () => {
   const invited = invitationsOf(state([space({ [BOB]: 'joined', [ME]: 'invited' })]), {});
   assert.deepEqual(invited, [{ space: SPACE, kind: 'pair', role: 'editor', from: 'bob', members: ['bob', 'alice'] }]);
-  assert.deepEqual(invitationsOf(state([space({ [BOB]: 'joined', [ME]: 'invited' })]), { [SPACE]: 'design-notes' })[0]?.name, 'design-notes');
+  assert.deepEqual(
+    invitationsOf(state([space({ [BOB]: 'joined', [ME]: 'invited' })]), { [SPACE]: 'design-notes' })[0]?.name,
+    'design-notes',
+  );
   assert.deepEqual(invitationsOf(state([space({ [BOB]: 'joined', [ME]: 'declined' })]), {}), []);
 });
 
@@ -99,7 +130,10 @@ test('status: contacts with presence and fingerprints, members, conflicts and un
   assert.match(s.contacts[0]!.fingerprints[0]!, /^[A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4}$/);
   const view = s.spaces[0]!;
   assert.deepEqual([view.name, view.role, view.unseen, view.conflicts.length], ['notes', 'editor', 4, 1]);
-  assert.deepEqual(view.members.map((m) => `${m.name}:${m.role}:${m.status}:${m.presence}`), ['bob:owner:joined:away', 'alice:editor:joined:online']);
+  assert.deepEqual(
+    view.members.map((m) => `${m.name}:${m.role}:${m.status}:${m.presence}`),
+    ['bob:owner:joined:away', 'alice:editor:joined:online'],
+  );
   assert.deepEqual([s.bytesSent, s.bytesReceived], [5, 7]);
 });
 
@@ -159,7 +193,10 @@ test('a home can hold the identity without its keys, which the caller then suppl
 });
 
 test('errors reach the extension as codes with one line of text', () => {
-  assert.deepEqual(toEngineError(new AccountError('bob is not one of your contacts')), { code: 'usage', message: 'bob is not one of your contacts' });
+  assert.deepEqual(toEngineError(new AccountError('bob is not one of your contacts')), {
+    code: 'usage',
+    message: 'bob is not one of your contacts',
+  });
   assert.equal(toEngineError(new HomeError('no identity')).code, 'notSetUp');
   assert.equal(toEngineError(new RendezvousError('badToken', 'the invite code is unknown')).code, 'server');
   assert.equal(toEngineError(new CryptoError('badKey', 'keys do not match')).code, 'crypto');
@@ -169,9 +206,12 @@ test('errors reach the extension as codes with one line of text', () => {
   assert.deepEqual(toEngineError(new TypeError('boom\n    at somewhere')), { code: 'internal', message: 'boom' });
 });
 
-test('conflict cache: a replica\'s conflicts are listed again only when its index moved on', () => {
+test("conflict cache: a replica's conflicts are listed again only when its index moved on", () => {
   let listed = 0;
-  const replica = { sequence: 5, conflicts: () => (listed++, [{ path: 'a', copyPath: 'a.conflict-bob-20260101-000000', user: 'bob', stamp: '20260101-000000' }]) };
+  const replica = {
+    sequence: 5,
+    conflicts: () => (listed++, [{ path: 'a', copyPath: 'a.conflict-bob-20260101-000000', user: 'bob', stamp: '20260101-000000' }]),
+  };
   const cache = new ConflictCache(3000);
   const asReplica = replica as unknown as Parameters<ConflictCache['conflicts']>[1];
   cache.conflicts(SPACE, asReplica, 0);
@@ -235,7 +275,13 @@ test('activity: an invitation for this user says so, also when read back from th
   feed.add('invited', SPACE, [], 'carol');
   const again = new ActivityLog(() => undefined);
   again.keepRecentIn(store);
-  assert.deepEqual(again.recentActivity().map((a) => [a.user, a.invitedMe]), [['alice', true], ['carol', undefined]]);
+  assert.deepEqual(
+    again.recentActivity().map((a) => [a.user, a.invitedMe]),
+    [
+      ['alice', true],
+      ['carol', undefined],
+    ],
+  );
 });
 
 test('activity: the last 200 entries are kept where the feed is told, oldest first; damaged entries are dropped on load', () => {
@@ -249,10 +295,19 @@ test('activity: the last 200 entries are kept where the feed is told, oldest fir
   const recent = again.recentActivity();
   assert.equal(recent.length, 200);
   assert.deepEqual([recent[0]!.paths, recent[199]!.paths], [['f5.txt'], ['f204.txt']]);
-  saved = [recent[0], { id: 'x', at: 'soon', space: SPACE, kind: 'changed', paths: [] }, { ...recent[1], kind: 'exploded' }, null, recent[2]];
+  saved = [
+    recent[0],
+    { id: 'x', at: 'soon', space: SPACE, kind: 'changed', paths: [] },
+    { ...recent[1], kind: 'exploded' },
+    null,
+    recent[2],
+  ];
   const damaged = new ActivityLog(() => undefined);
   damaged.keepRecentIn(store);
-  assert.deepEqual(damaged.recentActivity().map((a) => a.paths[0]), ['f5.txt', 'f7.txt']);
+  assert.deepEqual(
+    damaged.recentActivity().map((a) => a.paths[0]),
+    ['f5.txt', 'f7.txt'],
+  );
   saved = { not: 'a list' };
   const junk = new ActivityLog(() => undefined);
   junk.keepRecentIn(store);
@@ -264,16 +319,31 @@ test('membership changes: members joining, leaving, declining, invited or remove
   const withCarol = (status: Record<string, 'invited' | 'joined' | 'declined' | 'left'>, carol = true): SpaceInfo => {
     const base = space(status);
     return carol
-      ? { ...base, doc: { ...base.doc, members: [...base.doc.members, { user: CAROL, role: 'editor' }] }, users: [...base.users, { id: CAROL, name: 'carol', devices: [] }] }
+      ? {
+          ...base,
+          doc: { ...base.doc, members: [...base.doc.members, { user: CAROL, role: 'editor' }] },
+          users: [...base.users, { id: CAROL, name: 'carol', devices: [] }],
+        }
       : base;
   };
   const before = state([withCarol({ [BOB]: 'joined', [ME]: 'joined', [CAROL]: 'invited' })]);
   const changes = (after: AccountState): string[] => membershipChanges(before, after).map((c) => `${c.kind}:${c.user ?? ''}`);
   assert.deepEqual(changes(state([withCarol({ [BOB]: 'joined', [ME]: 'joined', [CAROL]: 'joined' })])), ['joined:carol']);
   assert.deepEqual(changes(state([withCarol({ [BOB]: 'left', [ME]: 'joined', [CAROL]: 'declined' })])), ['left:bob', 'left:carol']);
-  assert.deepEqual(changes(state([withCarol({ [BOB]: 'joined', [ME]: 'joined' }, false)])), [], 'an invitee who never joined is not news when removed');
+  assert.deepEqual(
+    changes(state([withCarol({ [BOB]: 'joined', [ME]: 'joined' }, false)])),
+    [],
+    'an invitee who never joined is not news when removed',
+  );
   assert.deepEqual(changes(state([])), ['gone:bob'], 'gone, named after its owner');
-  assert.deepEqual(changes(state([withCarol({ [BOB]: 'joined', [ME]: 'left', [CAROL]: 'invited' })])), [], 'this user leaving is not news to itself');
+  assert.deepEqual(
+    changes(state([withCarol({ [BOB]: 'joined', [ME]: 'left', [CAROL]: 'invited' })])),
+    [],
+    'this user leaving is not news to itself',
+  );
   const fresh = state([space({ [BOB]: 'joined', [ME]: 'joined' })]);
-  assert.deepEqual(membershipChanges(fresh, state([withCarol({ [BOB]: 'joined', [ME]: 'joined', [CAROL]: 'invited' })])).map((c) => `${c.kind}:${c.user}`), ['invited:carol']);
+  assert.deepEqual(
+    membershipChanges(fresh, state([withCarol({ [BOB]: 'joined', [ME]: 'joined', [CAROL]: 'invited' })])).map((c) => `${c.kind}:${c.user}`),
+    ['invited:carol'],
+  );
 });

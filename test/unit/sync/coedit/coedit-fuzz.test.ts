@@ -71,7 +71,12 @@ function run(seed: number, eol: Eol, edits: number): void {
 
   ['p1', 'p2', 'p3'].forEach((name, i) => {
     const editor = new MemoryEditor(seedText, eol);
-    const session = new CoeditSession({ seed: seedText, user: { id: `user-${name}`, name }, clientId: i + 1, broadcast: (f) => broadcast(name, f) });
+    const session = new CoeditSession({
+      seed: seedText,
+      user: { id: `user-${name}`, name },
+      clientId: i + 1,
+      broadcast: (f) => broadcast(name, f),
+    });
     assert.equal(session.eol, eol);
     const binding = new TextBinding(session.text, editor, session.eol);
     editor.listener = (changes) => binding.documentChanged(changes);

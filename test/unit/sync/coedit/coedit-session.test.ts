@@ -29,7 +29,8 @@ class Cluster {
 
   join(name: string, to?: string): void {
     for (const frame of this.sessions.get(name)!.join()) {
-      for (const peer of this.sessions.keys()) if (peer !== name && (to === undefined || peer === to)) this.outbox.push({ from: name, to: peer, frame });
+      for (const peer of this.sessions.keys())
+        if (peer !== name && (to === undefined || peer === to)) this.outbox.push({ from: name, to: peer, frame });
     }
   }
 
@@ -194,10 +195,20 @@ test('a member that goes takes only its own cursor along', () => {
     const late = c.add('late', 'x');
     c.join('late');
     c.settle();
-    assert.deepEqual(a.remoteCursors().map((r) => r.user.name), ['b', 'late']);
-    assert.deepEqual(late.remoteCursors().map((r) => r.user.name), ['a', 'b']);
+    assert.deepEqual(
+      a.remoteCursors().map((r) => r.user.name),
+      ['b', 'late'],
+    );
+    assert.deepEqual(
+      late.remoteCursors().map((r) => r.user.name),
+      ['a', 'b'],
+    );
     late.memberGone('a');
-    assert.deepEqual(late.remoteCursors().map((r) => r.user.name), ['b'], "a's answer to the joiner did not speak for b");
+    assert.deepEqual(
+      late.remoteCursors().map((r) => r.user.name),
+      ['b'],
+      "a's answer to the joiner did not speak for b",
+    );
   } finally {
     c.destroy();
   }

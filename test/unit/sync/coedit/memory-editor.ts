@@ -30,7 +30,8 @@ export class MemoryEditor implements EditorDocument {
   }
 
   private splice(e: DocumentEdit): void {
-    if (e.offset < 0 || e.offset + e.deleteCount > this.text.length) throw new RangeError(`edit ${JSON.stringify(e)} outside a ${this.text.length}-unit text`);
+    if (e.offset < 0 || e.offset + e.deleteCount > this.text.length)
+      throw new RangeError(`edit ${JSON.stringify(e)} outside a ${this.text.length}-unit text`);
     this.text = this.text.slice(0, e.offset) + e.insertText + this.text.slice(e.offset + e.deleteCount);
   }
 }

@@ -41,7 +41,7 @@ test('local edits in a CRLF document land at the right place of the \\n text', (
   assert.equal(editor.text, 'a\r\nb\r\nc\r\none & two\r\n3 three');
 });
 
-test('remote changes arrive as minimal edits in document offsets, with the document\'s line breaks', () => {
+test("remote changes arrive as minimal edits in document offsets, with the document's line breaks", () => {
   const { doc, other, editor, binding, applied, fromOther } = pair('alpha\nbeta\ngamma\n', '\r\n');
   other.getText('text').insert(11, 'GAMMA\n'); // before "gamma"
   other.getText('text').delete(0, 1);
@@ -112,7 +112,7 @@ test('typing while a remote batch is on its way lands where the user saw it, and
   binding.resync(editor.text);
   for (const batch of queued.splice(0)) editor.applyEdits(batch);
   assert.equal(editor.text, 'boABCx\n');
-  assert.equal(text.toString(), 'boABCx\n', 'the repair\'s report was recognised, not shared again');
+  assert.equal(text.toString(), 'boABCx\n', "the repair's report was recognised, not shared again");
 });
 
 test('a batch coming back after an earlier one was refused drops the refused one too', () => {
@@ -158,7 +158,7 @@ test('a refused batch is dead: awaited no more, keystrokes still move over it, r
   assert.equal(text.toString(), 'XYabc!\n');
 });
 
-test('a reader\'s binding takes remote changes and refuses its own, which resync undoes', () => {
+test("a reader's binding takes remote changes and refuses its own, which resync undoes", () => {
   const doc = new Y.Doc();
   doc.getText('text').insert(0, 'shared\ntext\n');
   const editor = new MemoryEditor('shared\r\ntext\r\n', '\r\n');
@@ -167,7 +167,7 @@ test('a reader\'s binding takes remote changes and refuses its own, which resync
   editor.listener = (changes) => verdicts.push(binding.documentChanged(changes));
   editor.edit(0, 0, 'mine ');
   assert.deepEqual(verdicts, ['refused']);
-  assert.equal(doc.getText('text').toString(), 'shared\ntext\n', 'the reader\'s typing never enters the shared text');
+  assert.equal(doc.getText('text').toString(), 'shared\ntext\n', "the reader's typing never enters the shared text");
   binding.resync(editor.text);
   assert.equal(editor.text, 'shared\r\ntext\r\n');
   doc.getText('text').insert(7, 'more ');
@@ -197,7 +197,7 @@ test('mapOffset keeps a cursor on its character through remote edits', () => {
   assert.equal(mapOffset(11, batch), 11);
 });
 
-test('line breaks: normalised to \\n, and the majority style is the document\'s', () => {
+test("line breaks: normalised to \\n, and the majority style is the document's", () => {
   assert.equal(normaliseEol('a\r\nb\rc\nd'), 'a\nb\nc\nd');
   assert.equal(detectEol('a\r\nb\r\nc\n'), '\r\n');
   assert.equal(detectEol('a\r\nb\nc\n'), '\n');

@@ -4,7 +4,14 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { NodeHasher } from '../../../../src/node/workers/node-hasher';
 import { concatBytes, toHex } from '../../../../src/sync/util/bytes';
-import { Chunker, chunkBoundaries, DEFAULT_CHUNKING, GEAR, validateChunking, type ChunkingParams } from '../../../../src/sync/model/chunker';
+import {
+  Chunker,
+  chunkBoundaries,
+  DEFAULT_CHUNKING,
+  GEAR,
+  validateChunking,
+  type ChunkingParams,
+} from '../../../../src/sync/model/chunker';
 import { blocksOf, BlockHasher, contentHash } from '../../../../src/sync/model/content-hash';
 
 const hasher = new NodeHasher();
@@ -98,7 +105,10 @@ function referenceBoundaries(data: Uint8Array, p: ChunkingParams): number[] {
 
 test('the gear table is the documented splitmix32 output', () => {
   assert.equal(GEAR.length, 256);
-  assert.deepEqual([GEAR[0], GEAR[1], GEAR[2], GEAR[3], GEAR[254], GEAR[255]], [0xa7a03895, 0x48d2621f, 0x9282aac4, 0x35db8e30, 0x036efde6, 0xc5a8d8f5]);
+  assert.deepEqual(
+    [GEAR[0], GEAR[1], GEAR[2], GEAR[3], GEAR[254], GEAR[255]],
+    [0xa7a03895, 0x48d2621f, 0x9282aac4, 0x35db8e30, 0x036efde6, 0xc5a8d8f5],
+  );
   const le = new Uint8Array(1024);
   const view = new DataView(le.buffer);
   GEAR.forEach((g, i) => view.setUint32(i * 4, g, true));
@@ -106,17 +116,23 @@ test('the gear table is the documented splitmix32 output', () => {
 });
 
 test('test vector 1: 1 MiB, default parameters (frozen: part of the protocol)', () => {
-  assert.deepEqual(chunkBoundaries(vectorInput(1 << 20)), [
-    37653, 78711, 111495, 192885, 241753, 277930, 316147, 330771, 370895, 403674, 441671, 478967, 528529, 563510, 604746,
-    654994, 688295, 725989, 738903, 747181, 796371, 808620, 853990, 883743, 923444, 940423, 985629, 1002611, 1036145, 1048576,
-  ]);
+  assert.deepEqual(
+    chunkBoundaries(vectorInput(1 << 20)),
+    [
+      37653, 78711, 111495, 192885, 241753, 277930, 316147, 330771, 370895, 403674, 441671, 478967, 528529, 563510, 604746, 654994, 688295,
+      725989, 738903, 747181, 796371, 808620, 853990, 883743, 923444, 940423, 985629, 1002611, 1036145, 1048576,
+    ],
+  );
 });
 
 test('test vector 2: 8 KiB, small parameters (frozen)', () => {
-  assert.deepEqual(chunkBoundaries(vectorInput(8192), SMALL), [
-    260, 547, 875, 1132, 1562, 1843, 2083, 2342, 2621, 2908, 3004, 3299, 3612, 3922, 4091, 4360, 4625, 4913, 5539, 5807, 6075,
-    6342, 6418, 6767, 7303, 7658, 7988, 8192,
-  ]);
+  assert.deepEqual(
+    chunkBoundaries(vectorInput(8192), SMALL),
+    [
+      260, 547, 875, 1132, 1562, 1843, 2083, 2342, 2621, 2908, 3004, 3299, 3612, 3922, 4091, 4360, 4625, 4913, 5539, 5807, 6075, 6342, 6418,
+      6767, 7303, 7658, 7988, 8192,
+    ],
+  );
 });
 
 test('test vector 3: runs of zeros are cut at max (frozen)', () => {
@@ -128,11 +144,15 @@ test('the optimised chunker matches the plain reference rule', () => {
   const arbData = fc.oneof(
     fc.integer().map((seed) => randomBytes(6000, seed)),
     fc.uint8Array({ maxLength: 6000 }),
-    fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 1, max: 2000 })), { maxLength: 12 }).map((runs) =>
-      concatBytes(runs.map(([v, n]) => new Uint8Array(n).fill(v))),
-    ),
+    fc
+      .array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 1, max: 2000 })), { maxLength: 12 })
+      .map((runs) => concatBytes(runs.map(([v, n]) => new Uint8Array(n).fill(v)))),
   );
-  const arbParams = fc.constantFrom<ChunkingParams>(SMALL, { minSize: 1, avgSize: 16, maxSize: 17 }, { minSize: 100, avgSize: 128, maxSize: 3000 });
+  const arbParams = fc.constantFrom<ChunkingParams>(
+    SMALL,
+    { minSize: 1, avgSize: 16, maxSize: 17 },
+    { minSize: 100, avgSize: 128, maxSize: 3000 },
+  );
   fc.assert(
     fc.property(arbData, arbParams, (data, p) => {
       assert.deepEqual(chunkBoundaries(data, p), referenceBoundaries(data, p));
@@ -216,7 +236,10 @@ test('a one-byte insert or overwrite in the middle of 4 MiB changes at most thre
   const overwrite = data.slice();
   overwrite[middle]! ^= 1;
   const insert = concatBytes([data.subarray(0, middle), Uint8Array.of(7), data.subarray(middle)]);
-  for (const [name, edited] of [['overwrite', overwrite], ['insert', insert]] as const) {
+  for (const [name, edited] of [
+    ['overwrite', overwrite],
+    ['insert', insert],
+  ] as const) {
     const after = blocksOf(edited, hasher);
     const fresh = after.filter((b) => !before.has(toHex(b.hash)));
     assert.ok(fresh.length >= 1 && fresh.length <= 3, `${name}: ${fresh.length} new blocks`);
@@ -246,7 +269,12 @@ test('the content hash is SHA-256 over the concatenated block hashes', () => {
   assert.equal(toHex(contentHash(blocks, hasher)), createHash('sha256').update(joined).digest('hex'));
   let start = 0;
   for (const b of blocks) {
-    assert.equal(toHex(b.hash), createHash('sha256').update(data.subarray(start, start + b.size)).digest('hex'));
+    assert.equal(
+      toHex(b.hash),
+      createHash('sha256')
+        .update(data.subarray(start, start + b.size))
+        .digest('hex'),
+    );
     start += b.size;
   }
   assert.equal(start, data.length);

@@ -38,8 +38,18 @@ function pathOfBytes(bytes: number): string {
 const INVALID: Record<PathProblemCode, readonly string[]> = {
   empty: [''],
   absolute: [
-    '/', '/a', '/etc/passwd', '//server/share', 'C:', 'C:x', 'c:/', 'C:/Windows', 'z:relative', 'C:\\x',
-    '\\\\server\\share', '\\a',
+    '/',
+    '/a',
+    '/etc/passwd',
+    '//server/share',
+    'C:',
+    'C:x',
+    'c:/',
+    'C:/Windows',
+    'z:relative',
+    'C:\\x',
+    '\\\\server\\share',
+    '\\a',
   ],
   backslash: ['a\\b', 'a\\', 'dir/file\\name', 'a/..\\..\\b', '..\\x'],
   emptySegment: ['a//b', 'a/', 'a/b/', 'a///b'],
@@ -48,16 +58,38 @@ const INVALID: Record<PathProblemCode, readonly string[]> = {
   notNfc: ['e\u0301', 'e\u0301.txt', 'cafe\u0301/x', '\u212b', 'a/\u1100\u1161', 'A\u030a.txt'],
   invalidCharacter: ['a<b', 'a>b', 'a/b:c', 'ab:c', 'q"uote', 'a|b', 'what?', 'x*y', 'file.txt:stream'],
   reservedName: [
-    'CON', 'con', 'a/Nul.txt', 'dir/NUL.txt', 'prn.tar.gz', 'AUX', 'COM1', 'com9', 'lpt9.log', 'LPT1',
-    'COM¹', 'com²', 'lpt³.txt', 'con .txt', 'CONIN$', 'conout$.x', 'dir/aux/file',
+    'CON',
+    'con',
+    'a/Nul.txt',
+    'dir/NUL.txt',
+    'prn.tar.gz',
+    'AUX',
+    'COM1',
+    'com9',
+    'lpt9.log',
+    'LPT1',
+    'COM¹',
+    'com²',
+    'lpt³.txt',
+    'con .txt',
+    'CONIN$',
+    'conout$.x',
+    'dir/aux/file',
   ],
   trailingDotOrSpace: ['a.', 'name.', 'a ', 'dir./x', 'dir /x', 'x/y ', '...', ' ', 'name. ', 'a/b../c'],
   segmentTooLong: ['a'.repeat(256), 'é'.repeat(128), '😀'.repeat(64), `ok/${'b'.repeat(300)}/c`],
   pathTooLong: [pathOfBytes(MAX_PATH_BYTES + 1), Array(20).fill('a'.repeat(250)).join('/'), Array(2100).fill('é').join('/')],
   badUnicode: ['\ud800', '\ud800x', 'a\udc00b', 'x/\ud83d', '\ude00\ud83d', '\ud83d/\ude00'],
   internal: [
-    INTERNAL_PREFIX, '.shared-folder/tmp/x', '.shared-folder/versions/x', '.shared-folder-tmp-1',
-    '.SHARED-FOLDER/x', '.Shared-Folder', '.shared\u200c-folder', 'SHARED~1', 'shared~2/x',
+    INTERNAL_PREFIX,
+    '.shared-folder/tmp/x',
+    '.shared-folder/versions/x',
+    '.shared-folder-tmp-1',
+    '.SHARED-FOLDER/x',
+    '.Shared-Folder',
+    '.shared\u200c-folder',
+    'SHARED~1',
+    'shared~2/x',
   ],
 };
 
@@ -68,7 +100,10 @@ for (const [code, paths] of Object.entries(INVALID) as [PathProblemCode, readonl
       assert.ok(problem instanceof PathError, `expected ${code} for ${JSON.stringify(path)}`);
       assert.equal(problem.code, code, `for ${JSON.stringify(path)}: ${problem.message}`);
       assert.equal(problem.path, path);
-      assert.throws(() => assertValidPath(path), (e: unknown) => e instanceof PathError && e.code === code);
+      assert.throws(
+        () => assertValidPath(path),
+        (e: unknown) => e instanceof PathError && e.code === code,
+      );
     }
   });
 }
@@ -98,8 +133,20 @@ const VALID = [
   Array(200).fill('d').join('/'),
   pathOfBytes(MAX_PATH_BYTES),
   "-dash/#hash/it's/[brackets]/{braces}/%20/~tilde/@at/+plus/=eq/,comma/;semi",
-  'CONSOLE', 'COM0', 'COM10', 'LPT', 'con_', 'nul-device.txt', 'xcon', 'aux2',
-  'shared-folder', 'a/.shared-folder', 'x.shared-folder', 'SHARED~1.txt', 'shared~', 'sub/SHARED~1',
+  'CONSOLE',
+  'COM0',
+  'COM10',
+  'LPT',
+  'con_',
+  'nul-device.txt',
+  'xcon',
+  'aux2',
+  'shared-folder',
+  'a/.shared-folder',
+  'x.shared-folder',
+  'SHARED~1.txt',
+  'shared~',
+  'sub/SHARED~1',
 ];
 
 test('validatePath accepts ordinary paths', () => {

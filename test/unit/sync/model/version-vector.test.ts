@@ -100,7 +100,19 @@ test('canonical encoding and compact form are stable (golden)', () => {
 });
 
 test('isCanonical rejects unsorted ids, duplicates and zero counters', () => {
-  assert.equal(isCanonical([{ id: 'b', counter: 1 }, { id: 'a', counter: 1 }]), false);
-  assert.equal(isCanonical([{ id: 'a', counter: 1 }, { id: 'a', counter: 2 }]), false);
+  assert.equal(
+    isCanonical([
+      { id: 'b', counter: 1 },
+      { id: 'a', counter: 1 },
+    ]),
+    false,
+  );
+  assert.equal(
+    isCanonical([
+      { id: 'a', counter: 1 },
+      { id: 'a', counter: 2 },
+    ]),
+    false,
+  );
   assert.equal(isCanonical([{ id: 'a', counter: 0 }]), false);
 });

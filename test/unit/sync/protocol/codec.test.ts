@@ -83,14 +83,18 @@ const fileRecordHex = hex(
   '02', // flags: executable
   'c801', // size 200
   'f6a1abfef962', // mtime 1700000000123, zigzag 3400000000246
-  '20', h32(0xaa), // content hash
+  '20',
+  h32(0xaa), // content hash
   '02', // two blocks
-  h32(0xb1), '48', // 72 bytes
-  h32(0xb2), '8001', // 128 bytes
+  h32(0xb1),
+  '48', // 72 bytes
+  h32(0xb2),
+  '8001', // 128 bytes
   '00', // target ""
   '02 027231 80e2cfaa06 027232 03', // version {r1: 1700000000, r2: 3}
   '03 616e6e', // modifiedBy "ann"
-  '20', h32(0xcc), // ancestor
+  '20',
+  h32(0xcc), // ancestor
   '05', // sequence
 );
 
@@ -138,14 +142,24 @@ const symlinkHex = hex(
   '04 6c696e6b', // path "link"
   '02 00', // symlink, no flags
   '00 01', // size 0, mtime -1 (zigzag 1)
-  '20', h32(0xdd), // hash over the target
+  '20',
+  h32(0xdd), // hash over the target
   '00', // no blocks
   '05 612e747874', // target "a.txt"
   '01 027231 02', // version {r1: 2}
   '03 616e6e 00 07', // modifiedBy "ann", no ancestor, sequence 7
 );
 
-const directory: FileRecord = { ...tombstone, path: 'docs', type: 'directory', deleted: false, mtime: 1, version: [{ id: 'r1', counter: 1 }], modifiedBy: 'ann', sequence: 8 };
+const directory: FileRecord = {
+  ...tombstone,
+  path: 'docs',
+  type: 'directory',
+  deleted: false,
+  mtime: 1,
+  version: [{ id: 'r1', counter: 1 }],
+  modifiedBy: 'ann',
+  sequence: 8,
+};
 const directoryHex = hex('04 646f6373', '01 00', '00 02', '00 00 00', '01 027231 01', '03 616e6e', '00 08');
 
 const golden: ReadonlyArray<readonly [string, Message, string]> = [
@@ -171,11 +185,7 @@ const golden: ReadonlyArray<readonly [string, Message, string]> = [
     },
     hex('00000123', '01 02', '02 7231', '04 08 09', '04', fileRecordHex, tombstoneHex, symlinkHex, directoryHex),
   ],
-  [
-    'block request',
-    { type: 'blockRequest', id: 7, hash: fill(0x01), size: 65536 },
-    hex('00000026', '01 03', '07', h32(0x01), '808004'),
-  ],
+  ['block request', { type: 'blockRequest', id: 7, hash: fill(0x01), size: 65536 }, hex('00000026', '01 03', '07', h32(0x01), '808004')],
   [
     'block response, ok',
     { type: 'blockResponse', id: 300, hash: fill(0x02), status: 'ok', data: new Uint8Array([0x68, 0x69]) },
@@ -251,10 +261,16 @@ const optionalHash = fc.oneof(fc.constant(new Uint8Array(0)), hash);
 const sequence = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
 
 const arbVector: fc.Arbitrary<VersionVector> = fc
-  .uniqueArray(plain({ id: fc.string({ unit: 'binary', minLength: 1, maxLength: 16 }), counter: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }) }), {
-    maxLength: 4,
-    selector: (e) => e.id,
-  })
+  .uniqueArray(
+    plain({
+      id: fc.string({ unit: 'binary', minLength: 1, maxLength: 16 }),
+      counter: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+    }),
+    {
+      maxLength: 4,
+      selector: (e) => e.id,
+    },
+  )
   .map((entries) => [...entries].sort((a, b) => compareStrings(a.id, b.id)));
 
 const arbBlock: fc.Arbitrary<BlockRef> = plain({ hash, size: fc.integer({ min: 1, max: DEFAULT_LIMITS.maxBlockSize }) });
@@ -309,8 +325,20 @@ const arbMessage: fc.Arbitrary<Message> = fc.oneof(
   arbIndex,
   plain({ type: fc.constant('blockRequest' as const), id: fc.nat(), hash, size: fc.integer({ min: 1, max: DEFAULT_LIMITS.maxBlockSize }) }),
   fc.oneof(
-    plain({ type: fc.constant('blockResponse' as const), id: fc.nat(), hash, status: fc.constant('ok' as const), data: fc.uint8Array({ maxLength: 100 }) }),
-    plain({ type: fc.constant('blockResponse' as const), id: fc.nat(), hash, status: fc.constant('notFound' as const), data: fc.constant(new Uint8Array(0)) }),
+    plain({
+      type: fc.constant('blockResponse' as const),
+      id: fc.nat(),
+      hash,
+      status: fc.constant('ok' as const),
+      data: fc.uint8Array({ maxLength: 100 }),
+    }),
+    plain({
+      type: fc.constant('blockResponse' as const),
+      id: fc.nat(),
+      hash,
+      status: fc.constant('notFound' as const),
+      data: fc.constant(new Uint8Array(0)),
+    }),
   ),
   plain({ type: fc.constant('summary' as const), summary: hash }),
 );
@@ -401,7 +429,11 @@ const decodeCases: ReadonlyArray<readonly [string, () => unknown, 'ok' | DecodeE
   ['bad hash length: content hash of 31 bytes', () => decodeMessage(indexFrame({ hash: '1f' + h32(0xaa).slice(2) })), 'badValue'],
   ['bad hash length: ancestor of 33 bytes', () => decodeMessage(indexFrame({ ancestor: '21' + h32(0xaa) + 'aa' })), 'badValue'],
   ['bad hash length: empty summary notice', () => decodeMessage(frameOf('01 05', '00')), 'badValue'],
-  ['bad hash length: hello summary of 16 bytes', () => decodeMessage(frameOf('01 01', '02 7231', '05', '00', '00', '10', h32(0).slice(32), '00')), 'badValue'],
+  [
+    'bad hash length: hello summary of 16 bytes',
+    () => decodeMessage(frameOf('01 01', '02 7231', '05', '00', '00', '10', h32(0).slice(32), '00')),
+    'badValue',
+  ],
   ['block sizes do not add up to the size', () => decodeMessage(indexFrame({ size: '04' })), 'badValue'],
   ['a block of size 0', () => decodeMessage(indexFrame({ size: '00', blocks: '01' + h32(0xb1) + '00' })), 'badValue'],
   ['a tombstone with blocks', () => decodeMessage(indexFrame({ flags: '01' })), 'badValue'],
@@ -418,8 +450,17 @@ const decodeCases: ReadonlyArray<readonly [string, () => unknown, 'ok' | DecodeE
   ['block response notFound with data', () => decodeMessage(frameOf('01 04', '07', h32(1), '01', '01 00')), 'badValue'],
   ['path over maxPathBytes', () => decodeMessage(indexFrame({ path: '03 616263' }), { maxPathBytes: 2 }), 'badValue'],
   ['modifiedBy over maxNameBytes', () => decodeMessage(indexFrame({ modifiedBy: '03 616263' }), { maxNameBytes: 2 }), 'badValue'],
-  ['records over maxRecordsPerBatch', () => decodeMessage(frameOf('01 02', '02 7231', '00 09 09', '02', recordHex(), recordHex({ sequence: '02' })), { maxRecordsPerBatch: 1 }), 'badValue'],
-  ['blocks over maxBlocksPerRecord', () => decodeMessage(indexFrame({ size: '06', blocks: '02' + h32(1) + '03' + h32(2) + '03' }), { maxBlocksPerRecord: 1 }), 'badValue'],
+  [
+    'records over maxRecordsPerBatch',
+    () =>
+      decodeMessage(frameOf('01 02', '02 7231', '00 09 09', '02', recordHex(), recordHex({ sequence: '02' })), { maxRecordsPerBatch: 1 }),
+    'badValue',
+  ],
+  [
+    'blocks over maxBlocksPerRecord',
+    () => decodeMessage(indexFrame({ size: '06', blocks: '02' + h32(1) + '03' + h32(2) + '03' }), { maxBlocksPerRecord: 1 }),
+    'badValue',
+  ],
 ];
 
 for (const [name, run, expected] of decodeCases) {
@@ -431,22 +472,43 @@ test('frameLength reads the header of a stream buffer and refuses large frames b
   const stream = new Uint8Array(frame.length + 10);
   stream.set(frame);
   assert.equal(frameLength(stream), 0x2b);
-  assert.equal(outcome(() => frameLength(fromHex('ffffffff'))), 'frameTooLarge');
-  assert.equal(outcome(() => frameLength(fromHex('04000001'))), 'frameTooLarge');
+  assert.equal(
+    outcome(() => frameLength(fromHex('ffffffff'))),
+    'frameTooLarge',
+  );
+  assert.equal(
+    outcome(() => frameLength(fromHex('04000001'))),
+    'frameTooLarge',
+  );
   assert.equal(frameLength(fromHex('04000000')), DEFAULT_LIMITS.maxFrameSize);
-  assert.equal(outcome(() => frameLength(fromHex('000000'))), 'truncated');
-  assert.equal(outcome(() => frameLength(fromHex('00000100'), { maxFrameSize: 255 })), 'frameTooLarge');
+  assert.equal(
+    outcome(() => frameLength(fromHex('000000'))),
+    'truncated',
+  );
+  assert.equal(
+    outcome(() => frameLength(fromHex('00000100'), { maxFrameSize: 255 })),
+    'frameTooLarge',
+  );
 });
 
 test('decodeRecord reports malformed records as DecodeError too', () => {
-  assert.equal(outcome(() => decodeRecord(new ByteReader(fromHex(recordHex({ flags: '04' }))))), 'badValue');
-  assert.equal(outcome(() => decodeRecord(new ByteReader(fromHex(recordHex()).subarray(0, 10)))), 'truncated');
+  assert.equal(
+    outcome(() => decodeRecord(new ByteReader(fromHex(recordHex({ flags: '04' }))))),
+    'badValue',
+  );
+  assert.equal(
+    outcome(() => decodeRecord(new ByteReader(fromHex(recordHex()).subarray(0, 10)))),
+    'truncated',
+  );
 });
 
 // ---- the encoder refuses what the decoder would ---------------------------------------------
 
 test('encode refuses a frame over maxFrameSize', () => {
-  assert.match(refusal(() => encodeMessage(golden[6]![1], { maxFrameSize: 34 })), /^frameTooLarge:/);
+  assert.match(
+    refusal(() => encodeMessage(golden[6]![1], { maxFrameSize: 34 })),
+    /^frameTooLarge:/,
+  );
   assert.equal(encodeMessage(golden[6]![1], { maxFrameSize: 35 }).length, 39);
 });
 
@@ -457,7 +519,15 @@ test('encode refuses messages the decoder would refuse', () => {
     ['blocks not adding up', withRecord({ size: 201 })],
     ['tombstone with blocks', withRecord({ deleted: true })],
     ['short content hash', withRecord({ hash: new Uint8Array(31) })],
-    ['unsorted vector', withRecord({ version: [{ id: 'b', counter: 1 }, { id: 'a', counter: 1 }] })],
+    [
+      'unsorted vector',
+      withRecord({
+        version: [
+          { id: 'b', counter: 1 },
+          { id: 'a', counter: 1 },
+        ],
+      }),
+    ],
     ['zero counter', withRecord({ version: [{ id: 'a', counter: 0 }] })],
     ['lone surrogate in a path', withRecord({ path: 'a\ud800' })],
     ['mtime beyond zigzag range', withRecord({ mtime: 2 ** 52 })],
@@ -467,10 +537,18 @@ test('encode refuses messages the decoder would refuse', () => {
     ['request id over u32', { type: 'blockRequest', id: 2 ** 32, hash: fill(1), size: 1 }],
     ['request size 0', { type: 'blockRequest', id: 1, hash: fill(1), size: 0 }],
     ['notFound with data', { type: 'blockResponse', id: 1, hash: fill(1), status: 'notFound', data: new Uint8Array(1) }],
-    ['block over maxBlockSize', { type: 'blockResponse', id: 1, hash: fill(1), status: 'ok', data: new Uint8Array(DEFAULT_LIMITS.maxBlockSize + 1) }],
+    [
+      'block over maxBlockSize',
+      { type: 'blockResponse', id: 1, hash: fill(1), status: 'ok', data: new Uint8Array(DEFAULT_LIMITS.maxBlockSize + 1) },
+    ],
     ['summary notice without a summary', { type: 'summary', summary: new Uint8Array(0) }],
   ];
-  for (const [name, m] of cases) assert.match(refusal(() => encodeMessage(m)), /cannot encode/, name);
+  for (const [name, m] of cases)
+    assert.match(
+      refusal(() => encodeMessage(m)),
+      /cannot encode/,
+      name,
+    );
 });
 
 test('encodeRecord writes nothing for a record it refuses', () => {
@@ -480,7 +558,15 @@ test('encodeRecord writes nothing for a record it refuses', () => {
 });
 
 test('a leading U+FEFF survives the round trip', () => {
-  const m: Message = { type: 'hello', indexId: '\ufeffr1', maxSequence: 1, knownIndexId: '', knownSequence: 0, summary: new Uint8Array(0), reply: false };
+  const m: Message = {
+    type: 'hello',
+    indexId: '\ufeffr1',
+    maxSequence: 1,
+    knownIndexId: '',
+    knownSequence: 0,
+    summary: new Uint8Array(0),
+    reply: false,
+  };
   assert.deepEqual(decodeMessage(encodeMessage(m)), m);
 });
 
@@ -505,7 +591,9 @@ const randomFrame: fc.Arbitrary<Uint8Array> = fc.oneof(
   // Raw noise, mostly refused by the header checks.
   fc.uint8Array({ maxLength: 64 }),
   // A correct header, version and type over random payload: exercises the payload decoders.
-  fc.tuple(fc.integer({ min: 1, max: 5 }), fc.uint8Array({ maxLength: 300 })).map(([type, payload]) => frameOf('01', type.toString(16).padStart(2, '0'), toHex(payload))),
+  fc
+    .tuple(fc.integer({ min: 1, max: 5 }), fc.uint8Array({ maxLength: 300 }))
+    .map(([type, payload]) => frameOf('01', type.toString(16).padStart(2, '0'), toHex(payload))),
   // A correct header over a random body.
   fc.uint8Array({ maxLength: 300 }).map((body) => frameOf(toHex(body))),
 );

@@ -60,12 +60,19 @@ test('edits of different lines made apart end as one merged file on both replica
   const merged = events(c, 'merged');
   // bob's edit is later and wins; alice holds the losing bytes, so she alone makes the copy and merges it.
   assert.deepEqual(
-    merged.map(({ who, event }) => [who, event.kind === 'merged' && event.path, event.kind === 'merged' && event.copyPath.startsWith('notes.conflict-alice-')]),
+    merged.map(({ who, event }) => [
+      who,
+      event.kind === 'merged' && event.path,
+      event.kind === 'merged' && event.copyPath.startsWith('notes.conflict-alice-'),
+    ]),
     [['alice', 'notes.txt', true]],
   );
   assert.deepEqual(c.peers.get('alice')!.replica.summary(), c.peers.get('bob')!.replica.summary());
   // Nothing lost: both sides' versions are in alice's versions folder.
-  const kept = c.peers.get('alice')!.store.versions().map((v) => fromUtf8(v.data));
+  const kept = c.peers
+    .get('alice')!
+    .store.versions()
+    .map((v) => fromUtf8(v.data));
   assert.ok(kept.includes('one, by alice\ntwo\nthree\nfour\nfive\n'), kept.join(' | '));
   assert.ok(kept.includes('one\ntwo\nthree\nfour\nfive, by bob\n'), kept.join(' | '));
 });
@@ -89,7 +96,12 @@ test('binary files keep the conflict copy', async () => {
     b[3] = 0;
     return b;
   };
-  const c = await editApart(bin(BASE), bin('one, by alice\ntwo\nthree\nfour\nfive\n'), bin('one\ntwo\nthree\nfour\nfive, by bob\n'), 'data.bin');
+  const c = await editApart(
+    bin(BASE),
+    bin('one, by alice\ntwo\nthree\nfour\nfive\n'),
+    bin('one\ntwo\nthree\nfour\nfive, by bob\n'),
+    'data.bin',
+  );
   for (const who of ['alice', 'bob']) assert.equal(names(c, who).length, 2, names(c, who).join(', '));
   assert.deepEqual(events(c, 'merged'), []);
 });
@@ -148,7 +160,7 @@ test('a copy edited before the merge is written is never merged over', async () 
   // alice makes the copy from her own bytes at once; bob's bytes are still on their way.
   await c.pumpUntil(() => alice.replica.conflicts().length === 1 && !alice.replica.neededPaths().some((p) => p.includes('.conflict-')));
   const copy = alice.replica.conflicts()[0]!.copyPath;
-  assert.ok(alice.replica.neededPaths().includes('notes.txt'), 'the winner is not on alice\'s disk yet');
+  assert.ok(alice.replica.neededPaths().includes('notes.txt'), "the winner is not on alice's disk yet");
   c.write('alice', copy, 'alice kept working in the copy\n');
   await c.settle();
   for (const who of ['alice', 'bob']) {
@@ -220,17 +232,23 @@ test('a crash at any point of resolving and merging leaves the conflict or the m
     const outcome = files.length === 1 && texts[0] === mergedText ? 'merged' : files.length === 2 ? 'conflict' : 'other';
     assert.notEqual(outcome, 'other', `${label}: ${files.join(', ')}`);
     outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
-    for (const [who, text] of [['alice', aliceText], ['bob', bobText]] as const) {
+    for (const [who, text] of [
+      ['alice', aliceText],
+      ['bob', bobText],
+    ] as const) {
       const kept = [...alice.store.versions(), ...bob.store.versions()].map((v) => fromUtf8(v.data));
       assert.ok(texts.includes(text) || kept.includes(text), `${label}: ${who}'s edit is kept`);
-      assert.ok(texts.some((t) => t!.includes(`, by ${who}`)), `${label}: ${who}'s edit is in the folder`);
+      assert.ok(
+        texts.some((t) => t!.includes(`, by ${who}`)),
+        `${label}: ${who}'s edit is in the folder`,
+      );
     }
     assert.equal(alice.store.tempCount(), 0, `${label}: no temp file left`);
   }
   assert.ok((outcomes.get('merged') ?? 0) > 0, JSON.stringify([...outcomes]));
 });
 
-test('mergeConflict: one side switching every line break to CRLF still merges with the other side\'s edit', () => {
+test("mergeConflict: one side switching every line break to CRLF still merges with the other side's edit", () => {
   const base = utf8('one\ntwo\nthree\n');
   const crlf = utf8('one\r\ntwo\r\nthree\r\n');
   const edited = utf8('one\ntwo\nthree\nfour\n');

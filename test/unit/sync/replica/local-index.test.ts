@@ -9,9 +9,23 @@ const rec = (path: string, sequence: number) => bareRecord(path, sequence, { ver
 
 test('since() yields ascending sequences whatever order records were set in (state loads in path order)', () => {
   const index = new LocalIndex(new NodeHasher());
-  for (const [p, s] of [['a', 5], ['b', 2], ['c', 9], ['d', 1], ['a', 12], ['e', 7]] as const) index.set(rec(p, s));
-  assert.deepEqual([...index.since(0)].map((r) => r.sequence), [1, 2, 7, 9, 12]);
-  assert.deepEqual([...index.since(7)].map((r) => r.path), ['c', 'a']);
+  for (const [p, s] of [
+    ['a', 5],
+    ['b', 2],
+    ['c', 9],
+    ['d', 1],
+    ['a', 12],
+    ['e', 7],
+  ] as const)
+    index.set(rec(p, s));
+  assert.deepEqual(
+    [...index.since(0)].map((r) => r.sequence),
+    [1, 2, 7, 9, 12],
+  );
+  assert.deepEqual(
+    [...index.since(7)].map((r) => r.path),
+    ['c', 'a'],
+  );
 });
 
 test('a leading byte order mark survives a UTF-8 round trip', () => {

@@ -39,7 +39,10 @@ test('regression: a batch made only of tombstones does not end the index stream'
   await alice.replica.scan();
   await c.connect('alice', 'bob');
   await c.pump();
-  const batches = c.sent('index').filter((e) => e.from === 'alice').map((e) => e.message as IndexBatch);
+  const batches = c
+    .sent('index')
+    .filter((e) => e.from === 'alice')
+    .map((e) => e.message as IndexBatch);
   const tombstoneOnly = batches.filter((b) => b.records.length > 0 && b.records.every((r) => r.deleted));
   assert.ok(tombstoneOnly.length >= 1, 'the scenario must produce a tombstone-only batch');
   assert.ok(batches.indexOf(tombstoneOnly[0]!) < batches.length - 1, 'and it must not be the last batch');
@@ -55,7 +58,14 @@ test('regression: an empty or tombstone-only batch received out of the blue is h
   const indexId = c.peers.get('alice')!.replica.indexId;
   const tomb = (path: string, sequence: number): FileRecord =>
     bareRecord(path, sequence, { type: 'file', deleted: true, version: [{ id: indexId, counter: sequence }] });
-  await bob.replica.receive('alice', { type: 'index', indexId, fromSequence: 0, toSequence: 2, maxSequence: 3, records: [tomb('x', 1), tomb('y', 2)] });
+  await bob.replica.receive('alice', {
+    type: 'index',
+    indexId,
+    fromSequence: 0,
+    toSequence: 2,
+    maxSequence: 3,
+    records: [tomb('x', 1), tomb('y', 2)],
+  });
   const live: FileRecord = { ...tomb('z', 3), deleted: false, type: 'directory' };
   await bob.replica.receive('alice', { type: 'index', indexId, fromSequence: 2, toSequence: 3, maxSequence: 3, records: [live] });
   assert.deepEqual(paths(c, 'bob'), ['z']);
@@ -84,7 +94,10 @@ test('concurrent edits: one file and one conflict copy on every replica, listed 
     assert.ok(copy.endsWith('.txt'));
     assert.equal(c.read(who, copy), 'alice edit');
     assert.deepEqual(
-      c.peers.get(who)!.replica.conflicts().map((x) => [x.path, x.copyPath]),
+      c.peers
+        .get(who)!
+        .replica.conflicts()
+        .map((x) => [x.path, x.copyPath]),
       [['doc.txt', copy]],
     );
   }
@@ -373,10 +386,18 @@ test('small files are fetched before a large one, whatever their names', async (
   await c.connect('alice', 'bob');
   await c.settle();
   const largeBlocks = new Set(alice.replica.record('a-large.bin')!.blocks.map((b) => toHex(b.hash)));
-  const requested = c.log.filter((e) => e.from === 'bob' && e.message.type === 'blockRequest').map((e) => toHex((e.message as { hash: Uint8Array }).hash));
+  const requested = c.log
+    .filter((e) => e.from === 'bob' && e.message.type === 'blockRequest')
+    .map((e) => toHex((e.message as { hash: Uint8Array }).hash));
   const firstLarge = requested.findIndex((h) => largeBlocks.has(h));
   const lastSmall = requested.reduce((at, h, i) => (largeBlocks.has(h) ? at : i), -1);
-  assert.ok(lastSmall >= 4 && firstLarge > lastSmall, `small files' blocks came first: ${requested.slice(0, 40).map((h) => (largeBlocks.has(h) ? 'L' : 's')).join('')}`);
+  assert.ok(
+    lastSmall >= 4 && firstLarge > lastSmall,
+    `small files' blocks came first: ${requested
+      .slice(0, 40)
+      .map((h) => (largeBlocks.has(h) ? 'L' : 's'))
+      .join('')}`,
+  );
   assert.equal(c.read('bob', 'a-large.bin'), large);
 });
 
@@ -412,7 +433,11 @@ test('files completed by one burst of blocks are installed together: one state c
   };
   for (let round = 0; round < 10 && bob.replica.neededPaths().length > 0; round++) await deliverAsBurst(c);
   for (let i = 0; i < 20; i++) assert.equal(c.read('bob', `f${i}.txt`), `file number ${i}, `.repeat(20));
-  assert.equal(cleared.reduce((a, b) => a + b, 0), 20, 'every file recorded as written once');
+  assert.equal(
+    cleared.reduce((a, b) => a + b, 0),
+    20,
+    'every file recorded as written once',
+  );
   assert.ok(cleared.length < 20 && Math.max(...cleared) > 1, `installs were batched: ${cleared.join(', ')}`);
 });
 
@@ -438,7 +463,9 @@ test('a local edit racing a batched install becomes a concurrent version and is 
   assert.ok(raced);
   await c.settle();
   for (const peer of ['alice', 'bob']) {
-    const texts = paths(c, peer).filter((p) => p.startsWith('f2')).map((p) => c.read(peer, p));
+    const texts = paths(c, peer)
+      .filter((p) => p.startsWith('f2'))
+      .map((p) => c.read(peer, p));
     assert.deepEqual(texts.sort(), ['alice 2', 'bob saved this meanwhile'], `${peer} keeps both versions`);
   }
   for (const i of [0, 1, 3, 4]) assert.equal(c.read('bob', `f${i}.txt`), `alice ${i}`);

@@ -113,15 +113,13 @@ function build(slots: Slot[], gaps: number[]): Scenario {
 }
 
 const scenario = (slot: fc.Arbitrary<Slot>): fc.Arbitrary<Scenario> =>
-  fc
-    .array(slot, { minLength: 1, maxLength: 8 })
-    .chain((slots) =>
-      fc
-        .array(fc.integer({ min: GAP, max: GAP + 10 }), { minLength: slots.length + 1, maxLength: slots.length + 1 })
-        // The text may start or end with an edit: only the outer gaps may be empty.
-        .chain((gaps) => fc.tuple(fc.nat(GAP), fc.nat(GAP)).map(([first, last]) => [first, ...gaps.slice(1, -1), last]))
-        .map((gaps) => build(slots, gaps)),
-    );
+  fc.array(slot, { minLength: 1, maxLength: 8 }).chain((slots) =>
+    fc
+      .array(fc.integer({ min: GAP, max: GAP + 10 }), { minLength: slots.length + 1, maxLength: slots.length + 1 })
+      // The text may start or end with an edit: only the outer gaps may be empty.
+      .chain((gaps) => fc.tuple(fc.nat(GAP), fc.nat(GAP)).map(([first, last]) => [first, ...gaps.slice(1, -1), last]))
+      .map((gaps) => build(slots, gaps)),
+  );
 
 const nonOverlapping = scenario(fc.oneof(oneSided('ours'), oneSided('theirs'), oneSided('same')));
 const withConflicts = scenario(fc.oneof(oneSided('ours'), oneSided('theirs'), oneSided('same'), conflicting)).filter(
@@ -173,9 +171,7 @@ function editText(base: string, list: { at: number; del: number; ins: string }[]
   return points.join('');
 }
 
-const triple = fc
-  .tuple(text, edits, edits)
-  .map(([base, a, b]) => ({ base, x: editText(base, a), y: editText(base, b) }));
+const triple = fc.tuple(text, edits, edits).map(([base, a, b]) => ({ base, x: editText(base, a), y: editText(base, b) }));
 
 const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
@@ -305,7 +301,16 @@ test('long texts are diffed by line, then by character: far-apart edits of a lar
   const theirs = edit(5000, 'line 5000 changed by them, with a tail of 20 KiB: ' + 'y'.repeat(20 * 1024) + '\n');
   const merged = mergeText(base, ours, theirs);
   assert.ok(merged.clean);
-  assert.equal(merged.text, [...lines.slice(0, 100), 'line 100 changed by us\n', ...lines.slice(101, 5000), theirs.split('\n')[5000] + '\n', ...lines.slice(5001)].join(''));
+  assert.equal(
+    merged.text,
+    [
+      ...lines.slice(0, 100),
+      'line 100 changed by us\n',
+      ...lines.slice(101, 5000),
+      theirs.split('\n')[5000] + '\n',
+      ...lines.slice(5001),
+    ].join(''),
+  );
   for (const after of [ours, theirs, base.replace(/line 3/g, 'LINE 3'), base.slice(0, 70_000) + base.slice(90_000)]) {
     assert.equal(applyHunks(base, diffHunks(base, after)), after);
   }

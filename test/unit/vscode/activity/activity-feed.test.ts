@@ -35,14 +35,17 @@ test('another user, another kind, another space or a long pause starts a new row
   feed.add(activity('changed', 3_000, ['c.md'], 'u-carol'));
   feed.add(activity('changed', 4_000, ['d.md'], 'u-carol', 's2'));
   feed.add(activity('changed', 200_000, ['e.md'], 'u-carol', 's2'));
-  assert.deepEqual(feed.entries.map((e) => `${e.kind}:${e.user}:${e.space}:${e.paths.join(',')}`), [
-    'changed:u-carol:s2:e.md',
-    'changed:u-carol:s2:d.md',
-    'changed:u-carol:s1:c.md',
-    'changed:u-bob:s1:b.md',
-    'joined:u-carol:s1:',
-    'changed:u-bob:s1:a.md',
-  ]);
+  assert.deepEqual(
+    feed.entries.map((e) => `${e.kind}:${e.user}:${e.space}:${e.paths.join(',')}`),
+    [
+      'changed:u-carol:s2:e.md',
+      'changed:u-carol:s2:d.md',
+      'changed:u-carol:s1:c.md',
+      'changed:u-bob:s1:b.md',
+      'joined:u-carol:s1:',
+      'changed:u-bob:s1:a.md',
+    ],
+  );
 });
 
 test('joins never coalesce, even back to back', () => {
@@ -72,7 +75,10 @@ test('texts of every kind', () => {
 test('the feed keeps at most maxEntries rows, dropping the oldest', () => {
   const feed = new ActivityFeed({ maxEntries: 3 });
   for (let i = 0; i < 5; i++) feed.add(activity('joined', i, [], `u-${i}`));
-  assert.deepEqual(feed.entries.map((e) => e.user), ['u-4', 'u-3', 'u-2']);
+  assert.deepEqual(
+    feed.entries.map((e) => e.user),
+    ['u-4', 'u-3', 'u-2'],
+  );
 });
 
 test('rows are clickable, with a relative time', () => {

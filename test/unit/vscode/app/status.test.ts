@@ -15,13 +15,25 @@ const on = { trusted: true, hasIdentity: true };
 test('status bar: the most pressing state wins', () => {
   const sum = (s: Parameters<typeof status>[0], extra = {}) => summarize({ ...on, status: status(s), ...extra }, l10n);
   assert.equal(sum({ spaces: [space('a', 'a')] }).text, '$(check) In sync');
-  assert.equal(sum({ spaces: [space('a', 'a', { state: { kind: 'syncing', files: 2, bytes: 1 } }), space('b', 'b', { state: { kind: 'syncing', files: 3, bytes: 1 } })] }).text,
-    '$(sync~spin) Syncing 5 files');
-  const conflicts = sum({ spaces: [space('a', 'a', { state: { kind: 'syncing', files: 2, bytes: 1 }, conflicts: [{ space: 'a', path: 'x', copy: 'y' }] })] });
+  assert.equal(
+    sum({
+      spaces: [
+        space('a', 'a', { state: { kind: 'syncing', files: 2, bytes: 1 } }),
+        space('b', 'b', { state: { kind: 'syncing', files: 3, bytes: 1 } }),
+      ],
+    }).text,
+    '$(sync~spin) Syncing 5 files',
+  );
+  const conflicts = sum({
+    spaces: [space('a', 'a', { state: { kind: 'syncing', files: 2, bytes: 1 }, conflicts: [{ space: 'a', path: 'x', copy: 'y' }] })],
+  });
   assert.equal(conflicts.text, '$(warning) 1 conflict');
   assert.equal(conflicts.kind, 'conflicts');
   assert.ok(conflicts.warning);
-  assert.equal(sum({ connected: false, spaces: [space('a', 'a', { conflicts: [{ space: 'a', path: 'x', copy: 'y' }] })] }).text, '$(debug-disconnect) Offline');
+  assert.equal(
+    sum({ connected: false, spaces: [space('a', 'a', { conflicts: [{ space: 'a', path: 'x', copy: 'y' }] })] }).text,
+    '$(debug-disconnect) Offline',
+  );
   assert.equal(sum({ spaces: [space('a', 'a', { state: { kind: 'error', message: 'marker missing' } })] }).tooltip, 'marker missing');
   assert.equal(sum({ spaces: [space('a', 'a', { state: { kind: 'paused', reason: 'massDelete' } })] }).kind, 'error');
   assert.equal(sum({ spaces: [space('a', 'a', { state: { kind: 'paused', reason: 'user' } })] }).kind, 'paused');
@@ -55,11 +67,23 @@ test('where accepted folders land', () => {
   assert.equal(defaultFolderRoot('~/sf', '/home/a'), '/home/a/sf');
   assert.equal(defaultFolderRoot('/data/sf', '/home/a'), '/data/sf');
   assert.equal(defaultFolderRoot('', 'C:\\Users\\a'), 'C:\\Users\\a\\Shared Folders');
-  assert.equal(invitationFolderName({ space: 'abcdef123', kind: 'pair', role: 'editor', from: 'u-bob', members: [] }, 'bob/evil:name'), 'bob_evil_name-abcdef');
-  assert.equal(invitationFolderName({ space: 'abcdef123', kind: 'pair', role: 'editor', from: 'u-bob', members: [], name: 'design-notes' }, 'bob'), 'design-notes');
+  assert.equal(
+    invitationFolderName({ space: 'abcdef123', kind: 'pair', role: 'editor', from: 'u-bob', members: [] }, 'bob/evil:name'),
+    'bob_evil_name-abcdef',
+  );
+  assert.equal(
+    invitationFolderName({ space: 'abcdef123', kind: 'pair', role: 'editor', from: 'u-bob', members: [], name: 'design-notes' }, 'bob'),
+    'design-notes',
+  );
   const taken = new Set(['/h/Shared Folders/notes', '/h/Shared Folders/notes (2)']);
-  assert.equal(freeFolderPath('/h/Shared Folders', 'notes', (p) => taken.has(p)), '/h/Shared Folders/notes (3)');
-  assert.equal(freeFolderPath('/h/Shared Folders', 'todo', (p) => taken.has(p)), '/h/Shared Folders/todo');
+  assert.equal(
+    freeFolderPath('/h/Shared Folders', 'notes', (p) => taken.has(p)),
+    '/h/Shared Folders/notes (3)',
+  );
+  assert.equal(
+    freeFolderPath('/h/Shared Folders', 'todo', (p) => taken.has(p)),
+    '/h/Shared Folders/todo',
+  );
 });
 
 test('space paths: joining and finding the space of a file', () => {
@@ -90,7 +114,7 @@ test('only long transfers are long: large, or running a while', () => {
   assert.equal(formatBytes(300 * 1024 * 1024), '300 MiB');
 });
 
-test('the command wrapper\'s messages for each kind of error', () => {
+test("the command wrapper's messages for each kind of error", () => {
   assert.equal(reportFor(new Cancelled(), l10n), undefined);
   assert.deepEqual(reportFor(new UserFacingError('fix it'), l10n), { message: 'fix it', offerSetUp: false, severity: 'warning' });
   assert.equal(reportFor({ code: 'notSetUp', message: 'x' }, l10n)?.offerSetUp, true);
@@ -102,17 +126,21 @@ test('the command wrapper\'s messages for each kind of error', () => {
   assert.ok(!isEngineFailure(Object.assign(new Error('m'), { code: 'ENOENT' })));
 });
 
-test('conflict sides: when this user\'s edit lost, their version is in the copy and the choices turn around', () => {
+test("conflict sides: when this user's edit lost, their version is in the copy and the choices turn around", () => {
   const lost = { space: 's', path: 'notes.md', copy: 'notes.conflict-bob-20261201-120000.md' };
   const bobSees = conflictSides(lost, 'bob');
   assert.deepEqual(bobSees, { copyIsMine: true, otherAuthor: undefined });
-  assert.equal(engineChoice('keepMine', bobSees), 'theirs', 'keeping bob\'s version means taking the copy');
+  assert.equal(engineChoice('keepMine', bobSees), 'theirs', "keeping bob's version means taking the copy");
   assert.equal(engineChoice('takeTheirs', bobSees), 'mine');
   assert.equal(engineChoice('keepBoth', bobSees), 'both');
   const aliceSees = conflictSides(lost, 'alice');
   assert.deepEqual(aliceSees, { copyIsMine: false, otherAuthor: 'bob' });
   assert.equal(engineChoice('keepMine', aliceSees), 'mine');
   assert.equal(engineChoice('takeTheirs', aliceSees), 'theirs');
-  assert.equal(conflictSides({ ...lost, copy: 'notes.conflict-Zoë_S-20261201-120000.md' }, 'Zoë S').copyIsMine, true, 'names are compared as the engine writes them');
+  assert.equal(
+    conflictSides({ ...lost, copy: 'notes.conflict-Zoë_S-20261201-120000.md' }, 'Zoë S').copyIsMine,
+    true,
+    'names are compared as the engine writes them',
+  );
   assert.equal(conflictSides({ ...lost, copy: 'odd-name.md' }, 'bob').copyIsMine, false);
 });

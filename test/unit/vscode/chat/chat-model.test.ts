@@ -1,7 +1,15 @@
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ChatMessageView } from '../../../../src/node/engine/engine-protocol';
-import { ChatState, TYPING_TIMEOUT_MS, TypingThrottle, conversations, fileCandidates, messageParts, parseFromWebview } from '../../../../src/vscode/chat/chat-model';
+import {
+  ChatState,
+  TYPING_TIMEOUT_MS,
+  TypingThrottle,
+  conversations,
+  fileCandidates,
+  messageParts,
+  parseFromWebview,
+} from '../../../../src/vscode/chat/chat-model';
 import { ALICE, member, space, status } from '../fixtures';
 
 function msg(id: string, conversation: string, from: string, sent: number, text = 'hi'): ChatMessageView {
@@ -9,13 +17,24 @@ function msg(id: string, conversation: string, from: string, sent: number, text 
 }
 
 test('conversations: one per contact, then one per group folder (pair folders chat directly)', () => {
-  const st = status({ spaces: [space('s1', 'pair-notes'), space('s2', 'team', { kind: 'group' }), space('s3', 'site', { kind: 'publish' })] });
+  const st = status({
+    spaces: [space('s1', 'pair-notes'), space('s2', 'team', { kind: 'group' }), space('s3', 'site', { kind: 'publish' })],
+  });
   const list = conversations(st, (id) => (id === 'u-bob' ? 2 : 0));
-  assert.deepEqual(list.map((c) => [c.id, c.label, c.kind, c.unread]), [
-    ['u-bob', 'bob', 'direct', 2], ['u-carol', 'carol', 'direct', 0], ['s3', 'site', 'group', 0], ['s2', 'team', 'group', 0],
-  ]);
+  assert.deepEqual(
+    list.map((c) => [c.id, c.label, c.kind, c.unread]),
+    [
+      ['u-bob', 'bob', 'direct', 2],
+      ['u-carol', 'carol', 'direct', 0],
+      ['s3', 'site', 'group', 0],
+      ['s2', 'team', 'group', 0],
+    ],
+  );
   assert.equal(list[1]?.presence, 'away');
-  assert.deepEqual(conversations(undefined, () => 0), []);
+  assert.deepEqual(
+    conversations(undefined, () => 0),
+    [],
+  );
 });
 
 test('messages arriving for a conversation not on screen are unread until it is shown', () => {
@@ -42,7 +61,10 @@ test('own messages are never unread, duplicates are dropped, history merges in o
   assert.equal(chat.totalUnread, 0);
   assert.equal(chat.receive(msg('m2', 'u-bob', ALICE.user, 20)), false);
   chat.setHistory('u-bob', [msg('m1', 'u-bob', 'u-bob', 10), msg('m2', 'u-bob', ALICE.user, 20), msg('m3', 'u-bob', 'u-bob', 30)]);
-  assert.deepEqual(chat.history('u-bob').map((m) => m.id), ['m1', 'm2', 'm3']);
+  assert.deepEqual(
+    chat.history('u-bob').map((m) => m.id),
+    ['m1', 'm2', 'm3'],
+  );
   assert.ok(chat.hasHistory('u-bob'));
   assert.equal(chat.render(msg('m2', 'u-bob', ALICE.user, 20)).mine, true);
   assert.equal(chat.render(msg('m1', 'u-bob', 'u-bob', 10)).mine, false);
@@ -71,28 +93,42 @@ test('typing is sent at most every few seconds per conversation, and again right
 
 test('file mentions and links in messages', () => {
   assert.deepEqual(messageParts('see design-notes/spec.md, please'), [
-    { kind: 'text', text: 'see ' }, { kind: 'file', text: 'design-notes/spec.md', target: 'design-notes/spec.md' }, { kind: 'text', text: ', please' },
+    { kind: 'text', text: 'see ' },
+    { kind: 'file', text: 'design-notes/spec.md', target: 'design-notes/spec.md' },
+    { kind: 'text', text: ', please' },
   ]);
   assert.deepEqual(messageParts('open `README.md` now'), [
-    { kind: 'text', text: 'open ' }, { kind: 'file', text: '`README.md`', target: 'README.md' }, { kind: 'text', text: ' now' },
+    { kind: 'text', text: 'open ' },
+    { kind: 'file', text: '`README.md`', target: 'README.md' },
+    { kind: 'text', text: ' now' },
   ]);
   assert.deepEqual(messageParts('docs at https://example.com/a/b.html.'), [
-    { kind: 'text', text: 'docs at ' }, { kind: 'url', text: 'https://example.com/a/b.html', href: 'https://example.com/a/b.html' }, { kind: 'text', text: '.' },
+    { kind: 'text', text: 'docs at ' },
+    { kind: 'url', text: 'https://example.com/a/b.html', href: 'https://example.com/a/b.html' },
+    { kind: 'text', text: '.' },
   ]);
-  assert.deepEqual(messageParts('file:///home/bob/x.txt'), [{ kind: 'file', text: 'file:///home/bob/x.txt', target: 'file:///home/bob/x.txt' }]);
-  assert.deepEqual(messageParts('mail bob@example.com and `hello world`'), [{ kind: 'text', text: 'mail bob@example.com and `hello world`' }]);
+  assert.deepEqual(messageParts('file:///home/bob/x.txt'), [
+    { kind: 'file', text: 'file:///home/bob/x.txt', target: 'file:///home/bob/x.txt' },
+  ]);
+  assert.deepEqual(messageParts('mail bob@example.com and `hello world`'), [
+    { kind: 'text', text: 'mail bob@example.com and `hello world`' },
+  ]);
   assert.deepEqual(messageParts('plain 1/2 text'), [{ kind: 'text', text: 'plain 1/2 text' }]);
   assert.deepEqual(messageParts(''), []);
 });
 
-test('a mention is looked up in the conversation\'s folder, then folders shared with the contact, then the rest', () => {
+test("a mention is looked up in the conversation's folder, then folders shared with the contact, then the rest", () => {
   const st = status({
     spaces: [
       space('s1', 'design-notes', { path: '/h/design-notes', members: [member('u-alice', 'alice'), member('u-bob', 'bob')] }),
       space('s2', 'team', { path: '/h/team', kind: 'group', members: [member('u-alice', 'alice'), member('u-carol', 'carol')] }),
     ],
   });
-  assert.deepEqual(fileCandidates('design-notes/spec.md', 'u-bob', st), ['/h/design-notes/spec.md', '/h/design-notes/design-notes/spec.md', '/h/team/design-notes/spec.md']);
+  assert.deepEqual(fileCandidates('design-notes/spec.md', 'u-bob', st), [
+    '/h/design-notes/spec.md',
+    '/h/design-notes/design-notes/spec.md',
+    '/h/team/design-notes/spec.md',
+  ]);
   assert.deepEqual(fileCandidates('a/b.md', 's2', st), ['/h/team/a/b.md', '/h/design-notes/a/b.md']);
   assert.deepEqual(fileCandidates('file:///h/team/x.md', 's2', st), ['/h/team/x.md']);
   assert.deepEqual(fileCandidates('a.md', 's2', undefined), []);

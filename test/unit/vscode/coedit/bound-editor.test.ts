@@ -88,8 +88,16 @@ async function run(seed: number, steps: number): Promise<void> {
   const frames: { to: number; from: number; frame: Uint8Array }[] = [];
   const devices = [0, 1].map((i) => {
     const vscode = new SimVscode(seedText);
-    const session = new CoeditSession({ seed: seedText, user: { id: `u${i}`, name: `user${i}` }, clientId: i + 1, broadcast: (frame) => frames.push({ to: 1 - i, from: i, frame }) });
-    const editor = new BoundEditor(session.text, vscode, '\n', false, { gaveUp: () => assert.fail(`device ${i} gave up`), log: () => undefined });
+    const session = new CoeditSession({
+      seed: seedText,
+      user: { id: `u${i}`, name: `user${i}` },
+      clientId: i + 1,
+      broadcast: (frame) => frames.push({ to: 1 - i, from: i, frame }),
+    });
+    const editor = new BoundEditor(session.text, vscode, '\n', false, {
+      gaveUp: () => assert.fail(`device ${i} gave up`),
+      log: () => undefined,
+    });
     vscode.onChange = (edits) => editor.documentChanged(edits);
     return { vscode, session, editor, tokens: [] as string[], deleted: new Set<string>() };
   });
@@ -98,7 +106,8 @@ async function run(seed: number, steps: number): Promise<void> {
     if (!m) return;
     for (const reply of devices[m.to]!.session.receive(m.frame, `d${m.from}`)) frames.push({ to: m.from, from: m.to, frame: reply });
   };
-  for (const d of devices) for (const f of d.session.join()) frames.push({ to: 1 - devices.indexOf(d), from: devices.indexOf(d), frame: f });
+  for (const d of devices)
+    for (const f of d.session.join()) frames.push({ to: 1 - devices.indexOf(d), from: devices.indexOf(d), frame: f });
   try {
     for (let step = 0; step < steps; step++) {
       const d = devices[rng.int(2)]!;
@@ -164,5 +173,7 @@ async function run(seed: number, steps: number): Promise<void> {
 
 const seeds = process.env.SEED !== undefined ? [Number(process.env.SEED)] : [1, 2, 3, 4, 5];
 for (const seed of seeds) {
-  test(`typing against remote changes in a simulated VS Code that refuses stale edits: seed ${seed}`, { timeout: 60_000 }, () => run(seed, STEPS));
+  test(`typing against remote changes in a simulated VS Code that refuses stale edits: seed ${seed}`, { timeout: 60_000 }, () =>
+    run(seed, STEPS),
+  );
 }

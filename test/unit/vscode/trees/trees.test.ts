@@ -13,16 +13,32 @@ test('no identity: both trees are empty, so the welcome views show', () => {
 });
 
 test('contacts are sorted by name with a presence icon in theme colours and fingerprints in the tooltip', () => {
-  const nodes = contactNodes(status({
-    contacts: [contact('u-dave', 'dave', 'offline', ['D1', 'D2']), contact('u-bob', 'bob', 'online'), contact('u-carol', 'carol', 'away')],
-  }), l10n);
-  assert.deepEqual(nodes.map((n) => n.label), ['bob', 'carol', 'dave']);
-  assert.deepEqual(nodes.map((n) => n.icon), [
-    { id: 'circle-filled', color: 'charts.green' },
-    { id: 'clock', color: 'charts.yellow' },
-    { id: 'circle-outline', color: 'disabledForeground' },
-  ]);
-  assert.deepEqual(nodes.map((n) => n.description), ['online', 'away', 'offline']);
+  const nodes = contactNodes(
+    status({
+      contacts: [
+        contact('u-dave', 'dave', 'offline', ['D1', 'D2']),
+        contact('u-bob', 'bob', 'online'),
+        contact('u-carol', 'carol', 'away'),
+      ],
+    }),
+    l10n,
+  );
+  assert.deepEqual(
+    nodes.map((n) => n.label),
+    ['bob', 'carol', 'dave'],
+  );
+  assert.deepEqual(
+    nodes.map((n) => n.icon),
+    [
+      { id: 'circle-filled', color: 'charts.green' },
+      { id: 'clock', color: 'charts.yellow' },
+      { id: 'circle-outline', color: 'disabledForeground' },
+    ],
+  );
+  assert.deepEqual(
+    nodes.map((n) => n.description),
+    ['online', 'away', 'offline'],
+  );
   const dave = nodes[2];
   assert.ok(dave?.tooltip?.includes('D1') && dave.tooltip.includes('D2'), dave?.tooltip);
   assert.equal(dave?.contextValue, 'contact offline');
@@ -73,28 +89,53 @@ test('a space lists conflicts (click resolves), errors and the other members; th
   assert.equal(node.description, 'in sync · 1 conflict');
   assert.equal(node.expanded, true);
   const children = node.children ?? [];
-  assert.deepEqual(children.map((c) => c.label), ['src/app.ts', 'big.bin', 'bob', 'carol', 'dan']);
+  assert.deepEqual(
+    children.map((c) => c.label),
+    ['src/app.ts', 'big.bin', 'bob', 'carol', 'dan'],
+  );
   const conflict = children[0];
   assert.equal(conflict?.contextValue, 'conflict');
   assert.equal(conflict?.resourcePath, '/home/alice/design-notes/src/app.ts');
   assert.equal(conflict?.command?.command, 'sharedFolders.resolveConflict');
-  assert.deepEqual(refOfKind(conflict?.command?.arguments?.[0], 'conflict'), { kind: 'conflict', space: 's1', path: 'src/app.ts', copy: 'src/app.conflict-bob-20261201-120000.ts' });
+  assert.deepEqual(refOfKind(conflict?.command?.arguments?.[0], 'conflict'), {
+    kind: 'conflict',
+    space: 's1',
+    path: 'src/app.ts',
+    copy: 'src/app.conflict-bob-20261201-120000.ts',
+  });
   assert.equal(conflict?.description, 'conflict with bob');
   assert.equal(children[1]?.contextValue, 'spaceError');
-  const twice = folderNodes(status({ spaces: [space('s1', 'n', { conflicts: [
-    { space: 's1', path: 'a.md', copy: 'a.conflict-bob-20261201-120000.md' },
-    { space: 's1', path: 'a.md', copy: 'a.conflict-carol-20261201-120500.md' },
-  ] })] }), l10n)[0]?.children ?? [];
-  assert.equal(new Set(twice.filter((c) => c.contextValue === 'conflict').map((c) => c.id)).size, 2, 'two conflicts of one file are two rows with their own ids');
+  const twice =
+    folderNodes(
+      status({
+        spaces: [
+          space('s1', 'n', {
+            conflicts: [
+              { space: 's1', path: 'a.md', copy: 'a.conflict-bob-20261201-120000.md' },
+              { space: 's1', path: 'a.md', copy: 'a.conflict-carol-20261201-120500.md' },
+            ],
+          }),
+        ],
+      }),
+      l10n,
+    )[0]?.children ?? [];
+  assert.equal(
+    new Set(twice.filter((c) => c.contextValue === 'conflict').map((c) => c.id)).size,
+    2,
+    'two conflicts of one file are two rows with their own ids',
+  );
   assert.equal(children[2]?.icon?.id, 'circle-outline');
   assert.equal(children[3]?.description, 'editor · away · in a.md');
   assert.equal(children[4]?.description, 'editor · invited');
 });
 
 test('context values carry role and paused state for the menus', () => {
-  const nodes = folderNodes(status({
-    spaces: [space('s1', 'a'), space('s2', 'b', { role: 'reader', state: { kind: 'paused', reason: 'user' } })],
-  }), l10n);
+  const nodes = folderNodes(
+    status({
+      spaces: [space('s1', 'a'), space('s2', 'b', { role: 'reader', state: { kind: 'paused', reason: 'user' } })],
+    }),
+    l10n,
+  );
   assert.equal(nodes[0]?.contextValue, 'space owner running writer');
   assert.equal(nodes[1]?.contextValue, 'space member paused reader');
   const [waiting] = folderNodes(status({ spaces: [space('s3', 'c', { state: { kind: 'paused', reason: 'massDelete' } })] }), l10n);
@@ -102,10 +143,13 @@ test('context values carry role and paused state for the menus', () => {
 });
 
 test('invitations come first, named after who sent them', () => {
-  const nodes = folderNodes(status({
-    spaces: [space('s1', 'notes')],
-    invitations: [{ space: 's9', kind: 'group', role: 'reader', from: 'bob', members: ['bob', 'carol', ALICE.user] }],
-  }), l10n);
+  const nodes = folderNodes(
+    status({
+      spaces: [space('s1', 'notes')],
+      invitations: [{ space: 's9', kind: 'group', role: 'reader', from: 'bob', members: ['bob', 'carol', ALICE.user] }],
+    }),
+    l10n,
+  );
   assert.equal(nodes[0]?.label, 'Folder from bob');
   assert.equal(nodes[0]?.description, 'invitation · reader');
   assert.match(nodes[0]?.tooltip ?? '', /bob, carol, alice/);

@@ -130,7 +130,11 @@ test('a torn or corrupted last frame loses that commit only, and the journal goe
     await j.commit(third);
     await j.close();
     j = await StateJournal.open(dir);
-    assert.deepEqual(canonical(await j.load()), canonical(await expectFirstThird.load()), `${what}: a later commit follows the good frames`);
+    assert.deepEqual(
+      canonical(await j.load()),
+      canonical(await expectFirstThird.load()),
+      `${what}: a later commit follows the good frames`,
+    );
     await j.close();
   }
 });
@@ -167,7 +171,10 @@ test('a crash between writing a snapshot and starting its journal, or while writ
 test('one process per state folder; a lock left by a killed process is taken over', async () => {
   const dir = freshDir();
   const j = await StateJournal.open(dir);
-  await assert.rejects(StateJournal.open(dir), (err: unknown) => err instanceof StateLockedError && /in use by process \d+/.test(String(err)));
+  await assert.rejects(
+    StateJournal.open(dir),
+    (err: unknown) => err instanceof StateLockedError && /in use by process \d+/.test(String(err)),
+  );
   await j.close();
   // A pid that cannot be running: the kernel's maximum plus one.
   const deadPid = Number(fs.readFileSync('/proc/sys/kernel/pid_max', 'utf8')) + 1;
