@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { EngineClient } from '../../src/node/engine/engine-client';
-import type { EngineEvent, EngineStatus } from '../../src/node/engine/engine-protocol';
+import { ENGINE_EVENTS, type EngineEvent, type EngineStatus } from '../../src/node/engine/engine-protocol';
 import { waitFor } from './disk-cluster';
 import { NetWorld } from './net-cluster';
 
@@ -34,19 +34,7 @@ export class EngineUser {
   private fork(): EngineClient {
     const log = nodePath.join(this.world.dir, `${this.name}-host.log`);
     const client = new EngineClient({ hostScript: HOST, log: (line) => fs.appendFileSync(log, line + '\n') });
-    for (const kind of [
-      'status',
-      'chat',
-      'typing',
-      'activity',
-      'conflict',
-      'invitation',
-      'progress',
-      'coeditPeers',
-      'coeditFrame',
-      'activeEditor',
-      'log',
-    ] as const) {
+    for (const kind of ENGINE_EVENTS) {
       client.on(kind, (e) => {
         this.events.push(e);
         if (e.event === 'log') fs.appendFileSync(log, `${e.level} ${e.message}\n`);

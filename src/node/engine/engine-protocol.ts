@@ -272,4 +272,20 @@ export type EngineEvent =
   | { readonly kind: 'event'; readonly event: 'activeEditor'; readonly editor: ActiveEditorView }
   | { readonly kind: 'event'; readonly event: 'log'; readonly level: 'trace' | 'info' | 'warn' | 'error'; readonly message: string };
 
+/** Every event the host sends, in one place; a record so that a new event cannot be left out. */
+const EVENT_NAMES: Record<EngineEvent['event'], true> = {
+  status: true,
+  chat: true,
+  typing: true,
+  activity: true,
+  conflict: true,
+  invitation: true,
+  progress: true,
+  coeditPeers: true,
+  coeditFrame: true,
+  activeEditor: true,
+  log: true,
+};
+export const ENGINE_EVENTS = Object.keys(EVENT_NAMES) as readonly EngineEvent['event'][];
+
 export type HostMessage = EngineResponse | EngineEvent;

@@ -1,22 +1,8 @@
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { EngineClient } from '../../node/engine/engine-client';
-import type { EngineEvent } from '../../node/engine/engine-protocol';
+import { ENGINE_EVENTS, type EngineEvent } from '../../node/engine/engine-protocol';
 import type { EngineTransport } from './engine-session';
-
-const EVENTS: readonly EngineEvent['event'][] = [
-  'status',
-  'chat',
-  'typing',
-  'activity',
-  'conflict',
-  'invitation',
-  'progress',
-  'coeditPeers',
-  'coeditFrame',
-  'activeEditor',
-  'log',
-];
 
 /**
  * Forks the engine host through the engine client (src/node/engine/engine-client.ts) and adapts it to
@@ -32,7 +18,7 @@ export async function connectEngine(extensionUri: vscode.Uri, log: vscode.LogOut
   return {
     call: (method, params) => client.call(method, params),
     onEvent: (listener) => {
-      const subscriptions = EVENTS.map((event) => client.on(event, listener as (e: EngineEvent) => void));
+      const subscriptions = ENGINE_EVENTS.map((event) => client.on(event, listener as (e: EngineEvent) => void));
       return new vscode.Disposable(() => subscriptions.forEach((s) => s.dispose()));
     },
     onExit: (listener) => {
