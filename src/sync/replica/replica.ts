@@ -46,6 +46,12 @@ export class Replica {
   private readonly scanner: Scanner;
   private readonly exchange: IndexExchange;
   private readonly steps = new SerialQueue();
+  /**
+   * Peers the transport reports connected, from the moment it says so. Their sessions open in
+   * turn behind the queue, but a block request that follows a hello at once is answered now:
+   * dropped, it would wait for the requester's timeout.
+   */
+  private readonly linked = new Set<string>();
 
   private constructor(options: ReplicaOptions, meta: ReplicaMeta) {
     const core = new ReplicaCore(options, meta);
@@ -173,10 +179,12 @@ export class Replica {
   }
 
   peerUp(peer: string): Promise<void> {
+    this.linked.add(peer);
     return this.serial(async () => this.exchange.peerUp(peer));
   }
 
   peerDown(peer: string): Promise<void> {
+    this.linked.delete(peer);
     return this.serial(async () => {
       this.core.sessions.delete(peer);
       this.core.fetcher.peerGone(peer);
@@ -186,7 +194,7 @@ export class Replica {
   receive(peer: string, message: Message): Promise<void> {
     // Answering reads files and changes no state, so it need not wait behind writes: the reply
     // is verified against its hash whatever happens to the file meanwhile.
-    if (message.type === 'blockRequest') return this.core.sessions.has(peer) ? this.blocks.answer(peer, message) : Promise.resolve();
+    if (message.type === 'blockRequest') return this.linked.has(peer) ? this.blocks.answer(peer, message) : Promise.resolve();
     return this.serial(async () => {
       // Only peers the transport reported as connected take part; late frames of a closed link don't.
       if (!this.core.sessions.has(peer)) return;

@@ -470,3 +470,24 @@ test('a local edit racing a batched install becomes a concurrent version and is 
   }
   for (const i of [0, 1, 3, 4]) assert.equal(c.read('bob', `f${i}.txt`), `alice ${i}`);
 });
+
+test('regression: a block request that follows the hello at once is answered, not dropped while the session opens', async () => {
+  // Seen in the network tests: a device that opens a session sends its hello and, a moment later,
+  // a block request; the peer's session opens behind its queue, and a request read before that
+  // was dropped, so the file waited for the 30 s request timeout.
+  const c = new Cluster();
+  await c.add('alice');
+  const bob = await c.add('bob');
+  c.write('bob', 'b.txt', 'from bob');
+  await bob.replica.scan();
+  const block = bob.replica.record('b.txt')!.blocks[0]!;
+  const up = bob.replica.peerUp('alice');
+  await bob.replica.receive('alice', { type: 'blockRequest', id: 1, hash: block.hash, size: block.size });
+  await up;
+  await c.pump();
+  const answers = c.sent('blockResponse').filter((e) => e.from === 'bob' && e.to === 'alice');
+  assert.deepEqual(
+    answers.map((e) => e.message.type === 'blockResponse' && e.message.status),
+    ['ok'],
+  );
+});
