@@ -5,7 +5,6 @@ import type { TokenBucket } from '../sync/util/token-bucket';
 
 /** WebSocket close codes used for bad input. */
 export const CLOSE_POLICY = 1008;
-export const CLOSE_TOO_BIG = 1009;
 export const CLOSE_AUTH_TIMEOUT = 4001;
 export const CLOSE_RATE = 4002;
 export const CLOSE_REPLACED = 4003;

@@ -34,14 +34,7 @@ export class ContactCommands {
   }
 
   async setUp(): Promise<void> {
-    await this.session.whenStarted();
-    const current = this.session.identity;
-    if (current) {
-      void vscode.window.showInformationMessage(
-        vscode.l10n.t('Shared Folders is set up as {0} on {1}. Your fingerprint: {2}', current.name, current.server, current.fingerprint),
-      );
-      return;
-    }
+    if (await this.alreadySetUp()) return;
     const server = this.settings.server;
     const name = await vscode.window.showInputBox({
       title: vscode.l10n.t('Set Up Shared Folders'),
@@ -65,16 +58,20 @@ export class ContactCommands {
     if (choice === invite) await vscode.commands.executeCommand(Commands.inviteContact);
   }
 
-  /** Joins this device to a user who already has one (a code from Link Another Device there). */
-  async setUpWithLink(): Promise<void> {
+  /** Says who this device is set up as, when it is; a second identity would replace the keys. */
+  private async alreadySetUp(): Promise<boolean> {
     await this.session.whenStarted();
     const current = this.session.identity;
-    if (current) {
-      void vscode.window.showInformationMessage(
-        vscode.l10n.t('Shared Folders is set up as {0} on {1}. Your fingerprint: {2}', current.name, current.server, current.fingerprint),
-      );
-      return;
-    }
+    if (!current) return false;
+    void vscode.window.showInformationMessage(
+      vscode.l10n.t('Shared Folders is set up as {0} on {1}. Your fingerprint: {2}', current.name, current.server, current.fingerprint),
+    );
+    return true;
+  }
+
+  /** Joins this device to a user who already has one (a code from Link Another Device there). */
+  async setUpWithLink(): Promise<void> {
+    if (await this.alreadySetUp()) return;
     const input = await vscode.window.showInputBox({
       title: vscode.l10n.t('Set Up with Device Link'),
       prompt: vscode.l10n.t('Paste the code from Link Another Device on your other device'),
