@@ -149,7 +149,7 @@ export class EngineService {
     },
 
     join: async (p) => {
-      await account.joinSpace(await this.session(), p.space, nodePath.resolve(p.path));
+      await account.joinSpace(await this.session(), p.space, nodePath.resolve(p.path), { merge: p.merge === true });
       await this.agent!.refresh();
       return {};
     },
