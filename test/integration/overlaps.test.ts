@@ -2,7 +2,9 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { test } from 'node:test';
+import type { EngineCallError } from '../../src/node/engine/engine-client';
 import { sleep, waitFor } from './disk-cluster';
+import { EngineUser, twoContacts } from './engine-cluster';
 import { cli, freePort, NetWorld, ok, readText } from './net-cluster';
 
 const SYNC_MS = 30_000;
@@ -279,6 +281,54 @@ test('overlaps: an own invite is refused without using it up; damaged codes and 
       1,
     );
   } finally {
+    await world.close();
+  }
+});
+
+test('overlaps through the engine host: join into files answers notEmpty, then merges when asked; a refused share leaves the folder as it was', async () => {
+  const world = new NetWorld();
+  const users: EngineUser[] = [];
+  try {
+    const { alice, bob } = await twoContacts(world, users);
+    const docs = alice.folder('docs');
+    write(nodePath.join(docs, 'a.txt'), 'from alice\n');
+    const bobId = (await alice.status()).contacts.find((c) => c.name === 'bob')!.id;
+    const { space } = await alice.client.call('share', { path: docs, with: [bobId], role: 'editor' });
+    const sub = nodePath.join(docs, 'sub');
+    fs.mkdirSync(sub);
+    await assert.rejects(
+      alice.client.call('share', { path: sub, with: [bobId], role: 'editor', ignore: ['*.log'] }),
+      (err: EngineCallError) =>
+        err.code === 'usage' &&
+        err.message === `${sub} is inside the shared folder "alice-docs" (space ${space}): choose a folder outside it`,
+    );
+    assert.deepEqual(fs.readdirSync(sub), [], 'no .sharedignore or marker left in the refused folder');
+
+    await bob.untilEvent('invitation', (e) => e.invitation.space === space);
+    const target = bob.folder('docs');
+    write(nodePath.join(target, 'b.txt'), 'from bob\n');
+    await assert.rejects(
+      bob.client.call('join', { space, path: target }),
+      (err: EngineCallError) => err.code === 'notEmpty' && err.message.startsWith(`${target} already has files`),
+    );
+    assert.deepEqual(fs.readdirSync(target), ['b.txt']);
+    await bob.client.call('join', { space, path: target, merge: true });
+    await waitFor('a.txt at bob', () => readText(nodePath.join(target, 'a.txt')) === 'from alice\n', 60_000);
+    await waitFor('b.txt at alice', () => readText(nodePath.join(docs, 'b.txt')) === 'from bob\n', 60_000);
+
+    // The engine's accept refuses an own invite too, and the code still works for the contact it was for.
+    const carol = new EngineUser(world, 'carol');
+    users.push(carol);
+    await carol.setUp();
+    const { code } = await alice.client.call('createInvite', {});
+    await assert.rejects(
+      alice.client.call('acceptInvite', { code }),
+      (err: EngineCallError) => err.message === 'this invite code is your own: send it to the person you want to add as a contact',
+    );
+    await carol.client.call('acceptInvite', { code });
+    await alice.until('carol as a contact', (s) => s.contacts.some((c) => c.name === 'carol'));
+  } finally {
+    for (const u of users) await u.stop();
     await world.close();
   }
 });

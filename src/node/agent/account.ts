@@ -24,6 +24,8 @@ import { isFolderName, sendSpaceNote } from './space-note';
 import { AccountError } from './account-error';
 import { checkShareTarget, planJoin, realPath } from './space-overlap';
 import { MARKER_DIR } from '../disk/disk-store';
+import { seedIgnoreFile } from '../disk/ignore-seed';
+import { IGNORE_FILE } from '../disk/ignore-rules';
 
 /**
  * The account operations a user asks for (new identity, invite, accept, share, join, chat,
@@ -206,7 +208,13 @@ export function signSpaceDoc(session: AccountSession, unsigned: Omit<SpaceDoc, '
  * is in this home's spaces before the server hears of the space, so a running agent that learns
  * of it from the server finds it here and never makes a folder of its own for it.
  */
-export async function shareFolder(session: AccountSession, path: string, withUsers: readonly string[], role: Role): Promise<string> {
+export async function shareFolder(
+  session: AccountSession,
+  path: string,
+  withUsers: readonly string[],
+  role: Role,
+  options: { readonly ignore?: readonly string[] } = {},
+): Promise<string> {
   if (role !== 'editor' && role !== 'reader') throw new AccountError('the role is editor or reader');
   if (!fs.statSync(path, { throwIfNoEntry: false })?.isDirectory()) throw new AccountError(`${path} is not a folder`);
   checkShareTarget(session.home, path);
@@ -218,12 +226,15 @@ export async function shareFolder(session: AccountSession, path: string, withUse
     version: 1,
     members: [{ user: state.user.id, role: 'owner' }, ...members.map((m) => ({ user: m.id, role }))],
   });
+  // Written before the folder is first scanned, so no member ever syncs what it leaves out.
+  const seeded = (options.ignore?.length ?? 0) > 0 && seedIgnoreFile(path, options.ignore!);
   await DiskStore.initFolder(path);
   session.home.putSpace({ id: doc.id, path });
   try {
     await session.client.request({ t: 'putSpace', doc });
   } catch (err) {
     session.home.removeSpace(doc.id);
+    if (seeded) fs.rmSync(nodePath.join(path, IGNORE_FILE), { force: true });
     // The marker was made a moment ago for this space alone; nothing has synced into it.
     fs.rmSync(nodePath.join(path, MARKER_DIR), { recursive: true, force: true });
     throw err;

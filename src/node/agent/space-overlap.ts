@@ -35,7 +35,8 @@ export function checkShareTarget(home: DeviceHome, path: string): void {
   if (hasMarker(real))
     throw new AccountError(
       `${path} is already a shared folder (it has a ${MARKER_DIR} folder but this device syncs no space there): ` +
-        `join its space instead, or if it is shared nowhere any more, delete ${nodePath.join(path, MARKER_DIR)} and share it again`,
+        `join its space instead, or if it is shared nowhere any more, move ${nodePath.join(path, MARKER_DIR)} out of it ` +
+        `(it keeps old versions of its files) and share it again`,
     );
   checkNesting(home, path, real);
 }

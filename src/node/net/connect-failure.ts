@@ -26,7 +26,9 @@ export function connectFailure(url: string, err: Error): string {
   if (isTls(code, err.message)) {
     const hint = /wrong version number|packet length too long|unknown protocol/i.test(err.message)
       ? ' (the server does not speak TLS: try ws:// instead of wss://)'
-      : '';
+      : /SELF_SIGNED|DEPTH_ZERO|UNABLE_TO_(GET_ISSUER|VERIFY)/.test(code)
+        ? ' (its certificate is not trusted here: give the server one from a public authority, or point NODE_EXTRA_CA_CERTS at its CA)'
+        : '';
     return `TLS failure talking to ${url}: ${tlsReason(err)}${hint}`;
   }
   return `cannot connect to ${url}: ${err.message}`;

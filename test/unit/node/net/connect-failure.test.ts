@@ -1,10 +1,12 @@
 import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
+import * as https from 'node:https';
 import * as net from 'node:net';
 import { test } from 'node:test';
 import { RendezvousError } from '../../../../src/sync/protocol/rendezvous';
 import { generateDeviceKeys } from '../../../../src/node/crypto/device-keys';
 import { RendezvousClient } from '../../../../src/node/net/rendezvous-client';
+import { SELF_SIGNED_CERT, SELF_SIGNED_KEY } from './self-signed';
 
 /** What a one-shot sign-in to `url` fails with. */
 async function failure(url: string, handshakeTimeoutMs = 5_000): Promise<RendezvousError> {
@@ -60,6 +62,21 @@ test('connect failure: wss:// to a server without TLS is a TLS failure that sugg
       new RegExp(
         `^TLS failure talking to wss://127\\.0\\.0\\.1:${port}: .+ \\(the server does not speak TLS: try ws:// instead of wss://\\)$`,
       ),
+    );
+  } finally {
+    server.closeAllConnections();
+    await closed(server);
+  }
+});
+
+test('connect failure: a TLS server whose certificate nobody vouches for is a TLS failure naming the reason', async () => {
+  const { server, port } = await listening(https.createServer({ cert: SELF_SIGNED_CERT, key: SELF_SIGNED_KEY }, (_req, res) => res.end()));
+  try {
+    const err = await failure(`wss://127.0.0.1:${port}`);
+    assert.equal(
+      err.message,
+      `TLS failure talking to wss://127.0.0.1:${port}: self-signed certificate ` +
+        '(its certificate is not trusted here: give the server one from a public authority, or point NODE_EXTRA_CA_CERTS at its CA)',
     );
   } finally {
     server.closeAllConnections();
