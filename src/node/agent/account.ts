@@ -18,12 +18,11 @@ import { savedConflicts, statusFrom, type AgentStatus } from './agent-status';
 import { HomeError, type DeviceHome, type Identity } from './device-home';
 import { CryptoError, fingerprintOf, publicDeviceOf, generateDeviceKeys, signWith, type DeviceKeys } from '../crypto/device-keys';
 import { endorse, makeLinkGrant, pinsOf, trustFilter } from '../crypto/device-trust';
-import { DiskStore } from '../disk/disk-store';
+import { DiskStore, MARKER_DIR } from '../disk/disk-store';
 import { RendezvousClient } from '../net/rendezvous-client';
 import { isFolderName, sendSpaceNote } from './space-note';
 import { AccountError } from './account-error';
 import { checkShareTarget, planJoin, realPath } from './space-overlap';
-import { MARKER_DIR } from '../disk/disk-store';
 import { seedIgnoreFile } from '../disk/ignore-seed';
 import { IGNORE_FILE } from '../disk/ignore-rules';
 

@@ -81,6 +81,10 @@ function checkNesting(home: DeviceHome, path: string, real: string): void {
         `${path} contains the shared folder ${describe(home, other)} at ${other.path}: choose a folder that does not hold it`,
       );
   }
+  // The home's keys and replica state must never sync (its folders/, where spaces of the user's other devices land, may).
+  const homeDir = realPath(home.dir);
+  if (homeDir === real || isInside(homeDir, real))
+    throw new AccountError(`${path} holds this device's home ${home.dir}: choose a folder that does not hold it`);
   for (let dir = nodePath.dirname(real); ; dir = nodePath.dirname(dir)) {
     if (hasMarker(dir))
       throw new AccountError(`${path} is inside the shared folder "${nodePath.basename(dir)}" at ${dir}: choose a folder outside it`);

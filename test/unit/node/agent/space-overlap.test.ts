@@ -46,6 +46,16 @@ test('overlap: sharing a shared folder, one inside it, or one holding it is refu
   assert.throws(() => checkShareTarget(home, sub), /inside the shared folder "Reports" \(space 1a2b3c4d/);
 });
 
+test("overlap: the device's home is never shared, nor a folder holding it; its folders/ may hold spaces", () => {
+  const { x, home } = world();
+  fs.rmSync(nodePath.join(x, 'docs'), { recursive: true });
+  home.removeSpace(DOCS);
+  const message = `holds this device's home ${home.dir}: choose a folder that does not hold it`;
+  assert.throws(() => checkShareTarget(home, x), { message: `${x} ${message}` });
+  assert.throws(() => checkShareTarget(home, home.dir), { message: `${home.dir} ${message}` });
+  assert.deepEqual(planJoin(home, OTHER, nodePath.join(home.dir, 'folders', 'a'), false), { kind: 'new', created: true });
+});
+
 test('overlap: /x/doc and /x/docs2 are beside /x/docs, not in it', () => {
   const { x, home } = world();
   checkShareTarget(home, mkdir(x, 'doc'));
