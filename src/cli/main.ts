@@ -39,7 +39,7 @@ const USAGE = `usage:
   shared-folders invite --home H
   shared-folders accept --home H CODE
   shared-folders share  --home H --path DIR --with NAME[,NAME...] [--role editor|reader]
-  shared-folders join   --home H --space ID --path DIR
+  shared-folders join   --home H --space ID --path DIR [--merge]
   shared-folders run    --home H [--folders DIR] [--limit-up KIB_PER_S] [--limit-down KIB_PER_S]
   shared-folders status --home H --json
   shared-folders chat   --home H --to NAME|SPACE MESSAGE`;
@@ -50,7 +50,7 @@ interface Args {
   readonly positional: string[];
 }
 
-const BOOLEAN_FLAGS = new Set(['json']);
+const BOOLEAN_FLAGS = new Set(['json', 'merge']);
 
 function parseArgs(argv: readonly string[]): Args {
   const [command, ...rest] = argv;
@@ -147,7 +147,7 @@ async function commandJoin(args: Args): Promise<void> {
   const h = home(args);
   const space = need(args, 'space');
   const path = nodePath.resolve(need(args, 'path'));
-  await withServer(h, h.identity(), (session) => joinSpace(session, space, path));
+  await withServer(h, h.identity(), (session) => joinSpace(session, space, path, { merge: args.flags.has('merge') }));
   console.log(space);
 }
 

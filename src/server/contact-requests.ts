@@ -23,9 +23,11 @@ export async function contactRequest(ctx: ServerContext, conn: Connection, reque
       return { token };
     }
     case 'acceptInvite': {
-      const inviter = await store.takeToken(request.token, 'invite', now);
+      // The maker's own attempt leaves the token in place, for the person it was meant for.
+      const inviter = await store.takeToken(request.token, 'invite', now, user);
       if (!inviter) throw new RendezvousError('badToken', 'the invite code is unknown, used or expired');
-      if (inviter === user) throw new RendezvousError('forbidden', 'an invite code cannot be accepted by the user who made it');
+      if (inviter === user)
+        throw new RendezvousError('forbidden', 'this invite code is your own: send it to the person you want to add as a contact');
       await store.addContact(user, inviter);
       ctx.log('contactAdded', { a: user, b: inviter });
       await pushState(ctx, [user, inviter]);

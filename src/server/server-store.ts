@@ -13,8 +13,11 @@ export interface ServerStore {
 
   /** One-time tokens for invites (`kind` 'invite') and device links ('link'). */
   putToken(token: string, kind: TokenKind, user: string, expires: number): Promise<void>;
-  /** Deletes the token and returns its user when it exists, has this kind and has not expired. */
-  takeToken(token: string, kind: TokenKind, now: number): Promise<string | undefined>;
+  /**
+   * Deletes the token and returns its user when it exists, has this kind and has not expired.
+   * A token of `keepFor` is returned but kept: its maker cannot use it up.
+   */
+  takeToken(token: string, kind: TokenKind, now: number, keepFor?: string): Promise<string | undefined>;
 
   addContact(a: string, b: string): Promise<void>;
   removeContact(a: string, b: string): Promise<void>;

@@ -83,11 +83,12 @@ export class SqliteStore implements ServerStore {
     this.db.prepare('INSERT INTO tokens (token, kind, user, expires) VALUES (?, ?, ?, ?)').run(token, kind, user, expires);
   }
 
-  async takeToken(token: string, kind: TokenKind, now: number): Promise<string | undefined> {
+  async takeToken(token: string, kind: TokenKind, now: number, keepFor?: string): Promise<string | undefined> {
     return this.db.transaction(() => {
       const row = this.db.prepare('SELECT user, kind, expires FROM tokens WHERE token = ?').get(token) as
         { user: string; kind: string; expires: number } | undefined;
       if (!row || row.kind !== kind) return undefined;
+      if (row.user === keepFor) return row.expires >= now ? row.user : undefined;
       this.db.prepare('DELETE FROM tokens WHERE token = ?').run(token);
       this.db.prepare('DELETE FROM tokens WHERE expires < ?').run(now);
       return row.expires >= now ? row.user : undefined;

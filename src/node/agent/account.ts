@@ -18,9 +18,13 @@ import { savedConflicts, statusFrom, type AgentStatus } from './agent-status';
 import { HomeError, type DeviceHome, type Identity } from './device-home';
 import { CryptoError, fingerprintOf, publicDeviceOf, generateDeviceKeys, signWith, type DeviceKeys } from '../crypto/device-keys';
 import { endorse, makeLinkGrant, pinsOf, trustFilter } from '../crypto/device-trust';
-import { DiskStore } from '../disk/disk-store';
+import { DiskStore, MARKER_DIR } from '../disk/disk-store';
 import { RendezvousClient } from '../net/rendezvous-client';
 import { isFolderName, sendSpaceNote } from './space-note';
+import { AccountError } from './account-error';
+import { checkShareTarget, planJoin, realPath } from './space-overlap';
+import { seedIgnoreFile } from '../disk/ignore-seed';
+import { IGNORE_FILE } from '../disk/ignore-rules';
 
 /**
  * The account operations a user asks for (new identity, invite, accept, share, join, chat,
@@ -29,13 +33,7 @@ import { isFolderName, sendSpaceNote } from './space-note';
  * results are returned, failures thrown as typed errors.
  */
 
-/** A request the user made that cannot be done as asked (an unknown contact, a missing folder). */
-export class AccountError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'AccountError';
-  }
-}
+export { AccountError, FolderNotEmptyError } from './account-error';
 
 /** A signed-in connection and the device it speaks for. */
 export interface AccountSession {
@@ -161,6 +159,10 @@ export async function acceptInvite(session: AccountSession, codeText: string): P
   const code = decodeInvite(codeText);
   if (code.server !== session.identity.server)
     throw new CodeError(`the invite is for server ${code.server}; this device uses ${session.identity.server}`);
+  // Refused here, before the server takes the token: the code stays good for the person it was meant for.
+  const own = userRoot(session, stateOf(session).user);
+  if (fingerprintOf({ signPublic: fromHex(own.signPublic), agreePublic: fromHex(own.agreePublic) }) === code.fingerprint)
+    throw new CodeError(OWN_INVITE);
   const result = await session.client.request({ t: 'acceptInvite', token: code.token, fingerprint: code.fingerprint });
   const inviter = String(result['user']);
   // Checked on the state as the server sent it: the inviter's first device must be the one in the code.
@@ -177,6 +179,8 @@ export async function acceptInvite(session: AccountSession, codeText: string): P
   pins.pin(inviter, root.signPublic);
   return (await freshState(session)).contacts.find((c) => c.id === inviter)!;
 }
+
+export const OWN_INVITE = 'this invite code is your own: send it to the person you want to add as a contact';
 
 /** Contacts by name (or user id); a name that fits none or several is an error. */
 export function contactsByName(state: AccountState, names: readonly string[]): UserInfo[] {
@@ -198,10 +202,21 @@ export function signSpaceDoc(session: AccountSession, unsigned: Omit<SpaceDoc, '
   return { ...withAuthor, signature: toHex(signWith(session.identity.keys, spaceDocSigningBytes(withAuthor))) };
 }
 
-/** Shares a local folder with contacts (names or user ids); returns the new space's id. */
-export async function shareFolder(session: AccountSession, path: string, withUsers: readonly string[], role: Role): Promise<string> {
+/**
+ * Shares a local folder with contacts (names or user ids); returns the new space's id. The folder
+ * is in this home's spaces before the server hears of the space, so a running agent that learns
+ * of it from the server finds it here and never makes a folder of its own for it.
+ */
+export async function shareFolder(
+  session: AccountSession,
+  path: string,
+  withUsers: readonly string[],
+  role: Role,
+  options: { readonly ignore?: readonly string[] } = {},
+): Promise<string> {
   if (role !== 'editor' && role !== 'reader') throw new AccountError('the role is editor or reader');
   if (!fs.statSync(path, { throwIfNoEntry: false })?.isDirectory()) throw new AccountError(`${path} is not a folder`);
+  checkShareTarget(session.home, path);
   const state = stateOf(session);
   const members = contactsByName(state, withUsers);
   const doc = signSpaceDoc(session, {
@@ -210,25 +225,83 @@ export async function shareFolder(session: AccountSession, path: string, withUse
     version: 1,
     members: [{ user: state.user.id, role: 'owner' }, ...members.map((m) => ({ user: m.id, role }))],
   });
-  await session.client.request({ t: 'putSpace', doc });
-  // Members (and this user's other devices) learn the folder's name end to end, not from the server.
-  await tellName(session, [state.user, ...members], doc.id, path);
+  // Written before the folder is first scanned, so no member ever syncs what it leaves out.
+  const seeded = (options.ignore?.length ?? 0) > 0 && seedIgnoreFile(path, options.ignore!);
   await DiskStore.initFolder(path);
   session.home.putSpace({ id: doc.id, path });
+  try {
+    await session.client.request({ t: 'putSpace', doc });
+  } catch (err) {
+    session.home.removeSpace(doc.id);
+    if (seeded) fs.rmSync(nodePath.join(path, IGNORE_FILE), { force: true });
+    // The marker was made a moment ago for this space alone; nothing has synced into it.
+    fs.rmSync(nodePath.join(path, MARKER_DIR), { recursive: true, force: true });
+    throw err;
+  }
+  // Members (and this user's other devices) learn the folder's name end to end, not from the server.
+  await tellName(session, [state.user, ...members], doc.id, path);
   return doc.id;
 }
 
-/** Accepts a space shared with this user and puts its copy at `path`. */
-export async function joinSpace(session: AccountSession, space: string, path: string): Promise<void> {
+/**
+ * Accepts a space shared with this user and puts its copy at `path`: a new folder, an empty one,
+ * or with `merge` one that has files (they merge with the space's, conflicts keep both). A space
+ * this device syncs elsewhere moves here. As with sharing, the home knows the folder before the
+ * server hears of the join.
+ */
+export async function joinSpace(
+  session: AccountSession,
+  space: string,
+  path: string,
+  options: { readonly merge?: boolean } = {},
+): Promise<void> {
   const state = stateOf(session);
   const info = state.spaces.find((s) => s.doc.id === space);
   if (!info || info.status[state.user.id] === undefined) throw new AccountError(`no space ${space} was shared with you`);
-  if (info.status[state.user.id] !== 'joined') await session.client.request({ t: 'respondSpace', space, accept: true });
+  const plan = planJoin(session.home, space, path, options.merge ?? false);
+  const joined = info.status[state.user.id] === 'joined';
+  if (plan.kind === 'new') {
+    const hadMarker = fs.existsSync(nodePath.join(path, MARKER_DIR));
+    fs.mkdirSync(path, { recursive: true });
+    await DiskStore.initFolder(path);
+    const before = session.home.spaces().find((s) => s.id === space);
+    session.home.putSpace({ ...before, id: space, path });
+    try {
+      if (!joined) await session.client.request({ t: 'respondSpace', space, accept: true });
+    } catch (err) {
+      if (before) session.home.putSpace(before);
+      else session.home.removeSpace(space);
+      if (!hadMarker) fs.rmSync(nodePath.join(path, MARKER_DIR), { recursive: true, force: true });
+      if (plan.created) fs.rmdirSync(path); // Empty again: only the marker was put in it.
+      throw err;
+    }
+  } else {
+    if (plan.kind === 'move') moveFolder(session.home, space, plan.from, path);
+    else if (plan.kind === 'moved') session.home.putSpace({ ...session.home.spaces().find((s) => s.id === space)!, path });
+    if (!joined) await session.client.request({ t: 'respondSpace', space, accept: true });
+  }
   // This user's other devices will sync the space too, under the name it has here.
-  await tellName(session, [state.user], space, path);
-  fs.mkdirSync(path, { recursive: true });
-  await DiskStore.initFolder(path);
-  session.home.putSpace({ id: space, path });
+  if (plan.kind !== 'same') await tellName(session, [state.user], space, path);
+}
+
+/** Moves a space's folder, marker and all, to a place that is missing or an empty folder. */
+function moveFolder(home: DeviceHome, space: string, from: string, to: string): void {
+  const target = realPath(to);
+  fs.mkdirSync(nodePath.dirname(target), { recursive: true });
+  const emptyThere = fs.existsSync(target);
+  if (emptyThere) fs.rmdirSync(target);
+  try {
+    fs.renameSync(realPath(from), target);
+  } catch (err) {
+    if (emptyThere) fs.mkdirSync(target, { recursive: true });
+    if ((err as NodeJS.ErrnoException).code === 'EXDEV')
+      throw new AccountError(
+        `cannot move space ${space} from ${from} to ${to}: they are on different disks. ` +
+          `Stop the daemon, move the folder yourself and join again at ${to}; or leave the space and join it again there`,
+      );
+    throw err;
+  }
+  home.putSpace({ ...home.spaces().find((s) => s.id === space)!, path: to });
 }
 
 /** Deposits a space note naming the folder for the users' devices; resolves once the server holds them. */

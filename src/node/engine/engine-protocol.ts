@@ -167,7 +167,11 @@ export interface EngineMethods {
    * has none yet, so every member skips those files; an existing `.sharedignore` is left as it is.
    */
   share(p: { path: string; with: readonly string[]; role: 'editor' | 'reader'; ignore?: readonly string[] }): { space: string };
-  join(p: { space: string; path: string }): Record<string, never>;
+  /**
+   * Joins a space at `path`. A folder that already has files is refused with code `notEmpty`
+   * unless `merge` is set: then its files merge with the space's, conflicting ones keep both.
+   */
+  join(p: { space: string; path: string; merge?: boolean }): Record<string, never>;
   decline(p: { space: string }): Record<string, never>;
   addMember(p: { space: string; user: string; role: 'editor' | 'reader' }): Record<string, never>;
   leave(p: { space: string }): Record<string, never>;
@@ -230,7 +234,8 @@ export interface EngineRequest<M extends EngineMethod = EngineMethod> {
 }
 
 /** Error codes the extension maps to messages in its one command wrapper. */
-export type EngineErrorCode = 'usage' | 'notSetUp' | 'server' | 'crypto' | 'disk' | 'internal';
+/** `notEmpty`: a join into a folder that already has files; asking to merge and retrying may do. */
+export type EngineErrorCode = 'usage' | 'notEmpty' | 'notSetUp' | 'server' | 'crypto' | 'disk' | 'internal';
 
 export type EngineResponse =
   | { readonly kind: 'response'; readonly id: number; readonly ok: true; readonly result: unknown }

@@ -13,7 +13,6 @@ import { DeviceHome } from '../agent/device-home';
 import { writeAtomic } from '../disk/durable-write';
 import { decodeDeviceKeys, encodeDeviceKeys, fingerprintOf, type DeviceKeys } from '../crypto/device-keys';
 import { EngineError } from './engine-error';
-import { seedIgnoreFile } from '../disk/ignore-seed';
 import type {
   ChatMessageView,
   EngineEvent,
@@ -141,15 +140,13 @@ export class EngineService {
       const ignore = p.ignore ?? [];
       if (!Array.isArray(ignore) || ignore.some((x) => typeof x !== 'string' || /[\r\n]/.test(x)))
         throw new EngineError('usage', 'ignore patterns are single-line strings');
-      const root = nodePath.resolve(p.path);
-      if (ignore.length > 0 && fs.existsSync(root)) seedIgnoreFile(root, ignore);
-      const space = await account.shareFolder(await this.session(), root, p.with, p.role);
+      const space = await account.shareFolder(await this.session(), nodePath.resolve(p.path), p.with, p.role, { ignore });
       await this.agent!.refresh();
       return { space };
     },
 
     join: async (p) => {
-      await account.joinSpace(await this.session(), p.space, nodePath.resolve(p.path));
+      await account.joinSpace(await this.session(), p.space, nodePath.resolve(p.path), { merge: p.merge === true });
       await this.agent!.refresh();
       return {};
     },

@@ -1,6 +1,6 @@
 import { StoreError } from '../../sync/ports/ports';
 import { RendezvousError } from '../../sync/protocol/rendezvous';
-import { AccountError } from '../agent/account';
+import { AccountError, FolderNotEmptyError } from '../agent/account-error';
 import { CodeError } from '../agent/codes';
 import { HomeError } from '../agent/device-home';
 import { CryptoError } from '../crypto/device-keys';
@@ -16,6 +16,7 @@ import { EngineError } from './engine-error';
 export function toEngineError(err: unknown): { code: EngineErrorCode; message: string } {
   const line = (text: string): string => text.split('\n')[0]!.slice(0, 500);
   if (err instanceof EngineError) return { code: err.code, message: line(err.message) };
+  if (err instanceof FolderNotEmptyError) return { code: 'notEmpty', message: line(err.message) };
   if (err instanceof AccountError || err instanceof CodeError) return { code: 'usage', message: line(err.message) };
   if (err instanceof HomeError) return { code: 'notSetUp', message: line(err.message) };
   if (err instanceof RendezvousError) return { code: 'server', message: line(err.message) };

@@ -27,6 +27,7 @@ import {
 import { toHex } from '../../sync/util/bytes';
 import { publicDeviceOf, signWith, type DeviceKeys } from '../crypto/device-keys';
 import { TokenBucket } from '../../sync/util/token-bucket';
+import { connectFailure } from './connect-failure';
 
 export interface RendezvousClientOptions {
   readonly url: string;
@@ -46,6 +47,8 @@ export interface RendezvousClientOptions {
   readonly reconnect?: boolean;
   readonly maxBackoffMs?: number;
   readonly requestTimeoutMs?: number;
+  /** How long the WebSocket handshake may take before the attempt counts as timed out; 10 s by default. */
+  readonly handshakeTimeoutMs?: number;
   /** Bandwidth limits in bytes per second for device traffic (relay and mailbox); none by default. */
   readonly limitUp?: number;
   readonly limitDown?: number;
@@ -94,6 +97,8 @@ export class RendezvousClient {
   private retryTimer: NodeJS.Timeout | undefined;
   private stateValue: AccountState | undefined;
   private firstConnect: { resolve: (s: AccountState) => void; reject: (e: Error) => void } | undefined;
+  /** Why the current socket failed, in the user's words, when it failed before opening. */
+  private failure: string | undefined;
   private up: TokenBucket | undefined;
   private down: TokenBucket | undefined;
   /** Binary frames waiting for the upload limit. */
@@ -135,6 +140,8 @@ export class RendezvousClient {
 
   /** Resolves with the account state once signed in; rejects if the first attempt fails and reconnecting is off. */
   connect(): Promise<AccountState> {
+    const address = checkAddress(this.options.url);
+    if (address) return Promise.reject(new RendezvousError('malformed', address));
     return new Promise((resolve, reject) => {
       this.firstConnect = { resolve, reject };
       this.open();
@@ -249,9 +256,13 @@ export class RendezvousClient {
   }
 
   private open(): void {
-    const socket = new WebSocket(this.options.url, { maxPayload: 64 * 1024 * 1024, handshakeTimeout: 10_000 });
+    const socket = new WebSocket(this.options.url, {
+      maxPayload: 64 * 1024 * 1024,
+      handshakeTimeout: this.options.handshakeTimeoutMs ?? 10_000,
+    });
     this.socket = socket;
     this.stateValue = undefined;
+    this.failure = undefined;
     socket.on('open', () => socket.send(JSON.stringify({ t: 'hello', v: RENDEZVOUS_VERSION, device: this.device })));
     socket.on('message', (data, isBinary) => {
       try {
@@ -262,7 +273,13 @@ export class RendezvousClient {
         this.options.log?.(`dropped a frame from the server: ${(err as Error).message}`);
       }
     });
-    socket.on('error', (err) => this.options.log?.(`connection to ${this.options.url}: ${err.message}`));
+    socket.on('error', (err) => {
+      if (this.stateValue) this.options.log?.(`connection to ${this.options.url}: ${err.message}`);
+      else {
+        this.failure = connectFailure(this.options.url, err);
+        this.options.log?.(this.failure);
+      }
+    });
     socket.on('close', (code, reason) => this.onClose(socket, code, reason.toString()));
   }
 
@@ -349,9 +366,8 @@ export class RendezvousClient {
     }
     if (wasUp) this.emit('disconnected', `${code} ${reason}`.trim());
     if (this.closed || !this.options.reconnect) {
-      this.firstConnect?.reject(
-        new RendezvousError('unauthenticated', `could not sign in to ${this.options.url} (${code} ${reason})`.trim()),
-      );
+      const why = this.failure ?? `could not sign in to ${this.options.url} (${`${code} ${reason}`.trim()})`;
+      this.firstConnect?.reject(new RendezvousError('unauthenticated', why));
       this.firstConnect = undefined;
       return;
     }
@@ -359,6 +375,17 @@ export class RendezvousClient {
     this.backoffMs = Math.min(this.backoffMs * 2, this.options.maxBackoffMs ?? 30_000);
     this.retryTimer = setTimeout(() => this.open(), delay);
   }
+}
+
+/** Why `url` cannot be a server address, or undefined when it can. */
+function checkAddress(url: string): string | undefined {
+  let protocol: string;
+  try {
+    protocol = new URL(url).protocol;
+  } catch {
+    protocol = '';
+  }
+  return protocol === 'ws:' || protocol === 'wss:' ? undefined : `${url} is not a server address: write it as ws://HOST:PORT or wss://HOST`;
 }
 
 function toBytes(data: WebSocket.RawData): Uint8Array {

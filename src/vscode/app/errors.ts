@@ -34,7 +34,7 @@ export interface EngineFailure {
   readonly message: string;
 }
 
-const CODES: ReadonlySet<string> = new Set<EngineErrorCode>(['usage', 'notSetUp', 'server', 'crypto', 'disk', 'internal']);
+const CODES: ReadonlySet<string> = new Set<EngineErrorCode>(['usage', 'notEmpty', 'notSetUp', 'server', 'crypto', 'disk', 'internal']);
 
 /** An error response of the engine host, whatever class the client wraps it in. */
 export function isEngineFailure(e: unknown): e is EngineFailure {
@@ -77,6 +77,7 @@ export function reportFor(error: unknown, l10n: Localizer): ErrorReport | undefi
       case 'notSetUp':
         return { message: l10n.t('Set up Shared Folders first.'), offerSetUp: true, severity: 'warning' };
       case 'usage':
+      case 'notEmpty':
         return { message: error.message, offerSetUp: false, severity: 'warning' };
       case 'server':
         return { message: l10n.t('The server could not do this: {0}', error.message), offerSetUp: false, severity: 'error' };

@@ -1,9 +1,8 @@
-import * as fs from 'node:fs/promises';
 import * as vscode from 'vscode';
 import type { InvitationView, SpaceView } from '../../node/engine/engine-protocol';
 import type { CommandRunner } from '../app/command-runner';
 import type { EngineSession } from '../engine/engine-session';
-import { Cancelled, UserFacingError } from '../app/errors';
+import { Cancelled, isEngineFailure, UserFacingError } from '../app/errors';
 import { folderInUse, freeFolderPath, invitationFolderName } from './folder-location';
 import { pick, pickInvitation, pickMany, pickSpace, requireStatus } from '../app/pickers';
 import type { Settings } from '../app/settings';
@@ -121,13 +120,29 @@ export class FolderCommands {
       vscode.l10n.t('Add {0} to this workspace?', target),
       '',
     );
-    await fs.mkdir(target, { recursive: true });
-    await this.session.call('join', { space, path: target });
+    await this.joinInto(space, target);
     if (addToWorkspace) {
       const index = vscode.workspace.workspaceFolders?.length ?? 0;
       vscode.workspace.updateWorkspaceFolders(index, 0, { uri: vscode.Uri.file(target) });
     }
     void vscode.window.showInformationMessage(vscode.l10n.t('Joined. The folder syncs into {0}.', target));
+  }
+
+  /** Joins at `target`; a folder that already has files is merged only when the user says so. */
+  private async joinInto(space: string, target: string): Promise<void> {
+    try {
+      await this.session.call('join', { space, path: target });
+    } catch (e) {
+      if (!isEngineFailure(e) || e.code !== 'notEmpty') throw e;
+      const merge = vscode.l10n.t('Merge');
+      const answer = await vscode.window.showWarningMessage(
+        vscode.l10n.t('Folder {0} already has files. Merge them with the shared folder? Files that differ keep both versions.', target),
+        { modal: true },
+        merge,
+      );
+      if (answer !== merge) throw new Cancelled();
+      await this.session.call('join', { space, path: target, merge: true });
+    }
   }
 
   private async chooseLandingFolder(invitation: InvitationView, fromName: string): Promise<string> {

@@ -73,6 +73,24 @@ test('relay only reaches contacts: a frame to a stranger closes the sender, a co
   });
 });
 
+test('an invite accepted by the user who made it is refused and stays good for the person it was meant for', async () => {
+  await withServer(async (server) => {
+    const alice = new RendezvousClient({ url: server.url, keys: generateDeviceKeys(), join: { name: 'alice' } });
+    const bob = new RendezvousClient({ url: server.url, keys: generateDeviceKeys(), join: { name: 'bob' } });
+    await Promise.all([alice.connect(), bob.connect()]);
+    const token = String((await alice.request({ t: 'createInvite' }))['token']);
+    for (let i = 0; i < 2; i++)
+      await assert.rejects(alice.request({ t: 'acceptInvite', token, fingerprint: '' }), {
+        code: 'forbidden',
+        message: 'this invite code is your own: send it to the person you want to add as a contact',
+      });
+    assert.equal((await bob.request({ t: 'acceptInvite', token, fingerprint: '' }))['user'], alice.state!.user.id);
+    // Used now, by the person it was meant for.
+    await assert.rejects(alice.request({ t: 'acceptInvite', token, fingerprint: '' }), /unknown, used or expired/);
+    await Promise.all([alice.close(), bob.close()]);
+  });
+});
+
 test('presence: a contact sees online, away when the device says so, online again, then offline', async () => {
   await withServer(async (server) => {
     const [a, b] = [generateDeviceKeys(), generateDeviceKeys()];

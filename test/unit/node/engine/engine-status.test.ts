@@ -18,7 +18,7 @@ import { PendingInvites } from '../../../../src/node/agent/pending-invites';
 import { ReportedOnce } from '../../../../src/node/engine/reported-once';
 import { RendezvousError } from '../../../../src/sync/protocol/rendezvous';
 import { StoreError } from '../../../../src/sync/ports/ports';
-import { AccountError } from '../../../../src/node/agent/account';
+import { AccountError, FolderNotEmptyError } from '../../../../src/node/agent/account';
 import { HomeError } from '../../../../src/node/agent/device-home';
 import { CryptoError } from '../../../../src/node/crypto/device-keys';
 
@@ -196,6 +196,11 @@ test('errors reach the extension as codes with one line of text', () => {
   assert.deepEqual(toEngineError(new AccountError('bob is not one of your contacts')), {
     code: 'usage',
     message: 'bob is not one of your contacts',
+  });
+  // The extension asks whether to merge, and retries, on this code alone.
+  assert.deepEqual(toEngineError(new FolderNotEmptyError('/x/docs', '/x/docs already has files: add --merge')), {
+    code: 'notEmpty',
+    message: '/x/docs already has files: add --merge',
   });
   assert.equal(toEngineError(new HomeError('no identity')).code, 'notSetUp');
   assert.equal(toEngineError(new RendezvousError('badToken', 'the invite code is unknown')).code, 'server');

@@ -123,6 +123,7 @@ test("the command wrapper's messages for each kind of error", () => {
   assert.match(reportFor(new EngineNotReady('untrusted'), l10n)?.message ?? '', /Restricted Mode/);
   assert.match(reportFor(new Error('boom'), l10n)?.message ?? '', /boom/);
   assert.ok(isEngineFailure(Object.assign(new Error('m'), { code: 'crypto' })));
+  assert.ok(isEngineFailure(Object.assign(new Error('m'), { code: 'notEmpty' })));
   assert.ok(!isEngineFailure(Object.assign(new Error('m'), { code: 'ENOENT' })));
 });
 
