@@ -219,7 +219,13 @@ export async function shareFolder(session: AccountSession, path: string, withUse
 }
 
 /** Accepts a space shared with this user and puts its copy at `path`. */
-export async function joinSpace(session: AccountSession, space: string, path: string): Promise<void> {
+export async function joinSpace(
+  session: AccountSession,
+  space: string,
+  path: string,
+  options: { readonly merge?: boolean } = {},
+): Promise<void> {
+  void options.merge; // Joining into a folder that has files (issue 19, point 4) is decided elsewhere.
   const state = stateOf(session);
   const info = state.spaces.find((s) => s.doc.id === space);
   if (!info || info.status[state.user.id] === undefined) throw new AccountError(`no space ${space} was shared with you`);

@@ -167,7 +167,7 @@ export interface EngineMethods {
    * has none yet, so every member skips those files; an existing `.sharedignore` is left as it is.
    */
   share(p: { path: string; with: readonly string[]; role: 'editor' | 'reader'; ignore?: readonly string[] }): { space: string };
-  join(p: { space: string; path: string }): Record<string, never>;
+  join(p: { space: string; path: string; merge?: boolean }): Record<string, never>;
   decline(p: { space: string }): Record<string, never>;
   addMember(p: { space: string; user: string; role: 'editor' | 'reader' }): Record<string, never>;
   leave(p: { space: string }): Record<string, never>;
