@@ -37,6 +37,8 @@ export function readCommandLine(argv: readonly string[], commands: readonly Comm
   } catch (err) {
     throw new UsageError(diagnose(command, tokens) ?? `${command.name}: ${(err as Error).message.split('\n')[0]}`);
   }
+  // Stray words first: in "status --json H" the stray H says more about the mistake than the missing --home.
+  const positionals = checkPositionals(command, parsed.positionals);
   const options: Record<string, string | boolean | undefined> = {};
   for (const [name, option] of Object.entries(command.options)) {
     const value = parsed.values[name];
@@ -45,7 +47,7 @@ export function readCommandLine(argv: readonly string[], commands: readonly Comm
     if (option.required && options[name] === undefined)
       throw new UsageError(`${command.name} needs ${optionWords(name, option)} (see "${PROGRAM} ${command.name} --help")`);
   }
-  return { kind: 'run', command, args: { command: command.name, options, positionals: checkPositionals(command, parsed.positionals) } };
+  return { kind: 'run', command, args: { command: command.name, options, positionals } };
 }
 
 function find(name: string, commands: readonly CommandSpec[]): CommandSpec {
