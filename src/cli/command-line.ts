@@ -23,7 +23,8 @@ export function readCommandLine(argv: readonly string[], commands: readonly Comm
   if (first === 'help') {
     const [topic, ...extra] = rest;
     if (extra.length > 0) throw new UsageError(`help takes one command name, but was given ${quoted(rest)}`);
-    return { kind: 'usage', text: topic === undefined ? globalUsage(commands) : commandUsage(find(topic, commands)), status: 0 };
+    const general = topic === undefined || topic === '--help' || topic === '-h';
+    return { kind: 'usage', text: general ? globalUsage(commands) : commandUsage(find(topic, commands)), status: 0 };
   }
   if (first.startsWith('-'))
     throw new UsageError(`the command comes first, before ${first}: ${PROGRAM} COMMAND [OPTIONS] ("${PROGRAM} --help" lists the commands)`);
@@ -64,7 +65,7 @@ function find(name: string, commands: readonly CommandSpec[]): CommandSpec {
 
 function configOf(command: CommandSpec): ParseArgsConfig & { options: NonNullable<ParseArgsConfig['options']> } {
   const options: NonNullable<ParseArgsConfig['options']> = { help: { type: 'boolean', short: 'h' } };
-  for (const [name, option] of Object.entries({ ...command.options })) options[name] = { type: option.type };
+  for (const [name, option] of Object.entries(command.options)) options[name] = { type: option.type };
   return { options, allowPositionals: true };
 }
 

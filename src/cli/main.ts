@@ -42,6 +42,11 @@ if (require.main === module) {
       process.exitCode = report(err);
       process.exit();
     });
+  // A reader that went away (`shared-folders --help | head -1`) is not this command's failure.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit();
+  });
   void main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

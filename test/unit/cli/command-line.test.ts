@@ -26,7 +26,7 @@ function ran(line: CommandLine): Extract<CommandLine, { kind: 'run' }> {
 }
 
 test('--help, -h and help print the global usage with status 0; no arguments print it with status 2', () => {
-  for (const argv of [['--help'], ['-h'], ['help']]) {
+  for (const argv of [['--help'], ['-h'], ['help'], ['help', '--help']]) {
     const line = read(...argv);
     assert.equal(line.kind, 'usage');
     assert.equal(line.kind === 'usage' && line.status, 0);
