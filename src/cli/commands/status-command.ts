@@ -1,0 +1,39 @@
+import type { SpaceStatus } from '../../node/agent/agent-status';
+import { flag, type CommandSpec } from '../command-spec';
+import { HOME_OPTION, JSON_OPTION, homeOf, localTime } from './common-options';
+import { statusReport } from './status-report';
+
+export const statusCommand: CommandSpec = {
+  name: 'status',
+  summary: "show this device's spaces, members, presence and conflicts",
+  options: { home: HOME_OPTION, json: JSON_OPTION },
+  notes: [
+    'With a running daemon the status is live. Without one, presence is what the server reports at that',
+    'moment and sync state is unknown ("inSync": false); --json says which with "daemon" and "asOf".',
+  ],
+  run: async (args) => {
+    const home = homeOf(args);
+    const { status, daemon, asOf } = await statusReport(home);
+    if (flag(args, 'json')) {
+      console.log(JSON.stringify({ ...status, daemon, asOf: new Date(asOf).toISOString() }, null, 2));
+      return;
+    }
+    if (!daemon)
+      console.log(
+        `no daemon is running for ${home.dir}: presence is what the server last reported, at ${localTime(asOf)}; ` +
+          `sync state is unknown until "shared-folders run --home ${home.dir}"`,
+      );
+    console.log(`${status.user?.name ?? '?'} (device ${status.device}), ${status.connected ? 'connected' : 'not connected'}`);
+    for (const s of status.spaces) console.log(`  ${s.id} ${s.path}: ${daemon ? syncText(s) : 'sync state unknown'}; ${membersText(s)}`);
+    for (const c of status.conflicts) console.log(`  conflict in ${c.space}: ${c.path} (the other version is ${c.copy})`);
+    for (const e of status.errors) console.log(`  error in ${e.space}: ${e.path}: ${e.message}`);
+  },
+};
+
+function syncText(s: SpaceStatus): string {
+  return s.inSync ? 'in sync' : 'not in sync yet';
+}
+
+function membersText(s: SpaceStatus): string {
+  return s.members.map((m) => `${m.name} (${m.role}, ${m.presence})`).join(', ');
+}
