@@ -22,12 +22,13 @@ import {
   withServer,
 } from '../node/agent/account';
 import { CodeError } from '../node/agent/codes';
-import { DeviceAgent } from '../node/agent/device-agent';
 import type { AgentStatus } from '../node/agent/agent-status';
 import { DeviceHome, HomeError } from '../node/agent/device-home';
-import { writeAtomic, writeReplacing } from '../node/disk/durable-write';
 import { CryptoError } from '../node/crypto/device-keys';
 import { RendezvousServer } from '../server/rendezvous-server';
+import { EngineCallError } from '../node/engine/engine-client';
+import { runDaemon } from './run-daemon';
+import { viaDaemonOr } from './via-daemon';
 
 class UsageError extends Error {}
 
@@ -140,20 +141,28 @@ async function commandShare(args: Args): Promise<void> {
     .filter(Boolean);
   const role = (args.flags.get('role') ?? 'editor') as Role;
   if (role !== 'editor' && role !== 'reader') throw new UsageError('--role is editor or reader');
-  console.log(await withServer(h, h.identity(), (session) => shareFolder(session, path, names, role)));
+  const space = await viaDaemonOr(
+    h,
+    async (d) => (await d.call('share', { path, with: names, role })).space,
+    () => withServer(h, h.identity(), (session) => shareFolder(session, path, names, role)),
+  );
+  console.log(space);
 }
 
 async function commandJoin(args: Args): Promise<void> {
   const h = home(args);
   const space = need(args, 'space');
   const path = nodePath.resolve(need(args, 'path'));
-  await withServer(h, h.identity(), (session) => joinSpace(session, space, path));
+  await viaDaemonOr(
+    h,
+    async (d) => void (await d.call('join', { space, path })),
+    () => withServer(h, h.identity(), (session) => joinSpace(session, space, path)),
+  );
   console.log(space);
 }
 
 async function commandRun(args: Args): Promise<void> {
   const h = home(args);
-  const log = (message: string): void => void process.stderr.write(`${new Date().toISOString()} ${message}\n`);
   const kib = (name: string): number | undefined => {
     const v = args.flags.get(name);
     if (v === undefined) return undefined;
@@ -162,24 +171,11 @@ async function commandRun(args: Args): Promise<void> {
   };
   const limitUp = kib('limit-up');
   const limitDown = kib('limit-down');
-  const agent = await DeviceAgent.start(h, {
-    log,
+  await runDaemon(h, {
     folders: nodePath.resolve(args.flags.get('folders') ?? h.file('folders')),
-    onChat: (m) => log(`chat from ${m.fromName}: ${m.text}`),
     ...(limitUp ? { limitUp } : {}),
     ...(limitDown ? { limitDown } : {}),
   });
-  writeAtomic(h.file('run.pid'), String(process.pid));
-  // Rewritten even when unchanged: its mtime is how `status` knows the daemon is alive.
-  const writeStatus = (): void => writeReplacing(h.file('status.json'), JSON.stringify(agent.status(), null, 2));
-  const timer = setInterval(writeStatus, 500);
-  log(`running as device ${agent.client.device.id}`);
-  await new Promise<void>((resolve) => {
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
-  });
-  clearInterval(timer);
-  await agent.close();
-  fs.rmSync(h.file('run.pid'), { force: true });
 }
 
 /** The status a running daemon of this home last wrote, if one is running. */
@@ -239,9 +235,14 @@ async function main(argv: readonly string[]): Promise<number> {
     await command(args);
     return 0;
   } catch (err) {
-    const usage = err instanceof UsageError || err instanceof AccountError;
+    const usage = err instanceof UsageError || err instanceof AccountError || (err instanceof EngineCallError && err.code === 'usage');
     const known =
-      usage || err instanceof HomeError || err instanceof CodeError || err instanceof RendezvousError || err instanceof CryptoError;
+      usage ||
+      err instanceof EngineCallError ||
+      err instanceof HomeError ||
+      err instanceof CodeError ||
+      err instanceof RendezvousError ||
+      err instanceof CryptoError;
     const message = known ? (err as Error).message : `unexpected error: ${(err as Error)?.stack ?? String(err)}`;
     process.stderr.write(`shared-folders: ${message.split('\n').join(known ? '\n' : ' | ')}\n`);
     return usage ? 2 : 1;

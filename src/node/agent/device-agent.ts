@@ -50,6 +50,8 @@ export interface AgentOptions {
    * its space note says. Without it, this device syncs only the spaces joined here.
    */
   readonly folders?: string;
+  /** True while this device shares or joins a space itself: a space newly joined then is not one joined on another device. */
+  readonly joiningHere?: () => boolean;
   /** The device keys, when the home keeps none (the extension holds them in SecretStorage). */
   readonly keys?: DeviceKeys;
   /** Start without waiting for the first sign-in (the server may be down; the client keeps trying). */
@@ -285,7 +287,7 @@ export class DeviceAgent {
     if (!state) return;
     const joined = new Map(state.spaces.filter((s) => s.status[state.user.id] === 'joined').map((s) => [s.doc.id, s]));
     this.siblings.tellNewSiblings(state);
-    if (this.options.folders) await this.siblings.join([...joined.keys()], this.options.folders);
+    if (this.options.folders && !this.options.joiningHere?.()) await this.siblings.join([...joined.keys()], this.options.folders);
     const local = this.home.spaces();
     let opened = false;
     for (const space of local) {

@@ -1,0 +1,43 @@
+import * as fs from 'node:fs';
+import type { DeviceHome } from '../node/agent/device-home';
+import { writeAtomic, writeReplacing } from '../node/disk/durable-write';
+import { EngineService } from '../node/engine/engine-service';
+
+/** How often status.json is rewritten: its age is how `status` knows the daemon is alive. */
+const STATUS_EVERY_MS = 500;
+
+/**
+ * `shared-folders run`: the same engine service as the extension's engine host, so both claim
+ * the home the same way and the CLI's other commands reach it over its control socket. Runs
+ * until SIGINT or SIGTERM; the engine's log and chat events are its stderr, one timestamped
+ * line each.
+ */
+export async function runDaemon(home: DeviceHome, options: { folders: string; limitUp?: number; limitDown?: number }): Promise<void> {
+  const log = (message: string): void => void process.stderr.write(`${new Date().toISOString()} ${message}\n`);
+  // Without an identity the service would wait for one; the CLI says to run init instead.
+  home.identity();
+  const service = new EngineService((event) => {
+    if (event.event === 'log') log(event.message);
+    else if (event.event === 'chat') log(`chat from ${event.message.fromName}: ${event.message.text}`);
+  });
+  const { identity } = await service.handlers.start({
+    home: home.dir,
+    folders: options.folders,
+    ...(options.limitUp ? { limitUp: options.limitUp } : {}),
+    ...(options.limitDown ? { limitDown: options.limitDown } : {}),
+  });
+  writeAtomic(home.file('run.pid'), String(process.pid));
+  const writeStatus = (): void => {
+    const status = service.agentStatus();
+    if (status) writeReplacing(home.file('status.json'), JSON.stringify(status, null, 2));
+  };
+  // Rewritten even when unchanged: its mtime is how `status` knows the daemon is alive.
+  const timer = setInterval(writeStatus, STATUS_EVERY_MS);
+  log(`running as device ${identity?.device ?? '?'}`);
+  await new Promise<void>((resolve) => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
+  });
+  clearInterval(timer);
+  await service.close();
+  fs.rmSync(home.file('run.pid'), { force: true });
+}
