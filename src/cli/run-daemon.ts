@@ -17,7 +17,8 @@ export async function runDaemon(home: DeviceHome, options: { folders: string; li
   // Without an identity the service would wait for one; the CLI says to run init instead.
   home.identity();
   const service = new EngineService((event) => {
-    if (event.event === 'log') log(event.message);
+    // One line each: a request that failed unexpectedly comes with its stack, which is for the extension's log, not a terminal.
+    if (event.event === 'log') log(event.message.split('\n')[0]!);
     else if (event.event === 'chat') log(`chat from ${event.message.fromName}: ${event.message.text}`);
   });
   const { identity } = await service.handlers.start({
