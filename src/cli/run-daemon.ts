@@ -1,30 +1,44 @@
 import * as fs from 'node:fs';
-import { DeviceAgent } from '../node/agent/device-agent';
 import type { DeviceHome } from '../node/agent/device-home';
 import { writeAtomic, writeReplacing } from '../node/disk/durable-write';
+import { EngineService } from '../node/engine/engine-service';
+
+/** How often status.json is rewritten: its age is how `status` knows the daemon is alive. */
+const STATUS_EVERY_MS = 500;
 
 /**
- * PLACEHOLDER (replaced at merge by the daemon of issue 19): the `run` body as it was in main.ts.
- * Limits are in bytes per second.
+ * `shared-folders run`: the same engine service as the extension's engine host, so both claim
+ * the home the same way and the CLI's other commands reach it over its control socket. Runs
+ * until SIGINT or SIGTERM; the engine's log and chat events are its stderr, one timestamped
+ * line each.
  */
 export async function runDaemon(home: DeviceHome, options: { folders: string; limitUp?: number; limitDown?: number }): Promise<void> {
   const log = (message: string): void => void process.stderr.write(`${new Date().toISOString()} ${message}\n`);
-  const agent = await DeviceAgent.start(home, {
-    log,
+  // Without an identity the service would wait for one; the CLI says to run init instead.
+  home.identity();
+  const service = new EngineService((event) => {
+    // One line each: a request that failed unexpectedly comes with its stack, which is for the extension's log, not a terminal.
+    if (event.event === 'log') log(event.message.split('\n')[0]!);
+    else if (event.event === 'chat') log(`chat from ${event.message.fromName}: ${event.message.text}`);
+  });
+  const { identity } = await service.handlers.start({
+    home: home.dir,
     folders: options.folders,
-    onChat: (m) => log(`chat from ${m.fromName}: ${m.text}`),
     ...(options.limitUp ? { limitUp: options.limitUp } : {}),
     ...(options.limitDown ? { limitDown: options.limitDown } : {}),
   });
   writeAtomic(home.file('run.pid'), String(process.pid));
+  const writeStatus = (): void => {
+    const status = service.agentStatus();
+    if (status) writeReplacing(home.file('status.json'), JSON.stringify(status, null, 2));
+  };
   // Rewritten even when unchanged: its mtime is how `status` knows the daemon is alive.
-  const writeStatus = (): void => writeReplacing(home.file('status.json'), JSON.stringify(agent.status(), null, 2));
-  const timer = setInterval(writeStatus, 500);
-  log(`running as device ${agent.client.device.id}`);
+  const timer = setInterval(writeStatus, STATUS_EVERY_MS);
+  log(`running as device ${identity?.device ?? '?'}`);
   await new Promise<void>((resolve) => {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
   });
   clearInterval(timer);
-  await agent.close();
+  await service.close();
   fs.rmSync(home.file('run.pid'), { force: true });
 }

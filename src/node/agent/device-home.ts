@@ -150,7 +150,11 @@ export class DeviceHome {
     return nodePath.join(this.dir, name);
   }
 
-  private withLock<T>(run: () => T): T {
+  /**
+   * Takes the home's short lock (a directory, so it works across processes) and returns its
+   * release. Hold it for milliseconds: others wait for it with a blocked thread, at most 10 s.
+   */
+  lock(): () => void {
     const lock = this.file('home.lock');
     const deadline = Date.now() + 10_000;
     for (;;) {
@@ -166,10 +170,15 @@ export class DeviceHome {
         else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
       }
     }
+    return () => fs.rmSync(lock, { recursive: true, force: true });
+  }
+
+  private withLock<T>(run: () => T): T {
+    const release = this.lock();
     try {
       return run();
     } finally {
-      fs.rmSync(lock, { recursive: true, force: true });
+      release();
     }
   }
 }

@@ -7,31 +7,14 @@
  * The engine host: a child process the VS Code extension forks (see engine-client.ts), which
  * runs the device agent so that hashing, scanning and transfers stay off the extension host's
  * thread. Requests and events are the JSON messages of engine-protocol.ts over Node's IPC
- * channel. When the channel closes (the extension went away), the host stops the agent and exits.
+ * channel; the requests go through the service's dispatcher (engine-dispatch.ts), as the ones a
+ * daemon's control socket brings. When the channel closes (the extension went away), the host
+ * stops the agent and exits.
  */
 import '../workers/thread-pool';
-import { toEngineError } from './to-engine-error';
-import { ENGINE_PROTOCOL_VERSION, type EngineEvent, type EngineMethod, type EngineResponse, type HostMessage } from './engine-protocol';
+import { ENGINE_PROTOCOL_VERSION, type EngineEvent, type HostMessage } from './engine-protocol';
 import { EngineService } from './engine-service';
-import { SerialQueue } from '../../sync/util/serial-queue';
-
-/**
- * Requests answered at once, not queued behind slower ones: reads, and live notices. The
- * co-editing ones run to completion synchronously, so they still leave in the order they came
- * (an open before the frames that follow it); a keystroke never waits for a share or a join.
- */
-const AT_ONCE: ReadonlySet<EngineMethod> = new Set<EngineMethod>([
-  'status',
-  'chatHistory',
-  'sendTyping',
-  'setOpenFiles',
-  'markSeen',
-  'activityHistory',
-  'setActiveEditor',
-  'coeditOpen',
-  'coeditClose',
-  'coeditSend',
-]);
+import { isRequest } from './engine-dispatch';
 
 /** Resolves once the message is handed to the channel (or the channel is gone). */
 function send(message: HostMessage): Promise<void> {
@@ -45,7 +28,6 @@ function main(): void {
     process.exit(2);
   }
   const service = new EngineService((event) => void send({ kind: 'event', ...event } as EngineEvent));
-  const queue = new SerialQueue();
   let stopping = false;
 
   const stop = async (code: number): Promise<void> => {
@@ -58,35 +40,11 @@ function main(): void {
   };
 
   process.on('message', (raw: unknown) => {
-    const request = raw as { kind?: unknown; id?: unknown; method?: unknown; params?: unknown };
-    if (typeof request !== 'object' || request === null || request.kind !== 'request' || typeof request.id !== 'number') return;
-    const id = request.id;
-    const method = request.method as EngineMethod;
-    const handler = Object.prototype.hasOwnProperty.call(service.handlers, method)
-      ? (service.handlers[method] as (p: unknown) => Promise<unknown>)
-      : undefined;
-    const run = async (): Promise<void> => {
-      let response: EngineResponse;
-      try {
-        if (!handler) throw Object.assign(new Error(`unknown method ${String(method)}`), { name: 'UnknownMethod' });
-        response = { kind: 'response', id, ok: true, result: await handler(request.params ?? {}) };
-      } catch (err) {
-        const { code, message } =
-          err instanceof Error && err.name === 'UnknownMethod' ? { code: 'usage' as const, message: err.message } : toEngineError(err);
-        if (code === 'internal')
-          void send({
-            kind: 'event',
-            event: 'log',
-            level: 'error',
-            message: `${String(method)} failed: ${(err as Error)?.stack ?? String(err)}`,
-          });
-        response = { kind: 'response', id, ok: false, code, message };
-      }
+    if (!isRequest(raw)) return;
+    void service.dispatcher.answer(raw).then(async (response) => {
       await send(response);
-      if (method === 'stop' && response.ok) await stop(0);
-    };
-    if (AT_ONCE.has(method)) void run();
-    else void queue.run(run);
+      if (raw.method === 'stop' && response.ok) await stop(0);
+    });
   });
 
   process.on('disconnect', () => void stop(0));

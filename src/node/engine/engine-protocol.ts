@@ -145,8 +145,13 @@ export interface EngineMethods {
    * First call. `keys` are the device keys as kept in SecretStorage, when there is an identity.
    * Returns without waiting for the server (status shows `connected`); `identity` is absent when
    * the home has none yet. EngineClient replays it into a restarted host: call it once.
+   * Claims the home first: fails with 'busy' while another process (a CLI daemon, another
+   * window's host) runs it. `folders` is where spaces this user joined on another device land
+   * (the CLI daemon's `--folders`); without it, only spaces joined on this device sync.
    */
-  start(p: { home: string; keys?: string; limitUp?: number; limitDown?: number }): { identity: EngineIdentity | undefined };
+  start(p: { home: string; keys?: string; limitUp?: number; limitDown?: number; folders?: string }): {
+    identity: EngineIdentity | undefined;
+  };
   /**
    * Creates the device identity (a new user) and signs in; the caller stores `keys` in SecretStorage.
    * With `link` (a code from `createLink` on another device of the same user) the device joins
@@ -233,9 +238,9 @@ export interface EngineRequest<M extends EngineMethod = EngineMethod> {
   readonly params: EngineParams<M>;
 }
 
-/** Error codes the extension maps to messages in its one command wrapper. */
-/** `notEmpty`: a join into a folder that already has files; asking to merge and retrying may do. */
-export type EngineErrorCode = 'usage' | 'notEmpty' | 'notSetUp' | 'server' | 'crypto' | 'disk' | 'internal';
+/** Error codes the extension maps to messages in its one command wrapper. `notEmpty`: a join into a folder that
+ * already has files (asking to merge and retrying may do); `busy`: another process runs this home. */
+export type EngineErrorCode = 'usage' | 'notEmpty' | 'notSetUp' | 'busy' | 'server' | 'crypto' | 'disk' | 'internal';
 
 export type EngineResponse =
   | { readonly kind: 'response'; readonly id: number; readonly ok: true; readonly result: unknown }

@@ -13,15 +13,11 @@ import { DeviceHome } from '../agent/device-home';
 import { writeAtomic } from '../disk/durable-write';
 import { decodeDeviceKeys, encodeDeviceKeys, fingerprintOf, type DeviceKeys } from '../crypto/device-keys';
 import { EngineError } from './engine-error';
-import type {
-  ChatMessageView,
-  EngineEvent,
-  EngineIdentity,
-  EngineMethod,
-  EngineParams,
-  EngineResult,
-  EngineStatus,
-} from './engine-protocol';
+import { EngineDispatcher, type EngineHandlers } from './engine-dispatch';
+import { ControlServer } from './control-server';
+import { claimHome, type HomeClaim } from './home-claim';
+import type { AgentStatus } from '../agent/agent-status';
+import type { ChatMessageView, EngineEvent, EngineIdentity, EngineStatus } from './engine-protocol';
 import { buildStatus, invitationsOf } from './engine-status';
 import { membershipChanges } from './membership-changes';
 import { PendingInvites } from '../agent/pending-invites';
@@ -36,7 +32,7 @@ const TYPING_EVERY_MS = 2000;
 /** How long a request waits for a sign-in under way before it fails as 'server'. */
 const SIGN_IN_WAIT_MS = 15_000;
 
-export type EngineHandlers = { [M in EngineMethod]: (params: EngineParams<M>) => Promise<EngineResult<M>> };
+export type { EngineHandlers };
 
 /** Events without the envelope's `kind`, which the host adds. */
 type EventBody = EngineEvent extends infer E ? (E extends { kind: 'event' } ? Omit<E, 'kind'> : never) : never;
@@ -62,8 +58,17 @@ export class EngineService {
   private readonly typingSent = new Map<string, number>();
   /** Conflicts and invitations the user was told about, kept in the home. */
   private reported: ReportedOnce | undefined;
+  /** This process's hold on the home (one daemon per home), and the control socket it serves. */
+  private claim: HomeClaim | undefined;
+  private control: ControlServer | undefined;
+  private folders: string | undefined;
+  private readonly emit: (event: EventBody) => void;
 
-  constructor(private readonly emit: (event: EventBody) => void) {
+  constructor(emit: (event: EventBody) => void) {
+    this.emit = (event) => {
+      emit(event);
+      this.control?.broadcast({ kind: 'event', ...event } as EngineEvent);
+    };
     this.activityLog = new ActivityLog((activity) => this.emit({ event: 'activity', activity }));
   }
 
@@ -71,26 +76,37 @@ export class EngineService {
     start: async (p) => {
       if (this.home) throw new EngineError('usage', 'the engine is already started');
       if (typeof p?.home !== 'string' || p.home === '') throw new EngineError('usage', 'start needs the home folder');
+      if (p.folders !== undefined && (typeof p.folders !== 'string' || p.folders === ''))
+        throw new EngineError('usage', 'folders is a folder path');
       const home = new DeviceHome(nodePath.resolve(p.home));
       fs.mkdirSync(home.dir, { recursive: true, mode: 0o700 });
+      // Before signing in: a second daemon must not knock the first one off the server.
+      const claim = await claimHome(home, 'daemon');
+      let started!: () => void;
+      this.control = new ControlServer(claim.server, this.dispatcher, new Promise<void>((resolve) => (started = resolve)));
+      this.claim = claim;
       this.home = home;
+      this.folders = p.folders === undefined ? undefined : nodePath.resolve(p.folders);
       this.pending = new PendingInvites(home);
       this.reported = new ReportedOnce(home.file('reported.json'));
       this.activityLog.keepUnseenIn(jsonFile<Record<string, number>>(home.file('unseen.json'), {}));
       this.activityLog.keepRecentIn(jsonFile<unknown>(home.file('activity.json'), []));
       this.limits = { ...(p.limitUp ? { limitUp: p.limitUp } : {}), ...(p.limitDown ? { limitDown: p.limitDown } : {}) };
       this.timer = setInterval(() => this.tick(), STATUS_EVERY_MS);
-      if (!home.exists) return { identity: undefined };
       try {
-        const keys = p.keys ? decodeDeviceKeys(p.keys) : undefined;
-        if (!keys && !home.keepsKeys) throw new EngineError('notSetUp', 'this device has an identity but its keys were not given');
-        await this.startAgent(keys);
+        if (home.exists) {
+          const keys = p.keys ? decodeDeviceKeys(p.keys) : undefined;
+          if (!keys && !home.keepsKeys) throw new EngineError('notSetUp', 'this device has an identity but its keys were not given');
+          await this.startAgent(keys);
+        }
       } catch (err) {
         // Not started after all: the caller may try again with other keys.
         clearInterval(this.timer);
         this.home = undefined;
+        await this.unclaim();
         throw err;
       }
+      started();
       return { identity: this.identityView() };
     },
 
@@ -291,6 +307,11 @@ export class EngineService {
     },
   };
 
+  /** Answers requests from any channel through one queue (see engine-dispatch.ts). */
+  readonly dispatcher = new EngineDispatcher(this.handlers, (method, err) =>
+    this.emit({ event: 'log', level: 'error', message: `${method} failed: ${(err as Error)?.stack ?? String(err)}` }),
+  );
+
   async close(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
@@ -298,7 +319,24 @@ export class EngineService {
     this.activityLog.flushAll();
     const agent = this.agent;
     this.agent = undefined;
-    await agent?.close();
+    try {
+      await agent?.close();
+    } finally {
+      await this.unclaim();
+    }
+  }
+
+  /** What the CLI daemon writes to HOME/status.json for `status`; undefined before the agent runs. */
+  agentStatus(): AgentStatus | undefined {
+    return this.agent?.status({ conflicts: (space, replica) => this.conflicts.conflicts(space, replica) });
+  }
+
+  private async unclaim(): Promise<void> {
+    const claim = this.claim;
+    this.claim = undefined;
+    this.control?.close();
+    this.control = undefined;
+    await claim?.release();
   }
 
   // ---- the agent ----------------------------------------------------------------------------
@@ -308,6 +346,7 @@ export class EngineService {
     const agent = await DeviceAgent.start(home, {
       ...(keys ? { keys } : {}),
       ...this.limits,
+      ...(this.folders ? { folders: this.folders } : {}),
       connectInBackground: true,
       log: (message) => this.emit({ event: 'log', level: levelOf(message), message }),
       onChat: (entry) => this.emit({ event: 'chat', message: chatView(entry) }),

@@ -7,6 +7,7 @@ import { CryptoError } from '../crypto/device-keys';
 import { errnoOf } from '../disk/disk-errors';
 import type { EngineErrorCode } from './engine-protocol';
 import { EngineError } from './engine-error';
+import { HomeBusyError } from './home-claim';
 
 /**
  * Maps anything thrown while serving a request to the code the extension shows a message for,
@@ -18,6 +19,8 @@ export function toEngineError(err: unknown): { code: EngineErrorCode; message: s
   if (err instanceof EngineError) return { code: err.code, message: line(err.message) };
   if (err instanceof FolderNotEmptyError) return { code: 'notEmpty', message: line(err.message) };
   if (err instanceof AccountError || err instanceof CodeError) return { code: 'usage', message: line(err.message) };
+  // Before HomeError, which it is.
+  if (err instanceof HomeBusyError) return { code: 'busy', message: line(err.message) };
   if (err instanceof HomeError) return { code: 'notSetUp', message: line(err.message) };
   if (err instanceof RendezvousError) return { code: 'server', message: line(err.message) };
   if (err instanceof CryptoError) return { code: 'crypto', message: line(err.message) };

@@ -34,7 +34,7 @@ export interface EngineFailure {
   readonly message: string;
 }
 
-const CODES: ReadonlySet<string> = new Set<EngineErrorCode>(['usage', 'notEmpty', 'notSetUp', 'server', 'crypto', 'disk', 'internal']);
+const CODES: ReadonlySet<string> = new Set<EngineErrorCode>(['usage', 'notEmpty', 'notSetUp', 'busy', 'server', 'crypto', 'disk', 'internal']);
 
 /** An error response of the engine host, whatever class the client wraps it in. */
 export function isEngineFailure(e: unknown): e is EngineFailure {
@@ -79,6 +79,8 @@ export function reportFor(error: unknown, l10n: Localizer): ErrorReport | undefi
       case 'usage':
       case 'notEmpty':
         return { message: error.message, offerSetUp: false, severity: 'warning' };
+      case 'busy':
+        return { message: busyMessage(error.message, l10n), offerSetUp: false, severity: 'warning' };
       case 'server':
         return { message: l10n.t('The server could not do this: {0}', error.message), offerSetUp: false, severity: 'error' };
       case 'crypto':
@@ -91,4 +93,12 @@ export function reportFor(error: unknown, l10n: Localizer): ErrorReport | undefi
   }
   const message = error instanceof Error ? error.message : String(error);
   return { message: l10n.t('Something went wrong in Shared Folders: {0}', message), offerSetUp: false, severity: 'error' };
+}
+
+/** Another process (a `shared-folders run`, another window) runs this device's home: sync goes on there, not here. */
+export function busyMessage(detail: string, l10n: Localizer): string {
+  return l10n.t(
+    'Shared Folders is not syncing in this window: {0}. Stop that process, or close its window, and this one takes over.',
+    detail,
+  );
 }

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { isEngineFailure } from '../app/errors';
+import { busyMessage, isEngineFailure } from '../app/errors';
 import type { EngineSession } from './engine-session';
 import type { IdentityStore } from '../app/identity-store';
 import type { Settings } from '../app/settings';
@@ -22,6 +22,7 @@ export class EngineStarter implements vscode.Disposable {
   private startedAt = 0;
   private disposed = false;
   private toldKeysMissing = false;
+  private toldBusy = false;
 
   private readonly _onDidChangeTrust = new vscode.EventEmitter<boolean>();
   readonly onDidChangeTrust = this._onDidChangeTrust.event;
@@ -79,6 +80,7 @@ export class EngineStarter implements vscode.Disposable {
       }))
       .catch((e: unknown) => {
         if (isEngineFailure(e) && e.code === 'notSetUp') this.tellKeysMissing();
+        if (isEngineFailure(e) && e.code === 'busy') this.tellBusy(e.message);
         this.scheduleRestart();
       });
   }
@@ -102,6 +104,17 @@ export class EngineStarter implements vscode.Disposable {
       .then((choice) => {
         if (choice === reload) void vscode.commands.executeCommand('workbench.action.reloadWindow');
       });
+  }
+
+  /**
+   * Another process holds the home. Said once: the restarts with back-off go on quietly, and the
+   * first one after that process stops starts sync here.
+   */
+  private tellBusy(detail: string): void {
+    this.log.warn(`not syncing here: ${detail}`);
+    if (this.toldBusy) return;
+    this.toldBusy = true;
+    void vscode.window.showWarningMessage(busyMessage(detail, vscode.l10n));
   }
 
   private scheduleRestart(): void {
