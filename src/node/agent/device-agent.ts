@@ -478,6 +478,18 @@ export class DeviceAgent {
     return { files: needed.length, bytes, state: replica.state(), behind };
   }
 
+  /**
+   * The user's answer to a space that paused because a scan found its files deleted: 'delete'
+   * replicates the deletes, 'restore' brings the files back. False when the space is not open
+   * here or is not waiting for an answer.
+   */
+  async resolveMassDelete(space: string, choice: 'delete' | 'restore'): Promise<boolean> {
+    const open = this.spaces.get(space);
+    if (!open || open.disk.replica.state() !== 'paused') return false;
+    await open.disk.replica.resolveMassDelete(choice);
+    return true;
+  }
+
   /** Tells the online devices of a conversation that this user is typing; how many were told. */
   sendTyping(conversation: string): number {
     return this.router.sendTyping(conversation);
