@@ -183,11 +183,14 @@ export class ReplicaCore implements StateView {
       return false;
     }
     if (!this.rootVerified && !(await this.verifyRoot())) return false;
-    if (this.rootMissing) {
-      this.rootMissing = false;
-      this.emit({ kind: 'resumed' });
-    }
+    this.markerBack();
     return true;
+  }
+
+  private markerBack(): void {
+    if (!this.rootMissing) return;
+    this.rootMissing = false;
+    this.emit({ kind: 'resumed' });
   }
 
   private async verifyRoot(): Promise<boolean> {
@@ -207,7 +210,9 @@ export class ReplicaCore implements StateView {
       this.problems.delete('');
     }
     if (decision.kind === 'reRoot') {
+      // The marker is back, but another root's: the replica resumes by starting over there.
       this.reRootWanted = decision.reason;
+      this.markerBack();
       return false;
     }
     if (decision.kind === 'claim') await this.claimRoot();

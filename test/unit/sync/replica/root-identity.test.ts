@@ -181,3 +181,42 @@ test('a crash at any point of a re-root leaves a state that deletes nothing', as
     assert.deepEqual(paths(bob), ['a.txt', 'b.txt', 'c.txt'], `crash at ${crashAt}`);
   }
 });
+
+test('opened while the marker is gone: nothing is decided until it is back, then the same root resumes', async () => {
+  const { c, bob } = await synced();
+  const indexId = bob.replica.indexId;
+  bob.store.removeRootMarker();
+  bob.replica = await c.open(bob);
+  assert.equal((await bob.replica.scan()).state, 'stopped');
+  bob.store.restoreRootMarker();
+  assert.equal((await bob.replica.scan()).state, 'idle');
+  assert.equal(bob.replica.indexId, indexId);
+  assert.deepEqual(reRoots(bob), []);
+  assert.deepEqual(paths(bob), ['a.txt', 'b.txt', 'c.txt']);
+});
+
+test("another space's disk mounted at the path stops the running replica with an error, until a folder of its own is back", async () => {
+  const { c, alice, bob } = await synced();
+  bob.store.removeRootMarker();
+  await bob.replica.scan();
+  const foreign = new MemoryStore(bob.crash);
+  foreign.setRootIdentity({ space: 'space-2', root: ROOT_B });
+  bob.store.mountInstead(foreign);
+  bob.store.restoreRootMarker();
+  assert.equal((await bob.replica.scan()).state, 'stopped');
+  assert.equal(bob.replica.errors().get('')?.code, 'foreignSpace');
+  assert.deepEqual(bob.store.rootIdentity(), { space: 'space-2', root: ROOT_B }, 'not claimed');
+  await c.round();
+  assert.deepEqual(paths(alice), ['a.txt', 'b.txt', 'c.txt']);
+  // The user puts an empty folder of this space there.
+  bob.store.mountInstead(new MemoryStore(bob.crash));
+  assert.notEqual((await bob.replica.scan()).state, 'stopped');
+  assert.equal(bob.replica.errors().size, 0);
+  assert.deepEqual(
+    reRoots(bob).map((e) => e.kind === 'reRooted' && e.reason),
+    ['noIdentity'],
+  );
+  await c.settle();
+  assert.deepEqual(paths(bob), ['a.txt', 'b.txt', 'c.txt']);
+  assert.deepEqual(paths(alice), ['a.txt', 'b.txt', 'c.txt']);
+});
