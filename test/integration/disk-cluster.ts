@@ -13,7 +13,8 @@ import type { ReplicaEvent } from '../../src/sync/replica/replica-events';
 
 export interface Member {
   readonly name: string;
-  readonly root: string;
+  /** The folder; `reopenAt` points the member's state at another. */
+  root: string;
   readonly stateDir: string;
   readonly events: ReplicaEvent[];
   disk: DiskReplica;
@@ -108,6 +109,12 @@ export class DiskCluster {
       await m.disk.replica.peerUp(p);
       await this.member(p).disk.replica.peerUp(name);
     }
+  }
+
+  /** Closes a member and opens its state against another folder, as when its space's path changes. */
+  async reopenAt(name: string, root: string): Promise<void> {
+    this.member(name).root = root;
+    await this.restart(name);
   }
 
   /** Waits until every member is idle with the same index summary and the same tree on disk. */

@@ -236,7 +236,9 @@ test('replaced and deleted versions are kept in .shared-folder/versions and prun
     fs.writeFileSync(nodePath.join(alice.root, 'doc.txt'), 'second, longer');
     await cluster.settle();
     fs.rmSync(nodePath.join(alice.root, 'doc.txt'));
-    await cluster.settle();
+    // The folder's only file: alice confirms that emptying the folder is meant.
+    await waitFor('alice to ask', () => alice.disk.replica.state() === 'paused');
+    await cluster.settle(60_000, { confirmMassDeletes: true });
     const kept = await bob.disk.store.versions.of('doc.txt');
     assert.equal(kept.length, 2, `bob keeps both replaced versions: ${kept.join(', ')}`);
     assert.deepEqual(kept.map((k) => fs.readFileSync(k, 'utf8')).sort(), ['first', 'second, longer']);

@@ -47,6 +47,13 @@ export class MemoryStateStore implements StateStore {
     this.commits++;
   }
 
+  async reset(meta: ReplicaMeta): Promise<void> {
+    this.crash.tick();
+    this.wipe();
+    this.meta = structuredClone(meta);
+    this.commits++;
+  }
+
   /** Loses everything, as a replica whose state folder was deleted. */
   wipe(): void {
     this.meta = undefined;

@@ -7,6 +7,7 @@ import {
   type Expectation,
   type FileMeta,
   type FileStore,
+  type RootIdentity,
   type StoreEntry,
   type TempCommit,
   type TempFile,
@@ -59,6 +60,8 @@ export class MemoryStore implements FileStore {
   private readonly versionList: VersionCopy[] = [];
   private readonly baseCopies = new Map<string, Uint8Array>();
   private marker = true;
+  /** The marker's identity: kept while the marker is away, as on a disk unmounted and mounted again. */
+  private identity: RootIdentity | undefined;
   private nextInode = 1;
   private nextTemp = 1;
 
@@ -69,6 +72,17 @@ export class MemoryStore implements FileStore {
   async hasRootMarker(): Promise<boolean> {
     this.crash.tick();
     return this.marker;
+  }
+
+  async readRoot(): Promise<RootIdentity | undefined> {
+    this.crash.tick();
+    return this.marker ? this.identity : undefined;
+  }
+
+  async claimRoot(identity: RootIdentity): Promise<void> {
+    this.crash.tick();
+    this.marker = true;
+    this.identity = { ...identity };
   }
 
   async list(under = ''): Promise<StoreEntry[]> {
@@ -352,6 +366,35 @@ export class MemoryStore implements FileStore {
 
   restoreRootMarker(): void {
     this.marker = true;
+  }
+
+  /** The marker's identity as a person looking into the folder would see it. */
+  rootIdentity(): RootIdentity | undefined {
+    return this.identity;
+  }
+
+  /** Puts another identity in the marker (or none), as copying another folder's marker in would. */
+  setRootIdentity(identity: RootIdentity | undefined): void {
+    this.identity = identity && { ...identity };
+  }
+
+  /**
+   * The folder copied elsewhere with a plain copy: files, the versions folder and the marker with
+   * its identity; new inodes, as a copy has. Temp files and merge bases (kept out of the folder) stay.
+   */
+  copyTo(target: MemoryStore): void {
+    for (const [path, n] of this.nodes) target.nodes.set(path, { ...n, data: n.data.slice(), inode: target.nextInode++ });
+    target.versionList.push(...this.versionList);
+    target.identity = this.identity && { ...this.identity };
+    target.marker = this.marker;
+  }
+
+  /** Another disk mounted at this folder's path: everything here is what `disk` holds, marker included. */
+  mountInstead(disk: MemoryStore): void {
+    this.nodes.clear();
+    this.temps.clear();
+    this.versionList.length = 0;
+    disk.copyTo(this);
   }
 
   // ---- inspection --------------------------------------------------------------------------

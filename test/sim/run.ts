@@ -36,6 +36,8 @@ async function main(): Promise<number> {
   let conflicts = 0;
   let merges = 0;
   let crashes = 0;
+  let folderOps = 0;
+  let pauses = 0;
   let maxRounds = 0;
   const began = Date.now();
   for (let seed = args.start; seed < args.start + args.seeds; seed++) {
@@ -47,6 +49,8 @@ async function main(): Promise<number> {
       conflicts += outcome.conflicts;
       merges += outcome.merges;
       crashes += outcome.crashes;
+      folderOps += outcome.folderOps;
+      pauses += outcome.pauses;
       maxRounds = Math.max(maxRounds, outcome.settleRounds);
     } catch (err) {
       failed++;
@@ -60,6 +64,7 @@ async function main(): Promise<number> {
   const secs = ((Date.now() - began) / 1000).toFixed(1);
   console.log(
     `simulation: seeds ${args.start}..${args.start + args.seeds - 1}, ${conflicts} conflict copies, ${merges} merged, ${crashes} crashes, ` +
+      `${folderOps} folder swaps and emptied roots, ${pauses} pauses on deletes, ` +
       `at most ${maxRounds} settle rounds, ${secs} s`,
   );
   console.log(`sim: ${passed} passed, ${failed} failed`);

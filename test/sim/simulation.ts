@@ -6,6 +6,7 @@ import type { ChunkingParams } from '../../src/sync/model/chunker';
 import { decodeMessage, encodeMessage } from '../../src/sync/protocol/codec';
 import { Replica } from '../../src/sync/replica/replica';
 import type { ReplicaEvent } from '../../src/sync/replica/replica-events';
+import { ForeignSpaceError } from '../../src/sync/replica/root-identity';
 import { CrashSwitch, SimulatedCrash } from './crash-switch';
 import { MemoryStateStore } from './memory-state-store';
 import { MemoryStore } from './memory-store';
@@ -31,6 +32,10 @@ export interface SimOutcome {
   /** Conflicts settled by a three-way merge. */
   readonly merges: number;
   readonly crashes: number;
+  /** Folders swapped under a replica: fresh, its own earlier one, a copy of another replica's, another space's. */
+  readonly folderOps: number;
+  /** Scans that paused on deletes, each answered with restore or delete. */
+  readonly pauses: number;
   readonly messages: number;
 }
 
@@ -44,10 +49,18 @@ export class SimFailure extends Error {
   }
 }
 
+/** The space every simulated replica belongs to. */
+const SPACE = 'sim-space';
+
 interface Node {
   readonly name: string;
   readonly user: string;
-  readonly store: MemoryStore;
+  /** The folder the replica syncs now; the agent may point it at another (see `folderOp`). */
+  store: MemoryStore;
+  /** Folders this replica synced before, still on the disk with their markers. */
+  readonly past: MemoryStore[];
+  /** Re-roots the replica reported since its folder last changed. */
+  reRoots: string[];
   readonly state: MemoryStateStore;
   readonly crash: CrashSwitch;
   readonly clock: SkewedClock;
@@ -80,6 +93,8 @@ export class Simulation {
   private readonly discarded = new Set<string>();
   private writeCounter = 0;
   private crashes = 0;
+  private folderOps = 0;
+  private pauses = 0;
 
   constructor(private readonly options: SimOptions) {
     this.rng = new Prng(options.seed);
@@ -110,6 +125,8 @@ export class Simulation {
       conflicts: this.nodes.reduce((n, x) => n + x.conflicts, 0),
       merges: this.nodes.reduce((n, x) => n + x.merges, 0),
       crashes: this.crashes,
+      folderOps: this.folderOps,
+      pauses: this.pauses,
       messages: this.net.delivered,
     };
   }
@@ -123,6 +140,8 @@ export class Simulation {
       user: `user${i}`,
       crash,
       store: new MemoryStore(crash),
+      past: [],
+      reRoots: [],
       state: new MemoryStateStore(crash),
       clock: new SkewedClock(this.time, skew),
       replica: undefined as unknown as Replica,
@@ -137,6 +156,7 @@ export class Simulation {
   private openReplica(node: Node): Promise<Replica> {
     return Replica.open({
       user: node.user,
+      space: SPACE,
       store: node.store,
       state: node.state,
       port: this.net.port(node.name),
@@ -152,6 +172,12 @@ export class Simulation {
           node.merges++;
           this.record(node.store.readUser(e.path)!);
           this.trace(`${node.name} merged ${e.copyPath} into ${e.path}`);
+        } else if (e.kind === 'reRooted') {
+          node.reRoots.push(e.reason);
+          this.trace(`${node.name} event reRooted (${e.reason})`);
+        } else if (e.kind === 'paused') {
+          this.pauses++;
+          this.trace(`${node.name} event paused (${e.deletes} of ${e.liveFiles} files)`);
         } else if (e.kind !== 'conflict') this.trace(`${node.name} event ${e.kind}`);
       },
     });
@@ -172,9 +198,14 @@ export class Simulation {
     this.trace(`${node.name} crash${loseState ? ' with state loss' : ''}`);
     node.crash.reset();
     node.store.dropTemps();
-    this.net.dropAllTo(node.name);
     if (loseState) node.state.wipe();
-    node.replica = await this.openReplica(node);
+    await this.reopen(node, () => this.openReplica(node));
+  }
+
+  /** The replica closed and opened again (`open` makes it), its links back up: what a restart or a new path does. */
+  private async reopen(node: Node, open: () => Promise<Replica>): Promise<void> {
+    this.net.dropAllTo(node.name);
+    node.replica = await open();
     for (const other of this.nodes) {
       if (other === node || !this.net.connected(node.name, other.name)) continue;
       await this.guard(other, () => other.replica.peerDown(node.name));
@@ -186,6 +217,7 @@ export class Simulation {
   private async randomStep(): Promise<void> {
     this.time.advance(this.rng.range(10, 3_000));
     const node = this.rng.pick(this.nodes);
+    if (node.replica.state() === 'paused' && this.rng.chance(0.5)) return this.answerPause(node);
     const roll = this.rng.int(100);
     if (roll < 35) return this.userOp(node);
     if (roll < 50) return this.guard(node, () => node.replica.scan());
@@ -194,7 +226,14 @@ export class Simulation {
     if (roll < 92) return this.changeLinks();
     if (roll < 96) return this.crashMidStep(node);
     if (roll < 98) return this.restart(node, this.rng.chance(0.3));
-    return this.guard(node, () => node.replica.scan());
+    return this.folderOp(node);
+  }
+
+  /** The user answers a paused replica's question, whichever way. */
+  private async answerPause(node: Node): Promise<void> {
+    const choice = this.rng.chance(0.5) ? 'restore' : 'delete';
+    this.trace(`${node.name} user answers the pause: ${choice}`);
+    await this.guard(node, () => node.replica.resolveMassDelete(choice));
   }
 
   private async deliver(n: number): Promise<void> {
@@ -365,6 +404,161 @@ export class Simulation {
     if (what && this.rng.chance(0.5)) await this.watcherScan(node);
   }
 
+  // ---- folders swapped under a replica, and a root emptied --------------------------------
+
+  /**
+   * What the agent and the user do to a replica's folder as a whole: point its space at another
+   * folder (a fresh one, one it synced before, a copy of another replica's with that replica's
+   * marker, one of another space), or empty it. A state never applies to a folder that is not its
+   * root, so none of these turns a file into a delete; emptying the folder pauses and asks.
+   */
+  private async folderOp(node: Node): Promise<void> {
+    this.folderOps++;
+    const roll = this.rng.int(7);
+    if (roll === 0) return this.moveTo(node, new MemoryStore(node.crash), 'a fresh folder');
+    if (roll === 1) {
+      const earlier = node.past.length > 0 ? node.past.splice(this.rng.int(node.past.length), 1)[0]! : new MemoryStore(node.crash);
+      return this.moveTo(node, earlier, 'a folder it synced before');
+    }
+    if (roll === 2) {
+      const other = this.rng.pick(this.nodes.filter((n) => n !== node));
+      const copy = new MemoryStore(node.crash);
+      other.store.copyTo(copy);
+      return this.moveTo(node, copy, `a copy of ${other.name}'s folder`);
+    }
+    if (roll === 3) return this.refuseForeignSpace(node);
+    if (roll === 4) return this.remount(node);
+    return this.emptyRoot(node);
+  }
+
+  /**
+   * The folder's disk is unmounted (the marker vanishes: the replica stops) and another is mounted
+   * at the path, empty or with a copy of another replica's folder: the replica, running all along,
+   * starts over there rather than apply its state.
+   */
+  private async remount(node: Node): Promise<void> {
+    const { store } = node;
+    const unmounted = new MemoryStore(node.crash);
+    store.copyTo(unmounted);
+    node.past.push(unmounted);
+    const other = this.rng.chance(0.5) ? this.rng.pick(this.nodes.filter((n) => n !== node)) : undefined;
+    this.trace(`${node.name} disk unmounted, then ${other ? `a copy of ${other.name}'s folder` : 'an empty disk'} mounted there`);
+    const state = await node.state.load();
+    const fresh = !state || (state.records.length === 0 && state.needed.length === 0 && state.deferred.length === 0);
+    store.removeRootMarker();
+    await this.guard(node, () => node.replica.scan());
+    const disk = new MemoryStore(node.crash);
+    if (other) other.store.copyTo(disk);
+    store.mountInstead(disk);
+    store.restoreRootMarker();
+    node.reRoots = [];
+    const replica = node.replica;
+    await this.guard(node, () => node.replica.scan());
+    if (node.replica !== replica) return; // Crashed meanwhile: opened again, and checked as at any open.
+    const fail = (msg: string): never => {
+      throw new SimFailure(this.options.seed, `${node.name} on the mounted disk: ${msg}`);
+    };
+    const found = disk.rootIdentity()?.root ?? '';
+    const expected = fresh ? [] : [found === '' ? 'noIdentity' : 'foreignMarker'];
+    if (node.reRoots.join() !== expected.join()) fail(`expected re-roots [${expected.join()}], saw [${node.reRoots.join()}]`);
+    const deletes = replica.records().filter((r) => r.deleted);
+    if (deletes.length > 0) fail(`recorded deletes of files never on this disk: ${deletes.map((r) => r.path).join(', ')}`);
+  }
+
+  /**
+   * The space's path now names `folder`: the replica is closed and opened there with its state,
+   * sometimes with a crash in the middle of opening (and so of a reset). The folder it leaves
+   * stays on the disk.
+   */
+  private async moveTo(node: Node, folder: MemoryStore, what: string): Promise<void> {
+    this.trace(`${node.name} folder moved to ${what}`);
+    const state = await node.state.load();
+    const fresh = !state || (state.records.length === 0 && state.needed.length === 0 && state.deferred.length === 0);
+    const found = folder.rootIdentity()?.root ?? '';
+    const expected = fresh || found === state.meta.rootId ? [] : [found === '' ? 'noIdentity' : 'foreignMarker'];
+    folder.dropTemps();
+    node.store.dropTemps();
+    node.past.push(node.store);
+    node.store = folder;
+    node.reRoots = [];
+    const crashAt = this.rng.chance(0.3) ? 1 + this.rng.int(8) : 0;
+    await this.reopen(node, async () => {
+      if (crashAt > 0) node.crash.armAfter(crashAt);
+      try {
+        return await this.openReplica(node);
+      } catch (err) {
+        if (!(err instanceof SimulatedCrash)) throw err;
+        this.crashes++;
+        this.trace(`${node.name} crash while opening`);
+        node.crash.reset();
+        node.store.dropTemps();
+        return this.openReplica(node);
+      } finally {
+        node.crash.reset();
+      }
+    });
+    const fail = (msg: string): never => {
+      throw new SimFailure(this.options.seed, `${node.name} in ${what}: ${msg}`);
+    };
+    const marker = folder.rootIdentity();
+    if (!marker || marker.root === '' || marker.space !== SPACE) fail('the folder was not claimed');
+    if (crashAt === 0 && node.reRoots.join() !== expected.join())
+      fail(`expected re-roots [${expected.join()}], saw [${node.reRoots.join()}]`);
+    // Before any peer speaks: what this replica records of its new folder is what is on it.
+    await this.guard(node, () => node.replica.scan());
+    const deletes = node.replica.records().filter((r) => r.deleted);
+    if (deletes.length > 0) fail(`recorded deletes of files never on this disk: ${deletes.map((r) => r.path).join(', ')}`);
+  }
+
+  /** A folder of another space at the replica's path: the replica refuses it and keeps its own. */
+  private async refuseForeignSpace(node: Node): Promise<void> {
+    const other = new MemoryStore(node.crash);
+    this.rng.pick(this.nodes).store.copyTo(other);
+    other.setRootIdentity({ space: 'another-space', root: 'f'.repeat(32) });
+    const before = JSON.stringify(other.snapshot());
+    this.trace(`${node.name} folder of another space offered`);
+    try {
+      await Replica.open({
+        user: node.user,
+        space: SPACE,
+        store: other,
+        state: node.state,
+        port: { send: () => undefined },
+        clock: node.clock,
+        random: this.rng.fork(),
+        hasher,
+        chunking: SIM_CHUNKING,
+      });
+    } catch (err) {
+      if (!(err instanceof ForeignSpaceError)) throw err;
+      if (JSON.stringify(other.snapshot()) !== before || other.rootIdentity()?.space !== 'another-space') {
+        throw new SimFailure(this.options.seed, `${node.name} touched a folder of another space`);
+      }
+      return;
+    }
+    throw new SimFailure(this.options.seed, `${node.name} opened a folder of another space`);
+  }
+
+  /** The user deletes everything in the folder: a scan that finds it so must pause, whatever the folder's size. */
+  private async emptyRoot(node: Node): Promise<void> {
+    const { store, replica } = node;
+    const needed = new Set(replica.neededPaths());
+    const known = replica
+      .records()
+      .filter((r) => !r.deleted && r.type === 'file' && !needed.has(r.path) && store.readUser(r.path) !== undefined).length;
+    const wasRunning = replica.state() === 'idle' || replica.state() === 'syncing';
+    for (const entry of store.snapshot()) {
+      if (!entry.path.includes('/')) this.discard(store.userDelete(entry.path));
+    }
+    this.trace(`${node.name} user empties the folder (${known} files the engine knew)`);
+    node.touched.clear();
+    await this.guard(node, () => node.replica.scan());
+    if (node.replica === replica && wasRunning && known > 0 && replica.state() !== 'paused') {
+      throw new SimFailure(this.options.seed, `${node.name}: a scan found every file gone and did not pause`);
+    }
+    if (node.replica.state() === 'paused' && this.rng.chance(0.5)) await this.answerPause(node);
+  }
+
   /** Half the time a full scan, half the time only the touched paths, as a file watcher reports them. */
   private async watcherScan(node: Node): Promise<void> {
     if (this.rng.chance(0.5)) {
@@ -385,6 +579,7 @@ export class Simulation {
     for (const a of this.nodes) for (const b of this.nodes) if (a !== b && a.name < b.name) await this.setLink(a, b, true);
     for (let round = 1; round <= MAX_SETTLE_ROUNDS; round++) {
       this.time.advance(10_000);
+      for (const n of this.nodes) if (n.replica.state() === 'paused') await this.answerPause(n);
       for (const n of this.nodes) await n.replica.scan();
       for (const n of this.nodes) await n.replica.tick();
       let delivered = 0;
@@ -436,7 +631,8 @@ export class Simulation {
       }
     }
     const present = new Set<string>();
-    for (const n of this.nodes) for (const h of n.store.allContentHashes()) present.add(h);
+    // A folder a replica left is still on the disk where it was, with its versions folder.
+    for (const n of this.nodes) for (const store of [n.store, ...n.past]) for (const h of store.allContentHashes()) present.add(h);
     for (const h of this.written) {
       if (!this.discarded.has(h) && !present.has(h)) fail(`content ${h.slice(0, 12)} was written, never discarded by a user, and is gone`);
     }

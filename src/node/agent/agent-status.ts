@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import type { AccountState, Presence, Role } from '../../sync/protocol/rendezvous';
+import { ForeignSpaceError } from '../../sync/replica/root-identity';
 import { DiskReplica } from '../disk/disk-replica';
 import { joinedDevices, spaceInfo } from '../net/account-directory';
 import type { DeviceHome } from './device-home';
@@ -90,10 +91,16 @@ export async function savedConflicts(home: DeviceHome): Promise<AgentStatus['con
     const disk = await DiskReplica.open({
       root: local.path,
       stateDir: home.stateDir(local.id),
+      space: local.id,
       user: '',
       watch: false,
       port: { send: () => undefined },
+    }).catch((err: unknown) => {
+      // The folder holds another space's marker: this space has no replica there to ask.
+      if (err instanceof ForeignSpaceError) return undefined;
+      throw err;
     });
+    if (!disk) continue;
     try {
       for (const c of disk.replica.conflicts()) out.push({ space: local.id, path: c.path, copy: c.copyPath });
     } finally {

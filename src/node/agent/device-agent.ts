@@ -14,8 +14,9 @@ import { DiskReplica } from '../disk/disk-replica';
 import { trustFilter } from '../crypto/device-trust';
 import type { Replica } from '../../sync/replica/replica';
 import type { ReplicaEvent } from '../../sync/replica/replica-events';
+import { ForeignSpaceError } from '../../sync/replica/root-identity';
 import type { ConflictInfo, ReplicaState } from '../../sync/replica/replica-status';
-import type { DeviceHome, Identity } from './device-home';
+import type { DeviceHome, Identity, LocalSpace } from './device-home';
 import type { DeviceKeys } from '../crypto/device-keys';
 import { FsWorkerPool } from '../workers/fs-worker-pool';
 import { PeerChannels } from '../net/peer-channels';
@@ -90,6 +91,8 @@ export class DeviceAgent {
   private timer: NodeJS.Timeout | undefined;
   private stopWatching: (() => void) | undefined;
   private closed = false;
+  /** Spaces (id and path) refused because the folder belongs to another space: said once each. */
+  private readonly refused = new Set<string>();
   /** Absolute paths of files open in editors: their blocks are fetched first. */
   private openFiles = new Set<string>();
 
@@ -287,6 +290,16 @@ export class DeviceAgent {
     this.siblings.tellNewSiblings(state);
     if (this.options.folders) await this.siblings.join([...joined.keys()], this.options.folders);
     const local = this.home.spaces();
+    // Closed first: a space left or paused, and one whose folder the home now names elsewhere
+    // (another process changed it), which opens again below at its new path. The replica's state
+    // goes with it; its root identity keeps that state off the new folder (root-identity.ts).
+    for (const [id, open] of this.spaces) {
+      const now = local.find((s) => s.id === id);
+      if (joined.has(id) && now && !now.paused && now.path === open.local.path) continue;
+      this.spaces.delete(id);
+      await open.disk.close();
+      if (joined.has(id) && now && !now.paused) this.log(`space ${id}: its folder is now ${now.path}, no longer ${open.local.path}`);
+    }
     let opened = false;
     for (const space of local) {
       if (!joined.has(space.id) || this.spaces.has(space.id) || space.paused) continue;
@@ -294,9 +307,35 @@ export class DeviceAgent {
         this.log(`space ${space.id}: folder ${space.path} is missing; not syncing it`);
         continue;
       }
-      const disk = await DiskReplica.open({
+      const disk = await this.openReplica(space);
+      if (!disk) continue;
+      const stateDir = this.home.stateDir(space.id);
+      opened = true;
+      this.spaces.set(space.id, {
+        local: space,
+        disk,
+        up: new Set(),
+        lastAnnounced: '',
+        mailed: new MailPositions(nodePath.join(stateDir, 'mail.json')),
+        cache: new MailBlockCache(nodePath.join(stateDir, 'mailblocks')),
+        cacheUsed: true,
+        mailing: false,
+      });
+      await disk.start();
+      this.log(`space ${space.id}: syncing ${space.path}`);
+    }
+    for (const id of this.spaces.keys()) for (const device of joinedDevices(joined.get(id)!)) this.connectIfBehind(id, device);
+    // Items left in the mailbox for a space that was not open yet can be applied now.
+    if (opened) await this.client.request({ t: 'fetchMailbox' }).catch(() => undefined);
+  }
+
+  /** The space's replica at its folder; undefined, said once, when the folder belongs to another space. */
+  private async openReplica(space: LocalSpace): Promise<DiskReplica | undefined> {
+    try {
+      return await DiskReplica.open({
         root: space.path,
         stateDir: this.home.stateDir(space.id),
+        space: space.id,
         user: this.identity.name,
         pool: this.pool,
         port: { send: (peer, message) => this.sendSync(space.id, peer, message) },
@@ -317,29 +356,15 @@ export class DeviceAgent {
         },
         ...(this.options.rescanMs ? { rescanMs: this.options.rescanMs } : {}),
       });
-      const stateDir = this.home.stateDir(space.id);
-      opened = true;
-      this.spaces.set(space.id, {
-        local: space,
-        disk,
-        up: new Set(),
-        lastAnnounced: '',
-        mailed: new MailPositions(nodePath.join(stateDir, 'mail.json')),
-        cache: new MailBlockCache(nodePath.join(stateDir, 'mailblocks')),
-        cacheUsed: true,
-        mailing: false,
-      });
-      await disk.start();
-      this.log(`space ${space.id}: syncing ${space.path}`);
+    } catch (err) {
+      if (!(err instanceof ForeignSpaceError)) throw err;
+      const said = `${space.id}\n${space.path}`;
+      if (!this.refused.has(said)) {
+        this.refused.add(said);
+        this.log(`space ${space.id}: folder ${space.path} belongs to another shared folder (space ${err.other}); not syncing it`);
+      }
+      return undefined;
     }
-    for (const [id, open] of this.spaces) {
-      if (joined.has(id) && local.some((s) => s.id === id && !s.paused)) continue;
-      this.spaces.delete(id);
-      await open.disk.close();
-    }
-    for (const id of this.spaces.keys()) for (const device of joinedDevices(joined.get(id)!)) this.connectIfBehind(id, device);
-    // Items left in the mailbox for a space that was not open yet can be applied now.
-    if (opened) await this.client.request({ t: 'fetchMailbox' }).catch(() => undefined);
   }
 
   // ---- sync negotiation ---------------------------------------------------------------------
@@ -451,6 +476,18 @@ export class DeviceAgent {
         : [];
     const behind = others.filter((d) => this.vectors.has(`${space}/${d}`) && this.vectors.get(`${space}/${d}`) !== summary).length;
     return { files: needed.length, bytes, state: replica.state(), behind };
+  }
+
+  /**
+   * The user's answer to a space that paused because a scan found its files deleted: 'delete'
+   * replicates the deletes, 'restore' brings the files back. False when the space is not open
+   * here or is not waiting for an answer.
+   */
+  async resolveMassDelete(space: string, choice: 'delete' | 'restore'): Promise<boolean> {
+    const open = this.spaces.get(space);
+    if (!open || open.disk.replica.state() !== 'paused') return false;
+    await open.disk.replica.resolveMassDelete(choice);
+    return true;
   }
 
   /** Tells the online devices of a conversation that this user is typing; how many were told. */

@@ -7,6 +7,12 @@ export function describeReplicaEvent(event: ReplicaEvent): string {
   switch (event.kind) {
     case 'conflict':
       return `conflict in ${event.path}: ${describeVersion(event.winner)} wins over ${describeVersion(event.loser)}${event.copyPath ? `, kept as ${event.copyPath}` : ', copy made by the replica that holds it'}${event.base ? '' : ', no merge base'}`;
+    case 'merged':
+      return `merged ${describeVersion(event.loser)} into ${event.path} (${describeVersion(event.winner)}); ${event.copyPath} is no longer needed`;
+    case 'reRooted':
+      return event.reason === 'noIdentity'
+        ? 'the folder has no identity of its own (new, or made by an older version): its files are taken as new, nothing is deleted'
+        : "the folder is not the one this replica synced (its marker is another folder's): its files are taken as new, nothing is deleted";
     case 'error':
       return `${event.path}: ${event.problem.code} (${event.problem.source}): ${event.problem.message}`;
     case 'paused':

@@ -51,7 +51,7 @@ export class SiblingSpaces {
         continue;
       }
       const path = freeFolder(root, names[id] ?? `shared-${id.slice(0, 8)}`);
-      await DiskStore.initFolder(path);
+      await DiskStore.initFolder(path, id);
       home.putSpace({ id, path });
       this.options.log(`space ${id}: joined on another device of this user; syncing it into ${path}`);
     }

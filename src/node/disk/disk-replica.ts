@@ -28,6 +28,8 @@ export interface DiskReplicaOptions {
   readonly root: string;
   /** This replica's own state folder, outside the shared folder. */
   readonly stateDir: string;
+  /** The space: a folder whose marker names another one is refused (ForeignSpaceError). */
+  readonly space?: string;
   readonly user: string;
   readonly port: MessagePort;
   readonly onEvent?: (event: ReplicaEvent) => void;
@@ -88,6 +90,7 @@ export class DiskReplica {
         maxRequestsInFlight: 64,
         ...options.engine,
         user: options.user,
+        ...(options.space !== undefined ? { space: options.space } : {}),
         store,
         state,
         port: options.port,

@@ -12,6 +12,7 @@ import {
   type Expectation,
   type FileMeta,
   type FileStore,
+  type RootIdentity,
   type StoreEntry,
   type TempCommit,
   type TempFile,
@@ -24,8 +25,9 @@ import { NodeDigester } from '../workers/node-digester';
 import { VersionsFolder } from './versions-folder';
 import { fsyncDirectory, replaceFile } from './durable-write';
 
-/** The replica's own folder inside the shared folder: its presence is the root marker. */
-export const MARKER_DIR = '.shared-folder';
+import { MARKER_DIR, readRootIdentity, writeRootIdentity } from './root-marker';
+
+export { MARKER_DIR };
 const TEMP_DIR = `${MARKER_DIR}/tmp`;
 const VERSIONS_DIR = `${MARKER_DIR}/versions`;
 
@@ -86,9 +88,16 @@ export class DiskStore implements FileStore {
     return store;
   }
 
-  /** Makes a folder shareable: creates it if needed and puts the marker in. */
-  static async initFolder(root: string): Promise<void> {
+  /**
+   * Makes a folder shareable: creates it if needed and puts the marker in. With `space`, a marker
+   * that names no space yet is told which one the folder belongs to; the replica that opens it
+   * first gives it its root identity.
+   */
+  static async initFolder(root: string, space?: string): Promise<void> {
     await fs.promises.mkdir(nodePath.join(root, MARKER_DIR), { recursive: true });
+    if (space === undefined || space === '') return;
+    const identity = await readRootIdentity(root);
+    if (identity === undefined || identity.space === '') await writeRootIdentity(root, { space, root: identity?.root ?? '' });
   }
 
   get root(): string {
@@ -111,6 +120,14 @@ export class DiskStore implements FileStore {
     } catch {
       return false;
     }
+  }
+
+  async readRoot(): Promise<RootIdentity | undefined> {
+    return readRootIdentity(this.options.root);
+  }
+
+  async claimRoot(identity: RootIdentity): Promise<void> {
+    await onDisk(MARKER_DIR, () => writeRootIdentity(this.options.root, identity));
   }
 
   async list(under = ''): Promise<StoreEntry[]> {

@@ -94,6 +94,19 @@ export interface TempCommit {
 }
 
 /**
+ * What a folder's marker says it is: the shared folder (space) it belongs to and the identity of
+ * this root, which the replica state tracking the folder records too. A state is applied only to
+ * the root it recorded: pointed at another folder, it would take every file it knew and the
+ * folder lacks for a delete.
+ */
+export interface RootIdentity {
+  /** The space the folder belongs to; empty when whoever made the marker did not say. */
+  readonly space: string;
+  /** Random, 128 bits in hex; empty when the marker names its space but no replica claimed it yet. */
+  readonly root: string;
+}
+
+/**
  * A replica's folder. Paths are relative, `/`-separated and already validated. Every mutation
  * takes an expectation and throws StoreError('changed') if the current entry differs, and moves
  * a replaced or removed file's content into the versions store first.
@@ -101,6 +114,10 @@ export interface TempCommit {
 export interface FileStore {
   /** False when the root marker is gone (an unmounted disk, a deleted folder). */
   hasRootMarker(): Promise<boolean>;
+  /** The marker's identity; undefined when the marker carries none (or is gone). */
+  readRoot(): Promise<RootIdentity | undefined>;
+  /** Writes the identity into the marker, durably and whole (a crash leaves the old one or the new). */
+  claimRoot(identity: RootIdentity): Promise<void>;
   /**
    * Every entry strictly below `under` (the root when empty), excluding the store's own internal
    * files and anything its ignore rules exclude; parents before children.
@@ -152,6 +169,8 @@ export interface ReplicaMeta {
   readonly counter: number;
   /** Set while a mass delete waits for the user's decision. */
   readonly paused: boolean;
+  /** The root (RootIdentity.root) this state belongs to; absent in a state written before roots had one. */
+  readonly rootId?: string;
 }
 
 /** How far this replica has read another replica's index. */
@@ -204,6 +223,11 @@ export interface PersistedState {
 export interface StateStore {
   load(): Promise<PersistedState | undefined>;
   commit(change: StateChange): Promise<void>;
+  /**
+   * Replaces the whole state with this meta and nothing else, atomically: after a crash the store
+   * holds either the old state whole or the new one, never part of the old one under the new meta.
+   */
+  reset(meta: ReplicaMeta): Promise<void>;
 }
 
 /** Sends one message to one peer replica. Delivery may fail silently; the engine retries. */

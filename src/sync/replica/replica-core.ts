@@ -8,6 +8,7 @@ import type { PeerSession } from './peer-session';
 import type { PathProblem, ReplicaEvent } from './replica-events';
 import type { ReplicaOptions } from './replica-options';
 import type { ReplicaState } from './replica-status';
+import { decideRoot, newRootId } from './root-identity';
 import { StoreDigester } from './store-digester';
 import { Transaction, type StateView } from './transaction';
 
@@ -37,6 +38,15 @@ export class ReplicaCore implements StateView {
   readonly resendMs: number;
   private currentMeta: ReplicaMeta;
   private rootMissing = false;
+  /**
+   * Set once the marker was found to carry this state's root; cleared while the marker is gone,
+   * as what comes back at the path may be another folder.
+   */
+  rootVerified = false;
+  /** The marker turned out to be another root's: the replica must start over (Replica does, between steps). */
+  reRootWanted: 'noIdentity' | 'foreignMarker' | undefined;
+  /** The marker names another space: nothing is written until it changes. */
+  private foreignSpace = false;
   private readonly commitListeners: CommitListener[] = [];
 
   constructor(
@@ -72,9 +82,14 @@ export class ReplicaCore implements StateView {
     return this.currentMeta;
   }
 
-  /** Set while the folder's root marker is missing; the engine then writes nothing. */
+  /** Set while the folder's root marker is missing or not this state's; the engine then writes nothing. */
   get stopped(): boolean {
-    return this.rootMissing;
+    return this.rootMissing || this.foreignSpace || this.reRootWanted !== undefined;
+  }
+
+  /** Whether the state holds nothing a folder could lack: no records, nothing pending. */
+  get fresh(): boolean {
+    return this.index.size === 0 && this.neededMap.size === 0 && this.deferredMap.size === 0;
   }
 
   state(): ReplicaState {
@@ -152,16 +167,70 @@ export class ReplicaCore implements StateView {
     return isAlive(r) ? r : undefined;
   }
 
+  /**
+   * Whether the folder may be touched: its marker is there and carries this state's root. A
+   * marker seen again after it was gone is checked anew; one of another root asks for a re-root.
+   */
   async checkRoot(): Promise<boolean> {
+    if (this.reRootWanted) return false;
     const present = await this.options.store.hasRootMarker();
-    if (!present && !this.stopped) {
-      this.rootMissing = true;
-      this.emit({ kind: 'stopped', reason: 'rootMissing' });
-    } else if (present && this.stopped) {
-      this.rootMissing = false;
-      this.emit({ kind: 'resumed' });
+    if (!present) {
+      this.rootVerified = false;
+      if (!this.rootMissing) {
+        this.rootMissing = true;
+        this.emit({ kind: 'stopped', reason: 'rootMissing' });
+      }
+      return false;
     }
-    return present;
+    if (!this.rootVerified && !(await this.verifyRoot())) return false;
+    this.markerBack();
+    return true;
+  }
+
+  private markerBack(): void {
+    if (!this.rootMissing) return;
+    this.rootMissing = false;
+    this.emit({ kind: 'resumed' });
+  }
+
+  private async verifyRoot(): Promise<boolean> {
+    const marker = await this.options.store.readRoot();
+    const decision = decideRoot(marker, { fresh: this.fresh, rootId: this.currentMeta.rootId }, this.options.space);
+    if (decision.kind === 'foreignSpace') {
+      this.foreignSpace = true;
+      this.reportProblem('', {
+        code: 'foreignSpace',
+        message: `the folder belongs to another shared folder (space ${decision.other}); not syncing it`,
+        source: 'local',
+      });
+      return false;
+    }
+    if (this.foreignSpace) {
+      this.foreignSpace = false;
+      this.problems.delete('');
+    }
+    if (decision.kind === 'reRoot') {
+      // The marker is back, but another root's: the replica resumes by starting over there.
+      this.reRootWanted = decision.reason;
+      this.markerBack();
+      return false;
+    }
+    if (decision.kind === 'claim') await this.claimRoot();
+    this.rootVerified = true;
+    return true;
+  }
+
+  /**
+   * Gives the folder a new root identity, recorded in the state first: a crash before the marker
+   * is written leaves a state that holds nothing, which claims the folder again at the next start.
+   */
+  async claimRoot(): Promise<void> {
+    const rootId = newRootId(this.options.random);
+    await this.commit(this.begin(), { rootId });
+    // A host that does not say which space keeps the one the marker names.
+    const space = this.options.space ?? (await this.options.store.readRoot())?.space ?? '';
+    await this.options.store.claimRoot({ space, root: rootId });
+    this.rootVerified = true;
   }
 
   syncable(path: string, type: EntryType, source: 'local' | 'remote', deleted = false): boolean {

@@ -27,6 +27,12 @@ export type ReplicaEvent =
   | { readonly kind: 'paused'; readonly reason: 'massDelete'; readonly deletes: number; readonly liveFiles: number }
   | { readonly kind: 'stopped'; readonly reason: 'rootMissing' }
   | { readonly kind: 'resumed' }
+  /**
+   * The state found belonged to another folder (the marker had no identity, or another one), so
+   * it was set aside: the replica started over with a fresh index, and took what is on this disk
+   * as new local files. Nothing was deleted.
+   */
+  | { readonly kind: 'reRooted'; readonly reason: 'noIdentity' | 'foreignMarker' }
   | { readonly kind: 'unobtainable'; readonly path: string };
 
 /** Why one path does not sync; the rest of the folder goes on. */

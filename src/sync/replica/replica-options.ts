@@ -9,6 +9,11 @@ import type { ReplicaEvent } from './replica-events';
 export interface ReplicaOptions {
   /** Name of the local user; conflict copies carry it. */
   readonly user: string;
+  /**
+   * The space this replica belongs to: a folder whose marker names another space is refused
+   * (ForeignSpaceError), and a folder this replica claims is marked with it. Unchecked when absent.
+   */
+  readonly space?: string;
   readonly store: FileStore;
   readonly state: StateStore;
   readonly port: MessagePort;

@@ -30,6 +30,7 @@ import type { PathProblem } from './replica-events';
 import type { ReplicaOptions } from './replica-options';
 import type { ConflictInfo, ReplicaState, ScanReport } from './replica-status';
 import { topmostPaths } from './scan-scope';
+import { decideRoot, ForeignSpaceError } from './root-identity';
 import { Scanner, type ScanMode } from './scanner';
 import { VersionIntegrator } from './version-integrator';
 
@@ -39,12 +40,13 @@ import { VersionIntegrator } from './version-integrator';
  * requests are answered meanwhile, as they read files and change nothing.
  */
 export class Replica {
-  private readonly core: ReplicaCore;
-  private readonly blocks: BlockServer;
-  private readonly bases: MergeBases;
-  private readonly puller: Puller;
-  private readonly scanner: Scanner;
-  private readonly exchange: IndexExchange;
+  // Built anew when the replica starts over on another root (see `reRoot`).
+  private core!: ReplicaCore;
+  private blocks!: BlockServer;
+  private bases!: MergeBases;
+  private puller!: Puller;
+  private scanner!: Scanner;
+  private exchange!: IndexExchange;
   private readonly steps = new SerialQueue();
   /**
    * Peers the transport reports connected, from the moment it says so. Their sessions open in
@@ -53,8 +55,15 @@ export class Replica {
    */
   private readonly linked = new Set<string>();
 
-  private constructor(options: ReplicaOptions, meta: ReplicaMeta) {
-    const core = new ReplicaCore(options, meta);
+  private constructor(
+    private readonly options: ReplicaOptions,
+    meta: ReplicaMeta,
+  ) {
+    this.assemble(meta);
+  }
+
+  private assemble(meta: ReplicaMeta): void {
+    const core = new ReplicaCore(this.options, meta);
     const versions = new VersionIntegrator(core);
     this.core = core;
     this.blocks = new BlockServer(core);
@@ -71,16 +80,35 @@ export class Replica {
     });
   }
 
-  /** Loads the replica's durable state, or starts a new index if there is none. */
+  /**
+   * Loads the replica's durable state, or starts a new index if there is none, and checks that
+   * the state belongs to the folder (root-identity.ts): a state of another root is never applied.
+   * Throws ForeignSpaceError when the folder's marker names another space. A folder without its
+   * marker (an unmounted disk) is checked once the marker is back; until then nothing is written.
+   */
   static async open(options: ReplicaOptions): Promise<Replica> {
     const persisted = await options.state.load();
-    if (persisted === undefined) {
-      const meta: ReplicaMeta = { indexId: newIndexId(options.random), sequence: 0, counter: 0, paused: false };
-      await options.state.commit({ meta });
-      return new Replica(options, meta);
+    const fresh =
+      persisted === undefined || (persisted.records.length === 0 && persisted.needed.length === 0 && persisted.deferred.length === 0);
+    const decision = (await options.store.hasRootMarker())
+      ? decideRoot(await options.store.readRoot(), { fresh, rootId: persisted?.meta.rootId }, options.space)
+      : undefined;
+    if (decision?.kind === 'foreignSpace') throw new ForeignSpaceError(options.space ?? '', decision.other);
+    if (persisted === undefined || decision?.kind === 'reRoot') {
+      const meta = newMeta(options.random);
+      // The old state goes whole, in one step, before the folder is claimed: a crash in between
+      // leaves an empty state, which claims the folder at the next start and deletes nothing.
+      if (persisted === undefined) await options.state.commit({ meta });
+      else await options.state.reset(meta);
+      const replica = new Replica(options, meta);
+      if (decision) await replica.core.claimRoot();
+      if (decision?.kind === 'reRoot') replica.core.emit({ kind: 'reRooted', reason: decision.reason });
+      return replica;
     }
     const replica = new Replica(options, persisted.meta);
     replica.core.restore(persisted);
+    if (decision?.kind === 'claim') await replica.core.claimRoot();
+    else if (decision?.kind === 'same') replica.core.rootVerified = true;
     await replica.bases.load();
     // A crash may have come between resolving a conflict and merging it.
     for (const c of replica.conflicts()) replica.core.mergeCandidates.set(c.copyPath, c.path);
@@ -88,6 +116,27 @@ export class Replica {
     // else can touch the folder.
     await replica.serial(() => replica.puller.applyNeeded());
     return replica;
+  }
+
+  /**
+   * The marker that came back after it was gone is another root's: the state is set aside, as
+   * at open, and what is on the disk now is scanned as new local files.
+   */
+  private async reRoot(reason: 'noIdentity' | 'foreignMarker'): Promise<ScanReport> {
+    const meta = newMeta(this.options.random);
+    await this.options.state.reset(meta);
+    this.assemble(meta);
+    await this.core.claimRoot();
+    this.core.emit({ kind: 'reRooted', reason });
+    for (const peer of this.linked) this.exchange.peerUp(peer);
+    return this.scanner.scan({});
+  }
+
+  /** A scan, and what the replica found after starting over if the scan found another root. */
+  private async scanStep(mode: ScanMode): Promise<ScanReport> {
+    const report = await this.scanner.scan(mode);
+    const reason = this.core.reRootWanted;
+    return reason ? this.reRoot(reason) : report;
   }
 
   get indexId(): string {
@@ -150,7 +199,7 @@ export class Replica {
 
   /** Looks at the whole folder and records what the user changed since the last scan. */
   scan(): Promise<ScanReport> {
-    return this.serial(() => this.scanner.scan({}));
+    return this.serial(() => this.scanStep({}));
   }
 
   /** Looks only at these paths, and below those that are or were directories: what a watcher saw change. */
@@ -158,7 +207,7 @@ export class Replica {
     const scope = topmostPaths(paths);
     if (scope.length === 0) return Promise.resolve({ changed: 0, state: this.state() });
     const mode: ScanMode = scope[0] === '' ? {} : { scope };
-    return this.serial(() => this.scanner.scan(mode));
+    return this.serial(() => this.scanStep(mode));
   }
 
   /** The user's answer after a mass delete paused the space. */
@@ -166,7 +215,7 @@ export class Replica {
     return this.serial(async () => {
       await this.core.commit(this.core.begin(), { paused: false });
       this.core.emit({ kind: 'resumed' });
-      return this.scanner.scan(choice === 'delete' ? { confirmDeletes: true } : { restore: true });
+      return this.scanStep(choice === 'delete' ? { confirmDeletes: true } : { restore: true });
     });
   }
 
@@ -232,12 +281,19 @@ export class Replica {
   private serial<T>(step: () => Promise<T>): Promise<T> {
     return this.steps.run(async () => {
       const result = await step();
+      // Any step may be the first to see the marker of another root (a disk mounted again).
+      const reason = this.core.reRootWanted;
+      if (reason) await this.reRoot(reason);
       // The last step of a burst applies and installs what the burst completed. `pending` counts
       // the steps queued and not started yet, as a step leaves it when it starts.
       if (this.steps.pending === 0 && this.puller.hasArrivals) await this.puller.applyArrived();
       return result;
     });
   }
+}
+
+function newMeta(random: Random): ReplicaMeta {
+  return { indexId: newIndexId(random), sequence: 0, counter: 0, paused: false };
 }
 
 function newIndexId(random: Random): string {

@@ -80,7 +80,7 @@ export class Scanner {
         const onDisk = core.diskRecord(core, p);
         return onDisk?.type === 'file' && !arrived.has(toHex(onDisk.hash));
       }).length;
-      if (isMassDelete(liveFiles, deletedFiles, this.massDelete)) {
+      if (isMassDelete(liveFiles, deletedFiles, this.massDelete, this.filesOnDisk())) {
         await core.commit(tx, { paused: true });
         core.emit({ kind: 'paused', reason: 'massDelete', deletes: deletedFiles, liveFiles });
         return { changed: changed + tx.records.size, state: core.state() };
@@ -101,6 +101,18 @@ export class Scanner {
     // nothing new to apply: the pass over every needed path waits for the next tick.
     if (touched) await this.puller.applyNeeded();
     return { changed, state: core.state() };
+  }
+
+  /** Live files the engine believes are on this disk: the index's, less those still to write, plus what waits to be replaced. */
+  private filesOnDisk(): number {
+    const { core } = this;
+    let count = core.index.liveFiles;
+    for (const [path, need] of core.neededMap) {
+      const r = core.index.get(path);
+      if (isAlive(r) && r.type === 'file') count--;
+      if (isAlive(need.onDisk) && need.onDisk.type === 'file') count++;
+    }
+    return count;
   }
 
   /**

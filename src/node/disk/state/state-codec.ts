@@ -6,7 +6,9 @@ import { ByteReader, ByteWriter } from '../../../sync/protocol/wire';
 /** State files may hold what no single wire frame would: huge files, many deferred versions. */
 const STATE_LIMITS: CodecLimits = { ...DEFAULT_LIMITS, maxBlocksPerRecord: Number.MAX_SAFE_INTEGER, maxFrameSize: Number.MAX_SAFE_INTEGER };
 
-export const STATE_FORMAT = 1;
+/** 2: the meta records the root the state belongs to. Frames of format 1 are still read. */
+export const STATE_FORMAT = 2;
+export const OLDEST_STATE_FORMAT = 1;
 
 /** A record as the state keeps it: the wire form plus the local inode (0 when unknown). */
 export function encodeStateRecord(r: FileRecord): Uint8Array {
@@ -64,11 +66,15 @@ export function writeMeta(w: ByteWriter, m: ReplicaMeta): void {
   w.string(m.indexId)
     .varint(m.sequence)
     .varint(m.counter)
-    .u8(m.paused ? 1 : 0);
+    .u8(m.paused ? 1 : 0)
+    .string(m.rootId ?? '');
 }
 
-export function readMeta(r: ByteReader): ReplicaMeta {
-  return { indexId: r.string(STATE_LIMITS.maxNameBytes), sequence: r.varint(), counter: r.varint(), paused: r.u8() === 1 };
+/** A meta of format 1 has no root: such a state never matches a folder, so it is never applied to one. */
+export function readMeta(r: ByteReader, format: number): ReplicaMeta {
+  const meta = { indexId: r.string(STATE_LIMITS.maxNameBytes), sequence: r.varint(), counter: r.varint(), paused: r.u8() === 1 };
+  const rootId = format >= 2 ? r.string(STATE_LIMITS.maxNameBytes) : '';
+  return rootId === '' ? meta : { ...meta, rootId };
 }
 
 export function writePeer(w: ByteWriter, p: PeerPosition): void {

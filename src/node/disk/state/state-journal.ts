@@ -23,6 +23,7 @@ import {
   keyOf,
   readMeta,
   readPeer,
+  OLDEST_STATE_FORMAT,
   readSection,
   STATE_FORMAT,
   writeMeta,
@@ -142,6 +143,10 @@ export class StateJournal implements StateStore {
     return this.commits.run(() => this.append(change));
   }
 
+  reset(meta: ReplicaMeta): Promise<void> {
+    return this.commits.run(() => this.replaceAll(meta));
+  }
+
   async close(): Promise<void> {
     await this.commits.idle();
     if (this.fd !== undefined) fs.closeSync(this.fd);
@@ -196,6 +201,28 @@ export class StateJournal implements StateStore {
     applySection(this.needed, s.needed);
     applySection(this.deferred, s.deferred);
     for (const p of peers) this.peers.set(p.peer, p);
+  }
+
+  /**
+   * A snapshot of the next generation holding only `meta`, then that generation's journal: the
+   * rename of the snapshot is the one moment the old state gives way, whole.
+   */
+  private async replaceAll(meta: ReplicaMeta): Promise<void> {
+    if (this.fd === undefined) throw new Error(`state folder ${this.dir} is closed`);
+    const next = this.generation + 1;
+    const header = fileHeader(next);
+    const frame = encodeFrame(meta, EMPTY_SECTIONS, []);
+    const bytes = new Uint8Array(header.length + frame.length);
+    bytes.set(header);
+    bytes.set(frame, header.length);
+    await replaceFile(this.file('snapshot'), bytes, { durability: 'file-and-folder', temp: this.file('snapshot.tmp') });
+    this.meta = meta;
+    this.records.clear();
+    this.needed.clear();
+    this.deferred.clear();
+    this.peers.clear();
+    this.snapshotBytes = bytes.length;
+    this.startJournal(next);
   }
 
   /** Writes the whole state as the next generation's snapshot, then starts that generation's journal. */
@@ -373,8 +400,9 @@ function encodeFrame(meta: ReplicaMeta | undefined, s: FrameSections, peers: rea
 function decodeFrame(payload: Uint8Array): { meta?: ReplicaMeta; sections: FrameSections; peers: PeerPosition[]; recordsAt: number[] } {
   const r = new ByteReader(payload);
   const format = r.u8();
-  if (format !== STATE_FORMAT) throw new Error(`state format ${format} is not known to this version (${STATE_FORMAT})`);
-  const meta = r.u8() === 1 ? readMeta(r) : undefined;
+  if (format < OLDEST_STATE_FORMAT || format > STATE_FORMAT)
+    throw new Error(`state format ${format} is not known to this version (${STATE_FORMAT})`);
+  const meta = r.u8() === 1 ? readMeta(r, format) : undefined;
   // Entries kept in memory are copied out of the file's read buffer, which they must not keep alive.
   const copy = (s: Section): Section => ({ set: s.set.map((b) => b.slice()), remove: s.remove });
   const recordsAt: number[] = [];

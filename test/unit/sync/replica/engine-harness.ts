@@ -36,7 +36,8 @@ export const SMALL_CHUNKS: ChunkingParams = { minSize: 64, avgSize: 256, maxSize
 
 export interface Peer {
   readonly name: string;
-  readonly store: MemoryStore;
+  /** The folder; a test may point the replica at another before opening it again. */
+  store: MemoryStore;
   readonly state: MemoryStateStore;
   /** Shared by the peer's stores: arm it to crash the peer at its n-th next operation. */
   readonly crash: CrashSwitch;
@@ -66,6 +67,7 @@ export class Cluster {
       chunking?: ChunkingParams;
       batchRecords?: number;
       massDelete?: MassDeleteOptions;
+      space?: string;
       mergesEdits?: (peer: string) => boolean;
     } = {},
   ) {}
@@ -83,6 +85,7 @@ export class Cluster {
   open(peer: Peer): Promise<Replica> {
     return Replica.open({
       user: peer.name,
+      ...(this.options.space ? { space: this.options.space } : {}),
       store: peer.store,
       state: peer.state,
       port: { send: (to, message) => this.queue.push({ from: peer.name, to, message: decodeMessage(encodeMessage(message)) }) },

@@ -112,6 +112,9 @@ test('an edit concurrent with a delete survives on both sides', async () => {
   await c.settle();
   await c.disconnect('alice', 'bob');
   alice.store.userDelete('keep.md');
+  // Her folder's only file: a scan that finds every file gone asks first.
+  assert.equal((await alice.replica.scan()).state, 'paused');
+  await alice.replica.resolveMassDelete('delete');
   c.write('bob', 'keep.md', 'edited while alice deleted it');
   await c.settle();
   await c.connect('alice', 'bob');

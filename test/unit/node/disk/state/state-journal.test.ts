@@ -196,3 +196,34 @@ test('a damaged snapshot is reported, never silently replaced by an empty state'
   await assert.rejects(StateJournal.open(dir), /state file .*snapshot is damaged/);
   assert.equal(fs.existsSync(nodePath.join(dir, 'lock')), false, 'a failed open leaves no lock behind');
 });
+
+test('the root id is kept with the meta; a reset replaces the whole state at once', async () => {
+  const dir = freshDir();
+  const rng = new Prng(19);
+  let journal = await StateJournal.open(dir, { compactAfterBytes: 2_000 });
+  const meta = { indexId: 'old', sequence: 5, counter: 50, paused: false, rootId: 'a'.repeat(32) };
+  await journal.commit({
+    meta,
+    records: [fileRecord(rng, 'x', 1)],
+    needed: [{ path: 'y' }],
+    peers: [{ peer: 'p', indexId: 'q', sequence: 3 }],
+  });
+  for (let step = 2; step < 40; step++) await journal.commit({ records: [fileRecord(rng, `f${step}`, step)] });
+  await journal.close();
+  journal = await StateJournal.open(dir);
+  assert.equal((await journal.load())?.meta.rootId, 'a'.repeat(32));
+  const fresh = { indexId: 'new', sequence: 0, counter: 0, paused: false };
+  await journal.reset(fresh);
+  assert.deepEqual(await journal.load(), { meta: fresh, records: [], needed: [], deferred: [], peers: [] });
+  await journal.commit({ meta: { ...fresh, rootId: 'b'.repeat(32) }, records: [fileRecord(rng, 'z', 1)] });
+  await journal.close();
+  journal = await StateJournal.open(dir);
+  const loaded = await journal.load();
+  assert.equal(loaded?.meta.rootId, 'b'.repeat(32));
+  assert.deepEqual(
+    loaded?.records.map((r) => r.path),
+    ['z'],
+    'nothing of the old state came back',
+  );
+  await journal.close();
+});
