@@ -1,6 +1,7 @@
 import type { CommandSpec } from './command-spec';
 import { acceptCommand, initCommand, inviteCommand, linkCommand } from './commands/account-commands';
 import { chatCommand } from './commands/chat-command';
+import { deletesCommand } from './commands/deletes-command';
 import { conflictsCommand, resolveCommand } from './commands/conflict-commands';
 import { runCommand } from './commands/run-command';
 import { serverCommand } from './commands/server-command';
@@ -22,4 +23,5 @@ export const COMMANDS: readonly CommandSpec[] = [
   chatCommand,
   conflictsCommand,
   resolveCommand,
+  deletesCommand,
 ];

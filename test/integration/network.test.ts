@@ -209,7 +209,16 @@ test('conflicts through the network: edits of different lines made offline merge
       () => names('a').join() === 'notes.md' && names('b').join() === 'notes.md',
       SYNC_MS,
     );
-    assert.match(world.log('alice') + world.log('bob'), /"kind":"merged","path":"notes.md"/);
+    // One readable line each side: the merge where it was made, the merged version where it arrived.
+    const merger = /: merged .* into notes\.md/.test(world.log('alice')) ? 'alice' : 'bob';
+    const other = merger === 'alice' ? 'bob' : 'alice';
+    assert.match(world.log(merger), /space [0-9a-f]+: merged .* into notes\.md/);
+    await waitFor(
+      `${other} to log the merged version arriving`,
+      () => new RegExp(`space [0-9a-f]+: changes from ${merger} to 1 file: "notes.md"`).test(world.log(other)),
+      SYNC_MS,
+    );
+    for (const who of ['alice', 'bob']) assert.doesNotMatch(world.log(who), /\{"kind":/, `${who} logs no raw event object`);
     for (const who of ['alice', 'bob']) {
       await waitFor(
         `${who}'s status to be in sync`,

@@ -227,7 +227,7 @@ export async function shareFolder(
   });
   // Written before the folder is first scanned, so no member ever syncs what it leaves out.
   const seeded = (options.ignore?.length ?? 0) > 0 && seedIgnoreFile(path, options.ignore!);
-  await DiskStore.initFolder(path);
+  await DiskStore.initFolder(path, doc.id);
   session.home.putSpace({ id: doc.id, path });
   try {
     await session.client.request({ t: 'putSpace', doc });
@@ -263,7 +263,7 @@ export async function joinSpace(
   if (plan.kind === 'new') {
     const hadMarker = fs.existsSync(nodePath.join(path, MARKER_DIR));
     fs.mkdirSync(path, { recursive: true });
-    await DiskStore.initFolder(path);
+    await DiskStore.initFolder(path, space);
     const before = session.home.spaces().find((s) => s.id === space);
     session.home.putSpace({ ...before, id: space, path });
     try {

@@ -31,7 +31,7 @@ import { DeviceRouter } from '../net/device-router';
 import { statusFrom, type AgentStatus } from './agent-status';
 import { Mailbox } from './mailbox';
 import type { OpenSpace } from './open-space';
-import { RemoteChanges } from './remote-changes';
+import { RemoteChanges, describeRemoteChanges } from './remote-changes';
 import { SiblingSpaces } from './sibling-spaces';
 
 /** Blocks that came by mail and whose index never followed are dropped after this long. */
@@ -126,7 +126,10 @@ export class DeviceAgent {
       onTyping: (conversation, from) => options.onTyping?.(conversation, from),
       log,
     });
-    this.remoteChanges = new RemoteChanges(options.onRemoteChanges);
+    this.remoteChanges = new RemoteChanges((space, author, paths) => {
+      this.log(`space ${space}: ${describeRemoteChanges(author, paths)}`);
+      options.onRemoteChanges?.(space, author, paths);
+    });
     this.mailbox = new Mailbox({
       home,
       keys: identity.keys,
@@ -340,7 +343,12 @@ export class DeviceAgent {
         pool: this.pool,
         port: { send: (peer, message) => this.sendSync(space.id, peer, message) },
         onEvent: (event) => {
-          this.log(`space ${space.id}: ${describeReplicaEvent(event)}`);
+          // The pause waits for the user: say how to answer it where they read this line.
+          const answer =
+            event.kind === 'paused'
+              ? `; answer in the Shared Folders view or with "shared-folders deletes --space ${space.id} --answer apply|restore"`
+              : '';
+          this.log(`space ${space.id}: ${describeReplicaEvent(event)}${answer}`);
           this.options.onReplicaEvent?.(space.id, event);
         },
         engine: {
@@ -476,18 +484,6 @@ export class DeviceAgent {
         : [];
     const behind = others.filter((d) => this.vectors.has(`${space}/${d}`) && this.vectors.get(`${space}/${d}`) !== summary).length;
     return { files: needed.length, bytes, state: replica.state(), behind };
-  }
-
-  /**
-   * The user's answer to a space that paused because a scan found its files deleted: 'delete'
-   * replicates the deletes, 'restore' brings the files back. False when the space is not open
-   * here or is not waiting for an answer.
-   */
-  async resolveMassDelete(space: string, choice: 'delete' | 'restore'): Promise<boolean> {
-    const open = this.spaces.get(space);
-    if (!open || open.disk.replica.state() !== 'paused') return false;
-    await open.disk.replica.resolveMassDelete(choice);
-    return true;
   }
 
   /** Tells the online devices of a conversation that this user is typing; how many were told. */

@@ -6,10 +6,9 @@ export class RemoteChanges {
   /** The version last reported per space and path, so a change forwarded by several peers counts once. */
   private readonly reported = new Map<string, string>();
 
-  constructor(private readonly onChanges: ((space: string, author: string, paths: readonly string[]) => void) | undefined) {}
+  constructor(private readonly onChanges: (space: string, author: string, paths: readonly string[]) => void) {}
 
   note(space: string, replica: Replica, records: readonly FileRecord[]): void {
-    if (!this.onChanges) return;
     const byAuthor = new Map<string, string[]>();
     for (const r of records) {
       if (r.type === 'directory' && !r.deleted) continue;
@@ -26,4 +25,20 @@ export class RemoteChanges {
     }
     for (const [author, paths] of byAuthor) this.onChanges(space, author, paths);
   }
+}
+
+/** How many paths a log line names before it says how many more there are. */
+const NAMED_PATHS = 5;
+
+/** One log line for changes that arrived: who made them, and to which files. */
+export function describeRemoteChanges(author: string, paths: readonly string[]): string {
+  const named = paths
+    .slice(0, NAMED_PATHS)
+    .map((p) => JSON.stringify(p))
+    .join(', ');
+  const more = paths.length > NAMED_PATHS ? ` and ${paths.length - NAMED_PATHS} more` : '';
+  // Control characters are what this matches: a name must not break or colour the log line.
+  // eslint-disable-next-line no-control-regex
+  const who = author.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return `changes from ${who} to ${paths.length === 1 ? '1 file' : `${paths.length} files`}: ${named}${more}`;
 }

@@ -18,13 +18,16 @@ export function describeReplicaEvent(event: ReplicaEvent): string {
     case 'paused':
       return `paused: a scan would delete ${event.deletes} of ${event.liveFiles} files`;
     case 'stopped':
-      return `stopped: ${event.reason}`;
+      return 'stopped: the folder or its .shared-folder marker is gone (a disk unmounted, or the folder moved or deleted); syncing resumes when it is back';
     case 'resumed':
       return 'resumed';
     case 'unobtainable':
       return `${event.path}: no online member has its blocks`;
-    default:
-      return JSON.stringify(event, (_key, value: unknown) => (value instanceof Uint8Array ? toHex(value) : value));
+    default: {
+      // A new kind of event is a compile error here until it has its own line.
+      const unknownKind: never = event;
+      return `event ${String((unknownKind as { kind?: unknown }).kind)}`;
+    }
   }
 }
 

@@ -34,7 +34,16 @@ export interface EngineFailure {
   readonly message: string;
 }
 
-const CODES: ReadonlySet<string> = new Set<EngineErrorCode>(['usage', 'notEmpty', 'notSetUp', 'busy', 'server', 'crypto', 'disk', 'internal']);
+const CODES: ReadonlySet<string> = new Set<EngineErrorCode>([
+  'usage',
+  'notEmpty',
+  'notSetUp',
+  'busy',
+  'server',
+  'crypto',
+  'disk',
+  'internal',
+]);
 
 /** An error response of the engine host, whatever class the client wraps it in. */
 export function isEngineFailure(e: unknown): e is EngineFailure {
