@@ -7,7 +7,7 @@ import { DiskStore, MARKER_DIR } from '../../src/node/disk/disk-store';
 import { readRootIdentity } from '../../src/node/disk/root-marker';
 import { ForeignSpaceError } from '../../src/sync/replica/root-identity';
 import { DiskCluster, openTestReplica, sleep, snapshotTree, waitFor, type Member } from './disk-cluster';
-import { NetWorld, readText } from './net-cluster';
+import { NetWorld, cli, ok, readText } from './net-cluster';
 
 const SPACE = 'space-1';
 const FILES = ['a.txt', 'b.txt', 'docs/c.txt'];
@@ -148,6 +148,54 @@ test('a daemon whose space is pointed at another folder reopens it there: the ol
     }
     const versions = nodePath.join(world.folder('a'), MARKER_DIR, 'versions');
     assert.deepEqual(fs.existsSync(versions) ? fs.readdirSync(versions) : [], [], 'alice deleted nothing');
+  } finally {
+    await world.close();
+  }
+});
+
+test('through the CLI: an emptied folder pauses until "deletes" answers it; restore brings the files back, apply deletes them everywhere', async () => {
+  const world = new NetWorld();
+  try {
+    const space = await world.alicesFolderWithBob();
+    for (const f of ['one.txt', 'two.txt', 'three.txt']) fs.writeFileSync(nodePath.join(world.folder('a'), f), `text of ${f}`);
+    const refused = await cli(['deletes', '--home', world.home('alice'), '--space', space, '--answer', 'apply']);
+    assert.equal(refused.code, 1, 'no daemon: nothing holds a pause');
+    assert.match(refused.stderr, /^shared-folders: no daemon is running for .*: start "shared-folders run --home /);
+    world.start('alice');
+    world.start('bob');
+    const names = (folder: string): string[] =>
+      fs
+        .readdirSync(world.folder(folder))
+        .filter((n) => n !== MARKER_DIR)
+        .sort();
+    await waitFor('bob to have the three files', () => names('b').join() === 'one.txt,three.txt,two.txt', 30_000);
+
+    const emptyAlice = async (): Promise<void> => {
+      const before = (world.log('alice').match(/: paused: /g) ?? []).length;
+      for (const f of names('a')) fs.rmSync(nodePath.join(world.folder('a'), f));
+      await waitFor('alice to pause', () => (world.log('alice').match(/: paused: /g) ?? []).length > before, 30_000);
+    };
+    await emptyAlice();
+    assert.match(world.log('alice'), new RegExp(`answer .*"shared-folders deletes --space ${space} --answer apply\\|restore"`));
+    await sleep(2_000);
+    assert.deepEqual(names('b'), ['one.txt', 'three.txt', 'two.txt'], 'no delete left alice while she is paused');
+
+    await ok(['deletes', '--home', world.home('alice'), '--space', space, '--answer', 'restore']);
+    await waitFor('alice to have her files back', () => names('a').join() === 'one.txt,three.txt,two.txt', 30_000);
+    assert.equal(fs.readFileSync(nodePath.join(world.folder('a'), 'two.txt'), 'utf8'), 'text of two.txt');
+    const wrong = await cli(['deletes', '--home', world.home('alice'), '--space', space, '--answer', 'restore']);
+    assert.equal(wrong.code, 1, 'a folder that is not paused has nothing to answer');
+    assert.match(wrong.stderr, /not waiting for an answer about deleted files/);
+
+    await emptyAlice();
+    await ok(['deletes', '--home', world.home('alice'), '--space', space, '--answer', 'apply']);
+    await waitFor('the deletes to reach bob', () => names('b').length === 0, 30_000);
+    const bobsVersions = fs.readdirSync(nodePath.join(world.folder('b'), MARKER_DIR, 'versions'), { recursive: true }).map(String);
+    for (const f of ['one', 'two', 'three'])
+      assert.ok(
+        bobsVersions.some((v) => v.startsWith(f)),
+        `bob keeps ${f} in his versions folder`,
+      );
   } finally {
     await world.close();
   }
