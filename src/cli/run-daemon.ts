@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import type { DeviceHome } from '../node/agent/device-home';
 import { writeAtomic, writeReplacing } from '../node/disk/durable-write';
 import { EngineService } from '../node/engine/engine-service';
+import { printable } from '../sync/util/printable';
 
 /** How often status.json is rewritten: its age is how `status` knows the daemon is alive. */
 const STATUS_EVERY_MS = 500;
@@ -19,7 +20,7 @@ export async function runDaemon(home: DeviceHome, options: { folders: string; li
   const service = new EngineService((event) => {
     // One line each: a request that failed unexpectedly comes with its stack, which is for the extension's log, not a terminal.
     if (event.event === 'log') log(event.message.split('\n')[0]!);
-    else if (event.event === 'chat') log(`chat from ${event.message.fromName}: ${event.message.text}`);
+    else if (event.event === 'chat') log(`chat from ${printable(event.message.fromName)}: ${printable(event.message.text)}`);
   });
   const { identity } = await service.handlers.start({
     home: home.dir,

@@ -177,10 +177,7 @@ test('chat --read shows unread messages once and then as read; --follow without 
     return r;
   };
   try {
-    await world.startServer();
-    await world.user('alice');
-    await world.user('bob');
-    await world.contacts('alice', 'bob');
+    await world.aliceAndBob();
     world.start('alice');
     world.start('bob');
     const bob = world.home('bob');
@@ -405,13 +402,12 @@ test(
       return r;
     };
     try {
-      await world.startServer();
-      await world.user('alice');
-      await world.user('bob');
-      await world.contacts('alice', 'bob');
+      await world.aliceAndBob();
       world.start('alice');
       world.start('bob');
       const bob = world.home('bob');
+      // Only a daemon that holds the home takes the stream: one still starting is not there yet.
+      await waitFor("bob's daemon to hold his home", () => /running as device/.test(world.log('bob')), SYNC_MS);
       const follow = spawn(process.execPath, [CLI, 'chat', '--home', bob, '--follow', '--with', 'alice'], {
         stdio: ['ignore', 'pipe', 'pipe'],
       });

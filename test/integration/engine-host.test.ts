@@ -220,7 +220,8 @@ test('engine hosts: addMember, decline, leave, stopSharing, removeContact, and a
     await alice.client.call('addMember', { space, user: carolId, role: 'editor' });
     await carol.untilEvent('invitation', (e) => e.invitation.space === space && e.invitation.from === 'alice');
     await carol.client.call('join', { space, path: carol.folder('team') });
-    await waitFor('plan.md at carol', () => readText(nodePath.join(carol.folder('team'), 'plan.md')) === 'the plan\n', SYNC_MS);
+    for (const who of [carol, bob])
+      await waitFor(`plan.md at ${who.name}`, () => readText(nodePath.join(who.folder('team'), 'plan.md')) === 'the plan\n', SYNC_MS);
     await bob.untilEvent('activity', (e) => e.activity.kind === 'joined' && e.activity.user === 'carol');
     const members = (await bob.status()).spaces.find((s) => s.id === space)!.members;
     assert.deepEqual(members.map((m) => `${m.name}:${m.role}:${m.status}`).sort(), [

@@ -90,12 +90,17 @@ export class NetWorld {
     return ok(['share', '--home', this.home(owner), '--path', this.folder(folder), '--with', withNames.join(','), '--role', role]);
   }
 
-  /** alice and bob, contacts, sharing alice's folder `a` as bob's `b`; returns the space id. */
-  async alicesFolderWithBob(): Promise<string> {
+  /** The server, and alice and bob set up as contacts. */
+  async aliceAndBob(): Promise<void> {
     await this.startServer();
     await this.user('alice');
     await this.user('bob');
     await this.contacts('alice', 'bob');
+  }
+
+  /** alice and bob, contacts, sharing alice's folder `a` as bob's `b`; returns the space id. */
+  async alicesFolderWithBob(): Promise<string> {
+    await this.aliceAndBob();
     const space = await this.share('alice', 'a', ['bob']);
     await this.join('bob', space, 'b');
     return space;

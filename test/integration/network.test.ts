@@ -235,10 +235,7 @@ test('conflicts through the network: edits of different lines made offline merge
 test('faults: garbage, oversized and unauthorised frames; the server restarted and a daemon killed mid-transfer; no plaintext on the server', async () => {
   const world = new NetWorld();
   try {
-    await world.startServer();
-    await world.user('alice');
-    await world.user('bob');
-    await world.contacts('alice', 'bob');
+    await world.aliceAndBob();
     const space = await world.share('alice', 'secret-folder-MARKERDIR', ['bob']);
     await world.join('bob', space, 'b');
     world.start('alice');
@@ -318,10 +315,7 @@ test('faults: garbage, oversized and unauthorised frames; the server restarted a
 test("a user's other devices sync every space the user joined, in a folder named as the user named it on the device that joined", async () => {
   const world = new NetWorld();
   try {
-    await world.startServer();
-    await world.user('alice');
-    await world.user('bob');
-    await world.contacts('alice', 'bob');
+    await world.aliceAndBob();
     const space = await world.share('alice', 'design-notes', ['bob']);
     write(world, 'design-notes', 'idea.md', 'shared before the laptop existed\n');
     await world.join('bob', space, 'bob-notes');

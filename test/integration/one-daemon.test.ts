@@ -88,10 +88,7 @@ test('a second run on a home exits at once with one line; the first daemon stays
 test('join and share while the daemon runs take effect in it at once, at the path given; nothing is deleted after restarts', async () => {
   const world = new NetWorld();
   try {
-    await world.startServer();
-    await world.user('alice');
-    await world.user('bob');
-    await world.contacts('alice', 'bob');
+    await world.aliceAndBob();
     world.start('bob');
     const bobStarted = Date.now();
     await running(world, 'bob');

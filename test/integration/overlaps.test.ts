@@ -27,7 +27,8 @@ function tree(dir: string, out: Record<string, string> = {}, under = ''): Record
 }
 
 /** A command that must be refused with exactly this one line, exit code `code`. */
-async function refused(args: readonly string[], message: string, code = 2): Promise<void> {
+/** A command the CLI understood but cannot do as asked: exit status 1 (2 is a wrong command line). */
+async function refused(args: readonly string[], message: string, code = 1): Promise<void> {
   const r = await cli(args);
   assert.equal(r.stderr, `shared-folders: ${message}\n`, `shared-folders ${args.join(' ')}`);
   assert.equal(r.code, code, `shared-folders ${args.join(' ')} exit code`);
@@ -45,10 +46,7 @@ function named(dir: string, stem: string): string[] {
 test('overlaps: share and join refuse a folder that is, lies in or holds a shared folder, naming it, and change nothing', async () => {
   const world = new NetWorld();
   try {
-    await world.startServer();
-    await world.user('alice');
-    await world.user('bob');
-    await world.contacts('alice', 'bob');
+    await world.aliceAndBob();
     const docs = world.folder('alice/docs');
     write(nodePath.join(docs, 'a.txt'), 'a');
     write(nodePath.join(docs, 'sub', 'b.txt'), 'b');
@@ -129,10 +127,7 @@ test('overlaps: share and join refuse a folder that is, lies in or holds a share
 test('overlaps: a join into a folder with files needs --merge, then merges keeping both sides of a conflict; a second join moves the folder', async () => {
   const world = new NetWorld();
   try {
-    await world.startServer();
-    await world.user('alice');
-    await world.user('bob');
-    await world.contacts('alice', 'bob');
+    await world.aliceAndBob();
     write(world.folder('a/only-alice.txt'), 'from alice\n');
     write(world.folder('a/clash.txt'), 'alice wrote this\n');
     const space = await world.share('alice', 'a', ['bob']);
@@ -201,6 +196,18 @@ test('overlaps: a join into a folder with files needs --merge, then merges keepi
     for (const f of ['only-alice.txt', 'only-bob.txt', 'clash.txt', 'after-move.txt'])
       assert.ok(fs.existsSync(nodePath.join(a, f)), `alice still has ${f}`);
     assert.equal(fs.existsSync(b), false, 'no stray folder or marker at the old place');
+
+    // Moved again while bob's daemon runs: the join goes through it, and the replica follows its
+    // marker to the new place, state and all, so nothing is taken as new and nothing deleted.
+    const again = world.folder('again/b');
+    await ok(join(again));
+    assert.equal(fs.existsSync(moved), false);
+    await waitFor('bob to sync at the new place', () => /its folder is now .*again/.test(world.log('bob')), SYNC_MS);
+    write(nodePath.join(a, 'after-second-move.txt'), 'and still\n');
+    await waitFor('the file at the second place', () => readText(nodePath.join(again, 'after-second-move.txt')) === 'and still\n', SYNC_MS);
+    assert.doesNotMatch(world.log('bob'), /taken as new/, 'the moved replica kept its own state');
+    for (const f of ['only-alice.txt', 'only-bob.txt', 'clash.txt', 'after-move.txt', 'from-new-place.txt'])
+      assert.ok(fs.existsSync(nodePath.join(a, f)), `alice still has ${f} after the move under a running daemon`);
   } finally {
     await world.close();
   }
@@ -209,10 +216,7 @@ test('overlaps: a join into a folder with files needs --merge, then merges keepi
 test('overlaps: share and join while the daemons run land at the paths given, never in the home folders', async () => {
   const world = new NetWorld();
   try {
-    await world.startServer();
-    await world.user('alice');
-    await world.user('bob');
-    await world.contacts('alice', 'bob');
+    await world.aliceAndBob();
     world.start('alice');
     world.start('bob');
     for (const who of ['alice', 'bob']) await waitFor(`${who}'s daemon`, () => world.log(who).includes('running as device'), SYNC_MS);
@@ -277,8 +281,8 @@ test('overlaps: an own invite is refused without using it up; damaged codes and 
     );
     await refused(
       ['init', '--home', world.home('carol'), '--name', 'carol', '--server', `127.0.0.1:${world.port}`],
-      `127.0.0.1:${world.port} is not a server address: write it as ws://HOST:PORT or wss://HOST`,
-      1,
+      `--server 127.0.0.1:${world.port} is not a server address: write it as ws://HOST:PORT or wss://HOST`,
+      2,
     );
   } finally {
     await world.close();

@@ -1,4 +1,5 @@
 import type { Replica } from '../../sync/replica/replica';
+import { printable } from '../../sync/util/printable';
 import { sameRecord, type FileRecord } from '../../sync/model/file-record';
 
 /** Reports the records of an index batch that change something here, by author, once per version. */
@@ -34,11 +35,8 @@ const NAMED_PATHS = 5;
 export function describeRemoteChanges(author: string, paths: readonly string[]): string {
   const named = paths
     .slice(0, NAMED_PATHS)
-    .map((p) => JSON.stringify(p))
+    .map((p) => `"${printable(p)}"`)
     .join(', ');
   const more = paths.length > NAMED_PATHS ? ` and ${paths.length - NAMED_PATHS} more` : '';
-  // Control characters are what this matches: a name must not break or colour the log line.
-  // eslint-disable-next-line no-control-regex
-  const who = author.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-  return `changes from ${who} to ${paths.length === 1 ? '1 file' : `${paths.length} files`}: ${named}${more}`;
+  return `changes from ${printable(author)} to ${paths.length === 1 ? '1 file' : `${paths.length} files`}: ${named}${more}`;
 }

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import type { DeviceHome } from '../agent/device-home';
 import { MAX_LINE } from './control-server';
-import { EngineCallError } from './engine-client';
+import { EngineCallError, PendingCalls } from './pending-calls';
 import type { EngineEvent, EngineMethod, EngineParams, EngineRequest, EngineResult, HostMessage } from './engine-protocol';
 import { readHolder } from './home-claim';
 import { lineReader } from './line-reader';
@@ -58,16 +58,8 @@ function connect(path: string): Promise<net.Socket | undefined> {
   });
 }
 
-interface Pending {
-  readonly method: string;
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (err: Error) => void;
-  readonly timer: NodeJS.Timeout;
-}
-
 class SocketConnection implements DaemonConnection {
-  private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending: PendingCalls;
   private readonly listeners = new Set<(e: EngineEvent) => void>();
   private closed = false;
 
@@ -75,6 +67,7 @@ class SocketConnection implements DaemonConnection {
     private readonly socket: net.Socket,
     readonly pid: number,
   ) {
+    this.pending = new PendingCalls(() => `the daemon (process ${pid})`);
     socket.setEncoding('utf8');
     socket.on(
       'data',
@@ -92,16 +85,10 @@ class SocketConnection implements DaemonConnection {
 
   call<M extends EngineMethod>(method: M, params: EngineParams<M>): Promise<EngineResult<M>> {
     if (this.closed) return Promise.reject(new EngineCallError('internal', `the connection to the daemon (process ${this.pid}) is closed`));
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new EngineCallError('internal', `the daemon (process ${this.pid}) did not answer ${method} in time`));
-      }, CALL_TIMEOUT_MS);
-      this.pending.set(id, { method, resolve: resolve as (value: unknown) => void, reject, timer });
-      const request: EngineRequest<M> = { kind: 'request', id, method, params };
-      this.socket.write(JSON.stringify(request) + '\n');
-    });
+    const { id, answer } = this.pending.open(method, CALL_TIMEOUT_MS);
+    const request: EngineRequest<M> = { kind: 'request', id, method, params };
+    this.socket.write(JSON.stringify(request) + '\n');
+    return answer as Promise<EngineResult<M>>;
   }
 
   onEvent(listener: (e: EngineEvent) => void): () => void {
@@ -121,14 +108,8 @@ class SocketConnection implements DaemonConnection {
     } catch {
       return;
     }
-    if (message?.kind === 'response') {
-      const waiting = this.pending.get(message.id);
-      if (!waiting) return;
-      this.pending.delete(message.id);
-      clearTimeout(waiting.timer);
-      if (message.ok) waiting.resolve(message.result);
-      else waiting.reject(new EngineCallError(message.code, message.message));
-    } else if (message?.kind === 'event') {
+    if (message?.kind === 'response') this.pending.settle(message);
+    else if (message?.kind === 'event') {
       for (const listener of [...this.listeners]) listener(message);
     }
   }
@@ -136,10 +117,6 @@ class SocketConnection implements DaemonConnection {
   private fail(reason: string): void {
     this.closed = true;
     this.listeners.clear();
-    for (const [id, waiting] of this.pending) {
-      clearTimeout(waiting.timer);
-      waiting.reject(new EngineCallError('internal', `${reason} before answering ${waiting.method}`));
-      this.pending.delete(id);
-    }
+    this.pending.failAll(reason);
   }
 }

@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import type { EngineErrorCode, EngineEvent, EngineMethod, EngineParams, EngineRequest, EngineResult, HostMessage } from './engine-protocol';
+import { EngineCallError, PendingCalls } from './pending-calls';
+import type { EngineEvent, EngineMethod, EngineParams, EngineRequest, EngineResult, HostMessage } from './engine-protocol';
 
 /**
  * The extension's side of the engine host: forks the host script, sends typed requests over the
@@ -27,15 +28,7 @@ export interface EngineClientOptions {
   readonly log?: (line: string) => void;
 }
 
-export class EngineCallError extends Error {
-  constructor(
-    readonly code: EngineErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'EngineCallError';
-  }
-}
+export { EngineCallError };
 
 export interface Disposable {
   dispose(): void;
@@ -51,20 +44,12 @@ export interface HostLifecycle {
   readonly restarted: { readonly pid: number };
 }
 
-interface PendingCall {
-  readonly method: EngineMethod;
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (err: Error) => void;
-  readonly timer: NodeJS.Timeout;
-}
-
 /** A host that lived this long before dying starts the backoff over. */
 const STABLE_MS = 60_000;
 
 export class EngineClient {
   private child: ChildProcess | undefined;
-  private nextId = 1;
-  private readonly pending = new Map<number, PendingCall>();
+  private readonly pending = new PendingCalls(() => 'the engine host');
   private readonly listeners = new Map<string, Set<(value: never) => void>>();
   private disposed = false;
   private backoffMs: number;
@@ -122,31 +107,19 @@ export class EngineClient {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;
     }
-    this.failPending('the engine host was stopped');
+    this.pending.failAll('the engine host was stopped');
     this.listeners.clear();
   }
 
   private send(method: EngineMethod, params: unknown, timeoutMs?: number): Promise<unknown> {
     const child = this.child;
     if (!child || !child.connected) return Promise.reject(new EngineCallError('internal', 'the engine host is not running'));
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => {
-          this.pending.delete(id);
-          reject(new EngineCallError('internal', `the engine host did not answer ${method} in time`));
-        },
-        timeoutMs ?? this.options.callTimeoutMs ?? 120_000,
-      );
-      this.pending.set(id, { method, resolve, reject, timer });
-      const request: EngineRequest = { kind: 'request', id, method, params: params as never };
-      child.send(request, (err) => {
-        if (!err) return;
-        clearTimeout(timer);
-        this.pending.delete(id);
-        reject(new EngineCallError('internal', `could not reach the engine host: ${err.message}`));
-      });
+    const { id, answer } = this.pending.open(method, timeoutMs ?? this.options.callTimeoutMs ?? 120_000);
+    const request: EngineRequest = { kind: 'request', id, method, params: params as never };
+    child.send(request, (err) => {
+      if (err) this.pending.abandon(id, new EngineCallError('internal', `could not reach the engine host: ${err.message}`));
     });
+    return answer;
   }
 
   private spawn(): void {
@@ -176,14 +149,8 @@ export class EngineClient {
   }
 
   private onMessage(message: HostMessage): void {
-    if (message?.kind === 'response') {
-      const waiting = this.pending.get(message.id);
-      if (!waiting) return;
-      this.pending.delete(message.id);
-      clearTimeout(waiting.timer);
-      if (message.ok) waiting.resolve(message.result);
-      else waiting.reject(new EngineCallError(message.code, message.message));
-    } else if (message?.kind === 'event') {
+    if (message?.kind === 'response') this.pending.settle(message);
+    else if (message?.kind === 'event') {
       this.fire(message.event, message);
     }
   }
@@ -198,18 +165,10 @@ export class EngineClient {
     }
   }
 
-  private failPending(reason: string): void {
-    for (const [id, waiting] of this.pending) {
-      clearTimeout(waiting.timer);
-      waiting.reject(new EngineCallError('internal', `${reason} before answering ${waiting.method}`));
-      this.pending.delete(id);
-    }
-  }
-
   private onExit(child: ChildProcess, code: number | null, signal: string | null): void {
     if (this.child !== child) return;
     this.child = undefined;
-    this.failPending(`the engine host exited (${signal ?? `code ${code}`})`);
+    this.pending.failAll(`the engine host exited (${signal ?? `code ${code}`})`);
     const restarting = !this.disposed;
     this.fire('exited', { code, signal, restarting });
     if (!restarting) return;
