@@ -74,11 +74,14 @@ export class RendezvousServer {
     const rendezvous = new RendezvousServer(server, wss, store, limits, log);
     server.on('request', (req, res) => void onHttp(rendezvous.context, req, res));
     wss.on('connection', (socket, req) => rendezvous.onConnection(socket, req.socket.remoteAddress ?? '?'));
-    wss.on('error', (err) => log('wsError', { message: err.message }));
+    let listening = false;
+    // Before it listens, a failure (a busy port) rejects `start` and is the caller's to report.
+    wss.on('error', (err) => listening && log('wsError', { message: err.message }));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(options.port ?? 7070, options.host ?? '127.0.0.1', () => resolve());
     });
+    listening = true;
     rendezvous.heartbeat = setInterval(() => rendezvous.beat(), limits.heartbeatMs);
     rendezvous.heartbeat.unref();
     log('listening', { host: options.host ?? '127.0.0.1', port: rendezvous.port });

@@ -159,6 +159,7 @@ test('help, unknown options, flags, bad values and a busy port: one line each, t
         r.stderr,
         new RegExp(`^shared-folders: port ${taken} on 127.0.0.1 is already in use by another program: choose another with --port\\n$`),
       );
+      assert.equal(r.stdout, '', 'no server log line about the failed listen besides the message');
     } finally {
       busy.close();
     }
