@@ -48,10 +48,14 @@ function write(world: NetWorld, folder: string, path: string, text: string): voi
 }
 
 /** The user's files of a folder, without the marker folder: name to content. */
+/** The files of a folder and their text; a file that goes while it is read (a sync under way) is left out. */
 function files(world: NetWorld, folder: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const name of fs.readdirSync(world.folder(folder)).sort())
-    if (!name.startsWith('.shared-folder')) out[name] = fs.readFileSync(nodePath.join(world.folder(folder), name), 'utf8');
+  for (const name of fs.readdirSync(world.folder(folder)).sort()) {
+    if (name.startsWith('.shared-folder')) continue;
+    const text = readText(nodePath.join(world.folder(folder), name));
+    if (text !== undefined) out[name] = text;
+  }
   return out;
 }
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as nodePath from 'node:path';
 import { test } from 'node:test';
 import { Prng } from '../sim/prng';
@@ -253,11 +254,18 @@ test('replaced and deleted versions are kept in .shared-folder/versions and prun
 
 test('a folder whose marker vanished stops instead of deleting; a mass delete pauses and asks', { timeout: 120_000 }, async () => {
   const cluster = await DiskCluster.create(['alice', 'bob']);
+  // Files named f…, 30 at the root and 120 in many/, counted wherever they are.
+  const count = (root: string): number =>
+    fs
+      .readdirSync(root, { recursive: true })
+      .map(String)
+      .filter((p) => !p.startsWith('.shared-folder') && nodePath.basename(p).startsWith('f')).length;
   try {
     await cluster.linkAll();
     const alice = cluster.member('alice');
     const bob = cluster.member('bob');
-    for (let i = 0; i < 150; i++) fs.writeFileSync(nodePath.join(alice.root, `f${i}`), `file ${i}`);
+    fs.mkdirSync(nodePath.join(alice.root, 'many'));
+    for (let i = 0; i < 150; i++) fs.writeFileSync(nodePath.join(alice.root, i < 30 ? '' : 'many', `f${i}`), `file ${i}`);
     await cluster.settle();
 
     // An unmounted disk looks like an empty folder: the replica must stop, not delete everywhere.
@@ -267,7 +275,7 @@ test('a folder whose marker vanished stops instead of deleting; a mass delete pa
     assert.equal(bob.disk.replica.state(), 'stopped');
     assert.ok(bob.events.some((e) => e.kind === 'stopped' && e.reason === 'rootMissing'));
     await new Promise((r) => setTimeout(r, 500));
-    assert.equal(fs.readdirSync(alice.root).filter((n) => n.startsWith('f')).length, 150, 'alice lost nothing');
+    assert.equal(count(alice.root), 150, 'alice lost nothing');
 
     // The disk comes back: sync resumes.
     fs.rmSync(bob.root, { recursive: true });
@@ -277,14 +285,21 @@ test('a folder whose marker vanished stops instead of deleting; a mass delete pa
     assert.notEqual(bob.disk.replica.state(), 'stopped');
     await cluster.settle();
 
-    // A mass delete pauses the space and waits for an answer; restore brings the files back.
-    for (let i = 0; i < 120; i++) fs.rmSync(nodePath.join(bob.root, `f${i}`));
+    // A mass delete pauses the space and waits for an answer; restore brings the files back. The
+    // 120 files go in one rename, so no scan under way can see only some of them gone.
+    const aside = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'sf-aside-'));
+    fs.renameSync(nodePath.join(bob.root, 'many'), nodePath.join(aside, 'many'));
     await waitFor('bob to pause', () => bob.disk.replica.state() === 'paused');
     assert.ok(bob.events.some((e) => e.kind === 'paused' && e.reason === 'massDelete' && e.deletes === 120));
-    assert.equal(fs.readdirSync(alice.root).filter((n) => n.startsWith('f')).length, 150, 'nothing was deleted at alice');
+    assert.equal(count(alice.root), 150, 'nothing was deleted at alice');
     await bob.disk.replica.resolveMassDelete('restore');
     const tree = await cluster.settle();
-    assert.equal([...tree.keys()].filter((p) => p.startsWith('f')).length, 150, `restored: ${describe(tree).slice(0, 200)}`);
+    assert.equal(
+      [...tree.entries()].filter(([p, e]) => e.type === 'file' && nodePath.basename(p).startsWith('f')).length,
+      150,
+      `restored: ${describe(tree).slice(0, 200)}`,
+    );
+    fs.rmSync(aside, { recursive: true, force: true });
   } finally {
     await cluster.close();
   }
