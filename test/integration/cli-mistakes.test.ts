@@ -48,6 +48,17 @@ function write(world: NetWorld, folder: string, path: string, text: string): voi
 }
 
 /** The user's files of a folder, without the marker folder: name to content. */
+/** Runs CLI commands and keeps every result, so a test can check at its end that none printed a stack frame. */
+function recorder(): { seen: CliResult[]; run: (args: readonly string[], timeoutMs?: number) => Promise<CliResult> } {
+  const seen: CliResult[] = [];
+  const run = async (args: readonly string[], timeoutMs?: number): Promise<CliResult> => {
+    const r = await cli(args, timeoutMs);
+    seen.push(r);
+    return r;
+  };
+  return { seen, run };
+}
+
 /** The files of a folder and their text; a file that goes while it is read (a sync under way) is left out. */
 function files(world: NetWorld, folder: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -61,12 +72,7 @@ function files(world: NetWorld, folder: string): Record<string, string> {
 
 test('help, unknown options, flags, bad values and a busy port: one line each, the right exit status, nothing started', async () => {
   const world = new NetWorld();
-  const seen: CliResult[] = [];
-  const run = async (args: readonly string[], timeoutMs?: number): Promise<CliResult> => {
-    const r = await cli(args, timeoutMs);
-    seen.push(r);
-    return r;
-  };
+  const { seen, run } = recorder();
   try {
     for (const args of [['--help'], ['help'], ['-h']]) {
       const r = await run(args);
@@ -175,12 +181,7 @@ test('help, unknown options, flags, bad values and a busy port: one line each, t
 
 test('chat --read shows unread messages once and then as read; --follow without a daemon is refused', async () => {
   const world = new NetWorld();
-  const seen: CliResult[] = [];
-  const run = async (args: readonly string[]): Promise<CliResult> => {
-    const r = await cli(args);
-    seen.push(r);
-    return r;
-  };
+  const { seen, run } = recorder();
   try {
     await world.aliceAndBob();
     world.start('alice');
@@ -252,12 +253,7 @@ test('chat --read shows unread messages once and then as read; --follow without 
 
 test('conflicts lists each conflict; resolve --keep mine, theirs and both settle them on disk and everywhere; status without a daemon says so', async () => {
   const world = new NetWorld();
-  const seen: CliResult[] = [];
-  const run = async (args: readonly string[]): Promise<CliResult> => {
-    const r = await cli(args);
-    seen.push(r);
-    return r;
-  };
+  const { seen, run } = recorder();
   try {
     const space = await world.alicesFolderWithBob();
     const bob = world.home('bob');
@@ -400,12 +396,7 @@ test(
   { skip: DAEMON_FORWARDING ? false : 'via-daemon.ts is the placeholder of this branch: runs once the daemon forwarding is merged' },
   async () => {
     const world = new NetWorld();
-    const seen: CliResult[] = [];
-    const run = async (args: readonly string[]): Promise<CliResult> => {
-      const r = await cli(args);
-      seen.push(r);
-      return r;
-    };
+    const { seen, run } = recorder();
     try {
       await world.aliceAndBob();
       world.start('alice');
