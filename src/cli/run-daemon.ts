@@ -4,7 +4,7 @@ import { writeAtomic, writeReplacing } from '../node/disk/durable-write';
 import { EngineService } from '../node/engine/engine-service';
 import { printable } from '../sync/util/printable';
 
-/** How often status.json is rewritten: its age is how `status` knows the daemon is alive. */
+/** How often status.json is brought up to date: the last status, for what reads the home while no daemon runs. */
 const STATUS_EVERY_MS = 500;
 
 /**
@@ -29,11 +29,14 @@ export async function runDaemon(home: DeviceHome, options: { folders: string; li
     ...(options.limitDown ? { limitDown: options.limitDown } : {}),
   });
   writeAtomic(home.file('run.pid'), String(process.pid));
+  let written = '';
   const writeStatus = (): void => {
     const status = service.agentStatus();
-    if (status) writeReplacing(home.file('status.json'), JSON.stringify(status, null, 2));
+    const text = status ? JSON.stringify(status, null, 2) : '';
+    if (text === '' || text === written) return;
+    writeReplacing(home.file('status.json'), text);
+    written = text;
   };
-  // Rewritten even when unchanged: its mtime is how `status` knows the daemon is alive.
   const timer = setInterval(writeStatus, STATUS_EVERY_MS);
   log(`running as device ${identity?.device ?? '?'}`);
   await new Promise<void>((resolve) => {

@@ -1,5 +1,5 @@
 import * as crypto from 'node:crypto';
-import { RendezvousError, type ClientRequest } from '../sync/protocol/rendezvous';
+import { OWN_INVITE, RendezvousError, type ClientRequest } from '../sync/protocol/rendezvous';
 import { pushPresence, pushState } from './account-state';
 import type { Connection } from './connection';
 import type { ServerContext } from './server-context';
@@ -26,8 +26,7 @@ export async function contactRequest(ctx: ServerContext, conn: Connection, reque
       // The maker's own attempt leaves the token in place, for the person it was meant for.
       const inviter = await store.takeToken(request.token, 'invite', now, user);
       if (!inviter) throw new RendezvousError('badToken', 'the invite code is unknown, used or expired');
-      if (inviter === user)
-        throw new RendezvousError('forbidden', 'this invite code is your own: send it to the person you want to add as a contact');
+      if (inviter === user) throw new RendezvousError('forbidden', OWN_INVITE);
       await store.addContact(user, inviter);
       ctx.log('contactAdded', { a: user, b: inviter });
       await pushState(ctx, [user, inviter]);

@@ -5,6 +5,7 @@ import { fromHex, toHex } from '../../sync/util/bytes';
 import {
   RendezvousError,
   spaceDocSigningBytes,
+  OWN_INVITE,
   type AccountState,
   type ContactInfo,
   type DeviceInfo,
@@ -14,7 +15,6 @@ import {
 } from '../../sync/protocol/rendezvous';
 import { appendChatHistory, sendChat, type ChatEntry } from './chat';
 import { CodeError, decodeInvite, decodeLink, encodeInvite, encodeLink } from './codes';
-import { savedConflicts, statusFrom, type AgentStatus } from './agent-status';
 import { HomeError, type DeviceHome, type Identity } from './device-home';
 import { CryptoError, fingerprintOf, publicDeviceOf, generateDeviceKeys, signWith, type DeviceKeys } from '../crypto/device-keys';
 import { endorse, makeLinkGrant, pinsOf, trustFilter } from '../crypto/device-trust';
@@ -179,8 +179,6 @@ export async function acceptInvite(session: AccountSession, codeText: string): P
   pins.pin(inviter, root.signPublic);
   return (await freshState(session)).contacts.find((c) => c.id === inviter)!;
 }
-
-export const OWN_INVITE = 'this invite code is your own: send it to the person you want to add as a contact';
 
 /** Contacts by name (or user id); a name that fits none or several is an error. */
 export function contactsByName(state: AccountState, names: readonly string[]): UserInfo[] {
@@ -406,11 +404,3 @@ export async function sendChatMessage(session: AccountSession, to: string, text:
 }
 
 // ---- status ---------------------------------------------------------------------------------
-
-/** Without a running agent: the server's view of presence and vectors, and the replicas' saved state. */
-export async function offlineStatus(home: DeviceHome, identity: Identity): Promise<AgentStatus> {
-  return withServer(home, identity, async (session, state) => {
-    const status = statusFrom(home, session.client.device.id, state, false);
-    return { ...status, conflicts: await savedConflicts(home) };
-  });
-}

@@ -1,10 +1,8 @@
 import type * as net from 'node:net';
 import type { EngineEvent, EngineResponse } from './engine-protocol';
 import { isRequest, type EngineDispatcher } from './engine-dispatch';
-import { lineReader } from './line-reader';
+import { readLines } from './line-reader';
 
-/** A line longer than this (a request, or what a client left unanswered) closes the client. */
-export const MAX_LINE = 16 * 1024 * 1024;
 /** Events a client does not read pile up in its socket; past this it is closed. */
 const MAX_UNREAD = 16 * 1024 * 1024;
 /** Not served over the socket: the daemon's own life is its process's business. */
@@ -40,23 +38,11 @@ export class ControlServer {
 
   private serve(socket: net.Socket): void {
     this.clients.add(socket);
-    socket.setEncoding('utf8');
-    socket.on(
-      'data',
-      lineReader(
-        MAX_LINE,
-        (line) => {
-          if (!socket.destroyed) this.onLine(socket, line);
-        },
-        () => socket.destroy(),
-      ),
-    );
-    socket.on('error', () => socket.destroy());
+    readLines(socket, (line) => this.onLine(socket, line));
     socket.on('close', () => this.clients.delete(socket));
   }
 
   private onLine(socket: net.Socket, line: string): void {
-    if (line.trim() === '') return;
     let message: unknown;
     try {
       message = JSON.parse(line);

@@ -1,11 +1,10 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import type { DeviceHome } from '../agent/device-home';
-import { MAX_LINE } from './control-server';
 import { EngineCallError, PendingCalls } from './pending-calls';
 import type { EngineEvent, EngineMethod, EngineParams, EngineRequest, EngineResult, HostMessage } from './engine-protocol';
 import { readHolder } from './home-claim';
-import { lineReader } from './line-reader';
+import { readLines } from './line-reader';
 
 /** A call the daemon does not answer in this long fails (a join waits for the server, and may scan). */
 const CALL_TIMEOUT_MS = 120_000;
@@ -68,18 +67,7 @@ class SocketConnection implements DaemonConnection {
     readonly pid: number,
   ) {
     this.pending = new PendingCalls(() => `the daemon (process ${pid})`);
-    socket.setEncoding('utf8');
-    socket.on(
-      'data',
-      lineReader(
-        MAX_LINE,
-        (line) => {
-          if (line.trim()) this.onLine(line);
-        },
-        () => socket.destroy(),
-      ),
-    );
-    socket.on('error', () => socket.destroy());
+    readLines(socket, (line) => this.onLine(line));
     socket.on('close', () => this.fail(`the daemon (process ${pid}) closed the connection`));
   }
 

@@ -9,6 +9,7 @@ import { toEngineError } from './to-engine-error';
  */
 const AT_ONCE: ReadonlySet<EngineMethod> = new Set<EngineMethod>([
   'status',
+  'agentStatus',
   'chatHistory',
   'sendTyping',
   'setOpenFiles',

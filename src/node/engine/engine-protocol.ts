@@ -8,6 +8,7 @@
  * SecretStorage, if it has an identity yet), then calls methods; the host pushes events.
  */
 import type { Presence, Role, SpaceKind } from '../../sync/protocol/rendezvous';
+import type { AgentStatus } from '../agent/agent-status';
 import type { ChatEntry } from '../agent/chat';
 
 export const ENGINE_PROTOCOL_VERSION = 1;
@@ -161,6 +162,8 @@ export interface EngineMethods {
   /** A one-time code that adds another device (another VS Code, a CLI home) to this user. */
   createLink(p: Record<string, never>): { code: string };
   status(p: Record<string, never>): EngineStatus;
+  /** The device's status in the shape `shared-folders status --json` prints; fails before the agent runs. */
+  agentStatus(p: Record<string, never>): AgentStatus;
   createInvite(p: Record<string, never>): { code: string };
   /** Puts an invite code among the pending contact requests (from a pasted code or a vscode:// link). */
   openInvite(p: { code: string }): { pending: PendingContactView };

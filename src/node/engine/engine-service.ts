@@ -125,6 +125,12 @@ export class EngineService {
 
     status: async () => this.status(),
 
+    agentStatus: async () => {
+      const status = this.agentStatus();
+      if (!status) throw new EngineError('notSetUp', 'the engine has not started its agent yet');
+      return status;
+    },
+
     createLink: async () => ({ code: await account.createLinkCode(await this.session()) }),
 
     createInvite: async () => ({ code: await account.createInviteCode(await this.session()) }),
@@ -326,7 +332,7 @@ export class EngineService {
     }
   }
 
-  /** What the CLI daemon writes to HOME/status.json for `status`; undefined before the agent runs. */
+  /** What `status --json` prints and the CLI daemon keeps in HOME/status.json; undefined before the agent runs. */
   agentStatus(): AgentStatus | undefined {
     return this.agent?.status({ conflicts: (space, replica) => this.conflicts.conflicts(space, replica) });
   }

@@ -1,3 +1,8 @@
+import type * as net from 'node:net';
+
+/** A line longer than this on the control socket (a request, or an event a client left unread) closes it. */
+export const MAX_LINE = 16 * 1024 * 1024;
+
 /**
  * Splits a stream of text into lines. The part of a line still coming is kept as a list of
  * chunks, not one growing string: searching a string built by appending copies it each time, so
@@ -27,4 +32,23 @@ export function lineReader(maxLine: number, onLine: (line: string) => void, onTo
     parts = [];
     onTooLong();
   }
+}
+
+/**
+ * The control socket's framing, for both ends: each non-blank line of `socket` goes to `onLine`
+ * until the socket is destroyed; a line over MAX_LINE, or an error, destroys it.
+ */
+export function readLines(socket: net.Socket, onLine: (line: string) => void): void {
+  socket.setEncoding('utf8');
+  socket.on(
+    'data',
+    lineReader(
+      MAX_LINE,
+      (line) => {
+        if (!socket.destroyed && line.trim() !== '') onLine(line);
+      },
+      () => socket.destroy(),
+    ),
+  );
+  socket.on('error', () => socket.destroy());
 }

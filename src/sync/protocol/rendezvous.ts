@@ -136,6 +136,9 @@ export type RendezvousErrorCode =
   | 'rateLimited'
   | 'internal';
 
+/** Why an invite is refused to the user who made it, by the client before it asks and by the server (the code stays good). */
+export const OWN_INVITE = 'this invite code is your own: send it to the person you want to add as a contact';
+
 export class RendezvousError extends Error {
   constructor(
     readonly code: RendezvousErrorCode,
