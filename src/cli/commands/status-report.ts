@@ -1,4 +1,4 @@
-import { withServer } from '../../node/agent/account';
+import { withServer, type ServerConnection } from '../../node/agent/account';
 import { savedConflicts, statusFrom, type AgentStatus } from '../../node/agent/agent-status';
 import type { DeviceHome } from '../../node/agent/device-home';
 import { viaDaemonOr } from '../via-daemon';
@@ -12,11 +12,11 @@ export interface StatusReport {
 }
 
 /** The running daemon's live status (the claim on the home says whether one runs), else the server's word. */
-export async function statusReport(home: DeviceHome): Promise<StatusReport> {
+export async function statusReport(home: DeviceHome, connection: ServerConnection = {}): Promise<StatusReport> {
   return viaDaemonOr(
     home,
     async (d) => ({ status: await d.call('agentStatus', {}), daemon: true, asOf: Date.now() }),
-    () => fromServer(home),
+    () => fromServer(home, connection),
   );
 }
 
@@ -25,7 +25,7 @@ export async function statusReport(home: DeviceHome): Promise<StatusReport> {
  * running replica can check (vectors announced before a daemon stopped say nothing about files
  * changed since). This device is not online; its user is when another of its devices is.
  */
-async function fromServer(home: DeviceHome): Promise<StatusReport> {
+async function fromServer(home: DeviceHome, connection: ServerConnection): Promise<StatusReport> {
   return withServer(home, home.identity(), async (session, state) => {
     const asOf = Date.now();
     const device = session.client.device.id;
@@ -42,5 +42,5 @@ async function fromServer(home: DeviceHome): Promise<StatusReport> {
       conflicts: await savedConflicts(home),
     };
     return { status, daemon: false, asOf };
-  });
+  }, connection);
 }
