@@ -23,7 +23,11 @@ export function hostAndPort(text: string, option: string, defaultPort: number): 
  * The certificate chain and key of `--tls-cert` / `--tls-key`, checked before listening so a
  * wrong file is named at once: missing, not PEM, expired, or a key that is not the certificate's.
  */
-export function serverTls(certFile: string | undefined, keyFile: string | undefined, now = Date.now()): { cert: string; key: string } | undefined {
+export function serverTls(
+  certFile: string | undefined,
+  keyFile: string | undefined,
+  now = Date.now(),
+): { cert: string; key: string } | undefined {
   if (certFile === undefined && keyFile === undefined) return undefined;
   if (certFile === undefined) throw new UsageError('--tls-key needs --tls-cert FILE too: the certificate that goes with the key');
   if (keyFile === undefined) throw new UsageError('--tls-cert needs --tls-key FILE too: the private key of the certificate');
@@ -33,13 +37,17 @@ export function serverTls(certFile: string | undefined, keyFile: string | undefi
   try {
     leaf = new crypto.X509Certificate(cert);
   } catch {
-    throw new CliError(`--tls-cert ${certFile} is not a PEM certificate (-----BEGIN CERTIFICATE-----): give the server's certificate chain`);
+    throw new CliError(
+      `--tls-cert ${certFile} is not a PEM certificate (-----BEGIN CERTIFICATE-----): give the server's certificate chain`,
+    );
   }
   let privateKey: crypto.KeyObject;
   try {
     privateKey = crypto.createPrivateKey(key);
   } catch {
-    throw new CliError(`--tls-key ${keyFile} is not a PEM private key (-----BEGIN PRIVATE KEY-----), or it is encrypted: give the unencrypted key`);
+    throw new CliError(
+      `--tls-key ${keyFile} is not a PEM private key (-----BEGIN PRIVATE KEY-----), or it is encrypted: give the unencrypted key`,
+    );
   }
   if (!leaf.checkPrivateKey(privateKey))
     throw new CliError(`--tls-key ${keyFile} is not the key of --tls-cert ${certFile}: give the key the certificate was made for`);

@@ -182,9 +182,10 @@ test('tls: a certificate for another host name is refused, naming the host name'
     await world.startServer();
     const r = await cli(['init', '--home', world.home('alice'), '--name', 'alice', '--server', world.url, '--ca', world.tls!.ca]);
     assert.equal(r.code, 1, r.stderr);
-    assert.match(
+    assert.equal(
       r.stderr.trim(),
-      /^shared-folders: the server's certificate is not for the host name 127\.0\.0\.1 \(IP: 127\.0\.0\.1 is not in the cert's list: ?\): connect by a name the certificate is for, or give the server a certificate for this name$/,
+      "shared-folders: the server's certificate is not for the host name 127.0.0.1 (it is for DNS:elsewhere.example): " +
+        'connect by a name the certificate is for, or give the server a certificate for this name',
     );
   } finally {
     await world.close();

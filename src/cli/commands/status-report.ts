@@ -26,21 +26,26 @@ export async function statusReport(home: DeviceHome, connection: ServerConnectio
  * changed since). This device is not online; its user is when another of its devices is.
  */
 async function fromServer(home: DeviceHome, connection: ServerConnection): Promise<StatusReport> {
-  return withServer(home, home.identity(), async (session, state) => {
-    const asOf = Date.now();
-    const device = session.client.device.id;
-    const base = statusFrom(home, device, state, false);
-    const me = state.user.id;
-    const userOnline = state.user.devices.some((d) => d.id !== device && state.online.includes(d.id));
-    const status: AgentStatus = {
-      ...base,
-      spaces: base.spaces.map((s) => ({
-        ...s,
-        inSync: false,
-        members: s.members.map((m) => (m.user === me ? { ...m, presence: userOnline ? 'online' : 'offline' } : m)),
-      })),
-      conflicts: await savedConflicts(home),
-    };
-    return { status, daemon: false, asOf };
-  }, connection);
+  return withServer(
+    home,
+    home.identity(),
+    async (session, state) => {
+      const asOf = Date.now();
+      const device = session.client.device.id;
+      const base = statusFrom(home, device, state, false);
+      const me = state.user.id;
+      const userOnline = state.user.devices.some((d) => d.id !== device && state.online.includes(d.id));
+      const status: AgentStatus = {
+        ...base,
+        spaces: base.spaces.map((s) => ({
+          ...s,
+          inSync: false,
+          members: s.members.map((m) => (m.user === me ? { ...m, presence: userOnline ? 'online' : 'offline' } : m)),
+        })),
+        conflicts: await savedConflicts(home),
+      };
+      return { status, daemon: false, asOf };
+    },
+    connection,
+  );
 }

@@ -1,4 +1,5 @@
 import { RendezvousError } from '../../sync/protocol/rendezvous';
+import { printable } from '../../sync/util/printable';
 
 /**
  * Why a connection to the server could not be made, in words a user can act on: the socket
@@ -52,7 +53,11 @@ export function connectFailure(url: string, err: Error): ConnectFailure {
   const code = (err as NodeJS.ErrnoException).code ?? '';
   const host = hostOf(url);
   const http = /^Unexpected server response: (\d+)/.exec(err.message);
-  if (http) return { reason: 'notAServer', message: `${url} is not a Shared Folders server (it answered HTTP ${http[1]}): check the server address` };
+  if (http)
+    return {
+      reason: 'notAServer',
+      message: `${url} is not a Shared Folders server (it answered HTTP ${http[1]}): check the server address`,
+    };
   if (/handshake has timed out/i.test(err.message) || code === 'ETIMEDOUT')
     return { reason: 'timedOut', message: `timed out connecting to ${url}: check the server address and that the server is reachable` };
   switch (code) {
@@ -74,11 +79,14 @@ export function connectFailure(url: string, err: Error): ConnectFailure {
       return {
         reason: 'wrongHostName',
         message:
-          `the server's certificate is not for the host name ${host} (${tlsReason(err)}): ` +
+          `the server's certificate is not for the host name ${host} (${namesOf(err)}): ` +
           'connect by a name the certificate is for, or give the server a certificate for this name',
       };
     case 'CERT_HAS_EXPIRED':
-      return { reason: 'expiredCertificate', message: `the server's certificate at ${url} has expired: the server's operator must renew it` };
+      return {
+        reason: 'expiredCertificate',
+        message: `the server's certificate at ${url} has expired: the server's operator must renew it`,
+      };
     case 'CERT_NOT_YET_VALID':
       return {
         reason: 'expiredCertificate',
@@ -115,6 +123,12 @@ function tlsReason(err: Error): string {
   if (typeof reason === 'string' && reason !== '') return reason;
   const openssl = /SSL routines:[^:]*:([^:]+)/.exec(err.message);
   return (openssl ? openssl[1]! : err.message).trim();
+}
+
+/** The names a certificate is for, as its subjectAltName lists them: they come from the server, so escaped. */
+function namesOf(err: Error): string {
+  const names = (err as Error & { cert?: { subjectaltname?: unknown } }).cert?.subjectaltname;
+  return typeof names === 'string' && names !== '' ? `it is for ${printable(names)}` : 'it names no host';
 }
 
 function hostOf(url: string): string {
