@@ -56,6 +56,27 @@ export function serverTls(
   return { cert, key };
 }
 
+interface ListenError {
+  readonly code: string;
+  readonly syscall: string;
+  readonly port?: number;
+}
+
+/** A failure to listen on `at`: the metrics listener's, when `at` is its address. */
+export function isListenError(err: unknown, at: { port: number }): err is ListenError {
+  const e = err as Partial<ListenError> | undefined;
+  return typeof e?.code === 'string' && e.syscall === 'listen' && at.port !== 0 && e.port === at.port;
+}
+
+/** Worded for --metrics-host, not --host/--port, which the generic listen message would name. */
+export function metricsListenError(err: ListenError, text: string): CliError {
+  if (err.code === 'EADDRINUSE') return new CliError(`--metrics-host ${text} is already in use by another program: choose another port`);
+  if (err.code === 'EADDRNOTAVAIL') return new CliError(`--metrics-host ${text} is not an address of this machine: choose another`);
+  if (err.code === 'EACCES' || err.code === 'EPERM')
+    return new CliError(`--metrics-host ${text} needs privileges this user does not have: choose a port above 1023`);
+  return new CliError(`cannot listen on --metrics-host ${text} (${err.code}): choose another address`);
+}
+
 function readPem(file: string, option: string): string {
   let text: string;
   try {

@@ -99,7 +99,7 @@ export class RendezvousServer {
       }
     } catch (err) {
       await rendezvous.closeListeners();
-      await store.close();
+      if (!options.store) await store.close();
       throw err;
     }
     listening = true;

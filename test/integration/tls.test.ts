@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
+import * as net from 'node:net';
 import * as nodePath from 'node:path';
 import { test } from 'node:test';
 import { waitFor } from './disk-cluster';
@@ -247,6 +248,23 @@ test('tls: missing, unreadable or mismatched certificate files stop the server w
       [2, 'shared-folders: --tls-cert needs --tls-key FILE too: the private key of the certificate'],
     );
   } finally {
+    await world.close();
+  }
+});
+
+test('tls: a --metrics-host port in use is named as such, and the server does not start', async () => {
+  const world = new NetWorld();
+  const taken = net.createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  try {
+    const port = (taken.address() as net.AddressInfo).port;
+    const r = await cli(['server', '--port', '0', '--data', at(world, 'data'), '--metrics-host', `127.0.0.1:${port}`]);
+    assert.deepEqual(
+      [r.code, r.stderr.trim()],
+      [1, `shared-folders: --metrics-host 127.0.0.1:${port} is already in use by another program: choose another port`],
+    );
+  } finally {
+    await new Promise<void>((resolve) => taken.close(() => resolve()));
     await world.close();
   }
 });

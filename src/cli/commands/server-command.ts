@@ -2,7 +2,7 @@ import * as nodePath from 'node:path';
 import { RendezvousServer } from '../../server/rendezvous-server';
 import { flag, stringOption, type CommandSpec } from '../command-spec';
 import { portNumber, positiveNumber } from '../cli-values';
-import { DEFAULT_METRICS_PORT, hostAndPort, serverTls } from '../server-options';
+import { DEFAULT_METRICS_PORT, hostAndPort, isListenError, metricsListenError, serverTls } from '../server-options';
 
 export const serverCommand: CommandSpec = {
   name: 'server',
@@ -42,6 +42,8 @@ export const serverCommand: CommandSpec = {
       ...(tls ? { tls } : {}),
       ...(metrics ? { metrics } : {}),
       trustProxy: flag(args, 'trust-proxy'),
+    }).catch((err: unknown) => {
+      throw metrics && isListenError(err, metrics) ? metricsListenError(err, metricsHost!) : err;
     });
     const expiry = setInterval(() => void server.expireMailbox().catch(() => undefined), 3600_000);
     await new Promise<void>((resolve) => {
