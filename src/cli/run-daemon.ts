@@ -13,7 +13,10 @@ const STATUS_EVERY_MS = 500;
  * until SIGINT or SIGTERM; the engine's log and chat events are its stderr, one timestamped
  * line each.
  */
-export async function runDaemon(home: DeviceHome, options: { folders: string; limitUp?: number; limitDown?: number }): Promise<void> {
+export async function runDaemon(
+  home: DeviceHome,
+  options: { folders: string; limitUp?: number; limitDown?: number; caFile?: string },
+): Promise<void> {
   const log = (message: string): void => void process.stderr.write(`${new Date().toISOString()} ${message}\n`);
   // Without an identity the service would wait for one; the CLI says to run init instead.
   home.identity();
@@ -27,6 +30,7 @@ export async function runDaemon(home: DeviceHome, options: { folders: string; li
     folders: options.folders,
     ...(options.limitUp ? { limitUp: options.limitUp } : {}),
     ...(options.limitDown ? { limitDown: options.limitDown } : {}),
+    ...(options.caFile ? { caFile: options.caFile } : {}),
   });
   writeAtomic(home.file('run.pid'), String(process.pid));
   let written = '';

@@ -5,6 +5,7 @@
  * plaintext. This file is the connection life cycle; the requests are handled by area beside it.
  */
 import * as http from 'node:http';
+import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import * as nodePath from 'node:path';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
@@ -18,7 +19,8 @@ import { SerialQueue } from '../sync/util/serial-queue';
 import { accountState, pushPresence } from './account-state';
 import { CLOSE_AUTH_TIMEOUT, CLOSE_POLICY, CLOSE_RATE, send, type Connection } from './connection';
 import { contactRequest } from './contact-requests';
-import { onHttp } from './http-endpoints';
+import { clientAddress } from './client-address';
+import { onMetricsHttp, onPublicHttp } from './http-endpoints';
 import { mailboxRequest, onDeposit } from './mailbox';
 import { onRelay } from './relay';
 import type { ServerContext } from './server-context';
@@ -35,6 +37,12 @@ export interface ServerOptions {
   readonly store?: ServerStore;
   readonly limits?: Partial<ServerLimits>;
   readonly log?: JsonLog;
+  /** A PEM certificate chain and its key: the public port serves wss:// and https:// instead of ws:// and http://. */
+  readonly tls?: { readonly cert: string; readonly key: string };
+  /** Where `/metrics` is served, on a listener of its own (plain HTTP); nowhere without it. */
+  readonly metrics?: { readonly host: string; readonly port: number };
+  /** Take a client's address from X-Forwarded-For (behind a reverse proxy); see client-address.ts. */
+  readonly trustProxy?: boolean;
 }
 
 /**
@@ -47,9 +55,10 @@ export class RendezvousServer {
   readonly metrics = new ServerMetrics();
   private readonly context: ServerContext;
   private heartbeat: NodeJS.Timeout | undefined;
+  private metricsHttp: http.Server | undefined;
 
   private constructor(
-    private readonly http: http.Server,
+    private readonly http: http.Server | https.Server,
     private readonly wss: WebSocketServer,
     readonly store: ServerStore,
     private readonly limits: ServerLimits,
@@ -69,22 +78,35 @@ export class RendezvousServer {
     const limits = { ...DEFAULT_LIMITS, ...options.limits };
     const store = options.store ?? SqliteStore.open(options.dataDir ?? nodePath.join(process.cwd(), 'shared-folders-data'));
     const log = options.log ?? jsonLog();
-    const server = http.createServer();
+    // ---- listening (public port, TLS, metrics listener) ----
+    const server = options.tls ? https.createServer({ cert: options.tls.cert, key: options.tls.key }) : http.createServer();
     const wss = new WebSocketServer({ server, maxPayload: limits.maxFrameBytes });
     const rendezvous = new RendezvousServer(server, wss, store, limits, log);
-    server.on('request', (req, res) => void onHttp(rendezvous.context, req, res));
-    wss.on('connection', (socket, req) => rendezvous.onConnection(socket, req.socket.remoteAddress ?? '?'));
+    const trustProxy = options.trustProxy ?? false;
+    server.on('request', (req, res) => onPublicHttp(req, res));
+    wss.on('connection', (socket, req) => rendezvous.onConnection(socket, clientAddress(req, trustProxy)));
     let listening = false;
     // Before it listens, a failure (a busy port) rejects `start` and is the caller's to report.
     wss.on('error', (err) => listening && log('wsError', { message: err.message }));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port ?? 7070, options.host ?? '127.0.0.1', () => resolve());
-    });
+    // A client that fails the TLS handshake is the client's problem; note it and go on.
+    server.on('tlsClientError', (err, socket) => log('tlsClientError', { remote: socket.remoteAddress, message: err.message }));
+    try {
+      await listen(server, options.port ?? 7070, options.host ?? '127.0.0.1');
+      if (options.metrics) {
+        const metricsHttp = http.createServer((req, res) => void onMetricsHttp(rendezvous.context, req, res));
+        rendezvous.metricsHttp = metricsHttp;
+        await listen(metricsHttp, options.metrics.port, options.metrics.host);
+      }
+    } catch (err) {
+      await rendezvous.closeListeners();
+      if (!options.store) await store.close();
+      throw err;
+    }
     listening = true;
     rendezvous.heartbeat = setInterval(() => rendezvous.beat(), limits.heartbeatMs);
     rendezvous.heartbeat.unref();
-    log('listening', { host: options.host ?? '127.0.0.1', port: rendezvous.port });
+    log('listening', { host: options.host ?? '127.0.0.1', port: rendezvous.port, tls: options.tls !== undefined });
+    if (rendezvous.metricsHttp) log('metricsListening', { host: options.metrics!.host, port: rendezvous.metricsPort });
     return rendezvous;
   }
 
@@ -94,16 +116,27 @@ export class RendezvousServer {
 
   get url(): string {
     const a = this.http.address() as AddressInfo;
-    return `ws://${a.address}:${a.port}`;
+    return `${this.http instanceof https.Server ? 'wss' : 'ws'}://${a.address}:${a.port}`;
+  }
+
+  /** The metrics listener's port, undefined when /metrics is not served. */
+  get metricsPort(): number | undefined {
+    return (this.metricsHttp?.address() as AddressInfo | null)?.port;
   }
 
   async close(): Promise<void> {
     if (this.heartbeat) clearInterval(this.heartbeat);
     for (const client of this.wss.clients) client.terminate();
-    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
-    await new Promise<void>((resolve) => this.http.close(() => resolve()));
+    await this.closeListeners();
     await this.store.close();
     this.log('closed');
+  }
+
+  private async closeListeners(): Promise<void> {
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    for (const listener of [this.http, this.metricsHttp]) {
+      if (listener?.listening) await new Promise<void>((resolve) => listener.close(() => resolve()));
+    }
   }
 
   /** Undelivered mailbox items and their bytes, as `/metrics` reports them. */
@@ -234,6 +267,16 @@ export class RendezvousServer {
         return mailboxRequest(this.context, conn, request);
     }
   }
+}
+
+function listen(server: http.Server | https.Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
 }
 
 function toBytes(data: RawData): Uint8Array {

@@ -1,6 +1,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as https from 'node:https';
 import * as os from 'node:os';
 import * as nodePath from 'node:path';
 import { sleep, waitFor } from './disk-cluster';
@@ -16,9 +17,10 @@ export interface CliResult {
   readonly last: string;
 }
 
-export function cli(args: readonly string[], timeoutMs = 30_000): Promise<CliResult> {
+/** `env` is added to this process's environment. */
+export function cli(args: readonly string[], timeoutMs = 30_000, env: Readonly<Record<string, string>> = {}): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { timeout: timeoutMs }, (err, stdout, stderr) => {
+    execFile(process.execPath, [CLI, ...args], { timeout: timeoutMs, env: { ...process.env, ...env } }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
       resolve({ code, stdout, stderr, last: stdout.trim().split('\n').pop() ?? '' });
     });
@@ -38,9 +40,18 @@ export class NetWorld {
   server: ChildProcess | undefined;
   readonly daemons = new Map<string, ChildProcess>();
   port = 0;
+  /** Where the server serves /metrics (its --metrics-host); the public port does not. */
+  metricsPort = 0;
+  /** Set for a server started with --tls-cert/--tls-key: devices then use wss:// and trust this CA file. */
+  tls: { readonly cert: string; readonly key: string; readonly ca: string } | undefined;
 
   get url(): string {
-    return `ws://127.0.0.1:${this.port}`;
+    return `${this.tls ? 'wss' : 'ws'}://127.0.0.1:${this.port}`;
+  }
+
+  /** What every device command that connects gets: the private CA of a TLS server. */
+  private get caArgs(): string[] {
+    return this.tls ? ['--ca', this.tls.ca] : [];
   }
 
   get dataDir(): string {
@@ -61,12 +72,16 @@ export class NetWorld {
 
   async startServer(extra: readonly string[] = []): Promise<void> {
     if (this.port === 0) this.port = await freePort();
+    if (this.metricsPort === 0) this.metricsPort = await freePort();
     const log = fs.openSync(this.serverLog, 'a');
-    const args = [CLI, 'server', '--host', '127.0.0.1', '--port', String(this.port), '--data', this.dataDir, ...extra];
+    const tls = this.tls ? ['--tls-cert', this.tls.cert, '--tls-key', this.tls.key] : [];
+    const metrics = ['--metrics-host', `127.0.0.1:${this.metricsPort}`];
+    const args = [CLI, 'server', '--host', '127.0.0.1', '--port', String(this.port), '--data', this.dataDir, ...metrics, ...tls, ...extra];
     const child = spawn(process.execPath, args, { stdio: ['ignore', log, log] });
     fs.closeSync(log);
     this.server = child;
-    await waitFor('the server to answer /healthz', async () => (await health(this.port)) === 200, 20_000);
+    const ca = this.tls ? fs.readFileSync(this.tls.ca, 'utf8') : undefined;
+    await waitFor('the server to answer /healthz', async () => (await health(this.port, ca)) === 200, 20_000);
   }
 
   async stopServer(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
@@ -76,18 +91,29 @@ export class NetWorld {
 
   /** A new user with one device. */
   async user(name: string): Promise<string> {
-    await ok(['init', '--home', this.home(name), '--name', name, '--server', this.url]);
+    await ok(['init', '--home', this.home(name), '--name', name, '--server', this.url, ...this.caArgs]);
     return this.home(name);
   }
 
   async contacts(a: string, b: string): Promise<void> {
-    const code = await ok(['invite', '--home', this.home(a)]);
-    await ok(['accept', '--home', this.home(b), code]);
+    const code = await ok(['invite', '--home', this.home(a), ...this.caArgs]);
+    await ok(['accept', '--home', this.home(b), ...this.caArgs, code]);
   }
 
   async share(owner: string, folder: string, withNames: readonly string[], role: 'editor' | 'reader' = 'editor'): Promise<string> {
     fs.mkdirSync(this.folder(folder), { recursive: true });
-    return ok(['share', '--home', this.home(owner), '--path', this.folder(folder), '--with', withNames.join(','), '--role', role]);
+    return ok([
+      'share',
+      '--home',
+      this.home(owner),
+      '--path',
+      this.folder(folder),
+      '--with',
+      withNames.join(','),
+      '--role',
+      role,
+      ...this.caArgs,
+    ]);
   }
 
   /** The server, and alice and bob set up as contacts. */
@@ -107,13 +133,15 @@ export class NetWorld {
   }
 
   async join(who: string, space: string, folder: string): Promise<void> {
-    await ok(['join', '--home', this.home(who), '--space', space, '--path', this.folder(folder)]);
+    await ok(['join', '--home', this.home(who), '--space', space, '--path', this.folder(folder), ...this.caArgs]);
   }
 
   start(who: string, extra: readonly string[] = []): ChildProcess {
     const log = fs.openSync(nodePath.join(this.dir, `${who}.log`), 'a');
     const profile = process.env['PROFILE_DIR'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['PROFILE_DIR']] : [];
-    const child = spawn(process.execPath, [...profile, CLI, 'run', '--home', this.home(who), ...extra], { stdio: ['ignore', log, log] });
+    const child = spawn(process.execPath, [...profile, CLI, 'run', '--home', this.home(who), ...this.caArgs, ...extra], {
+      stdio: ['ignore', log, log],
+    });
     fs.closeSync(log);
     this.daemons.set(who, child);
     return child;
@@ -129,7 +157,7 @@ export class NetWorld {
   }
 
   async metric(name: string): Promise<number> {
-    const text = await get(this.port, '/metrics');
+    const text = await get(this.metricsPort, '/metrics');
     const line = text.split('\n').find((l) => l.startsWith(name + ' '));
     if (!line) throw new Error(`no metric ${name}`);
     return Number(line.split(' ')[1]);
@@ -204,12 +232,19 @@ function get(port: number, path: string): Promise<string> {
   });
 }
 
-export function health(port: number): Promise<number> {
+/**
+ * The status of GET /healthz; 0 when there is no answer. Over https, trusting `ca`, when it is
+ * given; any host name will do, so a server whose certificate is for another name still shows it is up.
+ */
+export function health(port: number, ca?: string): Promise<number> {
   return new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/healthz', timeout: 2000 }, (res) => {
+    const options = { host: '127.0.0.1', port, path: '/healthz', timeout: 2000 };
+    const answered = (res: http.IncomingMessage): void => {
       res.resume();
       resolve(res.statusCode ?? 0);
-    });
+    };
+    const req =
+      ca === undefined ? http.get(options, answered) : https.get({ ...options, ca, checkServerIdentity: () => undefined }, answered);
     req.on('error', () => resolve(0));
     req.on('timeout', () => {
       req.destroy();

@@ -3,7 +3,7 @@ import { requiredOption, stringOption, type CommandSpec } from '../command-spec'
 import { UsageError } from '../cli-errors';
 import { newHome, serverAddress } from '../cli-values';
 import { viaDaemonOr } from '../via-daemon';
-import { HOME_OPTION, homeOf } from './common-options';
+import { CA_OPTION, connectionOf, HOME_OPTION, homeOf } from './common-options';
 
 export const initCommand: CommandSpec = {
   name: 'init',
@@ -13,6 +13,7 @@ export const initCommand: CommandSpec = {
     name: { type: 'string', value: 'NAME', description: 'your name as contacts see it (a new user)' },
     server: { type: 'string', value: 'URL', description: 'the rendezvous server, ws://HOST:PORT or wss://HOST' },
     link: { type: 'string', value: 'CODE', description: 'a code from "link" on your other device (another device of that user)' },
+    ca: CA_OPTION,
   },
   forms: ['--home H --name NAME --server ws://HOST:PORT', '--home H --link CODE [--server ws://HOST:PORT]'],
   notes: ['Prints the device and its fingerprint, then the device id on the last line.'],
@@ -27,8 +28,9 @@ export const initCommand: CommandSpec = {
     if (link === undefined && server === undefined)
       throw new UsageError('init needs --server ws://HOST:PORT: the rendezvous server this user signs in to');
     if (server !== undefined) serverAddress(server);
+    const connection = connectionOf(args);
     const home = newHome(requiredOption(args, 'home'));
-    const created = await createIdentity(home, { ...(server ? { server } : {}), ...(link ? { link } : { name: name! }) });
+    const created = await createIdentity(home, { ...(server ? { server } : {}), ...(link ? { link } : { name: name! }), ...connection });
     console.log(`device ${created.device} of ${created.identity.name}, fingerprint ${created.fingerprint}`);
     console.log(created.device);
   },
@@ -37,14 +39,14 @@ export const initCommand: CommandSpec = {
 export const linkCommand: CommandSpec = {
   name: 'link',
   summary: 'print a one-time code that adds another device to this user',
-  options: { home: HOME_OPTION },
+  options: { home: HOME_OPTION, ca: CA_OPTION },
   notes: ['On the other device: shared-folders init --home H2 --link CODE'],
   run: async (args) => {
     const home = homeOf(args);
     const code = await viaDaemonOr(
       home,
       async (d) => (await d.call('createLink', {})).code,
-      () => withServer(home, home.identity(), (session) => createLinkCode(session)),
+      () => withServer(home, home.identity(), (session) => createLinkCode(session), connectionOf(args)),
     );
     console.log(code);
   },
@@ -53,14 +55,14 @@ export const linkCommand: CommandSpec = {
 export const inviteCommand: CommandSpec = {
   name: 'invite',
   summary: 'print a one-time invite code for a new contact',
-  options: { home: HOME_OPTION },
+  options: { home: HOME_OPTION, ca: CA_OPTION },
   notes: ['Your contact runs: shared-folders accept --home THEIR_HOME CODE'],
   run: async (args) => {
     const home = homeOf(args);
     const code = await viaDaemonOr(
       home,
       async (d) => (await d.call('createInvite', {})).code,
-      () => withServer(home, home.identity(), (session) => createInviteCode(session)),
+      () => withServer(home, home.identity(), (session) => createInviteCode(session), connectionOf(args)),
     );
     console.log(code);
   },
@@ -69,7 +71,7 @@ export const inviteCommand: CommandSpec = {
 export const acceptCommand: CommandSpec = {
   name: 'accept',
   summary: "accept a contact's invite code",
-  options: { home: HOME_OPTION },
+  options: { home: HOME_OPTION, ca: CA_OPTION },
   positionals: [{ name: 'CODE', description: 'the invite code your contact printed with "invite"', required: true }],
   notes: ["Prints the contact's name on the last line."],
   run: async (args) => {
@@ -82,7 +84,7 @@ export const acceptCommand: CommandSpec = {
         const status = await d.call('status', {});
         return status.contacts.find((c) => c.id === contact)?.name ?? contact;
       },
-      async () => (await withServer(home, home.identity(), (session) => acceptInvite(session, code))).name,
+      async () => (await withServer(home, home.identity(), (session) => acceptInvite(session, code), connectionOf(args))).name,
     );
     console.log(`${name} is now a contact`);
     console.log(name);

@@ -3,7 +3,7 @@ import { flag, stringOption, type CommandSpec, type ParsedArgs } from '../comman
 import { UsageError } from '../cli-errors';
 import { viaDaemonOr } from '../via-daemon';
 import { followChat, readChat } from './chat-reading';
-import { HOME_OPTION, homeOf } from './common-options';
+import { CA_OPTION, connectionOf, HOME_OPTION, homeOf } from './common-options';
 
 export const chatCommand: CommandSpec = {
   name: 'chat',
@@ -15,6 +15,7 @@ export const chatCommand: CommandSpec = {
     follow: { type: 'boolean', description: 'print messages as they arrive, through the running daemon, until Ctrl-C' },
     with: { type: 'string', value: 'NAME|SPACE', description: 'the conversation to read or follow: a contact, or a shared folder' },
     json: { type: 'boolean', description: 'with --read: print JSON instead of text' },
+    ca: CA_OPTION,
   },
   positionals: [{ name: 'MESSAGE', description: 'the message to send with --to; its words are joined by spaces', variadic: true }],
   forms: ['--home H --to NAME|SPACE MESSAGE', '--home H --read [--with NAME|SPACE] [--json]', '--home H --follow [--with NAME|SPACE]'],
@@ -26,14 +27,14 @@ export const chatCommand: CommandSpec = {
     const mode = modeOf(args);
     const home = homeOf(args);
     const withName = stringOption(args, 'with');
-    if (mode === 'read') return readChat(home, withName, flag(args, 'json'));
+    if (mode === 'read') return readChat(home, withName, flag(args, 'json'), connectionOf(args));
     if (mode === 'follow') return followChat(home, withName);
     const to = stringOption(args, 'to')!;
     const text = args.positionals.join(' ');
     const id = await viaDaemonOr(
       home,
       async (d) => (await d.call('sendChat', { conversation: to, text })).message.id,
-      async () => (await withServer(home, home.identity(), (session) => sendChatMessage(session, to, text))).id,
+      async () => (await withServer(home, home.identity(), (session) => sendChatMessage(session, to, text), connectionOf(args))).id,
     );
     console.log(id);
   },

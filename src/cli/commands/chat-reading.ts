@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { chatHistory, type ChatEntry } from '../../node/agent/chat';
 import { ChatReadMarks } from '../../node/agent/chat-read-marks';
+import type { ServerConnection } from '../../node/agent/account';
 import type { DeviceHome } from '../../node/agent/device-home';
 import { CliError } from '../cli-errors';
 import { viaDaemonOr, type DaemonConnection } from '../via-daemon';
@@ -13,6 +14,7 @@ interface ChatSource {
   history(conversation: string): Promise<readonly ChatEntry[]>;
   /** A name nobody here knows may be a contact: ask the server (one-shot only; a daemon knows its contacts). */
   readonly askServer: boolean;
+  readonly connection?: ServerConnection;
 }
 
 /**
@@ -20,14 +22,19 @@ interface ChatSource {
  * marking nothing read (a headless user looks before choosing); with --with, that conversation's
  * whole history, unread messages marked "*", which are then read.
  */
-export async function readChat(home: DeviceHome, withName: string | undefined, json: boolean): Promise<void> {
+export async function readChat(
+  home: DeviceHome,
+  withName: string | undefined,
+  json: boolean,
+  connection: ServerConnection = {},
+): Promise<void> {
   const marks = new ChatReadMarks(home, home.identity().user ?? '');
   const show = (source: ChatSource): Promise<void> =>
     withName === undefined ? listConversations(home, marks, source, json) : showConversation(home, marks, source, withName, json);
   await viaDaemonOr(
     home,
     async (d) => show(await daemonSource(d)),
-    () => show({ contacts: lastKnownContacts(home), history: async (c) => chatHistory(home, c), askServer: true }),
+    () => show({ contacts: lastKnownContacts(home), history: async (c) => chatHistory(home, c), askServer: true, connection }),
   );
 }
 
@@ -123,7 +130,7 @@ async function listConversations(home: DeviceHome, marks: ChatReadMarks, source:
 
 async function showConversation(home: DeviceHome, marks: ChatReadMarks, source: ChatSource, name: string, json: boolean): Promise<void> {
   const conversations = await conversationsOf(home, source);
-  const id = await conversationOf(conversations, home, name, source.askServer);
+  const id = await conversationOf(conversations, home, name, source.askServer, source.connection);
   const entries = await source.history(id);
   const unread = new Set(marks.unread(id, entries).map((e) => e.id));
   const label = conversations.label(id);

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
-import { contactsByName, withServer } from '../../node/agent/account';
+import { contactsByName, withServer, type ServerConnection } from '../../node/agent/account';
 import type { ChatEntry } from '../../node/agent/chat';
 import type { DeviceHome } from '../../node/agent/device-home';
 import { CliError } from '../cli-errors';
@@ -63,11 +63,17 @@ export class Conversations {
 }
 
 /** `--with NAME` as a conversation id; a contact this device has no name for yet is looked up on the server. */
-export async function conversationOf(conversations: Conversations, home: DeviceHome, name: string, askServer: boolean): Promise<string> {
+export async function conversationOf(
+  conversations: Conversations,
+  home: DeviceHome,
+  name: string,
+  askServer: boolean,
+  connection: ServerConnection = {},
+): Promise<string> {
   const found = conversations.find(name);
   if (found !== undefined) return found;
   if (askServer) {
-    const id = await withServer(home, home.identity(), async (_session, state) => contactsByName(state, [name])[0]!.id);
+    const id = await withServer(home, home.identity(), async (_session, state) => contactsByName(state, [name])[0]!.id, connection);
     return id;
   }
   throw new CliError(

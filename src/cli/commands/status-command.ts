@@ -1,19 +1,19 @@
 import type { SpaceStatus } from '../../node/agent/agent-status';
 import { flag, type CommandSpec } from '../command-spec';
-import { HOME_OPTION, JSON_OPTION, homeOf, localTime } from './common-options';
+import { CA_OPTION, connectionOf, HOME_OPTION, JSON_OPTION, homeOf, localTime } from './common-options';
 import { statusReport } from './status-report';
 
 export const statusCommand: CommandSpec = {
   name: 'status',
   summary: "show this device's spaces, members, presence and conflicts",
-  options: { home: HOME_OPTION, json: JSON_OPTION },
+  options: { home: HOME_OPTION, json: JSON_OPTION, ca: CA_OPTION },
   notes: [
     'With a running daemon the status is live. Without one, presence is what the server reports at that',
     'moment and sync state is unknown ("inSync": false); --json says which with "daemon" and "asOf".',
   ],
   run: async (args) => {
     const home = homeOf(args);
-    const { status, daemon, asOf } = await statusReport(home);
+    const { status, daemon, asOf } = await statusReport(home, connectionOf(args));
     if (flag(args, 'json')) {
       console.log(JSON.stringify({ ...status, daemon, asOf: new Date(asOf).toISOString() }, null, 2));
       return;

@@ -35,6 +35,12 @@ import { IGNORE_FILE } from '../disk/ignore-rules';
 
 export { AccountError, FolderNotEmptyError } from './account-error';
 
+/** How a device reaches its server, beyond the address in its identity. */
+export interface ServerConnection {
+  /** A private CA's PEM file to trust for wss://. */
+  readonly caFile?: string;
+}
+
 /** A signed-in connection and the device it speaks for. */
 export interface AccountSession {
   readonly home: DeviceHome;
@@ -47,8 +53,15 @@ export async function withServer<T>(
   home: DeviceHome,
   identity: Identity,
   work: (session: AccountSession, state: AccountState) => Promise<T>,
+  connection: ServerConnection = {},
 ): Promise<T> {
-  const client = new RendezvousClient({ url: identity.server, keys: identity.keys, mode: 'command', trust: trustFilter(home) });
+  const client = new RendezvousClient({
+    url: identity.server,
+    keys: identity.keys,
+    mode: 'command',
+    trust: trustFilter(home),
+    ...(connection.caFile !== undefined ? { caFile: connection.caFile } : {}),
+  });
   const state = await client.connect();
   try {
     return await work({ home, identity, client }, state);
@@ -89,6 +102,7 @@ export async function createIdentity(
     readonly link?: string;
     readonly keys?: DeviceKeys;
     readonly keysInHome?: boolean;
+    readonly caFile?: string;
   },
 ): Promise<NewIdentity> {
   if (home.exists) throw new HomeError(`${home.dir} already holds a device identity`);
@@ -101,7 +115,14 @@ export async function createIdentity(
   const keys = options.keys ?? generateDeviceKeys();
   const device = publicDeviceOf(keys);
   const endorsement = link ? endorse({ user: link.user, seed: link.seed, by: link.by, keySig: link.keySig }, device) : undefined;
-  const client = new RendezvousClient({ url: server, keys, mode: 'command', join, ...(endorsement ? { endorsement } : {}) });
+  const client = new RendezvousClient({
+    url: server,
+    keys,
+    mode: 'command',
+    join,
+    ...(endorsement ? { endorsement } : {}),
+    ...(options.caFile !== undefined ? { caFile: options.caFile } : {}),
+  });
   const state = await client.connect();
   await client.close();
   if (link && state.user.id !== link.user) throw new CodeError('the server added this device to another user than the link code names');

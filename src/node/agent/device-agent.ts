@@ -45,6 +45,8 @@ export interface AgentOptions {
   readonly onChat?: (message: ChatEntry) => void;
   /** Bandwidth limits for this device's traffic, bytes per second. */
   readonly limitUp?: number;
+  /** A private CA's PEM file to trust for wss://. */
+  readonly caFile?: string;
   readonly limitDown?: number;
   /**
    * Where spaces this user joined on another device land on this one, each in a folder named as
@@ -179,6 +181,7 @@ export class DeviceAgent {
       ...(options.log ? { log: options.log } : {}),
       ...(options.limitUp ? { limitUp: options.limitUp } : {}),
       ...(options.limitDown ? { limitDown: options.limitDown } : {}),
+      ...(options.caFile !== undefined ? { caFile: options.caFile } : {}),
     });
     const agent = new DeviceAgent(home, identity, client, options);
     client.on('connected', (state) => agent.onState(state, true));

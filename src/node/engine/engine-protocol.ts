@@ -149,8 +149,9 @@ export interface EngineMethods {
    * Claims the home first: fails with 'busy' while another process (a CLI daemon, another
    * window's host) runs it. `folders` is where spaces this user joined on another device land
    * (the CLI daemon's `--folders`); without it, only spaces joined on this device sync.
+   * `caFile` is a private CA's PEM file to trust for a wss:// server (`--ca`, sharedFolders.caFile).
    */
-  start(p: { home: string; keys?: string; limitUp?: number; limitDown?: number; folders?: string }): {
+  start(p: { home: string; keys?: string; limitUp?: number; limitDown?: number; folders?: string; caFile?: string }): {
     identity: EngineIdentity | undefined;
   };
   /**

@@ -62,6 +62,7 @@ export class EngineService {
   private claim: HomeClaim | undefined;
   private control: ControlServer | undefined;
   private folders: string | undefined;
+  private caFile: string | undefined;
   private readonly emit: (event: EventBody) => void;
 
   constructor(emit: (event: EventBody) => void) {
@@ -78,6 +79,8 @@ export class EngineService {
       if (typeof p?.home !== 'string' || p.home === '') throw new EngineError('usage', 'start needs the home folder');
       if (p.folders !== undefined && (typeof p.folders !== 'string' || p.folders === ''))
         throw new EngineError('usage', 'folders is a folder path');
+      if (p.caFile !== undefined && (typeof p.caFile !== 'string' || p.caFile === ''))
+        throw new EngineError('usage', 'caFile is the path of a PEM file');
       const home = new DeviceHome(nodePath.resolve(p.home));
       fs.mkdirSync(home.dir, { recursive: true, mode: 0o700 });
       // Before signing in: a second daemon must not knock the first one off the server.
@@ -87,6 +90,7 @@ export class EngineService {
       this.claim = claim;
       this.home = home;
       this.folders = p.folders === undefined ? undefined : nodePath.resolve(p.folders);
+      this.caFile = p.caFile === undefined ? undefined : nodePath.resolve(p.caFile);
       this.pending = new PendingInvites(home);
       this.reported = new ReportedOnce(home.file('reported.json'));
       this.activityLog.keepUnseenIn(jsonFile<Record<string, number>>(home.file('unseen.json'), {}));
@@ -118,6 +122,7 @@ export class EngineService {
         server: p.server,
         ...(p.link ? { link: p.link } : { name: p.name }),
         keysInHome: false,
+        ...(this.caFile ? { caFile: this.caFile } : {}),
       });
       await this.startAgent(created.identity.keys);
       return { identity: this.identityView()!, keys: encodeDeviceKeys(created.identity.keys) };
@@ -353,6 +358,7 @@ export class EngineService {
       ...(keys ? { keys } : {}),
       ...this.limits,
       ...(this.folders ? { folders: this.folders } : {}),
+      ...(this.caFile ? { caFile: this.caFile } : {}),
       connectInBackground: true,
       log: (message) => this.emit({ event: 'log', level: levelOf(message), message }),
       onChat: (entry) => this.emit({ event: 'chat', message: chatView(entry) }),

@@ -1,37 +1,112 @@
+import { RendezvousError } from '../../sync/protocol/rendezvous';
+import { printable } from '../../sync/util/printable';
+
 /**
  * Why a connection to the server could not be made, in words a user can act on: the socket
  * error's code (Node's errno and TLS codes) or the WebSocket library's handshake failure,
- * turned into one line that names the problem and the likely fix.
+ * turned into a typed reason and one line that names the problem and the likely fix.
  */
-export function connectFailure(url: string, err: Error): string {
+export type ConnectFailureReason =
+  | 'notAServer'
+  | 'timedOut'
+  | 'refused'
+  | 'noSuchHost'
+  | 'lookupFailed'
+  | 'unreachable'
+  | 'reset'
+  | 'notTls'
+  | 'untrustedCertificate'
+  | 'wrongHostName'
+  | 'expiredCertificate'
+  | 'tls'
+  | 'caFile'
+  | 'other';
+
+export interface ConnectFailure {
+  readonly reason: ConnectFailureReason;
+  readonly message: string;
+}
+
+/** A first sign-in that failed before the server was reached; `reason` says why, the message says what to do. */
+export class ConnectError extends RendezvousError {
+  constructor(
+    readonly reason: ConnectFailureReason,
+    message: string,
+  ) {
+    super('unauthenticated', message);
+    this.name = 'ConnectError';
+  }
+}
+
+/** Certificate chains that end in an authority this device does not trust. */
+const UNTRUSTED = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+]);
+
+const PRIVATE_CA_FIX = 'if the server uses a private CA, give its certificate with --ca FILE or the sharedFolders.caFile setting';
+
+export function connectFailure(url: string, err: Error): ConnectFailure {
   const code = (err as NodeJS.ErrnoException).code ?? '';
   const host = hostOf(url);
   const http = /^Unexpected server response: (\d+)/.exec(err.message);
-  if (http) return `${url} is not a Shared Folders server (it answered HTTP ${http[1]}): check the server address`;
+  if (http)
+    return {
+      reason: 'notAServer',
+      message: `${url} is not a Shared Folders server (it answered HTTP ${http[1]}): check the server address`,
+    };
   if (/handshake has timed out/i.test(err.message) || code === 'ETIMEDOUT')
-    return `timed out connecting to ${url}: check the server address and that the server is reachable`;
+    return { reason: 'timedOut', message: `timed out connecting to ${url}: check the server address and that the server is reachable` };
   switch (code) {
     case 'ECONNREFUSED':
-      return `cannot reach the server at ${url}: connection refused (is the server running?)`;
+      return { reason: 'refused', message: `cannot reach the server at ${url}: connection refused (is the server running?)` };
     case 'ENOTFOUND':
-      return `no such host: ${host} (check the server address)`;
+      return { reason: 'noSuchHost', message: `no such host: ${host} (check the server address)` };
     case 'EAI_AGAIN':
-      return `cannot look up the host ${host} right now: check the network connection`;
+      return { reason: 'lookupFailed', message: `cannot look up the host ${host} right now: check the network connection` };
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
-      return `cannot reach the server at ${url}: no route to ${host} (check the network connection)`;
+      return { reason: 'unreachable', message: `cannot reach the server at ${url}: no route to ${host} (check the network connection)` };
     case 'ECONNRESET':
-      return `the connection to ${url} was cut before signing in: check that it is a Shared Folders server (ws:// or wss:// as it serves)`;
+      return {
+        reason: 'reset',
+        message: `the connection to ${url} was cut before signing in: check that it is a Shared Folders server (ws:// or wss:// as it serves)`,
+      };
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      return {
+        reason: 'wrongHostName',
+        message:
+          `the server's certificate is not for the host name ${host} (${namesOf(err)}): ` +
+          'connect by a name the certificate is for, or give the server a certificate for this name',
+      };
+    case 'CERT_HAS_EXPIRED':
+      return {
+        reason: 'expiredCertificate',
+        message: `the server's certificate at ${url} has expired: the server's operator must renew it`,
+      };
+    case 'CERT_NOT_YET_VALID':
+      return {
+        reason: 'expiredCertificate',
+        message: `the server's certificate at ${url} is not valid yet: check this device's clock, or the certificate's dates`,
+      };
   }
+  if (UNTRUSTED.has(code))
+    return {
+      reason: 'untrustedCertificate',
+      message: `the server's certificate at ${url} is not signed by an authority this device trusts (${tlsReason(err)}): ${PRIVATE_CA_FIX}`,
+    };
   if (isTls(code, err.message)) {
-    const hint = /wrong version number|packet length too long|unknown protocol/i.test(err.message)
-      ? ' (the server does not speak TLS: try ws:// instead of wss://)'
-      : /SELF_SIGNED|DEPTH_ZERO|UNABLE_TO_(GET_ISSUER|VERIFY)/.test(code)
-        ? ' (its certificate is not trusted here: give the server one from a public authority, or point NODE_EXTRA_CA_CERTS at its CA)'
-        : '';
-    return `TLS failure talking to ${url}: ${tlsReason(err)}${hint}`;
+    if (/wrong version number|packet length too long|unknown protocol/i.test(err.message))
+      return {
+        reason: 'notTls',
+        message: `TLS failure talking to ${url}: ${tlsReason(err)} (the server does not speak TLS: try ws:// instead of wss://)`,
+      };
+    return { reason: 'tls', message: `TLS failure talking to ${url}: ${tlsReason(err)}` };
   }
-  return `cannot connect to ${url}: ${err.message}`;
+  return { reason: 'other', message: `cannot connect to ${url}: ${err.message}` };
 }
 
 function isTls(code: string, message: string): boolean {
@@ -48,6 +123,12 @@ function tlsReason(err: Error): string {
   if (typeof reason === 'string' && reason !== '') return reason;
   const openssl = /SSL routines:[^:]*:([^:]+)/.exec(err.message);
   return (openssl ? openssl[1]! : err.message).trim();
+}
+
+/** The names a certificate is for, as its subjectAltName lists them: they come from the server, so escaped. */
+function namesOf(err: Error): string {
+  const names = (err as Error & { cert?: { subjectaltname?: unknown } }).cert?.subjectaltname;
+  return typeof names === 'string' && names !== '' ? `it is for ${printable(names)}` : 'it names no host';
 }
 
 function hostOf(url: string): string {

@@ -27,7 +27,8 @@ import {
 import { toHex } from '../../sync/util/bytes';
 import { publicDeviceOf, signWith, type DeviceKeys } from '../crypto/device-keys';
 import { TokenBucket } from '../../sync/util/token-bucket';
-import { connectFailure } from './connect-failure';
+import { ConnectError, connectFailure, type ConnectFailure } from './connect-failure';
+import { CaFileError, trustedAuthorities } from './server-trust';
 
 export interface RendezvousClientOptions {
   readonly url: string;
@@ -53,6 +54,8 @@ export interface RendezvousClientOptions {
   readonly limitUp?: number;
   readonly limitDown?: number;
   readonly log?: (message: string) => void;
+  /** A PEM file of a private CA to trust for wss://, besides the usual public authorities. */
+  readonly caFile?: string;
 }
 
 export interface RendezvousEvents {
@@ -97,8 +100,8 @@ export class RendezvousClient {
   private retryTimer: NodeJS.Timeout | undefined;
   private stateValue: AccountState | undefined;
   private firstConnect: { resolve: (s: AccountState) => void; reject: (e: Error) => void } | undefined;
-  /** Why the current socket failed, in the user's words, when it failed before opening. */
-  private failure: string | undefined;
+  /** Why the current socket failed, typed and in the user's words, when it failed before opening. */
+  private failure: ConnectFailure | undefined;
   private up: TokenBucket | undefined;
   private down: TokenBucket | undefined;
   /** Binary frames waiting for the upload limit. */
@@ -142,6 +145,12 @@ export class RendezvousClient {
   connect(): Promise<AccountState> {
     const address = checkAddress(this.options.url);
     if (address) return Promise.reject(new RendezvousError('malformed', address));
+    try {
+      this.authorities();
+    } catch (err) {
+      if (err instanceof CaFileError) return Promise.reject(new ConnectError('caFile', err.message));
+      throw err;
+    }
     return new Promise((resolve, reject) => {
       this.firstConnect = { resolve, reject };
       this.open();
@@ -255,10 +264,26 @@ export class RendezvousClient {
     }
   }
 
+  /** The CAs to trust for wss://, when a private one is given; Node's own store otherwise. */
+  private authorities(): string[] | undefined {
+    return this.options.caFile === undefined ? undefined : trustedAuthorities(this.options.caFile);
+  }
+
   private open(): void {
+    let ca: string[] | undefined;
+    try {
+      ca = this.authorities();
+    } catch (err) {
+      // The file went away or changed since connect() checked it: fail this attempt, retry as usual.
+      this.options.log?.((err as Error).message);
+      this.failure = { reason: 'caFile', message: (err as Error).message };
+      this.retryTimer = setTimeout(() => this.onClose(undefined, 1006, 'no CA file'), 0);
+      return;
+    }
     const socket = new WebSocket(this.options.url, {
       maxPayload: 64 * 1024 * 1024,
       handshakeTimeout: this.options.handshakeTimeoutMs ?? 10_000,
+      ...(ca ? { ca } : {}),
     });
     this.socket = socket;
     this.stateValue = undefined;
@@ -277,7 +302,7 @@ export class RendezvousClient {
       if (this.stateValue) this.options.log?.(`connection to ${this.options.url}: ${err.message}`);
       else {
         this.failure = connectFailure(this.options.url, err);
-        this.options.log?.(this.failure);
+        this.options.log?.(this.failure.message);
       }
     });
     socket.on('close', (code, reason) => this.onClose(socket, code, reason.toString()));
@@ -355,8 +380,8 @@ export class RendezvousClient {
     }
   }
 
-  private onClose(socket: WebSocket, code: number, reason: string): void {
-    if (this.socket !== socket) return;
+  private onClose(socket: WebSocket | undefined, code: number, reason: string): void {
+    if (socket && this.socket !== socket) return;
     const wasUp = this.stateValue !== undefined;
     this.stateValue = undefined;
     for (const [id, waiting] of this.pending) {
@@ -366,8 +391,9 @@ export class RendezvousClient {
     }
     if (wasUp) this.emit('disconnected', `${code} ${reason}`.trim());
     if (this.closed || !this.options.reconnect) {
-      const why = this.failure ?? `could not sign in to ${this.options.url} (${`${code} ${reason}`.trim()})`;
-      this.firstConnect?.reject(new RendezvousError('unauthenticated', why));
+      const failure = this.failure;
+      const why = `could not sign in to ${this.options.url} (${`${code} ${reason}`.trim()})`;
+      this.firstConnect?.reject(failure ? new ConnectError(failure.reason, failure.message) : new RendezvousError('unauthenticated', why));
       this.firstConnect = undefined;
       return;
     }

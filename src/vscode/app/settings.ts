@@ -27,6 +27,13 @@ export class Settings implements vscode.Disposable {
     return this.config.get<string>('server', 'ws://127.0.0.1:7070').trim() || 'ws://127.0.0.1:7070';
   }
 
+  /** A private CA's PEM file to trust for wss://; `~` is the home folder; undefined when none is set. */
+  get caFile(): string | undefined {
+    const value = this.config.get<string>('caFile', '').trim();
+    if (value === '') return undefined;
+    return value === '~' || value.startsWith('~/') ? os.homedir() + value.slice(1) : value;
+  }
+
   get ignorePatterns(): string[] {
     return this.config.get<string[]>('ignorePatterns', []).filter((p) => typeof p === 'string' && p.trim() !== '');
   }

@@ -41,6 +41,8 @@ export interface StartOptions {
   readonly keys: string | undefined;
   readonly limitUp: number | undefined;
   readonly limitDown: number | undefined;
+  /** A private CA's PEM file to trust for a wss:// server (sharedFolders.caFile). */
+  readonly caFile?: string | undefined;
 }
 
 /** Methods after which the status has changed, so the views refresh without waiting for the host's next push. */
@@ -160,6 +162,7 @@ export class EngineSession implements vscode.Disposable {
       ...(options.keys ? { keys: options.keys } : {}),
       ...(options.limitUp ? { limitUp: options.limitUp } : {}),
       ...(options.limitDown ? { limitDown: options.limitDown } : {}),
+      ...(options.caFile ? { caFile: options.caFile } : {}),
     };
     try {
       await transport.call('start', params);

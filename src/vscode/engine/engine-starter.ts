@@ -76,6 +76,7 @@ export class EngineStarter implements vscode.Disposable {
         keys: await this.identities.keys(),
         limitUp: this.settings.limitUp,
         limitDown: this.settings.limitDown,
+        caFile: this.settings.caFile,
         ignorePatterns: this.settings.ignorePatterns,
       }))
       .catch((e: unknown) => {

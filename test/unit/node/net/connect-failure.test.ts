@@ -1,16 +1,26 @@
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as net from 'node:net';
+import * as os from 'node:os';
+import * as nodePath from 'node:path';
 import { test } from 'node:test';
 import { RendezvousError } from '../../../../src/sync/protocol/rendezvous';
 import { generateDeviceKeys } from '../../../../src/node/crypto/device-keys';
+import { ConnectError, connectFailure } from '../../../../src/node/net/connect-failure';
 import { RendezvousClient } from '../../../../src/node/net/rendezvous-client';
 import { SELF_SIGNED_CERT, SELF_SIGNED_KEY } from './self-signed';
 
 /** What a one-shot sign-in to `url` fails with. */
-async function failure(url: string, handshakeTimeoutMs = 5_000): Promise<RendezvousError> {
-  const client = new RendezvousClient({ url, keys: generateDeviceKeys(), mode: 'command', handshakeTimeoutMs });
+async function failure(url: string, handshakeTimeoutMs = 5_000, caFile?: string): Promise<RendezvousError> {
+  const client = new RendezvousClient({
+    url,
+    keys: generateDeviceKeys(),
+    mode: 'command',
+    handshakeTimeoutMs,
+    ...(caFile ? { caFile } : {}),
+  });
   try {
     await client.connect();
   } catch (err) {
@@ -73,10 +83,12 @@ test('connect failure: a TLS server whose certificate nobody vouches for is a TL
   const { server, port } = await listening(https.createServer({ cert: SELF_SIGNED_CERT, key: SELF_SIGNED_KEY }, (_req, res) => res.end()));
   try {
     const err = await failure(`wss://127.0.0.1:${port}`);
+    assert.ok(err instanceof ConnectError);
+    assert.equal(err.reason, 'untrustedCertificate');
     assert.equal(
       err.message,
-      `TLS failure talking to wss://127.0.0.1:${port}: self-signed certificate ` +
-        '(its certificate is not trusted here: give the server one from a public authority, or point NODE_EXTRA_CA_CERTS at its CA)',
+      `the server's certificate at wss://127.0.0.1:${port} is not signed by an authority this device trusts (self-signed certificate): ` +
+        'if the server uses a private CA, give its certificate with --ca FILE or the sharedFolders.caFile setting',
     );
   } finally {
     server.closeAllConnections();
@@ -110,4 +122,73 @@ test('connect failure: a host name that does not exist', async () => {
 test('connect failure: an address that is not a ws:// or wss:// URL is refused before connecting', async () => {
   for (const url of ['localhost:7070', '127.0.0.1:7070', 'http://127.0.0.1:7070', ''])
     assert.equal((await failure(url)).message, `${url} is not a server address: write it as ws://HOST:PORT or wss://HOST`);
+});
+
+test('connect failure: with caFile naming the CA, the same certificate is trusted (the handshake gets as far as HTTP)', async () => {
+  const dir = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'sf-ca-'));
+  const caFile = nodePath.join(dir, 'ca.pem');
+  fs.writeFileSync(caFile, SELF_SIGNED_CERT);
+  const { server, port } = await listening(
+    https.createServer({ cert: SELF_SIGNED_CERT, key: SELF_SIGNED_KEY }, (_req, res) => res.writeHead(404).end()),
+  );
+  try {
+    const err = await failure(`wss://127.0.0.1:${port}`, 5_000, caFile);
+    assert.ok(err instanceof ConnectError);
+    assert.equal(err.reason, 'notAServer');
+  } finally {
+    server.closeAllConnections();
+    await closed(server);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('connect failure: a caFile that does not exist fails before connecting, with its own reason', async () => {
+  const err = await failure('wss://127.0.0.1:1', 5_000, '/nonexistent/ca.pem');
+  assert.ok(err instanceof ConnectError);
+  assert.equal(err.reason, 'caFile');
+  assert.equal(err.message, 'the CA file /nonexistent/ca.pem does not exist: check the path');
+});
+
+/** An error as Node's TLS layer makes it for a certificate that does not verify. */
+function tlsError(code: string, message: string, extra: Record<string, unknown> = {}): Error {
+  return Object.assign(new Error(message), { code, ...extra });
+}
+
+test('connect failure: each certificate problem has its typed reason and names the problem', () => {
+  const url = 'wss://sf.example:443';
+  const cases: [Error, string, RegExp][] = [
+    [
+      tlsError('UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'unable to verify the first certificate'),
+      'untrustedCertificate',
+      /not signed by an authority this device trusts \(unable to verify the first certificate\): .*--ca FILE/,
+    ],
+    [
+      tlsError('SELF_SIGNED_CERT_IN_CHAIN', 'self-signed certificate in certificate chain'),
+      'untrustedCertificate',
+      /not signed by an authority this device trusts/,
+    ],
+    [
+      tlsError('UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'unable to get local issuer certificate'),
+      'untrustedCertificate',
+      /not signed by an authority/,
+    ],
+    [
+      tlsError('ERR_TLS_CERT_ALTNAME_INVALID', "Hostname/IP does not match certificate's altnames", {
+        cert: { subjectaltname: 'DNS:other.example\u001b[31m' },
+      }),
+      'wrongHostName',
+      /^the server's certificate is not for the host name sf\.example \(it is for DNS:other\.example\\u001b\[31m\): /,
+    ],
+    [
+      tlsError('CERT_HAS_EXPIRED', 'certificate has expired'),
+      'expiredCertificate',
+      /^the server's certificate at wss:\/\/sf\.example:443 has expired: /,
+    ],
+    [tlsError('CERT_NOT_YET_VALID', 'certificate is not yet valid'), 'expiredCertificate', /is not valid yet: check this device's clock/],
+  ];
+  for (const [err, reason, message] of cases) {
+    const failure = connectFailure(url, err);
+    assert.equal(failure.reason, reason, err.message);
+    assert.match(failure.message, message);
+  }
 });
