@@ -56,7 +56,7 @@ export class SpaceDocTrust {
         version: Number(info.doc?.version),
         fault: verdict.fault,
         message:
-          `refused version ${Number(info.doc?.version)} of space ${id}'s member list from the server: ${verdict.reason}; ` +
+          `refused version ${Number(info.doc?.version)} of its member list from the server: ${verdict.reason}; ` +
           (last ? `keeping version ${last.version}` : 'not using the space'),
       };
       refused[id] = refusal;
@@ -117,7 +117,7 @@ function withDoc(info: SpaceInfo, doc: SpaceDoc): SpaceInfo {
 function signerOf(device: string, info: SpaceInfo, state: AccountState): SpaceDocSigner | undefined {
   for (const user of [...info.users, state.user]) {
     const d = user.devices.find((x) => x.id === device);
-    if (d) return { user: user.id, signPublic: d.signPublic };
+    if (d) return { user: user.id, name: printable(String(user.name)), signPublic: d.signPublic };
   }
   return undefined;
 }

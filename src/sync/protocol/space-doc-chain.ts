@@ -13,13 +13,13 @@ import { mayChangeSpace, spaceDocSigningBytes, type SpaceDoc } from './rendezvou
 
 export type SpaceDocFault = 'rollback' | 'forked' | 'unknownAuthor' | 'badSignature' | 'notAllowed';
 
-export type SpaceDocVerdict =
-  | { readonly ok: true }
-  | { readonly ok: false; readonly fault: SpaceDocFault; readonly reason: string };
+export type SpaceDocVerdict = { readonly ok: true } | { readonly ok: false; readonly fault: SpaceDocFault; readonly reason: string };
 
 /** The device that signed a version, as the receiving device trusts it: its user and key. */
 export interface SpaceDocSigner {
   readonly user: string;
+  /** The user's name, for the reason given when the version is refused; the id without it. */
+  readonly name?: string;
   /** Raw Ed25519 public key, hex. */
   readonly signPublic: string;
 }
@@ -38,7 +38,9 @@ export function checkSpaceDoc(
     return refuse('rollback', `version ${next.version} is older than version ${accepted.version}, which this device already accepted`);
   if (accepted && next.version === accepted.version) {
     // The home holds the accepted version; it was checked when it was accepted.
-    return sameDoc(accepted, next) ? { ok: true } : refuse('forked', `it differs from the version ${accepted.version} this device accepted`);
+    return sameDoc(accepted, next)
+      ? { ok: true }
+      : refuse('forked', `it differs from the version ${accepted.version} this device accepted`);
   }
   if (!signer) return refuse('unknownAuthor', `its author ${next.author} is not a device this device trusts`);
   const { signature, ...unsigned } = next;
@@ -49,14 +51,14 @@ export function checkSpaceDoc(
     const role = next.members.find((m) => m.user === signer.user)?.role;
     return role === 'owner' || (role === 'editor' && next.kind === 'group')
       ? { ok: true }
-      : refuse('notAllowed', `its author's user ${signer.user} is not an owner${next.kind === 'group' ? ' or editor' : ''} in it`);
+      : refuse('notAllowed', `its author ${signer.name ?? signer.user} is not an owner${next.kind === 'group' ? ' or editor' : ''} in it`);
   }
   // Versions between the accepted one and this one may never have been shown to this device;
   // the change is judged as if it followed the accepted version directly.
   const base = next.version === accepted.version + 1 ? accepted : { ...accepted, version: next.version - 1 };
   return mayChangeSpace(base, next, signer.user)
     ? { ok: true }
-    : refuse('notAllowed', `user ${signer.user} may not make this change to version ${accepted.version}`);
+    : refuse('notAllowed', `its author ${signer.name ?? signer.user} may not make this change to version ${accepted.version}`);
 }
 
 function sameDoc(a: SpaceDoc, b: SpaceDoc): boolean {
