@@ -100,6 +100,22 @@ async function refusedByAlice(world: NetWorld, path: string): Promise<void> {
   assert.equal(readText(file), undefined, `bob's ${path} reached alice's folder: her device took the server's word that bob may edit`);
 }
 
+/** The server shows `doc` as the space's document, and bob, who colludes, takes it as accepted. */
+async function showToBobWhoPlaysAlong(world: NetWorld, doc: SpaceDoc): Promise<void> {
+  await world.stop('bob');
+  believe(world, 'bob', doc);
+  await rewriteStore(world, doc);
+  world.start('bob');
+}
+
+/** bob's next change is refused by alice, hers still reach him, and her log says why she kept her version. */
+async function aliceKeepsHerVersion(world: NetWorld, space: string, why: string): Promise<void> {
+  await refusedByAlice(world, 'sneaky.txt');
+  write(world, 'a', 'second.txt', 'still from alice\n');
+  await arrives(world, 'b', 'second.txt', 'still from alice\n');
+  assert.match(world.log('alice'), new RegExp(`space ${space}: refused version \\d+ of its member list from the server: ${why}`));
+}
+
 test('a server that promotes a reader with a document the owner never signed: the owner refuses it and the reader stays a reader', async () => {
   const world = new NetWorld();
   try {
@@ -112,25 +128,13 @@ test('a server that promotes a reader with a document the owner never signed: th
     await arrives(world, 'b', 'first.txt', 'from alice\n');
 
     // The server rewrites version 2 with bob as editor, signed by bob (who colludes), not by alice.
-    await world.stop('bob');
     const v1 = storedDoc(world, space);
     const forged = signedBy(world, 'bob', v1, 2, [
       ['alice', 'owner'],
       ['bob', 'editor'],
     ]);
-    believe(world, 'bob', forged);
-    await rewriteStore(world, forged);
-    world.start('bob');
-
-    await refusedByAlice(world, 'sneaky.txt');
-    write(world, 'a', 'second.txt', 'still from alice\n');
-    await arrives(world, 'b', 'second.txt', 'still from alice\n');
-    assert.match(
-      world.log('alice'),
-      new RegExp(
-        `space ${space}: refused version 2 of its member list from the server: its author bob may not make this change to version 1; keeping version 1`,
-      ),
-    );
+    await showToBobWhoPlaysAlong(world, forged);
+    await aliceKeepsHerVersion(world, space, 'its author bob may not make this change to version 1; keeping version 1');
     assert.ok(
       (await statusErrors(world, 'alice')).some((e) => e.startsWith(`${space}: refused version 2`)),
       'the refusal shows in status',
@@ -222,20 +226,8 @@ test('a server that rolls a space back to an older version the owner signed: ref
     );
 
     // The server goes back to version 1, where bob was an editor; bob plays along.
-    await world.stop('bob');
-    believe(world, 'bob', v1);
-    await rewriteStore(world, v1);
-    world.start('bob');
-
-    await refusedByAlice(world, 'sneaky.txt');
-    write(world, 'a', 'second.txt', 'still from alice\n');
-    await arrives(world, 'b', 'second.txt', 'still from alice\n');
-    assert.match(
-      world.log('alice'),
-      new RegExp(
-        `space ${space}: refused version 1 of its member list from the server: version 1 is older than version 2, which this device already accepted; keeping version 2`,
-      ),
-    );
+    await showToBobWhoPlaysAlong(world, v1);
+    await aliceKeepsHerVersion(world, space, 'version 1 is older than version 2, which this device already accepted; keeping version 2');
 
     // The accepted version survives alice's restart: the rollback is refused again, not taken.
     await world.stop('alice');
