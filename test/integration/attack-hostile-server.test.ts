@@ -100,6 +100,14 @@ async function refusedByAlice(world: NetWorld, path: string): Promise<void> {
   assert.equal(readText(file), undefined, `bob's ${path} reached alice's folder: her device took the server's word that bob may edit`);
 }
 
+/** alice's and bob's daemons run, and a file of alice's has reached bob. */
+async function bothRunningInSync(world: NetWorld): Promise<void> {
+  world.start('alice');
+  world.start('bob');
+  write(world, 'a', 'first.txt', 'from alice\n');
+  await arrives(world, 'b', 'first.txt', 'from alice\n');
+}
+
 /** The server shows `doc` as the space's document, and bob, who colludes, takes it as accepted. */
 async function showToBobWhoPlaysAlong(world: NetWorld, doc: SpaceDoc): Promise<void> {
   await world.stop('bob');
@@ -122,10 +130,7 @@ test('a server that promotes a reader with a document the owner never signed: th
     await world.aliceAndBob();
     const space = await world.share('alice', 'a', ['bob'], 'reader');
     await world.join('bob', space, 'b');
-    world.start('alice');
-    world.start('bob');
-    write(world, 'a', 'first.txt', 'from alice\n');
-    await arrives(world, 'b', 'first.txt', 'from alice\n');
+    await bothRunningInSync(world);
 
     // The server rewrites version 2 with bob as editor, signed by bob (who colludes), not by alice.
     const v1 = storedDoc(world, space);
@@ -153,10 +158,7 @@ test('a server that adds a member to a one-contact space: no device of the space
   try {
     const space = await world.alicesFolderWithBob();
     await world.user('mallory');
-    world.start('alice');
-    world.start('bob');
-    write(world, 'a', 'first.txt', 'from alice\n');
-    await arrives(world, 'b', 'first.txt', 'from alice\n');
+    await bothRunningInSync(world);
 
     // The server adds mallory, who joins at once, with a version signed by mallory herself.
     const v1 = storedDoc(world, space);
@@ -205,10 +207,7 @@ test('a server that rolls a space back to an older version the owner signed: ref
   const world = new NetWorld();
   try {
     const space = await world.alicesFolderWithBob();
-    world.start('alice');
-    world.start('bob');
-    write(world, 'a', 'first.txt', 'from alice\n');
-    await arrives(world, 'b', 'first.txt', 'from alice\n');
+    await bothRunningInSync(world);
 
     // alice makes bob a reader: version 2, signed by her, sent over the real protocol.
     const v1 = storedDoc(world, space);
