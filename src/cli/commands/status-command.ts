@@ -26,7 +26,7 @@ export const statusCommand: CommandSpec = {
     console.log(`${status.user?.name ?? '?'} (device ${status.device}), ${status.connected ? 'connected' : 'not connected'}`);
     for (const s of status.spaces) console.log(`  ${s.id} ${s.path}: ${daemon ? syncText(s) : 'sync state unknown'}; ${membersText(s)}`);
     for (const c of status.conflicts) console.log(`  conflict in ${c.space}: ${c.path} (the other version is ${c.copy})`);
-    for (const e of status.errors) console.log(`  error in ${e.space}: ${e.path}: ${e.message}`);
+    for (const e of status.errors) console.log(`  error in ${e.space}: ${e.path ? `${e.path}: ` : ''}${e.message}`);
   },
 };
 

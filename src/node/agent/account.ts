@@ -349,8 +349,8 @@ export async function leaveSpace(session: AccountSession, space: string): Promis
 
 /**
  * Adds a contact to a space, as a new signed version of its document. Owners may add anyone;
- * in a group an editor may add editors and readers (the server and every replica check this
- * with `mayChangeSpace`).
+ * in a group an editor may add editors and readers (`mayChangeSpace`: the server checks it
+ * before it stores the version, every member's device before it uses it).
  */
 export async function addMember(session: AccountSession, space: string, user: string, role: Role): Promise<void> {
   if (role !== 'editor' && role !== 'reader') throw new AccountError('the role is editor or reader');

@@ -3,6 +3,7 @@ import type { AccountState, Presence, Role } from '../../sync/protocol/rendezvou
 import { ForeignSpaceError } from '../../sync/replica/root-identity';
 import { DiskReplica } from '../disk/disk-replica';
 import { joinedDevices, spaceInfo } from '../net/account-directory';
+import { spaceDocRefusals } from '../crypto/space-doc-trust';
 import type { DeviceHome } from './device-home';
 
 export interface SpaceStatus {
@@ -76,7 +77,10 @@ export function statusFrom(
     connected,
     spaces,
     conflicts: [],
-    errors: [],
+    // A space document this device refused is an error of the space as a whole: no path.
+    errors: spaceDocRefusals(home)
+      .filter((r) => home.spaces().some((s) => s.id === r.space))
+      .map((r) => ({ space: r.space, path: '', message: r.message })),
     bytesSent: 0,
     bytesReceived: 0,
     contacts: (state?.contacts ?? []).map((c) => ({ id: c.id, name: c.name, presence: presenceOf(c.id) })),

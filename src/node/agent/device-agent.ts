@@ -177,7 +177,7 @@ export class DeviceAgent {
       keys: identity.keys,
       mode: 'session',
       reconnect: true,
-      trust: trustFilter(home),
+      trust: trustFilter(home, options.log),
       ...(options.log ? { log: options.log } : {}),
       ...(options.limitUp ? { limitUp: options.limitUp } : {}),
       ...(options.limitDown ? { limitDown: options.limitDown } : {}),
@@ -506,7 +506,7 @@ export class DeviceAgent {
       presence: (user) => this.presence.get(user),
     });
     const conflicts: AgentStatus['conflicts'] = [];
-    const errors: AgentStatus['errors'] = [];
+    const errors: AgentStatus['errors'] = [...base.errors];
     for (const [id, open] of this.spaces) {
       for (const c of options.conflicts?.(id, open.disk.replica) ?? open.disk.replica.conflicts())
         conflicts.push({ space: id, path: c.path, copy: c.copyPath });

@@ -11,6 +11,7 @@ import {
 } from '../../sync/protocol/rendezvous';
 import type { DeviceHome } from '../agent/device-home';
 import { writeAtomic } from '../disk/durable-write';
+import { SpaceDocTrust } from './space-doc-trust';
 import { bytes, deviceKeysFromSeeds, signWith, verifySignature, type DeviceKeys } from './device-keys';
 
 /** What a link code hands the new device: a one-time signing key, certified by the code's maker. */
@@ -128,8 +129,12 @@ export function pinsOf(home: DeviceHome): TrustPins {
   return new TrustPins(home.file('pins.json'));
 }
 
-/** This home's pins, as the filter every connection of the device sees the account state through. */
-export function trustFilter(home: DeviceHome): (state: AccountState) => AccountState {
+/**
+ * The filter every connection of the device sees the account state through: this home's pins,
+ * then the space documents this device accepts (space-doc-trust.ts). `log` hears each refused document once.
+ */
+export function trustFilter(home: DeviceHome, log?: (message: string) => void): (state: AccountState) => AccountState {
   const pins = pinsOf(home);
-  return (state) => pins.filter(state);
+  const docs = new SpaceDocTrust(home, log);
+  return (state) => docs.filter(pins.filter(state));
 }

@@ -59,7 +59,10 @@ export interface ContactInfo extends UserInfo {
 export interface SpaceDoc {
   readonly id: string;
   readonly kind: SpaceKind;
-  /** Grows by one with every change; the server and every replica refuse anything else. */
+  /**
+   * Grows by one with every change: the server stores nothing else. A device refuses a version
+   * older than the last it accepted; it may be shown a later one after a gap (space-doc-chain.ts).
+   */
   readonly version: number;
   readonly members: readonly { readonly user: string; readonly role: Role }[];
   readonly author: string;
@@ -339,7 +342,8 @@ export function authSigningBytes(nonce: string, device: string): Uint8Array {
 /**
  * Whether `author` (a user) may move a space from `previous` (undefined: creating it) to `next`.
  * Owners may do anything but remove the last owner; in a group space an editor may add members
- * as editors or readers and change nothing else. Checked by the server and by every replica.
+ * as editors or readers and change nothing else. Checked by the server before it stores a version,
+ * and by every device before it uses one (space-doc-chain.ts).
  */
 export function mayChangeSpace(previous: SpaceDoc | undefined, next: SpaceDoc, author: string): boolean {
   if (previous === undefined) return next.version === 1 && next.members.some((m) => m.user === author && m.role === 'owner');

@@ -31,9 +31,10 @@ function spaceNode(space: SpaceView, me: string | undefined, l10n: Localizer): T
       ({
         id: `spaceError:${space.id}:${e.path}`,
         ref: { kind: 'spaceError', space: space.id, path: e.path },
-        label: e.path,
+        // No path: the error is the space's own (a member list this device refused).
+        label: e.path || l10n.t('member list'),
         description: e.message,
-        tooltip: l10n.t('{0} is not syncing: {1}', e.path, e.message),
+        tooltip: e.path ? l10n.t('{0} is not syncing: {1}', e.path, e.message) : e.message,
         icon: { id: 'error', color: 'list.errorForeground' },
         contextValue: 'spaceError',
         resourcePath: joinSpacePath(space.path, e.path),

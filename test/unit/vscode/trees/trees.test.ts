@@ -129,6 +129,16 @@ test('a space lists conflicts (click resolves), errors and the other members; th
   assert.equal(children[4]?.description, 'editor · invited');
 });
 
+test('an error of the space itself (no path: a member list this device refused) is a row named for it', () => {
+  const message =
+    'refused version 2 of its member list from the server: its author bob may not make this change to version 1; keeping version 1';
+  const [node] = folderNodes(status({ spaces: [space('s1', 'notes', { errors: [{ path: '', message }] })] }), l10n);
+  const row = node?.children?.find((c) => c.contextValue === 'spaceError');
+  assert.equal(row?.label, 'member list');
+  assert.equal(row?.description, message);
+  assert.equal(row?.tooltip, message);
+});
+
 test('context values carry role and paused state for the menus', () => {
   const nodes = folderNodes(
     status({
