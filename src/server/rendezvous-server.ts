@@ -20,6 +20,7 @@ import { CLOSE_AUTH_TIMEOUT, CLOSE_POLICY, CLOSE_RATE, send, type Connection } f
 import { contactRequest } from './contact-requests';
 import { onHttp } from './http-endpoints';
 import { mailboxRequest, onDeposit } from './mailbox';
+import { serverRates } from './rate-limit';
 import { onRelay } from './relay';
 import type { ServerContext } from './server-context';
 import { DEFAULT_LIMITS, type ServerLimits } from './server-limits';
@@ -44,6 +45,8 @@ export interface ServerOptions {
  */
 export class RendezvousServer {
   private readonly signedIn = new SignedInDevices();
+  /** Every open connection, signed in or not, session or command: all of them are pinged. */
+  private readonly open = new Set<Connection>();
   readonly metrics = new ServerMetrics();
   private readonly context: ServerContext;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -61,6 +64,8 @@ export class RendezvousServer {
       log,
       metrics: this.metrics,
       signedIn: this.signedIn,
+      rates: serverRates(limits),
+      rights: { version: 0 },
       unregister: (conn, code) => this.unregister(conn, code),
     };
   }
@@ -131,6 +136,7 @@ export class RendezvousServer {
       queue: new SerialQueue(),
     };
     this.metrics.connections++;
+    this.open.add(conn);
     conn.authTimer = setTimeout(() => this.closeFor(conn, CLOSE_AUTH_TIMEOUT, 'not signed in in time'), this.limits.authTimeoutMs);
     socket.on('pong', () => (conn.alive = true));
     socket.on('message', (data, isBinary) => {
@@ -150,10 +156,11 @@ export class RendezvousServer {
     socket.on('close', (code) => void this.onClose(conn, code));
   }
 
+  /** A connection that has not answered the previous ping is dead, whatever its kind. */
   private beat(): void {
-    for (const conn of this.signedIn.all()) {
+    for (const conn of this.open) {
       if (!conn.alive) {
-        this.log('heartbeatLost', { device: conn.device?.id });
+        this.log('heartbeatLost', { device: conn.device?.id, user: conn.user, remote: conn.remote, kind: this.kindOf(conn) });
         conn.socket.terminate();
         continue;
       }
@@ -162,7 +169,13 @@ export class RendezvousServer {
     }
   }
 
+  private kindOf(conn: Connection): 'signingIn' | 'session' | 'command' {
+    if (!conn.device) return 'signingIn';
+    return this.signedIn.device(conn.device.id) === conn ? 'session' : 'command';
+  }
+
   private async onClose(conn: Connection, code: number): Promise<void> {
+    this.open.delete(conn);
     clearTimeout(conn.authTimer);
     this.metrics.connections--;
     await this.unregister(conn, code);

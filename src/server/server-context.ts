@@ -1,4 +1,5 @@
 import type { Connection } from './connection';
+import type { RateLimit } from './rate-limit';
 import type { JsonLog } from './json-log';
 import type { ServerLimits } from './server-limits';
 import type { ServerMetrics } from './server-metrics';
@@ -12,6 +13,19 @@ export interface ServerContext {
   readonly log: JsonLog;
   readonly metrics: ServerMetrics;
   readonly signedIn: SignedInDevices;
+  readonly rates: ServerRates;
+  /** Bumped on every change of who may reach whom: connections' cached peers older than it are stale. */
+  readonly rights: { version: number };
   /** Takes a session connection out of routing and tells its contacts; once per connection. */
   unregister(conn: Connection, code: number): Promise<void>;
+}
+
+/** The server's rate limits that outlive one connection. */
+export interface ServerRates {
+  /** New accounts, by remote address. */
+  readonly accountsByAddress: RateLimit;
+  /** New accounts, server-wide (one key). */
+  readonly accounts: RateLimit;
+  /** Invite and link codes, by user. */
+  readonly codesByUser: RateLimit;
 }

@@ -1,0 +1,60 @@
+/**
+ * Issue 15, point 9: rights are checked against the current state on every relay and deposit,
+ * including on connections opened before the rights changed; every connection is pinged.
+ */
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import { test } from 'node:test';
+import { waitFor } from './disk-cluster';
+import { HostileCommand } from './hostile-command';
+import { NetWorld } from './net-cluster';
+
+test("a removed contact's open command connections can no longer relay or deposit to the one who removed them", async () => {
+  const world = new NetWorld();
+  const open: HostileCommand[] = [];
+  try {
+    await world.aliceAndBob();
+    const alice = await HostileCommand.open(world.home('alice'), world.url);
+    const bobRelays = await HostileCommand.open(world.home('bob'), world.url);
+    const bobDeposits = await HostileCommand.open(world.home('bob'), world.url);
+    open.push(alice, bobRelays, bobDeposits);
+    // While they are contacts both get through (and the server has worked out bob's rights).
+    assert.equal(await bobRelays.answer(`relay ${alice.device}`), 'replied');
+    assert.equal(await bobDeposits.answer(`deposit ${alice.device} 100`), 'replied');
+
+    assert.equal(await alice.answer(`remove ${bobRelays.user}`), 'replied');
+
+    assert.match(await bobRelays.answer(`relay ${alice.device}`), /1008 relay to a device this one may not reach/);
+    assert.match(await bobDeposits.answer(`deposit ${alice.device} 100`), /1008 deposit for a device this one may not reach/);
+  } finally {
+    for (const c of open) c.close();
+    await world.close();
+  }
+});
+
+test('a command connection that stops answering pings is terminated, and the server logs it', async () => {
+  const world = new NetWorld();
+  let bob: HostileCommand | undefined;
+  try {
+    await world.startServer(['--heartbeat', '0.2']);
+    await world.user('bob');
+    bob = await HostileCommand.open(world.home('bob'), world.url);
+    const device = bob.device;
+    bob.child.kill('SIGSTOP');
+    const lost = (): Record<string, unknown> | undefined =>
+      fs
+        .readFileSync(world.serverLog, 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .find((e) => e['event'] === 'heartbeatLost' && e['device'] === device);
+    await waitFor('the server to give up on the silent command connection', () => lost() !== undefined, 20_000);
+    assert.equal(lost()!['kind'], 'command');
+    bob.child.kill('SIGCONT');
+    assert.match(await bob.next(), /^disconnected 1006/);
+  } finally {
+    bob?.child.kill('SIGCONT');
+    bob?.close();
+    await world.close();
+  }
+});
