@@ -1,5 +1,4 @@
-import type { ServerRates } from './server-context';
-import type { ServerLimits } from './server-limits';
+const HOUR_MS = 3_600_000;
 
 /**
  * A rate limit per key (a remote address, a user): each key may take `perHour` units an hour,
@@ -8,20 +7,17 @@ import type { ServerLimits } from './server-limits';
  */
 export class RateLimit {
   private readonly buckets = new Map<string, { tokens: number; last: number }>();
-  private readonly perMs: number;
 
   constructor(
     private readonly perHour: number,
     private readonly maxKeys = 100_000,
-  ) {
-    this.perMs = perHour / 3_600_000;
-  }
+  ) {}
 
   /** Takes one unit for `key`; false when its limit is reached. */
   take(key: string, now: number): boolean {
     let bucket = this.buckets.get(key);
     if (bucket) {
-      bucket.tokens = Math.min(this.perHour, bucket.tokens + Math.max(0, now - bucket.last) * this.perMs);
+      bucket.tokens = Math.min(this.perHour, bucket.tokens + this.refill(now - bucket.last));
       bucket.last = now;
     } else {
       if (this.buckets.size >= this.maxKeys) this.forget(now);
@@ -38,22 +34,19 @@ export class RateLimit {
     return this.buckets.size;
   }
 
+  /** Units earned in `ms`; multiplied first, so whole shares of the hour come out whole. */
+  private refill(ms: number): number {
+    return (Math.max(0, ms) * this.perHour) / HOUR_MS;
+  }
+
   /**
    * Drops the keys whose bucket has refilled (the same as a new one); when none has, the oldest
    * key, which then starts again with a full bucket.
    */
   private forget(now: number): void {
     for (const [key, b] of this.buckets) {
-      if (b.tokens + (now - b.last) * this.perMs >= this.perHour) this.buckets.delete(key);
+      if (b.tokens + this.refill(now - b.last) >= this.perHour) this.buckets.delete(key);
     }
     if (this.buckets.size >= this.maxKeys) this.buckets.delete(this.buckets.keys().next().value!);
   }
-}
-
-export function serverRates(limits: ServerLimits): ServerRates {
-  return {
-    accountsByAddress: new RateLimit(limits.accountsPerAddressPerHour),
-    accounts: new RateLimit(limits.accountsPerHour),
-    codesByUser: new RateLimit(limits.codesPerUserPerHour),
-  };
 }

@@ -20,10 +20,10 @@ import { CLOSE_AUTH_TIMEOUT, CLOSE_POLICY, CLOSE_RATE, send, type Connection } f
 import { contactRequest } from './contact-requests';
 import { onHttp } from './http-endpoints';
 import { mailboxRequest, onDeposit } from './mailbox';
-import { serverRates } from './rate-limit';
 import { onRelay } from './relay';
 import type { ServerContext } from './server-context';
 import { DEFAULT_LIMITS, type ServerLimits } from './server-limits';
+import { serverRates } from './server-rates';
 import { onAuth, onHello } from './sign-in';
 import { SignedInDevices } from './signed-in-devices';
 import { spaceRequest } from './space-requests';

@@ -1,8 +1,8 @@
 import type { Connection } from './connection';
-import type { RateLimit } from './rate-limit';
 import type { JsonLog } from './json-log';
 import type { ServerLimits } from './server-limits';
 import type { ServerMetrics } from './server-metrics';
+import type { ServerRates } from './server-rates';
 import type { ServerStore } from './server-store';
 import type { SignedInDevices } from './signed-in-devices';
 
@@ -18,14 +18,4 @@ export interface ServerContext {
   readonly rights: { version: number };
   /** Takes a session connection out of routing and tells its contacts; once per connection. */
   unregister(conn: Connection, code: number): Promise<void>;
-}
-
-/** The server's rate limits that outlive one connection. */
-export interface ServerRates {
-  /** New accounts, by remote address. */
-  readonly accountsByAddress: RateLimit;
-  /** New accounts, server-wide (one key). */
-  readonly accounts: RateLimit;
-  /** Invite and link codes, by user. */
-  readonly codesByUser: RateLimit;
 }

@@ -126,7 +126,6 @@ function accountRefusal(ctx: ServerContext, remote: string, now: number): string
   const { limits, rates } = ctx;
   if (!rates.accountsByAddress.take(remote, now))
     return `too many new accounts from this address (at most ${limits.accountsPerAddressPerHour} an hour): try again later`;
-  if (!rates.accounts.take('', now))
-    return `this server accepts at most ${limits.accountsPerHour} new accounts an hour: try again later`;
+  if (!rates.accounts.take('', now)) return `this server accepts at most ${limits.accountsPerHour} new accounts an hour: try again later`;
   return undefined;
 }

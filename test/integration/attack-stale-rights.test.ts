@@ -24,8 +24,11 @@ test("a removed contact's open command connections can no longer relay or deposi
 
     assert.equal(await alice.answer(`remove ${bobRelays.user}`), 'replied');
 
-    assert.match(await bobRelays.answer(`relay ${alice.device}`), /1008 relay to a device this one may not reach/);
-    assert.match(await bobDeposits.answer(`deposit ${alice.device} 100`), /1008 deposit for a device this one may not reach/);
+    const relay = await bobRelays.answer(`relay ${alice.device}`);
+    const deposit = await bobDeposits.answer(`deposit ${alice.device} 100`);
+    const seen = `relay: ${relay}; deposit: ${deposit}`;
+    assert.match(relay, /1008 relay to a device this one may not reach/, seen);
+    assert.match(deposit, /1008 deposit for a device this one may not reach/, seen);
   } finally {
     for (const c of open) c.close();
     await world.close();
