@@ -5,16 +5,19 @@
 import { strict as assert } from 'node:assert';
 import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
-import { HostileCommand } from './hostile-command';
-import { cli, NetWorld, ok } from './net-cluster';
+import { inWorld } from './hostile-command';
+import { cli, ok, type NetWorld } from './net-cluster';
 
 function init(world: NetWorld, name: string): ReturnType<typeof cli> {
   return cli(['init', '--home', world.home(name), '--name', name, '--server', world.url]);
 }
 
+function serverLog(world: NetWorld): Promise<string> {
+  return readFile(world.serverLog, 'utf8');
+}
+
 test('new accounts from one address are refused after the limit, with rateLimited', async () => {
-  const world = new NetWorld();
-  try {
+  await inWorld(async (world) => {
     await world.startServer(['--accounts-per-address', '2']);
     await world.user('a1');
     await world.user('a2');
@@ -22,28 +25,22 @@ test('new accounts from one address are refused after the limit, with rateLimite
     assert.equal(third.code, 1);
     assert.match(third.stderr, /too many new accounts from this address \(at most 2 an hour\): try again later/);
     assert.match(await serverLog(world), /"event":"accountRefused","remote":"127\.0\.0\.1"/);
-  } finally {
-    await world.close();
-  }
+  });
 });
 
 test('new accounts beyond the server-wide limit are refused, whatever the address', async () => {
-  const world = new NetWorld();
-  try {
+  await inWorld(async (world) => {
     await world.startServer(['--accounts-per-hour', '2', '--accounts-per-address', '100']);
     await world.user('a1');
     await world.user('a2');
     const third = await init(world, 'a3');
     assert.equal(third.code, 1);
     assert.match(third.stderr, /this server accepts at most 2 new accounts an hour: try again later/);
-  } finally {
-    await world.close();
-  }
+  });
 });
 
-test('codes: a few an hour per user, and a bounded number unused at once', async () => {
-  const world = new NetWorld();
-  try {
+test('codes: at most a few an hour per user, invite and link codes together', async () => {
+  await inWorld(async (world) => {
     await world.startServer(['--codes-per-hour', '3', '--live-codes', '100']);
     await world.user('alice');
     for (let i = 0; i < 3; i++) await ok(['invite', '--home', world.home('alice')]);
@@ -53,41 +50,34 @@ test('codes: a few an hour per user, and a bounded number unused at once', async
     const link = await cli(['link', '--home', world.home('alice')]);
     assert.equal(link.code, 1);
     assert.match(link.stderr, /at most 3 invite and link codes an hour/, 'link codes count too');
-  } finally {
-    await world.close();
-  }
-  const capped = new NetWorld();
-  try {
-    await capped.startServer(['--codes-per-hour', '100', '--live-codes', '2']);
-    await capped.user('alice');
-    await capped.user('bob');
-    const first = await ok(['invite', '--home', capped.home('alice')]);
-    await ok(['invite', '--home', capped.home('alice')]);
-    const third = await cli(['invite', '--home', capped.home('alice')]);
+  });
+});
+
+test('codes: a bounded number unused at once; using one makes room', async () => {
+  await inWorld(async (world) => {
+    await world.startServer(['--codes-per-hour', '100', '--live-codes', '2']);
+    await world.user('alice');
+    await world.user('bob');
+    const first = await ok(['invite', '--home', world.home('alice')]);
+    await ok(['invite', '--home', world.home('alice')]);
+    const third = await cli(['invite', '--home', world.home('alice')]);
     assert.equal(third.code, 1);
     assert.match(third.stderr, /2 invite and link codes of this user are unused: no more until some are used or expire/);
-    await ok(['accept', '--home', capped.home('bob'), first]);
-    await ok(['invite', '--home', capped.home('alice')]);
-  } finally {
-    await capped.close();
-  }
+    await ok(['accept', '--home', world.home('bob'), first]);
+    await ok(['invite', '--home', world.home('alice')]);
+  });
 });
 
 test("deposits beyond the server-wide mailbox cap are refused with 'quota', under each user's own quota", async () => {
-  const world = new NetWorld();
-  const open: HostileCommand[] = [];
-  try {
+  await inWorld(async (world, connect) => {
     // 0.5 MiB for everyone; each user's own quota (1 GiB) is far above it.
     await world.startServer(['--mailbox-cap', '0.5']);
-    await world.user('alice');
-    await world.user('bob');
-    await world.user('carol');
+    for (const name of ['alice', 'bob', 'carol']) await world.user(name);
     await world.contacts('alice', 'bob');
     await world.contacts('alice', 'carol');
-    const alice = await HostileCommand.open(world.home('alice'), world.url);
-    const bob = await HostileCommand.open(world.home('bob'), world.url);
-    const carol = await HostileCommand.open(world.home('carol'), world.url);
-    open.push(alice, bob, carol);
+    const alice = await connect('alice');
+    const bob = await connect('bob');
+    const carol = await connect('carol');
     assert.equal(await bob.answer(`deposit ${alice.device} 300000`), 'replied');
     assert.match(
       await carol.answer(`deposit ${alice.device} 300000`),
@@ -96,53 +86,34 @@ test("deposits beyond the server-wide mailbox cap are refused with 'quota', unde
     assert.equal(await carol.next(), 'replied', 'the connection stays open');
     assert.match(await serverLog(world), /"event":"mailboxFull"/);
     assert.equal(await carol.answer(`deposit ${alice.device} 200000`), 'replied', 'what still fits is stored');
-  } finally {
-    for (const c of open) c.close();
-    await world.close();
-  }
+  });
 });
 
 test('items are stored only for devices that may receive them: not for a stranger, not for the sender itself', async () => {
-  const world = new NetWorld();
-  const open: HostileCommand[] = [];
-  try {
+  await inWorld(async (world, connect) => {
     await world.startServer();
     await world.user('alice');
     await world.user('eve');
-    const alice = await HostileCommand.open(world.home('alice'), world.url);
-    const eve = await HostileCommand.open(world.home('eve'), world.url);
-    open.push(alice, eve);
+    const alice = await connect('alice');
+    const eve = await connect('eve');
     assert.match(await eve.answer(`deposit ${alice.device} 100`), /1008 deposit for a device this one may not reach/, 'a stranger');
     // The sending device itself: storing an item for it only uses up the mailbox.
     assert.match(await alice.answer(`deposit ${alice.device} 100`), /1008 deposit for the sending device itself/);
-  } finally {
-    for (const c of open) c.close();
-    await world.close();
-  }
+  });
 });
 
 test('a fellow member who has left a space can no longer be reached through it', async () => {
-  const world = new NetWorld();
-  const open: HostileCommand[] = [];
-  try {
+  await inWorld(async (world, connect) => {
     await world.aliceAndBob();
     await world.user('carol');
     await world.contacts('alice', 'carol');
     const space = await world.share('alice', 'a', ['bob', 'carol']);
     await world.join('bob', space, 'b');
     await world.join('carol', space, 'c');
-    const carol = await HostileCommand.open(world.home('carol'), world.url);
-    const bob = await HostileCommand.open(world.home('bob'), world.url);
-    open.push(carol, bob);
+    const carol = await connect('carol');
+    const bob = await connect('bob');
     assert.equal(await carol.answer(`deposit ${bob.device} 100`), 'replied', 'fellow members reach each other');
     await ok(['leave', '--home', world.home('bob'), '--space', space]);
     assert.match(await carol.answer(`deposit ${bob.device} 100`), /1008 deposit for a device this one may not reach/);
-  } finally {
-    for (const c of open) c.close();
-    await world.close();
-  }
+  });
 });
-
-function serverLog(world: NetWorld): Promise<string> {
-  return readFile(world.serverLog, 'utf8');
-}

@@ -6,18 +6,14 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import { test } from 'node:test';
 import { waitFor } from './disk-cluster';
-import { HostileCommand } from './hostile-command';
-import { NetWorld } from './net-cluster';
+import { inWorld } from './hostile-command';
 
 test("a removed contact's open command connections can no longer relay or deposit to the one who removed them", async () => {
-  const world = new NetWorld();
-  const open: HostileCommand[] = [];
-  try {
+  await inWorld(async (world, connect) => {
     await world.aliceAndBob();
-    const alice = await HostileCommand.open(world.home('alice'), world.url);
-    const bobRelays = await HostileCommand.open(world.home('bob'), world.url);
-    const bobDeposits = await HostileCommand.open(world.home('bob'), world.url);
-    open.push(alice, bobRelays, bobDeposits);
+    const alice = await connect('alice');
+    const bobRelays = await connect('bob');
+    const bobDeposits = await connect('bob');
     // While they are contacts both get through (and the server has worked out bob's rights).
     assert.equal(await bobRelays.answer(`relay ${alice.device}`), 'replied');
     assert.equal(await bobDeposits.answer(`deposit ${alice.device} 100`), 'replied');
@@ -29,20 +25,14 @@ test("a removed contact's open command connections can no longer relay or deposi
     const seen = `relay: ${relay}; deposit: ${deposit}`;
     assert.match(relay, /1008 relay to a device this one may not reach/, seen);
     assert.match(deposit, /1008 deposit for a device this one may not reach/, seen);
-  } finally {
-    for (const c of open) c.close();
-    await world.close();
-  }
+  });
 });
 
 test('a command connection that stops answering pings is terminated, and the server logs it', async () => {
-  const world = new NetWorld();
-  let bob: HostileCommand | undefined;
-  try {
-    await world.startServer(['--heartbeat', '0.2']);
+  await inWorld(async (world, connect) => {
+    await world.startServer(['--heartbeat', '1']);
     await world.user('bob');
-    bob = await HostileCommand.open(world.home('bob'), world.url);
-    const device = bob.device;
+    const bob = await connect('bob');
     bob.child.kill('SIGSTOP');
     const lost = (): Record<string, unknown> | undefined =>
       fs
@@ -50,14 +40,10 @@ test('a command connection that stops answering pings is terminated, and the ser
         .split('\n')
         .filter((l) => l.startsWith('{'))
         .map((l) => JSON.parse(l) as Record<string, unknown>)
-        .find((e) => e['event'] === 'heartbeatLost' && e['device'] === device);
+        .find((e) => e['event'] === 'heartbeatLost' && e['device'] === bob.device);
     await waitFor('the server to give up on the silent command connection', () => lost() !== undefined, 20_000);
     assert.equal(lost()!['kind'], 'command');
     bob.child.kill('SIGCONT');
     assert.match(await bob.next(), /^disconnected 1006/);
-  } finally {
-    bob?.child.kill('SIGCONT');
-    bob?.close();
-    await world.close();
-  }
+  });
 });

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as nodePath from 'node:path';
 import * as readline from 'node:readline';
 import { waitFor } from './disk-cluster';
+import { NetWorld } from './net-cluster';
 
 const SCRIPT = nodePath.resolve(__dirname, 'command-connection.js');
 
@@ -38,7 +39,9 @@ export class HostileCommand {
   async answer(line: string): Promise<string> {
     this.send(line);
     this.send('state');
-    return this.next();
+    const first = await this.next();
+    // A socket the server is closing refuses the request before the close arrives; the close says why.
+    return first === 'failed not connected to the server' ? this.next() : first;
   }
 
   /** The next line the child prints. */
@@ -49,5 +52,29 @@ export class HostileCommand {
 
   close(): void {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+  }
+}
+
+/**
+ * Runs `attack` in a new NetWorld; `connect(name)` opens a command connection as that user's
+ * device. Every connection and the world are closed afterwards, whatever happens.
+ */
+export async function inWorld(
+  attack: (world: NetWorld, connect: (name: string) => Promise<HostileCommand>) => Promise<void>,
+): Promise<void> {
+  const world = new NetWorld();
+  const open: HostileCommand[] = [];
+  try {
+    await attack(world, async (name) => {
+      const c = await HostileCommand.open(world.home(name), world.url);
+      open.push(c);
+      return c;
+    });
+  } finally {
+    for (const c of open) {
+      c.child.kill('SIGCONT');
+      c.close();
+    }
+    await world.close();
   }
 }
