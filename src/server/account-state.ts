@@ -1,4 +1,11 @@
-import { RendezvousError, type AccountState, type ContactInfo, type SpaceInfo, type UserInfo } from '../sync/protocol/rendezvous';
+import {
+  RendezvousError,
+  type AccountState,
+  type ContactInfo,
+  type MemberStatus,
+  type SpaceInfo,
+  type UserInfo,
+} from '../sync/protocol/rendezvous';
 import { send, type Connection } from './connection';
 import type { ServerContext } from './server-context';
 
@@ -33,22 +40,38 @@ export async function accountState(ctx: ServerContext, user: string): Promise<Ac
   return { user: { ...me, devices: await store.devicesOf(user) }, contacts, spaces, online, vectors };
 }
 
-/** Users whose devices this user's devices may reach: itself, contacts, fellow members. */
+/**
+ * Users whose devices this user's devices may reach: itself, contacts, fellow members (neither
+ * of the two having left or declined the space).
+ */
 export async function peersOf(ctx: ServerContext, user: string): Promise<Set<string>> {
   const peers = new Set<string>([user, ...(await ctx.store.contactsOf(user))]);
   for (const id of await ctx.store.spacesOf(user)) {
     const space = await ctx.store.space(id);
-    if (!space || space.status[user] === 'left' || space.status[user] === 'declined') continue;
-    for (const m of space.doc.members) peers.add(m.user);
+    if (!space || !stillMember(space.status[user])) continue;
+    for (const m of space.doc.members) if (stillMember(space.status[m.user])) peers.add(m.user);
   }
   return peers;
 }
 
+function stillMember(status: MemberStatus | undefined): boolean {
+  return status !== undefined && status !== 'left' && status !== 'declined';
+}
+
+/**
+ * Whether this connection's device may send to `device` now. Checked on every relay and deposit,
+ * against rights no older than the last change of anyone's contacts, spaces or devices: a
+ * connection opened before a contact was removed loses the right with everyone else's.
+ */
 export async function mayReach(ctx: ServerContext, conn: Connection, device: string): Promise<boolean> {
   const target = ctx.signedIn.device(device)?.user ?? (await ctx.store.device(device))?.user;
   if (target === undefined) return false;
-  conn.peers ??= await peersOf(ctx, conn.user!);
-  return conn.peers.has(target);
+  if (conn.peers?.version !== ctx.rights.version) {
+    // Read before the look-up: a change while it runs leaves the result stale, not current.
+    const version = ctx.rights.version;
+    conn.peers = { version, users: await peersOf(ctx, conn.user!) };
+  }
+  return conn.peers.users.has(target);
 }
 
 export async function pushPresence(ctx: ServerContext, user: string): Promise<void> {
@@ -57,14 +80,16 @@ export async function pushPresence(ctx: ServerContext, user: string): Promise<vo
   for (const u of await peersOf(ctx, user)) for (const c of ctx.signedIn.of(u) ?? []) send(c, { t: 'presence', user, presence, devices });
 }
 
+/**
+ * Sends the users their new account state; called right after every change of contacts, spaces,
+ * memberships or devices, so it is also where every connection's cached rights become stale.
+ */
 export async function pushState(ctx: ServerContext, users: readonly string[]): Promise<void> {
+  ctx.rights.version++;
   for (const user of new Set(users)) {
     const set = ctx.signedIn.of(user);
     if (!set) continue;
     const state = await accountState(ctx, user);
-    for (const c of set) {
-      c.peers = undefined;
-      send(c, { t: 'state', state });
-    }
+    for (const c of set) send(c, { t: 'state', state });
   }
 }

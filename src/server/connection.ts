@@ -23,8 +23,8 @@ export interface Connection {
   readonly bytes: TokenBucket;
   /** Mailbox items delivered and not yet acknowledged, with their sizes. */
   readonly inFlight: Map<string, number>;
-  /** Users whose devices this one may reach: itself, contacts, fellow members. */
-  peers?: Set<string>;
+  /** Users whose devices this one may reach, as of `ServerContext.rights.version` (account-state.ts). */
+  peers?: { readonly version: number; readonly users: ReadonlySet<string> };
   authTimer?: NodeJS.Timeout;
   /** Requests are handled one at a time per connection, in order. */
   readonly queue: SerialQueue;

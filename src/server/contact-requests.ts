@@ -12,14 +12,11 @@ export async function contactRequest(ctx: ServerContext, conn: Connection, reque
   const user = conn.user!;
   const now = Date.now();
   switch (request.t) {
-    case 'createInvite': {
-      const token = crypto.randomBytes(16).toString('hex');
-      await store.putToken(token, 'invite', user, now + limits.tokenTtlMs);
-      return { token };
-    }
+    case 'createInvite':
     case 'createLink': {
+      await mayMakeCode(ctx, user, now);
       const token = crypto.randomBytes(16).toString('hex');
-      await store.putToken(token, 'link', user, now + limits.tokenTtlMs);
+      await store.putToken(token, request.t === 'createInvite' ? 'invite' : 'link', user, now + limits.tokenTtlMs);
       return { token };
     }
     case 'acceptInvite': {
@@ -40,5 +37,21 @@ export async function contactRequest(ctx: ServerContext, conn: Connection, reque
       conn.presence = request.status;
       await pushPresence(ctx, user);
       return {};
+  }
+}
+
+/** Codes are rows the server keeps for days: a user may make a few an hour and hold a bounded number. */
+async function mayMakeCode(ctx: ServerContext, user: string, now: number): Promise<void> {
+  const { limits } = ctx;
+  if ((await ctx.store.liveTokens(user, now)) >= limits.liveCodesPerUser) {
+    ctx.log('codeRefused', { user, reason: 'live' });
+    throw new RendezvousError(
+      'quota',
+      `${limits.liveCodesPerUser} invite and link codes of this user are unused: no more until some are used or expire`,
+    );
+  }
+  if (!ctx.rates.codesByUser.take(user, now)) {
+    ctx.log('codeRefused', { user, reason: 'rate' });
+    throw new RendezvousError('rateLimited', `at most ${limits.codesPerUserPerHour} invite and link codes an hour: try again later`);
   }
 }

@@ -11,19 +11,23 @@ import type { ServerContext } from './server-context';
 export async function onDeposit(ctx: ServerContext, conn: Connection, frame: Uint8Array): Promise<void> {
   const { item, recipients, payload } = decodeDeposit(frame);
   for (const r of recipients) {
+    // The sending device has the item already: storing it for itself would only use up the mailbox.
+    if (r === conn.device!.id) throw new RendezvousError('malformed', 'deposit for the sending device itself');
     if (!(await mayReach(ctx, conn, r))) throw new RendezvousError('malformed', 'deposit for a device this one may not reach');
   }
-  const stored = await ctx.store.deposit(
+  const { mailboxQuotaBytes, mailboxTotalBytes } = ctx.limits;
+  const result = await ctx.store.deposit(
     { id: item, sender: conn.device!.id, senderUser: conn.user!, payload: payload.slice(), created: Date.now() },
     recipients,
-    ctx.limits.mailboxQuotaBytes,
+    { user: mailboxQuotaBytes, total: mailboxTotalBytes },
   );
-  if (!stored) {
-    send(conn, {
-      t: 'error',
-      code: 'quota',
-      message: `mailbox quota of ${ctx.limits.mailboxQuotaBytes} bytes exceeded; item ${item} not stored`,
-    });
+  if (result !== 'stored') {
+    const message =
+      result === 'quota'
+        ? `mailbox quota of ${mailboxQuotaBytes} bytes exceeded; item ${item} not stored`
+        : `the server's mailbox is full (${mailboxTotalBytes} bytes for all users); item ${item} not stored`;
+    if (result === 'full') ctx.log('mailboxFull', { user: conn.user, device: conn.device!.id, bytes: payload.length });
+    send(conn, { t: 'error', code: 'quota', message });
     return;
   }
   ctx.metrics.deposits++;

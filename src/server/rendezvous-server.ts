@@ -25,6 +25,7 @@ import { mailboxRequest, onDeposit } from './mailbox';
 import { onRelay } from './relay';
 import type { ServerContext } from './server-context';
 import { DEFAULT_LIMITS, type ServerLimits } from './server-limits';
+import { serverRates } from './server-rates';
 import { onAuth, onHello } from './sign-in';
 import { SignedInDevices } from './signed-in-devices';
 import { spaceRequest } from './space-requests';
@@ -52,6 +53,8 @@ export interface ServerOptions {
  */
 export class RendezvousServer {
   private readonly signedIn = new SignedInDevices();
+  /** Every open connection, signed in or not, session or command: all of them are pinged. */
+  private readonly open = new Set<Connection>();
   readonly metrics = new ServerMetrics();
   private readonly context: ServerContext;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -70,6 +73,8 @@ export class RendezvousServer {
       log,
       metrics: this.metrics,
       signedIn: this.signedIn,
+      rates: serverRates(limits),
+      rights: { version: 0 },
       unregister: (conn, code) => this.unregister(conn, code),
     };
   }
@@ -164,6 +169,7 @@ export class RendezvousServer {
       queue: new SerialQueue(),
     };
     this.metrics.connections++;
+    this.open.add(conn);
     conn.authTimer = setTimeout(() => this.closeFor(conn, CLOSE_AUTH_TIMEOUT, 'not signed in in time'), this.limits.authTimeoutMs);
     socket.on('pong', () => (conn.alive = true));
     socket.on('message', (data, isBinary) => {
@@ -183,10 +189,11 @@ export class RendezvousServer {
     socket.on('close', (code) => void this.onClose(conn, code));
   }
 
+  /** A connection that has not answered the previous ping is dead, whatever its kind. */
   private beat(): void {
-    for (const conn of this.signedIn.all()) {
+    for (const conn of this.open) {
       if (!conn.alive) {
-        this.log('heartbeatLost', { device: conn.device?.id });
+        this.log('heartbeatLost', { device: conn.device?.id, user: conn.user, remote: conn.remote, kind: this.kindOf(conn) });
         conn.socket.terminate();
         continue;
       }
@@ -195,7 +202,13 @@ export class RendezvousServer {
     }
   }
 
+  private kindOf(conn: Connection): 'signingIn' | 'session' | 'command' {
+    if (!conn.device) return 'signingIn';
+    return this.signedIn.device(conn.device.id) === conn ? 'session' : 'command';
+  }
+
   private async onClose(conn: Connection, code: number): Promise<void> {
+    this.open.delete(conn);
     clearTimeout(conn.authTimer);
     this.metrics.connections--;
     await this.unregister(conn, code);

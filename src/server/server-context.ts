@@ -2,6 +2,7 @@ import type { Connection } from './connection';
 import type { JsonLog } from './json-log';
 import type { ServerLimits } from './server-limits';
 import type { ServerMetrics } from './server-metrics';
+import type { ServerRates } from './server-rates';
 import type { ServerStore } from './server-store';
 import type { SignedInDevices } from './signed-in-devices';
 
@@ -12,6 +13,9 @@ export interface ServerContext {
   readonly log: JsonLog;
   readonly metrics: ServerMetrics;
   readonly signedIn: SignedInDevices;
+  readonly rates: ServerRates;
+  /** Bumped on every change of who may reach whom: connections' cached peers older than it are stale. */
+  readonly rights: { version: number };
   /** Takes a session connection out of routing and tells its contacts; once per connection. */
   unregister(conn: Connection, code: number): Promise<void>;
 }

@@ -15,6 +15,16 @@ export interface ServerLimits {
   readonly mailboxWindowBytes: number;
   /** Undelivered mailbox items are dropped after this long. */
   readonly mailboxTtlMs: number;
+  /** Bytes the whole mailbox may hold, all users together; deposits beyond it are refused ('quota'). */
+  readonly mailboxTotalBytes: number;
+  /** New accounts one remote address may create an hour (all of them at once at most). */
+  readonly accountsPerAddressPerHour: number;
+  /** New accounts the whole server accepts an hour. */
+  readonly accountsPerHour: number;
+  /** Invite and link codes one user may make an hour. */
+  readonly codesPerUserPerHour: number;
+  /** Unused, unexpired invite and link codes one user may hold at once. */
+  readonly liveCodesPerUser: number;
 }
 
 export const DEFAULT_LIMITS: ServerLimits = {
@@ -28,4 +38,9 @@ export const DEFAULT_LIMITS: ServerLimits = {
   mailboxWindow: 32,
   mailboxWindowBytes: 32 * 1024 * 1024,
   mailboxTtlMs: 90 * 24 * 3600 * 1000,
+  mailboxTotalBytes: 16 * 1024 * 1024 * 1024,
+  accountsPerAddressPerHour: 10,
+  accountsPerHour: 500,
+  codesPerUserPerHour: 30,
+  liveCodesPerUser: 50,
 };

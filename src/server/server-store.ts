@@ -18,6 +18,8 @@ export interface ServerStore {
    * A token of `keepFor` is returned but kept: its maker cannot use it up.
    */
   takeToken(token: string, kind: TokenKind, now: number, keepFor?: string): Promise<string | undefined>;
+  /** How many unexpired tokens of either kind this user holds. */
+  liveTokens(user: string, now: number): Promise<number>;
 
   addContact(a: string, b: string): Promise<void>;
   removeContact(a: string, b: string): Promise<void>;
@@ -32,8 +34,11 @@ export interface ServerStore {
   putVector(space: string, device: string, hash: string): Promise<void>;
   vectors(space: string): Promise<{ device: string; hash: string }[]>;
 
-  /** False when the sender's pending bytes would exceed `quota`; an item id already stored counts as done. */
-  deposit(item: MailboxItem, recipients: readonly string[], quota: number): Promise<boolean>;
+  /**
+   * Stores an item unless the sender's pending bytes would exceed `limits.user` ('quota') or all
+   * pending bytes `limits.total` ('full'); an item id already stored counts as done.
+   */
+  deposit(item: MailboxItem, recipients: readonly string[], limits: { user: number; total: number }): Promise<DepositResult>;
   /** Items waiting for this device, oldest first, at most `limit`, without their payloads. */
   pendingFor(device: string, limit: number): Promise<MailboxHeader[]>;
   /** An item's payload; undefined once it is gone. */
@@ -48,6 +53,8 @@ export interface ServerStore {
 }
 
 export type TokenKind = 'invite' | 'link';
+
+export type DepositResult = 'stored' | 'quota' | 'full';
 
 export interface MailboxHeader {
   readonly id: string;

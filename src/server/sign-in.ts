@@ -8,7 +8,7 @@ import {
   type DeviceInfo,
 } from '../sync/protocol/rendezvous';
 import { accountState, pushPresence, pushState } from './account-state';
-import { CLOSE_POLICY, CLOSE_REPLACED, send, type Connection } from './connection';
+import { CLOSE_POLICY, CLOSE_RATE, CLOSE_REPLACED, send, type Connection } from './connection';
 import { deviceIdMatches, verifyEd25519 } from './device-proof';
 import { deliverMailbox } from './mailbox';
 import type { ServerContext } from './server-context';
@@ -48,6 +48,13 @@ export async function onAuth(
   }
   let known = await store.device(device.id);
   if (!known && join && 'name' in join) {
+    const refusal = accountRefusal(ctx, conn.remote, Date.now());
+    if (refusal) {
+      log('accountRefused', { remote: conn.remote, device: device.id, reason: refusal });
+      send(conn, { t: 'error', code: 'rateLimited', message: refusal });
+      conn.socket.close(CLOSE_RATE, 'too many new accounts');
+      return;
+    }
     const user = crypto.randomBytes(16).toString('hex');
     await store.createUser({ id: user, name: join.name }, device, Date.now());
     known = { ...device, user };
@@ -112,4 +119,13 @@ async function endorsedFor(ctx: ServerContext, user: string, device: DeviceInfo)
     verifyEd25519(issuer.signPublic, linkKeySigningBytes(user, e.key), e.keySig) &&
     verifyEd25519(e.key, endorsementSigningBytes(user, device), e.sig)
   );
+}
+
+/** Accounts are free, so their creation is limited per remote address and server-wide; undefined: allowed. */
+function accountRefusal(ctx: ServerContext, remote: string, now: number): string | undefined {
+  const { limits, rates } = ctx;
+  if (!rates.accountsByAddress.take(remote, now))
+    return `too many new accounts from this address (at most ${limits.accountsPerAddressPerHour} an hour): try again later`;
+  if (!rates.accounts.take('', now)) return `this server accepts at most ${limits.accountsPerHour} new accounts an hour: try again later`;
+  return undefined;
 }

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import type { DeviceInfo, MemberStatus, SpaceDoc } from '../sync/protocol/rendezvous';
 import { parseDeviceInfo, parseSpaceDoc } from '../sync/protocol/rendezvous';
-import type { MailboxHeader, MailboxItem, ServerStore, TokenKind } from './server-store';
+import type { DepositResult, MailboxHeader, MailboxItem, ServerStore, TokenKind } from './server-store';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS users (id TEXT PRIMARY KEY, name TEXT NOT NULL, created INTEGER NOT NULL);
@@ -23,6 +23,12 @@ CREATE TABLE IF NOT EXISTS mailbox (
 CREATE INDEX IF NOT EXISTS mailbox_sender_user ON mailbox(sender_user);
 CREATE TABLE IF NOT EXISTS recipients (item TEXT NOT NULL, device TEXT NOT NULL, PRIMARY KEY (item, device));
 CREATE INDEX IF NOT EXISTS recipients_device ON recipients(device);
+CREATE TABLE IF NOT EXISTS mailbox_total (one INTEGER PRIMARY KEY CHECK (one = 1), bytes INTEGER NOT NULL);
+INSERT OR IGNORE INTO mailbox_total (one, bytes) SELECT 1, COALESCE(SUM(bytes), 0) FROM mailbox;
+CREATE TRIGGER IF NOT EXISTS mailbox_total_insert AFTER INSERT ON mailbox
+  BEGIN UPDATE mailbox_total SET bytes = bytes + NEW.bytes; END;
+CREATE TRIGGER IF NOT EXISTS mailbox_total_delete AFTER DELETE ON mailbox
+  BEGIN UPDATE mailbox_total SET bytes = bytes - OLD.bytes; END;
 `;
 
 /** The embedded store: one SQLite file in the server's data folder, in WAL mode. */
@@ -81,6 +87,10 @@ export class SqliteStore implements ServerStore {
 
   async putToken(token: string, kind: TokenKind, user: string, expires: number): Promise<void> {
     this.db.prepare('INSERT INTO tokens (token, kind, user, expires) VALUES (?, ?, ?, ?)').run(token, kind, user, expires);
+  }
+
+  async liveTokens(user: string, now: number): Promise<number> {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM tokens WHERE user = ? AND expires >= ?').get(user, now) as { n: number }).n;
   }
 
   async takeToken(token: string, kind: TokenKind, now: number, keepFor?: string): Promise<string | undefined> {
@@ -157,19 +167,21 @@ export class SqliteStore implements ServerStore {
     }[];
   }
 
-  async deposit(item: MailboxItem, recipients: readonly string[], quota: number): Promise<boolean> {
-    return this.db.transaction(() => {
-      if (this.db.prepare('SELECT 1 FROM mailbox WHERE id = ?').get(item.id)) return true;
+  async deposit(item: MailboxItem, recipients: readonly string[], limits: { user: number; total: number }): Promise<DepositResult> {
+    return this.db.transaction((): DepositResult => {
+      if (this.db.prepare('SELECT 1 FROM mailbox WHERE id = ?').get(item.id)) return 'stored';
       const used = (
         this.db.prepare('SELECT COALESCE(SUM(bytes), 0) AS n FROM mailbox WHERE sender_user = ?').get(item.senderUser) as { n: number }
       ).n;
-      if (used + item.payload.length > quota) return false;
+      if (used + item.payload.length > limits.user) return 'quota';
+      const total = (this.db.prepare('SELECT bytes FROM mailbox_total').get() as { bytes: number }).bytes;
+      if (total + item.payload.length > limits.total) return 'full';
       this.db
         .prepare('INSERT INTO mailbox (id, sender, sender_user, payload, bytes, created) VALUES (?, ?, ?, ?, ?, ?)')
         .run(item.id, item.sender, item.senderUser, item.payload, item.payload.length, item.created);
       const insert = this.db.prepare('INSERT OR IGNORE INTO recipients (item, device) VALUES (?, ?)');
       for (const device of recipients) insert.run(item.id, device);
-      return true;
+      return 'stored';
     })();
   }
 

@@ -1,8 +1,11 @@
 import * as nodePath from 'node:path';
 import { RendezvousServer } from '../../server/rendezvous-server';
-import { flag, stringOption, type CommandSpec } from '../command-spec';
+import type { ServerLimits } from '../../server/server-limits';
+import { flag, stringOption, type CommandSpec, type ParsedArgs } from '../command-spec';
 import { portNumber, positiveNumber } from '../cli-values';
 import { DEFAULT_METRICS_PORT, hostAndPort, isListenError, metricsListenError, serverTls } from '../server-options';
+
+const MIB = 1024 * 1024;
 
 export const serverCommand: CommandSpec = {
   name: 'server',
@@ -12,7 +15,13 @@ export const serverCommand: CommandSpec = {
     port: { type: 'string', value: 'PORT', description: 'port to listen on', default: '7070' },
     data: { type: 'string', value: 'DIR', description: 'folder of its SQLite store', default: 'shared-folders-data' },
     'rate-limit': { type: 'string', value: 'MSGS_PER_S', description: 'messages per second a connection may send' },
-    // ---- TLS, metrics and proxy (issue 15 points 10 and 12) ----
+    'mailbox-quota': { type: 'string', value: 'MIB', description: "mailbox MiB one user's devices may have waiting (1024)" },
+    'mailbox-cap': { type: 'string', value: 'MIB', description: 'mailbox MiB of all users together (16384)' },
+    'accounts-per-address': { type: 'string', value: 'N', description: 'new accounts one address may create an hour (10)' },
+    'accounts-per-hour': { type: 'string', value: 'N', description: 'new accounts the server accepts an hour (500)' },
+    'codes-per-hour': { type: 'string', value: 'N', description: 'invite and link codes one user may make an hour (30)' },
+    'live-codes': { type: 'string', value: 'N', description: 'unused codes one user may hold at once (50)' },
+    heartbeat: { type: 'string', value: 'SECONDS', description: 'time between pings; a connection silent for two is closed (30)' },
     'tls-cert': { type: 'string', value: 'FILE', description: 'PEM certificate chain: serve wss:// and https:// (with --tls-key)' },
     'tls-key': { type: 'string', value: 'FILE', description: 'PEM private key of --tls-cert' },
     'metrics-host': {
@@ -28,9 +37,6 @@ export const serverCommand: CommandSpec = {
   ],
   run: async (args) => {
     const port = portNumber(stringOption(args, 'port')!);
-    const rate = stringOption(args, 'rate-limit');
-    const messagesPerSecond = rate === undefined ? undefined : positiveNumber(rate, '--rate-limit', 'messages per second', '50');
-    // ---- TLS, metrics and proxy ----
     const tls = serverTls(stringOption(args, 'tls-cert'), stringOption(args, 'tls-key'));
     const metricsHost = stringOption(args, 'metrics-host');
     const metrics = metricsHost === undefined ? undefined : hostAndPort(metricsHost, '--metrics-host', DEFAULT_METRICS_PORT);
@@ -38,7 +44,7 @@ export const serverCommand: CommandSpec = {
       host: stringOption(args, 'host')!,
       port,
       dataDir: nodePath.resolve(stringOption(args, 'data')!),
-      ...(messagesPerSecond ? { limits: { messagesPerSecond } } : {}),
+      limits: limitsFrom(args),
       ...(tls ? { tls } : {}),
       ...(metrics ? { metrics } : {}),
       trustProxy: flag(args, 'trust-proxy'),
@@ -53,3 +59,31 @@ export const serverCommand: CommandSpec = {
     await server.close();
   },
 };
+
+/** The limits given on the command line; the others keep their defaults (server-limits.ts). */
+function limitsFrom(args: ParsedArgs): Partial<ServerLimits> {
+  const limits: { -readonly [K in keyof ServerLimits]?: ServerLimits[K] } = {};
+  const number = (option: string, unit: string, example: string): number | undefined => {
+    const text = stringOption(args, option);
+    return text === undefined ? undefined : positiveNumber(text, `--${option}`, unit, example);
+  };
+  const count = (option: string, example: string): number | undefined => {
+    const n = number(option, 'items', example);
+    return n === undefined ? undefined : Math.max(1, Math.floor(n));
+  };
+  const set = <K extends keyof ServerLimits>(key: K, value: ServerLimits[K] | undefined): void => {
+    if (value !== undefined) limits[key] = value;
+  };
+  set('messagesPerSecond', number('rate-limit', 'messages per second', '50'));
+  const quota = number('mailbox-quota', 'MiB', '1024');
+  set('mailboxQuotaBytes', quota === undefined ? undefined : Math.round(quota * MIB));
+  const cap = number('mailbox-cap', 'MiB', '16384');
+  set('mailboxTotalBytes', cap === undefined ? undefined : Math.round(cap * MIB));
+  set('accountsPerAddressPerHour', count('accounts-per-address', '10'));
+  set('accountsPerHour', count('accounts-per-hour', '500'));
+  set('codesPerUserPerHour', count('codes-per-hour', '30'));
+  set('liveCodesPerUser', count('live-codes', '50'));
+  const heartbeat = number('heartbeat', 'seconds', '30');
+  set('heartbeatMs', heartbeat === undefined ? undefined : Math.max(1, Math.round(heartbeat * 1000)));
+  return limits;
+}

@@ -56,13 +56,13 @@ test("every command's --help, -h and help COMMAND print its usage with status 0,
 });
 
 test('an unknown option is refused with the command and its valid options, with a guess when one is close', () => {
-  assert.equal(
-    refused(['server', '--bogus', 'x']),
-    'server does not take --bogus; its options are --host, --port, --data, --rate-limit, --tls-cert, --tls-key, --metrics-host, --trust-proxy',
-  );
+  const serverOptions =
+    '--host, --port, --data, --rate-limit, --mailbox-quota, --mailbox-cap, --accounts-per-address, --accounts-per-hour, ' +
+    '--codes-per-hour, --live-codes, --heartbeat, --tls-cert, --tls-key, --metrics-host, --trust-proxy';
+  assert.equal(refused(['server', '--bogus', 'x']), `server does not take --bogus; its options are ${serverOptions}`);
   assert.equal(
     refused(['server', '--prot', '8080']),
-    'server does not take --prot (did you mean --port?); its options are --host, --port, --data, --rate-limit, --tls-cert, --tls-key, --metrics-host, --trust-proxy',
+    `server does not take --prot (did you mean --port?); its options are ${serverOptions}`,
   );
   assert.match(refused(['status', '--home', 'h', '-x']), /^status does not take -x; its options are --home, --json, --ca$/);
 });
@@ -101,6 +101,13 @@ test('required options and arguments are named when missing; defaults fill the o
     port: '7070',
     data: 'shared-folders-data',
     'rate-limit': undefined,
+    'mailbox-quota': undefined,
+    'mailbox-cap': undefined,
+    'accounts-per-address': undefined,
+    'accounts-per-hour': undefined,
+    'codes-per-hour': undefined,
+    'live-codes': undefined,
+    heartbeat: undefined,
     'tls-cert': undefined,
     'tls-key': undefined,
     'metrics-host': undefined,
