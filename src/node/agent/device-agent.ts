@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { toHex } from '../../sync/util/bytes';
+import { printable } from '../../sync/util/printable';
 import { SerialQueue } from '../../sync/util/serial-queue';
 import type { Message } from '../../sync/protocol/messages';
 import type { AccountState, Presence, UserInfo } from '../../sync/protocol/rendezvous';
@@ -29,13 +30,10 @@ import type { ActiveEditorView, CoeditPeerView } from '../engine/engine-protocol
 import { devicesOf, joinedDevices, publicKeysOf, roleOf, spaceInfo } from '../net/account-directory';
 import { DeviceRouter } from '../net/device-router';
 import { statusFrom, type AgentStatus } from './agent-status';
-import { Mailbox } from './mailbox';
+import { MAIL_BLOCK_MAX_AGE_MS, Mailbox } from './mailbox';
 import type { OpenSpace } from './open-space';
 import { RemoteChanges, describeRemoteChanges } from './remote-changes';
 import { SiblingSpaces } from './sibling-spaces';
-
-/** Blocks that came by mail and whose index never followed are dropped after this long. */
-const MAIL_BLOCK_MAX_AGE_MS = 30 * 24 * 3600 * 1000;
 
 export interface AgentOptions {
   readonly log?: (message: string) => void;
@@ -190,7 +188,7 @@ export class DeviceAgent {
     client.on('disconnected', (reason) => agent.onDisconnected(reason));
     client.on('problem', (code, message) => {
       if (code === 'quota') agent.mailbox.quotaExceeded();
-      agent.log(`server: ${code}: ${message}`);
+      agent.log(`server: ${code}: ${printable(message)}`);
     });
     const connecting = client.connect();
     if (options.connectInBackground) connecting.catch((err: unknown) => agent.log(`signing in failed: ${(err as Error).message}`));
@@ -265,7 +263,7 @@ export class DeviceAgent {
   }
 
   private onDisconnected(reason: string): void {
-    this.log(`disconnected from the server: ${reason}`);
+    this.log(`disconnected from the server: ${printable(reason)}`);
     for (const device of [...this.online]) this.peerGone(device);
     this.online.clear();
   }
@@ -298,10 +296,12 @@ export class DeviceAgent {
     // goes with it; its root identity keeps that state off the new folder (root-identity.ts).
     for (const [id, open] of this.spaces) {
       const now = local.find((s) => s.id === id);
-      if (joined.has(id) && now && !now.paused && now.path === open.local.path) continue;
+      if (joined.has(id) && now && !now.paused && now.path === open.local.path && (now.syncGit ?? false) === (open.local.syncGit ?? false))
+        continue;
       this.spaces.delete(id);
       await open.disk.close();
-      if (joined.has(id) && now && !now.paused) this.log(`space ${id}: its folder is now ${now.path}, no longer ${open.local.path}`);
+      if (joined.has(id) && now && !now.paused && now.path !== open.local.path)
+        this.log(`space ${id}: its folder is now ${now.path}, no longer ${open.local.path}`);
     }
     let opened = false;
     for (const space of local) {
@@ -321,7 +321,6 @@ export class DeviceAgent {
         lastAnnounced: '',
         mailed: new MailPositions(nodePath.join(stateDir, 'mail.json')),
         cache: new MailBlockCache(nodePath.join(stateDir, 'mailblocks')),
-        cacheUsed: true,
         mailing: false,
       });
       await disk.start();
@@ -339,6 +338,7 @@ export class DeviceAgent {
         root: space.path,
         stateDir: this.home.stateDir(space.id),
         space: space.id,
+        syncGit: space.syncGit ?? false,
         user: this.identity.name,
         pool: this.pool,
         port: { send: (peer, message) => this.sendSync(space.id, peer, message) },
@@ -380,12 +380,12 @@ export class DeviceAgent {
   private async tick(): Promise<void> {
     if (!this.client.connected) return;
     for (const [id, open] of this.spaces) {
-      if (open.disk.replica.neededPaths().length === 0) {
-        if (open.cacheUsed) {
-          open.cacheUsed = false;
-          open.cache.prune((hash) => open.disk.replica.holdsBlock(hash), MAIL_BLOCK_MAX_AGE_MS);
-        }
-      } else {
+      // Blocks from the mailbox go as soon as no version still to be written needs them.
+      if (open.cache.size > 0) {
+        const pending = open.disk.replica.pendingBlocks();
+        open.cache.prune((hash) => pending.has(hash), MAIL_BLOCK_MAX_AGE_MS);
+      }
+      if (open.disk.replica.neededPaths().length > 0) {
         const info = spaceInfo(this.client.state, id);
         if (info) for (const device of joinedDevices(info)) this.connectIfBehind(id, device);
       }
@@ -509,7 +509,11 @@ export class DeviceAgent {
         conflicts.push({ space: id, path: c.path, copy: c.copyPath });
       for (const [path, problem] of open.disk.replica.errors()) errors.push({ space: id, path, message: problem.message });
     }
-    return { ...base, conflicts, errors, bytesSent: this.channels.bytesSent, bytesReceived: this.channels.bytesReceived };
+    const spaces = base.spaces.map((s) => {
+      const cache = this.spaces.get(s.id)?.cache;
+      return cache ? { ...s, mailCache: { bytes: cache.bytes, blocks: cache.size, budget: cache.budget } } : s;
+    });
+    return { ...base, spaces, conflicts, errors, bytesSent: this.channels.bytesSent, bytesReceived: this.channels.bytesReceived };
   }
 
   private log(message: string): void {

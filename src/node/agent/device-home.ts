@@ -18,6 +18,8 @@ export interface LocalSpace {
   readonly path: string;
   /** Paused by the user: the space neither sends nor applies changes until resumed. */
   readonly paused?: boolean;
+  /** This device syncs the folder's `.git` folders, all but their hooks and configs (protected-paths.ts). */
+  readonly syncGit?: boolean;
 }
 
 export class HomeError extends Error {
@@ -98,8 +100,19 @@ export class DeviceHome {
   /** Pauses or resumes a space; kept with the space, so it survives a restart. */
   setPaused(id: string, paused: boolean): void {
     this.withLock(() => {
-      const spaces = this.spaces().map((s) => (s.id === id ? { id: s.id, path: s.path, ...(paused ? { paused: true } : {}) } : s));
+      const spaces = this.spaces().map((s) => (s.id === id ? { ...withoutFlag(s, 'paused'), ...(paused ? { paused: true } : {}) } : s));
       writeAtomic(this.file('spaces.json'), JSON.stringify(spaces, null, 2), 0o600);
+    });
+  }
+
+  /** Lets this device sync the space's `.git` folders or not; false when the space is not joined here. */
+  setSyncGit(id: string, syncGit: boolean): boolean {
+    return this.withLock(() => {
+      const spaces = this.spaces();
+      if (!spaces.some((s) => s.id === id)) return false;
+      const changed = spaces.map((s) => (s.id === id ? { ...withoutFlag(s, 'syncGit'), ...(syncGit ? { syncGit: true } : {}) } : s));
+      writeAtomic(this.file('spaces.json'), JSON.stringify(changed, null, 2), 0o600);
+      return true;
     });
   }
 
@@ -181,4 +194,9 @@ export class DeviceHome {
       release();
     }
   }
+}
+
+function withoutFlag(space: LocalSpace, flag: 'paused' | 'syncGit'): LocalSpace {
+  const { [flag]: _dropped, ...rest } = space;
+  return rest;
 }
