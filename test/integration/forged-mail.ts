@@ -2,6 +2,7 @@ import * as crypto from 'node:crypto';
 import { contentHash, blocksOf } from '../../src/sync/model/content-hash';
 import { NO_HASH, type FileRecord } from '../../src/sync/model/file-record';
 import { encodeMessage } from '../../src/sync/protocol/codec';
+import type { UserInfo } from '../../src/sync/protocol/rendezvous';
 import { DeviceHome } from '../../src/node/agent/device-home';
 import { encodeMailItem } from '../../src/node/net/mail-sync';
 import { NodeHasher } from '../../src/node/workers/node-hasher';
@@ -14,14 +15,20 @@ import type { NetWorld } from './net-cluster';
  * real keys (from its home) and deposit, sealed by the real crypto, a payload the normal code
  * would never make, for every device of the contact `to`. Resolves once the server holds it.
  */
-export async function depositForged(world: NetWorld, from: string, to: string, payload: Uint8Array): Promise<void> {
+export async function depositForged(
+  world: NetWorld,
+  from: string,
+  to: string,
+  payload: Uint8Array | ((me: UserInfo, them: UserInfo) => Uint8Array),
+): Promise<void> {
   const identity = new DeviceHome(world.home(from)).identity();
   const client = new RendezvousClient({ url: identity.server, keys: identity.keys, mode: 'command' });
   const state = await client.connect();
   try {
     const contact = state.contacts.find((c) => c.name === to);
     if (!contact) throw new Error(`${from} has no contact ${to}`);
-    if (depositSealed(client, identity.keys, [contact], payload) === 0) throw new Error(`${to} has no device`);
+    const bytes = typeof payload === 'function' ? payload(state.user, contact) : payload;
+    if (depositSealed(client, identity.keys, [contact], bytes) === 0) throw new Error(`${to} has no device`);
     // A reply after the deposits means the server has handled them.
     await client.request({ t: 'state' });
   } finally {
@@ -40,19 +47,14 @@ export interface ForgedFile {
  * A mailbox sync item for `space` as a hostile member's own code could make it: the blocks of
  * `files`, then one index batch announcing them as new versions of a fresh index of its own.
  */
-export function forgedSyncItem(space: string, files: readonly ForgedFile[]): Uint8Array {
+export function forgedSyncItem(space: string, files: readonly ForgedFile[], unindexed?: Uint8Array): Uint8Array {
   const hasher = new NodeHasher();
   const indexId = crypto.randomBytes(16).toString('hex');
   const counter = Math.floor(Date.now() / 1000);
   const frames: Uint8Array[] = [];
   const records: FileRecord[] = files.map((f, i) => {
     const blocks = f.data ? blocksOf(f.data, hasher) : [];
-    let offset = 0;
-    for (const b of blocks) {
-      const data = f.data!.subarray(offset, offset + b.size);
-      offset += b.size;
-      frames.push(encodeMessage({ type: 'blockResponse', id: 0, hash: b.hash, status: 'ok', data }));
-    }
+    if (f.data) frames.push(...blockFrames(f.data, hasher));
     return {
       path: f.path,
       type: f.data ? 'file' : 'directory',
@@ -71,4 +73,13 @@ export function forgedSyncItem(space: string, files: readonly ForgedFile[]): Uin
   });
   frames.push(encodeMessage({ type: 'index', indexId, fromSequence: 0, toSequence: records.length, maxSequence: records.length, records }));
   return encodeMailItem(space, frames);
+}
+
+function blockFrames(data: Uint8Array, hasher: NodeHasher): Uint8Array[] {
+  let offset = 0;
+  return blocksOf(data, hasher).map((b) => {
+    const frame = encodeMessage({ type: 'blockResponse', id: 0, hash: b.hash, status: 'ok', data: data.subarray(offset, offset + b.size) });
+    offset += b.size;
+    return frame;
+  });
 }

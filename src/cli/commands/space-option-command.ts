@@ -1,10 +1,12 @@
-import { requiredOption, type CommandSpec } from '../command-spec';
+import type { SpaceSettings } from '../../node/agent/device-home';
+import { requiredOption, stringOption, type CommandSpec } from '../command-spec';
 import { CliError, UsageError } from '../cli-errors';
+import { positiveNumber } from '../cli-values';
 import { HOME_OPTION, homeOf } from './common-options';
 
 /**
  * Settings of one space that belong to this device alone: kept in its home, never synced, so
- * no member can turn them on for another. A running daemon sees the change and reopens the space.
+ * no member can change them for another. A running daemon sees the change and reopens the space.
  */
 export const spaceOptionCommand: CommandSpec = {
   name: 'space-option',
@@ -16,7 +18,11 @@ export const spaceOptionCommand: CommandSpec = {
       type: 'string',
       value: 'on|off',
       description: 'sync .git folders (never their hooks, config, or files pointing at another repository)',
-      required: true,
+    },
+    'mail-cache': {
+      type: 'string',
+      value: 'MIB',
+      description: 'room for blocks from the mailbox waiting for their files (default 1024)',
     },
   },
   notes: [
@@ -26,14 +32,18 @@ export const spaceOptionCommand: CommandSpec = {
   run: async (args) => {
     const home = homeOf(args);
     const space = requiredOption(args, 'space');
-    const value = requiredOption(args, 'sync-git');
-    if (value !== 'on' && value !== 'off') throw new UsageError(`--sync-git ${value} is not a choice: use on or off`);
-    if (!home.setSyncGit(space, value === 'on'))
+    const git = stringOption(args, 'sync-git');
+    const cache = stringOption(args, 'mail-cache');
+    if (git === undefined && cache === undefined) throw new UsageError('give --sync-git on|off, --mail-cache MIB, or both');
+    if (git !== undefined && git !== 'on' && git !== 'off') throw new UsageError(`--sync-git ${git} is not a choice: use on or off`);
+    const settings: SpaceSettings = {
+      ...(git !== undefined ? { syncGit: git === 'on' } : {}),
+      ...(cache !== undefined ? { mailCacheBytes: Math.round(positiveNumber(cache, '--mail-cache', 'MiB', '256') * 1024 * 1024) } : {}),
+    };
+    if (!home.setSpaceSettings(space, settings))
       throw new CliError(`space ${space} is not joined on this device ("status" lists the spaces)`);
-    console.log(
-      value === 'on'
-        ? `space ${space}: .git folders sync on this device, without hooks, config or repository pointers`
-        : `space ${space}: .git folders no longer sync on this device`,
-    );
+    if (git === 'on') console.log(`space ${space}: .git folders sync on this device, without hooks, config or repository pointers`);
+    if (git === 'off') console.log(`space ${space}: .git folders no longer sync on this device`);
+    if (cache !== undefined) console.log(`space ${space}: blocks from the mailbox may take ${cache} MiB on this device`);
   },
 };

@@ -23,7 +23,7 @@ import { FsWorkerPool } from '../workers/fs-worker-pool';
 import { PeerChannels } from '../net/peer-channels';
 import { RendezvousClient } from '../net/rendezvous-client';
 import type { ChatEntry } from './chat';
-import { MailBlockCache, MailPositions } from '../net/mail-sync';
+import { MAIL_CACHE_BUDGET_BYTES, MailBlockCache, MailPositions } from '../net/mail-sync';
 import { describeReplicaEvent } from './replica-event-text';
 import { CoeditRouter } from '../coedit/coedit-router';
 import type { ActiveEditorView, CoeditPeerView } from '../engine/engine-protocol';
@@ -296,8 +296,7 @@ export class DeviceAgent {
     // goes with it; its root identity keeps that state off the new folder (root-identity.ts).
     for (const [id, open] of this.spaces) {
       const now = local.find((s) => s.id === id);
-      if (joined.has(id) && now && !now.paused && now.path === open.local.path && (now.syncGit ?? false) === (open.local.syncGit ?? false))
-        continue;
+      if (joined.has(id) && now && !now.paused && now.path === open.local.path && sameSettings(now, open.local)) continue;
       this.spaces.delete(id);
       await open.disk.close();
       if (joined.has(id) && now && !now.paused && now.path !== open.local.path)
@@ -320,7 +319,7 @@ export class DeviceAgent {
         up: new Set(),
         lastAnnounced: '',
         mailed: new MailPositions(nodePath.join(stateDir, 'mail.json')),
-        cache: new MailBlockCache(nodePath.join(stateDir, 'mailblocks')),
+        cache: new MailBlockCache(nodePath.join(stateDir, 'mailblocks'), space.mailCacheBytes ?? MAIL_CACHE_BUDGET_BYTES),
         mailing: false,
       });
       await disk.start();
@@ -519,4 +518,9 @@ export class DeviceAgent {
   private log(message: string): void {
     this.options.log?.(message);
   }
+}
+
+/** Whether a space opened with `a`'s settings can stay open under `b`'s. */
+function sameSettings(a: LocalSpace, b: LocalSpace): boolean {
+  return (a.syncGit ?? false) === (b.syncGit ?? false) && a.mailCacheBytes === b.mailCacheBytes;
 }

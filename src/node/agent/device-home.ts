@@ -20,7 +20,12 @@ export interface LocalSpace {
   readonly paused?: boolean;
   /** This device syncs the folder's `.git` folders, all but their hooks and configs (protected-paths.ts). */
   readonly syncGit?: boolean;
+  /** What blocks from the mailbox may take on disk for this space, when not the default. */
+  readonly mailCacheBytes?: number;
 }
+
+/** A device's own settings for one space: never synced, so no member can change them. */
+export type SpaceSettings = Pick<LocalSpace, 'syncGit' | 'mailCacheBytes'>;
 
 export class HomeError extends Error {
   constructor(message: string) {
@@ -105,12 +110,18 @@ export class DeviceHome {
     });
   }
 
-  /** Lets this device sync the space's `.git` folders or not; false when the space is not joined here. */
-  setSyncGit(id: string, syncGit: boolean): boolean {
+  /** Changes this device's own settings of a space; false when the space is not joined here. */
+  setSpaceSettings(id: string, settings: SpaceSettings): boolean {
     return this.withLock(() => {
       const spaces = this.spaces();
       if (!spaces.some((s) => s.id === id)) return false;
-      const changed = spaces.map((s) => (s.id === id ? { ...withoutFlag(s, 'syncGit'), ...(syncGit ? { syncGit: true } : {}) } : s));
+      const changed = spaces.map((s) => {
+        if (s.id !== id) return s;
+        let out = s;
+        if (settings.syncGit !== undefined) out = { ...withoutFlag(out, 'syncGit'), ...(settings.syncGit ? { syncGit: true } : {}) };
+        if (settings.mailCacheBytes !== undefined) out = { ...out, mailCacheBytes: settings.mailCacheBytes };
+        return out;
+      });
       writeAtomic(this.file('spaces.json'), JSON.stringify(changed, null, 2), 0o600);
       return true;
     });
