@@ -99,11 +99,8 @@ test('blocks from the mailbox count against a per-space budget shown in status, 
   const world = new NetWorld();
   try {
     const space = await world.alicesFolderWithBob();
-    await ok(['space-option', '--home', world.home('bob'), '--space', space, '--mail-cache', '1']);
     world.start('bob');
     await signedIn(world, 'bob');
-    await waitFor('the cache in status', async () => (await mailCache(world, 'bob', space)) !== undefined, SYNC_MS);
-    assert.deepEqual(await mailCache(world, 'bob', space), { bytes: 0, blocks: 0, budget: 1024 * 1024 });
 
     // alice's device (offline as far as sync goes) deposits a small file and 600 KiB of blocks no record names.
     const junk = new Uint8Array(crypto.randomBytes(600 * 1024));
@@ -117,10 +114,15 @@ test('blocks from the mailbox count against a per-space budget shown in status, 
     const cacheDir = nodePath.join(world.home('bob'), 'state', space, 'mailblocks');
     await waitFor(
       'the cache to empty once nothing pending needs its blocks',
-      async () =>
-        (await mailCache(world, 'bob', space))?.bytes === 0 && (!fs.existsSync(cacheDir) || fs.readdirSync(cacheDir).length === 0),
+      () => !fs.existsSync(cacheDir) || fs.readdirSync(cacheDir).length === 0,
       SYNC_MS,
     );
+    await waitFor('the empty cache in status', async () => (await mailCache(world, 'bob', space))?.bytes === 0, SYNC_MS);
+    assert.deepEqual(await mailCache(world, 'bob', space), { bytes: 0, blocks: 0, budget: 1024 * 1024 * 1024 });
+
+    // A smaller budget, set on bob's device while it runs.
+    await ok(['space-option', '--home', world.home('bob'), '--space', space, '--mail-cache', '1']);
+    await waitFor('the new budget in status', async () => (await mailCache(world, 'bob', space))?.budget === 1024 * 1024, SYNC_MS);
 
     // More than the budget: what does not fit is not kept, and bob is told.
     const big = new Uint8Array(crypto.randomBytes(3 * 1024 * 1024));

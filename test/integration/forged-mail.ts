@@ -45,7 +45,8 @@ export interface ForgedFile {
 
 /**
  * A mailbox sync item for `space` as a hostile member's own code could make it: the blocks of
- * `files`, then one index batch announcing them as new versions of a fresh index of its own.
+ * `files` (and of `unindexed`, which no record names), then one index batch announcing the files
+ * as new versions of a fresh index of its own.
  */
 export function forgedSyncItem(space: string, files: readonly ForgedFile[], unindexed?: Uint8Array): Uint8Array {
   const hasher = new NodeHasher();
@@ -71,6 +72,8 @@ export function forgedSyncItem(space: string, files: readonly ForgedFile[], unin
       sequence: i + 1,
     };
   });
+  // Blocks no record names: they only take room in the receiver's cache.
+  if (unindexed) frames.unshift(...blockFrames(unindexed, hasher));
   frames.push(encodeMessage({ type: 'index', indexId, fromSequence: 0, toSequence: records.length, maxSequence: records.length, records }));
   return encodeMailItem(space, frames);
 }
