@@ -7,7 +7,7 @@
  * the engine, so no rule a member syncs can lift it; only this device's own setting can, and
  * only for `.git` without what runs code or redirects git (see `GitSharing`).
  */
-import { foldCase } from './path';
+import { foldCase, HFS_IGNORABLE } from './path';
 import type { EntryType } from './file-record';
 
 /** This device's own choice for one folder; never synced. */
@@ -24,8 +24,12 @@ export type ProtectedPathReason = 'versionControl' | 'gitHooks' | 'gitConfig' | 
 const VCS_FOLDERS = new Set(['.git', '.hg', '.svn', '.bzr', '.jj', '.pijul', '_darcs']);
 /** Windows' 8.3 aliases of those names (`GIT~1` opens `.git`), as git itself refuses them. */
 const VCS_SHORT_NAME = /^(?:git|hg|svn|bzr|jj|pijul)~[0-9]+$/;
-/** Code points HFS+ ignores in names, so `.g\u200cit` is `.git` there (git's CVE-2014-9390). */
-const HFS_IGNORABLE = /[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]/g;
+/**
+ * ASCII paths with none of those names anywhere, the common case: answered without splitting
+ * and folding every segment, since every scanned and every sent path is checked.
+ */
+const PLAIN_ASCII = /^[\u0020-\u007e]*$/;
+const VCS_HINT = /(?:^|\/)(?:\.?(?:git|hg|svn|bzr|jj|pijul)|_darcs)(?:~|\/|$)/i;
 /** Files in a git folder that configure it: commands to run, credential helpers, remotes. */
 const GIT_CONFIG_NAMES = new Set(['config', 'config.worktree']);
 /** Files that make git use another folder as the repository, whose hooks and config then apply. */
@@ -36,6 +40,7 @@ const GIT_REDIRECT_NAMES = new Set(['commondir', 'gitdir']);
  * repository nested anywhere in the folder is protected the same way.
  */
 export function protectedPath(path: string, type: EntryType, policy: ProtectedPathPolicy): ProtectedPathReason | undefined {
+  if (PLAIN_ASCII.test(path) && !VCS_HINT.test(path)) return undefined;
   const segments = path.split('/').map(vcsKey);
   const at = segments.findIndex((s) => VCS_FOLDERS.has(s) || VCS_SHORT_NAME.test(s));
   if (at < 0) return undefined;
