@@ -191,7 +191,8 @@ export class DeviceAgent {
       agent.log(`server: ${code}: ${printable(message)}`);
     });
     const connecting = client.connect();
-    if (options.connectInBackground) connecting.catch((err: unknown) => agent.log(`signing in failed: ${(err as Error).message}`));
+    if (options.connectInBackground)
+      connecting.catch((err: unknown) => agent.log(`signing in failed: ${printable((err as Error).message)}`));
     else await connecting;
     agent.stopWatching = home.watchSpaces(() => agent.schedule());
     agent.timer = setInterval(() => void agent.tick(), options.tickMs ?? 500);
@@ -278,7 +279,7 @@ export class DeviceAgent {
 
   private schedule(): void {
     void this.reconciling.run(() =>
-      this.openSpaces().catch((err: unknown) => this.log(`opening spaces failed: ${(err as Error).message}`)),
+      this.openSpaces().catch((err: unknown) => this.log(`opening spaces failed: ${printable((err as Error).message)}`)),
     );
   }
 
@@ -397,7 +398,7 @@ export class DeviceAgent {
       open.lastAnnounced = summary;
       this.client
         .request({ t: 'vector', space: id, hash: summary })
-        .catch((err: unknown) => this.log(`announcing space ${id}: ${(err as Error).message}`));
+        .catch((err: unknown) => this.log(`announcing space ${id}: ${printable((err as Error).message)}`));
       for (const device of open.up) this.channels.connect(device);
     }
   }

@@ -196,6 +196,6 @@ export class Mailbox {
   private acknowledge(item: string): void {
     void this.options.client
       .request({ t: 'ack', items: [item] })
-      .catch((err: unknown) => this.options.log(`ack ${item}: ${(err as Error).message}`));
+      .catch((err: unknown) => this.options.log(`ack ${printable(item)}: ${printable((err as Error).message)}`));
   }
 }
