@@ -5,6 +5,7 @@ import { deletesCommand } from './commands/deletes-command';
 import { conflictsCommand, resolveCommand } from './commands/conflict-commands';
 import { runCommand } from './commands/run-command';
 import { serverCommand } from './commands/server-command';
+import { spaceOptionCommand } from './commands/space-option-command';
 import { joinCommand, leaveCommand, shareCommand } from './commands/space-commands';
 import { statusCommand } from './commands/status-command';
 
@@ -18,6 +19,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   shareCommand,
   joinCommand,
   leaveCommand,
+  spaceOptionCommand,
   runCommand,
   statusCommand,
   chatCommand,

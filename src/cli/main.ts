@@ -12,6 +12,7 @@ import { COMMANDS } from './command-table';
 import { readCommandLine } from './command-line';
 import { DEBUG_VARIABLE, presentError } from './cli-errors';
 import { PROGRAM } from './usage';
+import { printable } from '../sync/util/printable';
 
 /** Runs one command line; resolves with the exit status. Nothing it throws reaches the user as a stack. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -30,7 +31,8 @@ export async function main(argv: readonly string[]): Promise<number> {
 /** One line on stderr; the stack only when asked for with SHARED_FOLDERS_DEBUG=1. */
 function report(err: unknown): number {
   const presented = presentError(err);
-  process.stderr.write(`${PROGRAM}: ${presented.line}\n`);
+  // A server's or a peer's words can be part of the line.
+  process.stderr.write(`${PROGRAM}: ${printable(presented.line)}\n`);
   if (process.env[DEBUG_VARIABLE] === '1' && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
   return presented.status;
 }

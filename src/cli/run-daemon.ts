@@ -22,7 +22,7 @@ export async function runDaemon(
   home.identity();
   const service = new EngineService((event) => {
     // One line each: a request that failed unexpectedly comes with its stack, which is for the extension's log, not a terminal.
-    if (event.event === 'log') log(event.message.split('\n')[0]!);
+    if (event.event === 'log') log(printable(event.message.split('\n')[0]!));
     else if (event.event === 'chat') log(`chat from ${printable(event.message.fromName)}: ${printable(event.message.text)}`);
   });
   const { identity } = await service.handlers.start({

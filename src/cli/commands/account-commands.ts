@@ -1,3 +1,4 @@
+import { printable } from '../../sync/util/printable';
 import { acceptInvite, createIdentity, createInviteCode, createLinkCode, withServer } from '../../node/agent/account';
 import { requiredOption, stringOption, type CommandSpec } from '../command-spec';
 import { UsageError } from '../cli-errors';
@@ -86,7 +87,7 @@ export const acceptCommand: CommandSpec = {
       },
       async () => (await withServer(home, home.identity(), (session) => acceptInvite(session, code), connectionOf(args))).name,
     );
-    console.log(`${name} is now a contact`);
-    console.log(name);
+    console.log(`${printable(name)} is now a contact`);
+    console.log(printable(name));
   },
 };

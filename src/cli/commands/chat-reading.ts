@@ -1,3 +1,4 @@
+import { printable } from '../../sync/util/printable';
 import * as fs from 'node:fs';
 import { chatHistory, type ChatEntry } from '../../node/agent/chat';
 import { ChatReadMarks } from '../../node/agent/chat-read-marks';
@@ -52,12 +53,14 @@ export async function followChat(home: DeviceHome, withName: string | undefined)
           if (e.event !== 'chat' || (only !== undefined && e.message.conversation !== only)) return;
           const m = e.message;
           const where =
-            only === undefined ? `[${m.conversation === m.from ? m.fromName || m.from : conversations.label(m.conversation)}] ` : '';
-          console.log(`${localTime(m.sent)} ${where}${m.fromName || m.from}: ${indented(m.text)}`);
+            only === undefined
+              ? `[${printable(m.conversation === m.from ? m.fromName || m.from : conversations.label(m.conversation))}] `
+              : '';
+          console.log(`${localTime(m.sent)} ${where}${printable(m.fromName || m.from)}: ${indented(m.text)}`);
           marks.markRead(m.conversation, m);
         });
         process.stderr.write(
-          `following ${only === undefined ? 'every conversation' : `chat with ${conversations.label(only)}`} (Ctrl-C stops)\n`,
+          `following ${only === undefined ? 'every conversation' : `chat with ${printable(conversations.label(only))}`} (Ctrl-C stops)\n`,
         );
         const stop = (): void => {
           off();
@@ -124,7 +127,7 @@ async function listConversations(home: DeviceHome, marks: ChatReadMarks, source:
     console.log(`no conversations yet: start one with "shared-folders chat --home ${home.dir} --to NAME MESSAGE"`);
     return;
   }
-  for (const r of rows) console.log(`${r.name}: ${r.unread} unread, ${r.messages} messages, the last at ${localTime(r.last)}`);
+  for (const r of rows) console.log(`${printable(r.name)}: ${r.unread} unread, ${r.messages} messages, the last at ${localTime(r.last)}`);
   if (rows.some((r) => r.unread > 0)) console.log(`read one with "shared-folders chat --home ${home.dir} --read --with NAME"`);
 }
 
@@ -138,16 +141,16 @@ async function showConversation(home: DeviceHome, marks: ChatReadMarks, source: 
     const messages = entries.map((e) => ({ ...e, unread: unread.has(e.id) }));
     console.log(JSON.stringify({ conversation: id, name: label, unread: unread.size, messages }, null, 2));
   } else if (entries.length === 0) {
-    console.log(`no messages with ${label} yet`);
+    console.log(`no messages with ${printable(label)} yet`);
   } else {
-    console.log(`chat with ${label}: ${unread.size} unread of ${entries.length} messages`);
+    console.log(`chat with ${printable(label)}: ${unread.size} unread of ${entries.length} messages`);
     for (const e of entries)
-      console.log(`${unread.has(e.id) ? '*' : ' '} ${localTime(e.sent)} ${e.fromName || e.from}: ${indented(e.text)}`);
+      console.log(`${unread.has(e.id) ? '*' : ' '} ${localTime(e.sent)} ${printable(e.fromName || e.from)}: ${indented(e.text)}`);
   }
   marks.markRead(id, entries[entries.length - 1]);
 }
 
-/** A message of several lines stays readable under its first. */
+/** A message of several lines stays readable under its first; every other control character is escaped. */
 function indented(text: string): string {
-  return text.split('\n').join('\n    ');
+  return text.split('\n').map(printable).join('\n    ');
 }

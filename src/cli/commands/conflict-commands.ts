@@ -1,3 +1,4 @@
+import { printable } from '../../sync/util/printable';
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { savedConflicts } from '../../node/agent/agent-status';
@@ -39,7 +40,8 @@ export const conflictsCommand: CommandSpec = {
       return;
     }
     if (conflicts.length === 0) return void console.log('no conflicts');
-    for (const c of conflicts) console.log(`${abs(c.space, c.path)}: the other version is in ${abs(c.space, c.copy)} (space ${c.space})`);
+    for (const c of conflicts)
+      console.log(`${printable(abs(c.space, c.path))}: the other version is in ${printable(abs(c.space, c.copy))} (space ${c.space})`);
     console.log(RESOLVE_HINT);
   },
 };

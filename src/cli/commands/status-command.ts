@@ -1,4 +1,5 @@
 import type { SpaceStatus } from '../../node/agent/agent-status';
+import { printable } from '../../sync/util/printable';
 import { flag, type CommandSpec } from '../command-spec';
 import { CA_OPTION, connectionOf, HOME_OPTION, JSON_OPTION, homeOf, localTime } from './common-options';
 import { statusReport } from './status-report';
@@ -23,17 +24,23 @@ export const statusCommand: CommandSpec = {
         `no daemon is running for ${home.dir}: presence is what the server last reported, at ${localTime(asOf)}; ` +
           `sync state is unknown until "shared-folders run --home ${home.dir}"`,
       );
-    console.log(`${status.user?.name ?? '?'} (device ${status.device}), ${status.connected ? 'connected' : 'not connected'}`);
+    console.log(`${printable(status.user?.name ?? '?')} (device ${status.device}), ${status.connected ? 'connected' : 'not connected'}`);
     for (const s of status.spaces) console.log(`  ${s.id} ${s.path}: ${daemon ? syncText(s) : 'sync state unknown'}; ${membersText(s)}`);
-    for (const c of status.conflicts) console.log(`  conflict in ${c.space}: ${c.path} (the other version is ${c.copy})`);
-    for (const e of status.errors) console.log(`  error in ${e.space}: ${e.path ? `${e.path}: ` : ''}${e.message}`);
+    for (const c of status.conflicts)
+      console.log(`  conflict in ${c.space}: ${printable(c.path)} (the other version is ${printable(c.copy)})`);
+    for (const e of status.errors) console.log(`  error in ${e.space}: ${e.path ? `${printable(e.path)}: ` : ''}${printable(e.message)}`);
   },
 };
 
 function syncText(s: SpaceStatus): string {
-  return s.inSync ? 'in sync' : 'not in sync yet';
+  const cache = s.mailCache ? `, mailbox block cache ${mib(s.mailCache.bytes)} of ${mib(s.mailCache.budget)}` : '';
+  return `${s.inSync ? 'in sync' : 'not in sync yet'}${cache}`;
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
 }
 
 function membersText(s: SpaceStatus): string {
-  return s.members.map((m) => `${m.name} (${m.role}, ${m.presence})`).join(', ');
+  return s.members.map((m) => `${printable(m.name)} (${m.role}, ${m.presence})`).join(', ');
 }

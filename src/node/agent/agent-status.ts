@@ -13,6 +13,8 @@ export interface SpaceStatus {
   readonly members: { user: string; name: string; role: Role; status: string; presence: Presence }[];
   readonly inSync: boolean;
   readonly summary: string;
+  /** Blocks that came through the mailbox and wait for the files that need them (a running daemon only). */
+  readonly mailCache?: { readonly bytes: number; readonly blocks: number; readonly budget: number };
 }
 
 /** What a device reports about itself: the CLI writes it to status.json, the engine host shows it. */

@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { toHex } from '../../sync/util/bytes';
+import { printable } from '../../sync/util/printable';
 import { SerialQueue } from '../../sync/util/serial-queue';
 import type { Message } from '../../sync/protocol/messages';
 import type { AccountState, Presence, UserInfo } from '../../sync/protocol/rendezvous';
@@ -22,20 +23,17 @@ import { FsWorkerPool } from '../workers/fs-worker-pool';
 import { PeerChannels } from '../net/peer-channels';
 import { RendezvousClient } from '../net/rendezvous-client';
 import type { ChatEntry } from './chat';
-import { MailBlockCache, MailPositions } from '../net/mail-sync';
+import { MAIL_CACHE_BUDGET_BYTES, MailBlockCache, MailPositions } from '../net/mail-sync';
 import { describeReplicaEvent } from './replica-event-text';
 import { CoeditRouter } from '../coedit/coedit-router';
 import type { ActiveEditorView, CoeditPeerView } from '../engine/engine-protocol';
 import { devicesOf, joinedDevices, publicKeysOf, roleOf, spaceInfo } from '../net/account-directory';
 import { DeviceRouter } from '../net/device-router';
 import { statusFrom, type AgentStatus } from './agent-status';
-import { Mailbox } from './mailbox';
+import { MAIL_BLOCK_MAX_AGE_MS, Mailbox } from './mailbox';
 import type { OpenSpace } from './open-space';
 import { RemoteChanges, describeRemoteChanges } from './remote-changes';
 import { SiblingSpaces } from './sibling-spaces';
-
-/** Blocks that came by mail and whose index never followed are dropped after this long. */
-const MAIL_BLOCK_MAX_AGE_MS = 30 * 24 * 3600 * 1000;
 
 export interface AgentOptions {
   readonly log?: (message: string) => void;
@@ -193,10 +191,11 @@ export class DeviceAgent {
     client.on('disconnected', (reason) => agent.onDisconnected(reason));
     client.on('problem', (code, message) => {
       if (code === 'quota') agent.mailbox.quotaExceeded();
-      agent.log(`server: ${code}: ${message}`);
+      agent.log(`server: ${code}: ${printable(message)}`);
     });
     const connecting = client.connect();
-    if (options.connectInBackground) connecting.catch((err: unknown) => agent.log(`signing in failed: ${(err as Error).message}`));
+    if (options.connectInBackground)
+      connecting.catch((err: unknown) => agent.log(`signing in failed: ${printable((err as Error).message)}`));
     else await connecting;
     agent.stopWatching = home.watchSpaces(() => agent.schedule());
     agent.timer = setInterval(() => void agent.tick(), options.tickMs ?? 500);
@@ -268,7 +267,7 @@ export class DeviceAgent {
   }
 
   private onDisconnected(reason: string): void {
-    this.log(`disconnected from the server: ${reason}`);
+    this.log(`disconnected from the server: ${printable(reason)}`);
     for (const device of [...this.online]) this.peerGone(device);
     this.online.clear();
   }
@@ -283,7 +282,7 @@ export class DeviceAgent {
 
   private schedule(): void {
     void this.reconciling.run(() =>
-      this.openSpaces().catch((err: unknown) => this.log(`opening spaces failed: ${(err as Error).message}`)),
+      this.openSpaces().catch((err: unknown) => this.log(`opening spaces failed: ${printable((err as Error).message)}`)),
     );
   }
 
@@ -301,10 +300,11 @@ export class DeviceAgent {
     // goes with it; its root identity keeps that state off the new folder (root-identity.ts).
     for (const [id, open] of this.spaces) {
       const now = local.find((s) => s.id === id);
-      if (joined.has(id) && now && !now.paused && now.path === open.local.path) continue;
+      if (joined.has(id) && now && !now.paused && now.path === open.local.path && sameSettings(now, open.local)) continue;
       this.spaces.delete(id);
       await open.disk.close();
-      if (joined.has(id) && now && !now.paused) this.log(`space ${id}: its folder is now ${now.path}, no longer ${open.local.path}`);
+      if (joined.has(id) && now && !now.paused && now.path !== open.local.path)
+        this.log(`space ${id}: its folder is now ${now.path}, no longer ${open.local.path}`);
     }
     let opened = false;
     for (const space of local) {
@@ -323,8 +323,7 @@ export class DeviceAgent {
         up: new Set(),
         lastAnnounced: '',
         mailed: new MailPositions(nodePath.join(stateDir, 'mail.json')),
-        cache: new MailBlockCache(nodePath.join(stateDir, 'mailblocks')),
-        cacheUsed: true,
+        cache: new MailBlockCache(nodePath.join(stateDir, 'mailblocks'), space.mailCacheBytes ?? MAIL_CACHE_BUDGET_BYTES),
         mailing: false,
       });
       await disk.start();
@@ -342,6 +341,7 @@ export class DeviceAgent {
         root: space.path,
         stateDir: this.home.stateDir(space.id),
         space: space.id,
+        syncGit: space.syncGit ?? false,
         user: this.identity.name,
         pool: this.pool,
         port: { send: (peer, message) => this.sendSync(space.id, peer, message) },
@@ -383,12 +383,12 @@ export class DeviceAgent {
   private async tick(): Promise<void> {
     if (!this.client.connected) return;
     for (const [id, open] of this.spaces) {
-      if (open.disk.replica.neededPaths().length === 0) {
-        if (open.cacheUsed) {
-          open.cacheUsed = false;
-          open.cache.prune((hash) => open.disk.replica.holdsBlock(hash), MAIL_BLOCK_MAX_AGE_MS);
-        }
-      } else {
+      // Blocks from the mailbox go as soon as no version still to be written needs them.
+      if (open.cache.size > 0) {
+        const pending = open.disk.replica.pendingBlocks();
+        open.cache.prune((hash) => pending.has(hash), MAIL_BLOCK_MAX_AGE_MS);
+      }
+      if (open.disk.replica.neededPaths().length > 0) {
         const info = spaceInfo(this.client.state, id);
         if (info) for (const device of joinedDevices(info)) this.connectIfBehind(id, device);
       }
@@ -401,7 +401,7 @@ export class DeviceAgent {
       open.lastAnnounced = summary;
       this.client
         .request({ t: 'vector', space: id, hash: summary })
-        .catch((err: unknown) => this.log(`announcing space ${id}: ${(err as Error).message}`));
+        .catch((err: unknown) => this.log(`announcing space ${id}: ${printable((err as Error).message)}`));
       for (const device of open.up) this.channels.connect(device);
     }
   }
@@ -512,10 +512,19 @@ export class DeviceAgent {
         conflicts.push({ space: id, path: c.path, copy: c.copyPath });
       for (const [path, problem] of open.disk.replica.errors()) errors.push({ space: id, path, message: problem.message });
     }
-    return { ...base, conflicts, errors, bytesSent: this.channels.bytesSent, bytesReceived: this.channels.bytesReceived };
+    const spaces = base.spaces.map((s) => {
+      const cache = this.spaces.get(s.id)?.cache;
+      return cache ? { ...s, mailCache: { bytes: cache.bytes, blocks: cache.size, budget: cache.budget } } : s;
+    });
+    return { ...base, spaces, conflicts, errors, bytesSent: this.channels.bytesSent, bytesReceived: this.channels.bytesReceived };
   }
 
   private log(message: string): void {
     this.options.log?.(message);
   }
+}
+
+/** Whether a space opened with `a`'s settings can stay open under `b`'s. */
+function sameSettings(a: LocalSpace, b: LocalSpace): boolean {
+  return (a.syncGit ?? false) === (b.syncGit ?? false) && a.mailCacheBytes === b.mailCacheBytes;
 }

@@ -18,7 +18,14 @@ export interface LocalSpace {
   readonly path: string;
   /** Paused by the user: the space neither sends nor applies changes until resumed. */
   readonly paused?: boolean;
+  /** This device syncs the folder's `.git` folders, all but their hooks and configs (protected-paths.ts). */
+  readonly syncGit?: boolean;
+  /** What blocks from the mailbox may take on disk for this space, when not the default. */
+  readonly mailCacheBytes?: number;
 }
+
+/** A device's own settings for one space: never synced, so no member can change them. */
+export type SpaceSettings = Pick<LocalSpace, 'syncGit' | 'mailCacheBytes'>;
 
 export class HomeError extends Error {
   constructor(message: string) {
@@ -98,8 +105,25 @@ export class DeviceHome {
   /** Pauses or resumes a space; kept with the space, so it survives a restart. */
   setPaused(id: string, paused: boolean): void {
     this.withLock(() => {
-      const spaces = this.spaces().map((s) => (s.id === id ? { id: s.id, path: s.path, ...(paused ? { paused: true } : {}) } : s));
+      const spaces = this.spaces().map((s) => (s.id === id ? { ...withoutFlag(s, 'paused'), ...(paused ? { paused: true } : {}) } : s));
       writeAtomic(this.file('spaces.json'), JSON.stringify(spaces, null, 2), 0o600);
+    });
+  }
+
+  /** Changes this device's own settings of a space; false when the space is not joined here. */
+  setSpaceSettings(id: string, settings: SpaceSettings): boolean {
+    return this.withLock(() => {
+      const spaces = this.spaces();
+      if (!spaces.some((s) => s.id === id)) return false;
+      const changed = spaces.map((s) => {
+        if (s.id !== id) return s;
+        let out = s;
+        if (settings.syncGit !== undefined) out = { ...withoutFlag(out, 'syncGit'), ...(settings.syncGit ? { syncGit: true } : {}) };
+        if (settings.mailCacheBytes !== undefined) out = { ...out, mailCacheBytes: settings.mailCacheBytes };
+        return out;
+      });
+      writeAtomic(this.file('spaces.json'), JSON.stringify(changed, null, 2), 0o600);
+      return true;
     });
   }
 
@@ -181,4 +205,9 @@ export class DeviceHome {
       release();
     }
   }
+}
+
+function withoutFlag(space: LocalSpace, flag: 'paused' | 'syncGit'): LocalSpace {
+  const { [flag]: _dropped, ...rest } = space;
+  return rest;
 }

@@ -1,5 +1,6 @@
 import * as crypto from 'node:crypto';
 import { equalBytes } from '../../sync/util/bytes';
+import { printable } from '../../sync/util/printable';
 import { SerialQueue } from '../../sync/util/serial-queue';
 import type { DeviceKeys } from '../crypto/device-keys';
 import { openSealed, sealFor } from '../crypto/sealed-box';
@@ -16,6 +17,9 @@ import { parseSpaceNote } from './space-note';
 
 /** How long a member device must have been away before its changes go to the mailbox. */
 const MAIL_AFTER_OFFLINE_MS = 3000;
+
+/** Blocks from the mailbox whose index never came are dropped after this long. */
+export const MAIL_BLOCK_MAX_AGE_MS = 30 * 24 * 3600 * 1000;
 
 /** Mailbox bytes queued on the socket before the next item is built. */
 const MAIL_BUFFER_BYTES = 8 * 1024 * 1024;
@@ -130,8 +134,15 @@ export class Mailbox {
         const group = spaceInfo(client.state, chat.conversation);
         const allowed = group ? group.status[user.id] === 'joined' : chat.conversation === me || user.id === me;
         if (!allowed) throw new Error(`chat from ${user.name} for a conversation they are not in`);
-        // A direct message is filed under the sender; a group message under its space.
-        const entry = { ...chat, conversation: chat.conversation === client.state?.user.id ? user.id : chat.conversation };
+        // A direct message is filed under the sender; a group message under its space. Who sent
+        // it and when is what this device knows (the sender's signed-in identity, its own clock),
+        // never what the message claims.
+        const entry = {
+          ...chat,
+          conversation: chat.conversation === client.state?.user.id ? user.id : chat.conversation,
+          fromName: user.name,
+          sent: Date.now(),
+        };
         if (appendChatHistory(home, entry)) this.options.onChat(entry);
       } else if (note) {
         const space = spaceInfo(client.state, note.space);
@@ -142,7 +153,7 @@ export class Mailbox {
         if (known !== note.name && (known === undefined || fromSibling)) home.putSpaceName(note.space, note.name);
       } else throw new Error('unknown mailbox payload');
     } catch (err) {
-      this.options.log(`mailbox item ${item} from ${sender} dropped: ${(err as Error).message}`);
+      this.options.log(`mailbox item ${printable(item)} from ${sender} dropped: ${printable((err as Error).message)}`);
     }
     // Acknowledged whether or not it could be used: a bad item must not block the mailbox.
     this.acknowledge(item);
@@ -160,22 +171,31 @@ export class Mailbox {
       open.up.add(sender);
       await open.disk.replica.peerUp(sender);
     }
+    let refused = 0;
     for (const message of messages) {
       if (message.type === 'blockResponse') {
-        if (message.status === 'ok' && equalBytes(this.hasher.sha256(message.data), message.hash))
-          open.cache.put(message.hash, message.data);
+        if (message.status !== 'ok' || !equalBytes(this.hasher.sha256(message.data), message.hash)) continue;
+        if (!open.cache.put(message.hash, message.data, sender)) refused++;
       } else if (message.type === 'index') {
         this.options.remoteChanges.note(space, open.disk.replica, message.records);
         await open.disk.replica.receive(sender, message);
-        open.cacheUsed = true;
+        // The last batch of a deposit: its blocks stay only while the versions it brought need them.
+        if (message.toSequence >= message.maxSequence) {
+          open.cache.indexApplied(sender);
+          open.cache.prune((hash) => open.disk.replica.pendingBlocks().has(hash), MAIL_BLOCK_MAX_AGE_MS);
+        }
       }
     }
+    if (refused > 0)
+      this.options.log(
+        `space ${space}: ${refused} blocks from device ${sender} not kept: the mailbox block cache holds ${open.cache.bytes} of its ${open.cache.budget} bytes; those files come from a member once one is online`,
+      );
     return true;
   }
 
   private acknowledge(item: string): void {
     void this.options.client
       .request({ t: 'ack', items: [item] })
-      .catch((err: unknown) => this.options.log(`ack ${item}: ${(err as Error).message}`));
+      .catch((err: unknown) => this.options.log(`ack ${printable(item)}: ${printable((err as Error).message)}`));
   }
 }

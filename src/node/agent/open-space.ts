@@ -11,7 +11,5 @@ export interface OpenSpace {
   lastAnnounced: string;
   readonly mailed: MailPositions;
   readonly cache: MailBlockCache;
-  /** An index from the mailbox was applied (or the space just opened): cached blocks may be done with. */
-  cacheUsed: boolean;
   mailing: boolean;
 }

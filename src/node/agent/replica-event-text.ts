@@ -1,20 +1,25 @@
 import type { ReplicaEvent } from '../../sync/replica/replica-events';
 import { toHex } from '../../sync/util/bytes';
+import { printable } from '../../sync/util/printable';
 import type { FileRecord } from '../../sync/model/file-record';
 
-/** One log line for a replica event: records by author, size and short hash, not as byte arrays. */
+/**
+ * One log line for a replica event: records by author, size and short hash, not as byte arrays.
+ * Paths and names come from peers, so their control characters are escaped (printable).
+ */
 export function describeReplicaEvent(event: ReplicaEvent): string {
+  const p = printable;
   switch (event.kind) {
     case 'conflict':
-      return `conflict in ${event.path}: ${describeVersion(event.winner)} wins over ${describeVersion(event.loser)}${event.copyPath ? `, kept as ${event.copyPath}` : ', copy made by the replica that holds it'}${event.base ? '' : ', no merge base'}`;
+      return `conflict in ${p(event.path)}: ${describeVersion(event.winner)} wins over ${describeVersion(event.loser)}${event.copyPath ? `, kept as ${p(event.copyPath)}` : ', copy made by the replica that holds it'}${event.base ? '' : ', no merge base'}`;
     case 'merged':
-      return `merged ${describeVersion(event.loser)} into ${event.path} (${describeVersion(event.winner)}); ${event.copyPath} is no longer needed`;
+      return `merged ${describeVersion(event.loser)} into ${p(event.path)} (${describeVersion(event.winner)}); ${p(event.copyPath)} is no longer needed`;
     case 'reRooted':
       return event.reason === 'noIdentity'
         ? 'the folder has no identity of its own (new, or made by an older version): its files are taken as new, nothing is deleted'
         : "the folder is not the one this replica synced (its marker is another folder's): its files are taken as new, nothing is deleted";
     case 'error':
-      return `${event.path}: ${event.problem.code} (${event.problem.source}): ${event.problem.message}`;
+      return `${p(event.path)}: ${event.problem.code} (${event.problem.source}): ${p(event.problem.message)}`;
     case 'paused':
       return `paused: a scan would delete ${event.deletes} of ${event.liveFiles} files`;
     case 'stopped':
@@ -22,7 +27,7 @@ export function describeReplicaEvent(event: ReplicaEvent): string {
     case 'resumed':
       return 'resumed';
     case 'unobtainable':
-      return `${event.path}: no online member has its blocks`;
+      return `${p(event.path)}: no online member has its blocks`;
     default: {
       // A new kind of event is a compile error here until it has its own line.
       const unknownKind: never = event;
@@ -32,5 +37,6 @@ export function describeReplicaEvent(event: ReplicaEvent): string {
 }
 
 function describeVersion(r: FileRecord): string {
-  return r.deleted ? `a delete by ${r.modifiedBy}` : `${r.size} bytes by ${r.modifiedBy} (${toHex(r.hash).slice(0, 12)})`;
+  const by = printable(r.modifiedBy);
+  return r.deleted ? `a delete by ${by}` : `${r.size} bytes by ${by} (${toHex(r.hash).slice(0, 12)})`;
 }

@@ -14,6 +14,7 @@ import type { ReplicaEvent } from '../../sync/replica/replica-events';
 import type { ReplicaOptions } from '../../sync/replica/replica-options';
 import type { ScanReport } from '../../sync/replica/replica-status';
 import { DiskStore } from './disk-store';
+import { writeAtomic } from './durable-write';
 import { FolderWatcher } from './folder-watcher';
 import { FsWorkerPool } from '../workers/fs-worker-pool';
 import { IGNORE_FILE, IgnoreRules } from './ignore-rules';
@@ -45,6 +46,8 @@ export interface DiskReplicaOptions {
   readonly rescanMs?: number;
   readonly keepVersionsDays?: number;
   readonly stateSync?: 'fsync' | 'none';
+  /** This device's choice to sync `.git` folders, all but what runs code (protected-paths.ts). */
+  readonly syncGit?: boolean;
   /** Engine tuning passed through (chunking, mass-delete thresholds, timeouts). */
   readonly engine?: Partial<Omit<ReplicaOptions, 'user' | 'store' | 'state' | 'port' | 'clock' | 'random' | 'hasher' | 'onEvent'>>;
 }
@@ -99,8 +102,11 @@ export class DiskReplica {
         hasher: new NodeHasher(),
         digester: store.digester(),
         ignore: (path, directory) => rules.current.ignores(path, directory),
+        protectedPaths: { syncGit: options.syncGit ?? false },
         onEvent: (event) => options.onEvent?.(event),
       });
+      // Records from peers the guard refused under the other setting were skipped for good.
+      if (rememberGitSetting(options.stateDir, options.syncGit ?? false)) await replica.ignoreRulesChanged();
       return new DiskReplica(replica, store, state, pool, options.pool === undefined, options, rules);
     } catch (err) {
       await state.close();
@@ -158,7 +164,10 @@ export class DiskReplica {
   private async startWatcher(): Promise<void> {
     const watcher = new FolderWatcher({
       root: this.options.root,
-      ignored: (path, directory) => isInternalPath(path) || this.rules.current.ignores(path, directory),
+      ignored: (path, directory) =>
+        isInternalPath(path) ||
+        this.replica.protects(path, directory ? 'directory' : 'file') ||
+        this.rules.current.ignores(path, directory),
       onChanges: (paths) => void this.run(() => this.changed(paths)),
       onTrouble: () => {
         // The root vanished or a watch limit was hit: look now, and watch again once the rescan finds the folder.
@@ -216,4 +225,21 @@ async function readRules(root: string, unlessStamp?: string): Promise<{ current:
     if (unlessStamp === 'none') return undefined;
   }
   return { current: new IgnoreRules(text), stamp };
+}
+
+/**
+ * Keeps this device's `.git` setting next to the replica state; true when it differs from the
+ * one the state was made under (no file: off, the default).
+ */
+function rememberGitSetting(stateDir: string, syncGit: boolean): boolean {
+  const file = nodePath.join(stateDir, 'sync-git.json');
+  let before = false;
+  try {
+    before = (JSON.parse(fs.readFileSync(file, 'utf8')) as { syncGit?: unknown }).syncGit === true;
+  } catch {
+    // Never changed from the default.
+  }
+  if (before === syncGit) return false;
+  writeAtomic(file, JSON.stringify({ syncGit }));
+  return true;
 }

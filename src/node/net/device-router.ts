@@ -1,4 +1,5 @@
 import { fromHex, toHex } from '../../sync/util/bytes';
+import { printable } from '../../sync/util/printable';
 import { decodeMessage, encodeMessage } from '../../sync/protocol/codec';
 import type { Message } from '../../sync/protocol/messages';
 import type { AccountState, UserInfo } from '../../sync/protocol/rendezvous';
@@ -80,7 +81,7 @@ export class DeviceRouter {
     }
     const message = decodeMessage(plaintext.subarray(17));
     if (role === 'reader' && message.type === 'index' && message.records.length > 0) {
-      this.options.log(`space ${space}: refused ${message.records.length} changes from ${author!.name}, who may only read`);
+      this.options.log(`space ${space}: refused ${message.records.length} changes from ${printable(author!.name)}, who may only read`);
       return;
     }
     this.options.onSync(space, device, message);

@@ -41,7 +41,7 @@ export function mailItems(
   // What the recipient wrote itself it has (or has overwritten since): not sent back at all.
   const records = replica
     .records()
-    .filter((r) => r.sequence > from && (theirIndex === undefined || lastEditor(r) !== theirIndex))
+    .filter((r) => r.sequence > from && (theirIndex === undefined || lastEditor(r) !== theirIndex) && !replica.protects(r.path, r.type))
     .sort((a, b) => a.sequence - b.sequence);
   const upTo = replica.sequence;
   const indexId = replica.indexId;
@@ -52,7 +52,7 @@ export function mailItems(
       const frame = encodeMessage(message);
       let full: Uint8Array | undefined;
       if (bytes + frame.length > ITEM_BYTES && messages.length > 0) {
-        full = encodeItem(space, messages);
+        full = encodeMailItem(space, messages);
         messages = [];
         bytes = 0;
       }
@@ -97,7 +97,7 @@ export function mailItems(
       start = to;
       if (start >= upTo) break;
     }
-    if (messages.length > 0) yield encodeItem(space, messages);
+    if (messages.length > 0) yield encodeMailItem(space, messages);
   }
   return { upTo, nothingNew: records.length === 0, items: items() };
 }
@@ -109,7 +109,8 @@ function lastEditor(r: FileRecord): string | undefined {
   return best?.id;
 }
 
-function encodeItem(space: string, frames: readonly Uint8Array[]): Uint8Array {
+/** One mailbox item of sync frames for `space` (decodeMailItem reads it). */
+export function encodeMailItem(space: string, frames: readonly Uint8Array[]): Uint8Array {
   const total = frames.reduce((n, f) => n + 4 + f.length, 0);
   const out = new Uint8Array(1 + 16 + total);
   const view = new DataView(out.buffer);
@@ -140,21 +141,79 @@ export function decodeMailItem(payload: Uint8Array): { space: string; messages: 
   return { space, messages };
 }
 
+/** What one space's blocks from the mailbox may take on disk by default: the server's whole per-user quota. */
+export const MAIL_CACHE_BUDGET_BYTES = 1024 * 1024 * 1024;
+
+/** Blocks found on disk at start: whose index they wait for is not known, so they wait for the first one. */
+const FOUND_AT_START = '';
+
 /**
  * Blocks that arrived by mail, kept on disk under the space's state folder until the files
  * that need them are written: the engine asks the (offline) author for them and the agent
- * answers from here.
+ * answers from here. A sender deposits the blocks of a change before its index, so a block
+ * waits for its sender's index; once that index is applied, it stays only while a pending
+ * record needs it. Everything counts against a budget: a member cannot fill this disk with
+ * blocks no record ever asks for.
  */
 export class MailBlockCache {
-  constructor(private readonly dir: string) {}
+  /** Every cached block: hex hash -> bytes and when it came. */
+  private readonly blocks = new Map<string, { size: number; at: number }>();
+  /** Blocks that wait for their sender's index, by sender device. */
+  private readonly awaiting = new Map<string, Set<string>>();
+  private used = 0;
 
-  put(hash: Uint8Array, data: Uint8Array): void {
-    fs.mkdirSync(this.dir, { recursive: true });
-    const file = nodePath.join(this.dir, toHex(hash));
-    if (!fs.existsSync(file)) writeAtomic(file, data);
+  constructor(
+    private readonly dir: string,
+    readonly budget = MAIL_CACHE_BUDGET_BYTES,
+  ) {
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(dir);
+    } catch {
+      // None yet.
+    }
+    const found = new Set<string>();
+    for (const name of names) {
+      const st = fs.statSync(nodePath.join(dir, name), { throwIfNoEntry: false });
+      if (!st) continue;
+      if (!/^[0-9a-f]{64}$/.test(name)) {
+        fs.rmSync(nodePath.join(dir, name), { force: true });
+        continue;
+      }
+      this.blocks.set(name, { size: st.size, at: st.mtimeMs });
+      this.used += st.size;
+      found.add(name);
+    }
+    if (found.size > 0) this.awaiting.set(FOUND_AT_START, found);
+  }
+
+  /** Bytes the cached blocks take now. */
+  get bytes(): number {
+    return this.used;
+  }
+
+  get size(): number {
+    return this.blocks.size;
+  }
+
+  /** Keeps a block from `sender` until its index comes; false (and nothing kept) when it would overrun the budget. */
+  put(hash: Uint8Array, data: Uint8Array, sender: string, now = Date.now()): boolean {
+    const key = toHex(hash);
+    if (!this.blocks.has(key)) {
+      if (this.used + data.length > this.budget) return false;
+      fs.mkdirSync(this.dir, { recursive: true });
+      writeAtomic(nodePath.join(this.dir, key), data);
+      this.blocks.set(key, { size: data.length, at: now });
+      this.used += data.length;
+    }
+    let waiting = this.awaiting.get(sender);
+    if (!waiting) this.awaiting.set(sender, (waiting = new Set()));
+    waiting.add(key);
+    return true;
   }
 
   get(hash: Uint8Array): Uint8Array | undefined {
+    if (!this.blocks.has(toHex(hash))) return undefined;
     try {
       const buf = fs.readFileSync(nodePath.join(this.dir, toHex(hash)));
       return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -163,28 +222,32 @@ export class MailBlockCache {
     }
   }
 
+  /** The last index of a deposit from `sender` was applied: its blocks now stay only while a record needs them. */
+  indexApplied(sender: string): void {
+    this.awaiting.delete(sender);
+    this.awaiting.delete(FOUND_AT_START);
+  }
+
   /**
-   * Drops the blocks a file on disk now holds, and any older than `maxAgeMs` (their index never
-   * came). Blocks still waiting for the index that needs them stay: a large change arrives as
-   * many items of blocks before its index.
+   * Drops every block no pending record needs (`needed`) and no index still to come waits for,
+   * and any older than `maxAgeMs` (its index never came). Returns how many went.
    */
-  prune(held: (hash: Uint8Array) => boolean, maxAgeMs: number, now = Date.now()): number {
-    let names: string[];
-    try {
-      names = fs.readdirSync(this.dir);
-    } catch {
-      return 0;
-    }
+  prune(needed: (hexHash: string) => boolean, maxAgeMs: number, now = Date.now()): number {
     let dropped = 0;
-    for (const name of names) {
-      const file = nodePath.join(this.dir, name);
-      const old = now - (fs.statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? now) > maxAgeMs;
-      if (old || !/^[0-9a-f]{64}$/.test(name) || held(fromHex(name))) {
-        fs.rmSync(file, { force: true });
-        dropped++;
-      }
+    for (const [key, block] of this.blocks) {
+      if (now - block.at <= maxAgeMs && (this.waiting(key) || needed(key))) continue;
+      fs.rmSync(nodePath.join(this.dir, key), { force: true });
+      this.blocks.delete(key);
+      for (const w of this.awaiting.values()) w.delete(key);
+      this.used -= block.size;
+      dropped++;
     }
     return dropped;
+  }
+
+  private waiting(key: string): boolean {
+    for (const w of this.awaiting.values()) if (w.has(key)) return true;
+    return false;
   }
 }
 

@@ -138,7 +138,7 @@ function isLowSurrogate(c: number): boolean {
  * Code points HFS+ ignores when it compares names, so `.shared\u200c-folder` is the internal
  * folder there (the trick behind git's CVE-2014-9390).
  */
-const HFS_IGNORABLE = /[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]/g;
+export const HFS_IGNORABLE = /[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]/g;
 /** The 8.3 short alias Windows may give `.shared-folder` (`SHARED~1`), which opens the same folder. */
 const INTERNAL_SHORT_NAME = /^shared~[0-9]+$/;
 

@@ -113,7 +113,8 @@ export class IndexExchange {
       fromSequence: from,
       toSequence: to,
       maxSequence: this.core.meta.sequence,
-      records,
+      // Records of protected paths synced before there was a guard stay in the index, unsent.
+      records: records.filter((r) => this.core.protects(r.path, r.type) === undefined),
     };
     this.core.options.port.send(peer, batch);
   }

@@ -1,6 +1,7 @@
 import { DEFAULT_CHUNKING, type ChunkingParams } from '../model/chunker';
 import { isAlive, type EntryType, type FileRecord } from '../model/file-record';
 import { isInternalPath, validatePath } from '../model/path';
+import { DEFAULT_PROTECTED_PATH_POLICY, protectedPath, protectedPathMessage } from '../model/protected-paths';
 import type { Digester, NeededEntry, PeerPosition, PersistedState, ReplicaMeta } from '../ports/ports';
 import { BlockFetcher } from './block-fetcher';
 import { BlockLocator, LocalIndex } from './local-index';
@@ -234,6 +235,13 @@ export class ReplicaCore implements StateView {
   }
 
   syncable(path: string, type: EntryType, source: 'local' | 'remote', deleted = false): boolean {
+    // Before the ignore rules, which a member can change by syncing `.sharedignore`.
+    const guarded = this.protects(path, type);
+    if (guarded) {
+      // A delete writes nothing here, and this disk's own `.git` is no problem, just not shared.
+      if (source === 'remote' && !deleted) this.reportProblem(path, { code: 'protected', message: protectedPathMessage(guarded), source });
+      return false;
+    }
     if (this.ignored(path, type)) return false;
     const problem = validatePath(path);
     if (!problem) return true;
@@ -242,8 +250,14 @@ export class ReplicaCore implements StateView {
     return false;
   }
 
+  /** A protected path's record (synced before there was a guard) stays as it was, like an ignored one's. */
   ignored(path: string, type: EntryType): boolean {
-    return isInternalPath(path) || (this.options.ignore?.(path, type === 'directory') ?? false);
+    return isInternalPath(path) || this.protects(path, type) !== undefined || (this.options.ignore?.(path, type === 'directory') ?? false);
+  }
+
+  /** Why the path never syncs here whatever the ignore rules say, if it does not (protected-paths.ts). */
+  protects(path: string, type: EntryType): ReturnType<typeof protectedPath> {
+    return protectedPath(path, type, this.options.protectedPaths ?? DEFAULT_PROTECTED_PATH_POLICY);
   }
 
   reportProblem(path: string, problem: PathProblem): void {

@@ -3,6 +3,7 @@ import type { Clock } from '../ports/clock';
 import type { Hasher } from '../ports/hasher';
 import type { Digester, FileStore, MessagePort, StateStore } from '../ports/ports';
 import type { Random } from '../ports/random';
+import type { ProtectedPathPolicy } from '../model/protected-paths';
 import type { MassDeleteOptions } from './mass-delete-guard';
 import type { ReplicaEvent } from './replica-events';
 
@@ -26,6 +27,8 @@ export interface ReplicaOptions {
    * excluded. A path that becomes ignored keeps its last record: ignoring is not deleting.
    */
   readonly ignore?: (path: string, directory: boolean) => boolean;
+  /** What this device lets through of the paths never synced by default (version-control folders). */
+  readonly protectedPaths?: ProtectedPathPolicy;
   readonly massDelete?: MassDeleteOptions;
   readonly maxRequestsInFlight?: number;
   readonly requestTimeoutMs?: number;

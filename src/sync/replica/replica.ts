@@ -11,12 +11,13 @@
  * in-memory index (local-index.ts), one step's changes (transaction.ts) and block requests to
  * peers (block-fetcher.ts).
  */
-import type { FileRecord } from '../model/file-record';
+import type { EntryType, FileRecord } from '../model/file-record';
 import { parseConflictCopyPath } from '../model/conflict';
 import type { VersionVector } from '../model/version-vector';
 import type { PeerPosition, ReplicaMeta } from '../ports/ports';
 import type { Random } from '../ports/random';
 import type { Message } from '../protocol/messages';
+import { toHex } from '../util/bytes';
 import { SerialQueue } from '../util/serial-queue';
 import { Assembler } from './assembler';
 import { BlockServer } from './block-server';
@@ -173,9 +174,21 @@ export class Replica {
     return [...this.core.neededMap.keys()];
   }
 
-  /** Whether a file on this replica's disk holds the block, as far as the index knows. */
-  holdsBlock(hash: Uint8Array): boolean {
-    return this.core.locator.find(hash).length > 0;
+  /** Whether the path never syncs here, whatever the ignore rules say (protected-paths.ts). */
+  protects(path: string, type: EntryType): boolean {
+    return this.core.protects(path, type) !== undefined;
+  }
+
+  /** The blocks (hex hashes) of the versions this replica still has to write. */
+  pendingBlocks(): Set<string> {
+    const out = new Set<string>();
+    for (const path of this.core.neededMap.keys()) {
+      const r = this.core.index.get(path);
+      if (r && !r.deleted && r.type === 'file') for (const b of r.blocks) out.add(toHex(b.hash));
+    }
+    for (const records of this.core.deferredMap.values())
+      for (const r of records) if (!r.deleted && r.type === 'file') for (const b of r.blocks) out.add(toHex(b.hash));
+    return out;
   }
 
   errors(): ReadonlyMap<string, PathProblem> {

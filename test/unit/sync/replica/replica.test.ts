@@ -254,6 +254,38 @@ test('hostile paths from a peer get a typed error and are never written', async 
   }
 });
 
+test('version-control folders are never scanned, sent or written, with no ignore rule at all', async () => {
+  const c = new Cluster();
+  const alice = await c.add('alice');
+  const bob = await c.add('bob');
+  for (const dir of ['.git', 'sub', 'sub/.Hg']) alice.store.userMkdir(dir, 1);
+  c.write('alice', '.git/config', '[remote "origin"] url = https://token@example.org/x.git');
+  c.write('alice', 'sub/.Hg/hgrc', '[hooks]');
+  c.write('alice', 'a.txt', 'shared');
+  await alice.replica.scan();
+  await c.connect('alice', 'bob');
+  await c.settle();
+  assert.deepEqual(paths(c, 'bob'), ['a.txt', 'sub']);
+  const sentPaths = c.sent('index').flatMap((e) => (e.message as IndexBatch).records.map((r) => r.path));
+  assert.deepEqual([...new Set(sentPaths)].sort(), ['a.txt', 'sub']);
+
+  const indexId = 'evil';
+  await bob.replica.receive('alice', {
+    type: 'index',
+    indexId,
+    fromSequence: 0,
+    toSequence: 2,
+    maxSequence: 2,
+    records: [
+      bareRecord('.git/hooks/pre-commit', 1, { modifiedBy: 'mallory', version: [{ id: indexId, counter: 1 }] }),
+      bareRecord('fine', 2, { modifiedBy: 'mallory', version: [{ id: indexId, counter: 1 }] }),
+    ],
+  });
+  assert.deepEqual(paths(c, 'bob'), ['a.txt', 'fine', 'sub']);
+  assert.equal(bob.replica.errors().get('.git/hooks/pre-commit')?.code, 'protected');
+  assert.equal(bob.replica.errors().get('.git/hooks/pre-commit')?.source, 'remote');
+});
+
 test('a replica that lost its state produces a conflict, not a silent overwrite', async () => {
   const c = new Cluster();
   const alice = await c.add('alice');
