@@ -116,19 +116,28 @@ export class HostilePeer {
 
   /**
    * Says hello to `device` for `space` and returns its answering hello: its index id (the id its
-   * vectors carry) and sequence. Starts the channel's handshake first if need be.
+   * vectors carry) and sequence. Says it again every second until answered, as a daemon would:
+   * a hello relayed before the device signed in, or before its replica opened, is lost.
    */
   async helloFrom(device: string, space: string, timeoutMs = 30_000): Promise<Hello> {
-    this.send(device, space, {
-      type: 'hello',
-      indexId: HOSTILE_INDEX_ID,
-      maxSequence: 0,
-      knownIndexId: '',
-      knownSequence: 0,
-      summary: new Uint8Array(32),
-      reply: false,
-    });
-    return this.next('a hello', device, (m): m is Hello => m.type === 'hello', timeoutMs);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      this.channels.connect(device);
+      this.send(device, space, {
+        type: 'hello',
+        indexId: HOSTILE_INDEX_ID,
+        maxSequence: 0,
+        knownIndexId: '',
+        knownSequence: 0,
+        summary: new Uint8Array(32),
+        reply: false,
+      });
+      try {
+        return await this.next('a hello', device, (m): m is Hello => m.type === 'hello', Math.min(1000, deadline - Date.now()));
+      } catch (err) {
+        if (Date.now() >= deadline) throw err;
+      }
+    }
   }
 
   async close(): Promise<void> {
