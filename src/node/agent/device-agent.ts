@@ -26,7 +26,7 @@ import { MailBlockCache, MailPositions } from '../net/mail-sync';
 import { describeReplicaEvent } from './replica-event-text';
 import { CoeditRouter } from '../coedit/coedit-router';
 import type { ActiveEditorView, CoeditPeerView } from '../engine/engine-protocol';
-import { devicesOf, joinedDevices, publicKeysOf, roleOf, spaceInfo } from '../net/account-directory';
+import { devicesOf, joinedDevices, publicKeysOf, roleOf, spaceInfo, userOfDevice } from '../net/account-directory';
 import { DeviceRouter } from '../net/device-router';
 import { statusFrom, type AgentStatus } from './agent-status';
 import { Mailbox } from './mailbox';
@@ -348,7 +348,8 @@ export class DeviceAgent {
             event.kind === 'paused'
               ? `; answer in the Shared Folders view or with "shared-folders deletes --space ${space.id} --answer apply|restore"`
               : '';
-          this.log(`space ${space.id}: ${describeReplicaEvent(event)}${answer}`);
+          const userOf = (device: string): string | undefined => userOfDevice(this.client.state, device)?.name;
+          this.log(`space ${space.id}: ${describeReplicaEvent(event, userOf)}${answer}`);
           this.options.onReplicaEvent?.(space.id, event);
         },
         engine: {

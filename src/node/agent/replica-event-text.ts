@@ -1,9 +1,13 @@
 import type { ReplicaEvent } from '../../sync/replica/replica-events';
 import { toHex } from '../../sync/util/bytes';
+import { printable } from '../../sync/util/printable';
 import type { FileRecord } from '../../sync/model/file-record';
 
-/** One log line for a replica event: records by author, size and short hash, not as byte arrays. */
-export function describeReplicaEvent(event: ReplicaEvent): string {
+/**
+ * One log line for a replica event: records by author, size and short hash, not as byte arrays.
+ * `userOf` names the user of a device, for a refused record the line says who sent it.
+ */
+export function describeReplicaEvent(event: ReplicaEvent, userOf: (device: string) => string | undefined = () => undefined): string {
   switch (event.kind) {
     case 'conflict':
       return `conflict in ${event.path}: ${describeVersion(event.winner)} wins over ${describeVersion(event.loser)}${event.copyPath ? `, kept as ${event.copyPath}` : ', copy made by the replica that holds it'}${event.base ? '' : ', no merge base'}`;
@@ -13,8 +17,12 @@ export function describeReplicaEvent(event: ReplicaEvent): string {
       return event.reason === 'noIdentity'
         ? 'the folder has no identity of its own (new, or made by an older version): its files are taken as new, nothing is deleted'
         : "the folder is not the one this replica synced (its marker is another folder's): its files are taken as new, nothing is deleted";
-    case 'error':
-      return `${event.path}: ${event.problem.code} (${event.problem.source}): ${event.problem.message}`;
+    case 'error': {
+      const user = event.peer === undefined ? undefined : userOf(event.peer);
+      const from =
+        event.peer === undefined ? '' : `, from ${user === undefined ? 'an unknown user' : printable(user)} on device ${event.peer}`;
+      return `${printable(event.path)}: ${event.problem.code} (${event.problem.source}${from}): ${event.problem.message}`;
+    }
     case 'paused':
       return `paused: a scan would delete ${event.deletes} of ${event.liveFiles} files`;
     case 'stopped':

@@ -233,12 +233,13 @@ export class ReplicaCore implements StateView {
     this.rootVerified = true;
   }
 
-  syncable(path: string, type: EntryType, source: 'local' | 'remote', deleted = false): boolean {
+  /** `peer` is the device a remote record came from, named in the problem it may raise. */
+  syncable(path: string, type: EntryType, source: 'local' | 'remote', deleted = false, peer?: string): boolean {
     if (this.ignored(path, type)) return false;
     const problem = validatePath(path);
     if (!problem) return true;
     if (deleted) this.problems.delete(path);
-    else this.reportProblem(path, { code: problem.code, message: problem.message, source });
+    else this.reportProblem(path, { code: problem.code, message: problem.message, source }, peer);
     return false;
   }
 
@@ -246,9 +247,10 @@ export class ReplicaCore implements StateView {
     return isInternalPath(path) || (this.options.ignore?.(path, type === 'directory') ?? false);
   }
 
-  reportProblem(path: string, problem: PathProblem): void {
+  /** Keeps the problem for status and tells the host once per path and code; `peer` sent what caused it. */
+  reportProblem(path: string, problem: PathProblem, peer?: string): void {
     const old = this.problems.get(path);
     this.problems.set(path, problem);
-    if (!old || old.code !== problem.code) this.emit({ kind: 'error', path, problem });
+    if (!old || old.code !== problem.code) this.emit({ kind: 'error', path, problem, ...(peer !== undefined ? { peer } : {}) });
   }
 }
