@@ -29,17 +29,47 @@ function arrives(world: NetWorld, folder: string, path: string, text: string): P
   return waitFor(`${path} with "${text}" in ${folder}`, () => readText(nodePath.join(world.folder(folder), path)) === text, SYNC_MS);
 }
 
-/** alice (the victim, owner), bob and mallory (editors) share alice's folder `a` as `b` and `m`. */
-async function threeMembers(): Promise<{ world: NetWorld; space: string }> {
+interface Attack {
+  readonly world: NetWorld;
+  readonly space: string;
+  readonly evil: HostilePeer;
+  readonly alice: string;
+  readonly bob: string;
+  /** The index id alice's vectors carry. */
+  readonly aliceIndex: string;
+}
+
+/**
+ * alice (the victim, owner), bob and mallory (editors) share alice's folder `a` as `b` and `m`;
+ * alice and bob run daemons and hold doc.txt; mallory is the hostile peer, in touch with both.
+ */
+async function underAttack(run: (attack: Attack) => Promise<void>): Promise<void> {
   const world = new NetWorld();
-  await world.aliceAndBob();
-  await world.user('mallory');
-  await world.contacts('alice', 'mallory');
-  await world.contacts('bob', 'mallory');
-  const space = await world.share('alice', 'a', ['bob', 'mallory']);
-  await world.join('bob', space, 'b');
-  await world.join('mallory', space, 'm');
-  return { world, space };
+  let evil: HostilePeer | undefined;
+  try {
+    await world.aliceAndBob();
+    await world.user('mallory');
+    await world.contacts('alice', 'mallory');
+    await world.contacts('bob', 'mallory');
+    const space = await world.share('alice', 'a', ['bob', 'mallory']);
+    await world.join('bob', space, 'b');
+    await world.join('mallory', space, 'm');
+    world.start('alice');
+    world.start('bob');
+    write(world, 'a', 'doc.txt', 'alice wrote this\n');
+    await arrives(world, 'b', 'doc.txt', 'alice wrote this\n');
+
+    evil = await HostilePeer.signIn(world, 'mallory');
+    evil.serve(EVIL);
+    const alice = evil.deviceOf('alice');
+    const bob = evil.deviceOf('bob');
+    const aliceIndex = (await evil.helloFrom(alice, space)).indexId;
+    await evil.helloFrom(bob, space);
+    await run({ world, space, evil, alice, bob, aliceIndex });
+  } finally {
+    await evil?.close();
+    await world.close();
+  }
 }
 
 const EVIL = new TextEncoder().encode('mallory was here\n');
@@ -72,104 +102,37 @@ function refusalLogged(world: NetWorld, who: string, sender = 'mallory'): Promis
   return waitFor(`${who} to log the refusal`, () => refused(sender).test(world.log(who)), SYNC_MS);
 }
 
-test('a poisoned vector sent live is refused by the victim, logged naming the sender, and later edits survive', async () => {
-  const { world, space } = await threeMembers();
-  let evil: HostilePeer | undefined;
-  try {
-    world.start('alice');
-    world.start('bob');
-    write(world, 'a', 'doc.txt', 'alice wrote this\n');
-    await arrives(world, 'b', 'doc.txt', 'alice wrote this\n');
-
-    evil = await HostilePeer.signIn(world, 'mallory');
-    evil.serve(EVIL);
-    const alice = evil.deviceOf('alice');
-    const hello = await evil.helloFrom(alice, space);
-    evil.send(alice, space, indexBatch('mallory-index', poison(hello.indexId)));
+test('a poisoned vector sent live is refused by the victim, logged naming the sender, and later edits survive', () =>
+  underAttack(async ({ world, space, evil, alice, aliceIndex }) => {
+    evil.send(alice, space, indexBatch('mallory-index', poison(aliceIndex)));
     await refusalLogged(world, 'alice');
-
     await victimEditsSurvive(world);
-  } finally {
-    await evil?.close();
-    await world.close();
-  }
-});
+  }));
 
-test('a poisoned vector sent to a third member is refused there and never reaches the victim', async () => {
-  const { world, space } = await threeMembers();
-  let evil: HostilePeer | undefined;
-  try {
-    world.start('alice');
-    world.start('bob');
-    write(world, 'a', 'doc.txt', 'alice wrote this\n');
-    await arrives(world, 'b', 'doc.txt', 'alice wrote this\n');
-
-    evil = await HostilePeer.signIn(world, 'mallory');
-    evil.serve(EVIL);
-    const alice = evil.deviceOf('alice');
-    const bob = evil.deviceOf('bob');
-    const aliceIndex = (await evil.helloFrom(alice, space)).indexId;
-    await evil.helloFrom(bob, space);
+test('a poisoned vector sent to a third member is refused there and never reaches the victim', () =>
+  underAttack(async ({ world, space, evil, bob, aliceIndex }) => {
     // Only bob is sent the poison: today bob takes it and passes it on to alice.
     evil.send(bob, space, indexBatch('mallory-index', poison(aliceIndex)));
     await refusalLogged(world, 'bob');
-
     await victimEditsSurvive(world);
-  } finally {
-    await evil?.close();
-    await world.close();
-  }
-});
+  }));
 
-test("a claim on the victim's counter close to the clock, taken and relayed by a third member, is refused and outbid by the victim", async () => {
-  const { world, space } = await threeMembers();
-  let evil: HostilePeer | undefined;
-  try {
-    world.start('alice');
-    world.start('bob');
-    write(world, 'a', 'doc.txt', 'alice wrote this\n');
-    await arrives(world, 'b', 'doc.txt', 'alice wrote this\n');
-
-    evil = await HostilePeer.signIn(world, 'mallory');
-    evil.serve(EVIL);
-    const alice = evil.deviceOf('alice');
-    const bob = evil.deviceOf('bob');
-    const aliceIndex = (await evil.helloFrom(alice, space)).indexId;
-    await evil.helloFrom(bob, space);
+test("a claim on the victim's counter close to the clock, taken and relayed by a third member, is refused and outbid by the victim", () =>
+  underAttack(async ({ world, space, evil, bob, aliceIndex }) => {
     // 20 minutes ahead: bob cannot tell it from a counter of alice's, takes it and passes it on.
     evil.send(bob, space, indexBatch('mallory-index', poison(aliceIndex, Date.now() + 20 * 60_000)));
     await refusalLogged(world, 'alice', 'bob');
     await arrives(world, 'b', 'doc.txt', 'alice wrote this\n');
-
     await victimEditsSurvive(world);
-  } finally {
-    await evil?.close();
-    await world.close();
-  }
-});
+  }));
 
-test('a poisoned vector sent through the mailbox is refused by the victim, and later edits survive', async () => {
-  const { world, space } = await threeMembers();
-  let evil: HostilePeer | undefined;
-  try {
-    world.start('alice');
-    world.start('bob');
-    write(world, 'a', 'doc.txt', 'alice wrote this\n');
-    await arrives(world, 'b', 'doc.txt', 'alice wrote this\n');
-
-    evil = await HostilePeer.signIn(world, 'mallory');
-    const alice = evil.deviceOf('alice');
-    const aliceIndex = (await evil.helloFrom(alice, space)).indexId;
+test('a poisoned vector sent through the mailbox is refused by the victim, and later edits survive', () =>
+  underAttack(async ({ world, space, evil, alice, aliceIndex }) => {
     // The blocks travel in the item too, as a daemon mails them; the index follows.
     evil.mail(alice, space, [
       { type: 'blockResponse', id: 0, hash: forgedFile('x', EVIL, [], 0).blocks[0]!.hash, status: 'ok', data: EVIL },
       indexBatch('mallory-index', poison(aliceIndex)),
     ]);
     await refusalLogged(world, 'alice');
-
     await victimEditsSurvive(world);
-  } finally {
-    await evil?.close();
-    await world.close();
-  }
-});
+  }));

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FileRecord } from '../../../../src/sync/model/file-record';
+import type { IndexBatch } from '../../../../src/sync/protocol/messages';
 import { MAX_COUNTER_LEAD_MS } from '../../../../src/sync/model/vector-guard';
 import type { ReplicaEvent } from '../../../../src/sync/replica/replica-events';
 import { bareRecord, Cluster } from './engine-harness';
@@ -20,6 +21,11 @@ function refusals(c: Cluster, who: string): Extract<ReplicaEvent, { kind: 'error
   return c.peers.get(who)!.events.filter((e): e is Extract<ReplicaEvent, { kind: 'error' }> => e.kind === 'error');
 }
 
+/** An index batch covering (from, to] of `indexId`, whose sender is at `max`. */
+function batch(indexId: string, from: number, to: number, records: readonly FileRecord[], max = to): IndexBatch {
+  return { type: 'index', indexId, fromSequence: from, toSequence: to, maxSequence: max, records };
+}
+
 const dir = (path: string, sequence: number, counter: number): FileRecord =>
   bareRecord(path, sequence, { version: [{ id: 'mallory', counter }] });
 
@@ -37,14 +43,10 @@ test("a record claiming the receiver's own counter, relayed by a member who took
   const at = mallory.replica.sequence;
   const poison = bareRecord('doc.txt', at + 2, { type: 'file', deleted: true, version: claim });
   const banned = bareRecord('banned.txt', at + 3, { type: 'file', deleted: true, version: claim });
-  await bob.replica.receive('mallory', {
-    type: 'index',
-    indexId: mallory.replica.indexId,
-    fromSequence: at,
-    toSequence: at + 4,
-    maxSequence: at + 4,
-    records: [dir('good-1', at + 1, now), poison, banned, dir('good-2', at + 4, now)],
-  });
+  await bob.replica.receive(
+    'mallory',
+    batch(mallory.replica.indexId, at, at + 4, [dir('good-1', at + 1, now), poison, banned, dir('good-2', at + 4, now)]),
+  );
   await c.settle();
   assert.deepEqual(
     refusals(c, 'alice').map((e) => [e.path, e.problem.code, e.problem.source, e.peer]),
@@ -73,14 +75,8 @@ test('a record with any counter far ahead of the clock is refused; one within th
   const c = await aliceAndBob();
   const bob = c.peers.get('bob')!;
   const now = c.time.now();
-  await bob.replica.receive('alice', {
-    type: 'index',
-    indexId: 'mallory-relayed',
-    fromSequence: 0,
-    toSequence: 2,
-    maxSequence: 2,
-    records: [dir('far', 1, now + MAX_COUNTER_LEAD_MS + 1), dir('near', 2, now + MAX_COUNTER_LEAD_MS)],
-  });
+  const records = [dir('far', 1, now + MAX_COUNTER_LEAD_MS + 1), dir('near', 2, now + MAX_COUNTER_LEAD_MS)];
+  await bob.replica.receive('alice', batch('mallory-relayed', 0, 2, records));
   await c.settle();
   assert.deepEqual(
     refusals(c, 'bob').map((e) => [e.path, e.problem.code, e.peer]),
@@ -95,22 +91,9 @@ test('bad paths in a batch are each refused with their own problem; the rest and
   const c = await aliceAndBob();
   const bob = c.peers.get('bob')!;
   const now = c.time.now();
-  await bob.replica.receive('alice', {
-    type: 'index',
-    indexId: 'mallory-relayed',
-    fromSequence: 0,
-    toSequence: 5,
-    maxSequence: 6,
-    records: [dir('ok-1', 1, now), dir('../x', 2, now), dir('/x', 3, now), dir('./x', 4, now), dir('ok-2', 5, now)],
-  });
-  await bob.replica.receive('alice', {
-    type: 'index',
-    indexId: 'mallory-relayed',
-    fromSequence: 5,
-    toSequence: 6,
-    maxSequence: 6,
-    records: [dir('ok-3', 6, now)],
-  });
+  const records = [dir('ok-1', 1, now), dir('../x', 2, now), dir('/x', 3, now), dir('./x', 4, now), dir('ok-2', 5, now)];
+  await bob.replica.receive('alice', batch('mallory-relayed', 0, 5, records, 6));
+  await bob.replica.receive('alice', batch('mallory-relayed', 5, 6, [dir('ok-3', 6, now)]));
   await c.settle();
   assert.deepEqual(
     refusals(c, 'bob').map((e) => [e.path, e.problem.code, e.peer]),
