@@ -27,7 +27,7 @@ import { MAIL_CACHE_BUDGET_BYTES, MailBlockCache, MailPositions } from '../net/m
 import { describeReplicaEvent } from './replica-event-text';
 import { CoeditRouter } from '../coedit/coedit-router';
 import type { ActiveEditorView, CoeditPeerView } from '../engine/engine-protocol';
-import { devicesOf, joinedDevices, publicKeysOf, roleOf, spaceInfo } from '../net/account-directory';
+import { devicesOf, joinedDevices, publicKeysOf, roleOf, spaceInfo, userOfDevice } from '../net/account-directory';
 import { DeviceRouter } from '../net/device-router';
 import { statusFrom, type AgentStatus } from './agent-status';
 import { MAIL_BLOCK_MAX_AGE_MS, Mailbox } from './mailbox';
@@ -351,7 +351,8 @@ export class DeviceAgent {
             event.kind === 'paused'
               ? `; answer in the Shared Folders view or with "shared-folders deletes --space ${space.id} --answer apply|restore"`
               : '';
-          this.log(`space ${space.id}: ${describeReplicaEvent(event)}${answer}`);
+          const userOf = (device: string): string | undefined => userOfDevice(this.client.state, device)?.name;
+          this.log(`space ${space.id}: ${describeReplicaEvent(event, userOf)}${answer}`);
           this.options.onReplicaEvent?.(space.id, event);
         },
         engine: {

@@ -5,9 +5,10 @@ import type { FileRecord } from '../../sync/model/file-record';
 
 /**
  * One log line for a replica event: records by author, size and short hash, not as byte arrays.
- * Paths and names come from peers, so their control characters are escaped (printable).
+ * Paths and names come from peers, so their control characters are escaped (printable). `userOf`
+ * names the user of a device: for a refused record the line says who sent it.
  */
-export function describeReplicaEvent(event: ReplicaEvent): string {
+export function describeReplicaEvent(event: ReplicaEvent, userOf: (device: string) => string | undefined = () => undefined): string {
   const p = printable;
   switch (event.kind) {
     case 'conflict':
@@ -18,8 +19,12 @@ export function describeReplicaEvent(event: ReplicaEvent): string {
       return event.reason === 'noIdentity'
         ? 'the folder has no identity of its own (new, or made by an older version): its files are taken as new, nothing is deleted'
         : "the folder is not the one this replica synced (its marker is another folder's): its files are taken as new, nothing is deleted";
-    case 'error':
-      return `${p(event.path)}: ${event.problem.code} (${event.problem.source}): ${p(event.problem.message)}`;
+    case 'error': {
+      const user = event.peer === undefined ? undefined : userOf(event.peer);
+      const from =
+        event.peer === undefined ? '' : `, from ${user === undefined ? 'an unknown user' : printable(user)} on device ${event.peer}`;
+      return `${p(event.path)}: ${event.problem.code} (${event.problem.source}${from}): ${p(event.problem.message)}`;
+    }
     case 'paused':
       return `paused: a scan would delete ${event.deletes} of ${event.liveFiles} files`;
     case 'stopped':

@@ -17,8 +17,13 @@ export class IgnoreRules {
     this.matcher = ignore({ allowRelativePaths: false }).add(DEFAULT_IGNORE_RULES).add(text);
   }
 
+  /**
+   * A path the matcher cannot judge (`../x`, `/x`, `./x`: not relative in its sense, and it would
+   * throw) is not ignored: it goes on to the engine's path check, which refuses it with a typed
+   * problem on that path alone (validatePath), instead of failing the whole batch it came in.
+   */
   ignores(path: string, directory: boolean): boolean {
-    if (path === '') return false;
+    if (path === '' || !ignore.isPathValid(path)) return false;
     return this.matcher.ignores(directory ? `${path}/` : path);
   }
 }

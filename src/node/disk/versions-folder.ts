@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { splitExtension } from '../../sync/model/path';
@@ -6,9 +7,20 @@ import { errnoOf } from './disk-errors';
 
 const STAMP = /~(\d{8})-(\d{6})(?:~\d+)?(\.[^.]*)?$/;
 
+/** The longest name ext4, APFS and NTFS all hold, in UTF-8 bytes (a synced name may be this long). */
+const MAX_NAME_BYTES = 255;
+/** What a version's name adds to its file's: `~yyyymmdd-hhmmss`, and `~n` for n up to 999. */
+const STAMP_BYTES = 16 + 4;
+/** An extension longer than this is not kept apart when a name is shortened: it is part of the stem. */
+const MAX_KEPT_EXT_BYTES = 32;
+/** Hex digits of SHA-256 of the whole name that set a shortened stem apart from any other. */
+const NAME_HASH_CHARS = 16;
+
 /**
  * Old versions of files, kept inside the folder's own `.shared-folder/versions/`, at their path
  * with the time they were replaced: `notes~20261122-143005.txt` (UTC). Pruned after some days.
+ * A name too long to take the stamp is shortened first (versionName): its stem cut to fit, then
+ * `#` and 16 hex digits of the whole name's SHA-256, so two long names never share versions.
  */
 export class VersionsFolder {
   constructor(
@@ -112,9 +124,40 @@ export class VersionsFolder {
 
   private parts(path: string): { dir: string; stem: string; ext: string } {
     const segments = path.split('/');
-    const { stem, ext } = splitExtension(segments.pop()!);
+    const { stem, ext } = versionName(segments.pop()!);
     return { dir: nodePath.join(this.dir, ...segments), stem, ext };
   }
+}
+
+/**
+ * The stem and extension a file's versions are named from: the name's own, or, when the stamp
+ * would make the name longer than a file system holds, a stem cut at a character boundary and
+ * marked with a hash of the whole name (deterministic, so `of` finds them again).
+ */
+export function versionName(name: string): { stem: string; ext: string } {
+  const split = splitExtension(name);
+  if (byteLength(name) + STAMP_BYTES <= MAX_NAME_BYTES) return split;
+  const ext = byteLength(split.ext) <= MAX_KEPT_EXT_BYTES ? split.ext : '';
+  const stem = ext === '' ? name : split.stem;
+  const hash = crypto.createHash('sha256').update(name, 'utf8').digest('hex').slice(0, NAME_HASH_CHARS);
+  const room = MAX_NAME_BYTES - STAMP_BYTES - byteLength(ext) - 1 - NAME_HASH_CHARS;
+  return { stem: `${cutToBytes(stem, room)}#${hash}`, ext };
+}
+
+function byteLength(text: string): number {
+  return Buffer.byteLength(text, 'utf8');
+}
+
+/** The longest prefix of `text` within `bytes` UTF-8 bytes that ends on a whole character. */
+function cutToBytes(text: string, bytes: number): string {
+  let used = 0;
+  let end = 0;
+  for (const char of text) {
+    used += byteLength(char);
+    if (used > bytes) break;
+    end += char.length;
+  }
+  return text.slice(0, end);
 }
 
 function formatStamp(ms: number): string {

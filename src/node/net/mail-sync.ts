@@ -109,7 +109,7 @@ function lastEditor(r: FileRecord): string | undefined {
   return best?.id;
 }
 
-/** One mailbox item of sync frames for `space` (decodeMailItem reads it). */
+/** One mailbox sync item (PROTOCOL.md R6): the kind byte, the space id, then length-prefixed replica frames. */
 export function encodeMailItem(space: string, frames: readonly Uint8Array[]): Uint8Array {
   const total = frames.reduce((n, f) => n + 4 + f.length, 0);
   const out = new Uint8Array(1 + 16 + total);

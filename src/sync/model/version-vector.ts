@@ -22,10 +22,13 @@ export function counterOf(v: VersionVector, id: string): number {
 
 /**
  * The next counter for `id`: at least one more than anything this replica issued before and at
- * least the current time in seconds, so a replica that forgot its counters still moves forward.
+ * least the current time in milliseconds, so a replica that forgot its counters still moves
+ * forward, and counters stay close to the clock (a burst of N versions runs at most N ms ahead
+ * of it), which lets a receiver tell a forged counter from a real one (vector-guard.ts).
+ * Counters issued before version 1.1 followed seconds; milliseconds are always larger.
  */
 export function nextCounter(lastIssued: number, nowMs: number): number {
-  return Math.max(lastIssued + 1, Math.floor(nowMs / 1000));
+  return Math.max(lastIssued + 1, Math.floor(nowMs));
 }
 
 export function withCounter(v: VersionVector, id: string, counter: number): VersionVector {

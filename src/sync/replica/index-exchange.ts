@@ -1,5 +1,6 @@
 import { equalBytes } from '../util/bytes';
 import type { FileRecord } from '../model/file-record';
+import { describeForgedCounter, forgedCounter, MAX_COUNTER_LEAD_MS } from '../model/vector-guard';
 import type { Hello, IndexBatch, SummaryNotice } from '../protocol/messages';
 import type { PeerSession } from './peer-session';
 import type { Puller } from './puller';
@@ -136,8 +137,19 @@ export class IndexExchange {
     if (batch.fromSequence > pos.sequence) return this.requestResend(peer, session);
     if (batch.toSequence <= pos.sequence) return;
     const tx = core.begin();
+    // Each record is judged on its own: a bad one is refused and reported, the rest still apply.
+    const own = { id: core.meta.indexId, counter: Math.max(core.meta.counter, tx.meta.counter) };
     for (const remote of batch.records) {
-      if (remote.sequence <= pos.sequence || !core.syncable(remote.path, remote.type, 'remote', remote.deleted)) continue;
+      if (remote.sequence <= pos.sequence || !core.syncable(remote.path, remote.type, 'remote', remote.deleted, peer)) continue;
+      const forged = forgedCounter(remote.version, own, core.now());
+      if (forged) {
+        core.reportProblem(remote.path, { code: 'forgedVersion', message: describeForgedCounter(forged), source: 'remote' }, peer);
+        // A claim on our counter close enough to the clock may have been taken by members who
+        // cannot tell it from ours: outbid it, so our versions win there again.
+        if (forged.kind === 'ownCounter' && forged.counter - core.now() <= MAX_COUNTER_LEAD_MS)
+          this.versions.outbid(tx, remote.path, forged.counter);
+        continue;
+      }
       this.versions.integrate(tx, withoutInode(remote), core.diskRecord(tx, remote.path));
     }
     tx.peers.set(peer, { peer, indexId: batch.indexId, sequence: batch.toSequence });

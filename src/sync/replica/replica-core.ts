@@ -234,19 +234,21 @@ export class ReplicaCore implements StateView {
     this.rootVerified = true;
   }
 
-  syncable(path: string, type: EntryType, source: 'local' | 'remote', deleted = false): boolean {
+  /** `peer` is the device a remote record came from, named in the problem it may raise. */
+  syncable(path: string, type: EntryType, source: 'local' | 'remote', deleted = false, peer?: string): boolean {
     // Before the ignore rules, which a member can change by syncing `.sharedignore`.
     const guarded = this.protects(path, type);
     if (guarded) {
       // A delete writes nothing here, and this disk's own `.git` is no problem, just not shared.
-      if (source === 'remote' && !deleted) this.reportProblem(path, { code: 'protected', message: protectedPathMessage(guarded), source });
+      if (source === 'remote' && !deleted)
+        this.reportProblem(path, { code: 'protected', message: protectedPathMessage(guarded), source }, peer);
       return false;
     }
     if (this.ignored(path, type)) return false;
     const problem = validatePath(path);
     if (!problem) return true;
     if (deleted) this.problems.delete(path);
-    else this.reportProblem(path, { code: problem.code, message: problem.message, source });
+    else this.reportProblem(path, { code: problem.code, message: problem.message, source }, peer);
     return false;
   }
 
@@ -260,9 +262,10 @@ export class ReplicaCore implements StateView {
     return protectedPath(path, type, this.options.protectedPaths ?? DEFAULT_PROTECTED_PATH_POLICY);
   }
 
-  reportProblem(path: string, problem: PathProblem): void {
+  /** Keeps the problem for status and tells the host once per path and code; `peer` sent what caused it. */
+  reportProblem(path: string, problem: PathProblem, peer?: string): void {
     const old = this.problems.get(path);
     this.problems.set(path, problem);
-    if (!old || old.code !== problem.code) this.emit({ kind: 'error', path, problem });
+    if (!old || old.code !== problem.code) this.emit({ kind: 'error', path, problem, ...(peer !== undefined ? { peer } : {}) });
   }
 }

@@ -23,7 +23,8 @@ export type ReplicaEvent =
       readonly winner: FileRecord;
       readonly loser: FileRecord;
     }
-  | { readonly kind: 'error'; readonly path: string; readonly problem: PathProblem }
+  /** A path that does not sync; `peer` is the device whose record was refused, for a remote problem. */
+  | { readonly kind: 'error'; readonly path: string; readonly problem: PathProblem; readonly peer?: string }
   | { readonly kind: 'paused'; readonly reason: 'massDelete'; readonly deletes: number; readonly liveFiles: number }
   | { readonly kind: 'stopped'; readonly reason: 'rootMissing' }
   | { readonly kind: 'resumed' }

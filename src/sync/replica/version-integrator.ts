@@ -74,6 +74,18 @@ export class VersionIntegrator {
     else if (tx.needed(record.path)) tx.clearNeeded(record.path);
   }
 
+  /**
+   * A peer holds a version claiming this replica's counter `claimed`, above any it issued: forged,
+   * and taken by members who cannot tell it from a genuine one. Counters issued from now on pass
+   * it, and the version held here at `path` is issued again with one of them, so it beats the
+   * forged one wherever that went (or makes a conflict, which keeps both contents).
+   */
+  outbid(tx: Transaction, path: string, claimed: number): void {
+    tx.meta = { ...tx.meta, counter: Math.max(tx.meta.counter, claimed) };
+    const current = tx.record(path);
+    if (current) this.place(tx, { ...current, version: this.issueVersion(tx, current.version) }, this.core.diskRecord(tx, path), true);
+  }
+
   issueVersion(tx: Transaction, base: VersionVector): VersionVector {
     const counter = nextCounter(tx.meta.counter, this.core.now());
     tx.meta = { ...tx.meta, counter };

@@ -28,3 +28,19 @@ test('replica events read as one line each, never as raw JSON', () => {
   );
   assert.equal(lines[3], 'paused: a scan would delete 3 of 3 files');
 });
+
+test("a refused record's line names the user of the sending device and escapes the path", () => {
+  const event = {
+    kind: 'error',
+    path: 'x\n\u001b[2Jspace 1: fake',
+    problem: { code: 'control', message: 'invalid path', source: 'remote' },
+    peer: 'abc123',
+  } as const;
+  const line = describeReplicaEvent(event, (device) => (device === 'abc123' ? 'mallory' : undefined));
+  assert.equal(line, 'x\\u000a\\u001b[2Jspace 1: fake: control (remote, from mallory on device abc123): invalid path');
+  assert.match(describeReplicaEvent(event), /from an unknown user on device abc123/);
+  assert.equal(
+    describeReplicaEvent({ kind: 'error', path: 'a.txt', problem: { code: 'diskFull', message: 'no space', source: 'apply' } }),
+    'a.txt: diskFull (apply): no space',
+  );
+});

@@ -79,10 +79,12 @@ test('independent bumps of the same base are concurrent', () => {
   ]);
 });
 
-test('next counter is max(last + 1, now in seconds)', () => {
-  assert.equal(nextCounter(5, 1_000), 6);
-  assert.equal(nextCounter(5, 1_700_000_000_123), 1_700_000_000);
-  assert.equal(nextCounter(1_700_000_005, 1_700_000_000_999), 1_700_000_006);
+test('next counter is max(last + 1, now in milliseconds)', () => {
+  assert.equal(nextCounter(5, 3), 6);
+  assert.equal(nextCounter(5, 1_700_000_000_123), 1_700_000_000_123);
+  assert.equal(nextCounter(1_700_000_000_125, 1_700_000_000_123), 1_700_000_000_126);
+  // A counter issued in seconds before version 1.1 is passed at once.
+  assert.equal(nextCounter(1_700_000_000, 1_700_000_000_123), 1_700_000_000_123);
 });
 
 test('a replica that forgot its counters still issues a newer counter than before', () => {
