@@ -95,8 +95,13 @@ test('an editor cannot place git hooks or config on a member, nor pull the membe
     await sleep(1000);
     assert.equal(exists(world, 'b', '.git/hooks/pre-commit'), false, 'a forged hook is never written');
     assert.equal(readText(nodePath.join(world.folder('b'), '.git/config')), `[remote "origin"]\n\turl = ${BOBS_SECRET}\n`);
-    assert.match(world.log('bob'), new RegExp(`space ${space}: \\.git/hooks/pre-commit: protected \\(remote\\): version-control folders`));
-    assert.match(world.log('bob'), /\.git\/config: protected \(remote\): version-control folders/);
+    // The line names the device that sent the record (alice's), not the author the record claims.
+    const refused = (path: string): RegExp =>
+      new RegExp(
+        `space ${space}: ${path.replace(/\./g, '\\.')}: protected \\(remote, from alice on device [0-9a-f]+\\): version-control folders`,
+      );
+    assert.match(world.log('bob'), refused('.git/hooks/pre-commit'));
+    assert.match(world.log('bob'), refused('.git/config'));
 
     // Both opt in on their own device: .git syncs, all but hooks and config.
     await ok(['space-option', '--home', world.home('alice'), '--space', space, '--sync-git', 'on']);
