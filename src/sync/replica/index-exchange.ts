@@ -113,8 +113,7 @@ export class IndexExchange {
       if (r.sequence > again.to) break;
       records++;
     }
-    const capacity = this.core.index.size + (this.core.options.batchRecords ?? 1000);
-    return this.budget.take(peer, records, capacity, now);
+    return this.budget.take(peer, records, Math.max(1, this.core.index.size), now);
   }
 
   /** Sends every record the peer has not seen, in batches that together cover (sentUpTo, max]. */
