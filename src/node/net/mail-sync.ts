@@ -52,7 +52,7 @@ export function mailItems(
       const frame = encodeMessage(message);
       let full: Uint8Array | undefined;
       if (bytes + frame.length > ITEM_BYTES && messages.length > 0) {
-        full = encodeItem(space, messages);
+        full = encodeMailItem(space, messages);
         messages = [];
         bytes = 0;
       }
@@ -97,7 +97,7 @@ export function mailItems(
       start = to;
       if (start >= upTo) break;
     }
-    if (messages.length > 0) yield encodeItem(space, messages);
+    if (messages.length > 0) yield encodeMailItem(space, messages);
   }
   return { upTo, nothingNew: records.length === 0, items: items() };
 }
@@ -109,7 +109,8 @@ function lastEditor(r: FileRecord): string | undefined {
   return best?.id;
 }
 
-function encodeItem(space: string, frames: readonly Uint8Array[]): Uint8Array {
+/** One mailbox sync item (PROTOCOL.md R6): the kind byte, the space id, then length-prefixed replica frames. */
+export function encodeMailItem(space: string, frames: readonly Uint8Array[]): Uint8Array {
   const total = frames.reduce((n, f) => n + 4 + f.length, 0);
   const out = new Uint8Array(1 + 16 + total);
   const view = new DataView(out.buffer);
