@@ -142,14 +142,12 @@ test('a record whose blocks fail verification backs off, shown in status, with n
     evil.serve(content);
     const forged: FileRecord = { ...mallorys('forged.bin', content, 1), hash: new Uint8Array(crypto.randomBytes(32)) };
     evil.send(alice, space, indexBatch('mallory-index', [forged]));
-    await waitFor("the refusal in alice's log", () => world.log('alice').includes('forged.bin: badRecord (apply): refused'), SYNC_MS);
-    const asked = blockRequests(evil);
     await sleep(8000);
-    const status = await statusText(world);
-    console.log(`block requests for the forged record: ${asked} at first, ${blockRequests(evil) - asked} in the next 8 s`);
-    assert.equal(blockRequests(evil), 0, 'no block of a record that cannot verify is ever fetched');
+    console.log(`block requests for the forged record in 8 s: ${blockRequests(evil)}`);
+    assert.equal(blockRequests(evil), 0, 'no block of a record that cannot verify is ever fetched, let alone again and again');
+    await waitFor("the refusal in alice's log", () => world.log('alice').includes('forged.bin: badRecord (apply): refused'), SYNC_MS);
     assert.match(
-      status,
+      await statusText(world),
       /error in [0-9a-f]+: forged\.bin: refused: the version by mallory \(sent by [0-9a-f]+\) claims 300000 bytes .*; next try in (4|8|16) s/,
     );
     assert.equal(fs.existsSync(nodePath.join(world.folder('a'), 'forged.bin')), false);
@@ -168,15 +166,16 @@ test('blocks answered with the wrong bytes: the sender is named in status and ea
     evil.send(alice, space, indexBatch('mallory-index', [record]));
     await waitFor('a first block request', () => blockRequests(evil) > 0, SYNC_MS);
     const first = Date.now();
-    await sleep(8000);
+    // Rounds at a fixed 5 s would ask three times in 16 s; doubling waits (10 s, then 20 s) ask twice.
+    await sleep(16_000);
     const requests = evil.received.filter((r) => r.message.type === 'blockRequest').map((r) => (r.message as BlockRequest).id);
     const status = await statusText(world);
-    console.log(`block requests in the 8 s after the first: ${requests.length - 1} (${Date.now() - first} ms)`);
+    console.log(`block requests in the 16 s after the first: ${requests.length - 1} (${Date.now() - first} ms)`);
     assert.match(
       status,
-      /error in [0-9a-f]+: lied\.bin: a block sent by [0-9a-f]+ did not match its hash \(1 times\); asked again in 10 s at most/,
+      /error in [0-9a-f]+: lied\.bin: a block sent by [0-9a-f]+ did not match its hash \((1|2) times\); asked again in (10|20) s at most/,
     );
-    assert.equal(requests.length, 1, 'the next round waits 10 s, not 5: the wait doubles with every wrong answer');
+    assert.ok(requests.length <= 2, `${requests.length} requests in 16 s: the wait must double with every wrong answer`);
     assert.equal(fs.existsSync(nodePath.join(world.folder('a'), 'lied.bin')), false);
   } finally {
     await evil.close();
