@@ -99,6 +99,8 @@ export class Assembler {
   /** A peer sent other bytes than a block: every file waiting for it says so, and when it is asked for again. */
   misdelivered(hash: Uint8Array, peer: string, mismatches: number, waitMs: number): void {
     for (const path of this.waiting.get(toHex(hash)) ?? []) {
+      // A path no longer needed (the user wrote it meanwhile) waits for nothing: no problem to show.
+      if (!this.core.neededMap.has(path)) continue;
       this.core.reportProblem(path, {
         code: 'badBlock',
         message: `a block sent by ${printable(peer)} did not match its hash (${mismatches} times); asked again in ${Math.ceil(waitMs / 1000)} s at most`,
