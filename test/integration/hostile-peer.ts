@@ -100,6 +100,11 @@ export class HostilePeer {
     for (const [offset, block] of splitBlocks(content)) this.blocks.set(toHex(block.hash), content.slice(offset, offset + block.size));
   }
 
+  /** Answers requests for the block `hash` with `data`, whatever it holds: a peer that lies about blocks. */
+  serveAs(hash: Uint8Array, data: Uint8Array): void {
+    this.blocks.set(toHex(hash), data);
+  }
+
   /** Waits (bounded) for a frame from `device` that `match` accepts, among those not yet taken. */
   async next<T extends Message>(what: string, device: string, match: (m: Message) => m is T, timeoutMs = 30_000): Promise<T> {
     const deadline = Date.now() + timeoutMs;

@@ -64,10 +64,16 @@ export class MemoryStore implements FileStore {
   private identity: RootIdentity | undefined;
   private nextInode = 1;
   private nextTemp = 1;
+  /** What `freeSpace` reports; a test sets it to play a small disk. Unknown by default. */
+  free: number | undefined;
 
   constructor(private readonly crash: CrashSwitch) {}
 
   // ---- FileStore ---------------------------------------------------------------------------
+
+  async freeSpace(): Promise<number | undefined> {
+    return this.free;
+  }
 
   async hasRootMarker(): Promise<boolean> {
     this.crash.tick();

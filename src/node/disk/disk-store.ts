@@ -156,6 +156,16 @@ export class DiskStore implements FileStore {
    * Nothing touches the disk yet: a first sync announces thousands of files at once, and the
    * file of each appears with its first block (or, all zeros, when it is sealed).
    */
+  /** The space statfs reports as available to this (unprivileged) user; undefined if it fails. */
+  async freeSpace(): Promise<number | undefined> {
+    try {
+      const stats = await fs.promises.statfs(this.options.root);
+      return stats.bavail * stats.bsize;
+    } catch {
+      return undefined;
+    }
+  }
+
   async createTemp(path: string, size: number): Promise<TempFile> {
     const id = randomBytes(12).toString('hex');
     const abs = this.abs(`${TEMP_DIR}/${id}`);

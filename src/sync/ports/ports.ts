@@ -157,6 +157,12 @@ export interface FileStore {
   getBase(hash: string): Promise<Uint8Array | undefined>;
   dropBase(hash: string): Promise<void>;
   listBases(): Promise<string[]>;
+  /**
+   * Bytes a new file in the folder may still take (what the file system has free for this
+   * user), or undefined where the store cannot tell: a file claimed bigger waits instead of
+   * filling the disk.
+   */
+  freeSpace?(): Promise<number | undefined>;
 }
 
 /** What a replica must remember across restarts. */

@@ -1,13 +1,17 @@
 import { equalBytes, toHex } from '../util/bytes';
 import { isAlive, type FileRecord } from '../model/file-record';
 import type { StoreError } from '../ports/ports';
+import { printable } from '../util/printable';
 import { URGENCY_OPEN, urgencyOfSize } from './block-fetcher';
+import { claimedContentProblem } from './claimed-content';
 import type { BlockServer } from './block-server';
 import { FileAssembly, type WriteBacklog } from './file-assembly';
 import type { ReplicaCore } from './replica-core';
 
 /** Block bytes received but not yet written to their temp files, before intake waits for the disk. */
 const MAX_UNWRITTEN_BYTES = 16 * 1024 * 1024;
+/** The longest wait before a path that could not be written is tried again. */
+const MAX_RETRY_MS = 60_000;
 
 /**
  * The files being put together: local blocks are copied in, the rest requested from peers and
@@ -42,14 +46,20 @@ export class Assembler {
     this.assemblies.delete(path);
   }
 
-  /** Starts or continues putting a file together: local blocks are copied, the rest requested. */
-  async assemble(path: string, target: FileRecord): Promise<FileAssembly> {
+  /**
+   * Starts or continues putting a file together: local blocks are copied, the rest requested.
+   * Undefined when the record cannot be put together now (it claims content no one could
+   * deliver, or more bytes than the disk has free): the path then backs off, as after a failed
+   * write, and the other files go on.
+   */
+  async assemble(path: string, target: FileRecord): Promise<FileAssembly | undefined> {
     let assembly = this.assemblies.get(path);
     if (assembly && !assembly.holds(target)) {
       await this.drop(path);
       assembly = undefined;
     }
     if (!assembly) {
+      if (await this.refused(path, target)) return undefined;
       assembly = await FileAssembly.start(this.core.options.store, path, target, this.backlog);
       this.assemblies.set(path, assembly);
       for (const key of assembly.missing.keys()) this.waitFor(key, path);
@@ -86,6 +96,19 @@ export class Assembler {
     return completed;
   }
 
+  /** A peer sent other bytes than a block: every file waiting for it says so, and when it is asked for again. */
+  misdelivered(hash: Uint8Array, peer: string, mismatches: number, waitMs: number): void {
+    for (const path of this.waiting.get(toHex(hash)) ?? []) {
+      // A path no longer needed (the user wrote it meanwhile) waits for nothing: no problem to show.
+      if (!this.core.neededMap.has(path)) continue;
+      this.core.reportProblem(path, {
+        code: 'badBlock',
+        message: `a block sent by ${printable(peer)} did not match its hash (${mismatches} times); asked again in ${Math.ceil(waitMs / 1000)} s at most`,
+        source: 'apply',
+      });
+    }
+  }
+
   /**
    * Waits for queued block writes once they hold too many bytes: blocks can arrive faster than a
    * disk takes them (from a fast peer or the mail cache), and no new block is asked for meanwhile.
@@ -112,12 +135,42 @@ export class Assembler {
    */
   async writeFailed(path: string, err: StoreError): Promise<void> {
     await this.drop(path);
-    this.core.reportProblem(path, { code: err.code, message: err.message, source: 'apply' });
-    // A full disk or a locked file will not change in the next second: back off, up to a minute.
+    this.backOff(path, err.code, err.message);
+  }
+
+  /**
+   * Reports why a path cannot be written now and makes it wait before the next try: a full disk,
+   * a locked file or a peer's bad record will not change in the next second, so each wait doubles,
+   * up to a minute. The problem names the wait, so status shows it.
+   */
+  backOff(path: string, code: string, message: string): void {
     const { retries } = this.core;
     const first = this.core.options.retryMs ?? 1_000;
-    const delayMs = Math.min(60_000, retries.has(path) ? retries.get(path)!.delayMs * 2 : first);
+    const delayMs = Math.min(MAX_RETRY_MS, retries.has(path) ? retries.get(path)!.delayMs * 2 : first);
     retries.set(path, { at: this.core.now() + delayMs, delayMs });
+    this.core.reportProblem(path, { code, message: `${message}; next try in ${Math.ceil(delayMs / 1000)} s`, source: 'apply' });
+  }
+
+  /** Whether the record is refused for now: content no peer could deliver, or more than the disk has free. */
+  private async refused(path: string, target: FileRecord): Promise<boolean> {
+    const { core } = this;
+    const sender = core.senders.get(path);
+    const from = sender === undefined ? '' : ` (sent by ${printable(sender)})`;
+    const problem = claimedContentProblem(target, core.chunking, core.options.hasher);
+    if (problem !== undefined) {
+      this.backOff(path, 'badRecord', `refused: the version by ${printable(target.modifiedBy)}${from} ${problem}`);
+      return true;
+    }
+    const free = await core.options.store.freeSpace?.();
+    if (free !== undefined && target.size > free) {
+      this.backOff(
+        path,
+        'noSpace',
+        `waits: the version by ${printable(target.modifiedBy)}${from} takes ${target.size} bytes, the disk has ${free} free`,
+      );
+      return true;
+    }
+    return false;
   }
 
   /** Forgets files no longer wanted (a newer version arrived, or the user wrote the path). */

@@ -18,13 +18,22 @@ interface Want {
   /** Peers that answered notFound, and how many full rounds of notFound there have been. */
   readonly notFoundBy: Set<string>;
   rounds: number;
+  /** Answers that did not match the block's hash or size: each doubles the wait before the next round. */
+  mismatches: number;
 }
+
+/** What became of an answer: the verified block, or bytes that were not the block asked for. */
+export type Acceptance =
+  | { readonly kind: 'block'; readonly hash: Uint8Array; readonly data: Uint8Array }
+  | { readonly kind: 'mismatch'; readonly hash: Uint8Array; readonly mismatches: number; readonly waitMs: number };
 
 export interface FetcherOptions {
   readonly maxInFlight: number;
   readonly timeoutMs: number;
   /** How long to wait before asking the same peers again after all said notFound. */
   readonly retryMs: number;
+  /** The longest wait before asking again for a block that came back wrong. */
+  readonly maxRetryMs: number;
 }
 
 /**
@@ -45,6 +54,8 @@ export function urgencyOfSize(size: number): Urgency {
 
 export class BlockFetcher {
   private readonly wants = new Map<string, Want>();
+  /** Peers that sent bytes other than the block asked for, and how often: asked last. */
+  private readonly misdelivered = new Map<string, number>();
   /** The same wants by urgency, each in insertion order. */
   private readonly queues: Map<string, Want>[] = [new Map(), new Map(), new Map(), new Map()];
   private readonly byRequest = new Map<number, string>();
@@ -65,7 +76,7 @@ export class BlockFetcher {
     const known = this.wants.get(key);
     if (known && known.urgency <= urgency) return;
     if (known) this.queues[known.urgency]!.delete(key);
-    const w: Want = { sentAt: 0, tried: new Set(), notFoundBy: new Set(), rounds: 0, ...known, hash, size, urgency };
+    const w: Want = { sentAt: 0, tried: new Set(), notFoundBy: new Set(), rounds: 0, mismatches: 0, ...known, hash, size, urgency };
     this.wants.set(key, w);
     this.queues[urgency]!.set(key, w);
   }
@@ -83,15 +94,24 @@ export class BlockFetcher {
     for (const [key, w] of [...this.wants]) if (!keys.has(key)) this.cancel(w.hash);
   }
 
-  /** Sends requests up to the in-flight limit, to peers in `peers` that were not tried yet. */
+  /**
+   * Sends requests up to the in-flight limit of each peer, to peers in `peers` that were not
+   * tried yet: a peer that is slow to answer, or never does, holds up only its own requests.
+   */
   request(peers: readonly string[], now: number): void {
     // Every request in flight, and only those, has its id here: no pass over all the wants.
-    let inFlight = this.byRequest.size;
+    const inFlight = new Map<string, number>();
+    for (const key of this.byRequest.values()) {
+      const peer = this.wants.get(key)?.peer;
+      if (peer !== undefined) inFlight.set(peer, (inFlight.get(peer) ?? 0) + 1);
+    }
+    const open = (): string[] => peers.filter((p) => (inFlight.get(p) ?? 0) < this.options.maxInFlight);
+    let withRoom = open();
     for (const queue of this.queues) {
       for (const w of queue.values()) {
-        if (inFlight >= this.options.maxInFlight) return;
+        if (withRoom.length === 0) return;
         if (w.peer !== undefined) continue;
-        const peer = this.choosePeer(w, peers, now);
+        const peer = this.choosePeer(w, peers, withRoom, now);
         if (peer === undefined) continue;
         const id = this.nextRequestId;
         this.nextRequestId = this.nextRequestId >= 0xffffffff ? 1 : this.nextRequestId + 1;
@@ -99,29 +119,43 @@ export class BlockFetcher {
         w.requestId = id;
         w.sentAt = now;
         this.byRequest.set(id, toHex(w.hash));
-        inFlight++;
+        inFlight.set(peer, (inFlight.get(peer) ?? 0) + 1);
+        if ((inFlight.get(peer) ?? 0) >= this.options.maxInFlight) withRoom = open();
         this.port.send(peer, { type: 'blockRequest', id, hash: w.hash, size: w.size });
       }
     }
   }
 
-  private choosePeer(w: Want, peers: readonly string[], now: number): string | undefined {
+  private choosePeer(w: Want, peers: readonly string[], withRoom: readonly string[], now: number): string | undefined {
     let candidates = peers.filter((p) => !w.tried.has(p));
     if (candidates.length === 0 && peers.length > 0) {
       if (w.exhaustedAt === undefined) w.exhaustedAt = now;
-      if (now - w.exhaustedAt < this.options.retryMs) return undefined;
+      if (now - w.exhaustedAt < this.waitMs(w)) return undefined;
       if (peers.every((p) => w.notFoundBy.has(p))) w.rounds++;
       w.tried.clear();
       w.exhaustedAt = undefined;
       candidates = [...peers];
     }
+    candidates = candidates.filter((p) => withRoom.includes(p));
     if (candidates.length === 0) return undefined;
+    // A peer that sent wrong bytes is asked only when no other is left.
+    const fewest = Math.min(...candidates.map((p) => this.misdelivered.get(p) ?? 0));
+    candidates = candidates.filter((p) => (this.misdelivered.get(p) ?? 0) === fewest);
     // Spread blocks over peers, deterministically so a simulation replays.
     return candidates[(w.hash[0]! + w.hash[1]!) % candidates.length];
   }
 
-  /** Returns the verified block, or undefined if the answer was stale, wrong or notFound. */
-  accept(peer: string, response: BlockResponse): { hash: Uint8Array; data: Uint8Array } | undefined {
+  /** The wait before a new round over every peer: doubled by each wrong answer, up to the cap. */
+  private waitMs(w: Want): number {
+    return Math.min(this.options.maxRetryMs, this.options.retryMs * 2 ** Math.min(w.mismatches, 16));
+  }
+
+  /**
+   * The verified block; a mismatch when the peer sent other bytes than the block (the block is
+   * asked for again, from that peer last and after a wait that doubles); undefined if the answer
+   * was stale or notFound.
+   */
+  accept(peer: string, response: BlockResponse): Acceptance | undefined {
     const key = this.byRequest.get(response.id);
     if (key === undefined) return undefined;
     const w = this.wants.get(key);
@@ -136,12 +170,17 @@ export class BlockFetcher {
       equalBytes(this.hasher.sha256(response.data), w.hash);
     if (!ok) {
       w.tried.add(peer);
-      if (response.status === 'notFound') w.notFoundBy.add(peer);
-      return undefined;
+      if (response.status === 'notFound') {
+        w.notFoundBy.add(peer);
+        return undefined;
+      }
+      w.mismatches++;
+      this.misdelivered.set(peer, (this.misdelivered.get(peer) ?? 0) + 1);
+      return { kind: 'mismatch', hash: w.hash, mismatches: w.mismatches, waitMs: this.waitMs(w) };
     }
     this.wants.delete(key);
     this.queues[w.urgency]!.delete(key);
-    return { hash: w.hash, data: response.data };
+    return { kind: 'block', hash: w.hash, data: response.data };
   }
 
   /**

@@ -5,6 +5,7 @@ import type { Hello, IndexBatch, SummaryNotice } from '../protocol/messages';
 import type { PeerSession } from './peer-session';
 import type { Puller } from './puller';
 import type { ReplicaCore } from './replica-core';
+import { ResendBudget } from './resend-budget';
 import type { Transaction } from './transaction';
 import type { VersionIntegrator } from './version-integrator';
 
@@ -13,11 +14,15 @@ import type { VersionIntegrator } from './version-integrator';
  * the records the other has not seen, summaries catch what slipped through (anti-entropy).
  */
 export class IndexExchange {
+  private readonly budget: ResendBudget;
+
   constructor(
     private readonly core: ReplicaCore,
     private readonly versions: VersionIntegrator,
     private readonly puller: Puller,
-  ) {}
+  ) {
+    this.budget = new ResendBudget(core.options.resendWindowMs ?? 60_000);
+  }
 
   peerUp(peer: string): void {
     this.core.sessions.set(peer, { theirMax: 0, lastResendAt: -Infinity, lastSummaryAt: this.core.now() });
@@ -43,6 +48,11 @@ export class IndexExchange {
   tick(now: number): void {
     const { core } = this;
     for (const [peer, s] of core.sessions) {
+      if (s.replayFrom !== undefined && this.mayResend(peer, s.replayFrom, now)) {
+        s.sentUpTo = s.replayFrom;
+        s.replayFrom = undefined;
+        this.sendIndex(peer, s);
+      }
       if (s.theirMax > (core.positions.get(peer)?.sequence ?? 0)) this.requestResend(peer, s);
       if (now - s.lastSummaryAt >= (core.options.antiEntropyMs ?? 60_000)) {
         s.lastSummaryAt = now;
@@ -82,9 +92,29 @@ export class IndexExchange {
       tx.peers.set(peer, { peer, indexId: hello.indexId, sequence: 0 });
       await core.commit(tx);
     }
-    session.sentUpTo = hello.knownIndexId === core.meta.indexId ? Math.min(hello.knownSequence, core.meta.sequence) : 0;
+    const from = hello.knownIndexId === core.meta.indexId ? Math.min(hello.knownSequence, core.meta.sequence) : 0;
+    if (this.mayResend(peer, from, core.now())) {
+      session.sentUpTo = from;
+      session.replayFrom = undefined;
+    } else {
+      // Records it had from us already, asked for again too soon: they follow once its allowance
+      // has refilled (tick); meanwhile it gets what is new.
+      session.replayFrom = Math.min(session.replayFrom ?? from, from);
+    }
     this.sendIndex(peer, session);
     if (!hello.reply) this.sendHello(peer, true);
+  }
+
+  /** Whether sending the peer everything after `from` stays within its allowance for records sent again. */
+  private mayResend(peer: string, from: number, now: number): boolean {
+    const again = this.budget.repeated(peer, from);
+    if (!again) return true;
+    let records = 0;
+    for (const r of this.core.index.since(again.from)) {
+      if (r.sequence > again.to) break;
+      records++;
+    }
+    return this.budget.take(peer, records, Math.max(1, this.core.index.size), now);
   }
 
   /** Sends every record the peer has not seen, in batches that together cover (sentUpTo, max]. */
@@ -105,6 +135,7 @@ export class IndexExchange {
     }
     if (batch.length > 0 || start < core.meta.sequence) this.sendBatch(peer, start, core.meta.sequence, batch);
     session.sentUpTo = core.meta.sequence;
+    this.budget.sent(peer, core.meta.sequence);
   }
 
   private sendBatch(peer: string, from: number, to: number, records: FileRecord[]): void {
@@ -154,6 +185,7 @@ export class IndexExchange {
     }
     tx.peers.set(peer, { peer, indexId: batch.indexId, sequence: batch.toSequence });
     await core.commit(tx);
+    for (const path of tx.neededChanges.keys()) if (core.neededMap.has(path)) core.senders.set(path, peer);
     await this.puller.applyNeeded();
   }
 

@@ -204,7 +204,7 @@ export class Installer {
    */
   private async writeFile(path: string, target: FileRecord, onDisk: FileRecord | undefined): Promise<Outcome> {
     const assembly = await this.assembler.assemble(path, target);
-    if (assembly.missing.size > 0) return 'wait';
+    if (!assembly || assembly.missing.size > 0) return 'wait';
     const collision = this.core.index.caseCollision(path);
     if (collision !== undefined && this.completed.has(collision)) {
       // Names that differ only in case are judged against the disk as it is, never installed

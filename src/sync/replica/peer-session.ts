@@ -2,6 +2,8 @@
 export interface PeerSession {
   /** Highest sequence of our index already sent; undefined until the peer said hello. */
   sentUpTo?: number;
+  /** Where a resend the peer asked for too soon starts, once its allowance allows (ResendBudget). */
+  replayFrom?: number;
   theirMax: number;
   lastResendAt: number;
   lastSummaryAt: number;

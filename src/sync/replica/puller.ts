@@ -53,8 +53,9 @@ export class Puller {
   }
 
   async receiveBlock(peer: string, response: BlockResponse): Promise<void> {
-    const block = this.core.fetcher.accept(peer, response);
-    const completed = block ? await this.assembler.accept(block.hash, block.data) : [];
+    const answer = this.core.fetcher.accept(peer, response);
+    if (answer?.kind === 'mismatch') this.assembler.misdelivered(answer.hash, peer, answer.mismatches, answer.waitMs);
+    const completed = answer?.kind === 'block' ? await this.assembler.accept(answer.hash, answer.data) : [];
     // Only the files blocks completed are written then: a pass over every needed path per block
     // made a first sync of n files cost n squared. The tick's full pass does the rest.
     for (const path of completed) this.arrived.add(path);

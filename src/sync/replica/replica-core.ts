@@ -31,6 +31,8 @@ export class ReplicaCore implements StateView {
   readonly problems = new Map<string, PathProblem>();
   /** Paths whose last write failed: when to try again, and how long the last wait was. */
   readonly retries = new Map<string, { at: number; delayMs: number }>();
+  /** The peer whose index batch brought the version a path still needs: named when it cannot be had. */
+  readonly senders = new Map<string, string>();
   /** Conflict copies (path -> the path it belongs to) to merge back once both versions are on this disk. */
   readonly mergeCandidates = new Map<string, string>();
   readonly digester: Digester;
@@ -63,6 +65,7 @@ export class ReplicaCore implements StateView {
       maxInFlight: options.maxRequestsInFlight ?? 16,
       timeoutMs: options.requestTimeoutMs ?? 30_000,
       retryMs: this.resendMs,
+      maxRetryMs: 60_000,
     });
   }
 
@@ -142,6 +145,7 @@ export class ReplicaCore implements StateView {
     for (const [path, entry] of tx.neededChanges) {
       if (entry === null) {
         this.neededMap.delete(path);
+        this.senders.delete(path);
         if (this.problems.get(path)?.source === 'apply') this.problems.delete(path);
       } else this.neededMap.set(path, entry);
     }

@@ -33,6 +33,8 @@ export interface ReplicaOptions {
   readonly maxRequestsInFlight?: number;
   readonly requestTimeoutMs?: number;
   readonly resendIntervalMs?: number;
+  /** Over this time a peer may have one index's worth of records sent to it again (ResendBudget). */
+  readonly resendWindowMs?: number;
   readonly antiEntropyMs?: number;
   readonly batchRecords?: number;
   readonly readPieceSize?: number;

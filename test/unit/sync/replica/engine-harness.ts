@@ -61,6 +61,8 @@ export class Cluster {
   readonly log: Envelope[] = [];
   private readonly queue: Envelope[] = [];
   private readonly rng = new Prng(7);
+  /** Plays a hostile link: what it returns is delivered instead of the message sent. */
+  tamper: ((from: string, to: string, message: Message) => Message) | undefined;
 
   constructor(
     private readonly options: {
@@ -119,7 +121,7 @@ export class Cluster {
     let n = 0;
     while (this.queue.length > 0) {
       if (++n > limit) throw new Error(`still ${this.queue.length} messages after ${limit} deliveries`);
-      const e = this.queue.shift()!;
+      const e = this.deliverable(this.queue.shift()!);
       this.log.push(e);
       await this.peers.get(e.to)!.replica.receive(e.from, e.message);
     }
@@ -129,10 +131,14 @@ export class Cluster {
   /** Delivers queued messages in order until `done` holds or the queue is empty (bounded). */
   async pumpUntil(done: () => boolean, limit = 10_000): Promise<void> {
     for (let n = 0; n < limit && !done() && this.queue.length > 0; n++) {
-      const e = this.queue.shift()!;
+      const e = this.deliverable(this.queue.shift()!);
       this.log.push(e);
       await this.peers.get(e.to)!.replica.receive(e.from, e.message);
     }
+  }
+
+  private deliverable(e: Envelope): Envelope {
+    return this.tamper ? { ...e, message: this.tamper(e.from, e.to, e.message) } : e;
   }
 
   /** Scans everyone, delivers, ticks, until nothing moves (bounded). */
