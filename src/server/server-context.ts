@@ -1,3 +1,4 @@
+import type { BurstLog } from './burst-log';
 import type { Connection } from './connection';
 import type { JsonLog } from './json-log';
 import type { ServerLimits } from './server-limits';
@@ -10,6 +11,8 @@ export interface ServerContext {
   readonly store: ServerStore;
   readonly limits: ServerLimits;
   readonly log: JsonLog;
+  /** For conditions an attacker can repeat thousands of times a second: one line per burst. */
+  readonly bursts: BurstLog;
   readonly metrics: ServerMetrics;
   readonly signedIn: SignedInDevices;
   /** Takes a session connection out of routing and tells its contacts; once per connection. */

@@ -121,7 +121,7 @@ test('help, unknown options, flags, bad values and a busy port: one line each, t
       const r = await run(args, PROMPT_MS);
       assert.ok(Date.now() - started < PROMPT_MS, 'exits promptly');
       const bad = args.includes('--bogus') ? '--bogus' : '--prot (did you mean --port?)';
-      refusal(r, 2, `server does not take ${bad}; its options are --host, --port, --data, --rate-limit`);
+      refusal(r, 2, `server does not take ${bad}; its options are --host, --port, --data, --rate-limit, --connections-per-address`);
       assert.equal(await health(port), 0, 'nothing listens');
       assert.equal(fs.existsSync(data), false, 'no store was made');
     }

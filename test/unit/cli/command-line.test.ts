@@ -56,10 +56,10 @@ test("every command's --help, -h and help COMMAND print its usage with status 0,
 });
 
 test('an unknown option is refused with the command and its valid options, with a guess when one is close', () => {
-  assert.equal(refused(['server', '--bogus', 'x']), 'server does not take --bogus; its options are --host, --port, --data, --rate-limit');
+  assert.equal(refused(['server', '--bogus', 'x']), 'server does not take --bogus; its options are --host, --port, --data, --rate-limit, --connections-per-address');
   assert.equal(
     refused(['server', '--prot', '8080']),
-    'server does not take --prot (did you mean --port?); its options are --host, --port, --data, --rate-limit',
+    'server does not take --prot (did you mean --port?); its options are --host, --port, --data, --rate-limit, --connections-per-address',
   );
   assert.match(refused(['status', '--home', 'h', '-x']), /^status does not take -x; its options are --home, --json$/);
 });
@@ -93,7 +93,7 @@ test('required options and arguments are named when missing; defaults fill the o
   assert.match(refused(['accept', '--home', 'h']), /^accept needs CODE: /);
   assert.match(refused(['accept', '--home', 'h', 'a', 'b']), /^accept takes only CODE, but was also given "b"/);
   const server = ran(read('server'));
-  assert.deepEqual(server.args.options, { host: '127.0.0.1', port: '7070', data: 'shared-folders-data', 'rate-limit': undefined });
+  assert.deepEqual(server.args.options, { host: '127.0.0.1', port: '7070', data: 'shared-folders-data', 'rate-limit': undefined, 'connections-per-address': '256' });
   assert.equal(ran(read('share', '--home', 'h', '--path', 'p', '--with', 'bob')).args.options['role'], 'editor');
 });
 
