@@ -21,6 +21,12 @@ export function memoryOf(pid: number): { rss: number; peak: number } {
   return { rss: kib('VmRSS'), peak: kib('VmHWM') };
 }
 
+/** Starts a measurement: resets the process's peak to its resident memory now (Linux clear_refs) and returns that. */
+export function measureFrom(pid: number): number {
+  fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
+  return memoryOf(pid).rss;
+}
+
 /** A TCP connection from `localAddress`; resolves once connected. */
 export function tcp(port: number, localAddress = ATTACKER): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
