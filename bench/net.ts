@@ -350,7 +350,8 @@ async function capacity(): Promise<{ connections: number; serverRssMiB: number; 
   try {
     // The per-connection limit would otherwise close the one sender below: the point is the
     // server's own capacity.
-    await world.startServer(['--rate-limit', '10000000']);
+    // And all these connections come from one address, as the cap per address would refuse.
+    await world.startServer(['--rate-limit', '10000000', '--connections-per-address', String(CONNECTIONS + 100)]);
     const BATCH = 200;
     for (let i = 0; i < CONNECTIONS; i += BATCH) {
       const batch = Array.from({ length: Math.min(BATCH, CONNECTIONS - i) }, (_, j) => {

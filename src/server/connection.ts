@@ -9,7 +9,7 @@ export const CLOSE_POLICY = 1008;
 export const CLOSE_AUTH_TIMEOUT = 4001;
 export const CLOSE_RATE = 4002;
 export const CLOSE_REPLACED = 4003;
-/** Replies and pushes piled up unread toward this connection past its bound (docs/PROTOCOL.md R5). */
+/** Replies and pushes piled up unread toward this connection past its bound (docs/PROTOCOL.md R1, limits). */
 export const CLOSE_NOT_READING = 4004;
 
 /** One device's WebSocket, from its hello through its sign-in to its close. */

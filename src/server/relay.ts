@@ -17,7 +17,7 @@ export async function onRelay(ctx: ServerContext, conn: Connection, frame: Uint8
   target.outbound.sendBinary(out);
 }
 
-/** The target has taken nothing for a while: the frame is dropped and its sender told (docs/PROTOCOL.md R5). */
+/** The target has taken nothing for a while: the frame is dropped and its sender told (docs/PROTOCOL.md R1, limits). */
 function refuseBusy(ctx: ServerContext, conn: Connection, device: string, bytes: number): void {
   ctx.metrics.relaysRefused++;
   ctx.bursts.note('relayRefused', device, { device, sender: conn.device!.id, reason: 'target not reading' });

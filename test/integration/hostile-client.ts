@@ -49,8 +49,8 @@ export function halfUpgrade(socket: net.Socket): void {
 }
 
 /** Completes a WebSocket upgrade by hand; resolves with the socket once the server answered 101. */
-export async function rawWebSocket(port: number): Promise<net.Socket> {
-  const socket = await tcp(port);
+export async function rawWebSocket(port: number, localAddress = ATTACKER): Promise<net.Socket> {
+  const socket = await tcp(port, localAddress);
   const key = crypto.randomBytes(16).toString('base64');
   socket.write(
     `GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
