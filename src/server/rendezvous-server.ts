@@ -164,7 +164,9 @@ export class RendezvousServer {
         this.metrics.tooMuchBeforeSignIn++;
         this.bursts.note('tooMuchBeforeSignIn', remote, { remote, limit: this.limits.bytesBeforeSignIn });
         // Not close(): its handshake would wait for the peer while ws kept buffering what it sends.
-        socket.terminate();
+        // After ws has handled this chunk: when it closes on its own (a frame over the limit, 1009)
+        // its close frame goes out first.
+        setImmediate(() => socket.terminate());
       },
     );
     conn.authTimer = setTimeout(() => this.closeFor(conn, CLOSE_AUTH_TIMEOUT, 'not signed in in time'), this.limits.authTimeoutMs);
