@@ -349,8 +349,18 @@ async function capacity(): Promise<{ connections: number; serverRssMiB: number; 
   const clients: RendezvousClient[] = [];
   try {
     // The per-connection limit would otherwise close the one sender below, and the account limits
-    // refuse most of these accounts from one address: the point is the server's own capacity.
-    await world.startServer(['--rate-limit', '10000000', '--accounts-per-address', '1000000', '--accounts-per-hour', '1000000']);
+    // refuse most of these accounts from one address, as the cap per address would these
+    // connections: the point is the server's own capacity.
+    await world.startServer([
+      '--rate-limit',
+      '10000000',
+      '--accounts-per-address',
+      '1000000',
+      '--accounts-per-hour',
+      '1000000',
+      '--connections-per-address',
+      String(CONNECTIONS + 100),
+    ]);
     const BATCH = 200;
     for (let i = 0; i < CONNECTIONS; i += BATCH) {
       const batch = Array.from({ length: Math.min(BATCH, CONNECTIONS - i) }, (_, j) => {

@@ -1,5 +1,6 @@
 import type { WebSocket } from 'ws';
 import type { DeviceInfo, ServerMessage } from '../sync/protocol/rendezvous';
+import type { OutboundQueue } from './outbound-queue';
 import type { SerialQueue } from '../sync/util/serial-queue';
 import type { TokenBucket } from '../sync/util/token-bucket';
 
@@ -8,6 +9,8 @@ export const CLOSE_POLICY = 1008;
 export const CLOSE_AUTH_TIMEOUT = 4001;
 export const CLOSE_RATE = 4002;
 export const CLOSE_REPLACED = 4003;
+/** Replies and pushes piled up unread toward this connection past its bound (docs/PROTOCOL.md R1, limits). */
+export const CLOSE_NOT_READING = 4004;
 
 /** One device's WebSocket, from its hello through its sign-in to its close. */
 export interface Connection {
@@ -28,8 +31,10 @@ export interface Connection {
   authTimer?: NodeJS.Timeout;
   /** Requests are handled one at a time per connection, in order. */
   readonly queue: SerialQueue;
+  /** Bytes on their way to this device, bounded. */
+  readonly outbound: OutboundQueue;
 }
 
 export function send(conn: Connection, message: ServerMessage): void {
-  if (conn.socket.readyState === conn.socket.OPEN) conn.socket.send(JSON.stringify(message));
+  if (conn.socket.readyState === conn.socket.OPEN) conn.outbound.sendText(JSON.stringify(message));
 }

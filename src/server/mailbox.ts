@@ -69,6 +69,7 @@ export async function deliverMailbox(ctx: ServerContext, conn: Connection): Prom
     if (conn.inFlight.has(item.id)) continue;
     // A device applies items one at a time: more bytes than this in flight would only sit in its memory.
     if (conn.inFlight.size > 0 && bytes + item.bytes > limits.mailboxWindowBytes) break;
+    if (!conn.outbound.fits(item.bytes)) return retryDelivery(ctx, conn);
     conn.inFlight.set(item.id, item.bytes);
     bytes += item.bytes;
     const payload = await store.mailboxPayload(item.id);
@@ -76,8 +77,26 @@ export async function deliverMailbox(ctx: ServerContext, conn: Connection): Prom
       conn.inFlight.delete(item.id);
       continue;
     }
-    conn.socket.send(encodeDelivery(item.id, item.sender, payload));
+    conn.outbound.sendBinary(encodeDelivery(item.id, item.sender, payload));
     ctx.metrics.deliveries++;
     sent++;
   }
+}
+
+const RETRY_MS = 250;
+const retrying = new WeakSet<Connection>();
+
+/** The queue toward the device (or the server's) is full: delivery goes on once there is room. */
+function retryDelivery(ctx: ServerContext, conn: Connection): void {
+  if (retrying.has(conn)) return;
+  retrying.add(conn);
+  setTimeout(() => {
+    retrying.delete(conn);
+    if (ctx.signedIn.device(conn.device!.id) !== conn) return;
+    void conn.queue
+      .run(() => deliverMailbox(ctx, conn))
+      .catch((err: unknown) => {
+        ctx.log('internalError', { device: conn.device?.id, message: (err as Error)?.message ?? String(err) });
+      });
+  }, RETRY_MS).unref();
 }

@@ -6,7 +6,7 @@
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import * as nodePath from 'node:path';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { FRAME_DEPOSIT, FRAME_RELAY, parseClientMessage, RendezvousError, type ClientRequest } from '../sync/protocol/rendezvous';
@@ -17,16 +17,20 @@ import { SqliteStore } from './sqlite-store';
 import { TokenBucket } from '../sync/util/token-bucket';
 import { SerialQueue } from '../sync/util/serial-queue';
 import { accountState, pushPresence } from './account-state';
-import { CLOSE_AUTH_TIMEOUT, CLOSE_POLICY, CLOSE_RATE, send, type Connection } from './connection';
+import { BurstLog } from './burst-log';
+import { CLOSE_AUTH_TIMEOUT, CLOSE_NOT_READING, CLOSE_POLICY, CLOSE_RATE, send, type Connection } from './connection';
+import { ConnectionGate } from './connection-gate';
 import { contactRequest } from './contact-requests';
 import { clientAddress } from './client-address';
 import { onMetricsHttp, onPublicHttp } from './http-endpoints';
 import { mailboxRequest, onDeposit } from './mailbox';
+import { OutboundQueue } from './outbound-queue';
 import { onRelay } from './relay';
 import type { ServerContext } from './server-context';
 import { DEFAULT_LIMITS, type ServerLimits } from './server-limits';
 import { serverRates } from './server-rates';
 import { onAuth, onHello } from './sign-in';
+import { limitBytesBeforeSignIn } from './sign-in-byte-limit';
 import { SignedInDevices } from './signed-in-devices';
 import { spaceRequest } from './space-requests';
 
@@ -57,6 +61,7 @@ export class RendezvousServer {
   private readonly open = new Set<Connection>();
   readonly metrics = new ServerMetrics();
   private readonly context: ServerContext;
+  private readonly bursts: BurstLog;
   private heartbeat: NodeJS.Timeout | undefined;
   private metricsHttp: http.Server | undefined;
 
@@ -67,10 +72,12 @@ export class RendezvousServer {
     private readonly limits: ServerLimits,
     private readonly log: JsonLog,
   ) {
+    this.bursts = new BurstLog(log);
     this.context = {
       store,
       limits,
       log,
+      bursts: this.bursts,
       metrics: this.metrics,
       signedIn: this.signedIn,
       rates: serverRates(limits),
@@ -88,8 +95,17 @@ export class RendezvousServer {
     const wss = new WebSocketServer({ server, maxPayload: limits.maxFrameBytes });
     const rendezvous = new RendezvousServer(server, wss, store, limits, log);
     const trustProxy = options.trustProxy ?? false;
+    new ConnectionGate(
+      {
+        // Behind a proxy every connection comes from the proxy's address: the proxy caps them.
+        connectionsPerAddress: trustProxy ? Number.POSITIVE_INFINITY : limits.connectionsPerAddress,
+        requestTimeoutMs: limits.authTimeoutMs,
+      },
+      rendezvous.metrics,
+      rendezvous.bursts,
+    ).attach(server);
     server.on('request', (req, res) => onPublicHttp(req, res));
-    wss.on('connection', (socket, req) => rendezvous.onConnection(socket, clientAddress(req, trustProxy)));
+    wss.on('connection', (socket, req) => rendezvous.onConnection(socket, req.socket, clientAddress(req, trustProxy)));
     let listening = false;
     // Before it listens, a failure (a busy port) rejects `start` and is the caller's to report.
     wss.on('error', (err) => listening && log('wsError', { message: err.message }));
@@ -133,6 +149,7 @@ export class RendezvousServer {
     if (this.heartbeat) clearInterval(this.heartbeat);
     for (const client of this.wss.clients) client.terminate();
     await this.closeListeners();
+    this.bursts.flush();
     await this.store.close();
     this.log('closed');
   }
@@ -156,7 +173,8 @@ export class RendezvousServer {
 
   // ---- connections --------------------------------------------------------------------------
 
-  private onConnection(socket: WebSocket, remote: string): void {
+  /** `remote` is the client's address: the socket's, or the one a trusted proxy reports. */
+  private onConnection(socket: WebSocket, raw: Socket, remote: string): void {
     const now = Date.now();
     const conn: Connection = {
       socket,
@@ -167,9 +185,33 @@ export class RendezvousServer {
       bytes: new TokenBucket(this.limits.bytesPerSecond, this.limits.bytesPerSecond * 2, now),
       inFlight: new Map(),
       queue: new SerialQueue(),
+      outbound: new OutboundQueue(
+        socket,
+        this.metrics,
+        {
+          perConnection: this.limits.queuedBytesPerConnection,
+          total: this.limits.queuedBytesTotal,
+          // Binary frames stop at the larger of these; beyond twice that only unread replies and pushes pile up.
+          hardPerConnection: 2 * Math.max(this.limits.queuedBytesPerConnection, this.limits.maxFrameBytes),
+        },
+        () => this.closeNotReading(conn),
+      ),
     };
     this.metrics.connections++;
     this.open.add(conn);
+    limitBytesBeforeSignIn(
+      raw,
+      this.limits.bytesBeforeSignIn,
+      () => conn.device !== undefined,
+      () => {
+        this.metrics.tooMuchBeforeSignIn++;
+        this.bursts.note('tooMuchBeforeSignIn', remote, { remote, limit: this.limits.bytesBeforeSignIn });
+        // Not close(): its handshake would wait for the peer while ws kept buffering what it sends.
+        // After ws has handled this chunk: when it closes on its own (a frame over the limit, 1009)
+        // its close frame goes out first.
+        setImmediate(() => socket.terminate());
+      },
+    );
     conn.authTimer = setTimeout(() => this.closeFor(conn, CLOSE_AUTH_TIMEOUT, 'not signed in in time'), this.limits.authTimeoutMs);
     socket.on('pong', () => (conn.alive = true));
     socket.on('message', (data, isBinary) => {
@@ -210,6 +252,7 @@ export class RendezvousServer {
   private async onClose(conn: Connection, code: number): Promise<void> {
     this.open.delete(conn);
     clearTimeout(conn.authTimer);
+    conn.outbound.release();
     this.metrics.connections--;
     await this.unregister(conn, code);
   }
@@ -226,6 +269,16 @@ export class RendezvousServer {
     this.metrics.closedForErrors++;
     this.log('closedForError', { device: conn.device?.id, remote: conn.remote, code, reason });
     conn.socket.close(code, reason.slice(0, 120));
+  }
+
+  /** Replies and pushes pile up unread: the device is not reading (or cannot); nothing more is queued for it. */
+  private closeNotReading(conn: Connection): void {
+    if (conn.socket.readyState !== conn.socket.OPEN) return;
+    this.metrics.notReadingClosed++;
+    this.bursts.note('closedNotReading', conn.remote, { device: conn.device?.id, remote: conn.remote, queued: conn.outbound.queued });
+    conn.socket.close(CLOSE_NOT_READING, 'not reading');
+    // Its close frame waits behind what it does not read: the socket goes now.
+    conn.socket.terminate();
   }
 
   private onError(conn: Connection | undefined, err: unknown): void {

@@ -1,3 +1,4 @@
+import type { BurstLog } from './burst-log';
 import type { Connection } from './connection';
 import type { JsonLog } from './json-log';
 import type { ServerLimits } from './server-limits';
@@ -11,6 +12,8 @@ export interface ServerContext {
   readonly store: ServerStore;
   readonly limits: ServerLimits;
   readonly log: JsonLog;
+  /** For conditions an attacker can repeat thousands of times a second: one line per burst. */
+  readonly bursts: BurstLog;
   readonly metrics: ServerMetrics;
   readonly signedIn: SignedInDevices;
   readonly rates: ServerRates;

@@ -25,6 +25,19 @@ export interface ServerLimits {
   readonly codesPerUserPerHour: number;
   /** Unused, unexpired invite and link codes one user may hold at once. */
   readonly liveCodesPerUser: number;
+  /**
+   * Bytes a connection may send before it has signed in (hello and auth need about 1 KiB);
+   * counted on the raw socket, so a larger frame is never buffered whole.
+   */
+  readonly bytesBeforeSignIn: number;
+  /** Bytes queued toward one connection (server and kernel buffers) before relay and mailbox frames wait. */
+  readonly queuedBytesPerConnection: number;
+  /** Bytes queued toward all connections together before relay and mailbox frames wait. */
+  readonly queuedBytesTotal: number;
+  /** How long a relay frame waits for room toward its target (its sender unread meanwhile) before it is refused. */
+  readonly relayWaitMs: number;
+  /** Open TCP connections from one address; more are closed at once. */
+  readonly connectionsPerAddress: number;
 }
 
 export const DEFAULT_LIMITS: ServerLimits = {
@@ -43,4 +56,9 @@ export const DEFAULT_LIMITS: ServerLimits = {
   accountsPerHour: 500,
   codesPerUserPerHour: 30,
   liveCodesPerUser: 50,
+  bytesBeforeSignIn: 32 * 1024,
+  queuedBytesPerConnection: 8 * 1024 * 1024,
+  queuedBytesTotal: 256 * 1024 * 1024,
+  relayWaitMs: 5_000,
+  connectionsPerAddress: 256,
 };

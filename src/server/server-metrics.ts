@@ -7,6 +7,18 @@ export class ServerMetrics {
   deposits = 0;
   deliveries = 0;
   closedForErrors = 0;
+  /** TCP connections closed at once: their address had too many open. */
+  connectionsRefused = 0;
+  /** TCP connections closed because their HTTP request (an upgrade, say) was not complete in time. */
+  requestsTimedOut = 0;
+  /** Connections closed for sending more than sign-in needs before signing in. */
+  tooMuchBeforeSignIn = 0;
+  /** Relay frames dropped because their target took nothing for the relay wait. */
+  relaysRefused = 0;
+  /** Connections closed because replies and pushes piled up unread toward them. */
+  notReadingClosed = 0;
+  /** Bytes queued toward all connections now (server and kernel buffers). */
+  outboundBytes = 0;
 
   render(mailbox: { items: number; bytes: number }): string {
     const lines: string[] = [];
@@ -25,6 +37,32 @@ export class ServerMetrics {
       'Connections closed for bad input or limits.',
       this.closedForErrors,
     );
+    metric(
+      'sharedfolders_connections_refused_total',
+      'counter',
+      'TCP connections closed at once because their address had too many open.',
+      this.connectionsRefused,
+    );
+    metric(
+      'sharedfolders_requests_timed_out_total',
+      'counter',
+      'TCP connections closed because their HTTP request or upgrade was not complete in time.',
+      this.requestsTimedOut,
+    );
+    metric(
+      'sharedfolders_closed_before_sign_in_for_size_total',
+      'counter',
+      'Connections closed for sending more bytes than sign-in needs before signing in.',
+      this.tooMuchBeforeSignIn,
+    );
+    metric('sharedfolders_relays_refused_total', 'counter', 'Relay frames dropped because the target was not reading.', this.relaysRefused);
+    metric(
+      'sharedfolders_closed_not_reading_total',
+      'counter',
+      'Connections closed because replies and pushes piled up unread toward them.',
+      this.notReadingClosed,
+    );
+    metric('sharedfolders_outbound_buffered_bytes', 'gauge', 'Bytes queued toward all connections.', this.outboundBytes);
     metric('sharedfolders_mailbox_items', 'gauge', 'Mailbox items not yet acknowledged by every recipient.', mailbox.items);
     metric('sharedfolders_mailbox_bytes', 'gauge', 'Bytes of mailbox items not yet acknowledged by every recipient.', mailbox.bytes);
     return lines.join('\n') + '\n';

@@ -11,7 +11,7 @@ import * as https from 'node:https';
 import * as net from 'node:net';
 import * as nodePath from 'node:path';
 import { test } from 'node:test';
-import { waitFor } from './disk-cluster';
+import { sleep, waitFor } from './disk-cluster';
 import { cli, NetWorld, readText } from './net-cluster';
 
 const SYNC_MS = 30_000;
@@ -126,6 +126,7 @@ test('tls: two daemons sign up, share and sync over wss:// trusting a private CA
     const space = await world.alicesFolderWithBob();
     world.start('alice');
     world.start('bob');
+    const started = Date.now();
     fs.mkdirSync(world.folder('a'), { recursive: true });
     fs.writeFileSync(nodePath.join(world.folder('a'), 'over-tls.txt'), 'from alice, encrypted twice\n');
     await waitFor(
@@ -137,6 +138,16 @@ test('tls: two daemons sign up, share and sync over wss:// trusting a private CA
     await waitFor("reply.txt in alice's folder", () => readText(nodePath.join(world.folder('a'), 'reply.txt')) === 'from bob\n', SYNC_MS);
     assert.ok(space.length > 0);
     assert.match(fs.readFileSync(world.serverLog, 'utf8'), /"listening".*"tls":true/);
+    // A signed-in wss:// connection outlives the time an HTTP request has to complete (10 s): the
+    // server's timer for unfinished requests must see the upgrade on the TLS socket too.
+    await sleep(Math.max(0, started + 12_000 - Date.now()));
+    fs.writeFileSync(nodePath.join(world.folder('a'), 'later.txt'), 'still connected\n');
+    await waitFor(
+      "later.txt in bob's folder",
+      () => readText(nodePath.join(world.folder('b'), 'later.txt')) === 'still connected\n',
+      SYNC_MS,
+    );
+    assert.doesNotMatch(fs.readFileSync(world.serverLog, 'utf8'), /requestTimedOut/);
   } finally {
     await world.close();
   }

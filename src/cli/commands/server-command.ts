@@ -22,6 +22,11 @@ export const serverCommand: CommandSpec = {
     'codes-per-hour': { type: 'string', value: 'N', description: 'invite and link codes one user may make an hour (30)' },
     'live-codes': { type: 'string', value: 'N', description: 'unused codes one user may hold at once (50)' },
     heartbeat: { type: 'string', value: 'SECONDS', description: 'time between pings; a connection silent for two is closed (30)' },
+    'connections-per-address': {
+      type: 'string',
+      value: 'N',
+      description: 'open connections one IP address may hold; more are closed at once (256)',
+    },
     'tls-cert': { type: 'string', value: 'FILE', description: 'PEM certificate chain: serve wss:// and https:// (with --tls-key)' },
     'tls-key': { type: 'string', value: 'FILE', description: 'PEM private key of --tls-cert' },
     'metrics-host': {
@@ -83,6 +88,7 @@ function limitsFrom(args: ParsedArgs): Partial<ServerLimits> {
   set('accountsPerHour', count('accounts-per-hour', '500'));
   set('codesPerUserPerHour', count('codes-per-hour', '30'));
   set('liveCodesPerUser', count('live-codes', '50'));
+  set('connectionsPerAddress', count('connections-per-address', '1000'));
   const heartbeat = number('heartbeat', 'seconds', '30');
   set('heartbeatMs', heartbeat === undefined ? undefined : Math.max(1, Math.round(heartbeat * 1000)));
   return limits;

@@ -137,6 +137,7 @@ export type RendezvousErrorCode =
   | 'quota'
   | 'tooLarge'
   | 'rateLimited'
+  | 'busy'
   | 'internal';
 
 /** Why an invite is refused to the user who made it, by the client before it asks and by the server (the code stays good). */

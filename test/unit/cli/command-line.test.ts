@@ -58,7 +58,7 @@ test("every command's --help, -h and help COMMAND print its usage with status 0,
 test('an unknown option is refused with the command and its valid options, with a guess when one is close', () => {
   const serverOptions =
     '--host, --port, --data, --rate-limit, --mailbox-quota, --mailbox-cap, --accounts-per-address, --accounts-per-hour, ' +
-    '--codes-per-hour, --live-codes, --heartbeat, --tls-cert, --tls-key, --metrics-host, --trust-proxy';
+    '--codes-per-hour, --live-codes, --heartbeat, --connections-per-address, --tls-cert, --tls-key, --metrics-host, --trust-proxy';
   assert.equal(refused(['server', '--bogus', 'x']), `server does not take --bogus; its options are ${serverOptions}`);
   assert.equal(
     refused(['server', '--prot', '8080']),
@@ -108,6 +108,7 @@ test('required options and arguments are named when missing; defaults fill the o
     'codes-per-hour': undefined,
     'live-codes': undefined,
     heartbeat: undefined,
+    'connections-per-address': undefined,
     'tls-cert': undefined,
     'tls-key': undefined,
     'metrics-host': undefined,
