@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { StoreError } from '../../../../src/sync/ports/ports';
 import { VERIFY_ASIDE_BYTES } from '../../../../src/sync/replica/installer';
-import { Cluster } from './engine-harness';
+import { Cluster, type Peer } from './engine-harness';
 
 /** Steps handed to a replica and not awaited: awaited at the end, so that an error in one fails the test. */
 const inFlight: Promise<void>[] = [];
@@ -27,12 +27,17 @@ async function settle(c: Cluster, rounds = 50): Promise<void> {
   throw new Error('cluster did not settle');
 }
 
-test('while a big file is read back to verify it, other files install and hellos are answered', async () => {
+async function aliceAndBob(): Promise<{ c: Cluster; alice: Peer; bob: Peer }> {
   const c = new Cluster();
   const alice = await c.add('alice');
   const bob = await c.add('bob');
   await c.connect('alice', 'bob');
   await c.pump();
+  return { c, alice, bob };
+}
+
+test('while a big file is read back to verify it, other files install and hellos are answered', async () => {
+  const { c, alice, bob } = await aliceAndBob();
   let release!: () => void;
   const held = new Promise<void>((resolve) => (release = resolve));
   let reading = false;
@@ -66,11 +71,7 @@ test('while a big file is read back to verify it, other files install and hellos
 });
 
 test('a big file that fails its verification off the queue backs off, shows in status, and comes later', async () => {
-  const c = new Cluster();
-  const alice = await c.add('alice');
-  const bob = await c.add('bob');
-  await c.connect('alice', 'bob');
-  await c.pump();
+  const { c, alice, bob } = await aliceAndBob();
   let failures = 1;
   bob.store.holdTempReads = (path) =>
     path === 'zeros.img' && failures-- > 0 ? Promise.reject(new StoreError('io', path, 'the disk could not read it back')) : undefined;
