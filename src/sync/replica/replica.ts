@@ -38,7 +38,8 @@ import { VersionIntegrator } from './version-integrator';
 /**
  * One device's replica of one shared folder: the multi-master state machine. All entry points
  * run one at a time, so a step always sees the state the previous step committed; only block
- * requests are answered meanwhile, as they read files and change nothing.
+ * requests are answered meanwhile, as they read files and change nothing, and big files are
+ * verified (installer.ts), which a later step judges again before it installs them.
  */
 export class Replica {
   // Built anew when the replica starts over on another root (see `reRoot`).
