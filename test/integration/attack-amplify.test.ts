@@ -5,6 +5,7 @@ import * as nodePath from 'node:path';
 import { test } from 'node:test';
 import { NodeHasher } from '../../src/node/workers/node-hasher';
 import { DEFAULT_CHUNKING } from '../../src/sync/model/chunker';
+import { contentHash } from '../../src/sync/model/content-hash';
 import type { FileRecord } from '../../src/sync/model/file-record';
 import { encodeMessage } from '../../src/sync/protocol/codec';
 import type { BlockRequest, Hello } from '../../src/sync/protocol/messages';
@@ -177,6 +178,41 @@ test('blocks answered with the wrong bytes: the sender is named in status and ea
     );
     assert.ok(requests.length <= 2, `${requests.length} requests in 16 s: the wait must double with every wrong answer`);
     assert.equal(fs.existsSync(nodePath.join(world.folder('a'), 'lied.bin')), false);
+  } finally {
+    await evil.close();
+    await world.close();
+  }
+});
+
+/** The size of the one temp file in alice's folder, 0 if there is none. */
+function tempBytes(world: NetWorld): number {
+  const dir = nodePath.join(world.folder('a'), '.shared-folder', 'tmp');
+  let bytes = 0;
+  for (const name of fs.existsSync(dir) ? fs.readdirSync(dir) : []) bytes = Math.max(bytes, fs.statSync(nodePath.join(dir, name)).size);
+  return bytes;
+}
+
+test('a genuine 2 GiB file of zeros is verified while the next file arrives and is installed', async () => {
+  const { world, evil, alice, space } = await aliceAndMallory('editor');
+  try {
+    const zero = new Uint8Array(DEFAULT_CHUNKING.maxSize);
+    evil.serve(zero);
+    const block = { hash: hasher.sha256(zero), size: zero.length };
+    const blocks = Array.from({ length: (2 * 2 ** 30) / zero.length }, () => block);
+    const zeros: FileRecord = { ...mallorys('zeros.img', zero, 1), size: 2 * 2 ** 30, blocks, hash: contentHash(blocks, hasher) };
+    evil.send(alice, space, indexBatch('mallory-index', [zeros]));
+    // Every block is in the temp file: what is left is sealing it and reading all of it back.
+    await waitFor('the whole temp file at alice', () => tempBytes(world) === zeros.size, 120_000);
+    evil.serve(utf8('right after\n'));
+    const sent = Date.now();
+    evil.send(alice, space, indexBatch('mallory-index', [mallorys('after.txt', utf8('right after\n'), 2)], 1, 2));
+    await arrives(world, 'after.txt', 'right after\n', 120_000);
+    const arrived = Date.now();
+    const bigThere = fs.existsSync(nodePath.join(world.folder('a'), 'zeros.img'));
+    assert.equal(bigThere, false, 'after.txt waited for zeros.img to be verified');
+    await waitFor('zeros.img at alice', () => fs.existsSync(nodePath.join(world.folder('a'), 'zeros.img')), 120_000);
+    console.log(`after.txt arrived ${arrived - sent} ms after it was sent; zeros.img was in place ${Date.now() - sent} ms after`);
+    assert.equal(fs.statSync(nodePath.join(world.folder('a'), 'zeros.img')).size, zeros.size);
   } finally {
     await evil.close();
     await world.close();

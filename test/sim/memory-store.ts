@@ -40,6 +40,7 @@ export interface SnapshotEntry {
 
 interface Temp extends TempFile {
   data: Uint8Array;
+  readonly path: string;
 }
 
 /** What a user op threw away (file contents it overwrote or deleted), or false if not applicable. */
@@ -66,6 +67,8 @@ export class MemoryStore implements FileStore {
   private nextTemp = 1;
   /** What `freeSpace` reports; a test sets it to play a small disk. Unknown by default. */
   free: number | undefined;
+  /** Reads of a path's temp file wait for what this returns: a test plays a file that takes long to read back. */
+  holdTempReads: ((path: string) => Promise<void> | undefined) | undefined;
 
   constructor(private readonly crash: CrashSwitch) {}
 
@@ -116,6 +119,7 @@ export class MemoryStore implements FileStore {
     const id = `${path}#${this.nextTemp++}`;
     const temp: Temp = {
       id,
+      path,
       data: new Uint8Array(size),
       write: async (offset: number, data: Uint8Array) => {
         this.crash.tick();
@@ -131,6 +135,7 @@ export class MemoryStore implements FileStore {
     this.crash.tick();
     const t = this.temps.get(temp.id);
     if (!t) throw new StoreError('notFound', temp.id, 'temp file is gone');
+    await this.holdTempReads?.(t.path);
     return t.data.slice(offset, offset + length);
   }
 

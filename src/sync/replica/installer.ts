@@ -19,6 +19,14 @@ export type Outcome = 'done' | 'wait';
 export const INSTALL_BATCH = 64;
 /** Completed files verified and sealed at once: their waits for the disk overlap. */
 const INSTALL_LANES = 8;
+/**
+ * Completed files at least this big are sealed and verified off the replica's queue: reading one
+ * back takes long enough (about 90 s for 16 GiB) to hold up every other step of the space.
+ */
+export const VERIFY_ASIDE_BYTES = 4 * 2 ** 20;
+
+/** Queues a step in the replica's queue: the end of every burst of steps installs completed files. */
+export type Wake = () => void;
 
 /** A file whose every block is in its temp file, waiting to be installed with others. */
 interface CompletedFile {
@@ -35,16 +43,24 @@ interface CompletedFile {
 export class Installer {
   /** Completed files not installed yet: held while more steps wait, so that a burst installs together. */
   private readonly completed = new Map<string, CompletedFile>();
+  /** Big completed files handed to verification off the queue; their paths wait until judged again. */
+  private readonly aside = new Map<string, CompletedFile>();
+  /** Big files waiting for a lane, in the order they completed. */
+  private readonly asideBacklog: string[] = [];
+  private asideRunning = 0;
+  /** Big files verified off the queue (with the error if they failed), to be judged again and installed. */
+  private readonly verified = new Map<string, StoreError | undefined>();
 
   constructor(
     private readonly core: ReplicaCore,
     private readonly versions: VersionIntegrator,
     private readonly assembler: Assembler,
     private readonly bases: MergeBases,
+    private readonly wake: Wake,
   ) {}
 
   get hasCompleted(): boolean {
-    return this.completed.size > 0;
+    return this.completed.size > 0 || this.verified.size > 0;
   }
 
   async applyOne(path: string): Promise<Outcome> {
@@ -71,6 +87,8 @@ export class Installer {
   }
 
   private async applyPath(path: string): Promise<Outcome> {
+    // Its file is being verified off the queue; it is judged again once that is done.
+    if (this.aside.has(path)) return 'wait';
     const { core, versions } = this;
     const target = core.index.get(path)!;
     let onDisk = core.neededMap.get(path)!.onDisk;
@@ -182,7 +200,7 @@ export class Installer {
     if (onDisk.type !== 'file') return false;
     for (const [path, need] of core.neededMap) {
       // A file already put together is installed as it is: taking its place would undo that work.
-      if (path === onDisk.path || need.onDisk || this.completed.has(path)) continue;
+      if (path === onDisk.path || need.onDisk || this.completed.has(path) || this.aside.has(path)) continue;
       const wanted = core.index.get(path);
       if (!isAlive(wanted) || wanted.type !== 'file' || !equalBytes(wanted.hash, onDisk.hash)) continue;
       if (core.diskRecord(core, parentOf(path))?.type !== 'directory' && parentOf(path) !== '') continue;
@@ -206,6 +224,7 @@ export class Installer {
     const assembly = await this.assembler.assemble(path, target);
     if (!assembly || assembly.missing.size > 0) return 'wait';
     const collision = this.core.index.caseCollision(path);
+    if (collision !== undefined && this.aside.has(collision)) return 'wait';
     if (collision !== undefined && this.completed.has(collision)) {
       // Names that differ only in case are judged against the disk as it is, never installed
       // together: the other goes first, this one is judged again in the next pass.
@@ -221,7 +240,8 @@ export class Installer {
    * Installs the completed files: each is sealed (made durable) and verified, several at once,
    * then renamed into place, each only if its path still holds what the engine expects; the
    * folders are synced, and one commit records them all. Nothing is recorded as written before
-   * its rename is durable.
+   * its rename is durable. Big files are sealed and verified off the queue (`setAside`) and
+   * installed by a later call, once verified, if they are still what the engine expects.
    */
   async installCompleted(): Promise<void> {
     const { core } = this;
@@ -231,31 +251,30 @@ export class Installer {
       this.completed.delete(path);
       // Judged against a state that has changed since (a newer version, a local edit seen by a
       // scan, a move): the next pass over needed paths judges it again.
-      const need = core.neededMap.get(path);
-      if (!need || need.onDisk !== file.onDisk || core.index.get(path) !== file.target || this.assembler.get(path) !== file.assembly)
-        continue;
+      if (!this.stillWanted(path, file) || this.assembler.get(path) !== file.assembly) continue;
       this.assembler.release(path);
-      batch.push({ path, file });
+      if (file.target.size >= VERIFY_ASIDE_BYTES) this.setAside(path, file);
+      else batch.push({ path, file });
     }
-    if (batch.length === 0) return;
     const { store } = core.options;
     const failed = new Map<string, StoreError>();
-    await inLanes(batch, INSTALL_LANES, async ({ path, file }) => {
-      const { temp } = file.assembly;
-      try {
-        await file.assembly.written();
-        if (file.assembly.failure !== undefined) throw file.assembly.failure;
-        await store.sealTemp(temp, { mtime: file.target.mtime, executable: file.target.executable });
-        // Every block was checked on arrival; reading the whole file back also catches a store
-        // that wrote something else than it was given.
-        const check = await core.digester.digest({ temp }, file.target.size, core.chunking);
-        if (!check || !equalBytes(check.hash, file.target.hash)) {
-          throw new StoreError('io', path, `the assembled file did not match its content hash; it will be fetched again`);
-        }
-      } catch (err) {
-        if (!(err instanceof StoreError)) throw err;
-        failed.set(path, err);
+    const stale: CompletedFile[] = [];
+    for (const [path, error] of this.verified) {
+      const file = this.aside.get(path)!;
+      this.verified.delete(path);
+      this.aside.delete(path);
+      if (!this.stillWanted(path, file)) stale.push(file);
+      else {
+        batch.push({ path, file });
+        if (error) failed.set(path, error);
       }
+    }
+    for (const file of stale) await store.discardTemp(file.assembly.temp);
+    if (batch.length === 0) return;
+    const small = batch.filter(({ path, file }) => !failed.has(path) && file.target.size < VERIFY_ASIDE_BYTES);
+    await inLanes(small, INSTALL_LANES, async ({ path, file }) => {
+      const error = await this.sealAndVerify(path, file);
+      if (error) failed.set(path, error);
     });
     const ready = batch.filter(({ path }) => !failed.has(path));
     const results = await store.commitTemps(
@@ -291,6 +310,59 @@ export class Installer {
     }
   }
 
+  /** Whether the file was judged against the state as it still is. */
+  private stillWanted(path: string, file: CompletedFile): boolean {
+    const need = this.core.neededMap.get(path);
+    return need !== undefined && need.onDisk === file.onDisk && this.core.index.get(path) === file.target;
+  }
+
+  /**
+   * Seals and verifies a big file off the queue, at most INSTALL_LANES at once, so that every
+   * other step of the space goes on meanwhile; once done, a step in the queue installs it.
+   */
+  private setAside(path: string, file: CompletedFile): void {
+    this.aside.set(path, file);
+    this.asideBacklog.push(path);
+    this.startAside();
+  }
+
+  private startAside(): void {
+    while (this.asideRunning < INSTALL_LANES && this.asideBacklog.length > 0) {
+      const path = this.asideBacklog.shift()!;
+      this.asideRunning++;
+      void this.sealAndVerify(path, this.aside.get(path)!)
+        // Off the queue no caller would see it: it fails the file, which is fetched again after a wait.
+        .catch((err: unknown) => new StoreError('io', path, `verifying the assembled file failed: ${errorText(err)}`))
+        .then((error) => {
+          this.asideRunning--;
+          this.verified.set(path, error);
+          this.startAside();
+          this.wake();
+        });
+    }
+  }
+
+  /** Makes a completed file durable and reads it back: the error if it is not the version's content. */
+  private async sealAndVerify(path: string, file: CompletedFile): Promise<StoreError | undefined> {
+    const { core } = this;
+    const { temp } = file.assembly;
+    try {
+      await file.assembly.written();
+      if (file.assembly.failure !== undefined) throw file.assembly.failure;
+      await core.options.store.sealTemp(temp, { mtime: file.target.mtime, executable: file.target.executable });
+      // Every block was checked on arrival; reading the whole file back also catches a store
+      // that wrote something else than it was given.
+      const check = await core.digester.digest({ temp }, file.target.size, core.chunking);
+      if (!check || !equalBytes(check.hash, file.target.hash)) {
+        return new StoreError('io', path, `the assembled file did not match its content hash; it will be fetched again`);
+      }
+      return undefined;
+    } catch (err) {
+      if (err instanceof StoreError) return err;
+      throw err;
+    }
+  }
+
   /** As for any write that failed: a user's edit that raced us is recorded first; anything else waits and is retried. */
   private async installFailed(path: string, err: StoreError): Promise<void> {
     if (err.code === 'changed') {
@@ -301,4 +373,8 @@ export class Installer {
     }
     await this.assembler.writeFailed(path, err);
   }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

@@ -38,7 +38,8 @@ import { VersionIntegrator } from './version-integrator';
 /**
  * One device's replica of one shared folder: the multi-master state machine. All entry points
  * run one at a time, so a step always sees the state the previous step committed; only block
- * requests are answered meanwhile, as they read files and change nothing.
+ * requests are answered meanwhile, as they read files and change nothing, and big files are
+ * verified (installer.ts), which a later step judges again before it installs them.
  */
 export class Replica {
   // Built anew when the replica starts over on another root (see `reRoot`).
@@ -70,7 +71,7 @@ export class Replica {
     this.blocks = new BlockServer(core);
     this.bases = new MergeBases(core);
     const assembler = new Assembler(core, this.blocks);
-    const installer = new Installer(core, versions, assembler, this.bases);
+    const installer = new Installer(core, versions, assembler, this.bases, () => this.wake(core));
     const merger = new ConflictMerger(core, versions, this.bases, installer);
     this.puller = new Puller(core, versions, assembler, installer, merger);
     this.scanner = new Scanner(core, versions, this.puller);
@@ -289,6 +290,17 @@ export class Replica {
   /** The merge base a conflict event named, if this replica kept it. */
   readBase(hash: Uint8Array): Promise<Uint8Array | undefined> {
     return this.serial(() => this.bases.read(hash));
+  }
+
+  /**
+   * An empty step no caller waits for, whose end installs what was verified off the queue (a big
+   * file); an error it meets there is reported as an event.
+   */
+  private wake(core: ReplicaCore): void {
+    void this.serial(async () => undefined).catch((err: unknown) => {
+      const message = err instanceof Error ? err.message : String(err);
+      core.emit({ kind: 'error', path: '', problem: { code: 'io', message, source: 'apply' } });
+    });
   }
 
   private serial<T>(step: () => Promise<T>): Promise<T> {

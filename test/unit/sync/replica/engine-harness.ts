@@ -137,6 +137,19 @@ export class Cluster {
     }
   }
 
+  /**
+   * Hands every queued message to its replica without waiting for the replica to handle it:
+   * a test of a replica whose queue may be held up.
+   */
+  post(): Promise<void>[] {
+    const out: Promise<void>[] = [];
+    for (const e of this.queue.splice(0).map((x) => this.deliverable(x))) {
+      this.log.push(e);
+      out.push(this.peers.get(e.to)!.replica.receive(e.from, e.message));
+    }
+    return out;
+  }
+
   private deliverable(e: Envelope): Envelope {
     return this.tamper ? { ...e, message: this.tamper(e.from, e.to, e.message) } : e;
   }
