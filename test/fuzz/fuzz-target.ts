@@ -16,6 +16,8 @@ export interface FuzzTarget<T> {
   readonly isAllowed: (err: unknown) => boolean;
   /** Bytes (or UTF-16 units) of outside input, against which allocations are bounded. */
   readonly size: (input: T) => number;
+  /** Releases what the target kept between inputs (timers keep the process alive). */
+  readonly finish?: () => void;
 }
 
 /** A property the decoder broke on an input it did not refuse. */

@@ -99,8 +99,14 @@ function fuzz(target: AnyTarget, args: Args, meter: AllocationMeter, watchdog: H
     if (meter.largest > size + ALLOCATION_SLACK)
       throw new FuzzViolation(`allocated ${meter.largest} bytes for a ${size}-byte input (bound: input + ${ALLOCATION_SLACK})`);
     if (runs % 4096 === 0) peakRss = Math.max(peakRss, process.memoryUsage.rss());
+    // Long runs say how far they got, so a run stopped early still has figures.
+    if (runs % 100_000 === 0)
+      console.log(
+        `  ${target.name}: ${runs} inputs, ${refused} refused, ${((performance.now() - started) / 1000).toFixed(0)} s, max ${maxMs.toFixed(2)} ms/input`,
+      );
   });
   const details = fc.check(property, { numRuns: args.runs, seed: args.seed, ...(args.path ? { path: args.path } : {}) });
+  target.finish?.();
   const seconds = (performance.now() - started) / 1000;
   peakRss = Math.max(peakRss, process.memoryUsage.rss());
   collect();
