@@ -55,6 +55,7 @@ interface Outcome {
   readonly refused: number;
   readonly seconds: number;
   readonly maxMs: number;
+  readonly slowest: number;
   readonly largest: number;
   readonly largestInput: number;
   readonly peakRss: number;
@@ -74,6 +75,8 @@ function fuzz(target: AnyTarget, args: Args, meter: AllocationMeter, watchdog: H
   let runs = 0;
   let refused = 0;
   let maxMs = 0;
+  /** fast-check's path of the slowest input: `--path` replays that one input. */
+  let slowest = 0;
   let largest = 0;
   let largestInput = 0;
   let peakRss = 0;
@@ -91,7 +94,10 @@ function fuzz(target: AnyTarget, args: Args, meter: AllocationMeter, watchdog: H
     const ms = performance.now() - t0;
     watchdog.tick();
     runs++;
-    if (ms > maxMs) maxMs = ms;
+    if (ms > maxMs) {
+      maxMs = ms;
+      slowest = runs - 1;
+    }
     if (meter.largest > largest) {
       largest = meter.largest;
       largestInput = size;
@@ -119,7 +125,7 @@ function fuzz(target: AnyTarget, args: Args, meter: AllocationMeter, watchdog: H
     console.log(`\nFAILED ${target.name}: ${error}\n${fc.defaultReportMessage(details) ?? ''}`);
     console.log(`Replay: ${replay(details.seed, details.counterexamplePath ?? undefined)}\n`);
   }
-  return { name: target.name, runs, refused, seconds, maxMs, largest, largestInput, peakRss, retained, failed: details.failed };
+  return { name: target.name, runs, refused, seconds, maxMs, slowest, largest, largestInput, peakRss, retained, failed: details.failed };
 }
 
 function main(): number {
@@ -156,6 +162,8 @@ function main(): number {
         o.failed ? ' FAILED' : '',
       ].join(' '),
     );
+    if (args.path === undefined)
+      console.log(`  slowest input: npm run fuzz -- --only ${o.name} --seed ${args.seed} --path ${o.slowest} --runs 1`);
   }
   watchdog.stop();
   const failed = outcomes.filter((o) => o.failed);
