@@ -151,8 +151,10 @@ export class CoeditSession {
 
   /**
    * Takes one frame from `member` (any stable name for the sending device) and returns the frames
-   * to send back to it. Throws CoeditProtocolError for a frame this side cannot read; the session
-   * is unchanged then and the caller may drop the frame.
+   * to send back to it. Throws CoeditProtocolError for a frame this side cannot read, and the
+   * caller may drop the frame. A frame whose bytes do not parse changes nothing; an update that
+   * parses but that Yjs cannot integrate (it throws "Unexpected case" part way) may have changed
+   * the document as an edit from that member could.
    */
   receive(frame: Uint8Array, member: string): Uint8Array[] {
     if (this.destroyed) return [];
