@@ -1,8 +1,8 @@
 /**
- * Records the largest typed array, ArrayBuffer or Buffer that JavaScript code asks for, by
- * standing in for their constructors and Buffer's allocators. Node's own internals (which use
- * the originals they captured at startup) and native code are not seen; a decoder's
- * `new Uint8Array(n)`, `new Array`-free allocations and `Buffer.alloc(n)` are.
+ * Records the largest typed array, DataView, ArrayBuffer or Buffer that JavaScript code asks for,
+ * by standing in for their constructors and Buffer's allocators: a decoder's `new Uint8Array(n)`
+ * and `Buffer.alloc(n)` are seen. Not seen: `new Array(n)`, views and copies made through
+ * `slice()`, and what Node's internals and native code allocate.
  */
 export class AllocationMeter {
   private largestBytes = 0;
