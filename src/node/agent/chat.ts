@@ -46,6 +46,14 @@ export function sendChat(
   return { entry, devices: depositSealed(client, keys, recipients, payload) };
 }
 
+/** The latest time a Date can hold, in ms from the epoch either way. */
+const MAX_DATE_MS = 8.64e15;
+
+/** 0 for a time no Date can hold (Infinity, 1e300): the chat view's `toISOString()` throws on those. */
+function shownTime(ms: number): number {
+  return Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS ? ms : 0;
+}
+
 /** Reads a chat payload; undefined when it is not a well-formed chat message. */
 export function parseChat(payload: Uint8Array): ChatEntry | undefined {
   if (payload[0] !== MailKind.Chat) return undefined;
@@ -58,7 +66,7 @@ export function parseChat(payload: Uint8Array): ChatEntry | undefined {
       from: o.from,
       fromName: String(o.fromName ?? ''),
       text: o.text.slice(0, 100_000),
-      sent: Number(o.sent) || 0,
+      sent: shownTime(Number(o.sent)),
       id: o.id,
     };
   } catch {

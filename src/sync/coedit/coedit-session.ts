@@ -151,8 +151,10 @@ export class CoeditSession {
 
   /**
    * Takes one frame from `member` (any stable name for the sending device) and returns the frames
-   * to send back to it. Throws CoeditProtocolError for a frame this side cannot read; the session
-   * is unchanged then and the caller may drop the frame.
+   * to send back to it. Throws CoeditProtocolError for a frame this side cannot read, and the
+   * caller may drop the frame. A frame whose bytes do not parse changes nothing; an update that
+   * parses but that Yjs cannot integrate (it throws "Unexpected case" part way) may have changed
+   * the document as an edit from that member could.
    */
   receive(frame: Uint8Array, member: string): Uint8Array[] {
     if (this.destroyed) return [];
@@ -163,6 +165,7 @@ export class CoeditSession {
         awarenessProtocol.applyAwarenessUpdate(this.awareness, payload, this.remote);
         return [];
       }
+      checkUpdate(payload);
       const reply = encoding.createEncoder();
       // A handler that throws: without one, y-protocols logs a broken update and carries on.
       const type = syncProtocol.readSyncMessage(decoding.createDecoder(payload), reply, this.doc, this.remote, (err) => {
@@ -295,4 +298,16 @@ function isPresence(state: unknown): state is Presence {
   if (user === null || typeof user !== 'object') return false;
   const { id, name, colour } = user as Record<string, unknown>;
   return typeof id === 'string' && typeof name === 'string' && typeof colour === 'string';
+}
+
+/**
+ * Reads a sync message's update through to its end before it is applied: Yjs applies a delete
+ * set range by range as it reads it, so an update cut short in there would change the document
+ * and then throw (found by `npm run fuzz`, target coedit-frame).
+ */
+function checkUpdate(payload: Uint8Array): void {
+  const decoder = decoding.createDecoder(payload);
+  const type = decoding.readVarUint(decoder);
+  if (type === syncProtocol.messageYjsSyncStep2 || type === syncProtocol.messageYjsUpdate)
+    Y.decodeUpdate(decoding.readVarUint8Array(decoder));
 }

@@ -1,7 +1,7 @@
 import type { FileRecord } from '../../../sync/model/file-record';
 import type { DeferredEntry, NeededEntry, PeerPosition, ReplicaMeta } from '../../../sync/ports/ports';
 import { decodeRecord, encodeRecord, type CodecLimits, DEFAULT_LIMITS } from '../../../sync/protocol/codec';
-import { ByteReader, ByteWriter } from '../../../sync/protocol/wire';
+import { ByteReader, ByteWriter, DecodeError } from '../../../sync/protocol/wire';
 
 /** State files may hold what no single wire frame would: huge files, many deferred versions. */
 const STATE_LIMITS: CodecLimits = { ...DEFAULT_LIMITS, maxBlocksPerRecord: Number.MAX_SAFE_INTEGER, maxFrameSize: Number.MAX_SAFE_INTEGER };
@@ -39,10 +39,17 @@ export function encodeNeeded(n: NeededEntry): Uint8Array {
   return w.finish();
 }
 
+/** A flag written as 0 or 1; any other byte is damage, not a second way to write false. */
+export function readFlag(r: ByteReader, what: string): boolean {
+  const b = r.u8();
+  if (b > 1) throw new DecodeError('badValue', `${what} flag ${b}, expected 0 or 1`);
+  return b === 1;
+}
+
 export function decodeNeeded(bytes: Uint8Array): NeededEntry {
   const r = new ByteReader(bytes);
   const path = r.string(STATE_LIMITS.maxPathBytes);
-  const entry: NeededEntry = r.u8() === 1 ? { path, onDisk: readStateRecord(r) } : { path };
+  const entry: NeededEntry = readFlag(r, 'onDisk') ? { path, onDisk: readStateRecord(r) } : { path };
   r.end();
   return entry;
 }
@@ -72,7 +79,7 @@ export function writeMeta(w: ByteWriter, m: ReplicaMeta): void {
 
 /** A meta of format 1 has no root: such a state never matches a folder, so it is never applied to one. */
 export function readMeta(r: ByteReader, format: number): ReplicaMeta {
-  const meta = { indexId: r.string(STATE_LIMITS.maxNameBytes), sequence: r.varint(), counter: r.varint(), paused: r.u8() === 1 };
+  const meta = { indexId: r.string(STATE_LIMITS.maxNameBytes), sequence: r.varint(), counter: r.varint(), paused: readFlag(r, 'paused') };
   const rootId = format >= 2 ? r.string(STATE_LIMITS.maxNameBytes) : '';
   return rootId === '' ? meta : { ...meta, rootId };
 }

@@ -22,6 +22,7 @@ import {
   encodeStateRecord,
   keyOf,
   readMeta,
+  readFlag,
   readPeer,
   OLDEST_STATE_FORMAT,
   readSection,
@@ -343,7 +344,7 @@ export class StateJournal implements StateStore {
   }
 }
 
-interface FrameSections {
+export interface FrameSections {
   readonly records: Section;
   readonly needed: Section;
   readonly deferred: Section;
@@ -379,8 +380,13 @@ function applySection(map: Map<string, Uint8Array>, s: Section): void {
   for (const key of s.remove) map.delete(key);
 }
 
-/** `recordsAt`, when given, receives the payload offset of each record entry plus the frame header. */
-function encodeFrame(meta: ReplicaMeta | undefined, s: FrameSections, peers: readonly PeerPosition[], recordsAt?: number[]): Uint8Array {
+/** `recordsAt`, when given, receives the payload offset of each record entry plus the frame header. Exported for the fuzzer. */
+export function encodeFrame(
+  meta: ReplicaMeta | undefined,
+  s: FrameSections,
+  peers: readonly PeerPosition[],
+  recordsAt?: number[],
+): Uint8Array {
   const w = new ByteWriter().u8(STATE_FORMAT).u8(meta ? 1 : 0);
   if (meta) writeMeta(w, meta);
   writeSection(w, s.records, recordsAt);
@@ -397,12 +403,18 @@ function encodeFrame(meta: ReplicaMeta | undefined, s: FrameSections, peers: rea
   return frame;
 }
 
-function decodeFrame(payload: Uint8Array): { meta?: ReplicaMeta; sections: FrameSections; peers: PeerPosition[]; recordsAt: number[] } {
+/** One frame's payload, after its CRC passed. Exported for the fuzzer (test/fuzz/targets/state-journal.ts). */
+export function decodeFrame(payload: Uint8Array): {
+  meta?: ReplicaMeta;
+  sections: FrameSections;
+  peers: PeerPosition[];
+  recordsAt: number[];
+} {
   const r = new ByteReader(payload);
   const format = r.u8();
   if (format < OLDEST_STATE_FORMAT || format > STATE_FORMAT)
     throw new Error(`state format ${format} is not known to this version (${STATE_FORMAT})`);
-  const meta = r.u8() === 1 ? readMeta(r, format) : undefined;
+  const meta = readFlag(r, 'meta') ? readMeta(r, format) : undefined;
   // Entries kept in memory are copied out of the file's read buffer, which they must not keep alive.
   const copy = (s: Section): Section => ({ set: s.set.map((b) => b.slice()), remove: s.remove });
   const recordsAt: number[] = [];

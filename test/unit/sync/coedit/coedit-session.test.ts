@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { colourFor } from '../../../../src/sync/coedit/colour';
-import { CoeditProtocolError, COEDIT_VERSION, decodeFrame, FrameKind } from '../../../../src/sync/coedit/coedit-frame';
+import * as decoding from 'lib0/decoding';
+import * as encoding from 'lib0/encoding';
+import { CoeditProtocolError, COEDIT_VERSION, decodeFrame, encodeFrame, FrameKind } from '../../../../src/sync/coedit/coedit-frame';
 import { COEDIT_MAX_BYTES, CoeditLimitError, CoeditSession, offersCoedit } from '../../../../src/sync/coedit/coedit-session';
 import { seedUpdate } from '../../../../src/sync/coedit/shared-document';
 import { TextBinding } from '../../../../src/sync/coedit/text-binding';
@@ -289,6 +291,42 @@ test('frames carry a version and a kind; bad frames are refused and change nothi
     refused(Uint8Array.of(COEDIT_VERSION, FrameKind.Sync, 2, 5, 1, 2), 'malformed');
     refused(Uint8Array.of(COEDIT_VERSION, FrameKind.Awareness, 3, 1), 'malformed');
     assert.equal(b.text.toString(), 'text');
+  } finally {
+    c.destroy();
+  }
+});
+
+// Found by `npm run fuzz` (target coedit-frame): Yjs applies a delete set range by range while
+// reading it, so an update cut short after its first ranges deleted text and then threw.
+test('an update cut short anywhere is refused and changes nothing', () => {
+  const seed = 'one two three four five\n';
+  const c = new Cluster();
+  try {
+    const author = c.add('author', seed);
+    c.add('other', seed);
+    author.applyText('one three five\n'); // two separate deletions: two ranges in the delete set
+    const frame = c.outbox.find((m) => m.from === 'author' && decodeFrame(m.frame).kind === FrameKind.Sync)!.frame;
+    const payload = decoding.createDecoder(decodeFrame(frame).payload);
+    const type = decoding.readVarUint(payload);
+    const update = decoding.readVarUint8Array(payload);
+    let refused = 0;
+    for (let length = 0; length < update.length; length++) {
+      // A well-formed sync message around an update that stops early.
+      const e = encoding.createEncoder();
+      encoding.writeVarUint(e, type);
+      encoding.writeVarUint8Array(e, update.subarray(0, length));
+      const reader = new CoeditSession({ seed, user: { id: 'id-r', name: 'r' }, clientId: 99, broadcast: () => undefined });
+      try {
+        reader.receive(encodeFrame(FrameKind.Sync, encoding.toUint8Array(e)), 'author');
+      } catch (err) {
+        assert.ok(err instanceof CoeditProtocolError);
+        refused++;
+        assert.equal(reader.text.toString(), seed, `update cut at ${length} of ${update.length} bytes`);
+      } finally {
+        reader.destroy();
+      }
+    }
+    assert.ok(refused > 0);
   } finally {
     c.destroy();
   }
