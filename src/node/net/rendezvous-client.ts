@@ -30,6 +30,8 @@ import { TokenBucket } from '../../sync/util/token-bucket';
 import { ConnectError, connectFailure, type ConnectFailure } from './connect-failure';
 import { CaFileError, trustedAuthorities } from './server-trust';
 
+/** setTimeout's longest delay; a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 export interface RendezvousClientOptions {
   readonly url: string;
   readonly keys: DeviceKeys;
@@ -98,6 +100,7 @@ export class RendezvousClient {
   private closed = false;
   private backoffMs = 250;
   private retryTimer: NodeJS.Timeout | undefined;
+  private resumeTimer: NodeJS.Timeout | undefined;
   private stateValue: AccountState | undefined;
   private firstConnect: { resolve: (s: AccountState) => void; reject: (e: Error) => void } | undefined;
   /** Why the current socket failed, typed and in the user's words, when it failed before opening. */
@@ -202,6 +205,7 @@ export class RendezvousClient {
   close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.retryTimer);
+    clearTimeout(this.resumeTimer);
     const socket = this.socket;
     if (!socket || socket.readyState === WebSocket.CLOSED) return Promise.resolve();
     return new Promise((resolve) => {
@@ -247,7 +251,8 @@ export class RendezvousClient {
     const wait = this.down.spend(bytes, Date.now());
     if (wait <= 0 || socket.isPaused) return;
     socket.pause();
-    setTimeout(() => socket.resume(), wait);
+    // Cleared by close(); a wait past setTimeout's range (about 24.8 days) would fire at once.
+    this.resumeTimer = setTimeout(() => socket.resume(), Math.min(wait, MAX_TIMER_MS));
   }
 
   private seen(state: AccountState): AccountState {
