@@ -40,7 +40,7 @@ export class Conversations {
   static ids(home: DeviceHome): string[] {
     try {
       return fs
-        .readdirSync(nodePath.dirname(home.chatFile('x')))
+        .readdirSync(home.chatDir)
         .filter((f) => f.endsWith('.jsonl'))
         .map((f) => f.slice(0, -'.jsonl'.length));
     } catch {

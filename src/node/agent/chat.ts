@@ -1,3 +1,4 @@
+import { isHexId } from '../../sync/util/hex-id';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
@@ -59,8 +60,7 @@ export function parseChat(payload: Uint8Array): ChatEntry | undefined {
   if (payload[0] !== MailKind.Chat) return undefined;
   try {
     const o = JSON.parse(new TextDecoder().decode(payload.subarray(1))) as Partial<ChatEntry>;
-    if (typeof o.conversation !== 'string' || typeof o.text !== 'string' || typeof o.from !== 'string' || typeof o.id !== 'string')
-      return undefined;
+    if (!isHexId(o.conversation) || typeof o.text !== 'string' || typeof o.from !== 'string' || typeof o.id !== 'string') return undefined;
     return {
       conversation: o.conversation,
       from: o.from,

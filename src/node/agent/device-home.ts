@@ -1,3 +1,4 @@
+import { isHexId } from '../../sync/util/hex-id';
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { decodeDeviceKeys, encodeDeviceKeys, type DeviceKeys } from '../crypto/device-keys';
@@ -166,8 +167,15 @@ export class DeviceHome {
     return nodePath.join(this.dir, 'state', space);
   }
 
+  /** Every conversation's history (`ID.jsonl`) and read mark. */
+  get chatDir(): string {
+    return nodePath.join(this.dir, 'chat');
+  }
+
   chatFile(conversation: string): string {
-    return nodePath.join(this.dir, 'chat', `${conversation}.jsonl`);
+    // The name comes from a message: never a path of its own.
+    if (!isHexId(conversation)) throw new Error(`not a conversation id: ${JSON.stringify(conversation).slice(0, 80)}`);
+    return nodePath.join(this.chatDir, `${conversation}.jsonl`);
   }
 
   file(name: string): string {

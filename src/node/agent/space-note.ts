@@ -1,3 +1,4 @@
+import { isHexId } from '../../sync/util/hex-id';
 import { validatePath } from '../../sync/model/path';
 import type { UserInfo } from '../../sync/protocol/rendezvous';
 import type { DeviceKeys } from '../crypto/device-keys';
@@ -27,7 +28,7 @@ export function parseSpaceNote(payload: Uint8Array): SpaceNote | undefined {
   if (payload[0] !== MailKind.SpaceNote) return undefined;
   try {
     const o = JSON.parse(new TextDecoder().decode(payload.subarray(1))) as Partial<SpaceNote>;
-    if (typeof o.space !== 'string' || !/^[0-9a-f]{32}$/.test(o.space) || typeof o.name !== 'string') return undefined;
+    if (!isHexId(o.space) || typeof o.name !== 'string') return undefined;
     if (!isFolderName(o.name)) return undefined;
     return { space: o.space, name: o.name };
   } catch {

@@ -1,3 +1,4 @@
+import { isHexId } from '../../sync/util/hex-id';
 import { fromHex, toHex } from '../../sync/util/bytes';
 import { validatePath } from '../../sync/model/path';
 import { COEDIT_MAX_BYTES } from '../../sync/coedit/coedit-session';
@@ -51,7 +52,6 @@ export class CoeditNoticeError extends Error {
   }
 }
 
-const SPACE = /^[0-9a-f]{32}$/;
 const SESSION = /^[0-9a-f]{64}$/;
 
 export function isSessionName(session: unknown): session is string {
@@ -102,7 +102,7 @@ export function decodeNotice(bytes: Uint8Array): CoeditNotice {
     throw new CoeditNoticeError('the header is not UTF-8 JSON');
   }
   if (h === null || typeof h !== 'object') throw new CoeditNoticeError('the header is not an object');
-  if (typeof h['space'] !== 'string' || !SPACE.test(h['space'])) throw new CoeditNoticeError('bad space id');
+  if (!isHexId(h['space'])) throw new CoeditNoticeError('bad space id');
   const space = h['space'];
   const path = (): string => checkedPath(h['path']);
   switch (h['t']) {

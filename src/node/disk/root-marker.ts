@@ -1,3 +1,4 @@
+import { isHexId } from '../../sync/util/hex-id';
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import type { RootIdentity } from '../../sync/ports/ports';
@@ -25,7 +26,7 @@ export async function readRootIdentity(root: string): Promise<RootIdentity | und
   try {
     const parsed = JSON.parse(text) as { space?: unknown; root?: unknown };
     const space = typeof parsed.space === 'string' ? parsed.space : '';
-    const id = typeof parsed.root === 'string' && /^[0-9a-f]{32}$/.test(parsed.root) ? parsed.root : '';
+    const id = isHexId(parsed.root) ? parsed.root : '';
     return space === '' && id === '' ? undefined : { space, root: id };
   } catch {
     // A torn or edited file names no root: the state then never applies to this folder.

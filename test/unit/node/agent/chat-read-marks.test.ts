@@ -8,7 +8,7 @@ import { ChatReadMarks } from '../../../../src/node/agent/chat-read-marks';
 import { DeviceHome } from '../../../../src/node/agent/device-home';
 
 const ME = 'me';
-const BOB = 'bob-id';
+const BOB = 'b0b'.padEnd(32, '0');
 
 function entry(id: string, from: string, sent: number): ChatEntry {
   return { conversation: BOB, from, fromName: from === ME ? 'alice' : 'bob', text: `message ${id}`, sent, id };
