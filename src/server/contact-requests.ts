@@ -44,6 +44,7 @@ export async function contactRequest(ctx: ServerContext, conn: Connection, reque
 async function mayMakeCode(ctx: ServerContext, user: string, now: number): Promise<void> {
   const { limits } = ctx;
   if ((await ctx.store.liveTokens(user, now)) >= limits.liveCodesPerUser) {
+    ctx.metrics.codesRefused++;
     ctx.log('codeRefused', { user, reason: 'live' });
     throw new RendezvousError(
       'quota',
@@ -51,6 +52,7 @@ async function mayMakeCode(ctx: ServerContext, user: string, now: number): Promi
     );
   }
   if (!ctx.rates.codesByUser.take(user, now)) {
+    ctx.metrics.codesRefused++;
     ctx.log('codeRefused', { user, reason: 'rate' });
     throw new RendezvousError('rateLimited', `at most ${limits.codesPerUserPerHour} invite and link codes an hour: try again later`);
   }

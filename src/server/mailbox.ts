@@ -26,6 +26,7 @@ export async function onDeposit(ctx: ServerContext, conn: Connection, frame: Uin
       result === 'quota'
         ? `mailbox quota of ${mailboxQuotaBytes} bytes exceeded; item ${item} not stored`
         : `the server's mailbox is full (${mailboxTotalBytes} bytes for all users); item ${item} not stored`;
+    ctx.metrics.depositsRefused++;
     if (result === 'full') ctx.log('mailboxFull', { user: conn.user, device: conn.device!.id, bytes: payload.length });
     send(conn, { t: 'error', code: 'quota', message });
     return;

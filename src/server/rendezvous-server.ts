@@ -235,6 +235,7 @@ export class RendezvousServer {
   private beat(): void {
     for (const conn of this.open) {
       if (!conn.alive) {
+        this.metrics.heartbeatsLost++;
         this.log('heartbeatLost', { device: conn.device?.id, user: conn.user, remote: conn.remote, kind: this.kindOf(conn) });
         conn.socket.terminate();
         continue;

@@ -17,6 +17,14 @@ export class ServerMetrics {
   relaysRefused = 0;
   /** Connections closed because replies and pushes piled up unread toward them. */
   notReadingClosed = 0;
+  /** Sign-ins that would have made an account over the account rate limits. */
+  accountsRefused = 0;
+  /** Invite or link codes refused: over the hourly rate or the unused-code cap. */
+  codesRefused = 0;
+  /** Mailbox items refused: over the user's quota or the whole mailbox's cap. */
+  depositsRefused = 0;
+  /** Connections terminated for missing a heartbeat. */
+  heartbeatsLost = 0;
   /** Bytes queued toward all connections now (server and kernel buffers). */
   outboundBytes = 0;
 
@@ -62,6 +70,15 @@ export class ServerMetrics {
       'Connections closed because replies and pushes piled up unread toward them.',
       this.notReadingClosed,
     );
+    metric('sharedfolders_accounts_refused_total', 'counter', 'New accounts refused by the account rate limits.', this.accountsRefused);
+    metric('sharedfolders_codes_refused_total', 'counter', 'Invite and link codes refused by the code limits.', this.codesRefused);
+    metric(
+      'sharedfolders_deposits_refused_total',
+      'counter',
+      "Mailbox items refused by a user's quota or the mailbox cap.",
+      this.depositsRefused,
+    );
+    metric('sharedfolders_heartbeats_lost_total', 'counter', 'Connections terminated for missing a heartbeat.', this.heartbeatsLost);
     metric('sharedfolders_outbound_buffered_bytes', 'gauge', 'Bytes queued toward all connections.', this.outboundBytes);
     metric('sharedfolders_mailbox_items', 'gauge', 'Mailbox items not yet acknowledged by every recipient.', mailbox.items);
     metric('sharedfolders_mailbox_bytes', 'gauge', 'Bytes of mailbox items not yet acknowledged by every recipient.', mailbox.bytes);

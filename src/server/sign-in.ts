@@ -50,6 +50,7 @@ export async function onAuth(
   if (!known && join && 'name' in join) {
     const refusal = accountRefusal(ctx, conn.remote, Date.now());
     if (refusal) {
+      ctx.metrics.accountsRefused++;
       log('accountRefused', { remote: conn.remote, device: device.id, reason: refusal });
       send(conn, { t: 'error', code: 'rateLimited', message: refusal });
       conn.socket.close(CLOSE_RATE, 'too many new accounts');

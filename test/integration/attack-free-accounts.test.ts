@@ -25,6 +25,7 @@ test('new accounts from one address are refused after the limit, with rateLimite
     assert.equal(third.code, 1);
     assert.match(third.stderr, /too many new accounts from this address \(at most 2 an hour\): try again later/);
     assert.match(await serverLog(world), /"event":"accountRefused","remote":"127\.0\.0\.1"/);
+    assert.equal(await world.metric('sharedfolders_accounts_refused_total'), 1);
   });
 });
 
@@ -50,6 +51,7 @@ test('codes: at most a few an hour per user, invite and link codes together', as
     const link = await cli(['link', '--home', world.home('alice')]);
     assert.equal(link.code, 1);
     assert.match(link.stderr, /at most 3 invite and link codes an hour/, 'link codes count too');
+    assert.equal(await world.metric('sharedfolders_codes_refused_total'), 2);
   });
 });
 
@@ -85,6 +87,7 @@ test("deposits beyond the server-wide mailbox cap are refused with 'quota', unde
     );
     assert.equal(await carol.next(), 'replied', 'the connection stays open');
     assert.match(await serverLog(world), /"event":"mailboxFull"/);
+    assert.equal(await world.metric('sharedfolders_deposits_refused_total'), 1);
     assert.equal(await carol.answer(`deposit ${alice.device} 200000`), 'replied', 'what still fits is stored');
   });
 });

@@ -43,6 +43,7 @@ test('a command connection that stops answering pings is terminated, and the ser
         .find((e) => e['event'] === 'heartbeatLost' && e['device'] === bob.device);
     await waitFor('the server to give up on the silent command connection', () => lost() !== undefined, 20_000);
     assert.equal(lost()!['kind'], 'command');
+    assert.equal(await world.metric('sharedfolders_heartbeats_lost_total'), 1);
     bob.child.kill('SIGCONT');
     assert.match(await bob.next(), /^disconnected 1006/);
   });

@@ -18,6 +18,9 @@ export class HostileCommand {
 
   private constructor(readonly child: ChildProcess) {
     readline.createInterface({ input: child.stdout! }).on('line', (line) => this.lines.push(line));
+    // The child exits when the server closes its connection, maybe between two lines `answer`
+    // writes: the second then meets a closed pipe (EPIPE), and the line printed says why.
+    child.stdin!.on('error', () => undefined);
   }
 
   /** Signed in as the device of `home`. */
