@@ -13,6 +13,13 @@ import type { VersionIntegrator } from './version-integrator';
  * The exchange of indexes with connected peers: hellos say where each side stands, batches carry
  * the records the other has not seen, summaries catch what slipped through (anti-entropy).
  */
+/**
+ * The smallest allowance of records sent again, per peer and window: a peer that reads all again
+ * twice in a minute for a reason of its own (its ignore rules changed, say) gets a small index
+ * at once, while a large one still costs a hostile peer at most one index a window.
+ */
+const MIN_RESEND_ALLOWANCE = 1_000;
+
 export class IndexExchange {
   private readonly budget: ResendBudget;
 
@@ -114,7 +121,7 @@ export class IndexExchange {
       if (r.sequence > again.to) break;
       records++;
     }
-    return this.budget.take(peer, records, Math.max(1, this.core.index.size), now);
+    return this.budget.take(peer, records, Math.max(MIN_RESEND_ALLOWANCE, this.core.index.size), now);
   }
 
   /** Sends every record the peer has not seen, in batches that together cover (sentUpTo, max]. */

@@ -3,10 +3,10 @@
  * `hello` costs its sender a hundred bytes and can ask for the whole index, so without a bound a
  * member could make a replica send its index over and over (amplification).
  *
- * Each peer has an allowance of one index's worth of records (as many as the index holds), which
- * refills at that rate over `windowMs`. Records the peer never had from us are free: a first
- * session, new edits. A hello that asks for records again and finds the allowance short waits
- * until it has refilled (`docs/PROTOCOL.md` §9, rule 6). The allowance outlives sessions, so
+ * Each peer has an allowance of one index's worth of records (as many as the index holds, with a
+ * floor the caller sets), which refills at that rate over `windowMs`. Records the peer never had
+ * from us are free: a first session, new edits. A hello that asks for records again and finds the
+ * allowance short waits until it has refilled (`docs/PROTOCOL.md` §9, rule 7). The allowance outlives sessions, so
  * reconnecting does not reset it.
  */
 export class ResendBudget {
