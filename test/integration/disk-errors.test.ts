@@ -94,8 +94,12 @@ test(
       });
       const r = await ask();
       assert.deepEqual(codes(r), ['big.bin:noSpace', `${'d'.repeat(40)}:nameTooLong`, 'locked/secret.txt:permission'].sort());
-      for (const [, , message] of r.errors)
-        assert.match(message, /: (the disk is full|permission denied|the path is too long for this file system) \(E[A-Z]+\)$/);
+      for (const [path, , message] of r.errors) {
+        // A file bigger than the free space is not even started (issue 15): the check before the
+        // write names both sizes; a disk that fills while writing says ENOSPC.
+        if (path === 'big.bin') assert.match(message, /(the disk has \d+ free|the disk is full \(ENOSPC\)); next try in \d+ s$/);
+        else assert.match(message, /: (permission denied|the path is too long for this file system) \(E[A-Z]+\); next try in \d+ s$/);
+      }
       assert.ok(!fs.existsSync(nodePath.join(bRoot, 'big.bin')), 'no partial big.bin is visible');
       assert.ok(!fs.existsSync(nodePath.join(bRoot, 'locked', 'secret.txt')));
 

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as nodePath from 'node:path';
 import { test } from 'node:test';
 import { Prng } from '../sim/prng';
-import { DiskCluster, describe, sha256File, waitFor, type Member } from './disk-cluster';
+import { DiskCluster, describe, sha256File, sleep, waitFor, type Member } from './disk-cluster';
 
 const NAMES = ['a', 'b', 'notes.txt', 'data.bin', 'readme.md', 'x', 'y.json', 'empty'];
 
@@ -196,35 +196,42 @@ test('a file larger than 2 GiB, written sparsely, arrives byte for byte and stay
   }
 });
 
-test('.sharedignore and .git stay local; un-ignoring shares them; ignoring never deletes elsewhere', { timeout: 120_000 }, async () => {
-  const cluster = await DiskCluster.create(['alice', 'bob']);
-  try {
-    await cluster.linkAll();
-    const alice = cluster.member('alice');
-    const bob = cluster.member('bob');
-    const a = (p: string): string => nodePath.join(alice.root, p);
-    fs.mkdirSync(a('.git'));
-    fs.writeFileSync(a('.git/HEAD'), 'ref: refs/heads/main\n');
-    fs.mkdirSync(a('build'));
-    fs.writeFileSync(a('build/out.o'), 'object');
-    fs.writeFileSync(a('debug.log'), 'log');
-    fs.writeFileSync(a('keep.txt'), 'keep');
-    fs.writeFileSync(a('.sharedignore'), 'build/\n*.log\n');
-    let tree = await cluster.settle();
-    assert.deepEqual([...tree.keys()].sort(), ['.sharedignore', 'keep.txt']);
-    assert.ok(fs.existsSync(a('.git/HEAD')) && fs.existsSync(a('build/out.o')), 'ignored files stay where they are');
+test(
+  '.sharedignore and .git stay local; un-ignoring shares the rest, never .git; ignoring never deletes elsewhere',
+  { timeout: 120_000 },
+  async () => {
+    const cluster = await DiskCluster.create(['alice', 'bob']);
+    try {
+      await cluster.linkAll();
+      const alice = cluster.member('alice');
+      const bob = cluster.member('bob');
+      const a = (p: string): string => nodePath.join(alice.root, p);
+      fs.mkdirSync(a('.git'));
+      fs.writeFileSync(a('.git/HEAD'), 'ref: refs/heads/main\n');
+      fs.mkdirSync(a('build'));
+      fs.writeFileSync(a('build/out.o'), 'object');
+      fs.writeFileSync(a('debug.log'), 'log');
+      fs.writeFileSync(a('keep.txt'), 'keep');
+      fs.writeFileSync(a('.sharedignore'), 'build/\n*.log\n');
+      const tree = await cluster.settle();
+      assert.deepEqual([...tree.keys()].sort(), ['.sharedignore', 'keep.txt']);
+      assert.ok(fs.existsSync(a('.git/HEAD')) && fs.existsSync(a('build/out.o')), 'ignored files stay where they are');
 
-    // Ignoring a shared file leaves everyone's copy alone.
-    fs.writeFileSync(a('.sharedignore'), 'build/\n*.log\nkeep.txt\n!.git/\n');
-    await waitFor('bob to see .git', () => fs.existsSync(nodePath.join(bob.root, '.git/HEAD')));
-    tree = await cluster.settle();
-    assert.ok(tree.has('.git/HEAD'), '!.git/ shares .git after all');
-    assert.ok(fs.existsSync(nodePath.join(bob.root, 'keep.txt')), 'a newly ignored file is not deleted elsewhere');
-    assert.ok(!tree.has('build/out.o') && !tree.has('debug.log'));
-  } finally {
-    await cluster.close();
-  }
-});
+      // Un-ignoring shares build/ and the log; `!.git/` cannot lift the guard on version-control
+      // folders (issue 15); ignoring a shared file leaves everyone's copy alone.
+      fs.writeFileSync(a('.sharedignore'), 'keep.txt\n!.git/\n');
+      const b = (p: string): string => nodePath.join(bob.root, p);
+      // settle() would compare whole disks, and alice's .git is hers alone: wait for the files instead.
+      await waitFor('bob to see build/out.o and debug.log', () => fs.existsSync(b('build/out.o')) && fs.existsSync(b('debug.log')));
+      await sleep(2000);
+      assert.equal(fs.readFileSync(b('build/out.o'), 'utf8'), 'object', 'un-ignored files are shared');
+      assert.ok(!fs.existsSync(b('.git')), '.git never syncs, whatever .sharedignore says');
+      assert.ok(fs.existsSync(nodePath.join(bob.root, 'keep.txt')), 'a newly ignored file is not deleted elsewhere');
+    } finally {
+      await cluster.close();
+    }
+  },
+);
 
 test('replaced and deleted versions are kept in .shared-folder/versions and pruned after their days', { timeout: 120_000 }, async () => {
   const cluster = await DiskCluster.create(['alice', 'bob']);
