@@ -265,8 +265,10 @@ test('faults: garbage, oversized and unauthorised frames; the server restarted a
       send(ws);
       closes.push(await Promise.race([closed, sleep(15_000).then(() => -1)]));
     }
+    // The 17 MiB frame (the second) passes the 32 KiB a connection may send before sign-in: the
+    // server cuts the socket, and its 1009 close frame may or may not reach the client first (1006).
     assert.ok(
-      closes.every((c) => c === 1008 || c === 1009),
+      closes.every((c, i) => c === 1008 || c === 1009 || (i === 1 && c === 1006)),
       `closed with codes ${closes.join(',')}`,
     );
 
