@@ -18,7 +18,7 @@ import type { VersionIntegrator } from './version-integrator';
  * twice in a minute for a reason of its own (its ignore rules changed, say) gets a small index
  * at once, while a large one still costs a hostile peer at most one index a window.
  */
-const MIN_RESEND_ALLOWANCE = 1_000;
+const MIN_RESEND_RECORDS = 1_000;
 
 export class IndexExchange {
   private readonly budget: ResendBudget;
@@ -121,7 +121,7 @@ export class IndexExchange {
       if (r.sequence > again.to) break;
       records++;
     }
-    return this.budget.take(peer, records, Math.max(MIN_RESEND_ALLOWANCE, this.core.index.size), now);
+    return this.budget.take(peer, records, Math.max(this.core.options.minResendRecords ?? MIN_RESEND_RECORDS, this.core.index.size), now);
   }
 
   /** Sends every record the peer has not seen, in batches that together cover (sentUpTo, max]. */

@@ -35,6 +35,8 @@ export interface ReplicaOptions {
   readonly resendIntervalMs?: number;
   /** Over this time a peer may have one index's worth of records sent to it again (ResendBudget). */
   readonly resendWindowMs?: number;
+  /** The smallest allowance of records sent again per window, whatever the index's size (1,000). */
+  readonly minResendRecords?: number;
   readonly antiEntropyMs?: number;
   readonly batchRecords?: number;
   readonly readPieceSize?: number;

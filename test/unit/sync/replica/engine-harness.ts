@@ -68,6 +68,7 @@ export class Cluster {
     private readonly options: {
       chunking?: ChunkingParams;
       batchRecords?: number;
+      minResendRecords?: number;
       massDelete?: MassDeleteOptions;
       space?: string;
       mergesEdits?: (peer: string) => boolean;
@@ -96,6 +97,7 @@ export class Cluster {
       hasher: new NodeHasher(),
       chunking: this.options.chunking ?? SMALL_CHUNKS,
       ...(this.options.batchRecords ? { batchRecords: this.options.batchRecords } : {}),
+      ...(this.options.minResendRecords ? { minResendRecords: this.options.minResendRecords } : {}),
       ...(this.options.massDelete ? { massDelete: this.options.massDelete } : {}),
       ...(this.options.mergesEdits ? { mergesEdits: () => this.options.mergesEdits!(peer.name) } : {}),
       onEvent: (e) => peer.events.push(e),

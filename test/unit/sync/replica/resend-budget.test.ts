@@ -26,8 +26,9 @@ function helloFromScratch(asker: Peer, victim: Peer): Hello {
   };
 }
 
-async function aliceWithFiles(files: number): Promise<{ c: Cluster; alice: Peer; bob: Peer }> {
-  const c = new Cluster();
+/** The allowance is then one index's worth however small the index, as it is above 1,000 records. */
+async function aliceWithFiles(files: number, minResendRecords = 1): Promise<{ c: Cluster; alice: Peer; bob: Peer }> {
+  const c = new Cluster({ minResendRecords });
   const alice = await c.add('alice');
   const bob = await c.add('bob');
   for (let i = 0; i < files; i++) c.write('alice', `f${i}.txt`, `file ${i}`);
@@ -64,6 +65,21 @@ test('a resend asked for too soon follows once the allowance has refilled, so no
     .filter((e) => e.from === 'alice' && e.to === 'bob')
     .at(-1)!.message;
   assert.ok(late.type === 'index' && late.fromSequence === 0 && late.records.length === 50, 'the whole index follows after the window');
+});
+
+test('a small index is sent again at once within the floor of the allowance: a peer that read all again twice waits for nothing', async () => {
+  const { c, alice, bob } = await aliceWithFiles(50, 1_000);
+  await alice.replica.receive('bob', helloFromScratch(bob, alice));
+  await c.pump();
+  const afterOne = indexBytes(c, 'alice', 'bob');
+  await alice.replica.receive('bob', helloFromScratch(bob, alice));
+  await c.pump();
+  const last = c
+    .sent('index')
+    .filter((e) => e.from === 'alice' && e.to === 'bob')
+    .at(-1)!.message;
+  assert.ok(indexBytes(c, 'alice', 'bob') > afterOne, 'the second resend is not held back');
+  assert.ok(last.type === 'index' && last.fromSequence === 0 && last.records.length === 50);
 });
 
 test('new records still go out at once while a resend waits', async () => {
