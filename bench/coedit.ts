@@ -68,8 +68,8 @@ async function main(): Promise<void> {
     const seenAt: number[] = [];
     const startLength = seed.length;
     const bobListener = b.editor.listener!;
-    b.editor.listener = (changes) => {
-      bobListener(changes);
+    b.editor.listener = (changes, version) => {
+      bobListener(changes, version);
       // Only alice types, and only inserts: bob's length says how many keystrokes it holds.
       const now = performance.now();
       const held = b.editor.text.length - startLength;

@@ -44,7 +44,7 @@ export class CoeditPeer {
     this.session = new CoeditSession({ seed, user, broadcast: (frame) => this.send([frame]) });
     this.editor = new MemoryEditor(seed, this.session.eol);
     this.binding = new TextBinding(this.session.text, this.editor, this.session.eol);
-    this.editor.listener = (changes) => this.binding.documentChanged(changes);
+    this.editor.listener = (changes, version) => this.binding.documentChanged(changes, version);
     this.subscriptions.push(
       client.on('coeditPeers', (e) => {
         if (e.space !== space || e.path !== path) return;

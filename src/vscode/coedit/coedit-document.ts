@@ -1,27 +1,41 @@
 import * as vscode from 'vscode';
-import type { DocumentEdit } from '../../sync/coedit/text-binding';
-import type { EditableDocument } from './bound-editor';
+import type { DocumentEdit, EditorDocument } from '../../sync/coedit/text-binding';
 
 /**
- * A VS Code TextDocument as the bound editor's document: a batch of remote changes becomes one
- * WorkspaceEdit (its offsets all refer to the document before the batch, as a WorkspaceEdit's
- * ranges do), so VS Code moves cursors and folds over it like over any small edit. VS Code
- * refuses it (false) when the document changed since the extension host last saw it, and
- * reports an applied one through onDidChangeTextDocument.
+ * A VS Code TextDocument as the binding's editor document. A batch goes through TextEditor.edit on
+ * an editor showing the document: the window checks the document's version and applies the batch
+ * in one step, as the binding requires. workspace.applyEdit does not for the active editor: it
+ * first rewrites the edits into "more minimal" ones in a worker and applies them without a version
+ * check, so keystrokes typed meanwhile move under them and text lands in the wrong place (seen in
+ * VS Code 1.100's BulkTextEdits). It is used only for a document no editor shows, where nobody types.
  */
-export function editableDocument(document: vscode.TextDocument): EditableDocument {
+export function editableDocument(document: vscode.TextDocument): EditorDocument {
   return {
     getText: () => document.getText(),
-    apply: (edits) => {
+    get version() {
+      return document.version;
+    },
+    apply: async (edits, version) => {
+      if (document.isClosed || document.version !== version) return false;
+      const ranges = edits.map((e) => ({
+        range: new vscode.Range(document.positionAt(e.offset), document.positionAt(e.offset + e.deleteCount)),
+        text: e.insertText,
+      }));
+      const editor = vscode.window.visibleTextEditors.find((e) => e.document === document);
+      if (editor) {
+        try {
+          // Each batch is its own undo step, as a workspace edit is.
+          return await editor.edit((builder) => {
+            for (const r of ranges) builder.replace(r.range, r.text);
+          });
+        } catch {
+          return false; // the editor closed meanwhile; the binding sends the batch again
+        }
+      }
       const edit = new vscode.WorkspaceEdit();
       edit.set(
         document.uri,
-        edits.map((e) =>
-          vscode.TextEdit.replace(
-            new vscode.Range(document.positionAt(e.offset), document.positionAt(e.offset + e.deleteCount)),
-            e.insertText,
-          ),
-        ),
+        ranges.map((r) => vscode.TextEdit.replace(r.range, r.text)),
       );
       return vscode.workspace.applyEdit(edit);
     },

@@ -8,7 +8,7 @@ import { normaliseEol } from '../../sync/coedit/eol';
 import { mergeText } from '../../sync/text/text-merge';
 import { SerialQueue } from '../../sync/util/serial-queue';
 import { planSession } from './coedit-plan';
-import { BoundEditor } from './bound-editor';
+import { TextBinding } from '../../sync/coedit/text-binding';
 import { documentEdits, editableDocument } from './coedit-document';
 import type { EngineSession } from '../engine/engine-session';
 import { cursorMarks } from './remote-cursor-marks';
@@ -26,10 +26,13 @@ export interface CoeditFileContext {
 /** A joiner whose join was not answered asks again this often (the members may not have had their session yet). */
 const REJOIN_MS = 4_000;
 
+/** Quiet time after which an open document is compared with what its binding knows of it. */
+const VERIFY_AFTER_MS = 1_000;
+
 interface Live {
   readonly name: string;
   readonly session: CoeditSession;
-  editor?: BoundEditor;
+  binding?: TextBinding;
   rejoin?: ReturnType<typeof setInterval>;
   readonly stopListening: (() => void)[];
 }
@@ -54,6 +57,7 @@ export class CoeditFile implements vscode.Disposable {
   private outbox: Uint8Array[] = [];
   private flushScheduled = false;
   private redrawTimer: ReturnType<typeof setTimeout> | undefined;
+  private verifyTimer: ReturnType<typeof setTimeout> | undefined;
   private readerTold = false;
 
   constructor(
@@ -66,7 +70,7 @@ export class CoeditFile implements vscode.Disposable {
 
   /** Whether the document is bound to a session now (for tests and the log). */
   get sessionName(): string | undefined {
-    return this.live?.editor ? this.live.name : undefined;
+    return this.live?.binding ? this.live.name : undefined;
   }
 
   start(): void {
@@ -81,7 +85,7 @@ export class CoeditFile implements vscode.Disposable {
     const before = new Map(this.peers.map((p) => [p.device, p.session]));
     this.peers = peers;
     const live = this.live;
-    if (live?.editor) {
+    if (live?.binding) {
       // A device that (re)enters this session gets a join from here, so both sides exchange what
       // the other lacks (edits made while the link was down), whoever sent the first join.
       for (const p of peers)
@@ -118,7 +122,7 @@ export class CoeditFile implements vscode.Disposable {
       const live = this.live;
       if (!live) return this.announceFresh();
       this.announced = undefined;
-      await this.announce(live.name, live.editor !== undefined);
+      await this.announce(live.name, live.binding !== undefined);
       this.send(live.name, live.session.join());
     });
   }
@@ -126,34 +130,26 @@ export class CoeditFile implements vscode.Disposable {
   // ---- editor events ----
 
   documentChanged(e: vscode.TextDocumentChangeEvent): void {
-    if (e.contentChanges.length === 0) return;
     const live = this.live;
-    if (!live?.editor) {
+    if (!live?.binding) {
       // Reloaded from disk (not dirty after a change nobody typed): the seed's name changed.
-      if (!this.document.isDirty && e.reason === undefined && !this.out) this.enqueue(() => this.announceFresh());
+      if (e.contentChanges.length > 0 && !this.document.isDirty && e.reason === undefined && !this.out)
+        this.enqueue(() => this.announceFresh());
       return;
     }
-    const edits = documentEdits(e.contentChanges);
-    if (!this.document.isDirty && e.reason === undefined && !live.editor.binding.isEcho(edits) && this.showsDisk()) {
-      // VS Code reloaded the file from disk: it changed outside the session (every device with it
-      // open and unchanged reloads the same content, so none may push it in as its own edit). A
-      // new session starts from the new content.
+    // A batch of ours leaves the document dirty: a clean document that changed by itself and now
+    // shows the disk was reloaded from disk. It changed outside the session (every device with it
+    // open and unchanged reloads the same content, so none may push it in as its own edit): a new
+    // session starts from the new content.
+    if (e.contentChanges.length > 0 && !this.document.isDirty && e.reason === undefined && this.showsDisk()) {
       this.ctx.log.info(`co-editing ${this.path}: the file changed on disk; starting over from its new content`);
       this.leave();
       this.enqueue(() => this.announceFresh());
       return;
     }
-    const verdict = live.editor.documentChanged(edits);
-    if (verdict === 'refused' && this.readOnly && !this.readerTold) {
-      this.readerTold = true;
-      void vscode.window.showInformationMessage(
-        vscode.l10n.t(
-          'You are a reader of this shared folder: your changes to {0} are not shared and are undone while others edit it.',
-          this.path,
-        ),
-      );
-    }
+    live.binding.documentChanged(documentEdits(e.contentChanges), e.document.version);
     this.scheduleRedraw();
+    this.scheduleVerify();
   }
 
   /**
@@ -181,8 +177,8 @@ export class CoeditFile implements vscode.Disposable {
   /** This device's cursor in the file, or undefined when the file is not in the active editor. */
   selectionChanged(selection: vscode.Selection | undefined): void {
     const live = this.live;
-    if (!live?.editor) return;
-    const binding = live.editor.binding;
+    if (!live?.binding) return;
+    const binding = live.binding;
     const toText = (p: vscode.Position): number => binding.toTextOffset(this.document.offsetAt(p));
     const shared: TextSelection | undefined = selection && { anchor: toText(selection.anchor), head: toText(selection.active) };
     live.session.setLocalSelection(shared);
@@ -191,11 +187,11 @@ export class CoeditFile implements vscode.Disposable {
   redraw(): void {
     const live = this.live;
     const editors = vscode.window.visibleTextEditors.filter((e) => e.document === this.document);
-    if (!live?.editor) {
+    if (!live?.binding) {
       for (const e of editors) this.ctx.cursors.clear(e);
       return;
     }
-    const binding = live.editor.binding;
+    const binding = live.binding;
     const marks = cursorMarks(live.session.remoteCursors(), (o) => binding.toDocumentOffset(o), this.document.getText().length);
     for (const e of editors) this.ctx.cursors.show(e, marks);
   }
@@ -207,7 +203,7 @@ export class CoeditFile implements vscode.Disposable {
     const live = this.live;
     const plan = planSession({
       own: this.own,
-      ...(live ? { current: { session: live.name, live: live.editor !== undefined } } : {}),
+      ...(live ? { current: { session: live.name, live: live.binding !== undefined } } : {}),
       peers: this.peers.map((p) => ({ device: p.device, session: p.session, live: p.live, readOnly: p.readOnly })),
       reader: this.readOnly,
       dirty: this.document.isDirty,
@@ -336,13 +332,9 @@ export class CoeditFile implements vscode.Disposable {
       await vscode.workspace.applyEdit(edit);
     }
     if (this.live !== live || this.closed) return;
-    live.editor = new BoundEditor(live.session.text, editableDocument(this.document), live.session.eol, this.readOnly, {
-      gaveUp: () => {
-        this.ctx.log.warn(`co-editing ${this.path}: the editor keeps refusing the session's changes; leaving it`);
-        this.leave();
-        this.out = true;
-      },
+    live.binding = new TextBinding(live.session.text, editableDocument(this.document), live.session.eol, this.readOnly, {
       log: (m) => this.ctx.log.info(`co-editing ${this.path}: ${m}`),
+      refused: () => this.tellReader(),
     });
     const onChange = (): void => this.scheduleRedraw();
     live.session.awareness.on('change', onChange);
@@ -357,7 +349,7 @@ export class CoeditFile implements vscode.Disposable {
     if (!live) return;
     if (live.rejoin) clearInterval(live.rejoin);
     for (const stop of live.stopListening) stop();
-    live.editor?.dispose();
+    live.binding?.dispose();
     live.session.destroy(); // tells the others this device left
     this.flush();
     this.live = undefined;
@@ -439,6 +431,27 @@ export class CoeditFile implements vscode.Disposable {
       );
   }
 
+  /** A reader typed: told once that those changes are not shared and are undone. */
+  private tellReader(): void {
+    if (this.readerTold) return;
+    this.readerTold = true;
+    void vscode.window.showInformationMessage(
+      vscode.l10n.t(
+        'You are a reader of this shared folder: your changes to {0} are not shared and are undone while others edit it.',
+        this.path,
+      ),
+    );
+  }
+
+  /** A second after the last change, the document is compared with what the binding knows of it. */
+  private scheduleVerify(): void {
+    if (this.verifyTimer) clearTimeout(this.verifyTimer);
+    this.verifyTimer = setTimeout(() => {
+      this.verifyTimer = undefined;
+      if (!this.closed) this.live?.binding?.verify();
+    }, VERIFY_AFTER_MS);
+  }
+
   private scheduleRedraw(): void {
     if (this.redrawTimer) return;
     this.redrawTimer = setTimeout(() => {
@@ -453,6 +466,7 @@ export class CoeditFile implements vscode.Disposable {
     this.leave();
     this.closed = true;
     if (this.redrawTimer) clearTimeout(this.redrawTimer);
+    if (this.verifyTimer) clearTimeout(this.verifyTimer);
     if (this.announced && this.ctx.engine.running)
       this.ctx.engine.call('coeditClose', { space: this.space, path: this.path }).catch(() => undefined);
   }

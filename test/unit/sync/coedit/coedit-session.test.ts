@@ -7,7 +7,7 @@ import { CoeditProtocolError, COEDIT_VERSION, decodeFrame, encodeFrame, FrameKin
 import { COEDIT_MAX_BYTES, CoeditLimitError, CoeditSession, offersCoedit } from '../../../../src/sync/coedit/coedit-session';
 import { seedUpdate } from '../../../../src/sync/coedit/shared-document';
 import { TextBinding } from '../../../../src/sync/coedit/text-binding';
-import { MemoryEditor } from './memory-editor';
+import { MemoryEditor, settle } from './memory-editor';
 
 /** Sessions wired by hand: frames wait in `outbox` until the test delivers them. */
 class Cluster {
@@ -233,7 +233,7 @@ test('leaving tells the others: its presence disappears', () => {
   }
 });
 
-test('two bound editors type together over sessions and end with the same bytes', () => {
+test('two bound editors type together over sessions and end with the same bytes', async () => {
   const c = new Cluster();
   try {
     const seed = 'a\r\nb\r\n';
@@ -241,7 +241,7 @@ test('two bound editors type together over sessions and end with the same bytes'
       const session = c.add(name, seed);
       const editor = new MemoryEditor(seed, session.eol);
       const binding = new TextBinding(session.text, editor, session.eol);
-      editor.listener = (changes) => binding.documentChanged(changes);
+      editor.listener = (changes, version) => binding.documentChanged(changes, version);
       return editor;
     });
     c.join('p');
@@ -250,6 +250,7 @@ test('two bound editors type together over sessions and end with the same bytes'
     editors[0]!.edit(3, 0, 'P\n');
     editors[1]!.edit(6, 0, 'Q');
     c.settle();
+    await settle();
     assert.equal(editors[0]!.text, 'a\r\nP\r\nb\r\nQ');
     assert.equal(editors[1]!.text, editors[0]!.text);
   } finally {

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import * as Y from 'yjs';
 import { detectEol, normaliseEol } from '../../../../src/sync/coedit/eol';
 import { LineStarts } from '../../../../src/sync/coedit/line-starts';
-import { mapOffset, TextBinding, type DocumentEdit } from '../../../../src/sync/coedit/text-binding';
+import { TextBinding, type DocumentEdit } from '../../../../src/sync/coedit/text-binding';
 import { Prng } from '../../../sim/prng';
-import { MemoryEditor } from './memory-editor';
+import { MemoryEditor, settle } from './memory-editor';
 
 /** A binding on its own Y.Doc, plus a second doc standing for another device. */
 function pair(initial: string, eol: '\n' | '\r\n') {
@@ -17,13 +17,8 @@ function pair(initial: string, eol: '\n' | '\r\n') {
   Y.applyUpdate(other, Y.encodeStateAsUpdate(doc));
   const editor = new MemoryEditor(initial.replace(/\n/g, eol), eol);
   const binding = new TextBinding(doc.getText('text'), editor, eol);
-  const applied: DocumentEdit[][] = [];
-  editor.listener = (changes) => binding.documentChanged(changes);
-  const realApply = editor.applyEdits.bind(editor);
-  editor.applyEdits = (edits) => {
-    applied.push([...edits]);
-    realApply(edits);
-  };
+  const applied = editor.applied;
+  editor.listener = (changes, version) => binding.documentChanged(changes, version);
   const toOther = (): void => Y.applyUpdate(other, Y.encodeStateAsUpdate(doc, Y.encodeStateVector(other)));
   const fromOther = (): void => Y.applyUpdate(doc, Y.encodeStateAsUpdate(other, Y.encodeStateVector(doc)), 'remote');
   return { doc, other, editor, binding, applied, toOther, fromOther };
@@ -57,7 +52,7 @@ test("remote changes arrive as minimal edits in document offsets, with the docum
   assert.equal(doc.getText('text').toString(), 'lpha\nbeta\nGAMMA\ngamma\n');
 });
 
-test('applying remote edits does not loop back into the shared text', () => {
+test('applying remote edits does not loop back into the shared text', async () => {
   const { doc, other, editor, fromOther } = pair('abc', '\n');
   let localUpdates = 0;
   doc.on('update', (_u: Uint8Array, origin: unknown) => {
@@ -65,8 +60,9 @@ test('applying remote edits does not loop back into the shared text', () => {
   });
   other.getText('text').insert(1, 'X');
   fromOther();
+  await settle();
   assert.equal(editor.text, 'aXbc');
-  assert.equal(localUpdates, 0, 'the echo of a remote edit is not a new local edit');
+  assert.equal(localUpdates, 0, 'the report of a remote edit is not a new local edit');
   editor.edit(0, 0, '>');
   assert.equal(localUpdates, 1);
   assert.equal(doc.getText('text').toString(), '>aXbc');
@@ -80,121 +76,156 @@ test('several changes in one report refer to the document before the report', ()
     { offset: 5, deleteCount: 0, insertText: '2' },
   ];
   editor.text = '1aaa\r\n2bbb\r\nccc';
-  binding.documentChanged(changes);
+  binding.documentChanged(changes, ++editor.version);
   assert.equal(doc.getText('text').toString(), '1aaa\n2bbb\nccc');
 });
 
-test('resync brings a diverged document back to the shared text with small edits', () => {
-  const { editor, binding, applied } = pair('hello world\nbye', '\n');
-  editor.text = 'hello there world\nbye'; // as if an edit had landed in the wrong place
-  binding.resync(editor.text);
-  assert.equal(editor.text, 'hello world\nbye');
-  assert.deepEqual(applied, [[{ offset: 6, deleteCount: 6, insertText: '' }]]);
-});
+/** An editor whose answers and reports wait until the test lets them through, like a window across an RPC channel. */
+class SlowEditor extends MemoryEditor {
+  readonly requests: { edits: readonly DocumentEdit[]; version: number; answer: (ok: boolean) => void }[] = [];
+  override apply(edits: readonly DocumentEdit[], version: number): Promise<boolean> {
+    return new Promise((answer) => this.requests.push({ edits, version, answer }));
+  }
+  /** The window takes the oldest request: applied (and reported) only at its version. */
+  async handle(reportFirst = true): Promise<boolean> {
+    const r = this.requests.shift()!;
+    if (reportFirst) {
+      const ok = await super.apply(r.edits, r.version);
+      r.answer(ok);
+      return ok;
+    }
+    // The answer overtakes the report.
+    const listener = this.listener;
+    let report: (() => void) | undefined;
+    this.listener = (changes, version) => (report = () => listener?.(changes, version));
+    const ok = await super.apply(r.edits, r.version);
+    this.listener = listener;
+    r.answer(ok);
+    await settle();
+    report?.();
+    return ok;
+  }
+}
 
-test('typing while a remote batch is on its way lands where the user saw it, and a refused batch is made up for', () => {
-  // An editor like VS Code: a batch arrives later than asked, and is refused when the document
-  // changed in between (its version moved on); the caller resyncs once nothing is on its way.
+function slowPair(initial: string) {
   const doc = new Y.Doc();
   const text = doc.getText('text');
-  text.insert(0, 'ABC\n');
-  const editor = new MemoryEditor('ABC\n', '\n');
-  const queued: DocumentEdit[][] = [];
-  const lagging = { applyEdits: (edits: readonly DocumentEdit[]) => void queued.push([...edits]) };
-  const binding = new TextBinding(text, lagging, '\n');
-  editor.listener = (changes) => binding.documentChanged(changes);
+  text.insert(0, initial);
+  const editor = new SlowEditor(initial, '\n');
+  const binding = new TextBinding(text, editor, '\n');
+  editor.listener = (changes, version) => binding.documentChanged(changes, version);
+  return { text, editor, binding };
+}
+
+test('typing while a remote batch is on its way lands where the user saw it; the refused batch goes again over it', async () => {
+  const { text, editor, binding } = slowPair('ABC\n');
   text.insert(0, 'bo'); // remote: handed to the editor, not applied yet
-  assert.equal(queued.length, 1);
+  assert.equal(editor.requests.length, 1);
   editor.edit(3, 0, 'x'); // the user typed after "ABC", in a document without "bo"
+  assert.equal(await editor.handle(), false, 'the window refuses a batch made against an older version');
+  await settle();
   assert.equal(text.toString(), 'boABCx\n', 'the keystroke is after C, not two characters early');
-  // The editor refuses the stale batch; the document is repaired from the shared text.
-  queued.length = 0;
-  binding.resync(editor.text);
-  for (const batch of queued.splice(0)) editor.applyEdits(batch);
+  assert.equal(editor.requests.length, 1, 'the batch went again');
+  assert.equal(await editor.handle(), true);
+  await settle();
   assert.equal(editor.text, 'boABCx\n');
-  assert.equal(text.toString(), 'boABCx\n', "the repair's report was recognised, not shared again");
+  assert.equal(text.toString(), 'boABCx\n', "the batch's report was not shared again");
+  assert.equal(binding.settled, true);
 });
 
-test('a batch coming back after an earlier one was refused drops the refused one too', () => {
-  const doc = new Y.Doc();
-  const text = doc.getText('text');
-  text.insert(0, 'one\ntwo\n');
-  const editor = new MemoryEditor('one\ntwo\n', '\n');
-  const queued: DocumentEdit[][] = [];
-  const binding = new TextBinding(text, { applyEdits: (edits) => void queued.push([...edits]) }, '\n');
-  editor.listener = (changes) => binding.documentChanged(changes);
-  text.insert(0, 'A');
-  text.insert(5, 'B');
-  const [, second] = queued.splice(0);
-  // The first batch is refused; the second is applied (where the editor sees fit) and reported.
-  editor.applyEdits(second!);
-  assert.equal(text.toString(), 'Aone\nBtwo\n', 'no report of ours entered the shared text a second time');
-  binding.resync(editor.text);
-  for (const batch of queued.splice(0)) editor.applyEdits(batch);
-  assert.equal(editor.text, 'Aone\nBtwo\n');
-  assert.equal(text.toString(), 'Aone\nBtwo\n');
+test('an applied batch is recognised by its version whether its answer or its report comes first, in any shape', async () => {
+  for (const reportFirst of [true, false]) {
+    const { text, editor, binding } = slowPair('one one\n');
+    text.insert(4, 'o'); // "one oone": a diff could not tell which "o" is new
+    assert.equal(await editor.handle(reportFirst), true);
+    await settle();
+    editor.edit(8, 0, '!');
+    await settle();
+    assert.equal(text.toString(), 'one oone!\n', `report first: ${reportFirst}`);
+    assert.equal(editor.text, 'one oone!\n');
+    assert.equal(binding.settled, true);
+  }
+  // The window reports the batch reshaped (VS Code merges touching ranges): still the batch.
+  const { text, editor, binding } = slowPair('abcdef');
+  text.doc!.transact(() => {
+    text.delete(1, 1);
+    text.insert(2, 'X');
+  }, 'remote');
+  const request = editor.requests.shift()!;
+  const listener = editor.listener!;
+  editor.listener = (_changes, version) => listener([{ offset: 1, deleteCount: 2, insertText: 'cX' }], version);
+  request.answer(await MemoryEditor.prototype.apply.call(editor, request.edits, request.version));
+  editor.listener = listener;
+  await settle();
+  assert.equal(editor.text, 'acXdef');
+  assert.equal(binding.repairs, 0);
+  assert.equal(binding.settled, true);
 });
 
-test('a refused batch is dead: awaited no more, keystrokes still move over it, resync makes up for it', () => {
-  const doc = new Y.Doc();
-  const text = doc.getText('text');
-  text.insert(0, 'abc\n');
-  const editor = new MemoryEditor('abc\n', '\n');
-  const handed: DocumentEdit[][] = [];
-  const binding = new TextBinding(text, { applyEdits: (edits) => void handed.push(edits as DocumentEdit[]) }, '\n');
-  editor.listener = (changes) => binding.documentChanged(changes);
-  text.insert(0, 'XY');
-  assert.equal(binding.awaitingEcho, true);
-  assert.equal(binding.stale, false);
-  binding.refused(handed[0]!);
-  assert.equal(binding.awaitingEcho, false);
-  assert.equal(binding.stale, true);
-  editor.edit(3, 0, '!'); // after "abc" in a document that never got "XY"
-  assert.equal(text.toString(), 'XYabc!\n');
-  binding.resync(editor.text);
-  assert.equal(binding.stale, false);
-  editor.applyEdits(handed[1]!);
-  assert.equal(editor.text, 'XYabc!\n');
-  assert.equal(text.toString(), 'XYabc!\n');
+test('keystrokes held while a batch is unanswered go in after it, in order, each exactly once', async () => {
+  const { text, editor } = slowPair('# Notes\n\n');
+  text.insert(9, 'alice one\n'); // remote, on its way
+  // bob types at the top meanwhile: his document lacks alice's line.
+  for (const [i, ch] of [...'bob one\n'].entries()) editor.edit(i, 0, ch);
+  assert.equal(await editor.handle(), false);
+  await settle();
+  assert.equal(await editor.handle(), true);
+  await settle();
+  assert.equal(text.toString(), 'bob one\n# Notes\n\nalice one\n');
+  assert.equal(editor.text, text.toString());
 });
 
-test("a reader's binding takes remote changes and refuses its own, which resync undoes", () => {
+test("a reader's binding takes remote changes and refuses its own, which are undone", async () => {
   const doc = new Y.Doc();
   doc.getText('text').insert(0, 'shared\ntext\n');
   const editor = new MemoryEditor('shared\r\ntext\r\n', '\r\n');
-  const binding = new TextBinding(doc.getText('text'), editor, '\r\n', true);
-  const verdicts: string[] = [];
-  editor.listener = (changes) => verdicts.push(binding.documentChanged(changes));
+  let refused = 0;
+  const binding = new TextBinding(doc.getText('text'), editor, '\r\n', true, { refused: () => refused++ });
+  editor.listener = (changes, version) => binding.documentChanged(changes, version);
   editor.edit(0, 0, 'mine ');
-  assert.deepEqual(verdicts, ['refused']);
+  assert.equal(refused, 1);
   assert.equal(doc.getText('text').toString(), 'shared\ntext\n', "the reader's typing never enters the shared text");
-  binding.resync(editor.text);
-  assert.equal(editor.text, 'shared\r\ntext\r\n');
+  await settle();
+  assert.equal(editor.text, 'shared\r\ntext\r\n', 'and is undone');
   doc.getText('text').insert(7, 'more ');
+  await settle();
   assert.equal(editor.text, 'shared\r\nmore text\r\n');
-  assert.deepEqual(verdicts, ['refused', 'echo', 'echo']);
+  assert.equal(refused, 1);
 });
 
-test('mapOffset keeps a cursor on its character through remote edits', () => {
-  // "hello world", cursor before "w" (6).
-  const insertBefore = [{ offset: 0, deleteCount: 0, insertText: '>> ' }];
-  assert.equal(mapOffset(6, insertBefore), 9);
-  const insertAfter = [{ offset: 8, deleteCount: 0, insertText: '!!' }];
-  assert.equal(mapOffset(6, insertAfter), 6);
-  const atCursor = [{ offset: 6, deleteCount: 0, insertText: 'new ' }];
-  assert.equal(mapOffset(6, atCursor, 'after'), 10);
-  assert.equal(mapOffset(6, atCursor, 'before'), 6);
-  const deletedAround = [{ offset: 4, deleteCount: 4, insertText: 'X' }];
-  assert.equal(mapOffset(6, deletedAround, 'after'), 5);
-  assert.equal(mapOffset(6, deletedAround, 'before'), 4);
-  assert.equal(mapOffset(8, deletedAround), 5, 'at the end of a replaced range: after the replacement');
-  assert.equal(mapOffset(4, deletedAround), 4, 'at its start: before it');
-  const batch = [
-    { offset: 9, deleteCount: 1, insertText: '' },
-    { offset: 2, deleteCount: 1, insertText: 'LL' },
-  ];
-  assert.equal(mapOffset(6, batch), 7);
-  assert.equal(mapOffset(11, batch), 11);
+test('cursors map between the document and the shared text over changes not shown yet', () => {
+  const { text, editor, binding } = slowPair('hello world');
+  text.insert(0, '>> '); // on its way, not in the document
+  text.insert(14, '!!'); // "...world!!"
+  assert.equal(editor.text, 'hello world');
+  assert.equal(binding.toTextOffset(6), 9, "the cursor before 'w' is before 'w' in the shared text");
+  assert.equal(binding.toDocumentOffset(9), 6);
+  assert.equal(binding.toDocumentOffset(1), 0, 'inside text not shown yet: at its insertion point');
+  assert.equal(binding.toDocumentOffset(16), 11);
+});
+
+test('a document changed behind the binding, or a batch applied over typing, is found and repaired', async () => {
+  const { text, editor, binding } = slowPair('abc');
+  editor.text = 'abXc'; // no report: an editor that broke its promise
+  assert.equal(binding.verify(), false);
+  assert.equal(binding.repairs, 1);
+  assert.equal(await editor.handle(), true);
+  await settle();
+  assert.equal(editor.text, 'abc', 'the shared text wins');
+  assert.equal(binding.verify(), true);
+  // A window that applies a batch without checking the version (workspace.applyEdit on the active editor).
+  text.insert(0, 'R');
+  editor.edit(3, 0, 'u');
+  const request = editor.requests.shift()!;
+  for (const e of request.edits) editor.text = editor.text.slice(0, e.offset) + e.insertText + editor.text.slice(e.offset + e.deleteCount);
+  editor.version++;
+  editor.listener!(request.edits, editor.version);
+  request.answer(true);
+  await settle();
+  assert.equal(binding.repairs, 2, 'the report of a version other than the one after the batch is not taken for it');
+  await editor.handle();
+  await settle();
+  assert.equal(editor.text, text.toString());
 });
 
 test("line breaks: normalised to \\n, and the majority style is the document's", () => {
