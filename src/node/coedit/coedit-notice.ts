@@ -38,6 +38,8 @@ export type CoeditNotice =
       readonly path: string;
       readonly session: string;
       readonly live: boolean;
+      /** SHA-256 of the sender's saved file: a session is joined only by devices whose file matches one of its members' (docs/COEDIT.md §3). */
+      readonly disk?: string;
       readonly reply?: boolean;
     }
   | { readonly t: 'close'; readonly space: string; readonly path: string }
@@ -110,7 +112,16 @@ export function decodeNotice(bytes: Uint8Array): CoeditNotice {
       if (!isSessionName(h['session'])) throw new CoeditNoticeError('bad session name');
       if (typeof h['live'] !== 'boolean' || (h['reply'] !== undefined && typeof h['reply'] !== 'boolean'))
         throw new CoeditNoticeError('bad announcement');
-      return { t: 'open', space, path: path(), session: h['session'], live: h['live'], ...(h['reply'] === true ? { reply: true } : {}) };
+      if (h['disk'] !== undefined && !isSessionName(h['disk'])) throw new CoeditNoticeError('bad file hash');
+      return {
+        t: 'open',
+        space,
+        path: path(),
+        session: h['session'],
+        live: h['live'],
+        ...(h['disk'] !== undefined ? { disk: h['disk'] } : {}),
+        ...(h['reply'] === true ? { reply: true } : {}),
+      };
     case 'close':
       return { t: 'close', space, path: path() };
     case 'active': {

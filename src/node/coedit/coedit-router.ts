@@ -49,6 +49,7 @@ export interface CoeditRouterOptions {
 interface Announced {
   readonly session: string;
   readonly live: boolean;
+  readonly disk?: string;
 }
 
 interface OpenHere {
@@ -56,6 +57,7 @@ interface OpenHere {
   readonly path: string;
   readonly session: string;
   readonly live: boolean;
+  readonly disk?: string;
 }
 
 interface ActiveThere {
@@ -89,14 +91,14 @@ export class CoeditRouter {
 
   // ---- what this device does ----------------------------------------------------------------
 
-  open(space: string, path: string, session: string, live: boolean): void {
+  open(space: string, path: string, session: string, live: boolean, disk?: string): void {
     this.checkLocal(space, path);
     if (!isSessionName(session)) throw new EngineError('usage', 'a session is named by the SHA-256 (hex, lower case) of its seed');
+    if (disk !== undefined && !isSessionName(disk)) throw new EngineError('usage', "a file's hash is its SHA-256 (hex, lower case)");
     const key = fileKey(space, path);
-    const entry = { space, path, session, live: live === true };
+    const entry: OpenHere = { space, path, session, live: live === true, ...(disk !== undefined ? { disk } : {}) };
     this.mine.set(key, entry);
-    for (const device of this.options.directory.reachable(space))
-      this.sendTo(device, { t: 'open', space, path, session, live: entry.live });
+    for (const device of this.options.directory.reachable(space)) this.sendTo(device, openNotice(entry));
     // The editor learns at once who is there already: they announced to every member device.
     this.emitPeers(space, path);
   }
@@ -164,8 +166,7 @@ export class CoeditRouter {
   /** A device came online, or this device signed in again: it hears what this one has open. */
   deviceOnline(device: string): void {
     for (const entry of this.mine.values()) {
-      if (this.options.directory.member(entry.space, device))
-        this.sendTo(device, { t: 'open', space: entry.space, path: entry.path, session: entry.session, live: entry.live });
+      if (this.options.directory.member(entry.space, device)) this.sendTo(device, openNotice(entry));
     }
     if (this.myActive.space !== undefined && this.options.directory.member(this.myActive.space, device)) this.sendActive(device);
   }
@@ -257,12 +258,12 @@ export class CoeditRouter {
       this.openCount.set(device, count + 1);
       if (!there) this.peers.set(key, (there = new Map()));
     }
-    there!.set(device, { session: notice.session, live: notice.live });
+    there!.set(device, { session: notice.session, live: notice.live, ...(notice.disk !== undefined ? { disk: notice.disk } : {}) });
     const mine = this.mine.get(key);
     // A device that did not know this one yet (it opened the file after, or came back) hears its session.
-    if (!before && !notice.reply && mine)
-      this.sendTo(device, { t: 'open', space: mine.space, path: mine.path, session: mine.session, live: mine.live, reply: true });
-    if (!before || before.session !== notice.session || before.live !== notice.live) this.emitPeers(notice.space, notice.path);
+    if (!before && !notice.reply && mine) this.sendTo(device, { ...openNotice(mine), reply: true });
+    if (!before || before.session !== notice.session || before.live !== notice.live || before.disk !== notice.disk)
+      this.emitPeers(notice.space, notice.path);
   }
 
   private onActive(device: string, user: UserInfo, notice: Extract<CoeditNotice, { t: 'active' }>): void {
@@ -330,6 +331,7 @@ export class CoeditRouter {
         readOnly: member.role === 'reader',
         session: announced.session,
         live: announced.live,
+        ...(announced.disk !== undefined ? { disk: announced.disk } : {}),
       });
     }
     this.options.onPeers(space, path, peers);
@@ -366,4 +368,10 @@ function fileKey(space: string, path: string): string {
 
 function spaceOf(key: string): string {
   return key.slice(0, key.indexOf('/'));
+}
+
+/** This device's announcement of a file it has open. */
+function openNotice(entry: OpenHere): Extract<CoeditNotice, { t: 'open' }> {
+  const { space, path, session, live, disk } = entry;
+  return { t: 'open', space, path, session, live, ...(disk !== undefined ? { disk } : {}) };
 }

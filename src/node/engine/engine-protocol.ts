@@ -127,6 +127,8 @@ export interface CoeditPeerView {
   /** The session that device announced (its seed hash) and whether it had members then. */
   readonly session: string;
   readonly live: boolean;
+  /** SHA-256 of that device's saved file, when it said (docs/COEDIT.md §3). */
+  readonly disk?: string;
 }
 
 /** Where a member device's user is: its active editor (none when `path` is absent). */
@@ -219,7 +221,7 @@ export interface EngineMethods {
    * host tells every online member device of the space and answers their announcements;
    * `coeditPeers` events follow. Refused for a space this device has not joined.
    */
-  coeditOpen(p: { space: string; path: string; session: string; live: boolean }): Record<string, never>;
+  coeditOpen(p: { space: string; path: string; session: string; live: boolean; disk?: string }): Record<string, never>;
   /** This device closed the file: the peers drop it from the session. */
   coeditClose(p: { space: string; path: string }): Record<string, never>;
   /**

@@ -289,7 +289,7 @@ export class EngineService {
     },
 
     coeditOpen: async (p) => {
-      this.needAgent().coedit.open(p?.space, p?.path, p?.session, p?.live === true);
+      this.needAgent().coedit.open(p?.space, p?.path, p?.session, p?.live === true, p?.disk);
       return {};
     },
 

@@ -85,7 +85,8 @@ export class CoeditController implements vscode.Disposable {
       for (const tab of vscode.window.tabGroups.all.flatMap((g) => g.tabs)) {
         if (tab.input instanceof vscode.TabInputText) inTabs.add(tab.input.uri.toString());
       }
-      const spaces = status.spaces.filter((s) => s.role !== undefined);
+      // A paused folder is not co-edited either: its files change only on this disk until it resumes.
+      const spaces = status.spaces.filter((s) => s.role !== undefined && !(s.state.kind === 'paused' && s.state.reason === 'user'));
       for (const doc of vscode.workspace.textDocuments) {
         const uri = doc.uri.toString();
         if (doc.uri.scheme !== 'file' || !inTabs.has(uri)) continue;

@@ -49,7 +49,7 @@ export class CoeditFile implements vscode.Disposable {
   private own: string | undefined;
   private peers: readonly CoeditPeerView[] = [];
   private live: Live | undefined;
-  private announced: { session: string; live: boolean } | undefined;
+  private announced: { session: string; live: boolean; disk: string | undefined } | undefined;
   /** Stays out of co-editing until the next save (too large, not text, unsaved edits that conflict). */
   private out = false;
   private closed = false;
@@ -168,7 +168,26 @@ export class CoeditFile implements vscode.Disposable {
   }
 
   documentSaved(): void {
-    if (this.live) return;
+    const live = this.live;
+    if (live) {
+      if (!this.peers.some((p) => p.session === live.name)) {
+        // Saved with nobody else in the session: this file may now differ from what the others
+        // saved meanwhile, and replication, not the session, must decide between the two. Rejoining
+        // the old session later would merge them as live edits.
+        this.ctx.log.info(`co-editing ${this.path}: saved while alone in session ${live.name.slice(0, 8)}; leaving it`);
+        this.leave();
+        this.enqueue(() => this.announceFresh());
+        return;
+      }
+      // The session goes on; its members learn the file this device saved.
+      this.enqueue(async () => {
+        const saved = await this.readSaved();
+        if (saved === undefined || this.live !== live) return;
+        this.own = sessionName(saved);
+        await this.announce(live.name, live.binding !== undefined);
+      });
+      return;
+    }
     // A new saved text: a new seed name; and a file that stayed out may take part again.
     this.out = false;
     this.enqueue(() => this.announceFresh());
@@ -204,7 +223,13 @@ export class CoeditFile implements vscode.Disposable {
     const plan = planSession({
       own: this.own,
       ...(live ? { current: { session: live.name, live: live.binding !== undefined } } : {}),
-      peers: this.peers.map((p) => ({ device: p.device, session: p.session, live: p.live, readOnly: p.readOnly })),
+      peers: this.peers.map((p) => ({
+        device: p.device,
+        session: p.session,
+        live: p.live,
+        readOnly: p.readOnly,
+        ...(p.disk !== undefined ? { disk: p.disk } : {}),
+      })),
       reader: this.readOnly,
       dirty: this.document.isDirty,
     });
@@ -359,11 +384,18 @@ export class CoeditFile implements vscode.Disposable {
   // ---- the engine host ----
 
   private async announce(session: string, live: boolean): Promise<void> {
-    if (this.announced?.session === session && this.announced.live === live) return;
-    this.announced = { session, live };
+    const disk = this.own;
+    if (this.announced?.session === session && this.announced.live === live && this.announced.disk === disk) return;
+    this.announced = { session, live, disk };
     this.ctx.log.info(`co-editing ${this.path}: announced as session ${session.slice(0, 8)}${live ? ', live' : ''}`);
     try {
-      await this.ctx.engine.call('coeditOpen', { space: this.space, path: this.path, session, live });
+      await this.ctx.engine.call('coeditOpen', {
+        space: this.space,
+        path: this.path,
+        session,
+        live,
+        ...(disk !== undefined ? { disk } : {}),
+      });
     } catch (err) {
       this.announced = undefined;
       this.ctx.log.warn(`co-editing ${this.path}: announcing it failed: ${err instanceof Error ? err.message : String(err)}`);

@@ -11,6 +11,8 @@ export interface PeerAnnouncement {
   readonly session: string;
   readonly live: boolean;
   readonly readOnly: boolean;
+  /** SHA-256 of that device's saved file; absent from devices that do not say. */
+  readonly disk?: string;
 }
 
 export interface PlanInput {
@@ -48,13 +50,23 @@ export function planSession(input: PlanInput): CoeditPlan {
     // exchange brings every side up to date, where seeding anew would double unsaved edits.
     return input.current?.live ? { kind: 'keep', session: input.current.session } : { kind: 'none' };
   }
-  const live = new Set(writers.filter((p) => p.live).map((p) => p.session));
+  // A session is joined only where this device's saved file matches one of its members' (or the
+  // seed): a session whose members all saved another file grew from a version this device does not
+  // have, and its text would show as unsaved edits over a file replication may keep as a conflict.
+  const joinable = (session: string): boolean =>
+    session === input.own ||
+    session === input.current?.session ||
+    writers.some((p) => p.session === session && (p.disk === undefined || p.disk === input.own));
+  // Only writers of other files around (readers may still join this device's session): as alone.
+  if (!writers.some((p) => joinable(p.session)) && writers.length === input.peers.length)
+    return input.current?.live ? { kind: 'keep', session: input.current.session } : { kind: 'none' };
+  const live = new Set(writers.filter((p) => p.live && joinable(p.session)).map((p) => p.session));
   if (input.current?.live) live.add(input.current.session);
   let target: string;
   if (live.size > 0) {
     target = smallest(live);
   } else {
-    const named = new Set(writers.map((p) => p.session));
+    const named = new Set(writers.map((p) => p.session).filter(joinable));
     if (!input.reader) named.add(input.own);
     if (input.current) named.add(input.current.session);
     target = smallest(named);

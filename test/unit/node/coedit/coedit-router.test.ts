@@ -222,6 +222,7 @@ test('co-editing notices: each kind round-trips; headers and frames over their b
   const notices: CoeditNotice[] = [
     { t: 'open', space: SPACE, path: 'dir/ü.txt', session: S1, live: true, reply: true },
     { t: 'open', space: SPACE, path: 'x', session: S2, live: false },
+    { t: 'open', space: SPACE, path: 'x', session: S2, live: true, disk: S1 },
     { t: 'close', space: SPACE, path: 'x' },
     { t: 'active', space: SPACE, path: 'x', top: 12 },
     { t: 'active', space: SPACE },
@@ -237,4 +238,6 @@ test('co-editing notices: each kind round-trips; headers and frames over their b
   long[0] = ChannelKind.Coedit;
   long[1] = 1;
   assert.throws(() => decodeNotice(long), /over 8192/);
+  const badDisk = new TextEncoder().encode(JSON.stringify({ t: 'open', space: SPACE, path: 'x', session: S1, live: true, disk: 'nope' }));
+  assert.throws(() => decodeNotice(Uint8Array.of(ChannelKind.Coedit, 1, ...badDisk)), /bad file hash/);
 });

@@ -65,6 +65,29 @@ test('co-editing plan: the smallest seed wins while nobody is live; a live sessi
   });
 });
 
+test('co-editing plan: a session is joined only by a device whose saved file matches a member of it', () => {
+  const withDisk = (device: string, session: string, live: boolean, disk: string): PeerAnnouncement => ({
+    ...peer(device, session, live),
+    disk,
+  });
+  // Both saved different versions while apart (replication will keep one as a conflict): neither
+  // takes the other's text into its editor; each stays on its own file.
+  assert.deepEqual(planSession({ own: 'bb', peers: [withDisk('d1', 'aa', true, 'aa')], reader: false }), { kind: 'none' });
+  assert.deepEqual(planSession({ own: 'bb', peers: [withDisk('d1', 'aa', false, 'aa')], reader: false }), { kind: 'none' });
+  assert.deepEqual(
+    planSession({ own: 'bb', current: { session: 'bb', live: true }, peers: [withDisk('d1', 'aa', true, 'aa')], reader: false }),
+    { kind: 'keep', session: 'bb' },
+    'a smaller live session of another file does not pull this device over',
+  );
+  // A late joiner whose file is what a member saved joins the session, whatever its seed was.
+  assert.deepEqual(planSession({ own: 'cc', peers: [withDisk('d1', 'aa', true, 'cc'), withDisk('d2', 'aa', true, 'aa')], reader: false }), {
+    kind: 'join',
+    session: 'aa',
+  });
+  // Unsaved edits over another file stay out too: they would be merged against the wrong base.
+  assert.deepEqual(planSession({ own: 'bb', peers: [withDisk('d1', 'aa', true, 'aa')], reader: false, dirty: true }), { kind: 'none' });
+});
+
 test('co-editing plan: sessions only readers hold never count (their answers are dropped)', () => {
   assert.deepEqual(planSession({ own: 'bb', peers: [peer('r', 'aa', true, true)], reader: false }), { kind: 'seed', session: 'bb' });
   assert.deepEqual(
