@@ -71,6 +71,8 @@ export function findFile(dir: string, name: string, accept: (path: string) => bo
 /** `from` invites `to` as a contact with a code; `to` adds it; both wait to see the other online. */
 export async function becomeContacts(from: User, to: User): Promise<void> {
   const a = wbOf(from);
+  // An earlier invitation's toast would be read for this one's code.
+  await a.clearNotifications();
   await a.runCommand('Shared Folders: Invite Contact');
   const text = await a.waitForNotification(/sf-invite-/, SYNC_TIMEOUT);
   const code = /sf-invite-[A-Za-z0-9_-]+/.exec(text)?.[0];
@@ -96,12 +98,25 @@ export async function shareAndAccept(
   probeText: string,
   notUnder: string,
 ): Promise<string> {
+  await shareWith(owner, folderName, [member]);
+  return acceptShare(owner, member, probeFile, probeText, notUnder);
+}
+
+/** `owner` shares its workspace folder `folderName` with `members` (role Editor): one folder for all of them. */
+export async function shareWith(owner: User, folderName: string, members: readonly User[]): Promise<void> {
   const a = wbOf(owner);
   await a.runCommand('Shared Folders: Share Folder with Contact');
   await a.pick(folderName);
-  await a.pickMany([member.name]);
+  await a.pickMany(members.map((m) => m.name));
   await a.pick('Editor');
   await a.waitForRow('Shared Folders', (r) => r.label === folderName, 'the shared folder', SYNC_TIMEOUT);
+}
+
+/**
+ * `member` accepts `owner`'s shared folder at the default location, in a window on a multi-root
+ * workspace. Returns where `probeFile` (with `probeText`) landed, once its folder is in the Explorer.
+ */
+export async function acceptShare(owner: User, member: User, probeFile: string, probeText: string, notUnder: string): Promise<string> {
   const b = wbOf(member);
   await b.runCommand('Shared Folders: Accept Shared Folder');
   await b.waitForQuickInput();
