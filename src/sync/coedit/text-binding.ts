@@ -29,7 +29,12 @@ export interface BindingHooks {
   readonly log?: (message: string) => void;
   /** A reader changed the document: the change is not shared and is being undone. */
   readonly refused?: () => void;
+  /** The editor refused batch after batch with nothing typed in between: it does not take edits (a read-only editor). */
+  readonly gaveUp?: () => void;
 }
+
+/** Batches refused in a row while the document did not change: the editor will not take them. */
+const MAX_IDLE_REFUSALS = 8;
 
 /** A report of the document's changes that came while a batch of ours was unanswered. */
 interface Held {
@@ -77,6 +82,9 @@ export class TextBinding {
   private readonly held: Held[] = [];
   private readonly observer: (event: Y.YTextEvent, tx: Y.Transaction) => void;
   private disposed = false;
+  private idleRefusals = 0;
+  /** The editor does not take edits: nothing is sent any more. */
+  private stalled = false;
   /** How often the document was found to differ from what the binding knew of it (never, unless an editor breaks its guarantees). */
   repairs = 0;
 
@@ -192,6 +200,14 @@ export class TextBinding {
       } else {
         this.flight = undefined;
         this.lag = flight.sent.compose(flight.rest);
+        // Refused with no report since it was sent: nothing the user did explains it.
+        this.idleRefusals = this.held.length === 0 && this.lastVersion === flight.version ? this.idleRefusals + 1 : 0;
+        if (this.idleRefusals > MAX_IDLE_REFUSALS) {
+          this.hooks.log?.(`the editor refused ${this.idleRefusals} batches in a row with nothing typed; giving up on it`);
+          this.stalled = true;
+          this.hooks.gaveUp?.();
+          return;
+        }
       }
     }
     for (let report = this.held.shift(); report; report = this.held.shift()) this.takeUser(report);
@@ -249,7 +265,7 @@ export class TextBinding {
 
   /** Hands the lag to the editor as one batch, when nothing is in flight and no report waits. */
   private send(): void {
-    if (this.disposed || this.flight || this.held.length > 0 || isIdentity(this.lag)) return;
+    if (this.disposed || this.stalled || this.flight || this.held.length > 0 || isIdentity(this.lag)) return;
     const sent = this.lag;
     const edits = deltaToEdits(sent, this.lines, this.eol);
     const flight: InFlight = { version: this.shadowVersion, sent, rest: new Delta() };

@@ -360,6 +360,11 @@ export class CoeditFile implements vscode.Disposable {
     live.binding = new TextBinding(live.session.text, editableDocument(this.document), live.session.eol, this.readOnly, {
       log: (m) => this.ctx.log.info(`co-editing ${this.path}: ${m}`),
       refused: () => this.tellReader(),
+      gaveUp: () => {
+        this.ctx.log.warn(`co-editing ${this.path}: the editor does not take the session's changes; leaving it`);
+        this.leave();
+        this.out = true;
+      },
     });
     const onChange = (): void => this.scheduleRedraw();
     live.session.awareness.on('change', onChange);

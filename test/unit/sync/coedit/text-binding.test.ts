@@ -253,3 +253,21 @@ test('LineStarts maps offsets like a string scan does, through random edits', ()
     assert.equal(lines.fromCrlf(expected), probe);
   }
 });
+
+test('an editor that refuses every batch with nothing typed is given up on, not asked forever', async () => {
+  const doc = new Y.Doc();
+  const text = doc.getText('text');
+  text.insert(0, 'abc');
+  const editor = new MemoryEditor('abc', '\n');
+  let asked = 0;
+  editor.apply = () => {
+    asked++;
+    return Promise.resolve(false);
+  };
+  let gaveUp = 0;
+  new TextBinding(text, editor, '\n', false, { gaveUp: () => gaveUp++ });
+  text.insert(0, 'X');
+  for (let i = 0; i < 50; i++) await settle();
+  assert.equal(gaveUp, 1);
+  assert.equal(asked, 9, 'asked a few times, then no more');
+});
