@@ -56,6 +56,10 @@ export class EngineService {
   private stopped = false;
   private readonly conflicts = new ConflictCache();
   private readonly typingSent = new Map<string, number>();
+  /** Folder names of the spaces this device had, kept for activity about spaces that are gone. */
+  private readonly spaceNames = new Map<string, string>();
+  /** Spaces this user is stopping sharing: what that does to their membership is one entry, not one per member. */
+  private readonly stopping = new Set<string>();
   /** Conflicts and invitations the user was told about, kept in the home. */
   private reported: ReportedOnce | undefined;
   /** This process's hold on the home (one daemon per home), and the control socket it serves. */
@@ -71,6 +75,7 @@ export class EngineService {
       this.control?.broadcast({ kind: 'event', ...event } as EngineEvent);
     };
     this.activityLog = new ActivityLog((activity) => this.emit({ event: 'activity', activity }));
+    this.activityLog.nameOf = (space) => this.spaceName(space);
   }
 
   readonly handlers: EngineHandlers = {
@@ -188,6 +193,16 @@ export class EngineService {
       return {};
     },
 
+    removeMember: async (p) => {
+      await account.removeMember(await this.session(), String(p?.space ?? ''), String(p?.user ?? ''));
+      return {};
+    },
+
+    changeRole: async (p) => {
+      await account.changeRole(await this.session(), String(p?.space ?? ''), String(p?.user ?? ''), p?.role);
+      return {};
+    },
+
     leave: async (p) => {
       await account.leaveSpace(await this.session(), p.space);
       await this.agent!.refresh();
@@ -195,8 +210,16 @@ export class EngineService {
     },
 
     stopSharing: async (p) => {
-      await account.stopSharing(await this.session(), p.space);
+      const name = this.spaceName(p.space);
+      if (name !== undefined) this.spaceNames.set(p.space, name);
+      this.stopping.add(p.space);
+      try {
+        await account.stopSharing(await this.session(), p.space);
+      } finally {
+        this.stopping.delete(p.space);
+      }
       await this.agent!.refresh();
+      this.activityLog.add('stopped', p.space, [], this.agent?.state?.user.id);
       return {};
     },
 
@@ -284,6 +307,7 @@ export class EngineService {
         optional(p?.space, 'space'),
         optional(p?.path, 'path'),
         p?.top === undefined ? undefined : Number(p.top),
+        optional(p?.following, 'following'),
       );
       return {};
     },
@@ -435,9 +459,13 @@ export class EngineService {
     }
     if (!before) return;
     for (const change of membershipChanges(before, state)) {
+      // This user's own Stop Sharing takes every other member out: its one entry says so.
+      if (this.stopping.has(change.space)) continue;
       if (change.kind === 'gone') {
         // Stopped by its owner, or this user was removed: the files stay, syncing ends.
-        this.activityLog.add('left', change.space, [], change.user);
+        const name = this.spaceName(change.space);
+        if (name !== undefined) this.spaceNames.set(change.space, name);
+        this.activityLog.add('stopped', change.space, [], change.user);
         this.home?.removeSpace(change.space);
       } else this.activityLog.add(change.kind, change.space, [], change.user);
     }
@@ -507,6 +535,13 @@ export class EngineService {
   }
 
   // ---- helpers ------------------------------------------------------------------------------
+
+  /** A space's folder name: of its local copy, or as it was when this device last had one, or from its space note. */
+  private spaceName(space: string): string | undefined {
+    const local = this.home?.spaces().find((s) => s.id === space);
+    if (local) return nodePath.basename(local.path);
+    return this.spaceNames.get(space) ?? this.home?.spaceNames()[space];
+  }
 
   private identityView(): EngineIdentity | undefined {
     const agent = this.agent;
