@@ -58,8 +58,11 @@ export class EngineService {
   private readonly typingSent = new Map<string, number>();
   /** Folder names of the spaces this device had, kept for activity about spaces that are gone. */
   private readonly spaceNames = new Map<string, string>();
-  /** Spaces this user is stopping sharing: what that does to their membership is one entry, not one per member. */
-  private readonly stopping = new Set<string>();
+  /**
+   * Spaces this device stopped sharing: what that does to their membership is one entry, not one
+   * per member. Kept after the call, since the account states that show it may come later.
+   */
+  private readonly stoppedHere = new Set<string>();
   /** Conflicts and invitations the user was told about, kept in the home. */
   private reported: ReportedOnce | undefined;
   /** This process's hold on the home (one daemon per home), and the control socket it serves. */
@@ -212,11 +215,12 @@ export class EngineService {
     stopSharing: async (p) => {
       const name = this.spaceName(p.space);
       if (name !== undefined) this.spaceNames.set(p.space, name);
-      this.stopping.add(p.space);
+      this.stoppedHere.add(p.space);
       try {
         await account.stopSharing(await this.session(), p.space);
-      } finally {
-        this.stopping.delete(p.space);
+      } catch (err) {
+        this.stoppedHere.delete(p.space);
+        throw err;
       }
       await this.agent!.refresh();
       this.activityLog.add('stopped', p.space, [], this.agent?.state?.user.id);
@@ -460,7 +464,7 @@ export class EngineService {
     if (!before) return;
     for (const change of membershipChanges(before, state)) {
       // This user's own Stop Sharing takes every other member out: its one entry says so.
-      if (this.stopping.has(change.space)) continue;
+      if (this.stoppedHere.has(change.space)) continue;
       if (change.kind === 'gone') {
         // Stopped by its owner, or this user was removed: the files stay, syncing ends.
         const name = this.spaceName(change.space);
