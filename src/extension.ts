@@ -16,6 +16,7 @@ import { EngineSession } from './vscode/engine/engine-session';
 import { EngineStarter } from './vscode/engine/engine-starter';
 import { FolderCommands } from './vscode/folders/folder-commands';
 import { FollowMember } from './vscode/coedit/follow-member';
+import { FollowersStatus } from './vscode/coedit/followers-status';
 import { FoldersTree } from './vscode/folders/folders-tree';
 import { IdentityStore } from './vscode/app/identity-store';
 import { InviteUriHandler } from './vscode/contacts/invite-uri-handler';
@@ -79,7 +80,8 @@ export function activate(context: vscode.ExtensionContext): void {
     new Notifications(session, settings, runner),
     new EditorActivity(session),
     new CoeditController(session, settings, log),
-    new ActiveEditorPublisher(session),
+    new ActiveEditorPublisher(session, follow),
+    new FollowersStatus(session),
     follow,
     ...follow.register(),
     ...contactCommands.register(),

@@ -194,7 +194,7 @@ test('engine hosts: pause and resume (kept over a restart), conflicts resolved w
   }
 });
 
-test('engine hosts: addMember, decline, leave, stopSharing, removeContact, and a crashed host restarted by the client', async () => {
+test('engine hosts: addMember, changeRole, removeMember, decline, leave, stopSharing, removeContact, and a crashed host restarted by the client', async () => {
   const world = new NetWorld();
   const users: EngineUser[] = [];
   try {
@@ -230,6 +230,19 @@ test('engine hosts: addMember, decline, leave, stopSharing, removeContact, and a
       'carol:editor:joined',
     ]);
 
+    // Only an owner changes roles (mayChangeSpace); alice makes bob a reader, and his status says so.
+    await assert.rejects(
+      carol.client.call('changeRole', { space, user: bobId, role: 'reader' }),
+      (err: { code: string; message: string }) => err.code === 'usage' && /only an owner/.test(err.message),
+    );
+    await alice.client.call('changeRole', { space, user: bobId, role: 'reader' });
+    await bob.until('bob a reader', (s) => s.spaces.find((x) => x.id === space)?.role === 'reader');
+    await assert.rejects(
+      alice.client.call('changeRole', { space, user: (await alice.status()).identity!.user, role: 'reader' }),
+      (err: { code: string }) => err.code === 'usage',
+      'a space keeps an owner: alice cannot demote herself',
+    );
+
     // carol declines another folder.
     fs.mkdirSync(alice.folder('private'), { recursive: true });
     const other = (await alice.client.call('share', { path: alice.folder('private'), with: [carolId], role: 'reader' })).space;
@@ -240,6 +253,12 @@ test('engine hosts: addMember, decline, leave, stopSharing, removeContact, and a
       'carol declined',
       (s) => s.spaces.find((x) => x.id === other)?.members.find((m) => m.name === 'carol')?.status === 'declined',
     );
+    await assert.rejects(
+      carol.client.call('removeMember', { space: other, user: carolId }),
+      (err: { code: string }) => err.code === 'usage',
+    );
+    await alice.client.call('removeMember', { space: other, user: carolId });
+    await alice.until('carol removed', (s) => !s.spaces.find((x) => x.id === other)?.members.some((m) => m.name === 'carol'));
 
     // bob leaves; his files stay, the others are told.
     await bob.client.call('leave', { space });
@@ -251,7 +270,30 @@ test('engine hosts: addMember, decline, leave, stopSharing, removeContact, and a
     await assert.rejects(carol.client.call('stopSharing', { space }), (err: { code: string }) => err.code === 'usage');
     await alice.client.call('stopSharing', { space });
     await carol.until('the space gone at carol', (s) => !s.spaces.some((x) => x.id === space));
-    await carol.untilEvent('activity', (e) => e.activity.kind === 'left' && e.activity.space === space);
+    // Each side's Activity names the folder the space was, though the space is gone from the status.
+    await carol.untilEvent(
+      'activity',
+      (e) =>
+        e.activity.kind === 'stopped' &&
+        e.activity.space === space &&
+        e.activity.user === 'alice' &&
+        e.activity.spaceName === nodePath.basename(carol.folder('team')),
+    );
+    const aliceId = (await alice.status()).identity!.user;
+    await alice.untilEvent(
+      'activity',
+      (e) =>
+        e.activity.kind === 'stopped' &&
+        e.activity.space === space &&
+        e.activity.user === aliceId &&
+        e.activity.spaceName === nodePath.basename(alice.folder('team')),
+    );
+    assert.ok(
+      !alice.events.some(
+        (e) => e.event === 'activity' && e.activity.kind === 'left' && e.activity.space === space && e.activity.user === 'carol',
+      ),
+      "alice's own Stop Sharing is one entry, not 'carol left'",
+    );
     assert.ok(!(await alice.status()).spaces.some((x) => x.id === space));
     assert.equal(readText(nodePath.join(carol.folder('team'), 'plan.md')), 'the plan\n');
 

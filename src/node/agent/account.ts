@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { fromHex, toHex } from '../../sync/util/bytes';
 import {
+  mayChangeSpace,
   RendezvousError,
   spaceDocSigningBytes,
   OWN_INVITE,
@@ -372,6 +373,39 @@ export async function addMember(session: AccountSession, space: string, user: st
   await session.client.request({ t: 'putSpace', doc: next });
   const local = session.home.spaces().find((s) => s.id === space);
   if (local) await tellName(session, [member!], space, local.path);
+}
+
+/**
+ * Takes a member out of a space (a new signed version without them): their devices stop syncing
+ * it and keep their files. Only an owner may (`mayChangeSpace`), and never the last owner.
+ */
+export async function removeMember(session: AccountSession, space: string, user: string): Promise<void> {
+  await changeMembers(session, space, user, (members) => members.filter((m) => m.user !== user));
+}
+
+/** Gives a member another role, as a new signed version; only an owner may (`mayChangeSpace`), and a space keeps an owner. */
+export async function changeRole(session: AccountSession, space: string, user: string, role: Role): Promise<void> {
+  if (role !== 'owner' && role !== 'editor' && role !== 'reader') throw new AccountError('the role is owner, editor or reader');
+  await changeMembers(session, space, user, (members) => members.map((m) => (m.user === user ? { user, role } : m)));
+}
+
+async function changeMembers(
+  session: AccountSession,
+  space: string,
+  user: string,
+  change: (members: SpaceDoc['members']) => SpaceDoc['members'],
+): Promise<void> {
+  const state = stateOf(session);
+  const info = state.spaces.find((s) => s.doc.id === space && s.status[state.user.id] === 'joined');
+  if (!info) throw new AccountError(`you are not a member of space ${space}`);
+  const doc = info.doc;
+  if (!doc.members.some((m) => m.user === user)) throw new AccountError('that user is not a member of the space');
+  if (user === state.user.id) throw new AccountError('to give up your own place, leave the space');
+  const members = change(doc.members);
+  if (!members.some((m) => m.role === 'owner')) throw new AccountError('a space keeps at least one owner');
+  const next = signSpaceDoc(session, { id: doc.id, kind: doc.kind, version: doc.version + 1, members });
+  if (!mayChangeSpace(doc, next, state.user.id)) throw new AccountError('only an owner of the space may remove members or change roles');
+  await session.client.request({ t: 'putSpace', doc: next });
 }
 
 /**

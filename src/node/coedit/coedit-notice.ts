@@ -44,8 +44,11 @@ export type CoeditNotice =
     }
   | { readonly t: 'close'; readonly space: string; readonly path: string }
   | { readonly t: 'frame'; readonly space: string; readonly path: string; readonly session: string; readonly frame: Uint8Array }
-  /** The sender's active editor in a space, or none there (`path` absent). */
-  | { readonly t: 'active'; readonly space: string; readonly path?: string; readonly top?: number };
+  /**
+   * The sender's active editor in a space, or none there (`path` absent); `following`: the user
+   * (an id) whose editor the sender's user follows, so that user can be told.
+   */
+  | { readonly t: 'active'; readonly space: string; readonly path?: string; readonly top?: number; readonly following?: string };
 
 export class CoeditNoticeError extends Error {
   constructor(message: string) {
@@ -128,8 +131,11 @@ export function decodeNotice(bytes: Uint8Array): CoeditNotice {
       const top = h['top'];
       if (top !== undefined && (typeof top !== 'number' || !Number.isInteger(top) || top < 0 || top > MAX_TOP))
         throw new CoeditNoticeError('bad top line');
-      if (h['path'] === undefined) return { t: 'active', space };
-      return { t: 'active', space, path: path(), ...(top !== undefined ? { top } : {}) };
+      const following = h['following'];
+      if (following !== undefined && !isHexId(following)) throw new CoeditNoticeError('bad followed user');
+      const followingPart = following !== undefined ? { following } : {};
+      if (h['path'] === undefined) return { t: 'active', space, ...followingPart };
+      return { t: 'active', space, path: path(), ...(top !== undefined ? { top } : {}), ...followingPart };
     }
     default:
       throw new CoeditNoticeError(`unknown notice type ${JSON.stringify(String(h['t']).slice(0, 20))}`);

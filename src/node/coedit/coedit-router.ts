@@ -17,6 +17,7 @@ import {
   type CoeditNotice,
 } from './coedit-notice';
 import { EngineError } from '../engine/engine-error';
+import { isHexId } from '../../sync/util/hex-id';
 import type { ActiveEditorView, CoeditPeerView } from '../engine/engine-protocol';
 
 /** Files one device may have announced at a time; a hostile peer cannot make the map grow past it. */
@@ -64,6 +65,8 @@ interface ActiveThere {
   readonly space: string;
   readonly path?: string;
   readonly top?: number;
+  /** The user whose editor this device's user follows. */
+  readonly following?: string;
   /** Order of arrival: the latest of a user's devices says where the user is. */
   readonly order: number;
 }
@@ -82,7 +85,7 @@ export class CoeditRouter {
   private readonly openCount = new Map<string, number>();
   /** This device's own open files, by file. */
   private readonly mine = new Map<string, OpenHere>();
-  private myActive: { space?: string; path?: string; top?: number } = {};
+  private myActive: { space?: string; path?: string; top?: number; following?: string } = {};
   private readonly theirActive = new Map<string, ActiveThere>();
   private readonly logged = new Set<string>();
   private arrivals = 0;
@@ -129,8 +132,14 @@ export class CoeditRouter {
     for (const device of targets) for (const frame of frames) this.sendTo(device, { t: 'frame', space, path, session, frame });
   }
 
-  /** The file this user has in front of them, or none; the members of its space (and of the one left) learn it. */
-  setActiveEditor(space: string | undefined, path: string | undefined, top: number | undefined): void {
+  /**
+   * The file this user has in front of them, or none; the members of its space (and of the one
+   * left) learn it. `following`: the member whose editor this user follows there, who learns it
+   * with the rest (and, with the rest, learns when it ends).
+   */
+  setActiveEditor(space: string | undefined, path: string | undefined, top: number | undefined, following?: string): void {
+    if (following !== undefined && (space === undefined || !isHexId(following)))
+      throw new EngineError('usage', 'following names a user (an id) of the space given');
     if (space !== undefined) {
       if (!this.options.directory.joinedHere(space)) throw new EngineError('usage', `space ${space} is not joined on this device`);
       if (path !== undefined) {
@@ -143,7 +152,12 @@ export class CoeditRouter {
     this.myActive =
       space === undefined
         ? {}
-        : { space, ...(path !== undefined ? { path } : {}), ...(path !== undefined && top !== undefined ? { top } : {}) };
+        : {
+            space,
+            ...(path !== undefined ? { path } : {}),
+            ...(path !== undefined && top !== undefined ? { top } : {}),
+            ...(following !== undefined ? { following } : {}),
+          };
     if (before !== undefined && before !== space) {
       for (const device of this.options.directory.reachable(before)) this.sendTo(device, { t: 'active', space: before });
     }
@@ -269,11 +283,12 @@ export class CoeditRouter {
   private onActive(device: string, user: UserInfo, notice: Extract<CoeditNotice, { t: 'active' }>): void {
     const before = this.theirActive.get(device);
     // A notice of "nothing in this space" from a device active in another one says nothing new.
-    if (notice.path === undefined && before && before.space !== notice.space) return;
+    if (notice.path === undefined && notice.following === undefined && before && before.space !== notice.space) return;
     this.theirActive.set(device, {
       space: notice.space,
       ...(notice.path !== undefined ? { path: notice.path } : {}),
       ...(notice.top !== undefined ? { top: notice.top } : {}),
+      ...(notice.following !== undefined ? { following: notice.following } : {}),
       order: ++this.arrivals,
     });
     const name = user.name;
@@ -284,6 +299,7 @@ export class CoeditRouter {
       space: notice.space,
       ...(notice.path !== undefined ? { path: notice.path } : {}),
       ...(notice.top !== undefined ? { top: notice.top } : {}),
+      ...(notice.following !== undefined ? { following: notice.following } : {}),
     });
   }
 
@@ -302,7 +318,7 @@ export class CoeditRouter {
     const active = this.theirActive.get(device);
     if (!active) return;
     this.theirActive.delete(device);
-    if (active.path === undefined) return;
+    if (active.path === undefined && active.following === undefined) return;
     const member = this.options.directory.member(active.space, device);
     this.options.onActiveEditor({ device, user: member?.user.id ?? '', name: member?.user.name ?? '', space: active.space });
   }
@@ -338,9 +354,15 @@ export class CoeditRouter {
   }
 
   private sendActive(device: string): void {
-    const { space, path, top } = this.myActive;
+    const { space, path, top, following } = this.myActive;
     if (space === undefined) return;
-    this.sendTo(device, { t: 'active', space, ...(path !== undefined ? { path } : {}), ...(top !== undefined ? { top } : {}) });
+    this.sendTo(device, {
+      t: 'active',
+      space,
+      ...(path !== undefined ? { path } : {}),
+      ...(top !== undefined ? { top } : {}),
+      ...(following !== undefined ? { following } : {}),
+    });
   }
 
   private sendTo(device: string, notice: CoeditNotice): void {

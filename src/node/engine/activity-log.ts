@@ -37,6 +37,9 @@ export class ActivityLog {
   private store: UnseenStore | undefined;
   private recentStore: RecentStore | undefined;
 
+  /** The folder name of a space, stamped on each entry; set by the owner of the log. */
+  nameOf: (space: string) => string | undefined = () => undefined;
+
   constructor(
     private readonly onActivity: (activity: ActivityView) => void,
     private readonly coalesceMs = COALESCE_MS,
@@ -71,6 +74,7 @@ export class ActivityLog {
   }
 
   add(kind: ActivityView['kind'], space: string, paths: readonly string[], user?: string, about?: { readonly invitedMe?: true }): void {
+    const spaceName = this.nameOf(space);
     const activity: ActivityView = {
       id: crypto.randomBytes(8).toString('hex'),
       at: Date.now(),
@@ -79,6 +83,7 @@ export class ActivityLog {
       paths: [...paths],
       ...(user !== undefined ? { user } : {}),
       ...(about?.invitedMe ? { invitedMe: true as const } : {}),
+      ...(spaceName !== undefined ? { spaceName } : {}),
     };
     this.recent.push(activity);
     if (this.recent.length > KEEP) this.recent.shift();
@@ -116,7 +121,16 @@ export class ActivityLog {
   }
 }
 
-const KINDS: ReadonlySet<string> = new Set<ActivityView['kind']>(['changed', 'joined', 'left', 'conflict', 'merged', 'invited', 'error']);
+const KINDS: ReadonlySet<string> = new Set<ActivityView['kind']>([
+  'changed',
+  'joined',
+  'left',
+  'conflict',
+  'merged',
+  'invited',
+  'error',
+  'stopped',
+]);
 
 /** A kept entry read back from the home: written by this code, but a file can be damaged. */
 function isActivity(value: unknown): value is ActivityView {
@@ -131,6 +145,7 @@ function isActivity(value: unknown): value is ActivityView {
     Array.isArray(a['paths']) &&
     a['paths'].every((p) => typeof p === 'string') &&
     (a['user'] === undefined || typeof a['user'] === 'string') &&
-    (a['invitedMe'] === undefined || a['invitedMe'] === true)
+    (a['invitedMe'] === undefined || a['invitedMe'] === true) &&
+    (a['spaceName'] === undefined || typeof a['spaceName'] === 'string')
   );
 }

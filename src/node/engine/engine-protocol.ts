@@ -108,13 +108,16 @@ export interface ActivityView {
   readonly id: string;
   readonly at: number;
   readonly space: string;
-  readonly kind: 'changed' | 'joined' | 'left' | 'conflict' | 'merged' | 'invited' | 'error';
+  /** 'stopped': the space is no longer shared with this user (`user` stopped sharing it, or removed this user). */
+  readonly kind: 'changed' | 'joined' | 'left' | 'conflict' | 'merged' | 'invited' | 'error' | 'stopped';
   /** Who did it, by display name, when known. */
   readonly user?: string;
   /** Files concerned, space-relative; a coalesced entry lists several. */
   readonly paths: readonly string[];
   /** For 'invited': this user is the one invited, and `user` invited them; otherwise `user` is the member invited. */
   readonly invitedMe?: true;
+  /** The space's folder name when the entry was made, for when the space is gone from the status (unshared, left). */
+  readonly spaceName?: string;
 }
 
 /** Another device that has a file of a space open (co-editing). */
@@ -139,6 +142,8 @@ export interface ActiveEditorView {
   readonly space: string;
   readonly path?: string;
   readonly top?: number;
+  /** The user (an id) whose editor this device's user follows; absent when not following. */
+  readonly following?: string;
 }
 
 // ---- requests (extension to host) -----------------------------------------------------------
@@ -185,6 +190,10 @@ export interface EngineMethods {
   join(p: { space: string; path: string; merge?: boolean }): Record<string, never>;
   decline(p: { space: string }): Record<string, never>;
   addMember(p: { space: string; user: string; role: 'editor' | 'reader' }): Record<string, never>;
+  /** Takes a member out of a space; only an owner may (`mayChangeSpace`). Their copy stays, unsynced. */
+  removeMember(p: { space: string; user: string }): Record<string, never>;
+  /** Gives a member another role; only an owner may (`mayChangeSpace`), and a space keeps an owner. */
+  changeRole(p: { space: string; user: string; role: Role }): Record<string, never>;
   leave(p: { space: string }): Record<string, never>;
   stopSharing(p: { space: string }): Record<string, never>;
   setPaused(p: { space: string; paused: boolean }): Record<string, never>;
@@ -213,8 +222,10 @@ export interface EngineMethods {
    * The file this device's user has in the active editor (`path` space-relative), or none. Member
    * devices of the space learn it (MemberView.activeFile, `activeEditor` events, so others can
    * Follow); `top` is the first visible line, sent at most every 100 ms by the caller.
+   * `following` (with `space`): the member whose editor this user follows, who is told so
+   * (`ActiveEditorView.following` in their `activeEditor` events) until a call without it.
    */
-  setActiveEditor(p: { space?: string; path?: string; top?: number }): Record<string, never>;
+  setActiveEditor(p: { space?: string; path?: string; top?: number; following?: string }): Record<string, never>;
   /**
    * Announces (or updates) this device's live session of a file it has open: `session` names the
    * session's seed (docs/COEDIT.md §3), `live` says the session has other members already. The

@@ -56,6 +56,13 @@ export class EngineService {
   private stopped = false;
   private readonly conflicts = new ConflictCache();
   private readonly typingSent = new Map<string, number>();
+  /** Folder names of the spaces this device had, kept for activity about spaces that are gone. */
+  private readonly spaceNames = new Map<string, string>();
+  /**
+   * Spaces this device stopped sharing: what that does to their membership is one entry, not one
+   * per member. Kept after the call, since the account states that show it may come later.
+   */
+  private readonly stoppedHere = new Set<string>();
   /** Conflicts and invitations the user was told about, kept in the home. */
   private reported: ReportedOnce | undefined;
   /** This process's hold on the home (one daemon per home), and the control socket it serves. */
@@ -71,6 +78,7 @@ export class EngineService {
       this.control?.broadcast({ kind: 'event', ...event } as EngineEvent);
     };
     this.activityLog = new ActivityLog((activity) => this.emit({ event: 'activity', activity }));
+    this.activityLog.nameOf = (space) => this.spaceName(space);
   }
 
   readonly handlers: EngineHandlers = {
@@ -188,6 +196,16 @@ export class EngineService {
       return {};
     },
 
+    removeMember: async (p) => {
+      await account.removeMember(await this.session(), String(p?.space ?? ''), String(p?.user ?? ''));
+      return {};
+    },
+
+    changeRole: async (p) => {
+      await account.changeRole(await this.session(), String(p?.space ?? ''), String(p?.user ?? ''), p?.role);
+      return {};
+    },
+
     leave: async (p) => {
       await account.leaveSpace(await this.session(), p.space);
       await this.agent!.refresh();
@@ -195,8 +213,17 @@ export class EngineService {
     },
 
     stopSharing: async (p) => {
-      await account.stopSharing(await this.session(), p.space);
+      const name = this.spaceName(p.space);
+      if (name !== undefined) this.spaceNames.set(p.space, name);
+      this.stoppedHere.add(p.space);
+      try {
+        await account.stopSharing(await this.session(), p.space);
+      } catch (err) {
+        this.stoppedHere.delete(p.space);
+        throw err;
+      }
       await this.agent!.refresh();
+      this.activityLog.add('stopped', p.space, [], this.agent?.state?.user.id);
       return {};
     },
 
@@ -284,6 +311,7 @@ export class EngineService {
         optional(p?.space, 'space'),
         optional(p?.path, 'path'),
         p?.top === undefined ? undefined : Number(p.top),
+        optional(p?.following, 'following'),
       );
       return {};
     },
@@ -435,9 +463,13 @@ export class EngineService {
     }
     if (!before) return;
     for (const change of membershipChanges(before, state)) {
+      // This user's own Stop Sharing takes every other member out: its one entry says so.
+      if (this.stoppedHere.has(change.space)) continue;
       if (change.kind === 'gone') {
         // Stopped by its owner, or this user was removed: the files stay, syncing ends.
-        this.activityLog.add('left', change.space, [], change.user);
+        const name = this.spaceName(change.space);
+        if (name !== undefined) this.spaceNames.set(change.space, name);
+        this.activityLog.add('stopped', change.space, [], change.user);
         this.home?.removeSpace(change.space);
       } else this.activityLog.add(change.kind, change.space, [], change.user);
     }
@@ -507,6 +539,13 @@ export class EngineService {
   }
 
   // ---- helpers ------------------------------------------------------------------------------
+
+  /** A space's folder name: of its local copy, or as it was when this device last had one, or from its space note. */
+  private spaceName(space: string): string | undefined {
+    const local = this.home?.spaces().find((s) => s.id === space);
+    if (local) return nodePath.basename(local.path);
+    return this.spaceNames.get(space) ?? this.home?.spaceNames()[space];
+  }
 
   private identityView(): EngineIdentity | undefined {
     const agent = this.agent;

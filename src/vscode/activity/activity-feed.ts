@@ -16,6 +16,8 @@ export interface ActivityEntry {
   readonly paths: readonly string[];
   /** See `ActivityView.invitedMe`. */
   readonly invitedMe?: boolean;
+  /** See `ActivityView.spaceName`. */
+  readonly spaceName?: string;
 }
 
 export interface ActivityFeedOptions {
@@ -74,6 +76,7 @@ export class ActivityFeed {
       at: activity.at,
       paths: [...new Set(activity.paths)],
       ...(activity.kind === 'invited' ? { invitedMe: activity.invitedMe === true } : {}),
+      ...(activity.spaceName !== undefined ? { spaceName: activity.spaceName } : {}),
     };
     this.rows.unshift(entry);
     if (this.rows.length > this.options.maxEntries) this.rows.length = this.options.maxEntries;
@@ -95,15 +98,15 @@ function canJoin(head: ActivityEntry, activity: ActivityView, windowMs: number):
   );
 }
 
-function spaceName(space: string, status: EngineStatus | undefined): string {
-  return status?.spaces.find((s) => s.id === space)?.name ?? shortId(space);
+function spaceName(entry: ActivityEntry, status: EngineStatus | undefined): string {
+  return status?.spaces.find((s) => s.id === entry.space)?.name ?? entry.spaceName ?? shortId(entry.space);
 }
 
 /** The sentence a row shows: "bob changed 3 files in design-notes", "carol joined design-notes", "conflict in src/app.ts". */
 export function activityText(entry: ActivityEntry, status: EngineStatus | undefined, l10n: Localizer): string {
   const names = new UserNames(status);
   const who = entry.user === undefined ? undefined : names.nameOf(entry.user);
-  const where = spaceName(entry.space, status);
+  const where = spaceName(entry, status);
   const count = entry.paths.length;
   const only = entry.paths[0] ?? '';
   switch (entry.kind) {
@@ -128,6 +131,9 @@ export function activityText(entry: ActivityEntry, status: EngineStatus | undefi
         : l10n.t('{0} was invited to {1}', who ?? l10n.t('someone'), where);
     case 'error':
       return count <= 1 ? l10n.t('sync error in {0}', only || where) : l10n.t('{0} sync errors in {1}', count, where);
+    case 'stopped':
+      if (entry.user !== undefined && entry.user === status?.identity?.user) return l10n.t('You stopped sharing {0}', where);
+      return l10n.t('{0} stopped sharing {1} with you', who ?? l10n.t('someone'), where);
   }
 }
 
@@ -158,6 +164,8 @@ function activityIcon(kind: ActivityEntry['kind']): TreeNode['icon'] {
       return { id: 'mail', color: 'charts.blue' };
     case 'error':
       return { id: 'error', color: 'list.errorForeground' };
+    case 'stopped':
+      return { id: 'debug-disconnect', color: 'disabledForeground' };
   }
 }
 

@@ -25,6 +25,8 @@ export const Commands = {
   stopSharing: 'sharedFolders.stopSharing',
   leave: 'sharedFolders.leave',
   resolveMassDelete: 'sharedFolders.resolveMassDelete',
+  removeMember: 'sharedFolders.removeMember',
+  changeRole: 'sharedFolders.changeRole',
   // Conflicts
   resolveConflict: 'sharedFolders.resolveConflict',
   keepMine: 'sharedFolders.keepMine',

@@ -10,10 +10,16 @@ import { ACTIVITY_VIEW } from '../activity/activity-tree';
 
 /** Remote-change notices are held back this long, so a burst of saves becomes one notice. */
 const REMOTE_CHANGE_DELAY_MS = 4_000;
+/**
+ * The folder's name comes in the sharer's space note, just after the invitation itself: the
+ * invitation's notice waits this long for it, so that it can say which folder.
+ */
+const INVITATION_NAME_WAIT_MS = 5_000;
 
 /**
- * Notifications for what needs the user: invitations and new conflicts. Remote changes only when
- * `sharedFolders.notifyOnRemoteChanges` is on, and then coalesced, never one per file.
+ * Notifications for what needs the user: invitations, new conflicts, and a folder no longer
+ * shared with them. Remote changes only when `sharedFolders.notifyOnRemoteChanges` is on, and
+ * then coalesced, never one per file.
  */
 export class Notifications implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
@@ -62,16 +68,43 @@ export class Notifications implements vscode.Disposable {
   private onInvitation(invitation: InvitationView): void {
     if (this.announcedInvitations.has(invitation.space)) return;
     this.announcedInvitations.add(invitation.space);
+    void this.named(invitation).then((named) => {
+      if (named) this.showInvitation(named);
+    });
+  }
+
+  /** The invitation once its folder's name is known (or after a short wait); undefined once it is answered. */
+  private named(invitation: InvitationView): Promise<InvitationView | undefined> {
+    if (invitation.name) return Promise.resolve(invitation);
+    return new Promise((resolve) => {
+      const current = (): InvitationView | undefined => this.session.status?.invitations.find((i) => i.space === invitation.space);
+      const done = (value: InvitationView | undefined): void => {
+        clearTimeout(timer);
+        listener.dispose();
+        resolve(value);
+      };
+      const timer = setTimeout(() => done(current() ?? invitation), INVITATION_NAME_WAIT_MS);
+      const listener = this.session.onDidChangeStatus((status) => {
+        if (!status) return;
+        const now = current();
+        if (!now) done(undefined);
+        else if (now.name) done(now);
+      });
+    });
+  }
+
+  private showInvitation(invitation: InvitationView): void {
     const from = new UserNames(this.session.status).nameOf(invitation.from);
     const accept = vscode.l10n.t('Accept');
     const decline = vscode.l10n.t('Decline');
-    void vscode.window
-      .showInformationMessage(vscode.l10n.t('{0} wants to share a folder with you.', from), accept, decline)
-      .then((choice) => {
-        const ref = { kind: 'invitation', space: invitation.space };
-        if (choice === accept) void vscode.commands.executeCommand(Commands.acceptFolder, ref);
-        else if (choice === decline) void vscode.commands.executeCommand(Commands.declineFolder, ref);
-      });
+    const text = invitation.name
+      ? vscode.l10n.t("{0} wants to share the folder '{1}' with you.", from, invitation.name)
+      : vscode.l10n.t('{0} wants to share a folder with you.', from);
+    void vscode.window.showInformationMessage(text, accept, decline).then((choice) => {
+      const ref = { kind: 'invitation', space: invitation.space };
+      if (choice === accept) void vscode.commands.executeCommand(Commands.acceptFolder, ref);
+      else if (choice === decline) void vscode.commands.executeCommand(Commands.declineFolder, ref);
+    });
   }
 
   private onConflict(conflict: ConflictView): void {
@@ -96,11 +129,22 @@ export class Notifications implements vscode.Disposable {
   }
 
   private onActivity(activity: ActivityView): void {
+    if (activity.kind === 'stopped') return this.onStopped(activity);
     if (activity.kind !== 'changed' || !this.settings.notifyOnRemoteChanges) return;
     if (activity.user !== undefined && activity.user === this.session.identity?.user) return;
     this.pendingChanges.add(activity);
     if (this.changeTimer) clearTimeout(this.changeTimer);
     this.changeTimer = setTimeout(() => this.flushChanges(), REMOTE_CHANGE_DELAY_MS);
+  }
+
+  /** A folder is no longer shared with this user (its owner stopped sharing it, or removed them); their own Stop Sharing says so itself. */
+  private onStopped(activity: ActivityView): void {
+    if (activity.user !== undefined && activity.user === this.session.identity?.user) return;
+    const folder = activity.spaceName ?? activity.space.slice(0, 8);
+    const who = activity.user === undefined ? vscode.l10n.t('The owner') : new UserNames(this.session.status).nameOf(activity.user);
+    void vscode.window.showInformationMessage(
+      vscode.l10n.t("{0} stopped sharing '{1}' with you. Your copy stays where it is; it no longer syncs.", who, folder),
+    );
   }
 
   private flushChanges(): void {

@@ -100,7 +100,7 @@ export function pickInvitation(status: EngineStatus, placeHolder: string): Promi
   return pick(
     status.invitations.map((i) => ({
       label: vscode.l10n.t('Folder from {0}', names.nameOf(i.from)),
-      description: i.role,
+      description: i.name ? `'${i.name}' · ${i.role}` : i.role,
       detail: i.members.map((m) => names.nameOf(m)).join(', '),
       value: i,
     })),

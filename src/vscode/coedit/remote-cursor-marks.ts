@@ -45,3 +45,40 @@ export function safeColour(colour: string): string {
 function clamp(offset: number, length: number): number {
   return Math.max(0, Math.min(offset, length));
 }
+
+/** How long a member's name stays up at their cursor after it last moved; then only the caret shows. */
+export const NAME_SHOWN_MS = 3_000;
+
+/**
+ * When each member's cursor last moved in one editor, so names show on activity only: a cursor
+ * seen for the first time, or at another place or selection than before, counts as a move.
+ */
+export class CursorActivity {
+  private readonly seen = new Map<number, { readonly at: string; readonly movedAt: number }>();
+
+  constructor(private readonly shownMs = NAME_SHOWN_MS) {}
+
+  /**
+   * Notes `marks` as seen at `now`. Returns the members whose name shows now, and when the
+   * first of those names is due to hide (undefined when none shows).
+   */
+  update(marks: readonly CursorMark[], now: number): { readonly named: ReadonlySet<number>; readonly hideAt?: number } {
+    const named = new Set<number>();
+    let hideAt: number | undefined;
+    const present = new Set<number>();
+    for (const m of marks) {
+      present.add(m.clientId);
+      const at = `${m.caret}/${m.selection?.start ?? ''}-${m.selection?.end ?? ''}`;
+      const before = this.seen.get(m.clientId);
+      const movedAt = before && before.at === at ? before.movedAt : now;
+      this.seen.set(m.clientId, { at, movedAt });
+      const until = movedAt + this.shownMs;
+      if (until > now) {
+        named.add(m.clientId);
+        hideAt = hideAt === undefined ? until : Math.min(hideAt, until);
+      }
+    }
+    for (const id of [...this.seen.keys()]) if (!present.has(id)) this.seen.delete(id);
+    return hideAt === undefined ? { named } : { named, hideAt };
+  }
+}

@@ -56,6 +56,8 @@ const MUTATING: ReadonlySet<EngineMethod> = new Set<EngineMethod>([
   'join',
   'decline',
   'addMember',
+  'removeMember',
+  'changeRole',
   'leave',
   'stopSharing',
   'setPaused',

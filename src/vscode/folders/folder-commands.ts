@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import type { InvitationView, SpaceView } from '../../node/engine/engine-protocol';
+import type { InvitationView, MemberView, SpaceView } from '../../node/engine/engine-protocol';
+import type { Role } from '../../sync/protocol/rendezvous';
 import type { CommandRunner } from '../app/command-runner';
 import type { EngineSession } from '../engine/engine-session';
 import { Cancelled, isEngineFailure, UserFacingError } from '../app/errors';
@@ -42,6 +43,8 @@ export class FolderCommands {
       r.register(Commands.stopSharing, (arg?: unknown) => this.stopSharing(arg)),
       r.register(Commands.resolveMassDelete, (arg?: unknown) => this.resolveMassDelete(arg)),
       r.register(Commands.leave, (arg?: unknown) => this.leave(arg)),
+      r.register(Commands.removeMember, (arg?: unknown) => this.removeMember(arg)),
+      r.register(Commands.changeRole, (arg?: unknown) => this.changeRole(arg)),
     ];
   }
 
@@ -75,7 +78,7 @@ export class FolderCommands {
             placeHolder: vscode.l10n.t('Contacts to share with'),
           });
     if (chosen.length === 0) throw new Cancelled();
-    const role = await pickRole();
+    const role = await pickRole(vscode.l10n.t("Role of {0} in '{1}'", chosen.map((c) => c.label).join(', '), basename(path)));
     const { space } = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Sharing {0}…', basename(path)) },
       () => this.session.call('share', { path, with: chosen.map((c) => c.id), role, ignore: this.settings.ignorePatterns }),
@@ -111,21 +114,25 @@ export class FolderCommands {
     const space = refOfKind(arg, 'invitation')?.space ?? (await pickInvitation(status, vscode.l10n.t('Invitation to accept'))).space;
     const invitation = status.invitations.find((i) => i.space === space);
     if (!invitation) throw new UserFacingError(vscode.l10n.t('This invitation is no longer open.'));
-    const target = await this.chooseLandingFolder(invitation, new UserNames(status).nameOf(invitation.from));
-    const addToWorkspace = await pick(
-      [
-        { label: vscode.l10n.t('Add to Workspace'), description: vscode.l10n.t("Show the folder in this window's Explorer"), value: true },
-        { label: vscode.l10n.t("Don't Add"), value: false },
-      ],
-      vscode.l10n.t('Add {0} to this workspace?', target),
-      '',
-    );
+    const from = new UserNames(status).nameOf(invitation.from);
+    const target = await this.chooseLandingFolder(invitation, from);
+    const where = await pickWhereToOpen(target);
     await this.joinInto(space, target);
-    if (addToWorkspace) {
-      const index = vscode.workspace.workspaceFolders?.length ?? 0;
-      vscode.workspace.updateWorkspaceFolders(index, 0, { uri: vscode.Uri.file(target) });
+    const uri = vscode.Uri.file(target);
+    void vscode.window.showInformationMessage(vscode.l10n.t("Joined '{0}' from {1}. It syncs into {2}.", basename(target), from, target));
+    switch (where) {
+      case 'add':
+        vscode.workspace.updateWorkspaceFolders(vscode.workspace.workspaceFolders?.length ?? 0, 0, { uri });
+        return;
+      case 'here':
+        await vscode.commands.executeCommand('vscode.openFolder', uri, { forceNewWindow: false });
+        return;
+      case 'window':
+        await vscode.commands.executeCommand('vscode.openFolder', uri, { forceNewWindow: true });
+        return;
+      case 'none':
+        return;
     }
-    void vscode.window.showInformationMessage(vscode.l10n.t('Joined. The folder syncs into {0}.', target));
   }
 
   /** Joins at `target`; a folder that already has files is merged only when the user says so. */
@@ -153,7 +160,9 @@ export class FolderCommands {
         { label: proposed, description: vscode.l10n.t('default location'), value: proposed as string | undefined },
         { label: `$(folder-opened) ${choose}`, value: undefined },
       ],
-      vscode.l10n.t('Where should the shared folder go?'),
+      invitation.name
+        ? vscode.l10n.t("Where should '{0}' from {1} go on this computer?", invitation.name, fromName)
+        : vscode.l10n.t('Where should the folder {0} shares go on this computer?', fromName),
       '',
     );
     if (chosen !== undefined) return chosen;
@@ -223,7 +232,7 @@ export class FolderCommands {
       candidates.map((c) => ({ label: c.name, description: c.presence, id: c.id })),
       { placeHolder: vscode.l10n.t('Contacts to add to {0}', space.name) },
     );
-    const role = await pickRole();
+    const role = await pickRole(vscode.l10n.t("Role of {0} in '{1}'", chosen.map((c) => c.label).join(', '), space.name));
     for (const c of chosen) await this.session.call('addMember', { space: space.id, user: c.id, role });
     void vscode.window.showInformationMessage(vscode.l10n.t('Invited {0} to {1}.', chosen.map((c) => c.label).join(', '), space.name));
   }
@@ -281,6 +290,69 @@ export class FolderCommands {
     );
     if (choice !== stop) throw new Cancelled();
     await this.session.call('stopSharing', { space: space.id });
+    void vscode.window.showInformationMessage(
+      vscode.l10n.t("You stopped sharing '{0}'. Every member keeps the files they have.", space.name),
+    );
+  }
+
+  /** A member row's space and member, or picked: only an owner may change members (mayChangeSpace). */
+  private async memberFrom(arg: unknown, placeHolder: string): Promise<{ space: SpaceView; member: MemberView }> {
+    const status = requireStatus(await this.session.readyStatus());
+    const ref = refOfKind(arg, 'member');
+    const space = ref
+      ? status.spaces.find((s) => s.id === ref.space)
+      : await pickSpace(status, vscode.l10n.t('Shared folder whose members to manage'), (s) => s.role === 'owner');
+    if (!space) throw new UserFacingError(vscode.l10n.t('That shared folder is gone.'));
+    if (space.role !== 'owner') {
+      throw new UserFacingError(vscode.l10n.t("Only an owner of '{0}' can remove members or change their roles.", space.name));
+    }
+    const me = status.identity?.user;
+    const others = space.members.filter((m) => m.user !== me && m.status !== 'left' && m.status !== 'declined');
+    const member = ref
+      ? others.find((m) => m.user === ref.user)
+      : await pick(
+          others.map((m) => ({ label: m.name, description: m.role, value: m })),
+          placeHolder,
+          vscode.l10n.t("'{0}' has no other members.", space.name),
+        );
+    if (!member) throw new UserFacingError(vscode.l10n.t("That member is no longer in '{0}'.", space.name));
+    return { space, member };
+  }
+
+  private async removeMember(arg: unknown): Promise<void> {
+    const { space, member } = await this.memberFrom(arg, vscode.l10n.t('Member to remove'));
+    const remove = vscode.l10n.t('Remove Member');
+    const choice = await vscode.window.showWarningMessage(
+      vscode.l10n.t("Remove {0} from '{1}'?", member.name, space.name),
+      { modal: true, detail: vscode.l10n.t('{0} keeps the files they have; nothing syncs with them any more.', member.name) },
+      remove,
+    );
+    if (choice !== remove) throw new Cancelled();
+    await this.session.call('removeMember', { space: space.id, user: member.user });
+    void vscode.window.showInformationMessage(vscode.l10n.t("Removed {0} from '{1}'.", member.name, space.name));
+  }
+
+  private async changeRole(arg: unknown): Promise<void> {
+    const { space, member } = await this.memberFrom(arg, vscode.l10n.t('Member whose role to change'));
+    const current = (role: Role): string | undefined => (role === member.role ? vscode.l10n.t('current role') : undefined);
+    const role = await pick<Role>(
+      [
+        { label: vscode.l10n.t('Editor'), description: current('editor'), detail: vscode.l10n.t('can change files'), value: 'editor' },
+        { label: vscode.l10n.t('Reader'), description: current('reader'), detail: vscode.l10n.t('gets a read-only copy'), value: 'reader' },
+        {
+          label: vscode.l10n.t('Owner'),
+          description: current('owner'),
+          detail: vscode.l10n.t('can also add and remove members, change roles and stop sharing'),
+          value: 'owner',
+        },
+      ],
+      vscode.l10n.t("New role of {0} in '{1}'", member.name, space.name),
+      '',
+    );
+    if (role === member.role) return;
+    await this.session.call('changeRole', { space: space.id, user: member.user, role });
+    const roleName = { owner: vscode.l10n.t('an owner'), editor: vscode.l10n.t('an editor'), reader: vscode.l10n.t('a reader') }[role];
+    void vscode.window.showInformationMessage(vscode.l10n.t("{0} is now {1} of '{2}'.", member.name, roleName, space.name));
   }
 
   private async leave(arg: unknown): Promise<void> {
@@ -296,15 +368,37 @@ export class FolderCommands {
   }
 }
 
-async function pickRole(): Promise<ShareRole> {
+/** The role of new members; `placeHolder` says which folder is shared with whom. */
+async function pickRole(placeHolder: string): Promise<ShareRole> {
   return pick<ShareRole>(
     [
       { label: vscode.l10n.t('Editor'), description: vscode.l10n.t('can change files'), value: 'editor' },
       { label: vscode.l10n.t('Reader'), description: vscode.l10n.t('gets a read-only copy'), value: 'reader' },
     ],
-    vscode.l10n.t('Role of the new members'),
+    placeHolder,
     '',
   );
+}
+
+/**
+ * Where a joined folder opens. A multi-root workspace takes it as one more folder; a window on
+ * one folder would have to become an untitled workspace and reload, so it offers a new window
+ * instead; an empty window can open it in place.
+ */
+async function pickWhereToOpen(target: string): Promise<'add' | 'here' | 'window' | 'none'> {
+  const multiRoot = vscode.workspace.workspaceFile !== undefined;
+  const empty = !multiRoot && (vscode.workspace.workspaceFolders?.length ?? 0) === 0;
+  const items: (vscode.QuickPickItem & { value: 'add' | 'here' | 'window' | 'none' })[] = [];
+  if (multiRoot)
+    items.push({
+      label: vscode.l10n.t('Add to Workspace'),
+      description: vscode.l10n.t("Show the folder in this window's Explorer"),
+      value: 'add',
+    });
+  if (empty) items.push({ label: vscode.l10n.t('Open Here'), description: vscode.l10n.t('Open the folder in this window'), value: 'here' });
+  items.push({ label: vscode.l10n.t('Open in New Window'), description: vscode.l10n.t('Keep this window as it is'), value: 'window' });
+  items.push({ label: vscode.l10n.t("Don't Open"), description: vscode.l10n.t('It syncs all the same'), value: 'none' });
+  return pick(items, vscode.l10n.t('Open {0}?', target), '');
 }
 
 /** Share Folder's argument: a contact row, an Explorer folder (a Uri), or a preset from a drop. */

@@ -46,6 +46,8 @@ function spaceNode(space: SpaceView, me: string | undefined, l10n: Localizer): T
     .map((m) => memberNode(m, space, l10n));
 
   const descriptionParts = [syncStateText(space.state, l10n)];
+  // A reader's changes never leave this device: worth seeing without hovering.
+  if (space.role === 'reader') descriptionParts.push(l10n.t('read-only'));
   if (space.conflicts.length > 0) {
     descriptionParts.push(space.conflicts.length === 1 ? l10n.t('1 conflict') : l10n.t('{0} conflicts', space.conflicts.length));
   }
@@ -113,7 +115,8 @@ function memberNode(member: MemberView, space: SpaceView, l10n: Localizer): Tree
     tooltip: l10n.t('{0} ({1}) in {2}', member.name || member.user, roleText(member.role, l10n), space.name),
     icon: member.status === 'invited' ? { id: 'mail', color: 'disabledForeground' } : presenceIcon(member.presence),
     // `inFile`: the member has a file of the space in their active editor, so Follow has something to show.
-    contextValue: `member ${member.status}${member.activeFile ? ' inFile' : ''}`,
+    // `manageable`: this user owns the space, so may remove the member or change their role (mayChangeSpace).
+    contextValue: `member ${member.status}${member.activeFile ? ' inFile' : ''}${space.role === 'owner' ? ' manageable' : ''}`,
   };
 }
 
@@ -123,7 +126,9 @@ function invitationNode(invitation: InvitationView, names: UserNames, l10n: Loca
     id: `invitation:${invitation.space}`,
     ref: { kind: 'invitation', space: invitation.space },
     label: l10n.t('Folder from {0}', from),
-    description: l10n.t('invitation · {0}', roleText(invitation.role, l10n)),
+    description: invitation.name
+      ? l10n.t("'{0}' · invitation · {1}", invitation.name, roleText(invitation.role, l10n))
+      : l10n.t('invitation · {0}', roleText(invitation.role, l10n)),
     tooltip: l10n.t(
       '{0} invited you to a shared folder as {1}. Members: {2}',
       from,

@@ -218,6 +218,40 @@ test("co-editing router: active editors of a user's devices, the latest wins, go
   assert.throws(() => a1.setActiveEditor(SPACE, 'a//b', 0), /empty segment/);
 });
 
+test('co-editing router: who follows whom travels with the active editor and ends with the device', () => {
+  const w = new World();
+  const b = w.device('b1');
+  const a1 = w.device('a1');
+  // Ids on the wire are hex: this stands for bob, whom alice follows.
+  const BOB = 'b'.repeat(32);
+  a1.setActiveEditor(SPACE, undefined, undefined, BOB);
+  w.flush();
+  assert.deepEqual(w.active.get('b1')!.at(-1), { device: 'a1', user: 'alice', name: 'alice', space: SPACE, following: BOB });
+  a1.setActiveEditor(SPACE, 'one.txt', 3, BOB);
+  w.flush();
+  assert.deepEqual(w.active.get('b1')!.at(-1), {
+    device: 'a1',
+    user: 'alice',
+    name: 'alice',
+    space: SPACE,
+    path: 'one.txt',
+    top: 3,
+    following: BOB,
+  });
+  a1.setActiveEditor(SPACE, 'one.txt', 3);
+  w.flush();
+  assert.equal(w.active.get('b1')!.at(-1)!.following, undefined, 'no longer following');
+  // Following while in no file: the device going offline is news for the followed user too.
+  a1.setActiveEditor(SPACE, undefined, undefined, BOB);
+  w.flush();
+  const before = w.active.get('b1')!.length;
+  b.deviceGone('a1');
+  assert.equal(w.active.get('b1')!.length, before + 1);
+  assert.deepEqual(w.active.get('b1')!.at(-1), { device: 'a1', user: 'alice', name: 'alice', space: SPACE });
+  assert.throws(() => a1.setActiveEditor(SPACE, 'x', 0, 'bob'), /following names a user/);
+  assert.throws(() => a1.setActiveEditor(undefined, undefined, undefined, BOB), /following names a user/);
+});
+
 test('co-editing notices: each kind round-trips; headers and frames over their bounds are refused', () => {
   const notices: CoeditNotice[] = [
     { t: 'open', space: SPACE, path: 'dir/ü.txt', session: S1, live: true, reply: true },
@@ -226,6 +260,8 @@ test('co-editing notices: each kind round-trips; headers and frames over their b
     { t: 'close', space: SPACE, path: 'x' },
     { t: 'active', space: SPACE, path: 'x', top: 12 },
     { t: 'active', space: SPACE },
+    { t: 'active', space: SPACE, following: 'b'.repeat(32) },
+    { t: 'active', space: SPACE, path: 'x', top: 1, following: 'b'.repeat(32) },
   ];
   for (const n of notices) assert.deepEqual(decodeNotice(encodeNotice(n)), n);
   const frame = decodeNotice(encodeNotice({ t: 'frame', space: SPACE, path: 'dir/ü.txt', session: S1, frame: Uint8Array.of(1, 2, 3) }));

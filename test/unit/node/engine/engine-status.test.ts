@@ -289,6 +289,27 @@ test('activity: an invitation for this user says so, also when read back from th
   );
 });
 
+test('activity: each entry names its folder as it was, so a space that is gone (unshared) still reads by name', () => {
+  let saved: unknown = [];
+  const store = { load: () => saved, save: (r: readonly unknown[]) => void (saved = JSON.parse(JSON.stringify(r))) };
+  const names = new Map([[SPACE, 'docs']]);
+  const feed = new ActivityLog(() => undefined);
+  feed.nameOf = (space) => names.get(space);
+  feed.keepRecentIn(store);
+  feed.add('stopped', SPACE, [], 'alice');
+  names.clear();
+  feed.add('left', 'f'.repeat(32), [], 'bob');
+  const again = new ActivityLog(() => undefined);
+  again.keepRecentIn(store);
+  assert.deepEqual(
+    again.recentActivity().map((a) => [a.kind, a.spaceName]),
+    [
+      ['stopped', 'docs'],
+      ['left', undefined],
+    ],
+  );
+});
+
 test('activity: the last 200 entries are kept where the feed is told, oldest first; damaged entries are dropped on load', () => {
   let saved: unknown = [];
   const store = { load: () => saved, save: (r: readonly unknown[]) => void (saved = JSON.parse(JSON.stringify(r))) };

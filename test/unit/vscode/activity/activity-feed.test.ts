@@ -106,3 +106,17 @@ test('conflict copies are left out of change rows; a change of copies only is no
   assert.deepEqual(feed.add(activity('changed', 1, ['a.md', 'notes.conflict-bob-20261201-120000.md'], 'bob'))?.paths, ['a.md']);
   assert.equal(feed.entries.length, 1);
 });
+
+test('a folder no longer shared reads by the name its entry kept, and says who stopped sharing it', () => {
+  const feed = new ActivityFeed();
+  const gone: ActivityView = { id: 'g1', at: 1_000, space: 'f'.repeat(32), kind: 'stopped', paths: [], user: 'alice', spaceName: 'docs' };
+  feed.add(gone);
+  feed.add({ ...gone, id: 'g2', at: 2_000, user: 'u-alice' });
+  const [mine, theirs] = feed.entries;
+  const asBob = status({ identity: { ...st.identity!, user: 'u-bob', name: 'bob' }, spaces: [] });
+  assert.equal(activityText(theirs!, asBob, l10n), 'alice stopped sharing docs with you');
+  assert.equal(activityText(mine!, status({ spaces: [] }), l10n), 'You stopped sharing docs');
+  const nameless: ActivityView = { id: 'g3', at: 3_000, space: 'f'.repeat(32), kind: 'left', paths: [], user: 'bob' };
+  feed.add(nameless);
+  assert.equal(activityText(feed.entries[0]!, asBob, l10n), 'bob left ffffffff', 'without a kept name, the short id');
+});

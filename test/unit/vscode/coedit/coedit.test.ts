@@ -2,9 +2,18 @@ import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { planSession, type PeerAnnouncement } from '../../../../src/vscode/coedit/coedit-plan';
 import { folderNodes } from '../../../../src/vscode/folders/folders-model';
-import { latestEditorOf } from '../../../../src/vscode/coedit/follow-target';
+import {
+  cannotFollowText,
+  followEndInStatus,
+  followEndText,
+  followersOf,
+  followersText,
+  latestEditorOf,
+  type Followed,
+} from '../../../../src/vscode/coedit/follow-target';
+import type { ActiveEditorView, EngineStatus, MemberView } from '../../../../src/node/engine/engine-protocol';
 import { englishLocalizer as l10n } from '../../../../src/vscode/app/localizer';
-import { cursorMarks, safeColour } from '../../../../src/vscode/coedit/remote-cursor-marks';
+import { CursorActivity, cursorMarks, safeColour, type CursorMark } from '../../../../src/vscode/coedit/remote-cursor-marks';
 import { member, space, status } from '../fixtures';
 
 function peer(device: string, session: string, live = false, readOnly = false): PeerAnnouncement {
@@ -134,9 +143,72 @@ test("Follow picks the user's latest editor of all their devices; member rows sa
   assert.deepEqual(
     rows.map((r) => [r.label, r.contextValue]),
     [
-      ['bob', 'member joined inFile'],
-      ['carol', 'member joined'],
+      ['bob', 'member joined inFile manageable'],
+      ['carol', 'member joined manageable'],
     ],
   );
   assert.match(rows[0]?.description ?? '', /in c\.md/);
+  // Only an owner may remove members or change roles (mayChangeSpace): a member's rows offer neither.
+  const [asEditor] = folderNodes(status({ spaces: [space('s', 'notes', { role: 'editor', members: [member('u-bob', 'bob')] })] }), l10n);
+  assert.deepEqual(
+    (asEditor?.children ?? []).map((r) => r.contextValue),
+    ['member joined'],
+  );
+});
+
+test('Follow ends, with the reason, when the folder is unshared, the member leaves or goes offline', () => {
+  const followed: Followed = { user: 'u-bob', name: 'bob', space: 's', folder: 'notes', path: 'a.md' };
+  const withBob = (extra: Partial<MemberView>): EngineStatus =>
+    status({ spaces: [space('s', 'notes', { members: [member('u-alice', 'alice', { role: 'owner' }), member('u-bob', 'bob', extra)] })] });
+  assert.equal(followEndInStatus(withBob({}), followed), undefined, 'bob online in the folder: following goes on');
+  assert.equal(followEndInStatus(undefined, followed), undefined, 'no status (the engine restarting) says nothing');
+  assert.deepEqual(followEndInStatus(status({ spaces: [] }), followed), { kind: 'unshared' });
+  assert.deepEqual(followEndInStatus(status({ spaces: [space('s', 'notes', { role: undefined })] }), followed), { kind: 'unshared' });
+  assert.deepEqual(followEndInStatus(withBob({ status: 'left' }), followed), { kind: 'left' });
+  assert.deepEqual(followEndInStatus(status({ spaces: [space('s', 'notes', { members: [] })] }), followed), { kind: 'left' });
+  assert.deepEqual(followEndInStatus(withBob({ presence: 'offline' }), followed), { kind: 'offline' });
+  assert.equal(followEndText({ kind: 'unshared' }, followed, l10n), "Stopped following bob: 'notes' is no longer shared with you.");
+  assert.equal(followEndText({ kind: 'left' }, followed, l10n), "Stopped following bob: they left 'notes'.");
+  assert.equal(followEndText({ kind: 'offline' }, followed, l10n), 'Stopped following bob: they went offline.');
+  assert.equal(followEndText({ kind: 'closed' }, followed, l10n), 'Stopped following bob: they closed a.md.');
+  const { path: _path, ...nowhere } = followed;
+  assert.equal(followEndText({ kind: 'closed' }, nowhere, l10n), 'Stopped following bob: they have no file of a shared folder open.');
+  assert.equal(cannotFollowText({ kind: 'offline' }, followed, l10n), 'bob is offline: there is nothing to follow.');
+});
+
+test('followers: the devices whose latest notice follows this user, by name', () => {
+  const views: ActiveEditorView[] = [
+    { device: 'b1', user: 'u-bob', name: 'bob', space: 's', path: 'a.md', following: 'u-alice' },
+    { device: 'b2', user: 'u-bob', name: 'bob', space: 's', following: 'u-alice' },
+    { device: 'c1', user: 'u-carol', name: 'carol', space: 's', path: 'a.md', following: 'u-dave' },
+    { device: 'd1', user: 'u-dave', name: 'dave', space: 's', path: 'a.md' },
+  ];
+  assert.deepEqual(followersOf(views, 'u-alice'), ['bob'], "bob's two devices are one follower; carol follows someone else");
+  assert.deepEqual(followersOf(views, 'u-dave'), ['carol']);
+  assert.deepEqual(followersOf(views, 'u-erin'), []);
+  assert.equal(followersText([], l10n), undefined);
+  assert.equal(followersText(['bob'], l10n), 'bob is following you');
+  assert.equal(followersText(['bob', 'carol'], l10n), 'bob and carol are following you');
+  assert.equal(followersText(['bob', 'carol', 'dave'], l10n), '3 people are following you');
+});
+
+test('remote cursor names show while the member moves, and fade after NAME_SHOWN_MS', () => {
+  const activity = new CursorActivity(3_000);
+  const mark = (clientId: number, caret: number): CursorMark => ({ clientId, name: `m${clientId}`, colour: '#123456', caret });
+  let seen = activity.update([mark(1, 5), mark(2, 9)], 1_000);
+  assert.deepEqual([...seen.named], [1, 2], 'cursors seen for the first time are named');
+  assert.equal(seen.hideAt, 4_000);
+  seen = activity.update([mark(1, 5), mark(2, 10)], 3_000);
+  assert.deepEqual([...seen.named], [1, 2]);
+  assert.equal(seen.hideAt, 4_000, 'the first name due to hide decides the next redraw');
+  seen = activity.update([mark(1, 5), mark(2, 10)], 4_000);
+  assert.deepEqual([...seen.named], [2], 'member 1 stood still for 3 s: only the caret shows');
+  assert.equal(seen.hideAt, 6_000);
+  seen = activity.update([mark(1, 5), mark(2, 10)], 6_500);
+  assert.deepEqual([...seen.named], []);
+  assert.equal(seen.hideAt, undefined);
+  seen = activity.update([{ ...mark(1, 5), selection: { start: 5, end: 8 } }], 7_000);
+  assert.deepEqual([...seen.named], [1], 'a new selection is activity too');
+  seen = activity.update([mark(2, 10)], 7_100);
+  assert.deepEqual([...seen.named], [2], 'a member who went and came back is named again');
 });

@@ -148,6 +148,8 @@ test('context values carry role and paused state for the menus', () => {
   );
   assert.equal(nodes[0]?.contextValue, 'space owner running writer');
   assert.equal(nodes[1]?.contextValue, 'space member paused reader');
+  assert.match(nodes[1]?.description ?? '', /read-only/, "a reader's folder says so on its row");
+  assert.doesNotMatch(nodes[0]?.description ?? '', /read-only/);
   const [waiting] = folderNodes(status({ spaces: [space('s3', 'c', { state: { kind: 'paused', reason: 'massDelete' } })] }), l10n);
   assert.equal(waiting?.contextValue, 'space owner paused writer massDelete', 'the menu offers Review Deleted Files');
 });
@@ -165,6 +167,11 @@ test('invitations come first, named after who sent them', () => {
   assert.match(nodes[0]?.tooltip ?? '', /bob, carol, alice/);
   assert.equal(nodes[0]?.contextValue, 'invitation');
   assert.equal(nodes[1]?.label, 'notes');
+  const [named] = folderNodes(
+    status({ invitations: [{ space: 's9', kind: 'pair', role: 'editor', from: 'bob', members: ['bob', ALICE.user], name: 'docs' }] }),
+    l10n,
+  );
+  assert.equal(named?.description, "'docs' · invitation · editor", 'once the space note came, the row names the folder');
 });
 
 test('the badge counts unseen changes across spaces, and the space says how many are new', () => {
