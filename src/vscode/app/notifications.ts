@@ -19,7 +19,7 @@ export class Notifications implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private readonly announcedConflicts = new Set<string>();
   private readonly announcedInvitations = new Set<string>();
-  private readonly pendingChanges = new ActivityFeed({ coalesceWindowMs: REMOTE_CHANGE_DELAY_MS * 4 });
+  private readonly pendingChanges = new ActivityFeed();
   private changeTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
@@ -96,7 +96,8 @@ export class Notifications implements vscode.Disposable {
   }
 
   private onActivity(activity: ActivityView): void {
-    if (activity.kind !== 'changed' || !this.settings.notifyOnRemoteChanges) return;
+    // An entry comes again when it is seen: that is no news.
+    if (activity.kind !== 'changed' || activity.seen === true || !this.settings.notifyOnRemoteChanges) return;
     if (activity.user !== undefined && activity.user === this.session.identity?.user) return;
     this.pendingChanges.add(activity);
     if (this.changeTimer) clearTimeout(this.changeTimer);
