@@ -75,7 +75,7 @@ export interface SpaceView {
   readonly state: SyncStateView;
   readonly conflicts: readonly ConflictView[];
   readonly errors: readonly { readonly path: string; readonly message: string }[];
-  /** Remote changes since the user last looked at this space. */
+  /** Activity entries of this space the user has not seen (without `ActivityView.seen`): what the badge counts. */
   readonly unseen: number;
 }
 
