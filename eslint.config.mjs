@@ -61,6 +61,7 @@ const VIEW_MODELS = [
   'conflicts/conflict-uri.ts',
   'contacts/contacts-model.ts',
   'contacts/invite-link.ts',
+  'decorations/changed-files.ts',
   'folders/folder-location.ts',
   'folders/folders-model.ts',
   'folders/sync-state.ts',

@@ -21,6 +21,7 @@ import { FoldersTree } from './vscode/folders/folders-tree';
 import { IdentityStore } from './vscode/app/identity-store';
 import { InviteUriHandler } from './vscode/contacts/invite-uri-handler';
 import { Notifications } from './vscode/app/notifications';
+import { RemoteChangeDecorations } from './vscode/decorations/remote-change-decorations';
 import { Settings } from './vscode/app/settings';
 import { StatusBar } from './vscode/app/status-bar';
 import { TransferProgress } from './vscode/app/transfer-progress';
@@ -53,11 +54,7 @@ export function activate(context: vscode.ExtensionContext): void {
     session,
     (path, user) => void runner.run('shareFolder', () => folderCommands.share({ path, users: [user] })),
   );
-  const activity = new ActivityTree(
-    session,
-    (space) => folders.reveal(space),
-    (space) => folders.markSpaceSeen(space),
-  );
+  const activity = new ActivityTree(session, settings, (space) => folders.reveal(space));
   const chat = new ChatView(context.extensionUri, session, runner);
   const conflicts = new ConflictResolver(session, runner, keys);
   const follow = new FollowMember(session, runner);
@@ -76,6 +73,7 @@ export function activate(context: vscode.ExtensionContext): void {
     conflicts,
     new ConflictDocuments(session),
     new ConflictDecorations(session),
+    new RemoteChangeDecorations(session, context.workspaceState),
     new TransferProgress(session),
     new Notifications(session, settings, runner),
     new EditorActivity(session),

@@ -56,6 +56,20 @@ test('engine hosts: identities, contacts, share, join, a file syncs, chat both w
     assert.ok((await bob.status()).spaces[0]!.unseen > 0);
     await bob.client.call('markSeen', { space });
     assert.equal((await bob.status()).spaces[0]!.unseen, 0);
+    // What a change replaced is what its diff shows as before: nothing for a new file, then the old bytes.
+    assert.deepEqual(await bob.client.call('previousVersion', { activity: activity.activity.id, path: 'hello.txt' }), {});
+    write(nodePath.join(alice.folder('docs'), 'hello.txt'), 'hello again bob\n');
+    const changed = await bob.untilEvent(
+      'activity',
+      (e) => e.activity.kind === 'changed' && e.activity.id !== activity.activity.id && e.activity.paths.includes('hello.txt'),
+    );
+    await waitFor(
+      'the new hello.txt at bob',
+      () => readText(nodePath.join(bob.folder('docs'), 'hello.txt')) === 'hello again bob\n',
+      SYNC_MS,
+    );
+    const { file } = await bob.client.call('previousVersion', { activity: changed.activity.id, path: 'hello.txt' });
+    assert.equal(file === undefined ? undefined : readText(file), 'hello bob\n');
 
     const aliceId = (await alice.status()).identity!.user;
     const bobId = (await bob.status()).identity!.user;

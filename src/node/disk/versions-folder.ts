@@ -71,6 +71,24 @@ export class VersionsFolder {
       .map((n) => nodePath.join(dir, n));
   }
 
+  /**
+   * The first version of `path` kept at or after `since` (ms; names keep whole seconds): what the
+   * file held before the first replacement from then on. Among versions of that second and
+   * later, the one that is a link to `inode` wins, since a version made by `keepCopy` or
+   * `moveIn` shares the replaced file's inode where links are possible.
+   */
+  async replacedSince(path: string, since: number, inode?: number): Promise<string | undefined> {
+    const floor = Math.floor(since / 1000) * 1000;
+    const candidates = (await this.of(path)).filter((file) => (stampTime(nodePath.basename(file)) ?? -1) >= floor);
+    if (inode !== undefined) {
+      for (const file of candidates) {
+        const stat = await fs.promises.stat(file).catch(() => undefined);
+        if (stat?.ino === inode) return file;
+      }
+    }
+    return candidates[0];
+  }
+
   /** Removes versions older than `days`, judged by the time in their names, and folders left empty. */
   async prune(days: number): Promise<number> {
     const cutoff = this.clock.now() - days * 86_400_000;

@@ -15,6 +15,8 @@ const AT_ONCE: ReadonlySet<EngineMethod> = new Set<EngineMethod>([
   'setOpenFiles',
   'markSeen',
   'activityHistory',
+  'previousVersion',
+  'setActivityOptions',
   'setActiveEditor',
   'coeditOpen',
   'coeditClose',

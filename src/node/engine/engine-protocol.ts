@@ -75,7 +75,7 @@ export interface SpaceView {
   readonly state: SyncStateView;
   readonly conflicts: readonly ConflictView[];
   readonly errors: readonly { readonly path: string; readonly message: string }[];
-  /** Remote changes since the user last looked at this space. */
+  /** Activity entries of this space the user has not seen (without `ActivityView.seen`): what the badge counts. */
   readonly unseen: number;
 }
 
@@ -114,10 +114,18 @@ export interface ActivityView {
   readonly user?: string;
   /** Files concerned, space-relative; a coalesced entry lists several. */
   readonly paths: readonly string[];
+  /** For 'changed': when each of `paths` last changed here (ms), in the same order. */
+  readonly changedAt?: readonly number[];
   /** For 'invited': this user is the one invited, and `user` invited them; otherwise `user` is the member invited. */
   readonly invitedMe?: true;
   /** The space's folder name when the entry was made, for when the space is gone from the status (unshared, left). */
   readonly spaceName?: string;
+  /**
+   * The user has looked at it (`markSeen`). Entries without it are what `SpaceView.unseen` counts.
+   * An entry is sent again, with the same id, when it is seen or when a 'changed' entry grows:
+   * its `paths` then list the most recently changed file first, and `at` is the last change.
+   */
+  readonly seen?: true;
 }
 
 /** Another device that has a file of a space open (co-editing). */
@@ -207,7 +215,16 @@ export interface EngineMethods {
   resolveConflict(p: { space: string; path: string; choice: 'mine' | 'theirs' | 'both' }): Record<string, never>;
   /** The user's answer when a scan that would delete much of a folder paused it (state paused, reason massDelete). */
   resolveMassDelete(p: { space: string; choice: 'delete' | 'restore' }): Record<string, never>;
-  markSeen(p: { space: string }): Record<string, never>;
+  /** The user looked at the space's activity, or at one entry of it (`entry`, an ActivityView id). */
+  markSeen(p: { space: string; entry?: string }): Record<string, never>;
+  /**
+   * The version of `path` an activity entry replaced: its file in the space's versions folder
+   * (absolute), kept when the entry's first change to `path` arrived. None when the file was new
+   * or the version is gone (pruned, or the entry predates this record).
+   */
+  previousVersion(p: { activity: string; path: string }): { file?: string };
+  /** Remote changes by one member in one space within `groupWithinMs` of the previous one join its entry (default 60 s). */
+  setActivityOptions(p: { groupWithinMs: number }): Record<string, never>;
   /** The last activity entries (at most 200, oldest first), kept in the home across restarts. */
   activityHistory(p: Record<string, never>): { activities: readonly ActivityView[] };
   sendChat(p: { conversation: string; text: string }): { message: ChatMessageView };

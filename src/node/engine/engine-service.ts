@@ -3,7 +3,7 @@ import * as nodePath from 'node:path';
 import type { AccountState } from '../../sync/protocol/rendezvous';
 import type { ReplicaEvent } from '../../sync/replica/replica-events';
 import * as account from '../agent/account';
-import { ActivityLog } from './activity-log';
+import { ActivityLog, type PriorVersion } from './activity-log';
 import { chatHistory, type ChatEntry } from '../agent/chat';
 import { parseConflictCopyPath } from '../../sync/model/conflict';
 import { ConflictCache } from './conflict-cache';
@@ -101,7 +101,6 @@ export class EngineService {
       this.caFile = p.caFile === undefined ? undefined : nodePath.resolve(p.caFile);
       this.pending = new PendingInvites(home);
       this.reported = new ReportedOnce(home.file('reported.json'));
-      this.activityLog.keepUnseenIn(jsonFile<Record<string, number>>(home.file('unseen.json'), {}));
       this.activityLog.keepRecentIn(jsonFile<unknown>(home.file('activity.json'), []));
       this.limits = { ...(p.limitUp ? { limitUp: p.limitUp } : {}), ...(p.limitDown ? { limitDown: p.limitDown } : {}) };
       this.timer = setInterval(() => this.tick(), STATUS_EVERY_MS);
@@ -266,7 +265,24 @@ export class EngineService {
     activityHistory: async () => ({ activities: [...this.activityLog.recentActivity()] }),
 
     markSeen: async (p) => {
-      this.activityLog.markSeen(p.space);
+      this.activityLog.markSeen(p.space, optional(p?.entry, 'entry'));
+      return {};
+    },
+
+    previousVersion: async (p) => {
+      const entry = this.activityLog.entry(String(p?.activity ?? ''));
+      if (!entry) throw new EngineError('usage', 'no such activity entry');
+      const prior = this.activityLog.priorVersion(entry.id, String(p?.path ?? ''));
+      const disk = this.needAgent().replica(entry.space);
+      if (!prior || !disk) return {};
+      const file = await disk.store.versions.replacedSince(p.path, prior.notedAt, prior.inode);
+      return file === undefined ? {} : { file };
+    },
+
+    setActivityOptions: async (p) => {
+      if (typeof p?.groupWithinMs !== 'number' || !(p.groupWithinMs >= 0))
+        throw new EngineError('usage', 'groupWithinMs is a number of milliseconds');
+      this.activityLog.groupWithin(p.groupWithinMs);
       return {};
     },
 
@@ -355,7 +371,6 @@ export class EngineService {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.timer);
-    this.activityLog.flushAll();
     const agent = this.agent;
     this.agent = undefined;
     try {
@@ -391,7 +406,7 @@ export class EngineService {
       log: (message) => this.emit({ event: 'log', level: levelOf(message), message }),
       onChat: (entry) => this.emit({ event: 'chat', message: chatView(entry) }),
       onReplicaEvent: (space, event) => this.onReplicaEvent(space, event),
-      onRemoteChanges: (space, author, paths) => this.activityLog.changed(space, author, paths),
+      onRemoteChanges: (space, author, paths) => this.activityLog.changed(space, author, paths, (path) => this.priorOf(space, path)),
       onTyping: (conversation, from) => this.emit({ event: 'typing', conversation, user: from.id, name: from.name }),
       onCoeditPeers: (space, path, peers) => this.emit({ event: 'coeditPeers', space, path, peers }),
       onCoeditFrame: (space, path, session, from, frame) =>
@@ -412,6 +427,13 @@ export class EngineService {
       this.onState(state);
     });
     agent.client.on('state', (state) => this.onState(state));
+  }
+
+  /** What `path` holds here as a remote change to it is noted: the bytes its diff will show as before. */
+  private priorOf(space: string, path: string): PriorVersion {
+    const record = this.agent?.replica(space)?.replica.record(path);
+    if (!record || record.deleted) return null;
+    return { notedAt: Date.now(), ...(record.inode !== undefined ? { inode: record.inode } : {}) };
   }
 
   /** Conflicts are reported from the status (see `noteConflicts`): a replica that receives a conflict copy made elsewhere has no event of its own. */

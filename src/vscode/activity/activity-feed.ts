@@ -1,42 +1,26 @@
 import type { ActivityView, EngineStatus } from '../../node/engine/engine-protocol';
 import type { Localizer } from '../app/localizer';
-import { parseConflictCopyPath } from '../../sync/model/conflict';
 import type { TreeNode } from '../trees/tree-node';
 import { UserNames, shortId } from '../app/user-names';
 import { Commands } from '../app/commands';
 
-/** One row of the feed: one or more engine activities of the same kind, by the same user, in the same space. */
-export interface ActivityEntry {
-  readonly id: string;
-  readonly space: string;
-  readonly kind: ActivityView['kind'];
-  readonly user: string | undefined;
-  readonly firstAt: number;
-  readonly at: number;
-  readonly paths: readonly string[];
-  /** See `ActivityView.invitedMe`. */
-  readonly invitedMe?: boolean;
-  /** See `ActivityView.spaceName`. */
-  readonly spaceName?: string;
-}
+/**
+ * One row of the feed: one engine entry, as it is now. The engine groups changes (see
+ * ActivityLog) and says what was seen; the feed shows exactly its entries, so the rows marked new
+ * are the ones `SpaceView.unseen` counts.
+ */
+export type ActivityEntry = ActivityView;
 
 export interface ActivityFeedOptions {
-  /** Activities closer together than this join one row (a save burst, a checkout, a sync). */
-  readonly coalesceWindowMs: number;
+  /** The engine keeps as many (KEEP in activity-log.ts), so the feed never lists one it forgot. */
   readonly maxEntries: number;
 }
 
-const DEFAULT_OPTIONS: ActivityFeedOptions = { coalesceWindowMs: 5 * 60_000, maxEntries: 200 };
+const DEFAULT_OPTIONS: ActivityFeedOptions = { maxEntries: 200 };
 
-/** Kinds that say something about files, so that several of them read well as one row. */
-const COALESCING_KINDS: ReadonlySet<ActivityView['kind']> = new Set(['changed', 'conflict', 'merged', 'error']);
-
-/**
- * The recent activity, newest first. Coalescing merges an activity into the newest row only, so
- * the feed keeps its order: "bob changed 3 files", then "carol joined", then "bob changed 1 file".
- */
+/** The recent activity, newest first; an entry sent again (grown, or seen) replaces its row. */
 export class ActivityFeed {
-  private readonly rows: ActivityEntry[] = [];
+  private rows: ActivityEntry[] = [];
   private readonly options: ActivityFeedOptions;
 
   constructor(options: Partial<ActivityFeedOptions> = {}) {
@@ -51,51 +35,25 @@ export class ActivityFeed {
     return this.rows.find((e) => e.id === id);
   }
 
-  /** Adds an activity; returns the row it landed in, or undefined when there is nothing to show. */
-  add(activity: ActivityView): ActivityEntry | undefined {
-    if (activity.kind === 'changed') {
-      // Conflict copies come and go with their conflict, which has its own row.
-      const paths = activity.paths.filter((p) => parseConflictCopyPath(p) === undefined);
-      if (paths.length === 0 && activity.paths.length > 0) return undefined;
-      activity = { ...activity, paths };
-    }
-    const head = this.rows[0];
-    if (head && canJoin(head, activity, this.options.coalesceWindowMs)) {
-      const paths = [...head.paths];
-      for (const p of activity.paths) if (!paths.includes(p)) paths.push(p);
-      const merged: ActivityEntry = { ...head, at: Math.max(head.at, activity.at), firstAt: Math.min(head.firstAt, activity.at), paths };
-      this.rows[0] = merged;
-      return merged;
-    }
-    const entry: ActivityEntry = {
-      id: activity.id,
-      space: activity.space,
-      kind: activity.kind,
-      user: activity.user,
-      firstAt: activity.at,
-      at: activity.at,
-      paths: [...new Set(activity.paths)],
-      ...(activity.kind === 'invited' ? { invitedMe: activity.invitedMe === true } : {}),
-      ...(activity.spaceName !== undefined ? { spaceName: activity.spaceName } : {}),
-    };
-    this.rows.unshift(entry);
-    if (this.rows.length > this.options.maxEntries) this.rows.length = this.options.maxEntries;
-    return entry;
+  /** The rows not seen yet: what the badge counts. */
+  get unseen(): number {
+    return this.rows.filter((e) => e.seen !== true).length;
+  }
+
+  /** Adds an entry or replaces the row with its id; returns the row. */
+  add(activity: ActivityView): ActivityEntry {
+    const rows = this.rows.filter((e) => e.id !== activity.id);
+    // Newest first; among equal times, the one sent last first.
+    const at = rows.findIndex((e) => e.at <= activity.at);
+    rows.splice(at === -1 ? rows.length : at, 0, activity);
+    if (rows.length > this.options.maxEntries) rows.length = this.options.maxEntries;
+    this.rows = rows;
+    return activity;
   }
 
   clear(): void {
-    this.rows.length = 0;
+    this.rows = [];
   }
-}
-
-function canJoin(head: ActivityEntry, activity: ActivityView, windowMs: number): boolean {
-  return (
-    COALESCING_KINDS.has(activity.kind) &&
-    head.kind === activity.kind &&
-    head.space === activity.space &&
-    head.user === activity.user &&
-    Math.abs(activity.at - head.at) <= windowMs
-  );
 }
 
 function spaceName(entry: ActivityEntry, status: EngineStatus | undefined): string {
@@ -172,17 +130,33 @@ function activityIcon(kind: ActivityEntry['kind']): TreeNode['icon'] {
 export function activityNodes(feed: ActivityFeed, status: EngineStatus | undefined, now: number, l10n: Localizer): TreeNode[] {
   return feed.entries.map((entry) => {
     const text = activityText(entry, status, l10n);
+    const when = relativeTime(entry.at, now, l10n);
+    const fresh = entry.seen !== true;
     const listed = entry.paths.slice(0, 20).join('\n');
     const more = entry.paths.length > 20 ? `\n${l10n.t('and {0} more', entry.paths.length - 20)}` : '';
+    const ref = { kind: 'activity', entry: entry.id } as const;
+    // A change to several files lists them, most recent first, each opening its own diff.
+    const files =
+      entry.kind === 'changed' && entry.paths.length > 1
+        ? entry.paths.map((path): TreeNode => ({
+            id: `activity:${entry.id}:${path}`,
+            ref: { ...ref, path },
+            label: path,
+            tooltip: l10n.t('Show what changed in {0}', path),
+            icon: { id: 'file' },
+            contextValue: 'activityFile',
+            command: { command: Commands.openActivity, title: l10n.t('Open'), arguments: [{ ...ref, path }] },
+          }))
+        : undefined;
     return {
       id: `activity:${entry.id}`,
-      ref: { kind: 'activity', entry: entry.id },
+      ref,
       label: text,
-      description: relativeTime(entry.at, now, l10n),
+      description: fresh ? l10n.t('new · {0}', when) : when,
       tooltip: `${text}\n${new Date(entry.at).toLocaleString()}${listed ? `\n\n${listed}${more}` : ''}`,
       icon: activityIcon(entry.kind),
-      contextValue: `activity ${entry.kind}`,
-      command: { command: Commands.openActivity, title: l10n.t('Open'), arguments: [{ kind: 'activity', entry: entry.id }] },
+      contextValue: `activity ${entry.kind}${fresh ? ' unseen' : ''}`,
+      ...(files ? { children: files } : { command: { command: Commands.openActivity, title: l10n.t('Open'), arguments: [ref] } }),
     };
   });
 }

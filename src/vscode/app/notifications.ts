@@ -25,7 +25,7 @@ export class Notifications implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private readonly announcedConflicts = new Set<string>();
   private readonly announcedInvitations = new Set<string>();
-  private readonly pendingChanges = new ActivityFeed({ coalesceWindowMs: REMOTE_CHANGE_DELAY_MS * 4 });
+  private readonly pendingChanges = new ActivityFeed();
   private changeTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
@@ -129,6 +129,8 @@ export class Notifications implements vscode.Disposable {
   }
 
   private onActivity(activity: ActivityView): void {
+    // An entry comes again when it is seen or grows: that is no news.
+    if (activity.seen === true) return;
     if (activity.kind === 'stopped') return this.onStopped(activity);
     if (activity.kind !== 'changed' || !this.settings.notifyOnRemoteChanges) return;
     if (activity.user !== undefined && activity.user === this.session.identity?.user) return;

@@ -10,12 +10,15 @@ export class Settings implements vscode.Disposable {
   readonly onDidChangeLimits = this._onDidChangeLimits.event;
   private readonly _onDidChangeCoedit = new vscode.EventEmitter<void>();
   readonly onDidChangeCoedit = this._onDidChangeCoedit.event;
+  private readonly _onDidChangeActivity = new vscode.EventEmitter<void>();
+  readonly onDidChangeActivity = this._onDidChangeActivity.event;
   private readonly listener: vscode.Disposable;
 
   constructor() {
     this.listener = vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration(`${SECTION}.bandwidth`)) this._onDidChangeLimits.fire();
       if (e.affectsConfiguration(`${SECTION}.coedit`)) this._onDidChangeCoedit.fire();
+      if (e.affectsConfiguration(`${SECTION}.activity`)) this._onDidChangeActivity.fire();
     });
   }
 
@@ -62,6 +65,12 @@ export class Settings implements vscode.Disposable {
     return Number.isFinite(value) && value >= 0 ? value : 5_000_000;
   }
 
+  /** Milliseconds: a remote change this soon after the member's last one joins its Activity entry. */
+  get activityGroupWithinMs(): number {
+    const seconds = this.config.get<number>('activity.groupWithinSeconds', 60);
+    return Number.isFinite(seconds) && seconds >= 0 ? Math.round(seconds * 1000) : 60_000;
+  }
+
   get defaultFolderLocation(): string {
     return defaultFolderRoot(this.config.get<string>('defaultFolderLocation', ''), os.homedir());
   }
@@ -70,6 +79,7 @@ export class Settings implements vscode.Disposable {
     this.listener.dispose();
     this._onDidChangeLimits.dispose();
     this._onDidChangeCoedit.dispose();
+    this._onDidChangeActivity.dispose();
   }
 }
 

@@ -20,7 +20,8 @@ export type TreeRef =
   | { readonly kind: 'conflict'; readonly space: string; readonly path: string; readonly copy?: string }
   | { readonly kind: 'invitation'; readonly space: string }
   | { readonly kind: 'spaceError'; readonly space: string; readonly path: string }
-  | { readonly kind: 'activity'; readonly entry: string }
+  /** `path` picks one file of an entry about several. */
+  | { readonly kind: 'activity'; readonly entry: string; readonly path?: string }
   | { readonly kind: 'message'; readonly text: string };
 
 export interface TreeIcon {

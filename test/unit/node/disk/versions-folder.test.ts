@@ -68,3 +68,38 @@ test('the versions of a long name are kept and listed, and not mixed with a simi
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('replacedSince: the first version kept from a time on, the one linked to the old inode first, none before', async () => {
+  const dir = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'sf-versions-'));
+  try {
+    let now = Date.UTC(2026, 11, 7, 12);
+    const versions = new VersionsFolder(nodePath.join(dir, 'versions'), { now: () => now });
+    const abs = nodePath.join(dir, 'notes.md');
+    const keep = async (text: string): Promise<number> => {
+      fs.writeFileSync(abs, text);
+      const inode = fs.statSync(abs).ino;
+      await versions.keepCopy('notes.md', abs);
+      fs.rmSync(abs);
+      return inode;
+    };
+    await keep('old');
+    const noted = now + 2_500;
+    now += 3_000;
+    const before = await keep('before the change');
+    const later = await keep('a later change, same second');
+    now += 5_000;
+    await keep('a change after that');
+    const read = async (since: number, inode?: number): Promise<string | undefined> => {
+      const file = await versions.replacedSince('notes.md', since, inode);
+      return file === undefined ? undefined : fs.readFileSync(file, 'utf8');
+    };
+    assert.equal(await read(noted), 'before the change', 'whole seconds: a version of the noted second counts');
+    assert.equal(await read(noted, before), 'before the change');
+    assert.equal(await read(noted, later), 'a later change, same second', 'the linked one wins within the candidates');
+    assert.equal(await read(noted, 999_999_999), 'before the change', 'no link: the first from then on');
+    assert.equal(await read(now + 1_000), undefined, 'nothing kept since');
+    assert.equal(await versions.replacedSince('other.md', 0), undefined);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -4,14 +4,12 @@ import * as os from 'node:os';
 import * as nodePath from 'node:path';
 import { test } from 'node:test';
 import type { AccountState, SpaceInfo } from '../../../../src/sync/protocol/rendezvous';
-import { ActivityLog } from '../../../../src/node/engine/activity-log';
 import { ConflictCache } from '../../../../src/node/engine/conflict-cache';
 import { encodeInvite } from '../../../../src/node/agent/codes';
 import { DeviceHome } from '../../../../src/node/agent/device-home';
 import { encodeDeviceKeys, generateDeviceKeys } from '../../../../src/node/crypto/device-keys';
 import { toEngineError } from '../../../../src/node/engine/to-engine-error';
 import { EngineError } from '../../../../src/node/engine/engine-error';
-import type { ActivityView } from '../../../../src/node/engine/engine-protocol';
 import { buildStatus, invitationsOf, syncState, type SpaceProgress } from '../../../../src/node/engine/engine-status';
 import { membershipChanges } from '../../../../src/node/engine/membership-changes';
 import { PendingInvites } from '../../../../src/node/agent/pending-invites';
@@ -137,22 +135,6 @@ test('status: contacts with presence and fingerprints, members, conflicts and un
   assert.deepEqual([s.bytesSent, s.bytesReceived], [5, 7]);
 });
 
-test('activity: remote changes by one author coalesce into one entry; unseen counts until marked seen', async () => {
-  const seen: ActivityView[] = [];
-  const feed = new ActivityLog((a) => seen.push(a), 30);
-  feed.changed(SPACE, 'bob', ['a.txt']);
-  feed.changed(SPACE, 'bob', ['b.txt', 'a.txt']);
-  feed.changed(SPACE, 'carol', ['c.txt']);
-  await new Promise((r) => setTimeout(r, 200));
-  const changed = seen.filter((a) => a.kind === 'changed');
-  assert.deepEqual(changed.map((a) => `${a.user}:${a.paths.join(',')}`).sort(), ['bob:a.txt,b.txt', 'carol:c.txt']);
-  assert.equal(feed.unseen(SPACE), 3);
-  feed.add('error', SPACE, ['x']);
-  assert.equal(feed.unseen(SPACE), 3, 'errors are not news');
-  feed.markSeen(SPACE);
-  assert.equal(feed.unseen(SPACE), 0);
-});
-
 test('pending invites: opened codes are kept in the home until accepted or declined; junk is refused', () => {
   const dir = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'sf-pending-'));
   try {
@@ -254,90 +236,6 @@ test('reported once: each key is news once, also across restarts; a key that wen
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
-});
-
-test('activity: unseen counts are kept where the feed is told to keep them, and come back with a new feed', () => {
-  let saved: Record<string, number> = {};
-  const store = { load: () => saved, save: (c: Record<string, number>) => void (saved = { ...c }) };
-  const feed = new ActivityLog(() => undefined);
-  feed.keepUnseenIn(store);
-  feed.add('joined', SPACE, [], 'bob');
-  feed.add('conflict', SPACE, ['a.txt'], 'bob');
-  assert.deepEqual(saved, { [SPACE]: 2 });
-  const again = new ActivityLog(() => undefined);
-  again.keepUnseenIn(store);
-  assert.equal(again.unseen(SPACE), 2);
-  again.markSeen(SPACE);
-  assert.deepEqual(saved, {});
-});
-
-test('activity: an invitation for this user says so, also when read back from the home', () => {
-  let saved: unknown = [];
-  const store = { load: () => saved, save: (r: readonly unknown[]) => void (saved = JSON.parse(JSON.stringify(r))) };
-  const feed = new ActivityLog(() => undefined);
-  feed.keepRecentIn(store);
-  feed.add('invited', SPACE, [], 'alice', { invitedMe: true });
-  feed.add('invited', SPACE, [], 'carol');
-  const again = new ActivityLog(() => undefined);
-  again.keepRecentIn(store);
-  assert.deepEqual(
-    again.recentActivity().map((a) => [a.user, a.invitedMe]),
-    [
-      ['alice', true],
-      ['carol', undefined],
-    ],
-  );
-});
-
-test('activity: each entry names its folder as it was, so a space that is gone (unshared) still reads by name', () => {
-  let saved: unknown = [];
-  const store = { load: () => saved, save: (r: readonly unknown[]) => void (saved = JSON.parse(JSON.stringify(r))) };
-  const names = new Map([[SPACE, 'docs']]);
-  const feed = new ActivityLog(() => undefined);
-  feed.nameOf = (space) => names.get(space);
-  feed.keepRecentIn(store);
-  feed.add('stopped', SPACE, [], 'alice');
-  names.clear();
-  feed.add('left', 'f'.repeat(32), [], 'bob');
-  const again = new ActivityLog(() => undefined);
-  again.keepRecentIn(store);
-  assert.deepEqual(
-    again.recentActivity().map((a) => [a.kind, a.spaceName]),
-    [
-      ['stopped', 'docs'],
-      ['left', undefined],
-    ],
-  );
-});
-
-test('activity: the last 200 entries are kept where the feed is told, oldest first; damaged entries are dropped on load', () => {
-  let saved: unknown = [];
-  const store = { load: () => saved, save: (r: readonly unknown[]) => void (saved = JSON.parse(JSON.stringify(r))) };
-  const feed = new ActivityLog(() => undefined);
-  feed.keepRecentIn(store);
-  for (let i = 0; i < 205; i++) feed.add('conflict', SPACE, [`f${i}.txt`], 'bob');
-  const again = new ActivityLog(() => undefined);
-  again.keepRecentIn(store);
-  const recent = again.recentActivity();
-  assert.equal(recent.length, 200);
-  assert.deepEqual([recent[0]!.paths, recent[199]!.paths], [['f5.txt'], ['f204.txt']]);
-  saved = [
-    recent[0],
-    { id: 'x', at: 'soon', space: SPACE, kind: 'changed', paths: [] },
-    { ...recent[1], kind: 'exploded' },
-    null,
-    recent[2],
-  ];
-  const damaged = new ActivityLog(() => undefined);
-  damaged.keepRecentIn(store);
-  assert.deepEqual(
-    damaged.recentActivity().map((a) => a.paths[0]),
-    ['f5.txt', 'f7.txt'],
-  );
-  saved = { not: 'a list' };
-  const junk = new ActivityLog(() => undefined);
-  junk.keepRecentIn(store);
-  assert.equal(junk.recentActivity().length, 0);
 });
 
 test('membership changes: members joining, leaving, declining, invited or removed, and a space gone for this user', () => {
