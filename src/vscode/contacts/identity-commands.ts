@@ -53,7 +53,7 @@ export class IdentityCommands {
           )
         : vscode.l10n.t('The address of the Shared Folders server, ws://HOST:PORT or wss://HOST'),
       value: identity?.server ?? this.settings.server,
-      placeHolder: 'wss://sf.example.org',
+      placeHolder: vscode.l10n.t('wss://sf.example.org'),
       ignoreFocusOut: true,
       validateInput: (v) => serverAddressProblem(v, vscode.l10n),
     });
