@@ -279,7 +279,7 @@ test('first run, an unreachable server, the chat badge, Change Server and Reset 
     await world.startServer();
     const a = wbOf(alice);
     await a.waitForRow('Contacts', (r) => r.label === 'bob' && /online/i.test(r.description), 'bob online again', 2 * SYNC_TIMEOUT);
-    assert.equal(await viewMessage(a, 'Contacts'), '');
+    await waitFor('the offline line above the contacts to go', async () => (await viewMessage(a, 'Contacts')) === '', SYNC_TIMEOUT);
     await waitFor('the offline notice to go', async () => (await chatNotice(a)) === '', SYNC_TIMEOUT);
     await waitFor(
       'bob online again on his side',
