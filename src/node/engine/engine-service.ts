@@ -60,6 +60,8 @@ export class EngineService {
   private knownStateFile: { load(): AccountState | undefined; save(value: AccountState | undefined): void } | undefined;
   private readonly progressAt = new Map<string, { at: number; total: number; receivedAtStart: number }>();
   private timer: NodeJS.Timeout | undefined;
+  /** Set while setServer replaces the agent. */
+  private switchingServer = false;
   private stopped = false;
   private readonly conflicts = new ConflictCache();
   private readonly typingSent = new Map<string, number>();
@@ -153,10 +155,16 @@ export class EngineService {
       const home = this.needHome();
       const agent = this.needAgent();
       home.saveIdentity({ ...agent.identity, server }, { withKeys: home.keepsKeys });
-      // The client's address is fixed at its start: a new agent signs in at the new address.
-      this.agent = undefined;
-      await agent.close();
-      await this.startAgent(agent.identity.keys);
+      // The client's address is fixed at its start: a new agent signs in at the new address. No
+      // status goes out meanwhile: without an agent it would say there is no identity.
+      this.switchingServer = true;
+      try {
+        this.agent = undefined;
+        await agent.close();
+        await this.startAgent(agent.identity.keys);
+      } finally {
+        this.switchingServer = false;
+      }
       return { identity: this.identityView()! };
     },
 
@@ -493,7 +501,7 @@ export class EngineService {
 
   /** Sends the status when it changed since the last push: at most every 250 ms, the timer's period. */
   private tick(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.switchingServer) return;
     try {
       const status = this.status();
       const text = JSON.stringify(status);
