@@ -27,7 +27,7 @@ import {
 import { toHex } from '../../sync/util/bytes';
 import { publicDeviceOf, signWith, type DeviceKeys } from '../crypto/device-keys';
 import { TokenBucket } from '../../sync/util/token-bucket';
-import { ConnectError, connectFailure, type ConnectFailure } from './connect-failure';
+import { ConnectError, closeFailure, connectFailure, type ConnectFailure } from './connect-failure';
 import { CaFileError, trustedAuthorities } from './server-trust';
 
 /** setTimeout's longest delay; a longer one fires at once. */
@@ -405,6 +405,11 @@ export class RendezvousClient {
       this.pending.delete(id);
     }
     if (wasUp) this.emit('disconnected', `${code} ${reason}`.trim());
+    // Closed before sign-in with no socket error to say why: the close code does.
+    if (!wasUp && !this.failure && socket) {
+      this.failure = closeFailure(this.options.url, code, reason);
+      this.lastFailureValue = this.failure;
+    }
     if (this.closed || !this.options.reconnect) {
       const failure = this.failure;
       const why = `could not sign in to ${this.options.url} (${`${code} ${reason}`.trim()})`;

@@ -166,6 +166,8 @@ export function unreachableReason(reason: ServerFailureReason, l10n: Localizer):
       return l10n.t('TLS problem');
     case 'caFile':
       return l10n.t('the CA file in sharedFolders.caFile could not be read');
+    case 'closed':
+      return l10n.t('the server closed the connection before signing in');
     case 'other':
       return l10n.t('the connection failed');
   }

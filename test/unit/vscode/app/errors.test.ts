@@ -18,6 +18,7 @@ const REASONS: readonly ServerFailureReason[] = [
   'expiredCertificate',
   'tls',
   'caFile',
+  'closed',
   'other',
 ];
 
