@@ -20,6 +20,9 @@
   /** @type {readonly ConversationItem[]} */
   let conversations = [];
 
+  const notice = el('div', 'notice');
+  notice.setAttribute('role', 'status');
+  notice.hidden = true;
   const header = el('div', 'header');
   const selectLabel = /** @type {HTMLLabelElement} */ (el('label', 'select-label'));
   selectLabel.htmlFor = 'conversation';
@@ -39,7 +42,7 @@
   const send = /** @type {HTMLButtonElement} */ (el('button', 'send'));
   send.type = 'submit';
   form.append(input, send);
-  root.append(header, list, empty, typing, form);
+  root.append(notice, header, list, empty, typing, form);
 
   select.addEventListener('change', () => {
     selected = select.value;
@@ -69,6 +72,8 @@
     const message = /** @type {ToWebview} */ (event.data);
     switch (message.type) {
       case 'state':
+        notice.textContent = message.notice ?? '';
+        notice.hidden = notice.textContent === '';
         return onState(message.conversations, message.selected, message.strings);
       case 'history':
         if (message.conversation !== selected) return;

@@ -18,6 +18,7 @@ import { FolderCommands } from './vscode/folders/folder-commands';
 import { FollowMember } from './vscode/coedit/follow-member';
 import { FollowersStatus } from './vscode/coedit/followers-status';
 import { FoldersTree } from './vscode/folders/folders-tree';
+import { IdentityCommands } from './vscode/contacts/identity-commands';
 import { IdentityStore } from './vscode/app/identity-store';
 import { InviteUriHandler } from './vscode/contacts/invite-uri-handler';
 import { Notifications } from './vscode/app/notifications';
@@ -49,7 +50,16 @@ export function activate(context: vscode.ExtensionContext): void {
 
   const folders = new FoldersTree(session);
   const folderCommands = new FolderCommands(session, settings, runner, (space) => folders.reveal(space));
-  const contactCommands = new ContactCommands(session, identities, settings, runner);
+  const contactCommands = new ContactCommands(session, identities, settings, runner, context.globalState);
+  const identityCommands = new IdentityCommands(
+    session,
+    starter,
+    identities,
+    settings,
+    runner,
+    context.globalStorageUri.fsPath,
+    context.extensionUri,
+  );
   const contacts = new ContactsTree(
     session,
     (path, user) => void runner.run('shareFolder', () => folderCommands.share({ path, users: [user] })),
@@ -83,6 +93,7 @@ export function activate(context: vscode.ExtensionContext): void {
     follow,
     ...follow.register(),
     ...contactCommands.register(),
+    ...identityCommands.register(),
     ...folderCommands.register(),
     ...conflicts.register(),
     ...chat.register(),

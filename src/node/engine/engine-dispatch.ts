@@ -62,9 +62,9 @@ export class EngineDispatcher {
       try {
         return { kind: 'response', id, ok: true, result: await handler(request.params ?? {}) };
       } catch (err) {
-        const { code, message } = toEngineError(err);
+        const { code, message, reason } = toEngineError(err);
         if (code === 'internal') this.onInternalError(method, err);
-        return { kind: 'response', id, ok: false, code, message };
+        return { kind: 'response', id, ok: false, code, message, ...(reason ? { reason } : {}) };
       }
     };
     return AT_ONCE.has(method as EngineMethod) ? run() : this.queue.run(run);

@@ -10,6 +10,7 @@
 import type { Presence, Role, SpaceKind } from '../../sync/protocol/rendezvous';
 import type { AgentStatus } from '../agent/agent-status';
 import type { ChatEntry } from '../agent/chat';
+import type { ConnectFailureReason } from '../net/connect-failure';
 
 export const ENGINE_PROTOCOL_VERSION = 1;
 
@@ -93,6 +94,11 @@ export interface InvitationView {
 export interface EngineStatus {
   readonly identity: EngineIdentity | undefined;
   readonly connected: boolean;
+  /**
+   * While not connected: why the last attempt to reach the server failed, in one line (absent
+   * before the first failure). Contacts and spaces are then the last known ones.
+   */
+  readonly serverProblem?: string;
   readonly contacts: readonly ContactView[];
   readonly pendingContacts: readonly PendingContactView[];
   readonly spaces: readonly SpaceView[];
@@ -177,6 +183,11 @@ export interface EngineMethods {
   createIdentity(p: { server: string; name: string; link?: string }): { identity: EngineIdentity; keys: string };
   /** A one-time code that adds another device (another VS Code, a CLI home) to this user. */
   createLink(p: Record<string, never>): { code: string };
+  /**
+   * Moves this device to the server at `server` (`ws://` or `wss://`): the same server at a new
+   * address. The identity keeps its keys and user; the agent signs in there from now on.
+   */
+  setServer(p: { server: string }): { identity: EngineIdentity };
   status(p: Record<string, never>): EngineStatus;
   /** The device's status in the shape `shared-folders status --json` prints; fails before the agent runs. */
   agentStatus(p: Record<string, never>): AgentStatus;
@@ -276,9 +287,19 @@ export interface EngineRequest<M extends EngineMethod = EngineMethod> {
  * already has files (asking to merge and retrying may do); `busy`: another process runs this home. */
 export type EngineErrorCode = 'usage' | 'notEmpty' | 'notSetUp' | 'busy' | 'server' | 'crypto' | 'disk' | 'internal';
 
+/** With code `server`: why the server could not be reached (refused, no such host, a TLS problem, ...). */
+export type ServerFailureReason = ConnectFailureReason;
+
 export type EngineResponse =
   | { readonly kind: 'response'; readonly id: number; readonly ok: true; readonly result: unknown }
-  | { readonly kind: 'response'; readonly id: number; readonly ok: false; readonly code: EngineErrorCode; readonly message: string };
+  | {
+      readonly kind: 'response';
+      readonly id: number;
+      readonly ok: false;
+      readonly code: EngineErrorCode;
+      readonly message: string;
+      readonly reason?: ServerFailureReason;
+    };
 
 // ---- events (host to extension) -------------------------------------------------------------
 

@@ -22,6 +22,7 @@ import { buildStatus, invitationsOf } from './engine-status';
 import { membershipChanges } from './membership-changes';
 import { PendingInvites } from '../agent/pending-invites';
 import { ReportedOnce } from './reported-once';
+import { checkAddress } from '../net/rendezvous-client';
 
 /** Status pushes at most this often. */
 const STATUS_EVERY_MS = 250;
@@ -51,8 +52,16 @@ export class EngineService {
   private presence: 'online' | 'away' = 'online';
   private lastStatus = '';
   private lastState: AccountState | undefined;
+  /**
+   * The latest account state the server sent, kept in the home (known-state.json): while the
+   * server cannot be reached, even after a restart, the status still lists contacts and spaces.
+   */
+  private knownState: AccountState | undefined;
+  private knownStateFile: { load(): AccountState | undefined; save(value: AccountState | undefined): void } | undefined;
   private readonly progressAt = new Map<string, { at: number; total: number; receivedAtStart: number }>();
   private timer: NodeJS.Timeout | undefined;
+  /** Set while setServer replaces the agent. */
+  private switchingServer = false;
   private stopped = false;
   private readonly conflicts = new ConflictCache();
   private readonly typingSent = new Map<string, number>();
@@ -102,6 +111,7 @@ export class EngineService {
       this.pending = new PendingInvites(home);
       this.reported = new ReportedOnce(home.file('reported.json'));
       this.activityLog.keepRecentIn(jsonFile<unknown>(home.file('activity.json'), []));
+      this.knownStateFile = jsonFile<AccountState | undefined>(home.file('known-state.json'), undefined);
       this.limits = { ...(p.limitUp ? { limitUp: p.limitUp } : {}), ...(p.limitDown ? { limitDown: p.limitDown } : {}) };
       this.timer = setInterval(() => this.tick(), STATUS_EVERY_MS);
       try {
@@ -144,6 +154,26 @@ export class EngineService {
     },
 
     createLink: async () => ({ code: await account.createLinkCode(await this.session()) }),
+
+    setServer: async (p) => {
+      const server = typeof p?.server === 'string' ? p.server.trim() : '';
+      const invalid = checkAddress(server);
+      if (invalid) throw new EngineError('usage', invalid);
+      const home = this.needHome();
+      const agent = this.needAgent();
+      home.saveIdentity({ ...agent.identity, server }, { withKeys: home.keepsKeys });
+      // The client's address is fixed at its start: a new agent signs in at the new address. No
+      // status goes out meanwhile: without an agent it would say there is no identity.
+      this.switchingServer = true;
+      try {
+        this.agent = undefined;
+        await agent.close();
+        await this.startAgent(agent.identity.keys);
+      } finally {
+        this.switchingServer = false;
+      }
+      return { identity: this.identityView()! };
+    },
 
     createInvite: async () => ({ code: await account.createInviteCode(await this.session()) }),
 
@@ -397,6 +427,7 @@ export class EngineService {
 
   private async startAgent(keys: DeviceKeys | undefined): Promise<void> {
     const home = this.needHome();
+    this.knownState ??= this.knownStateFile?.load();
     const agent = await DeviceAgent.start(home, {
       ...(keys ? { keys } : {}),
       ...this.limits,
@@ -471,6 +502,8 @@ export class EngineService {
   private onState(state: AccountState): void {
     const before = this.lastState;
     this.lastState = state;
+    this.knownState = state;
+    this.knownStateFile?.save(state);
     const invitations = invitationsOf(state, this.home?.spaceNames() ?? {});
     const fresh = new Set(
       this.reported?.fresh(
@@ -502,10 +535,13 @@ export class EngineService {
   status(): EngineStatus {
     const home = this.home;
     const agent = this.agent;
+    const connected = agent?.client.connected ?? false;
+    const problem = connected ? undefined : agent?.client.lastFailure?.message;
     return buildStatus({
       identity: this.identityView(),
-      state: agent?.state,
-      connected: agent?.client.connected ?? false,
+      state: agent ? (agent.state ?? this.knownState) : undefined,
+      connected,
+      ...(problem !== undefined ? { serverProblem: problem } : {}),
       agent: agent?.status({ conflicts: (space, replica) => this.conflicts.conflicts(space, replica) }),
       local: home?.spaces() ?? [],
       progress: (space) => agent?.progress(space),
@@ -519,7 +555,7 @@ export class EngineService {
 
   /** Sends the status when it changed since the last push: at most every 250 ms, the timer's period. */
   private tick(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.switchingServer) return;
     try {
       const status = this.status();
       const text = JSON.stringify(status);
@@ -575,7 +611,7 @@ export class EngineService {
     const identity = agent.identity;
     return {
       device: agent.client.device.id,
-      user: agent.state?.user.id ?? identity.user ?? '',
+      user: agent.state?.user.id ?? identity.user ?? this.knownState?.user.id ?? '',
       name: agent.state?.user.name ?? identity.name,
       server: identity.server,
       fingerprint: fingerprintOf(identity.keys),

@@ -28,6 +28,8 @@ export interface StatusParts {
   readonly identity: EngineIdentity | undefined;
   readonly state: AccountState | undefined;
   readonly connected: boolean;
+  /** Why the server cannot be reached, while not connected. */
+  readonly serverProblem?: string;
   /** The agent's own status; undefined before there is an identity. */
   readonly agent: AgentStatus | undefined;
   readonly local: readonly LocalSpace[];
@@ -45,12 +47,15 @@ export interface StatusParts {
 export function buildStatus(parts: StatusParts): EngineStatus {
   const { state, agent } = parts;
   const me = state?.user.id;
+  // Without the server nobody's presence is known: no one shows as online on stale news.
   const presenceOf = (user: string): MemberView['presence'] =>
     user === me
       ? 'online'
-      : (agent?.contacts.find((c) => c.id === user)?.presence ??
-        agent?.spaces.flatMap((s) => s.members).find((m) => m.user === user)?.presence ??
-        'offline');
+      : !parts.connected
+        ? 'offline'
+        : (agent?.contacts.find((c) => c.id === user)?.presence ??
+          agent?.spaces.flatMap((s) => s.members).find((m) => m.user === user)?.presence ??
+          'offline');
   const spaces: SpaceView[] = parts.local.map((local) => {
     const info = state?.spaces.find((s) => s.doc.id === local.id);
     return {
@@ -69,6 +74,7 @@ export function buildStatus(parts: StatusParts): EngineStatus {
   return {
     identity: parts.identity,
     connected: parts.connected,
+    ...(!parts.connected && parts.serverProblem !== undefined ? { serverProblem: parts.serverProblem } : {}),
     contacts: (state?.contacts ?? []).map((c) => ({
       id: c.id,
       name: c.name,

@@ -1,10 +1,12 @@
-import type { EngineErrorCode, EngineResponse } from './engine-protocol';
+import type { EngineErrorCode, EngineResponse, ServerFailureReason } from './engine-protocol';
 
 /** An engine's error answer, or a call that got none: what every engine client rejects with. */
 export class EngineCallError extends Error {
   constructor(
     readonly code: EngineErrorCode,
     message: string,
+    /** With code `server`: why the server could not be reached, when the engine knows. */
+    readonly reason?: ServerFailureReason,
   ) {
     super(message);
     this.name = 'EngineCallError';
@@ -52,7 +54,7 @@ export class PendingCalls {
     const call = this.take(response.id);
     if (!call) return;
     if (response.ok) call.resolve(response.result);
-    else call.reject(new EngineCallError(response.code, response.message));
+    else call.reject(new EngineCallError(response.code, response.message, response.reason));
   }
 
   failAll(reason: string): void {

@@ -20,6 +20,7 @@ export type ConnectFailureReason =
   | 'expiredCertificate'
   | 'tls'
   | 'caFile'
+  | 'closed'
   | 'other';
 
 export interface ConnectFailure {
@@ -107,6 +108,27 @@ export function connectFailure(url: string, err: Error): ConnectFailure {
     return { reason: 'tls', message: `TLS failure talking to ${url}: ${tlsReason(err)}` };
   }
   return { reason: 'other', message: `cannot connect to ${url}: ${err.message}` };
+}
+
+/**
+ * A connection the other side closed before sign-in without a socket error: the close code says
+ * why (1006 is a close with no code at all, as a proxy that does not pass WebSockets gives).
+ */
+export function closeFailure(url: string, code: number, reason: string): ConnectFailure {
+  const why = printable(`${code} ${reason}`.trim());
+  switch (code) {
+    case 1001:
+      return { reason: 'closed', message: `the server at ${url} is going away (${why}): it is restarting or stopping; it is retried` };
+    case 1013:
+      return { reason: 'closed', message: `the server at ${url} is too busy to take the connection (${why}): try again later` };
+    case 1006:
+      return {
+        reason: 'closed',
+        message: `the connection to ${url} closed before signing in (${why}): check that it is a Shared Folders server and that nothing between blocks WebSockets`,
+      };
+    default:
+      return { reason: 'closed', message: `the server at ${url} closed the connection before signing in (${why})` };
+  }
 }
 
 function isTls(code: string, message: string): boolean {

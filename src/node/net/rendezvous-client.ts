@@ -27,7 +27,7 @@ import {
 import { toHex } from '../../sync/util/bytes';
 import { publicDeviceOf, signWith, type DeviceKeys } from '../crypto/device-keys';
 import { TokenBucket } from '../../sync/util/token-bucket';
-import { ConnectError, connectFailure, type ConnectFailure } from './connect-failure';
+import { ConnectError, closeFailure, connectFailure, type ConnectFailure } from './connect-failure';
 import { CaFileError, trustedAuthorities } from './server-trust';
 
 /** setTimeout's longest delay; a longer one fires at once. */
@@ -105,6 +105,8 @@ export class RendezvousClient {
   private firstConnect: { resolve: (s: AccountState) => void; reject: (e: Error) => void } | undefined;
   /** Why the current socket failed, typed and in the user's words, when it failed before opening. */
   private failure: ConnectFailure | undefined;
+  /** Why the latest attempt to reach the server failed; kept across retries, cleared by a sign-in. */
+  private lastFailureValue: ConnectFailure | undefined;
   private up: TokenBucket | undefined;
   private down: TokenBucket | undefined;
   /** Binary frames waiting for the upload limit. */
@@ -132,6 +134,11 @@ export class RendezvousClient {
       this.outboxTimer = undefined;
       for (const frame of this.outbox.splice(0)) if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(frame);
     }
+  }
+
+  /** While not signed in: why the latest attempt to reach the server failed, when one did. */
+  get lastFailure(): ConnectFailure | undefined {
+    return this.lastFailureValue;
   }
 
   get connected(): boolean {
@@ -282,6 +289,7 @@ export class RendezvousClient {
       // The file went away or changed since connect() checked it: fail this attempt, retry as usual.
       this.options.log?.((err as Error).message);
       this.failure = { reason: 'caFile', message: (err as Error).message };
+      this.lastFailureValue = this.failure;
       this.retryTimer = setTimeout(() => this.onClose(undefined, 1006, 'no CA file'), 0);
       return;
     }
@@ -307,6 +315,7 @@ export class RendezvousClient {
       if (this.stateValue) this.options.log?.(`connection to ${this.options.url}: ${err.message}`);
       else {
         this.failure = connectFailure(this.options.url, err);
+        this.lastFailureValue = this.failure;
         this.options.log?.(this.failure.message);
       }
     });
@@ -342,6 +351,7 @@ export class RendezvousClient {
         const state = this.seen(message.state);
         this.stateValue = state;
         this.backoffMs = 250;
+        this.lastFailureValue = undefined;
         this.firstConnect?.resolve(state);
         this.firstConnect = undefined;
         this.emit('connected', state);
@@ -395,6 +405,11 @@ export class RendezvousClient {
       this.pending.delete(id);
     }
     if (wasUp) this.emit('disconnected', `${code} ${reason}`.trim());
+    // Closed before sign-in with no socket error to say why: the close code does.
+    if (!wasUp && !this.failure && socket) {
+      this.failure = closeFailure(this.options.url, code, reason);
+      this.lastFailureValue = this.failure;
+    }
     if (this.closed || !this.options.reconnect) {
       const failure = this.failure;
       const why = `could not sign in to ${this.options.url} (${`${code} ${reason}`.trim()})`;
@@ -409,7 +424,7 @@ export class RendezvousClient {
 }
 
 /** Why `url` cannot be a server address, or undefined when it can. */
-function checkAddress(url: string): string | undefined {
+export function checkAddress(url: string): string | undefined {
   let protocol: string;
   try {
     protocol = new URL(url).protocol;

@@ -7,12 +7,13 @@
  * eslint.config.mjs) import no vscode, so unit tests run them in plain Node.
  */
 import * as vscode from 'vscode';
-import { reportFor } from './errors';
+import { Retryable, reportFor } from './errors';
 import { Commands, type CommandId } from './commands';
 
 /**
  * The one wrapper every command goes through: errors of any kind become one message, with
- * "Open Log" (and "Set Up" when that is the fix), and the details go to the log.
+ * "Open Log" (and "Set Up" when that is the fix; "Open Settings" and "Retry" when the server
+ * could not be reached), and the details go to the log.
  */
 export class CommandRunner {
   constructor(private readonly log: vscode.LogOutputChannel) {}
@@ -26,18 +27,22 @@ export class CommandRunner {
     try {
       return await work();
     } catch (error) {
-      this.show(label, error);
+      // Retry runs the same work again, unless the failure names a narrower retry (Set Up keeps the typed name).
+      this.show(label, error, error instanceof Retryable ? error.retry : work);
       return undefined;
     }
   }
 
-  private show(label: string, error: unknown): void {
+  private show(label: string, error: unknown, retry: () => unknown): void {
     const report = reportFor(error, vscode.l10n);
     if (!report) return;
-    this.log.error(`${label}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    const cause = error instanceof Retryable ? error.cause : error;
+    this.log.error(`${label}: ${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}`);
     const openLog = vscode.l10n.t('Open Log');
     const setUp = vscode.l10n.t('Set Up');
-    const actions = report.offerSetUp ? [setUp, openLog] : [openLog];
+    const openSettings = vscode.l10n.t('Open Settings');
+    const again = vscode.l10n.t('Retry');
+    const actions = report.serverSetting ? [openSettings, again, openLog] : report.offerSetUp ? [setUp, openLog] : [openLog];
     const shown =
       report.severity === 'warning'
         ? vscode.window.showWarningMessage(report.message, ...actions)
@@ -45,6 +50,8 @@ export class CommandRunner {
     void shown.then((choice) => {
       if (choice === openLog) void vscode.commands.executeCommand(Commands.showLog);
       else if (choice === setUp) void vscode.commands.executeCommand(Commands.setUp);
+      else if (choice === openSettings) void vscode.commands.executeCommand('workbench.action.openSettings', report.serverSetting);
+      else if (choice === again) void this.run(label, retry);
     });
   }
 }

@@ -13,6 +13,11 @@ export const Commands = {
   acceptContact: 'sharedFolders.acceptContact',
   declineContact: 'sharedFolders.declineContact',
   removeContact: 'sharedFolders.removeContact',
+  // The server and the identity
+  setServerAddress: 'sharedFolders.setServerAddress',
+  changeServer: 'sharedFolders.changeServer',
+  resetIdentity: 'sharedFolders.resetIdentity',
+  openServerHelp: 'sharedFolders.openServerHelp',
   // Shared folders
   shareFolder: 'sharedFolders.shareFolder',
   shareFolderWithContact: 'sharedFolders.shareFolderWithContact',

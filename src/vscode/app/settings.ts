@@ -30,6 +30,11 @@ export class Settings implements vscode.Disposable {
     return this.config.get<string>('server', 'ws://127.0.0.1:7070').trim() || 'ws://127.0.0.1:7070';
   }
 
+  /** Sets the server address for this user (all windows): used by Set Up, and shown in the welcome view. */
+  setServer(address: string): Thenable<void> {
+    return this.config.update('server', address.trim(), vscode.ConfigurationTarget.Global);
+  }
+
   /** A private CA's PEM file to trust for wss://; `~` is the home folder; undefined when none is set. */
   get caFile(): string | undefined {
     const value = this.config.get<string>('caFile', '').trim();

@@ -57,7 +57,14 @@ export function summarize({ status, trusted, hasIdentity }: SummaryInput, l10n: 
     return {
       kind: 'offline',
       text: `$(debug-disconnect) ${l10n.t('Offline')}`,
-      tooltip: l10n.t('Not connected to {0}. Changes are kept and sent when the connection is back.', status.identity.server),
+      tooltip:
+        status.serverProblem !== undefined
+          ? l10n.t(
+              'Cannot reach {0}: {1}. Retrying; changes are kept and sent when the connection is back.',
+              status.identity.server,
+              status.serverProblem,
+            )
+          : l10n.t('Not connected to {0}. Changes are kept and sent when the connection is back.', status.identity.server),
       warning: false,
     };
   }

@@ -45,6 +45,8 @@ export type ToWebview =
       readonly conversations: readonly ConversationItem[];
       readonly selected: string | undefined;
       readonly strings: ChatStrings;
+      /** A line above the conversation: the server cannot be reached, what is shown is what this device has. */
+      readonly notice?: string;
     }
   | { readonly type: 'history'; readonly conversation: string; readonly messages: readonly RenderedMessage[] }
   | { readonly type: 'message'; readonly conversation: string; readonly message: RenderedMessage }

@@ -1,6 +1,7 @@
 import type { ChatMessageView, EngineStatus } from '../../node/engine/engine-protocol';
 import type { ConversationItem, FromWebview, MessagePart, RenderedMessage } from './chat-messages';
 import { joinSpacePath } from '../app/space-paths';
+import type { Localizer } from '../app/localizer';
 
 /** How long a "typing" signal lasts without a new one; senders repeat it while the user types. */
 export const TYPING_TIMEOUT_MS = 6_000;
@@ -12,12 +13,33 @@ export function conversations(status: EngineStatus | undefined, unread: (id: str
   if (!status?.identity) return [];
   const direct: ConversationItem[] = [...status.contacts]
     .sort((a, b) => a.name.localeCompare(b.name))
-    .map((c) => ({ id: c.id, label: c.name, kind: 'direct', unread: unread(c.id), presence: c.presence }));
+    // Presence is unknown without the server: no "offline, messages wait" hint on every contact.
+    .map((c) => ({ id: c.id, label: c.name, kind: 'direct', unread: unread(c.id), ...(status.connected ? { presence: c.presence } : {}) }));
   const groups: ConversationItem[] = status.spaces
     .filter((s) => s.kind !== 'pair')
     .sort((a, b) => a.name.localeCompare(b.name))
     .map((s) => ({ id: s.id, label: s.name, kind: 'group', unread: unread(s.id) }));
   return [...direct, ...groups];
+}
+
+/**
+ * The chat view's badge: unread messages only. No unread is a badge of 0, not `undefined`: VS Code
+ * (1.100) ignores `undefined` on a webview view and keeps the last number; a 0 hides it.
+ */
+export function chatBadge(unread: number, l10n: Localizer): { value: number; tooltip: string } {
+  if (unread <= 0) return { value: 0, tooltip: '' };
+  return { value: unread, tooltip: unread === 1 ? l10n.t('1 unread message') : l10n.t('{0} unread messages', unread) };
+}
+
+/** The line the chat shows while the server cannot be reached; undefined while connected. */
+export function offlineNotice(status: EngineStatus | undefined, l10n: Localizer): string | undefined {
+  if (!status?.identity || status.connected) return undefined;
+  return status.serverProblem !== undefined
+    ? l10n.t(
+        'Offline: the server is unreachable ({0}); retrying. The history is what this device has; messages can be sent once it is back.',
+        status.serverProblem,
+      )
+    : l10n.t('Offline: not connected to the server; retrying. The history is what this device has; messages can be sent once it is back.');
 }
 
 /**

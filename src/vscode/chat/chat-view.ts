@@ -11,7 +11,16 @@ import * as fs from 'node:fs/promises';
 import * as vscode from 'vscode';
 import type { ChatMessageView, EngineStatus } from '../../node/engine/engine-protocol';
 import type { ChatStrings, ToWebview } from './chat-messages';
-import { ChatState, TYPING_TIMEOUT_MS, TypingThrottle, conversations, fileCandidates, parseFromWebview } from './chat-model';
+import {
+  ChatState,
+  TYPING_TIMEOUT_MS,
+  TypingThrottle,
+  chatBadge,
+  conversations,
+  fileCandidates,
+  offlineNotice,
+  parseFromWebview,
+} from './chat-model';
 import type { CommandRunner } from '../app/command-runner';
 import type { EngineSession } from '../engine/engine-session';
 import { UserFacingError } from '../app/errors';
@@ -34,6 +43,9 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
   private readonly viewDisposables: vscode.Disposable[] = [];
   private ready = false;
   private lastState: string | undefined;
+  /** The conversation whose history the webview was last sent: a new selection needs its history. */
+  private historyShown: string | undefined;
+  private connected: boolean | undefined;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -45,7 +57,11 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
       vscode.window.registerWebviewViewProvider(CHAT_VIEW, this, { webviewOptions: { retainContextWhenHidden: true } }),
       session.onDidChangeStatus((status) => {
         this.state.setMe(status?.identity?.user);
+        const reconnected = this.connected === false && status?.connected === true;
+        this.connected = status?.connected;
         this.postState();
+        // Messages may have come and gone through other devices meanwhile: read the history again.
+        if (reconnected && this.state.selected !== undefined) void this.reloadConversation(this.state.selected);
       }),
       session.onDidReceiveChat((m) => this.onMessage(m)),
       session.onDidReceiveTyping((t) => this.onTyping(t.conversation, t.user, t.name)),
@@ -121,6 +137,7 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
       case 'ready':
         this.ready = true;
         this.lastState = undefined;
+        this.historyShown = undefined;
         this.postState();
         if (this.state.selected !== undefined) await this.showConversation(this.state.selected);
         return;
@@ -154,6 +171,7 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
   }
 
   private async showConversation(conversation: string): Promise<void> {
+    if (this.ready) this.historyShown = conversation;
     if (!this.state.hasHistory(conversation) && this.session.running) {
       const { messages } = await this.session.call('chatHistory', { conversation });
       this.state.setHistory(conversation, messages);
@@ -161,6 +179,16 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
     this.post({ type: 'history', conversation, messages: this.state.history(conversation).map((m) => this.state.render(m)) });
     this.postTyping(conversation);
     this.postState();
+  }
+
+  /** Reads a conversation's history from the engine again (merged with what is known) and shows it. */
+  private async reloadConversation(conversation: string): Promise<void> {
+    await this.runner.run('chat.reload', async () => {
+      if (!this.session.running) return;
+      const { messages } = await this.session.call('chatHistory', { conversation });
+      this.state.setHistory(conversation, messages);
+      if (this.state.selected === conversation) await this.showConversation(conversation);
+    });
   }
 
   private onMessage(message: ChatMessageView): void {
@@ -218,22 +246,30 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
     const list = conversations(this.session.status, (id) => this.state.unread(id));
     if (this.state.selected === undefined || !list.some((c) => c.id === this.state.selected)) this.state.select(list[0]?.id);
     // Status events come often while files sync; the webview redraws its selector only when the list changed.
-    const state: ToWebview = { type: 'state', conversations: list, selected: this.state.selected, strings: this.strings() };
+    const notice = offlineNotice(this.session.status, vscode.l10n);
+    const state: ToWebview = {
+      type: 'state',
+      conversations: list,
+      selected: this.state.selected,
+      strings: this.strings(),
+      ...(notice !== undefined ? { notice } : {}),
+    };
     const key = JSON.stringify(state);
     if (key !== this.lastState) {
       this.post(state);
       if (this.ready) this.lastState = key;
+    }
+    // The webview clears its messages when the selection changes (or the list emptied and came back): send the history.
+    const selected = this.state.selected;
+    if (this.ready && selected !== undefined && selected !== this.historyShown) {
+      void this.runner.run('chat.history', () => this.showConversation(selected));
     }
     this.updateBadge();
   }
 
   private updateBadge(): void {
     if (!this.view) return;
-    const unread = this.state.totalUnread;
-    this.view.badge =
-      unread > 0
-        ? { value: unread, tooltip: unread === 1 ? vscode.l10n.t('1 unread message') : vscode.l10n.t('{0} unread messages', unread) }
-        : undefined;
+    this.view.badge = chatBadge(this.state.totalUnread, vscode.l10n);
   }
 
   private post(message: ToWebview): void {

@@ -2,13 +2,16 @@ import * as os from 'node:os';
 import * as vscode from 'vscode';
 import type { CommandRunner } from '../app/command-runner';
 import type { EngineSession } from '../engine/engine-session';
-import { Cancelled, UserFacingError } from '../app/errors';
+import { Cancelled, Retryable, UserFacingError } from '../app/errors';
 import type { IdentityStore } from '../app/identity-store';
 import { inviteLink, parseInviteInput } from './invite-link';
 import { pickContact, pickPendingContact, requireStatus } from '../app/pickers';
 import type { Settings } from '../app/settings';
 import { refOfKind } from '../trees/tree-node';
 import { Commands } from '../app/commands';
+
+/** The name typed into Set Up, kept until an identity is created with it (a failed Set Up does not lose it). */
+const TYPED_NAME = 'sharedFolders.setUp.typedName';
 
 /** Identity and contacts: Set Up, Invite Contact, Add Contact, contact requests, Remove Contact. */
 export class ContactCommands {
@@ -17,6 +20,7 @@ export class ContactCommands {
     private readonly identities: IdentityStore,
     private readonly settings: Settings,
     private readonly runner: CommandRunner,
+    private readonly memory: vscode.Memento,
   ) {}
 
   register(): vscode.Disposable[] {
@@ -39,17 +43,32 @@ export class ContactCommands {
     const name = await vscode.window.showInputBox({
       title: vscode.l10n.t('Set Up Shared Folders'),
       prompt: vscode.l10n.t('Your name, as your contacts will see it (server: {0})', server),
-      value: safeUserName(),
+      value: this.memory.get<string>(TYPED_NAME) ?? safeUserName(),
       ignoreFocusOut: true,
       validateInput: (v) =>
         v.trim() === '' ? vscode.l10n.t('Enter a name') : v.length > 64 ? vscode.l10n.t('At most 64 characters') : undefined,
     });
     if (name === undefined) throw new Cancelled();
-    const { identity, keys } = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Creating your identity on {0}…', server) },
-      () => this.session.call('createIdentity', { server, name: name.trim() }),
-    );
+    await this.memory.update(TYPED_NAME, name.trim());
+    await this.createIdentity(name.trim());
+  }
+
+  /** Creates the identity on the server set now; Retry after a failure comes back here with the same name. */
+  private async createIdentity(name: string, attempt = 1): Promise<void> {
+    if (await this.alreadySetUp()) return;
+    const server = this.settings.server;
+    let created: { identity: { name: string; fingerprint: string }; keys: string };
+    try {
+      created = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Creating your identity on {0}…', server) },
+        () => this.session.call('createIdentity', { server, name }),
+      );
+    } catch (e) {
+      throw new Retryable(e, () => this.createIdentity(name, attempt + 1), attempt);
+    }
+    const { identity, keys } = created;
     await this.identities.store(keys);
+    await this.memory.update(TYPED_NAME, undefined);
     const invite = vscode.l10n.t('Invite Contact');
     const choice = await vscode.window.showInformationMessage(
       vscode.l10n.t('You are set up as {0}. Your fingerprint: {1}', identity.name, identity.fingerprint),

@@ -9,20 +9,33 @@ export function contactNodes(status: EngineStatus | undefined, l10n: Localizer):
   const pending = status.pendingContacts.map((p) => pendingContactNode(p, l10n));
   const contacts = [...status.contacts]
     .sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id))
-    .map((c) => contactNode(c, l10n));
+    .map((c) => contactNode(c, status.connected, l10n));
   return [...pending, ...contacts];
 }
 
-function contactNode(contact: ContactView, l10n: Localizer): TreeNode {
+/**
+ * The line above the contacts while the server cannot be reached: the list is the last known one,
+ * and the engine keeps trying. Undefined while connected (or before there is an identity).
+ */
+export function offlineMessage(status: EngineStatus | undefined, l10n: Localizer): string | undefined {
+  if (!status?.identity || status.connected) return undefined;
+  return status.serverProblem !== undefined
+    ? l10n.t('The server is unreachable ({0}); retrying. Showing what is known.', status.serverProblem)
+    : l10n.t('Not connected to the server; retrying. Showing what is known.');
+}
+
+function contactNode(contact: ContactView, connected: boolean, l10n: Localizer): TreeNode {
   const fingerprints =
     contact.fingerprints.length > 0 ? contact.fingerprints.map((f) => `  ${f}`).join('\n') : `  ${l10n.t('(no devices yet)')}`;
+  // Without the server nobody's presence is known: say so rather than "offline".
+  const presence = connected ? presenceText(contact.presence, l10n) : l10n.t('offline — last known');
   return {
     id: `contact:${contact.id}`,
     ref: { kind: 'contact', user: contact.id },
     label: contact.name,
-    description: presenceText(contact.presence, l10n),
-    tooltip: `${contact.name} (${presenceText(contact.presence, l10n)})\n${l10n.t('Device fingerprints:')}\n${fingerprints}`,
-    icon: presenceIcon(contact.presence),
+    description: presence,
+    tooltip: `${contact.name} (${presence})\n${l10n.t('Device fingerprints:')}\n${fingerprints}`,
+    icon: connected ? presenceIcon(contact.presence) : { id: 'debug-disconnect', color: 'disabledForeground' },
     contextValue: `contact ${contact.presence}`,
   };
 }

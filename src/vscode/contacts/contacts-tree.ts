@@ -7,7 +7,7 @@
  * eslint.config.mjs) import no vscode, so unit tests run them in plain Node.
  */
 import * as vscode from 'vscode';
-import { contactNodes } from './contacts-model';
+import { contactNodes, offlineMessage } from './contacts-model';
 import type { EngineSession } from '../engine/engine-session';
 import { NodeTreeProvider } from '../trees/tree-item-adapter';
 import { refOfKind, type TreeNode } from '../trees/tree-node';
@@ -41,6 +41,7 @@ export class ContactsTree implements vscode.TreeDragAndDropController<TreeNode>,
 
   private refresh(): void {
     this.provider.setNodes(contactNodes(this.session.status, vscode.l10n));
+    this.view.message = offlineMessage(this.session.status, vscode.l10n);
   }
 
   async handleDrop(target: TreeNode | undefined, dataTransfer: vscode.DataTransfer, token: vscode.CancellationToken): Promise<void> {

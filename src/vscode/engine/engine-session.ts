@@ -63,6 +63,7 @@ const MUTATING: ReadonlySet<EngineMethod> = new Set<EngineMethod>([
   'setPaused',
   'resolveConflict',
   'markSeen',
+  'setServer',
 ]);
 
 /**
@@ -305,6 +306,19 @@ export class EngineSession implements vscode.Disposable {
     for (const d of this.transportListeners.splice(0)) d.dispose();
     // The client asks the host to stop (it flushes its journals), then ends it.
     await transport.dispose();
+  }
+
+  /**
+   * Stops the host on purpose, to start it again afresh (after the identity was reset): the next
+   * `start` forks a new host, and the views forget the old status meanwhile.
+   */
+  async stopForRestart(): Promise<void> {
+    if (this.starting) await this.starting.catch(() => undefined);
+    await this.stop();
+    this.state = 'idle';
+    this.starting = undefined;
+    this.latest = undefined;
+    this._onDidChangeStatus.fire(undefined);
   }
 
   dispose(): void {

@@ -118,6 +118,18 @@ export class EngineStarter implements vscode.Disposable {
     void vscode.window.showWarningMessage(busyMessage(detail, vscode.l10n));
   }
 
+  /** Stops the host, runs `work` while nothing holds the home, and starts a new host. */
+  async restartAround(work: () => Promise<void>): Promise<void> {
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    await this.session.stopForRestart();
+    try {
+      await work();
+    } finally {
+      this.start();
+    }
+  }
+
   private scheduleRestart(): void {
     if (this.disposed || this.restartTimer) return;
     if (Date.now() - this.startedAt > HEALTHY_MS) this.restartDelay = FIRST_RESTART_MS;

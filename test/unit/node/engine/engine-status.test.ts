@@ -19,6 +19,7 @@ import { StoreError } from '../../../../src/sync/ports/ports';
 import { AccountError, FolderNotEmptyError } from '../../../../src/node/agent/account';
 import { HomeError } from '../../../../src/node/agent/device-home';
 import { CryptoError } from '../../../../src/node/crypto/device-keys';
+import { ConnectError } from '../../../../src/node/net/connect-failure';
 
 const ME = 'a'.repeat(32);
 const BOB = 'b'.repeat(32);
@@ -191,6 +192,51 @@ test('errors reach the extension as codes with one line of text', () => {
   assert.equal(toEngineError(Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' })).code, 'disk');
   assert.equal(toEngineError(new EngineError('notSetUp', 'x')).code, 'notSetUp');
   assert.deepEqual(toEngineError(new TypeError('boom\n    at somewhere')), { code: 'internal', message: 'boom' });
+  // A server that could not be reached says why, so the extension can offer the fix.
+  assert.deepEqual(toEngineError(new ConnectError('refused', 'cannot reach the server at ws://x: connection refused')), {
+    code: 'server',
+    message: 'cannot reach the server at ws://x: connection refused',
+    reason: 'refused',
+  });
+  assert.equal(toEngineError(new RendezvousError('badToken', 'unknown')).reason, undefined);
+});
+
+test('status while not connected: contacts and spaces as last known, nobody online, and why', () => {
+  const local = { id: SPACE, path: '/x/notes' };
+  const parts = {
+    identity: undefined,
+    state: state([space({ [BOB]: 'joined', [ME]: 'joined' })]),
+    agent: {
+      user: { id: ME, name: 'alice' },
+      device: 'e'.repeat(32),
+      connected: false,
+      spaces: [],
+      conflicts: [],
+      errors: [],
+      bytesSent: 0,
+      bytesReceived: 0,
+      contacts: [{ id: BOB, name: 'bob', presence: 'online' as const }],
+    },
+    local: [local],
+    names: {},
+    progress: progress({}),
+    folderExists: () => true,
+    unseen: () => 0,
+    pending: [],
+    serverProblem: 'cannot reach the server at ws://x: connection refused',
+  };
+  const offline = buildStatus({ ...parts, connected: false });
+  assert.deepEqual(
+    offline.contacts.map((c) => [c.name, c.presence]),
+    [['bob', 'offline']],
+  );
+  assert.equal(offline.serverProblem, 'cannot reach the server at ws://x: connection refused');
+  assert.equal(offline.spaces[0]!.state.kind, 'offline');
+  assert.equal(offline.spaces[0]!.members.find((m) => m.user === BOB)?.presence, 'offline');
+  // Connected, the problem of an earlier attempt is not reported.
+  const online = buildStatus({ ...parts, connected: true });
+  assert.equal(online.serverProblem, undefined);
+  assert.equal(online.contacts[0]!.presence, 'online');
 });
 
 test("conflict cache: a replica's conflicts are listed again only when its index moved on", () => {

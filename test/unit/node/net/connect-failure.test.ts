@@ -6,9 +6,10 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as nodePath from 'node:path';
 import { test } from 'node:test';
+import { WebSocketServer } from 'ws';
 import { RendezvousError } from '../../../../src/sync/protocol/rendezvous';
 import { generateDeviceKeys } from '../../../../src/node/crypto/device-keys';
-import { ConnectError, connectFailure } from '../../../../src/node/net/connect-failure';
+import { ConnectError, closeFailure, connectFailure } from '../../../../src/node/net/connect-failure';
 import { RendezvousClient } from '../../../../src/node/net/rendezvous-client';
 import { SELF_SIGNED_CERT, SELF_SIGNED_KEY } from './self-signed';
 
@@ -191,4 +192,25 @@ test('connect failure: each certificate problem has its typed reason and names t
     assert.equal(failure.reason, reason, err.message);
     assert.match(failure.message, message);
   }
+});
+
+test('connect failure: a server that closes before sign-in is named by its close code', async () => {
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
+  wss.on('connection', (ws) => ws.close(1013, 'try again later'));
+  const port = (wss.address() as net.AddressInfo).port;
+  try {
+    const err = await failure(`ws://127.0.0.1:${port}`);
+    assert.ok(err instanceof ConnectError);
+    assert.equal(err.reason, 'closed');
+    assert.equal(
+      err.message,
+      `the server at ws://127.0.0.1:${port} is too busy to take the connection (1013 try again later): try again later`,
+    );
+  } finally {
+    await new Promise<void>((resolve) => wss.close(() => resolve()));
+  }
+  assert.match(closeFailure('ws://x', 1006, '').message, /closed before signing in \(1006\): check that it is a Shared Folders server/);
+  assert.match(closeFailure('ws://x', 1001, 'bye').message, /going away \(1001 bye\)/);
+  assert.equal(closeFailure('ws://x', 4000, 'no\u0007').reason, 'closed');
 });

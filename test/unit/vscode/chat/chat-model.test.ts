@@ -5,12 +5,15 @@ import {
   ChatState,
   TYPING_TIMEOUT_MS,
   TypingThrottle,
+  chatBadge,
   conversations,
   fileCandidates,
   messageParts,
+  offlineNotice,
   parseFromWebview,
 } from '../../../../src/vscode/chat/chat-model';
 import { ALICE, member, space, status } from '../fixtures';
+import { englishLocalizer as l10n } from '../../../../src/vscode/app/localizer';
 
 function msg(id: string, conversation: string, from: string, sent: number, text = 'hi'): ChatMessageView {
   return { id, conversation, from, fromName: from.replace('u-', ''), text, sent };
@@ -144,4 +147,40 @@ test('messages from the webview are checked before use', () => {
   assert.equal(parseFromWebview({ type: 'eval' }), undefined);
   assert.equal(parseFromWebview(null), undefined);
   assert.equal(parseFromWebview('ready'), undefined);
+});
+
+test('the badge counts unread messages; none is a badge of 0 (VS Code keeps a webview badge set to undefined)', () => {
+  assert.deepEqual(chatBadge(0, l10n), { value: 0, tooltip: '' });
+  assert.deepEqual(chatBadge(1, l10n), { value: 1, tooltip: '1 unread message' });
+  assert.deepEqual(chatBadge(3, l10n), { value: 3, tooltip: '3 unread messages' });
+  const chat = new ChatState(ALICE.user);
+  chat.receive(msg('m1', 'u-bob', 'u-bob', 1));
+  assert.equal(chatBadge(chat.totalUnread, l10n).value, 1);
+  chat.setVisible(true);
+  chat.select('u-bob');
+  assert.equal(chatBadge(chat.totalUnread, l10n).value, 0);
+  // Replying and switching views away and back does not bring it back.
+  chat.receive(msg('m2', 'u-bob', ALICE.user, 2));
+  chat.setVisible(false);
+  chat.setVisible(true);
+  assert.equal(chatBadge(chat.totalUnread, l10n).value, 0);
+});
+
+test('offline: conversations stay with no presence claimed, and the chat says why', () => {
+  const st = status({ connected: false, serverProblem: 'cannot reach the server at ws://x: connection refused' });
+  const list = conversations(st, () => 0);
+  assert.deepEqual(
+    list.map((c) => [c.label, c.presence]),
+    [
+      ['bob', undefined],
+      ['carol', undefined],
+    ],
+  );
+  assert.match(
+    offlineNotice(st, l10n) ?? '',
+    /^Offline: the server is unreachable \(cannot reach the server at ws:\/\/x: connection refused\); retrying/,
+  );
+  assert.match(offlineNotice(status({ connected: false }), l10n) ?? '', /^Offline: not connected to the server; retrying/);
+  assert.equal(offlineNotice(status(), l10n), undefined);
+  assert.equal(offlineNotice(status({ identity: undefined, connected: false }), l10n), undefined);
 });

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { contactNodes } from '../../../../src/vscode/contacts/contacts-model';
+import { contactNodes, offlineMessage } from '../../../../src/vscode/contacts/contacts-model';
 import { folderNodes, unseenCount } from '../../../../src/vscode/folders/folders-model';
 import { englishLocalizer as l10n } from '../../../../src/vscode/app/localizer';
 import { refOf, refOfKind } from '../../../../src/vscode/trees/tree-node';
@@ -190,4 +190,23 @@ test('commands find their reference in a row, a bare reference, or nothing', () 
   assert.equal(refOf(undefined), undefined);
   assert.equal(refOf('x'), undefined);
   assert.equal(refOfKind(node, 'space'), undefined);
+});
+
+test('offline: contacts stay, marked last known, under a line that says why', () => {
+  const st = status({ connected: false, serverProblem: 'cannot reach the server at ws://x: connection refused' });
+  const rows = contactNodes(st, l10n);
+  assert.deepEqual(
+    rows.map((r) => [r.label, r.description]),
+    [
+      ['bob', 'offline — last known'],
+      ['carol', 'offline — last known'],
+    ],
+  );
+  assert.equal(rows[0]?.icon?.id, 'debug-disconnect');
+  assert.equal(
+    offlineMessage(st, l10n),
+    'The server is unreachable (cannot reach the server at ws://x: connection refused); retrying. Showing what is known.',
+  );
+  assert.equal(offlineMessage(status({ connected: false }), l10n), 'Not connected to the server; retrying. Showing what is known.');
+  assert.equal(offlineMessage(status(), l10n), undefined);
 });
