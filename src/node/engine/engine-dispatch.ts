@@ -15,6 +15,7 @@ const AT_ONCE: ReadonlySet<EngineMethod> = new Set<EngineMethod>([
   'setOpenFiles',
   'markSeen',
   'activityHistory',
+  'conflictBase',
   'setActiveEditor',
   'coeditOpen',
   'coeditClose',
