@@ -27,6 +27,7 @@ export const Commands = {
   resolveMassDelete: 'sharedFolders.resolveMassDelete',
   // Conflicts
   resolveConflict: 'sharedFolders.resolveConflict',
+  mergeConflict: 'sharedFolders.mergeConflict',
   keepMine: 'sharedFolders.keepMine',
   takeTheirs: 'sharedFolders.takeTheirs',
   keepBoth: 'sharedFolders.keepBoth',
