@@ -25,6 +25,8 @@ const PLAN_BASE = lines('draft');
 const PLAN_ALICE = lines('approved by alice');
 const PLAN_BOB = lines('final, bob signed off');
 const PLAN_MERGED = lines('approved by alice, final, bob signed off');
+const PLAN_ALICE_AGAIN = lines('on hold, says alice');
+const PLAN_BOB_AGAIN = lines('cancelled, says bob');
 const NOTES_BASE = 'Notes\n\nDecision: pending\n';
 const NOTES_ALICE = 'Notes\n\nDecision: go, says alice\n';
 const NOTES_BOB = 'Notes\n\nDecision: wait, says bob\n';
@@ -32,6 +34,9 @@ const NOTES_BOB = 'Notes\n\nDecision: wait, says bob\n';
 let world: World;
 let alice: User;
 let bob: User;
+/** Alice's shared folder, and where it landed on bob's disk (set once he accepts). */
+let project = '';
+let bobFolder = '';
 
 const step = (name: string, body: () => Promise<void>): Promise<void> => runStep(world, name, body);
 
@@ -93,6 +98,20 @@ async function paletteLists(wb: Workbench, title: string): Promise<boolean> {
   return listed;
 }
 
+/** The header texts of the merge editor's two inputs (title, description, detail), once both are shown. */
+function mergeInputTitles(wb: Workbench): Promise<string[]> {
+  return waitFor(
+    'the titles of both inputs of the merge editor',
+    async () => {
+      const texts = await wb.page.locator('.merge-editor .code-view.input > .header').allInnerTexts();
+      const t = texts.map((x) => x.replace(/\s+/g, ' ').trim());
+      return t.length === 2 && t.every((x) => x !== '') ? t : undefined;
+    },
+    SYNC_TIMEOUT,
+    300,
+  );
+}
+
 /** The aria-labels of the active editor's title actions. */
 async function editorActions(wb: Workbench): Promise<string[]> {
   const labels = await wb.page
@@ -101,21 +120,59 @@ async function editorActions(wb: Workbench): Promise<string[]> {
   return labels.filter((l) => l !== '');
 }
 
+/**
+ * Both pause; `edit` changes `file` for alice, then (later by the clock, so bob's version wins the
+ * total order and stays at the path, alice's goes to the copy) for bob; both resume. Waits for
+ * the conflict copy on both disks and the conflict in both trees.
+ */
+async function makeConflict(file: string, edit: (user: User) => Promise<void>): Promise<void> {
+  for (const user of [alice, bob]) await wbOf(user).focusView('Shared Folders');
+  await setPaused(alice, true);
+  await setPaused(bob, true);
+  await edit(alice);
+  await sleep(1_500);
+  await edit(bob);
+  await setPaused(alice, false);
+  await setPaused(bob, false);
+  await waitFor(
+    'a conflict copy on both disks',
+    () => conflictCopies(project).length === 1 && conflictCopies(bobFolder).length === 1,
+    SYNC_TIMEOUT,
+    500,
+  );
+  await waitFor("the conflict in alice's tree", () => conflictRow(wbOf(alice), file), SYNC_TIMEOUT, 500);
+  await waitFor("the conflict in bob's tree", () => conflictRow(wbOf(bob), file), SYNC_TIMEOUT, 500);
+}
+
+/** Waits until `file` holds `text` on both disks and no conflict copy is left on either. */
+async function settledOnBoth(file: string, text: string, what: string): Promise<void> {
+  const read = (): { alice?: string; bob?: string } => ({
+    alice: readIfExists(nodePath.join(project, file)),
+    bob: readIfExists(nodePath.join(bobFolder, file)),
+  });
+  await waitFor(
+    `${what} on both disks and no conflict copy left`,
+    () => read().alice === text && read().bob === text && conflictCopies(project).length === 0 && conflictCopies(bobFolder).length === 0,
+    SYNC_TIMEOUT,
+    500,
+  ).catch((err: Error) => {
+    throw new Error(
+      `${err.message}; on disk: ${JSON.stringify({ ...read(), copies: [...conflictCopies(project), ...conflictCopies(bobFolder)] })}`,
+    );
+  });
+}
+
 test(
   'conflicts: a 3-way merge completed in the merge editor, choices where the user is, a resolution by the other side',
   { timeout: 10 * 60_000 },
   async () => {
-    const project = alice.folder('project');
+    project = alice.folder('project');
     fs.writeFileSync(nodePath.join(project, PLAN), PLAN_BASE);
     fs.writeFileSync(nodePath.join(project, NOTES), NOTES_BASE);
     const bobWork = bob.folder('work');
     fs.writeFileSync(nodePath.join(bobWork, 'todo.txt'), 'bob\n');
     const bobWorkspace = nodePath.join(bob.home, 'bob.code-workspace');
     fs.writeFileSync(bobWorkspace, JSON.stringify({ folders: [{ path: 'work' }] }, null, 2));
-    let bobFolder = '';
-    const alicePlan = nodePath.join(project, PLAN);
-    const aliceNotes = nodePath.join(project, NOTES);
-    const bobPlan = (): string => nodePath.join(bobFolder, PLAN);
     const bobNotes = (): string => nodePath.join(bobFolder, NOTES);
 
     await step('both open VS Code, set up, become contacts and share a folder', async () => {
@@ -126,36 +183,16 @@ test(
       await becomeContacts(alice, bob);
       bobFolder = nodePath.dirname(await shareAndAccept(alice, bob, 'project', PLAN, PLAN_BASE, bobWork));
       await waitFor(`${NOTES} on bob's disk`, () => readIfExists(bobNotes()) === NOTES_BASE, SYNC_TIMEOUT, 500);
-      await wbOf(alice).focusView('Shared Folders');
-      await wbOf(bob).focusView('Shared Folders');
     });
 
     await step('(a) both pause, change the same line of plan.md and save; on resume it is a conflict', async () => {
-      await setPaused(alice, true);
-      await setPaused(bob, true);
-      const a = wbOf(alice);
-      await a.openFile(PLAN);
-      await a.typeInEditor(PLAN_ALICE, { replaceAll: true });
-      await a.save();
-      // Later by the clock: bob's version wins the total order and stays at the path; alice's is the copy.
-      await sleep(1_500);
-      const b = wbOf(bob);
-      await b.openFile(PLAN);
-      await b.typeInEditor(PLAN_BOB, { replaceAll: true });
-      await b.save();
-      assert.equal(readIfExists(alicePlan), PLAN_ALICE);
-      assert.equal(readIfExists(bobPlan()), PLAN_BOB);
-      await setPaused(alice, false);
-      await setPaused(bob, false);
-      await waitFor(
-        'a conflict copy on both disks',
-        () => conflictCopies(project).length === 1 && conflictCopies(bobFolder).length === 1,
-        SYNC_TIMEOUT,
-        500,
-      );
-      await waitFor("the conflict in alice's tree", () => conflictRow(a, PLAN), SYNC_TIMEOUT, 500);
-      await waitFor("the conflict in bob's tree", () => conflictRow(b, PLAN), SYNC_TIMEOUT, 500);
-      await a.shot('conflict on plan');
+      await makeConflict(PLAN, async (user) => {
+        const wb = wbOf(user);
+        await wb.openFile(PLAN);
+        await wb.typeInEditor(user === alice ? PLAN_ALICE : PLAN_BOB, { replaceAll: true });
+        await wb.save();
+      });
+      await wbOf(alice).shot('conflict on plan');
     });
 
     await step('(a) alice runs Merge…: the 3-way merge editor names whose each side is', async () => {
@@ -164,17 +201,7 @@ test(
       await a.runCommand('Shared Folders: Merge…');
       const editor = a.page.locator('.merge-editor');
       await editor.first().waitFor({ state: 'visible', timeout: SYNC_TIMEOUT });
-      const titles = await waitFor(
-        'the titles of both inputs',
-        async () => {
-          const t = (await a.page.locator('.merge-editor .code-view.input > .header').allInnerTexts()).map((x) =>
-            x.replace(/\s+/g, ' ').trim(),
-          );
-          return t.length === 2 && t.every((x) => x !== '') ? t : undefined;
-        },
-        SYNC_TIMEOUT,
-        500,
-      );
+      const titles = await mergeInputTitles(a);
       // Input 1 is theirs (bob's, now at the path), input 2 alice's own (the copy), each with when it was changed.
       assert.match(titles[0]!, /Theirs \(bob\).*changed .*\d/, titles[0]);
       assert.match(titles[1]!, /Yours \(alice\).*changed .*\d/, titles[1]);
@@ -206,23 +233,7 @@ test(
         )
       )
         await a.clickDialogButton('Complete with Conflicts');
-      await waitFor(
-        'the merged text on both disks and no conflict copy left',
-        () =>
-          readIfExists(alicePlan) === PLAN_MERGED &&
-          readIfExists(bobPlan()) === PLAN_MERGED &&
-          conflictCopies(project).length === 0 &&
-          conflictCopies(bobFolder).length === 0,
-        SYNC_TIMEOUT,
-        500,
-      ).catch((err: Error) => {
-        const state = {
-          alice: readIfExists(alicePlan),
-          bob: readIfExists(bobPlan()),
-          copies: [...conflictCopies(project), ...conflictCopies(bobFolder)],
-        };
-        throw new Error(`${err.message}; on disk: ${JSON.stringify(state)}`);
-      });
+      await settledOnBoth(PLAN, PLAN_MERGED, 'the merged text');
       await waitFor("no conflict in alice's tree", () => noConflictShown(a), SYNC_TIMEOUT, 500);
       await waitFor("no conflict in bob's tree", () => noConflictShown(wbOf(bob)), SYNC_TIMEOUT, 500);
       assert.equal(await a.page.locator('.merge-editor').count(), 0, 'the merge editor closed');
@@ -237,23 +248,11 @@ test(
       await b.closeQuickInput();
     });
 
-    await step('(b) a second conflict, on notes.md', async () => {
-      await setPaused(alice, true);
-      await setPaused(bob, true);
-      fs.writeFileSync(aliceNotes, NOTES_ALICE);
-      await sleep(1_500);
-      fs.writeFileSync(bobNotes(), NOTES_BOB);
-      await setPaused(alice, false);
-      await setPaused(bob, false);
-      await waitFor(
-        'a conflict copy on both disks',
-        () => conflictCopies(project).length === 1 && conflictCopies(bobFolder).length === 1,
-        SYNC_TIMEOUT,
-        500,
-      );
-      await waitFor("the conflict in alice's tree", () => conflictRow(wbOf(alice), NOTES), SYNC_TIMEOUT, 500);
-      await waitFor("the conflict in bob's tree", () => conflictRow(wbOf(bob), NOTES), SYNC_TIMEOUT, 500);
-    });
+    await step('(b) a second conflict, on notes.md', () =>
+      makeConflict(NOTES, async (user) =>
+        fs.writeFileSync(nodePath.join(user === alice ? project : bobFolder, NOTES), user === alice ? NOTES_ALICE : NOTES_BOB),
+      ),
+    );
 
     await step("(b) bob's editor title and palette offer the choices", async () => {
       const b = wbOf(bob);
@@ -327,21 +326,48 @@ test(
       await a.runCommand('Shared Folders: Take Theirs');
       if (await a.quickInputOpens(3_000)) await a.pickMatching(/notes\.md/);
       // Bob's edit was later: it is at the path, alice's in the copy; "theirs" for alice is bob's.
-      await waitFor(
-        "bob's text on both disks and no copy",
-        () =>
-          readIfExists(aliceNotes) === NOTES_BOB &&
-          readIfExists(bobNotes()) === NOTES_BOB &&
-          conflictCopies(project).length === 0 &&
-          conflictCopies(bobFolder).length === 0,
-        SYNC_TIMEOUT,
-        500,
-      );
+      await settledOnBoth(NOTES, NOTES_BOB, "bob's text");
       await b.waitForNotification(/alice resolved the conflict on notes\.md/, SYNC_TIMEOUT);
       await waitFor('the diff tab closed', async () => !(await b.editorTabs()).some((t) => /their version ↔ yours/.test(t)), SYNC_TIMEOUT);
       await b.shot('resolved by alice');
       assert.equal(await paletteLists(b, 'Shared Folders: Keep Mine'), false, 'Keep Mine left the palette with the conflict');
       await b.closeQuickInput();
+    });
+
+    await step("(a) once more on plan.md: bob clicks Merge… in the editor title and takes alice's side whole", async () => {
+      // The merged version of the first conflict is now the base both sides start from.
+      await makeConflict(PLAN, async (user) =>
+        fs.writeFileSync(nodePath.join(user === alice ? project : bobFolder, PLAN), user === alice ? PLAN_ALICE_AGAIN : PLAN_BOB_AGAIN),
+      );
+      const b = wbOf(bob);
+      await b.clearNotifications();
+      await b.openFile(PLAN);
+      await b.clickEditorAction('Merge…');
+      await b.page.locator('.merge-editor').first().waitFor({ state: 'visible', timeout: SYNC_TIMEOUT });
+      // For bob the copy is alice's: input 1 (theirs) is the copy, input 2 (his) the file.
+      const titles = await mergeInputTitles(b);
+      assert.match(titles[0]!, /Theirs \(alice\).*changed .*\d/, titles[0]);
+      assert.match(titles[1]!, /Yours \(bob\).*changed .*\d/, titles[1]);
+      // The result starts as the file (bob's side taken); reset to the base first, so that
+      // accepting the left side takes alice's version alone rather than combining both.
+      await b.runCommand('Merge Editor: Reset Result');
+      await b.runCommand('Merge Editor: Accept All Incoming Changes from Left');
+      const result = b.page.locator('.merge-editor .code-view.result .view-lines').first();
+      await waitFor(
+        "alice's line alone in the result",
+        async () => {
+          const text = (await result.innerText()).replace(/\u00a0/g, ' ');
+          return text.includes('on hold, says alice') && !text.includes('cancelled, says bob');
+        },
+        SYNC_TIMEOUT,
+        300,
+      );
+      await b.shot('merge editor with theirs accepted');
+      await b.runCommand('Merge Editor: Complete Merge');
+      await settledOnBoth(PLAN, PLAN_ALICE_AGAIN, "alice's version");
+      await waitFor("no conflict in bob's tree", () => noConflictShown(b), SYNC_TIMEOUT, 500);
+      await waitFor("no conflict in alice's tree", () => noConflictShown(wbOf(alice)), SYNC_TIMEOUT, 500);
+      await b.shot('merged with theirs');
     });
   },
 );
