@@ -20,6 +20,7 @@ import type { Workbench } from './workbench';
 
 const PLAN = 'plan.md';
 const NOTES = 'notes.md';
+const DATA = 'data.bin';
 const lines = (status: string): string => `# Plan\n\nOwner: nobody\nStatus: ${status}\nBudget: none\n`;
 const PLAN_BASE = lines('draft');
 const PLAN_ALICE = lines('approved by alice');
@@ -112,6 +113,22 @@ function mergeInputTitles(wb: Workbench): Promise<string[]> {
   );
 }
 
+/**
+ * Shows `file` in the active editor: its tab when it has one, else through Quick Open, once more
+ * if the list was still changing under the click (a conflict copy arriving) and opened another.
+ */
+async function showFile(wb: Workbench, file: string): Promise<void> {
+  const tab = wb.page
+    .locator('.tabs-container .tab')
+    .filter({ has: wb.page.locator('.label-name', { hasText: new RegExp(`^\\s*${file.replace(/\./g, '\\.')}\\s*$`) }) });
+  if ((await tab.count()) > 0) {
+    await tab.first().click();
+    await wb.activeEditorTab(file);
+    return;
+  }
+  await wb.openFile(file).catch(() => wb.openFile(file));
+}
+
 /** The aria-labels of the active editor's title actions. */
 async function editorActions(wb: Workbench): Promise<string[]> {
   const labels = await wb.page
@@ -188,7 +205,7 @@ test(
     await step('(a) both pause, change the same line of plan.md and save; on resume it is a conflict', async () => {
       await makeConflict(PLAN, async (user) => {
         const wb = wbOf(user);
-        await wb.openFile(PLAN);
+        await showFile(wb, PLAN);
         await wb.typeInEditor(user === alice ? PLAN_ALICE : PLAN_BOB, { replaceAll: true });
         await wb.save();
       });
@@ -197,7 +214,7 @@ test(
 
     await step('(a) alice runs Merge…: the 3-way merge editor names whose each side is', async () => {
       const a = wbOf(alice);
-      await a.openFile(PLAN);
+      await showFile(a, PLAN);
       await a.runCommand('Shared Folders: Merge…');
       const editor = a.page.locator('.merge-editor');
       await editor.first().waitFor({ state: 'visible', timeout: SYNC_TIMEOUT });
@@ -257,7 +274,7 @@ test(
     await step("(b) bob's editor title and palette offer the choices", async () => {
       const b = wbOf(bob);
       await b.clearNotifications();
-      await b.openFile(NOTES);
+      await showFile(b, NOTES);
       let actions: string[] = [];
       await waitFor(
         'the four choices in the editor title',
@@ -341,7 +358,7 @@ test(
       );
       const b = wbOf(bob);
       await b.clearNotifications();
-      await b.openFile(PLAN);
+      await showFile(b, PLAN);
       await b.clickEditorAction('Merge…');
       await b.page.locator('.merge-editor').first().waitFor({ state: 'visible', timeout: SYNC_TIMEOUT });
       // For bob the copy is alice's: input 1 (theirs) is the copy, input 2 (his) the file.
@@ -368,6 +385,26 @@ test(
       await waitFor("no conflict in bob's tree", () => noConflictShown(b), SYNC_TIMEOUT, 500);
       await waitFor("no conflict in alice's tree", () => noConflictShown(wbOf(alice)), SYNC_TIMEOUT, 500);
       await b.shot('merged with theirs');
+    });
+
+    await step('a binary conflict: Merge… falls back to the two-way diff', async () => {
+      const bytes = (who: string): string => `${DATA} by ${who}\n\u0000\u0001\u0002\u0000`;
+      fs.writeFileSync(nodePath.join(project, DATA), bytes('nobody'));
+      await waitFor(`${DATA} on bob's disk`, () => fs.existsSync(nodePath.join(bobFolder, DATA)), SYNC_TIMEOUT, 500);
+      await makeConflict(DATA, async (user) =>
+        fs.writeFileSync(nodePath.join(user === alice ? project : bobFolder, DATA), bytes(user.name)),
+      );
+      const a = wbOf(alice);
+      await a.runCommand('Shared Folders: Merge…');
+      if (await a.quickInputOpens(3_000)) await a.pickMatching(/data\.bin/);
+      // VS Code may show its binary-file notice inside the diff: the tab, by its title, is the diff's.
+      await waitFor(
+        'the diff tab',
+        async () => (await a.editorTabs()).some((t) => /data\.bin: their version ↔ yours/.test(t)),
+        SYNC_TIMEOUT,
+      );
+      assert.equal(await a.page.locator('.merge-editor').count(), 0, 'no merge editor for a binary file');
+      await a.shot('binary conflict in the diff');
     });
   },
 );

@@ -95,7 +95,7 @@ export class ConflictResolver implements vscode.Disposable {
     const conflict = await this.conflictFrom(arg, vscode.l10n.t('Conflict to merge'));
     if (!(await this.mergeEditor.canOpen(conflict))) {
       void vscode.window.setStatusBarMessage(
-        vscode.l10n.t('{0} has no common version to merge from: showing both versions side by side.', conflict.path),
+        vscode.l10n.t('{0} is binary, or has no common version to merge from: showing both versions side by side.', conflict.path),
         8_000,
       );
       await this.showDiff(conflict);
