@@ -57,6 +57,8 @@ const VIEW_MODELS = [
   'coedit/coedit-plan.ts',
   'coedit/follow-target.ts',
   'coedit/remote-cursor-marks.ts',
+  'conflicts/conflict-labels.ts',
+  'conflicts/conflict-lookup.ts',
   'conflicts/conflict-sides.ts',
   'conflicts/conflict-uri.ts',
   'contacts/contacts-model.ts',

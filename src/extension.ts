@@ -6,6 +6,7 @@ import { CoeditController } from './vscode/coedit/coedit-controller';
 import { CommandRunner } from './vscode/app/command-runner';
 import { ConflictDecorations } from './vscode/conflicts/conflict-decorations';
 import { ConflictDocuments } from './vscode/conflicts/conflict-documents';
+import { ConflictFocus } from './vscode/conflicts/conflict-focus';
 import { ConflictResolver } from './vscode/conflicts/conflict-resolver';
 import { ContactCommands } from './vscode/contacts/contact-commands';
 import { ContactsTree } from './vscode/contacts/contacts-tree';
@@ -66,7 +67,8 @@ export function activate(context: vscode.ExtensionContext): void {
   );
   const activity = new ActivityTree(session, settings, (space) => folders.reveal(space));
   const chat = new ChatView(context.extensionUri, session, runner);
-  const conflicts = new ConflictResolver(session, runner, keys);
+  const conflictFocus = new ConflictFocus(session, keys);
+  const conflicts = new ConflictResolver(session, runner, conflictFocus);
   const follow = new FollowMember(session, runner);
 
   context.subscriptions.push(
@@ -80,6 +82,7 @@ export function activate(context: vscode.ExtensionContext): void {
     contacts,
     activity,
     chat,
+    conflictFocus,
     conflicts,
     new ConflictDocuments(session),
     new ConflictDecorations(session),

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import type { AccountState, Presence, Role } from '../../sync/protocol/rendezvous';
+import type { ConflictAuthor, ConflictInfo } from '../../sync/replica/replica-status';
 import { ForeignSpaceError } from '../../sync/replica/root-identity';
 import { DiskReplica } from '../disk/disk-replica';
 import { joinedDevices, spaceInfo } from '../net/account-directory';
@@ -17,13 +18,35 @@ export interface SpaceStatus {
   readonly mailCache?: { readonly bytes: number; readonly blocks: number; readonly budget: number };
 }
 
+/** A conflict as a device reports it: the file, its copy, who wrote each side and the merge base kept (hex), if any. */
+export interface AgentConflict {
+  readonly space: string;
+  readonly path: string;
+  readonly copy: string;
+  readonly fileAuthor?: ConflictAuthor;
+  readonly copyAuthor?: ConflictAuthor;
+  readonly base?: string;
+}
+
+/** The report of one replica's conflict. */
+export function agentConflict(space: string, c: ConflictInfo): AgentConflict {
+  return {
+    space,
+    path: c.path,
+    copy: c.copyPath,
+    ...(c.fileAuthor ? { fileAuthor: c.fileAuthor } : {}),
+    copyAuthor: c.copyAuthor,
+    ...(c.base ? { base: c.base } : {}),
+  };
+}
+
 /** What a device reports about itself: the CLI writes it to status.json, the engine host shows it. */
 export interface AgentStatus {
   readonly user: { id: string; name: string } | undefined;
   readonly device: string;
   readonly connected: boolean;
   readonly spaces: SpaceStatus[];
-  readonly conflicts: { space: string; path: string; copy: string }[];
+  readonly conflicts: AgentConflict[];
   readonly errors: { space: string; path: string; message: string }[];
   readonly bytesSent: number;
   readonly bytesReceived: number;
@@ -108,7 +131,7 @@ export async function savedConflicts(home: DeviceHome): Promise<AgentStatus['con
     });
     if (!disk) continue;
     try {
-      for (const c of disk.replica.conflicts()) out.push({ space: local.id, path: c.path, copy: c.copyPath });
+      for (const c of disk.replica.conflicts()) out.push(agentConflict(local.id, c));
     } finally {
       await disk.close();
     }

@@ -29,7 +29,7 @@ import { CoeditRouter } from '../coedit/coedit-router';
 import type { ActiveEditorView, CoeditPeerView } from '../engine/engine-protocol';
 import { devicesOf, joinedDevices, publicKeysOf, roleOf, spaceInfo, userOfDevice } from '../net/account-directory';
 import { DeviceRouter } from '../net/device-router';
-import { statusFrom, type AgentStatus } from './agent-status';
+import { agentConflict, statusFrom, type AgentStatus } from './agent-status';
 import { MAIL_BLOCK_MAX_AGE_MS, Mailbox } from './mailbox';
 import type { OpenSpace } from './open-space';
 import { RemoteChanges, describeRemoteChanges } from './remote-changes';
@@ -509,8 +509,7 @@ export class DeviceAgent {
     const conflicts: AgentStatus['conflicts'] = [];
     const errors: AgentStatus['errors'] = [...base.errors];
     for (const [id, open] of this.spaces) {
-      for (const c of options.conflicts?.(id, open.disk.replica) ?? open.disk.replica.conflicts())
-        conflicts.push({ space: id, path: c.path, copy: c.copyPath });
+      for (const c of options.conflicts?.(id, open.disk.replica) ?? open.disk.replica.conflicts()) conflicts.push(agentConflict(id, c));
       for (const [path, problem] of open.disk.replica.errors()) errors.push({ space: id, path, message: problem.message });
     }
     const spaces = base.spaces.map((s) => {

@@ -11,7 +11,8 @@ const PIECE = 1024 * 1024;
 /**
  * Settles a conflict the way the user chose, with ordinary edits that replicate like any other,
  * so the conflict disappears on every replica (conflicts are conflict copies, nothing else):
- * - mine: the conflict copy is deleted;
+ * - mine: the conflict copy is deleted, and the file is kept as it is on disk now (the winner, or
+ *   what the user saved there, such as a completed merge);
  * - theirs: the copy's bytes replace the file (temp file, rename over it), then the copy is deleted;
  * - both: the copy is renamed to a normal name next to the file.
  * Every replaced or deleted version goes to the versions folder first, as the store always does,
@@ -24,6 +25,9 @@ export async function resolveConflict(disk: DiskReplica, conflict: ConflictInfo,
   const touched = [conflict.copyPath];
   if (choice === 'mine') {
     await store.remove(conflict.copyPath, expectationOf(copy));
+    // The file may hold new bytes (a merge the user completed and saved): recorded in the same
+    // step as the deleted copy, they are the version that supersedes both sides.
+    touched.push(conflict.path);
   } else if (choice === 'theirs') {
     const current = await store.stat(conflict.path);
     const temp = await store.createTemp(conflict.path, copy.size);

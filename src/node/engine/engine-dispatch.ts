@@ -17,6 +17,7 @@ const AT_ONCE: ReadonlySet<EngineMethod> = new Set<EngineMethod>([
   'activityHistory',
   'previousVersion',
   'setActivityOptions',
+  'conflictBase',
   'setActiveEditor',
   'coeditOpen',
   'coeditClose',

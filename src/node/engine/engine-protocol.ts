@@ -57,12 +57,28 @@ export type SyncStateView =
   | { readonly kind: 'paused'; readonly reason: 'user' | 'massDelete' }
   | { readonly kind: 'error'; readonly message: string };
 
+/** Who wrote one side of a conflict, by display name, and when (ms since the epoch, the author's clock). */
+export interface ConflictAuthorView {
+  readonly name: string;
+  readonly at: number;
+}
+
 export interface ConflictView {
   readonly space: string;
   /** Space-relative, `/`-separated. */
   readonly path: string;
   /** The conflict copy holding the other version, space-relative. */
   readonly copy: string;
+  /** Who wrote the version at `path`, and when. Absent in views rebuilt from a URI. */
+  readonly fileAuthor?: ConflictAuthorView;
+  /** Who wrote the version in the copy, and when. */
+  readonly copyAuthor?: ConflictAuthorView;
+  /**
+   * Content hash (hex) of the last version both sides share, when this device keeps its bytes
+   * (small text files): `conflictBase` returns them, for a three-way merge. Absent for binary
+   * files and when either side was edited since.
+   */
+  readonly base?: string;
 }
 
 export interface SpaceView {
@@ -224,6 +240,12 @@ export interface EngineMethods {
    * (with the file's path, the oldest copy is resolved).
    */
   resolveConflict(p: { space: string; path: string; choice: 'mine' | 'theirs' | 'both' }): Record<string, never>;
+  /**
+   * The bytes (base64) of the version both sides of a conflict were edited from, named by its
+   * copy; absent when this device keeps no such base (`ConflictView.base`). Fails with 'usage'
+   * when the copy names no open conflict.
+   */
+  conflictBase(p: { space: string; copy: string }): { base?: string };
   /** The user's answer when a scan that would delete much of a folder paused it (state paused, reason massDelete). */
   resolveMassDelete(p: { space: string; choice: 'delete' | 'restore' }): Record<string, never>;
   /** The user looked at the space's activity, or at one entry of it (`entry`, an ActivityView id). */
@@ -309,6 +331,11 @@ export type EngineEvent =
   | { readonly kind: 'event'; readonly event: 'typing'; readonly conversation: string; readonly user: string; readonly name: string }
   | { readonly kind: 'event'; readonly event: 'activity'; readonly activity: ActivityView }
   | { readonly kind: 'event'; readonly event: 'conflict'; readonly conflict: ConflictView }
+  /**
+   * A conflict this host listed is gone: its copy was deleted or renamed, here or on another
+   * device. `by` names who did it (the author of the copy's deletion), when known.
+   */
+  | { readonly kind: 'event'; readonly event: 'conflictResolved'; readonly conflict: ConflictView; readonly by?: string }
   | { readonly kind: 'event'; readonly event: 'invitation'; readonly invitation: InvitationView }
   | {
       readonly kind: 'event';
@@ -344,6 +371,7 @@ const EVENT_NAMES: Record<EngineEvent['event'], true> = {
   typing: true,
   activity: true,
   conflict: true,
+  conflictResolved: true,
   invitation: true,
   progress: true,
   coeditPeers: true,

@@ -23,6 +23,8 @@ import { membershipChanges } from './membership-changes';
 import { PendingInvites } from '../agent/pending-invites';
 import { ReportedOnce } from './reported-once';
 import { checkAddress } from '../net/rendezvous-client';
+import { ResolvedConflicts } from './resolved-conflicts';
+import { fromHex } from '../../sync/util/bytes';
 
 /** Status pushes at most this often. */
 const STATUS_EVERY_MS = 250;
@@ -64,6 +66,7 @@ export class EngineService {
   private switchingServer = false;
   private stopped = false;
   private readonly conflicts = new ConflictCache();
+  private readonly resolvedConflicts = new ResolvedConflicts();
   private readonly typingSent = new Map<string, number>();
   /** Folder names of the spaces this device had, kept for activity about spaces that are gone. */
   private readonly spaceNames = new Map<string, string>();
@@ -283,6 +286,15 @@ export class EngineService {
       return {};
     },
 
+    conflictBase: async (p) => {
+      const disk = this.needAgent().replica(p.space);
+      if (!disk) throw new EngineError('usage', 'the space is not syncing on this device (paused, or its folder is missing)');
+      const conflict = disk.replica.conflicts().find((c) => c.copyPath === p.copy);
+      if (!conflict) throw new EngineError('usage', `${p.copy} is not the copy of an open conflict`);
+      const base = conflict.base ? await disk.replica.readBase(fromHex(conflict.base)) : undefined;
+      return base ? { base: Buffer.from(base).toString('base64') } : {};
+    },
+
     resolveMassDelete: async (p) => {
       const disk = this.needAgent().replica(p.space);
       if (!disk) throw new EngineError('usage', 'the space is not syncing on this device');
@@ -477,7 +489,9 @@ export class EngineService {
   /**
    * Conflicts not reported before, as `conflict` events and activity. What was reported is kept
    * in the home, so a restart reports only what is new, and a conflict that arrived while the
-   * host was down is reported when it comes back. Only open spaces list conflicts.
+   * host was down is reported when it comes back. Only open spaces list conflicts. Conflicts
+   * listed before and gone now are `conflictResolved` events (a paused space lists none, and is
+   * skipped).
    */
   private noteConflicts(status: EngineStatus): void {
     const reported = this.reported;
@@ -494,6 +508,11 @@ export class EngineService {
         if (!fresh.has(conflict.copy)) continue;
         this.emit({ event: 'conflict', conflict });
         this.activityLog.add('conflict', space.id, [conflict.path], parseConflictCopyPath(conflict.copy)?.user);
+      }
+      for (const conflict of this.resolvedConflicts.gone(space.id, space.conflicts)) {
+        // The copy's tombstone names who deleted (or renamed) it: whoever settled the conflict.
+        const copy = this.agent.replica(space.id)?.replica.record(conflict.copy);
+        this.emit({ event: 'conflictResolved', conflict, ...(copy?.deleted ? { by: copy.modifiedBy } : {}) });
       }
     }
   }

@@ -66,7 +66,7 @@ export function buildStatus(parts: StatusParts): EngineStatus {
       role: info?.doc.members.find((m) => m.user === me)?.role,
       members: info ? membersOf(info, presenceOf, (user) => parts.activeFile?.(local.id, user)) : [],
       state: syncState(local, info, me, parts),
-      conflicts: (agent?.conflicts ?? []).filter((c) => c.space === local.id).map((c) => ({ space: c.space, path: c.path, copy: c.copy })),
+      conflicts: (agent?.conflicts ?? []).filter((c) => c.space === local.id),
       errors: (agent?.errors ?? []).filter((e) => e.space === local.id).map((e) => ({ path: e.path, message: e.message })),
       unseen: parts.unseen(local.id),
     };

@@ -11,13 +11,13 @@
  * in-memory index (local-index.ts), one step's changes (transaction.ts) and block requests to
  * peers (block-fetcher.ts).
  */
-import type { EntryType, FileRecord } from '../model/file-record';
+import { isAlive, type EntryType, type FileRecord } from '../model/file-record';
 import { parseConflictCopyPath } from '../model/conflict';
 import type { VersionVector } from '../model/version-vector';
 import type { PeerPosition, ReplicaMeta } from '../ports/ports';
 import type { Random } from '../ports/random';
 import type { Message } from '../protocol/messages';
-import { toHex } from '../util/bytes';
+import { equalBytes, toHex } from '../util/bytes';
 import { SerialQueue } from '../util/serial-queue';
 import { Assembler } from './assembler';
 import { BlockServer } from './block-server';
@@ -200,13 +200,28 @@ export class Replica {
     return this.core.state();
   }
 
-  /** Conflicts as every replica sees them: live conflict copies next to their files. */
+  /**
+   * Conflicts as every replica sees them: live conflict copies next to their files, with who
+   * wrote each side; `base` only where this replica keeps the version both sides started from.
+   */
   conflicts(): ConflictInfo[] {
     const out: ConflictInfo[] = [];
     for (const r of this.core.index.records()) {
       if (r.deleted) continue;
       const parsed = parseConflictCopyPath(r.path);
-      if (parsed) out.push({ path: parsed.original, copyPath: r.path, user: parsed.user, stamp: parsed.stamp });
+      if (!parsed) continue;
+      const file = this.core.index.get(parsed.original);
+      const live = isAlive(file) && file.type === 'file' ? file : undefined;
+      const sameBase = live !== undefined && r.ancestor.length > 0 && equalBytes(live.ancestor, r.ancestor);
+      out.push({
+        path: parsed.original,
+        copyPath: r.path,
+        user: parsed.user,
+        stamp: parsed.stamp,
+        ...(live ? { fileAuthor: { name: live.modifiedBy, at: live.mtime } } : {}),
+        copyAuthor: { name: r.modifiedBy, at: r.mtime },
+        ...(sameBase && this.bases.has(r.ancestor) ? { base: toHex(r.ancestor) } : {}),
+      });
     }
     return out.sort((a, b) => (a.copyPath < b.copyPath ? -1 : 1));
   }

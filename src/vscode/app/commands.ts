@@ -34,6 +34,7 @@ export const Commands = {
   changeRole: 'sharedFolders.changeRole',
   // Conflicts
   resolveConflict: 'sharedFolders.resolveConflict',
+  mergeConflict: 'sharedFolders.mergeConflict',
   keepMine: 'sharedFolders.keepMine',
   takeTheirs: 'sharedFolders.takeTheirs',
   keepBoth: 'sharedFolders.keepBoth',

@@ -8,7 +8,8 @@ export type ContextKey =
   | 'sharedFolders.hasIdentity'
   | 'sharedFolders.hasContacts'
   | 'sharedFolders.hasFolders'
-  | 'sharedFolders.inConflictDiff';
+  | 'sharedFolders.activeConflict'
+  | 'sharedFolders.hasConflicts';
 
 /** Sets context keys, skipping values that did not change (each set is a round trip to the renderer). */
 export class ContextKeys {

@@ -1,9 +1,10 @@
 import type { ConflictView } from '../../node/engine/engine-protocol';
 
 /**
- * The `shared-folders-conflict:` URIs that serve the other version of a conflicted file to the
- * diff editor, read-only. The path is the conflict copy's (so the editor picks the right
- * language from its extension); the query says which space and which conflicted file it belongs to.
+ * The `shared-folders-conflict:` URIs that serve the versions of a conflicted file read-only: to
+ * the diff editor the other side, to the merge editor both sides and their base. The path is the
+ * file's or the copy's (so the editor picks the right language from its extension); the query
+ * says which space, which conflicted file and which side.
  */
 export const CONFLICT_SCHEME = 'shared-folders-conflict';
 
@@ -12,8 +13,8 @@ export interface ConflictUriParts {
   readonly query: string;
 }
 
-/** Which file a URI serves: the conflict copy, or the file at the conflicted path. */
-export type ConflictSide = 'copy' | 'file';
+/** Which version a URI serves: the conflict copy, the file at the conflicted path, or the version both started from. */
+export type ConflictSide = 'copy' | 'file' | 'base';
 
 export function conflictUriParts(conflict: ConflictView, side: ConflictSide = 'copy'): ConflictUriParts {
   const query = new URLSearchParams({ space: conflict.space, path: conflict.path, copy: conflict.copy, side }).toString();
@@ -21,7 +22,8 @@ export function conflictUriParts(conflict: ConflictView, side: ConflictSide = 'c
 }
 
 export function conflictSideFromUri(query: string): ConflictSide {
-  return new URLSearchParams(query).get('side') === 'file' ? 'file' : 'copy';
+  const side = new URLSearchParams(query).get('side');
+  return side === 'file' || side === 'base' ? side : 'copy';
 }
 
 export function conflictFromUri(query: string): ConflictView | undefined {

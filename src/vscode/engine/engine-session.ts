@@ -87,6 +87,9 @@ export class EngineSession implements vscode.Disposable {
   readonly onDidReceiveActivity = this._onDidReceiveActivity.event;
   private readonly _onDidDetectConflict = new vscode.EventEmitter<ConflictView>();
   readonly onDidDetectConflict = this._onDidDetectConflict.event;
+  /** A conflict this host listed is gone (resolved here or elsewhere); `by` names who resolved it, when known. */
+  private readonly _onDidResolveConflict = new vscode.EventEmitter<{ conflict: ConflictView; by: string | undefined }>();
+  readonly onDidResolveConflict = this._onDidResolveConflict.event;
   private readonly _onDidReceiveInvitation = new vscode.EventEmitter<InvitationView>();
   readonly onDidReceiveInvitation = this._onDidReceiveInvitation.event;
   private readonly _onDidReportProgress = new vscode.EventEmitter<{ space: string; files: number; bytes: number; totalBytes: number }>();
@@ -242,6 +245,9 @@ export class EngineSession implements vscode.Disposable {
       case 'conflict':
         this._onDidDetectConflict.fire(e.conflict);
         break;
+      case 'conflictResolved':
+        this._onDidResolveConflict.fire({ conflict: e.conflict, by: e.by });
+        break;
       case 'invitation':
         this._onDidReceiveInvitation.fire(e.invitation);
         break;
@@ -328,6 +334,7 @@ export class EngineSession implements vscode.Disposable {
     this._onDidReceiveTyping.dispose();
     this._onDidReceiveActivity.dispose();
     this._onDidDetectConflict.dispose();
+    this._onDidResolveConflict.dispose();
     this._onDidReceiveInvitation.dispose();
     this._onDidReportProgress.dispose();
     this._onDidChangeRunning.dispose();

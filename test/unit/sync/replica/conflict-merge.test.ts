@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fromUtf8, utf8 } from '../../../../src/sync/util/bytes';
+import { fromHex, fromUtf8, utf8 } from '../../../../src/sync/util/bytes';
 import { mergeConflict } from '../../../../src/sync/replica/conflict-merge';
 import type { ReplicaEvent } from '../../../../src/sync/replica/replica-events';
 import { SimulatedCrash } from '../../../sim/crash-switch';
@@ -268,4 +268,43 @@ test('mergeConflict: binary, invalid UTF-8, over the limit or overlapping gives 
   assert.equal(mergeConflict(base, a, new Uint8Array([...b, 0xff])), undefined);
   assert.equal(mergeConflict(base, a, b, 10), undefined);
   assert.equal(mergeConflict(base, a, utf8('one?\ntwo\nthree\nfour\nfive\n')), undefined);
+});
+
+test('an open text conflict names who wrote each side, when, and the base both started from', async () => {
+  const c = await editApart(BASE, 'one\ntwo, by alice\nthree\nfour\nfive\n', 'one\ntwo, by bob\nthree\nfour\nfive\n');
+  for (const who of ['alice', 'bob']) {
+    const replica = c.peers.get(who)!.replica;
+    const [conflict] = replica.conflicts();
+    assert.ok(conflict, who);
+    assert.equal(conflict.path, 'notes.txt');
+    // bob's edit came later and stays at the path; alice's is the copy.
+    assert.equal(conflict.fileAuthor?.name, 'bob', who);
+    assert.equal(conflict.copyAuthor.name, 'alice', who);
+    assert.equal(conflict.fileAuthor?.at, replica.record('notes.txt')!.mtime);
+    assert.equal(conflict.copyAuthor.at, replica.record(conflict.copyPath)!.mtime);
+    assert.ok(conflict.copyAuthor.at < conflict.fileAuthor!.at);
+    assert.match(conflict.base ?? '', /^[0-9a-f]{64}$/, `${who} names the base`);
+    assert.equal(fromUtf8((await replica.readBase(fromHex(conflict.base!)))!), BASE, `${who} keeps the base's bytes`);
+  }
+});
+
+test('no base for a binary conflict, nor once a side was edited again', async () => {
+  const bin = (text: string): Uint8Array => {
+    const b = utf8(text);
+    b[3] = 0;
+    return b;
+  };
+  const binary = await editApart(bin(BASE), bin('one, by alice\ntwo\n'), bin('one, by bob\ntwo\n'), 'data.bin');
+  for (const who of ['alice', 'bob']) assert.equal(binary.peers.get(who)!.replica.conflicts()[0]?.base, undefined, who);
+
+  const c = await editApart(BASE, 'one\ntwo, by alice\nthree\nfour\nfive\n', 'one\ntwo, by bob\nthree\nfour\nfive\n');
+  assert.ok(c.peers.get('alice')!.replica.conflicts()[0]?.base);
+  // Bob touches up the file at the path: its ancestor is now the conflict's winner, not the common version.
+  c.write('bob', 'notes.txt', 'one\ntwo, by bob, again\nthree\nfour\nfive\n');
+  await c.settle();
+  for (const who of ['alice', 'bob']) {
+    const [conflict] = c.peers.get(who)!.replica.conflicts();
+    assert.ok(conflict, `${who} still lists the conflict`);
+    assert.equal(conflict.base, undefined, `${who}: the sides no longer start from one version`);
+  }
 });
