@@ -4,7 +4,7 @@ import * as nodePath from 'node:path';
 import { after, before, test } from 'node:test';
 import { World, type User } from './harness';
 import { freePort, waitFor } from './processes';
-import { becomeContacts, setUp, step as runStep, SYNC_TIMEOUT, wbOf } from './scenario';
+import { becomeContacts, setUp, shareWith, step as runStep, SYNC_TIMEOUT, wbOf } from './scenario';
 import type { Workbench } from './workbench';
 
 // First run and a server that goes away, as two people see them in real VS Code (code-server in
@@ -203,12 +203,7 @@ test('first run, an unreachable server, the chat badge, Change Server and Reset 
   });
 
   await step('alice shares her folder', async () => {
-    const wb = wbOf(alice);
-    await wb.runCommand('Shared Folders: Share Folder with Contact');
-    await wb.pick('project');
-    await wb.pickMany(['bob']);
-    await wb.pick('Editor');
-    await wb.waitForRow('Shared Folders', (r) => r.label === 'project', 'the shared folder', SYNC_TIMEOUT);
+    await shareWith(alice, 'project', [bob]);
   });
 
   await step('bob gets a message while looking elsewhere: badge 1', async () => {

@@ -4,7 +4,7 @@ import * as nodePath from 'node:path';
 import { after, before, test } from 'node:test';
 import { World, type User } from './harness';
 import { waitFor } from './processes';
-import { conflictCopies, findFile, readIfExists, setUp, step as runStep, SYNC_TIMEOUT, wbOf } from './scenario';
+import { conflictCopies, findFile, readIfExists, setUp, shareWith, step as runStep, SYNC_TIMEOUT, wbOf } from './scenario';
 import type { Workbench } from './workbench';
 
 // Two people, alice and bob, each in their own real VS Code (code-server in headless Chromium),
@@ -100,13 +100,8 @@ test('two people share a folder, edit, chat and resolve a conflict in real VS Co
   });
 
   await step('alice shares her folder with bob as an editor', async () => {
-    const wb = wbOf(alice);
-    await wb.runCommand('Shared Folders: Share Folder with Contact');
-    await wb.pick('project');
-    await wb.pickMany(['bob']);
-    await wb.pick('Editor');
-    await wb.waitForRow('Shared Folders', (r) => r.label === 'project', 'the shared folder', SYNC_TIMEOUT);
-    await wb.shot('shared');
+    await shareWith(alice, 'project', [bob]);
+    await wbOf(alice).shot('shared');
   });
 
   await step('bob accepts and the folder lands in his workspace', async () => {

@@ -53,7 +53,7 @@ test('the packaged extension shows its container in a real VS Code', { timeout: 
     'the Contacts view to offer Set Up',
     async () => {
       const text = await wb.welcomeText('Contacts');
-      return /creating your identity/i.test(text) ? text : undefined;
+      return /create your identity/i.test(text) ? text : undefined;
     },
     60_000,
     500,

@@ -68,7 +68,8 @@ export class Workbench {
     await item.waitFor({ state: 'visible' });
     const li = item.locator('xpath=..');
     const checked = (await li.getAttribute('aria-selected')) === 'true' || (await li.getAttribute('class'))?.split(' ').includes('checked');
-    if (!checked) await item.click();
+    // A badge drawn over the icon takes the click otherwise.
+    if (!checked) await item.click({ force: true });
     await waitFor(
       `the "${title}" container to show`,
       async () => (await this.sidebarTitle()).toLowerCase().includes(title.toLowerCase()),
