@@ -256,7 +256,12 @@ test(
       await b.shot('alice cursor name faded');
       assert.equal(faded.text, CURSOR_LINE);
       assert.ok(shown.width > 0, 'the line has a width');
-      assert.equal(shown.width, faded.width, 'the text took the same room with the name shown as without: nothing moved');
+      // A decoration splits the line into more spans, which can round a fraction of a pixel
+      // differently; an inline name would add a whole word's width (44 px for "alice").
+      assert.ok(
+        Math.abs(shown.width - faded.width) < 1,
+        `the text took the same room with the name shown (${shown.width} px) as without (${faded.width} px): nothing moved`,
+      );
     });
 
     await step("(c) alice closes her files: bob's following stops and says why", async () => {
