@@ -60,7 +60,16 @@ test('engine hosts: a text conflict names who wrote each side and its base; the 
       (err: EngineCallError) => err.code === 'usage' && /not the copy of an open conflict/.test(err.message),
     );
 
-    // Alice completes a merge: the file holds the merged bytes, and "keep the file" settles it everywhere.
+    // Alice completes a merge: the file holds the merged bytes, and "keep the file" settles it
+    // everywhere. She merges what her disk shows: bob's version at the path, hers in the copy (the
+    // conflict is listed as soon as it is known, the winner is installed and recorded a moment
+    // later; an edit made before that is an edit of her own version, and conflicts with bob's again).
+    await waitFor(
+      "bob's version at alice's path and hers in the copy",
+      () => readText(at(alice, 'plan.md')) === BOB && readText(at(alice, plan.copy)) === ALICE,
+      SYNC_MS,
+    );
+    await alice.until('the install recorded (in sync)', (s) => s.spaces.find((x) => x.id === space)?.state.kind === 'inSync');
     write(at(alice, 'plan.md'), MERGED);
     await alice.client.call('resolveConflict', { space, path: plan.copy, choice: 'mine' });
     for (const u of [alice, bob])
