@@ -113,11 +113,6 @@ export class TextBinding {
     return withEol(this.text.toString(), this.eol);
   }
 
-  /** A batch of remote changes is on its way to the editor: a change report now may be it. */
-  get awaitingEditor(): boolean {
-    return this.flight !== undefined;
-  }
-
   /** Whether the document shows the shared text and nothing is on its way (for tests and the log). */
   get settled(): boolean {
     return !this.flight && this.held.length === 0 && isIdentity(this.lag);
