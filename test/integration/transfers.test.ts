@@ -127,8 +127,11 @@ test('a large change for an offline member streams through the mailbox without b
     console.log(
       `${mib} MiB through the mailbox: peak RSS alice ${(alicePeak / 2 ** 20).toFixed(0)} MiB, bob ${(bobPeak / 2 ** 20).toFixed(0)} MiB`,
     );
-    // Held whole, the change alone would take its size in items and as much again sealed.
-    const bound = mib * 1024 * 1024;
+    // Held whole, the change alone would take twice its size (its items, and as much again
+    // sealed) besides the daemon's own memory. A streaming daemon stays well under that, but RSS
+    // also counts garbage the collector has not handed back yet, more of it on a busy CPU:
+    // bob peaked at 164 MiB for 64 MiB and 246 MiB for 256 MiB on a quiet machine, 257 MiB in CI.
+    const bound = 1.5 * mib * 1024 * 1024;
     assert.ok(alicePeak < bound, `alice held the change in memory: peak ${alicePeak} bytes`);
     assert.ok(bobPeak < bound, `bob held the change in memory: peak ${bobPeak} bytes`);
   } finally {
