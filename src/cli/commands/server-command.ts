@@ -1,7 +1,7 @@
 import * as nodePath from 'node:path';
 import { RendezvousServer } from '../../server/rendezvous-server';
 import type { ServerLimits } from '../../server/server-limits';
-import { BusUnreachableError, DatabaseUnreachableError } from '../../server/cluster/unreachable';
+import { BusUnreachableError, DatabaseOpenError } from '../../server/cluster/unreachable';
 import { CliError, UsageError } from '../cli-errors';
 import { flag, stringOption, type CommandSpec, type ParsedArgs } from '../command-spec';
 import { portNumber, positiveNumber } from '../cli-values';
@@ -66,7 +66,7 @@ export const serverCommand: CommandSpec = {
       ...(metrics ? { metrics } : {}),
       trustProxy: flag(args, 'trust-proxy'),
     }).catch((err: unknown) => {
-      if (err instanceof BusUnreachableError || err instanceof DatabaseUnreachableError) throw new CliError(err.message);
+      if (err instanceof BusUnreachableError || err instanceof DatabaseOpenError) throw new CliError(err.message);
       throw metrics && isListenError(err, metrics) ? metricsListenError(err, metricsHost!) : err;
     });
     const expiry = setInterval(() => void server.expireMailbox().catch(() => undefined), 3600_000);

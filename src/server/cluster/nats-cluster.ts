@@ -44,9 +44,10 @@ export class NatsCluster implements Cluster {
   private readonly nodes = new NodeTable();
   private readonly assembly: MessageAssembly;
   private readonly window: RelayWindow;
+  /** Relay frames sent and not answered yet, by id. */
   private readonly pending = new Map<
     number,
-    { sender: Connection; bytes: number; answered: (o: RelayOutcome) => void; timer: NodeJS.Timeout }
+    { node: string; sender: Connection; bytes: number; answered: (o: RelayOutcome) => void; timer: NodeJS.Timeout }
   >();
   private readonly snapshotAsked = new Map<string, number>();
   private receiver: ClusterReceiver | undefined;
@@ -54,6 +55,8 @@ export class NatsCluster implements Cluster {
   private seq = 0;
   private nextId = 0;
   private connected = true;
+  /** After goodbye nothing more is sent: the others have dropped this process. */
+  private closing = false;
   private readonly heartbeatMs: number;
   private readonly deadAfterBeats: number;
   private readonly stats = { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, relaysForwarded: 0 };
@@ -117,6 +120,7 @@ export class NatsCluster implements Cluster {
     this.pending.clear();
     if (this.nc.isClosed()) return;
     this.publishAll({ k: 'bye' });
+    this.closing = true;
     const drained = this.nc.drain().catch(() => undefined);
     const timeout = new Promise<void>((resolve) => setTimeout(resolve, 2000).unref());
     await Promise.race([drained, timeout]);
@@ -155,7 +159,7 @@ export class NatsCluster implements Cluster {
     const id = ++this.nextId;
     const timer = setTimeout(() => this.answer(id, undefined), this.options.relayAnswerTimeoutMs);
     timer.unref();
-    this.pending.set(id, { sender, bytes, answered, timer });
+    this.pending.set(id, { node: target.node, sender, bytes, answered, timer });
     this.stats.relaysForwarded++;
     this.publishTo(target.node, { k: 'relay', id, device: target.device }, frame);
   }
@@ -216,13 +220,13 @@ export class NatsCluster implements Cluster {
     if (message.k === 'bye') {
       this.nodes.remove(from);
       this.options.log('nodeLeft', { node: from });
-      receiver.nodeGone(from);
+      this.gone(from);
       return;
     }
     const seen = this.nodes.heard(from, inc, Date.now());
     if (seen !== 'known') {
       this.options.log(seen === 'new' ? 'nodeJoined' : 'nodeRestarted', { node: from });
-      if (seen === 'restarted') receiver.nodeGone(from);
+      if (seen === 'restarted') this.gone(from);
       this.sendSnapshot(from);
       this.askSnapshot(from);
     }
@@ -300,9 +304,15 @@ export class NatsCluster implements Cluster {
     this.publishAll({ k: 'beat', seq: this.seq });
     for (const node of this.nodes.expire(Date.now(), this.deadAfterBeats * this.heartbeatMs)) {
       this.options.log('nodeDead', { node, silentMs: this.deadAfterBeats * this.heartbeatMs });
-      this.snapshotAsked.delete(node);
-      this.receiver?.nodeGone(node);
+      this.gone(node);
     }
+  }
+
+  /** A process left or died: its sessions are gone, and so are the answers it owed. */
+  private gone(node: string): void {
+    this.snapshotAsked.delete(node);
+    for (const [id, p] of this.pending) if (p.node === node) this.answer(id, 'gone');
+    this.receiver?.nodeGone(node);
   }
 
   private sendSnapshot(to: string): void {
@@ -342,7 +352,7 @@ export class NatsCluster implements Cluster {
 
   /** Splits what exceeds the bus's largest message into parts; drops what a closed bus cannot take. */
   private publish(subject: string, message: BusMessage, body?: Uint8Array): void {
-    if (this.nc.isClosed()) return;
+    if (this.closing || this.nc.isClosed()) return;
     const whole = encodeEnvelope(this.nodeId, this.inc, message, body);
     const max = this.nc.info?.max_payload ?? 1024 * 1024;
     const pid = ++this.nextId;
