@@ -281,7 +281,7 @@ test("cluster: a space shared across servers: the invitee gets its state, member
   });
 });
 
-test('cluster: a server cut off from the bus is declared dead: its users turn offline elsewhere, its /healthz says 503', async () => {
+test('cluster: a server cut off from the bus is declared dead: its users turn offline elsewhere, its /healthz says 503, until the bus is back', async () => {
   await withCluster(async (cluster) => {
     const forwarder = await TcpForwarder.start('127.0.0.1', Number(new URL(NATS_URL).port || 4222));
     const [s1, s3] = [await cluster.node(), await cluster.node(forwarder)];
@@ -305,6 +305,15 @@ test('cluster: a server cut off from the bus is declared dead: its users turn of
     const healthy = await healthz(s1.port);
     assert.equal(healthy.status, 200);
     assert.deepEqual({ ...healthy.body, version: 0 }, { status: 'ok', version: 0, node: 'n1', database: 'ok', bus: 'ok' });
+    // The bus comes back: the two exchange snapshots, and carol is online again for alice.
+    await forwarder.restore();
+    await until('alice to see carol online again', () => seen[seen.length - 1] === 'online', 15_000);
+    await until('s3 healthy again', () => s3.cluster.figures().busConnected === 1);
+    assert.equal((await healthz(s3.port)).status, 200);
+    const got: string[] = [];
+    carol.on('relay', (_from, payload) => got.push(new TextDecoder().decode(payload)));
+    alice.relay(deviceIdOf(c), new TextEncoder().encode('you are back'));
+    await until('carol to get the frame', () => got.length === 1);
   });
 });
 
