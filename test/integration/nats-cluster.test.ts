@@ -126,3 +126,39 @@ test('nats cluster: a new process is sent a snapshot and asked for one; gaps and
     await ghost.close();
   }
 });
+
+test('nats cluster: a process that was stalled itself does not take the silence for the others dying', async () => {
+  const database = `sf_test_${crypto.randomBytes(6).toString('hex')}`;
+  const prefix = `sf.${database}`;
+  const ghost: NatsConnection = await connect({ servers: NATS_URL });
+  const { receiver, calls } = recorder();
+  const cluster = await NatsCluster.connect({
+    url: NATS_URL,
+    database,
+    nodeId: 'me',
+    log: () => undefined,
+    heartbeatMs: HEARTBEAT_MS,
+    relayWindowBytes: 1 << 20,
+    relayAnswerTimeoutMs: 10_000,
+    assemblyBytes: 64 << 20,
+  });
+  const beat = (): void => ghost.publish(`${prefix}.all`, encodeEnvelope('ghost', 'g1', { k: 'beat', seq: 0 }));
+  const beating = setInterval(beat, HEARTBEAT_MS / 2);
+  try {
+    await cluster.start(receiver);
+    await until('the ghost heard', () => cluster.figures().nodesAlive === 2);
+    // The whole process (the ghost too) stalls for ten beats: nobody could say anything meanwhile.
+    const end = Date.now() + 10 * HEARTBEAT_MS;
+    while (Date.now() < end);
+    await new Promise((r) => setTimeout(r, 2 * HEARTBEAT_MS));
+    assert.deepEqual(
+      calls.filter((c) => c.startsWith('gone')),
+      [],
+    );
+    assert.equal(cluster.figures().nodesAlive, 2);
+  } finally {
+    clearInterval(beating);
+    await cluster.close();
+    await ghost.close();
+  }
+});

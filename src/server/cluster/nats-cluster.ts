@@ -53,6 +53,9 @@ export class NatsCluster implements Cluster {
   private receiver: ClusterReceiver | undefined;
   private timer: NodeJS.Timeout | undefined;
   private seq = 0;
+  /** When the heartbeat last ran: a tick much later than planned means this process was stalled. */
+  private lastTick = 0;
+  private nameClashLogged = false;
   private nextId = 0;
   private connected = true;
   /** After goodbye nothing more is sent: the others have dropped this process. */
@@ -110,6 +113,7 @@ export class NatsCluster implements Cluster {
     // devices sign in here (a late one heals presence when it comes).
     this.publishAll({ k: 'beat', seq: this.seq });
     await new Promise((resolve) => setTimeout(resolve, Math.min(300, this.heartbeatMs)));
+    this.lastTick = Date.now();
     this.timer = setInterval(() => this.tick(), this.heartbeatMs);
     this.timer.unref();
   }
@@ -214,7 +218,10 @@ export class NatsCluster implements Cluster {
     if (!receiver) return;
     if (from === this.nodeId) {
       // Another process with this name: the two would take each other's sessions for their own.
-      if (inc !== this.inc) this.options.log('nodeIdTaken', { node: from, message: 'another process runs with this --node-id' });
+      if (inc !== this.inc && !this.nameClashLogged) {
+        this.nameClashLogged = true;
+        this.options.log('nodeIdTaken', { node: from, message: 'another process runs with this --node-id' });
+      }
       return;
     }
     if (message.k === 'bye') {
@@ -302,7 +309,12 @@ export class NatsCluster implements Cluster {
 
   private tick(): void {
     this.publishAll({ k: 'beat', seq: this.seq });
-    for (const node of this.nodes.expire(Date.now(), this.deadAfterBeats * this.heartbeatMs)) {
+    const now = Date.now();
+    const stalled = now - this.lastTick > 2 * this.heartbeatMs;
+    this.lastTick = now;
+    // After a stall of this process the others' beats wait unread in its socket: silence is ours.
+    if (stalled) return;
+    for (const node of this.nodes.expire(now, this.deadAfterBeats * this.heartbeatMs)) {
       this.options.log('nodeDead', { node, silentMs: this.deadAfterBeats * this.heartbeatMs });
       this.gone(node);
     }
