@@ -3,9 +3,10 @@ import * as crypto from 'node:crypto';
 import { test } from 'node:test';
 import { connect, type NatsConnection } from 'nats';
 import { decodeEnvelope, encodeEnvelope, type BusMessage, type Envelope } from '../../src/server/cluster/bus-messages';
-import type { ClusterReceiver, RemoteSession } from '../../src/server/cluster/cluster';
+import type { ClusterReceiver, RelayOutcome, RemoteSession } from '../../src/server/cluster/cluster';
 import { splitBytes } from '../../src/server/cluster/message-parts';
 import { NatsCluster } from '../../src/server/cluster/nats-cluster';
+import type { Connection } from '../../src/server/connection';
 import { NATS_URL } from './pg-database';
 
 /**
@@ -107,8 +108,8 @@ test('nats cluster: a new process is sent a snapshot and asked for one; gaps and
     pieces.forEach((piece, i) => send({ k: 'part', pid: 1, i, n: pieces.length }, `${prefix}.node.me`, piece));
     await until('the frame, whole', () => frames.length === 1);
     assert.ok(Buffer.from(frames[0]!).equals(frame));
-    await until('the answer', () => kinds().includes('relayAnswer'));
-    assert.deepEqual(toGhost.find((e) => e.message.k === 'relayAnswer')!.message, { k: 'relayAnswer', id: 42, outcome: 'busy' });
+    await until('the answer', () => kinds().includes('relayAnswers'));
+    assert.deepEqual(toGhost.find((e) => e.message.k === 'relayAnswers')!.message, { k: 'relayAnswers', answers: [[42, 'busy']] });
     send({ k: 'kick', device: 'd-mine', session: 's-mine' }, `${prefix}.node.me`);
     send({ k: 'mail', device: 'd-mine' }, `${prefix}.node.me`);
     await until('the kick and the mail notice', () => calls.includes('kick d-mine s-mine') && calls.includes('mail d-mine'));
@@ -158,6 +159,61 @@ test('nats cluster: a process that was stalled itself does not take the silence 
     assert.equal(cluster.figures().nodesAlive, 2);
   } finally {
     clearInterval(beating);
+    await cluster.close();
+    await ghost.close();
+  }
+});
+
+test('nats cluster: unanswered relay bytes hold the sender until an answer, a timeout or the target process going', async () => {
+  const database = `sf_test_${crypto.randomBytes(6).toString('hex')}`;
+  const prefix = `sf.${database}`;
+  const ghost: NatsConnection = await connect({ servers: NATS_URL });
+  const relays: number[] = [];
+  ghost.subscribe(`${prefix}.node.ghost`, {
+    callback: (_err, msg) => {
+      const { message } = decodeEnvelope(msg.data);
+      if (message.k === 'relay') relays.push(message.id);
+    },
+  });
+  await ghost.flush();
+  const { receiver } = recorder();
+  const cluster = await NatsCluster.connect({
+    url: NATS_URL,
+    database,
+    nodeId: 'me',
+    log: () => undefined,
+    heartbeatMs: HEARTBEAT_MS,
+    relayWindowBytes: 100,
+    relayAnswerTimeoutMs: 3 * HEARTBEAT_MS,
+    assemblyBytes: 64 << 20,
+  });
+  const socket = { isPaused: false, readyState: 1, OPEN: 1, pause: () => undefined, resume: () => undefined };
+  const sender = { socket } as unknown as Connection;
+  const target: RemoteSession = { node: 'ghost', device: 'd-ghost', user: 'u', session: 's', presence: 'online' };
+  const outcomes: string[] = [];
+  const frame = new Uint8Array(80);
+  const answer = (id: number, outcome: RelayOutcome): void =>
+    ghost.publish(`${prefix}.node.me`, encodeEnvelope('ghost', 'g1', { k: 'relayAnswers', answers: [[id, outcome]] }));
+  try {
+    await cluster.start(receiver);
+    ghost.publish(`${prefix}.all`, encodeEnvelope('ghost', 'g1', { k: 'beat', seq: 0 }));
+    await until('the ghost heard', () => cluster.figures().nodesAlive === 2);
+    await cluster.relay(sender, target, frame, (o) => outcomes.push(`1 ${o}`));
+    let second = false;
+    const secondSent = cluster.relay(sender, target, frame, (o) => outcomes.push(`2 ${o}`)).then(() => (second = true));
+    await until('the first frame at the ghost', () => relays.length === 1);
+    await new Promise((r) => setTimeout(r, HEARTBEAT_MS / 2));
+    assert.equal(second, false, 'the window is full: the second frame waits');
+    answer(relays[0]!, 'busy');
+    await secondSent;
+    assert.deepEqual(outcomes, ['1 busy']);
+    // Nobody answers the second frame: after the timeout its bytes leave the window, and nothing is said.
+    await cluster.relay(sender, target, frame, (o) => outcomes.push(`3 ${o}`));
+    assert.deepEqual(outcomes, ['1 busy']);
+    // The ghost goes: what it owed is answered 'gone' at once.
+    ghost.publish(`${prefix}.all`, encodeEnvelope('ghost', 'g1', { k: 'bye' }));
+    await until('the third frame given up', () => outcomes.includes('3 gone'));
+  } finally {
     await cluster.close();
     await ghost.close();
   }

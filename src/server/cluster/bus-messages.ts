@@ -21,7 +21,8 @@ export type BusMessage =
   | { readonly k: 'kick'; readonly device: string; readonly session: string }
   /** The body is the relay frame as the target receives it (docs/PROTOCOL.md R4). */
   | { readonly k: 'relay'; readonly id: number; readonly device: string }
-  | { readonly k: 'relayAnswer'; readonly id: number; readonly outcome: RelayOutcome }
+  /** What became of relay frames, by id: those that arrived at once are answered together. */
+  | { readonly k: 'relayAnswers'; readonly answers: readonly (readonly [number, RelayOutcome])[] }
   | { readonly k: 'mail'; readonly device: string }
   /** Piece `i` of `n` of a message too large for one bus message; the body is the piece. */
   | { readonly k: 'part'; readonly pid: number; readonly i: number; readonly n: number };

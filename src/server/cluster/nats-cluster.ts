@@ -47,9 +47,11 @@ export class NatsCluster implements Cluster {
   /** Relay frames sent and not answered yet, by id. */
   private readonly pending = new Map<
     number,
-    { node: string; sender: Connection; bytes: number; answered: (o: RelayOutcome) => void; timer: NodeJS.Timeout }
+    { node: string; sender: Connection; bytes: number; answered: (o: RelayOutcome) => void; sent: number }
   >();
   private readonly snapshotAsked = new Map<string, number>();
+  /** Relay answers to send, by process, until the end of this turn of the event loop. */
+  private readonly answers = new Map<string, [number, RelayOutcome][]>();
   private receiver: ClusterReceiver | undefined;
   private timer: NodeJS.Timeout | undefined;
   private seq = 0;
@@ -120,7 +122,6 @@ export class NatsCluster implements Cluster {
 
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    for (const p of this.pending.values()) clearTimeout(p.timer);
     this.pending.clear();
     if (this.nc.isClosed()) return;
     this.publishAll({ k: 'bye' });
@@ -161,9 +162,7 @@ export class NatsCluster implements Cluster {
     const bytes = frame.byteLength;
     if (!(await this.window.reserve(sender, bytes))) return;
     const id = ++this.nextId;
-    const timer = setTimeout(() => this.answer(id, undefined), this.options.relayAnswerTimeoutMs);
-    timer.unref();
-    this.pending.set(id, { node: target.node, sender, bytes, answered, timer });
+    this.pending.set(id, { node: target.node, sender, bytes, answered, sent: Date.now() });
     this.stats.relaysForwarded++;
     this.publishTo(target.node, { k: 'relay', id, device: target.device }, frame);
   }
@@ -282,18 +281,41 @@ export class NatsCluster implements Cluster {
         const { id, device } = message;
         const frame = body.slice();
         void receiver.relay(device, frame).then(
-          (outcome) => this.publishTo(from, { k: 'relayAnswer', id, outcome }),
+          (outcome) => this.queueAnswer(from, id, outcome),
           (err: unknown) => {
             this.options.log('internalError', { message: (err as Error)?.message ?? String(err) });
-            this.publishTo(from, { k: 'relayAnswer', id, outcome: 'gone' });
+            this.queueAnswer(from, id, 'gone');
           },
         );
         return;
       }
-      case 'relayAnswer':
-        return this.answer(message.id, message.outcome);
+      case 'relayAnswers':
+        for (const [id, outcome] of message.answers) this.answer(id, outcome);
+        return;
       case 'part':
         return;
+    }
+  }
+
+  /** Answers go out together, one bus message per process for what arrived at once. */
+  private queueAnswer(node: string, id: number, outcome: RelayOutcome): void {
+    const first = this.answers.size === 0;
+    let list = this.answers.get(node);
+    if (!list) this.answers.set(node, (list = []));
+    list.push([id, outcome]);
+    if (first) setImmediate(() => this.flushAnswers());
+  }
+
+  private flushAnswers(): void {
+    for (const [node, answers] of this.answers) this.publishTo(node, { k: 'relayAnswers', answers });
+    this.answers.clear();
+  }
+
+  /** Frames unanswered for too long (the ids grow with time, so the oldest come first). */
+  private expireRelays(now: number): void {
+    for (const [id, p] of this.pending) {
+      if (now - p.sent < this.options.relayAnswerTimeoutMs) return;
+      this.answer(id, undefined);
     }
   }
 
@@ -302,7 +324,6 @@ export class NatsCluster implements Cluster {
     const p = this.pending.get(id);
     if (!p) return;
     this.pending.delete(id);
-    clearTimeout(p.timer);
     this.window.release(p.sender, p.bytes);
     if (outcome) p.answered(outcome);
   }
@@ -312,6 +333,7 @@ export class NatsCluster implements Cluster {
     const now = Date.now();
     const stalled = now - this.lastTick > 2 * this.heartbeatMs;
     this.lastTick = now;
+    this.expireRelays(now);
     // After a stall of this process the others' beats wait unread in its socket: silence is ours.
     if (stalled) return;
     for (const node of this.nodes.expire(now, this.deadAfterBeats * this.heartbeatMs)) {
