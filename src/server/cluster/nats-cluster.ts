@@ -122,7 +122,8 @@ export class NatsCluster implements Cluster {
 
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    this.pending.clear();
+    // Senders waiting for room in their window find their sockets closed and give up.
+    for (const id of [...this.pending.keys()]) this.answer(id, undefined);
     if (this.nc.isClosed()) return;
     this.publishAll({ k: 'bye' });
     this.closing = true;
