@@ -103,7 +103,7 @@ test('nats cluster: a new process is sent a snapshot and asked for one; gaps and
     await until('the snapshot', () => calls.includes('snapshot ghost d9'));
     // A relay frame of 2.5 MiB comes in parts; the answer goes back to the ghost.
     const frame = new Uint8Array(crypto.randomBytes(2.5 * 1024 * 1024));
-    const whole = encodeEnvelope('ghost', 'g1', { k: 'relay', id: 42, device: 'd-mine' }, frame);
+    const whole = encodeEnvelope('ghost', 'g1', { k: 'relays', frames: [[42, 'd-mine', frame.length]] }, frame);
     const pieces = splitBytes(whole, 1000 * 1024);
     pieces.forEach((piece, i) => send({ k: 'part', pid: 1, i, n: pieces.length }, `${prefix}.node.me`, piece));
     await until('the frame, whole', () => frames.length === 1);
@@ -172,7 +172,7 @@ test('nats cluster: unanswered relay bytes hold the sender until an answer, a ti
   ghost.subscribe(`${prefix}.node.ghost`, {
     callback: (_err, msg) => {
       const { message } = decodeEnvelope(msg.data);
-      if (message.k === 'relay') relays.push(message.id);
+      if (message.k === 'relays') relays.push(...message.frames.map(([id]) => id));
     },
   });
   await ghost.flush();

@@ -149,6 +149,23 @@ test('cluster: relay both ways between devices on different servers, a frame ove
     await until('alice to get both frames', () => toAlice.length === 2);
     assert.ok(Buffer.from(toAlice[0]!).equals(big), 'the large frame arrives whole');
     assert.equal(new TextDecoder().decode(toAlice[1]), 'after the big one');
+    // Many small frames, and larger ones among them, arrive in the order they were sent.
+    toBob.length = 0;
+    const sent: number[] = [];
+    const messagesBefore = s1.cluster.figures().messagesOut;
+    for (let i = 0; i < 600; i++) {
+      const frame = new Uint8Array(i % 100 === 50 ? 200_000 : 64);
+      new DataView(frame.buffer).setUint32(0, i);
+      assert.ok(alice.relay(deviceIdOf(b), frame));
+      sent.push(i);
+    }
+    await until('bob to get them all', () => toBob.length === sent.length);
+    assert.deepEqual(
+      toBob.map((f) => new DataView(f.buffer, f.byteOffset, f.byteLength).getUint32(0)),
+      sent,
+    );
+    const messages = s1.cluster.figures().messagesOut - messagesBefore;
+    assert.ok(messages < sent.length / 2, `${sent.length} frames went in ${messages} bus messages: small ones together`);
     assert.ok(s2.cluster.figures().relaysForwarded >= 2);
   });
 });

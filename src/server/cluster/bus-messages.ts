@@ -19,8 +19,11 @@ export type BusMessage =
   | { readonly k: 'push'; readonly users: readonly string[]; readonly message: ServerMessage }
   | { readonly k: 'rights'; readonly states: readonly UserState[] }
   | { readonly k: 'kick'; readonly device: string; readonly session: string }
-  /** The body is the relay frame as the target receives it (docs/PROTOCOL.md R4). */
-  | { readonly k: 'relay'; readonly id: number; readonly device: string }
+  /**
+   * Relay frames for devices signed in on the receiver, as `[id, device, bytes]`; the body is the
+   * frames one after another, each as the target receives it (docs/PROTOCOL.md R4).
+   */
+  | { readonly k: 'relays'; readonly frames: readonly (readonly [number, string, number])[] }
   /** What became of relay frames, by id: those that arrived at once are answered together. */
   | { readonly k: 'relayAnswers'; readonly answers: readonly (readonly [number, RelayOutcome])[] }
   | { readonly k: 'mail'; readonly device: string }

@@ -31,6 +31,8 @@ export interface NatsClusterOptions {
 const PART_HEADROOM = 1024;
 const ASSEMBLY_TIMEOUT_MS = 30_000;
 const HEALTH_TIMEOUT_MS = 1500;
+/** Relay frames for one process are sent together up to this many bytes. */
+const BATCH_BYTES = 64 * 1024;
 
 /**
  * Server processes on one NATS (docs/PROTOCOL.md R7). Each listens on `sf.<db>.all` (what every
@@ -50,6 +52,8 @@ export class NatsCluster implements Cluster {
     { node: string; sender: Connection; bytes: number; answered: (o: RelayOutcome) => void; sent: number }
   >();
   private readonly snapshotAsked = new Map<string, number>();
+  /** Small relay frames to send, by process, until the end of this turn of the event loop. */
+  private readonly relays = new Map<string, { frames: [number, string, number][]; bodies: Uint8Array[]; bytes: number }>();
   /** Relay answers to send, by process, until the end of this turn of the event loop. */
   private readonly answers = new Map<string, [number, RelayOutcome][]>();
   private receiver: ClusterReceiver | undefined;
@@ -165,7 +169,35 @@ export class NatsCluster implements Cluster {
     const id = ++this.nextId;
     this.pending.set(id, { node: target.node, sender, bytes, answered, sent: Date.now() });
     this.stats.relaysForwarded++;
-    this.publishTo(target.node, { k: 'relay', id, device: target.device }, frame);
+    this.queueRelay(target.node, id, target.device, frame);
+  }
+
+  /**
+   * Small frames for one process that are sent in the same turn of the event loop go as one bus
+   * message; a large one goes at once, after those queued before it, so order is kept.
+   */
+  private queueRelay(node: string, id: number, device: string, frame: Uint8Array): void {
+    let batch = this.relays.get(node);
+    if (!batch) {
+      if (this.relays.size === 0) setImmediate(() => this.flushRelays());
+      this.relays.set(node, (batch = { frames: [], bodies: [], bytes: 0 }));
+    }
+    batch.frames.push([id, device, frame.byteLength]);
+    batch.bodies.push(frame);
+    batch.bytes += frame.byteLength;
+    if (batch.bytes >= BATCH_BYTES) this.flushRelaysTo(node);
+  }
+
+  private flushRelays(): void {
+    for (const node of [...this.relays.keys()]) this.flushRelaysTo(node);
+  }
+
+  private flushRelaysTo(node: string): void {
+    const batch = this.relays.get(node);
+    if (!batch) return;
+    this.relays.delete(node);
+    const body = batch.bodies.length === 1 ? batch.bodies[0]! : concat(batch.bodies, batch.bytes);
+    this.publishTo(node, { k: 'relays', frames: batch.frames }, body);
   }
 
   async health(): Promise<'ok' | 'down'> {
@@ -278,16 +310,21 @@ export class NatsCluster implements Cluster {
         return receiver.kick(message.device, message.session);
       case 'mail':
         return receiver.mailbox(message.device);
-      case 'relay': {
-        const { id, device } = message;
-        const frame = body.slice();
-        void receiver.relay(device, frame).then(
-          (outcome) => this.queueAnswer(from, id, outcome),
-          (err: unknown) => {
-            this.options.log('internalError', { message: (err as Error)?.message ?? String(err) });
-            this.queueAnswer(from, id, 'gone');
-          },
-        );
+      case 'relays': {
+        let at = 0;
+        for (const [id, device, bytes] of message.frames) {
+          if (!Number.isSafeInteger(bytes) || bytes < 0 || at + bytes > body.length)
+            throw new Error('relay frames longer than their message');
+          const frame = body.slice(at, at + bytes);
+          at += bytes;
+          void receiver.relay(device, frame).then(
+            (outcome) => this.queueAnswer(from, id, outcome),
+            (err: unknown) => {
+              this.options.log('internalError', { message: (err as Error)?.message ?? String(err) });
+              this.queueAnswer(from, id, 'gone');
+            },
+          );
+        }
         return;
       }
       case 'relayAnswers':
@@ -411,6 +448,16 @@ export class NatsCluster implements Cluster {
   private nodeSubject(node: string): string {
     return `${this.prefix}.node.${subjectToken(node)}`;
   }
+}
+
+function concat(parts: readonly Uint8Array[], bytes: number): Uint8Array {
+  const out = new Uint8Array(bytes);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
 }
 
 /** A NATS subject token: no dots, wildcards or spaces. */

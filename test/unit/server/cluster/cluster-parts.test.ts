@@ -6,11 +6,11 @@ import { NodeTable } from '../../../../src/server/cluster/node-table';
 
 test('an envelope keeps its sender, incarnation, message and body; a damaged one throws', () => {
   const body = new Uint8Array([1, 2, 3, 250]);
-  const bytes = encodeEnvelope('n1', 'abc', { k: 'relay', id: 7, device: 'd' }, body);
+  const bytes = encodeEnvelope('n1', 'abc', { k: 'relays', frames: [[7, 'd', 4]] }, body);
   const back = decodeEnvelope(bytes);
   assert.equal(back.from, 'n1');
   assert.equal(back.inc, 'abc');
-  assert.deepEqual(back.message, { k: 'relay', id: 7, device: 'd' });
+  assert.deepEqual(back.message, { k: 'relays', frames: [[7, 'd', 4]] });
   assert.deepEqual([...back.body], [...body]);
   assert.throws(() => decodeEnvelope(bytes.subarray(0, 3)));
   assert.throws(() => decodeEnvelope(bytes.subarray(0, 10)));
