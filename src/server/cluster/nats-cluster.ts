@@ -173,8 +173,8 @@ export class NatsCluster implements Cluster {
   }
 
   /**
-   * Small frames for one process that are sent in the same turn of the event loop go as one bus
-   * message; a large one goes at once, after those queued before it, so order is kept.
+   * Frames for one process sent in the same turn of the event loop go as one bus message, in the
+   * order they came; a batch that reaches BATCH_BYTES goes at once.
    */
   private queueRelay(node: string, id: number, device: string, frame: Uint8Array): void {
     let batch = this.relays.get(node);
