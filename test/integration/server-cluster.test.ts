@@ -1,7 +1,9 @@
 import * as assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as os from 'node:os';
 import * as nodePath from 'node:path';
 import { test } from 'node:test';
 import { deviceIdOf, generateDeviceKeys, signWith, type DeviceKeys } from '../../src/node/crypto/device-keys';
@@ -444,5 +446,18 @@ test('cluster: the CLI names the database or bus it cannot reach, in one line, a
     assert.match(alone.stderr, /--bus needs --database/);
   } finally {
     await database.drop();
+  }
+});
+
+test('a process alone: /healthz says its database answers and it has no bus to ask', async () => {
+  const dir = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'sf-alone-'));
+  const server = await RendezvousServer.start({ port: 0, dataDir: dir, nodeId: 'alone', log: quiet });
+  try {
+    const health = await healthz(server.port);
+    assert.equal(health.status, 200);
+    assert.deepEqual({ ...health.body, version: 0 }, { status: 'ok', version: 0, node: 'alone', database: 'ok', bus: 'local' });
+  } finally {
+    await server.close();
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
