@@ -73,7 +73,7 @@ test('nats cluster: a new process is sent a snapshot and asked for one; gaps and
   try {
     await cluster.start(receiver);
     await until('a beat from the cluster', () => all.some((e) => e.from === 'me' && e.message.k === 'beat'));
-    send({ k: 'beat', seq: 0 });
+    send({ k: 'beat', seq: 0, every: HEARTBEAT_MS });
     await until(
       'a snapshot and a snapshot request for the ghost',
       () => kinds().includes('snapshot') && kinds().includes('snapshotRequest'),
@@ -94,7 +94,7 @@ test('nats cluster: a new process is sent a snapshot and asked for one; gaps and
     assert.ok(calls.includes('down ghost d1 s1'), 'the event after a gap is applied too');
     assert.equal(calls.filter((c) => c.startsWith('up ')).length, 1, 'a repeated event is applied once');
     await new Promise((r) => setTimeout(r, 2 * HEARTBEAT_MS));
-    send({ k: 'beat', seq: 5 });
+    send({ k: 'beat', seq: 5, every: HEARTBEAT_MS });
     await until('a snapshot request for the lag', () => asked() === 3);
     send(
       { k: 'snapshot', seq: 5, sessions: [{ node: 'ghost', device: 'd9', user: 'u9', session: 's9', presence: 'away' }] },
@@ -117,7 +117,7 @@ test('nats cluster: a new process is sent a snapshot and asked for one; gaps and
     await until('the ghost declared dead', () => calls.includes('gone ghost'));
     assert.equal(cluster.figures().nodesAlive, 1);
     // A process that says goodbye is gone at once, and the cluster's own goodbye goes out on close.
-    send({ k: 'beat', seq: 0 }, undefined);
+    send({ k: 'beat', seq: 0, every: HEARTBEAT_MS }, undefined);
     await until('the ghost back', () => cluster.figures().nodesAlive === 2);
     send({ k: 'bye' });
     await until('the ghost gone again', () => calls.filter((c) => c === 'gone ghost').length === 2);
@@ -143,7 +143,7 @@ test('nats cluster: a process that was stalled itself does not take the silence 
     relayAnswerTimeoutMs: 10_000,
     assemblyBytes: 64 << 20,
   });
-  const beat = (): void => ghost.publish(`${prefix}.all`, encodeEnvelope('ghost', 'g1', { k: 'beat', seq: 0 }));
+  const beat = (): void => ghost.publish(`${prefix}.all`, encodeEnvelope('ghost', 'g1', { k: 'beat', seq: 0, every: HEARTBEAT_MS }));
   const beating = setInterval(beat, HEARTBEAT_MS / 2);
   try {
     await cluster.start(receiver);
@@ -196,7 +196,7 @@ test('nats cluster: unanswered relay bytes hold the sender until an answer, a ti
     ghost.publish(`${prefix}.node.me`, encodeEnvelope('ghost', 'g1', { k: 'relayAnswers', answers: [[id, outcome]] }));
   try {
     await cluster.start(receiver);
-    ghost.publish(`${prefix}.all`, encodeEnvelope('ghost', 'g1', { k: 'beat', seq: 0 }));
+    ghost.publish(`${prefix}.all`, encodeEnvelope('ghost', 'g1', { k: 'beat', seq: 0, every: HEARTBEAT_MS }));
     await until('the ghost heard', () => cluster.figures().nodesAlive === 2);
     await cluster.relay(sender, target, frame, (o) => outcomes.push(`1 ${o}`));
     let second = false;
@@ -214,6 +214,44 @@ test('nats cluster: unanswered relay bytes hold the sender until an answer, a ti
     ghost.publish(`${prefix}.all`, encodeEnvelope('ghost', 'g1', { k: 'bye' }));
     await until('the third frame given up', () => outcomes.includes('3 gone'));
   } finally {
+    await cluster.close();
+    await ghost.close();
+  }
+});
+
+test('nats cluster: a process is judged by its own heartbeat: a slower one is not taken for dead', async () => {
+  const database = `sf_test_${crypto.randomBytes(6).toString('hex')}`;
+  const prefix = `sf.${database}`;
+  const ghost: NatsConnection = await connect({ servers: NATS_URL });
+  const { receiver, calls } = recorder();
+  const cluster = await NatsCluster.connect({
+    url: NATS_URL,
+    database,
+    nodeId: 'me',
+    log: () => undefined,
+    heartbeatMs: HEARTBEAT_MS,
+    relayWindowBytes: 1 << 20,
+    relayAnswerTimeoutMs: 10_000,
+    assemblyBytes: 64 << 20,
+  });
+  const slow = 4 * HEARTBEAT_MS;
+  const beat = (): void => ghost.publish(`${prefix}.all`, encodeEnvelope('ghost', 'g1', { k: 'beat', seq: 0, every: slow }));
+  let beating: NodeJS.Timeout | undefined;
+  try {
+    await cluster.start(receiver);
+    beat();
+    beating = setInterval(beat, slow);
+    await until('the ghost heard', () => cluster.figures().nodesAlive === 2);
+    await new Promise((r) => setTimeout(r, 3 * slow));
+    assert.deepEqual(
+      calls.filter((c) => c.startsWith('gone')),
+      [],
+      'beating every 400 ms, the ghost lives, though this process beats every 100 ms',
+    );
+    clearInterval(beating);
+    await until('the silent ghost declared dead', () => calls.includes('gone ghost'));
+  } finally {
+    clearInterval(beating);
     await cluster.close();
     await ghost.close();
   }

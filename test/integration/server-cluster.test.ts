@@ -58,7 +58,20 @@ class TestCluster {
 
   /** A real server process (the CLI) in the cluster; resolves with its port once it listens. */
   async process(nodeId: string): Promise<{ child: ChildProcess; port: number }> {
-    const args = [CLI, 'server', '--database', this.database.url, '--bus', NATS_URL, '--port', '0', '--node-id', nodeId];
+    const args = [
+      CLI,
+      'server',
+      '--database',
+      this.database.url,
+      '--bus',
+      NATS_URL,
+      '--port',
+      '0',
+      '--node-id',
+      nodeId,
+      '--heartbeat',
+      '1',
+    ];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.children.push(child);
     let out = '';
@@ -351,7 +364,7 @@ test('cluster: a server process killed without goodbye: its users turn offline o
     const beforeKill = (await cluster.client(s1, a, undefined, 'command').connect()).online;
     assert.ok(beforeKill.includes(deviceIdOf(c)), 'carol is online, seen from s1');
     doomed.child.kill('SIGKILL');
-    // The CLI beats every second and is declared dead after three silent beats.
+    // With --heartbeat 1 the process beats every 250 ms and is declared dead after three silent beats.
     await until('alice to see carol offline', () => seen[seen.length - 1] === 'offline', 15_000);
     assert.equal(s1.cluster.figures().nodesAlive, 1);
     const again = cluster.client(s1, c);

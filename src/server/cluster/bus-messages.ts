@@ -8,8 +8,11 @@ import type { RelayOutcome, RemoteSession, SessionEvent, UserState } from './clu
  * process's incarnation (a random id per start), so a restarted process is a new one.
  */
 export type BusMessage =
-  /** Every heartbeat interval; `seq` is the number of the sender's last directory event. */
-  | { readonly k: 'beat'; readonly seq: number }
+  /**
+   * Every `every` ms; `seq` is the number of the sender's last directory event. The sender is
+   * declared dead after three of its own intervals of silence.
+   */
+  | { readonly k: 'beat'; readonly seq: number; readonly every: number }
   | { readonly k: 'bye' }
   | { readonly k: 'snapshotRequest' }
   | { readonly k: 'snapshot'; readonly seq: number; readonly sessions: readonly RemoteSession[] }

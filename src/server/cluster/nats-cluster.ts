@@ -117,7 +117,7 @@ export class NatsCluster implements Cluster {
     await this.nc.flush();
     // Everyone hears a new process and sends it a snapshot; a short wait lets them arrive before
     // devices sign in here (a late one heals presence when it comes).
-    this.publishAll({ k: 'beat', seq: this.seq });
+    this.publishAll({ k: 'beat', seq: this.seq, every: this.heartbeatMs });
     await new Promise((resolve) => setTimeout(resolve, Math.min(300, this.heartbeatMs)));
     this.lastTick = Date.now();
     this.timer = setInterval(() => this.tick(), this.heartbeatMs);
@@ -271,6 +271,7 @@ export class NatsCluster implements Cluster {
     }
     switch (message.k) {
       case 'beat':
+        this.nodes.beatsEvery(from, message.every);
         if (this.nodes.behind(from, message.seq)) this.askSnapshot(from);
         return;
       case 'snapshotRequest':
@@ -367,15 +368,15 @@ export class NatsCluster implements Cluster {
   }
 
   private tick(): void {
-    this.publishAll({ k: 'beat', seq: this.seq });
+    this.publishAll({ k: 'beat', seq: this.seq, every: this.heartbeatMs });
     const now = Date.now();
     const stalled = now - this.lastTick > 2 * this.heartbeatMs;
     this.lastTick = now;
     this.expireRelays(now);
     // After a stall of this process the others' beats wait unread in its socket: silence is ours.
     if (stalled) return;
-    for (const node of this.nodes.expire(now, this.deadAfterBeats * this.heartbeatMs)) {
-      this.options.log('nodeDead', { node, silentMs: this.deadAfterBeats * this.heartbeatMs });
+    for (const node of this.nodes.expire(now, this.deadAfterBeats, this.heartbeatMs)) {
+      this.options.log('nodeDead', { node, beats: this.deadAfterBeats });
       this.gone(node);
     }
   }

@@ -73,7 +73,11 @@ test('the node table: new, known and restarted processes, gaps, lags and the sil
   assert.equal(nodes.event('a', 1), 'next', 'a restarted process counts from the start');
   assert.equal(nodes.heard('b', 'j', 1000), 'new');
   assert.equal(nodes.size, 2);
-  assert.deepEqual(nodes.expire(3601, 3000), ['a']);
+  assert.deepEqual(nodes.expire(3601, 3, 1000), ['a']);
   assert.equal(nodes.size, 1);
   assert.equal(nodes.heard('a', 'i2', 3700), 'new', 'declared dead, then heard again');
+  // A process is judged by its own heartbeat interval once it has said it.
+  nodes.beatsEvery('b', 5000);
+  assert.deepEqual(nodes.expire(10_000, 3, 1000), ['a'], 'b beats every 5 s: 9 s of silence is under three beats');
+  assert.deepEqual(nodes.expire(16_001, 3, 1000), ['b']);
 });
