@@ -48,7 +48,7 @@ export async function onAuth(
   }
   let known = await store.device(device.id);
   if (!known && join && 'name' in join) {
-    const refusal = accountRefusal(ctx, conn.remote, Date.now());
+    const refusal = await accountRefusal(ctx, conn.remote, Date.now());
     if (refusal) {
       ctx.metrics.accountsRefused++;
       log('accountRefused', { remote: conn.remote, device: device.id, reason: refusal });
@@ -100,6 +100,8 @@ export async function onAuth(
     await ctx.unregister(previous, CLOSE_REPLACED);
   }
   ctx.signedIn.add(conn);
+  // Signed in on another process too: that process closes its session, as above.
+  for (const elsewhere of ctx.signedIn.remoteSessionsOf(device.id)) ctx.cluster.kick(elsewhere);
   ctx.metrics.authenticated++;
   log('signedIn', { user: known.user, device: device.id });
   send(conn, { t: 'welcome', state: await accountState(ctx, known.user) });
@@ -123,10 +125,11 @@ async function endorsedFor(ctx: ServerContext, user: string, device: DeviceInfo)
 }
 
 /** Accounts are free, so their creation is limited per remote address and server-wide; undefined: allowed. */
-function accountRefusal(ctx: ServerContext, remote: string, now: number): string | undefined {
+async function accountRefusal(ctx: ServerContext, remote: string, now: number): Promise<string | undefined> {
   const { limits, rates } = ctx;
-  if (!rates.accountsByAddress.take(remote, now))
+  if (!(await rates.accountsByAddress.take(remote, now)))
     return `too many new accounts from this address (at most ${limits.accountsPerAddressPerHour} an hour): try again later`;
-  if (!rates.accounts.take('', now)) return `this server accepts at most ${limits.accountsPerHour} new accounts an hour: try again later`;
+  if (!(await rates.accounts.take('', now)))
+    return `this server accepts at most ${limits.accountsPerHour} new accounts an hour: try again later`;
   return undefined;
 }
