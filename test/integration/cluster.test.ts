@@ -47,7 +47,7 @@ async function aliceSharingWithBob(world: NetWorld, serverFlags: readonly string
 }
 
 async function signedInTo(world: NetWorld, who: string, index: number): Promise<void> {
-  await waitFor(`${who} to sign in to node${index + 1}`, async () => (await world.processOf(who)) === index, SYNC_MS);
+  await waitFor(`${who} to sign in to node${index + 1}`, () => world.processOf(who) === index, SYNC_MS);
 }
 
 async function presenceAt(world: NetWorld, viewer: string, of: string): Promise<string | undefined> {
@@ -74,7 +74,7 @@ test("cluster: bob's process is killed mid-way through a 50 MiB change from alic
     // process are recovered by the sync protocol's own resend.
     await signedInTo(world, 'bob', THIRD);
     await waitFor('the 50 MiB change at bob, byte-identical', () => sameFile(world, 'b', 'big.bin', big), 2 * SYNC_MS);
-    assert.equal(await world.processOf('alice'), FIRST);
+    assert.equal(world.processOf('alice'), FIRST);
   } finally {
     await world.close();
   }
@@ -129,7 +129,7 @@ test("cluster: when a process is killed, its users turn offline at their contact
     await killed;
     // Two heartbeats of 1 s make the bound; the wait allows for slow machines, not for a stale view.
     await waitFor('alice to see bob offline', async () => (await presenceAt(world, 'alice', 'bob')) === 'offline', 15_000);
-    assert.equal(await world.processOf('alice'), FIRST);
+    assert.equal(world.processOf('alice'), FIRST);
   } finally {
     await world.close();
   }

@@ -11,17 +11,25 @@ export interface Backend {
 }
 
 /**
- * A real HAProxy in front of a cluster's server processes, as an operator would run one: plain TCP
- * (so WebSocket upgrades and TLS pass through untouched), with one frontend per server process. A
- * frontend sends everything to its own process while /healthz answers there and to the others
- * (`backup`) when it does not, so a test can pin a user to a process and still see the user fail
- * over when that process dies. HAProxy runs as a child of the test, from a config file in `dir`,
- * never as the machine's service.
+ * The loopback address a device pinned to backends[index] connects from (source-address.ts):
+ * 127.0.0.11 for the first, 127.0.0.12 for the second, ...
+ */
+export function pinnedSourceAddress(index: number): string {
+  return `127.0.0.${11 + index}`;
+}
+
+/**
+ * A real HAProxy in front of a cluster's server processes, as an operator would run one: one
+ * address for the whole service (devices compare the server address in invite and link codes
+ * with their own, so a service has one), plain TCP so WebSocket upgrades and TLS pass through
+ * untouched. A connection from pinnedSourceAddress(i) goes to process i while its /healthz
+ * answers, and to the others (`backup`) when it does not, so a test can pin a user to a process
+ * and still see the user fail over when it dies; any other connection goes to the processes in
+ * turn. HAProxy runs as a child of the test, from a config file in `dir`, never as the
+ * machine's service.
  */
 export class LoadBalancer {
   private child: ChildProcess | undefined;
-  /** The port of the frontend whose primary is backends[i]. */
-  readonly ports: number[] = [];
   private readonly config: string;
   private readonly statsSocket: string;
   private readonly logFile: string;
@@ -29,6 +37,8 @@ export class LoadBalancer {
   private constructor(
     dir: string,
     private readonly backends: readonly Backend[],
+    /** The service's port, on 127.0.0.1. */
+    readonly port: number,
     private readonly tls: boolean,
   ) {
     this.config = nodePath.join(dir, 'haproxy.cfg');
@@ -36,10 +46,9 @@ export class LoadBalancer {
     this.logFile = nodePath.join(dir, 'haproxy.log');
   }
 
-  /** Starts HAProxy, frontend i on frontendPorts[i], and waits until it reports every backend up. */
-  static async start(dir: string, backends: readonly Backend[], frontendPorts: readonly number[], tls = false): Promise<LoadBalancer> {
-    const lb = new LoadBalancer(dir, backends, tls);
-    lb.ports.push(...frontendPorts);
+  /** Starts HAProxy on 127.0.0.1:port and waits until it reports every backend up. */
+  static async start(dir: string, backends: readonly Backend[], port: number, tls = false): Promise<LoadBalancer> {
+    const lb = new LoadBalancer(dir, backends, port, tls);
     fs.writeFileSync(lb.config, lb.configText());
     lb.launch();
     await lb.waitAllUp();
@@ -49,8 +58,9 @@ export class LoadBalancer {
   /**
    * Timeouts: `tunnel` governs an upgraded WebSocket, which may sit idle between heartbeats far
    * longer than a request would. Health checks every 200 ms, out after 2 failures and back after 1
-   * success, so a killed process stops getting connections within about half a second. A backup's
-   * state tracks its primary's check (`track`), so each process is checked once, not once per frontend.
+   * success, so a killed process stops getting connections within about half a second. Each
+   * process is checked once, in the backend it is primary of; everywhere else its state tracks
+   * that check (`track`).
    */
   private configText(): string {
     const check = this.tls ? 'check check-ssl verify none' : 'check';
@@ -66,9 +76,15 @@ export class LoadBalancer {
       '  timeout check 1s',
       '  timeout client-fin 5s',
       '  timeout server-fin 5s',
+      'frontend service',
+      `  bind 127.0.0.1:${this.port}`,
+      ...this.backends.map((b, i) => `  use_backend ${b.name}_first if { src ${pinnedSourceAddress(i)} }`),
+      '  default_backend in_turn',
+      'backend in_turn',
+      '  balance roundrobin',
+      ...this.backends.map((b) => `  server ${b.name} 127.0.0.1:${b.port} track ${b.name}_first/${b.name}`),
     ];
     this.backends.forEach((primary, i) => {
-      lines.push(`frontend to_${primary.name}`, `  bind 127.0.0.1:${this.ports[i]}`, `  default_backend ${primary.name}_first`);
       lines.push(`backend ${primary.name}_first`, '  option httpchk GET /healthz', '  default-server inter 200ms fall 2 rise 1');
       lines.push(`  server ${primary.name} 127.0.0.1:${primary.port} ${check}`);
       // Backups in turn from the next process: HAProxy uses the first one up, so when the second
@@ -111,7 +127,7 @@ export class LoadBalancer {
     return states;
   }
 
-  /** Waits until HAProxy has seen every process answer /healthz, so each frontend sends to its own. */
+  /** Waits until HAProxy has seen every process answer /healthz, so pinned devices reach their own. */
   async waitAllUp(timeoutMs = 20_000): Promise<void> {
     await waitFor(
       `HAProxy to see ${this.backends.map((b) => b.name).join(', ')} up`,
@@ -124,7 +140,7 @@ export class LoadBalancer {
     );
   }
 
-  /** Waits until HAProxy has taken `name` out: new connections to its frontend go to a backup. */
+  /** Waits until HAProxy has taken `name` out: new connections pinned to it go to a backup. */
   async waitDown(name: string, timeoutMs = 10_000): Promise<void> {
     await waitFor(`HAProxy to see ${name} down`, async () => (await this.states()).get(name)?.startsWith('DOWN') === true, timeoutMs);
   }

@@ -4,9 +4,14 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import * as os from 'node:os';
 import * as nodePath from 'node:path';
+import { DeviceHome } from '../../src/node/agent/device-home';
+import { deviceIdOf } from '../../src/node/crypto/device-keys';
 import { sleep, waitFor } from './disk-cluster';
-import { LoadBalancer } from './load-balancer';
+import { LoadBalancer, pinnedSourceAddress } from './load-balancer';
 import { createTestDatabase, NATS_URL, type TestDatabase } from './pg-database';
+
+/** Preloaded into a cluster's device processes: they connect from the address their user is pinned by. */
+const SOURCE_ADDRESS = nodePath.resolve(__dirname, 'source-address.js');
 
 /** The CLI as a user runs it. */
 export const CLI = nodePath.resolve(__dirname, '../../src/cli/main.js');
@@ -75,28 +80,27 @@ export interface ServerProcess {
 /**
  * A temporary world: a server, device homes and folders under one directory. The server is one
  * process on SQLite, or, for a world made with a cluster size (SF_TEST_CLUSTER by default), that
- * many processes sharing a throwaway PostgreSQL database and NATS, behind a real HAProxy with one
- * frontend per process. A user's devices are pinned to a process by the address their home is
- * made with, and fail over to the others when it dies.
+ * many processes sharing a throwaway PostgreSQL database and NATS, behind a real HAProxy at one
+ * address. A user's daemons are pinned to a process by the source address they connect from,
+ * and fail over to the others when it dies; every other connection goes to the processes in turn.
  */
 export class NetWorld {
   readonly dir = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'sf-net-'));
-  /** The server process; in a cluster, the first (whose frontend `port` is). */
+  /** The server process; in a cluster, the first. */
   server: ChildProcess | undefined;
   readonly daemons = new Map<string, ChildProcess>();
-  /** The port `url` is on: the server's, or in a cluster the first process's frontend in HAProxy. */
+  /** The port `url` is on: the server's, or a cluster's HAProxy's. */
   port = 0;
   /** Where the server serves /metrics (its --metrics-host); the public port does not. In a cluster, the first process's. */
   metricsPort = 0;
-  /** A cluster's processes, in the order of their frontends; empty for one process on SQLite. */
+  /** A cluster's processes; empty for one process on SQLite. */
   readonly processes: ServerProcess[] = [];
   balancer: LoadBalancer | undefined;
   database: TestDatabase | undefined;
-  private frontendPorts: number[] = [];
   /** The flags of the last startServer, so a process started again alone gets them too. */
   private serverExtra: readonly string[] = [];
-  /** Which process's frontend each user's devices were made with. */
-  private readonly homeProcess = new Map<string, number>();
+  /** The process each user's daemons are pinned to. */
+  private readonly pinned = new Map<string, number>();
   private spread = 0;
 
   /** `clusterSize` 0: one process on SQLite; n: n processes over PostgreSQL and NATS behind HAProxy. */
@@ -109,19 +113,17 @@ export class NetWorld {
   }
 
   /**
-   * The address `name`'s devices are made with: the server's, or in a cluster the frontend of
-   * the process the user is pinned to (alice, bob and carol to the first three; other names
-   * in turn, from the first).
+   * The process of a cluster `who`'s daemons connect to while it is up: alice, bob and carol the
+   * first three, other names in turn from the first.
    */
-  urlFor(name: string): string {
-    if (this.clusterSize === 0) return this.url;
-    let index = this.homeProcess.get(name);
+  pinnedProcess(who: string): number {
+    let index = this.pinned.get(who);
     if (index === undefined) {
-      const pinned = PINNED.indexOf(name);
-      index = (pinned >= 0 ? pinned : this.spread++) % this.clusterSize;
-      this.homeProcess.set(name, index);
+      const named = PINNED.indexOf(who);
+      index = (named >= 0 ? named : this.spread++) % this.clusterSize;
+      this.pinned.set(who, index);
     }
-    return `${this.tls ? 'wss' : 'ws'}://127.0.0.1:${this.frontendPorts[index]!}`;
+    return index;
   }
 
   /** What every device command that connects gets: the private CA of a TLS server. */
@@ -175,7 +177,7 @@ export class NetWorld {
 
   /**
    * Starts every process of the cluster (the database and HAProxy are made at the first start and
-   * kept), and waits until HAProxy sees each up, so each frontend sends to its own process.
+   * kept), and waits until HAProxy sees each up, so pinned daemons reach their own process.
    */
   private async startCluster(extra: readonly string[]): Promise<void> {
     this.database ??= await createTestDatabase();
@@ -189,16 +191,15 @@ export class NetWorld {
           dataDir: nodePath.join(this.dir, `server-data-node${i}`),
           child: undefined,
         });
-        this.frontendPorts.push(await freePort());
       }
-      this.port = this.frontendPorts[0]!;
+      this.port = await freePort();
       this.metricsPort = this.processes[0]!.metricsPort;
     }
     this.serverExtra = extra;
     // All at once, as an operator's would: migrations must be safe when several processes start together.
     await Promise.all(this.processes.map((_, i) => this.startProcess(i)));
     const backends = this.processes.map((p) => ({ name: p.name, port: p.port }));
-    this.balancer ??= await LoadBalancer.start(this.dir, backends, this.frontendPorts, this.tls !== undefined);
+    this.balancer ??= await LoadBalancer.start(this.dir, backends, this.port, this.tls !== undefined);
     await this.balancer.waitAllUp();
   }
 
@@ -232,7 +233,7 @@ export class NetWorld {
     );
   }
 
-  /** Kills process `index` of the cluster (SIGKILL unless told): its devices fail over through HAProxy. */
+  /** Kills process `index` of the cluster (SIGKILL unless told): its daemons fail over through HAProxy. */
   async killProcess(index: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const p = this.processes[index]!;
     await stop(p.child, signal);
@@ -264,8 +265,8 @@ export class NetWorld {
    * The process of the cluster `who`'s device is signed in to now: the one whose log has the
    * latest sign-in of the device. undefined before any.
    */
-  async processOf(who: string): Promise<number | undefined> {
-    const device = await this.deviceOf(who);
+  processOf(who: string): number | undefined {
+    const device = this.deviceOf(who);
     let latest: { index: number; time: string } | undefined;
     this.processes.forEach((p, index) => {
       for (const line of (readText(p.logFile) ?? '').split('\n')) {
@@ -278,14 +279,14 @@ export class NetWorld {
     return latest?.index;
   }
 
-  /** The id of `who`'s device. */
-  async deviceOf(who: string): Promise<string> {
-    return (await this.status(who)).device;
+  /** The id of `who`'s device, from its home. */
+  deviceOf(who: string): string {
+    return deviceIdOf(new DeviceHome(this.home(who)).identity().keys);
   }
 
   /** A new user with one device. */
   async user(name: string): Promise<string> {
-    await ok(['init', '--home', this.home(name), '--name', name, '--server', this.urlFor(name), ...this.caArgs]);
+    await ok(['init', '--home', this.home(name), '--name', name, '--server', this.url, ...this.caArgs]);
     return this.home(name);
   }
 
@@ -335,10 +336,18 @@ export class NetWorld {
     const profile = process.env['PROFILE_DIR'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['PROFILE_DIR']] : [];
     const child = spawn(process.execPath, [...profile, CLI, 'run', '--home', this.home(who), ...this.caArgs, ...extra], {
       stdio: ['ignore', log, log],
+      env: this.clusterSize > 0 ? this.pinnedEnvironment(who) : process.env,
     });
     fs.closeSync(log);
     this.daemons.set(who, child);
     return child;
+  }
+
+  /** The environment of `who`'s daemon in a cluster: it connects from the address pinning it to its process. */
+  private pinnedEnvironment(who: string): NodeJS.ProcessEnv {
+    const preload = `--require ${SOURCE_ADDRESS}`;
+    const options = process.env['NODE_OPTIONS'] ? `${process.env['NODE_OPTIONS']} ${preload}` : preload;
+    return { ...process.env, NODE_OPTIONS: options, SF_TEST_SOURCE_ADDRESS: pinnedSourceAddress(this.pinnedProcess(who)) };
   }
 
   async stop(who: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
@@ -394,7 +403,6 @@ export class NetWorld {
 }
 
 export interface StatusJson {
-  device: string;
   spaces: { id: string; path: string; inSync: boolean; members: { name: string; presence: string; role: string }[] }[];
   conflicts: { space: string; path: string }[];
   bytesSent: number;
