@@ -103,10 +103,11 @@ export class NetWorld {
   private readonly pinned = new Map<string, number>();
   private spread = 0;
 
-  /** `clusterSize` 0: one process on SQLite; n: n processes over PostgreSQL and NATS behind HAProxy. */
-  constructor(readonly clusterSize = clusterSizeFromEnvironment()) {}
   /** Set for a server started with --tls-cert/--tls-key: devices then use wss:// and trust this CA file. */
   tls: { readonly cert: string; readonly key: string; readonly ca: string } | undefined;
+
+  /** `clusterSize` 0: one process on SQLite; n: n processes over PostgreSQL and NATS behind HAProxy. */
+  constructor(readonly clusterSize = clusterSizeFromEnvironment()) {}
 
   get url(): string {
     return `${this.tls ? 'wss' : 'ws'}://127.0.0.1:${this.port}`;
@@ -176,8 +177,9 @@ export class NetWorld {
   }
 
   /**
-   * Starts every process of the cluster (the database and HAProxy are made at the first start and
-   * kept), and waits until HAProxy sees each up, so pinned daemons reach their own process.
+   * Starts every process of the cluster (the database is made at the first start and kept), then
+   * HAProxy at the service's address, and waits until it sees each process up, so pinned daemons
+   * reach their own.
    */
   private async startCluster(extra: readonly string[]): Promise<void> {
     this.database ??= await createTestDatabase();
@@ -242,12 +244,16 @@ export class NetWorld {
   }
 
   /**
-   * Stops every process; the database is kept for the next start. It is dumped into `dataDir`
-   * then (bytea in escape form, so printable bytes stay readable), so a test that looks through the
-   * server's data folder looks through what the cluster stored.
+   * Stops the service: every process, and HAProxy, so nothing answers at its address, as when a
+   * single server is stopped (a device is refused, not let in and cut). The database is kept for
+   * the next start. It is dumped into `dataDir` then (bytea in escape form, so printable bytes
+   * stay readable), so a test that looks through the server's data folder looks through what the
+   * cluster stored.
    */
   private async stopCluster(signal: NodeJS.Signals): Promise<void> {
     await Promise.all(this.processes.map((_, i) => this.killProcess(i, signal)));
+    await this.balancer?.stop();
+    this.balancer = undefined;
     if (!this.database) return;
     fs.mkdirSync(this.dataDir, { recursive: true });
     const dump = nodePath.join(this.dataDir, 'database.sql');
