@@ -7,8 +7,13 @@ import type { ServerContext } from './server-context';
  * Counters are not for everyone: `/metrics` is served only on its own listener (onMetricsHttp).
  */
 export async function onPublicHttp(ctx: ServerContext, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-  if (req.method === 'GET' && req.url === '/healthz') await health(ctx, res);
-  else if (!res.headersSent && req.headers.upgrade === undefined) notFound(res);
+  try {
+    if (req.method === 'GET' && req.url === '/healthz') await health(ctx, res);
+    else if (!res.headersSent && req.headers.upgrade === undefined) notFound(res);
+  } catch (err) {
+    ctx.log('httpError', { message: (err as Error).message });
+    if (!res.headersSent) res.writeHead(500).end();
+  }
 }
 
 /** The metrics listener (`--metrics-host`): `/metrics` for Prometheus, and `/healthz`. */

@@ -65,7 +65,10 @@ export interface ServerOptions {
   readonly nodeId?: string;
   /** The other processes, ready made (tests); otherwise made from `bus`, or LocalCluster without it. */
   readonly cluster?: Cluster;
-  /** Time between the cluster's heartbeats (1 s); a process silent for three is declared dead. */
+  /**
+   * Time between the cluster's heartbeats: 1 s, or a quarter of `limits.heartbeatMs` when that is
+   * shorter (at least 250 ms); a process silent for three is declared dead.
+   */
   readonly clusterHeartbeatMs?: number;
 }
 
@@ -396,7 +399,8 @@ async function openCluster(options: ServerOptions, limits: ServerLimits, log: Js
     database: databaseName(options.database),
     nodeId,
     log,
-    heartbeatMs: options.clusterHeartbeatMs,
+    // A dead process's users go offline well within the bound devices have (two pings).
+    heartbeatMs: options.clusterHeartbeatMs ?? Math.min(1000, Math.max(250, limits.heartbeatMs / 4)),
     relayWindowBytes: limits.queuedBytesPerConnection,
     relayAnswerTimeoutMs: 2 * limits.relayWaitMs + 10_000,
     assemblyBytes: limits.queuedBytesTotal,

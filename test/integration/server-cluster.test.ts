@@ -1,7 +1,9 @@
 import * as assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as os from 'node:os';
 import * as nodePath from 'node:path';
 import { test } from 'node:test';
 import { deviceIdOf, generateDeviceKeys, signWith, type DeviceKeys } from '../../src/node/crypto/device-keys';
@@ -56,7 +58,20 @@ class TestCluster {
 
   /** A real server process (the CLI) in the cluster; resolves with its port once it listens. */
   async process(nodeId: string): Promise<{ child: ChildProcess; port: number }> {
-    const args = [CLI, 'server', '--database', this.database.url, '--bus', NATS_URL, '--port', '0', '--node-id', nodeId];
+    const args = [
+      CLI,
+      'server',
+      '--database',
+      this.database.url,
+      '--bus',
+      NATS_URL,
+      '--port',
+      '0',
+      '--node-id',
+      nodeId,
+      '--heartbeat',
+      '1',
+    ];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.children.push(child);
     let out = '';
@@ -149,6 +164,23 @@ test('cluster: relay both ways between devices on different servers, a frame ove
     await until('alice to get both frames', () => toAlice.length === 2);
     assert.ok(Buffer.from(toAlice[0]!).equals(big), 'the large frame arrives whole');
     assert.equal(new TextDecoder().decode(toAlice[1]), 'after the big one');
+    // Many small frames, and larger ones among them, arrive in the order they were sent.
+    toBob.length = 0;
+    const sent: number[] = [];
+    const messagesBefore = s1.cluster.figures().messagesOut;
+    for (let i = 0; i < 600; i++) {
+      const frame = new Uint8Array(i % 100 === 50 ? 200_000 : 64);
+      new DataView(frame.buffer).setUint32(0, i);
+      assert.ok(alice.relay(deviceIdOf(b), frame));
+      sent.push(i);
+    }
+    await until('bob to get them all', () => toBob.length === sent.length);
+    assert.deepEqual(
+      toBob.map((f) => new DataView(f.buffer, f.byteOffset, f.byteLength).getUint32(0)),
+      sent,
+    );
+    const messages = s1.cluster.figures().messagesOut - messagesBefore;
+    assert.ok(messages < sent.length / 2, `${sent.length} frames went in ${messages} bus messages: small ones together`);
     assert.ok(s2.cluster.figures().relaysForwarded >= 2);
   });
 });
@@ -281,7 +313,7 @@ test("cluster: a space shared across servers: the invitee gets its state, member
   });
 });
 
-test('cluster: a server cut off from the bus is declared dead: its users turn offline elsewhere, its /healthz says 503', async () => {
+test('cluster: a server cut off from the bus is declared dead: its users turn offline elsewhere, its /healthz says 503, until the bus is back', async () => {
   await withCluster(async (cluster) => {
     const forwarder = await TcpForwarder.start('127.0.0.1', Number(new URL(NATS_URL).port || 4222));
     const [s1, s3] = [await cluster.node(), await cluster.node(forwarder)];
@@ -305,6 +337,15 @@ test('cluster: a server cut off from the bus is declared dead: its users turn of
     const healthy = await healthz(s1.port);
     assert.equal(healthy.status, 200);
     assert.deepEqual({ ...healthy.body, version: 0 }, { status: 'ok', version: 0, node: 'n1', database: 'ok', bus: 'ok' });
+    // The bus comes back: the two exchange snapshots, and carol is online again for alice.
+    await forwarder.restore();
+    await until('alice to see carol online again', () => seen[seen.length - 1] === 'online', 15_000);
+    await until('s3 healthy again', () => s3.cluster.figures().busConnected === 1);
+    assert.equal((await healthz(s3.port)).status, 200);
+    const got: string[] = [];
+    carol.on('relay', (_from, payload) => got.push(new TextDecoder().decode(payload)));
+    alice.relay(deviceIdOf(c), new TextEncoder().encode('you are back'));
+    await until('carol to get the frame', () => got.length === 1);
   });
 });
 
@@ -323,7 +364,7 @@ test('cluster: a server process killed without goodbye: its users turn offline o
     const beforeKill = (await cluster.client(s1, a, undefined, 'command').connect()).online;
     assert.ok(beforeKill.includes(deviceIdOf(c)), 'carol is online, seen from s1');
     doomed.child.kill('SIGKILL');
-    // The CLI beats every second and is declared dead after three silent beats.
+    // With --heartbeat 1 the process beats every 250 ms and is declared dead after three silent beats.
     await until('alice to see carol offline', () => seen[seen.length - 1] === 'offline', 15_000);
     assert.equal(s1.cluster.figures().nodesAlive, 1);
     const again = cluster.client(s1, c);
@@ -418,5 +459,18 @@ test('cluster: the CLI names the database or bus it cannot reach, in one line, a
     assert.match(alone.stderr, /--bus needs --database/);
   } finally {
     await database.drop();
+  }
+});
+
+test('a process alone: /healthz says its database answers and it has no bus to ask', async () => {
+  const dir = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'sf-alone-'));
+  const server = await RendezvousServer.start({ port: 0, dataDir: dir, nodeId: 'alone', log: quiet });
+  try {
+    const health = await healthz(server.port);
+    assert.equal(health.status, 200);
+    assert.deepEqual({ ...health.body, version: 0 }, { status: 'ok', version: 0, node: 'alone', database: 'ok', bus: 'local' });
+  } finally {
+    await server.close();
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -46,7 +46,7 @@ export const serverCommand: CommandSpec = {
     'trust-proxy': { type: 'boolean', description: "take clients' addresses from X-Forwarded-For (only behind a reverse proxy)" },
   },
   notes: [
-    'Runs until stopped (Ctrl-C or SIGTERM). GET /healthz answers 200 while it runs.',
+    'Runs until stopped (Ctrl-C or SIGTERM). GET /healthz answers 200 while its database and bus answer, 503 otherwise.',
     'The public port serves only the WebSocket and /healthz; /metrics is served on --metrics-host alone.',
     'Any number of processes with the same --database and --bus form one service; a device may connect to any of them.',
   ],
