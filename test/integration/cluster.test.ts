@@ -64,6 +64,9 @@ test("cluster: bob's process is killed mid-way through a 50 MiB change from alic
     world.start('bob', ['--limit-down', '8192']);
     await signedInTo(world, 'alice', FIRST);
     await signedInTo(world, 'bob', SECOND);
+    // Each learns of the other through the bus before the change starts.
+    await waitFor('alice to see bob online', async () => (await presenceAt(world, 'alice', 'bob')) === 'online', SYNC_MS);
+    await waitFor('bob to see alice online', async () => (await presenceAt(world, 'bob', 'alice')) === 'online', SYNC_MS);
     const big = writeRandom(world, 'a', 'big.bin', 50 * MiB);
     await waitFor('bob to have received 10 MiB of it', async () => (await world.status('bob')).bytesReceived > 10 * MiB, SYNC_MS);
     assert.equal(sameFile(world, 'b', 'big.bin', big), false, 'the change is still arriving when the process is killed');
