@@ -69,8 +69,8 @@ const VIEW_FIGURES = new Set(['sharedfolders_cluster_nodes_alive', 'sharedfolder
 export interface ServerProcess {
   /** Its --node-id, and its name in HAProxy. */
   readonly name: string;
-  readonly port: number;
-  readonly metricsPort: number;
+  port: number;
+  metricsPort: number;
   /** Its own log: which devices signed in to it. */
   readonly logFile: string;
   readonly dataDir: string;
@@ -195,14 +195,33 @@ export class NetWorld {
         });
       }
       this.port = await freePort();
-      this.metricsPort = this.processes[0]!.metricsPort;
     }
     this.serverExtra = extra;
     // All at once, as an operator's would: migrations must be safe when several processes start together.
-    await Promise.all(this.processes.map((_, i) => this.startProcess(i)));
+    const portsMayChange = this.balancer === undefined;
+    await Promise.all(this.processes.map((_, i) => (portsMayChange ? this.startProcessOnFreePorts(i) : this.startProcess(i))));
+    this.metricsPort = this.processes[0]!.metricsPort;
     const backends = this.processes.map((p) => ({ name: p.name, port: p.port }));
     this.balancer ??= await LoadBalancer.start(this.dir, backends, this.port, this.tls !== undefined);
     await this.balancer.waitAllUp();
+  }
+
+  /**
+   * Starts process `index` before HAProxy knows its ports, so they may change: a port freePort
+   * found can be taken before the process binds it (outgoing connections take their ports from
+   * the same range), and then the process is started on others.
+   */
+  private async startProcessOnFreePorts(index: number): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.startProcess(index);
+      } catch (err) {
+        if (attempt === 3 || !/already in use/.test((err as Error).message)) throw err;
+        const p = this.processes[index]!;
+        p.port = await freePort();
+        p.metricsPort = await freePort();
+      }
+    }
   }
 
   /** Starts process `index` of the cluster (again, after killProcess) with the flags of the last startServer. */
