@@ -4,7 +4,14 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import * as os from 'node:os';
 import * as nodePath from 'node:path';
+import { DeviceHome } from '../../src/node/agent/device-home';
+import { deviceIdOf } from '../../src/node/crypto/device-keys';
 import { sleep, waitFor } from './disk-cluster';
+import { LoadBalancer, pinnedSourceAddress } from './load-balancer';
+import { createTestDatabase, NATS_URL, type TestDatabase } from './pg-database';
+
+/** Preloaded into a cluster's device processes: they connect from the address their user is pinned by. */
+const SOURCE_ADDRESS = nodePath.resolve(__dirname, 'source-address.js');
 
 /** The CLI as a user runs it. */
 export const CLI = nodePath.resolve(__dirname, '../../src/cli/main.js');
@@ -34,19 +41,90 @@ export async function ok(args: readonly string[]): Promise<string> {
   return r.last;
 }
 
-/** A temporary world: a server process, device homes and folders under one directory. */
+/**
+ * How many server processes a NetWorld runs unless told: SF_TEST_CLUSTER (say '3') makes every
+ * NetWorld a cluster of that many processes over PostgreSQL and NATS behind HAProxy, so the
+ * network tests can run a second time against one; unset, 0: one process on SQLite, as `npm start`.
+ */
+export function clusterSizeFromEnvironment(): number {
+  const text = process.env['SF_TEST_CLUSTER'];
+  if (text === undefined || text === '') return 0;
+  const size = Number(text);
+  if (!Number.isInteger(size) || size < 1) throw new Error(`SF_TEST_CLUSTER must be a number of server processes, not "${text}"`);
+  return size;
+}
+
+/** Users pinned to a process of a cluster by name: alice to the first, bob the second, carol the third. */
+const PINNED = ['alice', 'bob', 'carol'];
+
+/**
+ * Figures a cluster's processes read from the shared database: each process reports the same
+ * total, so it is taken once. Every other figure is the process's own and the cluster's is the sum.
+ */
+const SHARED_FIGURES = new Set(['sharedfolders_mailbox_items', 'sharedfolders_mailbox_bytes']);
+/** Figures of one process's view of the others: neither the same everywhere nor a part of a sum. */
+const VIEW_FIGURES = new Set(['sharedfolders_cluster_nodes_alive', 'sharedfolders_remote_sessions']);
+
+/** One server process of a cluster. */
+export interface ServerProcess {
+  /** Its --node-id, and its name in HAProxy. */
+  readonly name: string;
+  port: number;
+  metricsPort: number;
+  /** Its own log: which devices signed in to it. */
+  readonly logFile: string;
+  readonly dataDir: string;
+  child: ChildProcess | undefined;
+}
+
+/**
+ * A temporary world: a server, device homes and folders under one directory. The server is one
+ * process on SQLite, or, for a world made with a cluster size (SF_TEST_CLUSTER by default), that
+ * many processes sharing a throwaway PostgreSQL database and NATS, behind a real HAProxy at one
+ * address. A user's daemons are pinned to a process by the source address they connect from,
+ * and fail over to the others when it dies; every other connection goes to the processes in turn.
+ */
 export class NetWorld {
   readonly dir = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'sf-net-'));
+  /** The server process; in a cluster, the first. */
   server: ChildProcess | undefined;
   readonly daemons = new Map<string, ChildProcess>();
+  /** The port `url` is on: the server's, or a cluster's HAProxy's. */
   port = 0;
-  /** Where the server serves /metrics (its --metrics-host); the public port does not. */
+  /** Where the server serves /metrics (its --metrics-host); the public port does not. In a cluster, the first process's. */
   metricsPort = 0;
+  /** A cluster's processes; empty for one process on SQLite. */
+  readonly processes: ServerProcess[] = [];
+  balancer: LoadBalancer | undefined;
+  database: TestDatabase | undefined;
+  /** The flags of the last startServer, so a process started again alone gets them too. */
+  private serverExtra: readonly string[] = [];
+  /** The process each user's daemons are pinned to. */
+  private readonly pinned = new Map<string, number>();
+  private spread = 0;
+
   /** Set for a server started with --tls-cert/--tls-key: devices then use wss:// and trust this CA file. */
   tls: { readonly cert: string; readonly key: string; readonly ca: string } | undefined;
 
+  /** `clusterSize` 0: one process on SQLite; n: n processes over PostgreSQL and NATS behind HAProxy. */
+  constructor(readonly clusterSize = clusterSizeFromEnvironment()) {}
+
   get url(): string {
     return `${this.tls ? 'wss' : 'ws'}://127.0.0.1:${this.port}`;
+  }
+
+  /**
+   * The process of a cluster `who`'s daemons connect to while it is up: alice, bob and carol the
+   * first three, other names in turn from the first.
+   */
+  pinnedProcess(who: string): number {
+    let index = this.pinned.get(who);
+    if (index === undefined) {
+      const named = PINNED.indexOf(who);
+      index = (named >= 0 ? named : this.spread++) % this.clusterSize;
+      this.pinned.set(who, index);
+    }
+    return index;
   }
 
   /** What every device command that connects gets: the private CA of a TLS server. */
@@ -58,8 +136,15 @@ export class NetWorld {
     return nodePath.join(this.dir, 'server-data');
   }
 
+  /**
+   * The server's log file. A cluster's processes each write their own; this file is then their
+   * concatenation, made anew at each read of this property, so a test reading "the server's log"
+   * reads every process's.
+   */
   get serverLog(): string {
-    return nodePath.join(this.dir, 'server.log');
+    const file = nodePath.join(this.dir, 'server.log');
+    if (this.processes.length > 0) fs.writeFileSync(file, this.processes.map((p) => readText(p.logFile) ?? '').join(''));
+    return file;
   }
 
   home(name: string): string {
@@ -71,6 +156,7 @@ export class NetWorld {
   }
 
   async startServer(extra: readonly string[] = []): Promise<void> {
+    if (this.clusterSize > 0) return this.startCluster(extra);
     if (this.port === 0) this.port = await freePort();
     if (this.metricsPort === 0) this.metricsPort = await freePort();
     const log = fs.openSync(this.serverLog, 'a');
@@ -85,8 +171,142 @@ export class NetWorld {
   }
 
   async stopServer(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    if (this.clusterSize > 0) return this.stopCluster(signal);
     await stop(this.server, signal);
     this.server = undefined;
+  }
+
+  /**
+   * Starts every process of the cluster (the database is made at the first start and kept), then
+   * HAProxy at the service's address, and waits until it sees each process up, so pinned daemons
+   * reach their own.
+   */
+  private async startCluster(extra: readonly string[]): Promise<void> {
+    this.database ??= await createTestDatabase();
+    if (this.processes.length === 0) {
+      for (let i = 1; i <= this.clusterSize; i++) {
+        this.processes.push({
+          name: `node${i}`,
+          port: await freePort(),
+          metricsPort: await freePort(),
+          logFile: nodePath.join(this.dir, `server-node${i}.log`),
+          dataDir: nodePath.join(this.dir, `server-data-node${i}`),
+          child: undefined,
+        });
+      }
+      this.port = await freePort();
+    }
+    this.serverExtra = extra;
+    // All at once, as an operator's would: migrations must be safe when several processes start together.
+    const portsMayChange = this.balancer === undefined;
+    await Promise.all(this.processes.map((_, i) => (portsMayChange ? this.startProcessOnFreePorts(i) : this.startProcess(i))));
+    this.metricsPort = this.processes[0]!.metricsPort;
+    const backends = this.processes.map((p) => ({ name: p.name, port: p.port }));
+    this.balancer ??= await LoadBalancer.start(this.dir, backends, this.port, this.tls !== undefined);
+    await this.balancer.waitAllUp();
+  }
+
+  /**
+   * Starts process `index` before HAProxy knows its ports, so they may change: a port freePort
+   * found can be taken before the process binds it (outgoing connections take their ports from
+   * the same range), and then the process is started on others.
+   */
+  private async startProcessOnFreePorts(index: number): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.startProcess(index);
+      } catch (err) {
+        if (attempt === 3 || !/already in use/.test((err as Error).message)) throw err;
+        const p = this.processes[index]!;
+        p.port = await freePort();
+        p.metricsPort = await freePort();
+      }
+    }
+  }
+
+  /** Starts process `index` of the cluster (again, after killProcess) with the flags of the last startServer. */
+  async startProcess(index: number): Promise<void> {
+    const p = this.processes[index]!;
+    if (p.child && p.child.exitCode === null && p.child.signalCode === null) return;
+    const log = fs.openSync(p.logFile, 'a');
+    const tls = this.tls ? ['--tls-cert', this.tls.cert, '--tls-key', this.tls.key] : [];
+    const args = [
+      CLI,
+      'server',
+      ...['--host', '127.0.0.1', '--port', String(p.port), '--data', p.dataDir],
+      ...['--database', this.database!.url, '--bus', NATS_URL, '--node-id', p.name],
+      ...['--metrics-host', `127.0.0.1:${p.metricsPort}`],
+      ...tls,
+      ...this.serverExtra,
+    ];
+    p.child = spawn(process.execPath, args, { stdio: ['ignore', log, log] });
+    fs.closeSync(log);
+    if (index === 0) this.server = p.child;
+    const child = p.child;
+    const ca = this.tls ? fs.readFileSync(this.tls.ca, 'utf8') : undefined;
+    await waitFor(
+      `${p.name} to answer /healthz`,
+      async () => {
+        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${p.name} exited: ${readText(p.logFile) ?? ''}`);
+        return (await health(p.port, ca)) === 200;
+      },
+      20_000,
+    );
+  }
+
+  /** Kills process `index` of the cluster (SIGKILL unless told): its daemons fail over through HAProxy. */
+  async killProcess(index: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const p = this.processes[index]!;
+    await stop(p.child, signal);
+    p.child = undefined;
+    if (index === 0) this.server = undefined;
+  }
+
+  /**
+   * Stops the service: every process, and HAProxy, so nothing answers at its address, as when a
+   * single server is stopped (a device is refused, not let in and cut). The database is kept for
+   * the next start. It is dumped into `dataDir` then (bytea in escape form, so printable bytes
+   * stay readable), so a test that looks through the server's data folder looks through what the
+   * cluster stored.
+   */
+  private async stopCluster(signal: NodeJS.Signals): Promise<void> {
+    await Promise.all(this.processes.map((_, i) => this.killProcess(i, signal)));
+    await this.balancer?.stop();
+    this.balancer = undefined;
+    if (!this.database) return;
+    fs.mkdirSync(this.dataDir, { recursive: true });
+    const dump = nodePath.join(this.dataDir, 'database.sql');
+    await new Promise<void>((resolve, reject) => {
+      execFile(
+        'pg_dump',
+        ['--dbname', this.database!.url, '--file', dump],
+        { timeout: 60_000, env: { ...process.env, PGOPTIONS: '-c bytea_output=escape' } },
+        (err, _stdout, stderr) => (err ? reject(new Error(`pg_dump failed: ${stderr}`)) : resolve()),
+      );
+    });
+  }
+
+  /**
+   * The process of the cluster `who`'s device is signed in to now: the one whose log has the
+   * latest sign-in of the device. undefined before any.
+   */
+  processOf(who: string): number | undefined {
+    const device = this.deviceOf(who);
+    let latest: { index: number; time: string } | undefined;
+    this.processes.forEach((p, index) => {
+      for (const line of (readText(p.logFile) ?? '').split('\n')) {
+        if (!line.startsWith('{') || !line.includes('"signedIn"') || !line.includes(device)) continue;
+        const entry = parsedLine(line);
+        if (entry?.['event'] === 'signedIn' && entry['device'] === device && (!latest || String(entry['time']) >= latest.time))
+          latest = { index, time: String(entry['time']) };
+      }
+    });
+    return latest?.index;
+  }
+
+  /** The id of `who`'s device, from its home. */
+  deviceOf(who: string): string {
+    return deviceIdOf(new DeviceHome(this.home(who)).identity().keys);
   }
 
   /** A new user with one device. */
@@ -141,10 +361,18 @@ export class NetWorld {
     const profile = process.env['PROFILE_DIR'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['PROFILE_DIR']] : [];
     const child = spawn(process.execPath, [...profile, CLI, 'run', '--home', this.home(who), ...this.caArgs, ...extra], {
       stdio: ['ignore', log, log],
+      env: this.clusterSize > 0 ? this.pinnedEnvironment(who) : process.env,
     });
     fs.closeSync(log);
     this.daemons.set(who, child);
     return child;
+  }
+
+  /** The environment of `who`'s daemon in a cluster: it connects from the address pinning it to its process. */
+  private pinnedEnvironment(who: string): NodeJS.ProcessEnv {
+    const preload = `--require ${SOURCE_ADDRESS}`;
+    const options = process.env['NODE_OPTIONS'] ? `${process.env['NODE_OPTIONS']} ${preload}` : preload;
+    return { ...process.env, NODE_OPTIONS: options, SF_TEST_SOURCE_ADDRESS: pinnedSourceAddress(this.pinnedProcess(who)) };
   }
 
   async stop(who: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
@@ -156,11 +384,24 @@ export class NetWorld {
     return JSON.parse(await statusText(this.home(who))) as StatusJson;
   }
 
+  /**
+   * A figure of the server's /metrics. In a cluster, the sum over its running processes (a killed
+   * process's counters died with it), except figures read from the shared database, taken once.
+   */
   async metric(name: string): Promise<number> {
-    const text = await get(this.metricsPort, '/metrics');
-    const line = text.split('\n').find((l) => l.startsWith(name + ' '));
-    if (!line) throw new Error(`no metric ${name}`);
-    return Number(line.split(' ')[1]);
+    if (this.processes.length === 0) return metricAt(this.metricsPort, name);
+    const running = this.processes.flatMap((p, i) => (p.child ? [i] : []));
+    if (running.length === 0) throw new Error(`no server process is running to report ${name}`);
+    if (VIEW_FIGURES.has(name)) throw new Error(`${name} is one process's view of the cluster: read it with processMetric`);
+    if (SHARED_FIGURES.has(name)) return this.processMetric(running[0]!, name);
+    let sum = 0;
+    for (const i of running) sum += await this.processMetric(i, name);
+    return sum;
+  }
+
+  /** A figure of one process of the cluster. */
+  processMetric(index: number, name: string): Promise<number> {
+    return metricAt(this.processes[index]!.metricsPort, name);
   }
 
   log(who: string): string {
@@ -173,7 +414,14 @@ export class NetWorld {
 
   async close(): Promise<void> {
     for (const who of [...this.daemons.keys()]) await this.stop(who, 'SIGKILL');
-    await this.stopServer('SIGKILL');
+    if (this.clusterSize > 0) {
+      try {
+        await Promise.all(this.processes.map((_, i) => this.killProcess(i)));
+        await this.balancer?.stop();
+      } finally {
+        await this.database?.drop();
+      }
+    } else await this.stopServer('SIGKILL');
     if (!process.env['KEEP']) fs.rmSync(this.dir, { recursive: true, force: true });
     else console.log(`kept ${this.dir}`);
   }
@@ -190,6 +438,15 @@ async function statusText(home: string): Promise<string> {
   const r = await cli(['status', '--home', home, '--json']);
   if (r.code !== 0) throw new Error(`status failed: ${r.stderr}`);
   return r.stdout;
+}
+
+/** A JSON log line, or undefined for a line cut short (a process killed while writing it). */
+function parsedLine(line: string): Record<string, unknown> | undefined {
+  try {
+    return JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
 }
 
 export function readText(file: string): string | undefined {
@@ -217,6 +474,13 @@ export function freePort(): Promise<number> {
     });
     s.on('error', reject);
   });
+}
+
+async function metricAt(port: number, name: string): Promise<number> {
+  const text = await get(port, '/metrics');
+  const line = text.split('\n').find((l) => l.startsWith(name + ' '));
+  if (!line) throw new Error(`no metric ${name}`);
+  return Number(line.split(' ')[1]);
 }
 
 function get(port: number, path: string): Promise<string> {
