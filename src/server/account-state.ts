@@ -6,6 +6,7 @@ import {
   type SpaceInfo,
   type UserInfo,
 } from '../sync/protocol/rendezvous';
+import type { UserState } from './cluster/cluster';
 import { send, type Connection } from './connection';
 import type { ServerContext } from './server-context';
 
@@ -64,7 +65,7 @@ function stillMember(status: MemberStatus | undefined): boolean {
  * connection opened before a contact was removed loses the right with everyone else's.
  */
 export async function mayReach(ctx: ServerContext, conn: Connection, device: string): Promise<boolean> {
-  const target = ctx.signedIn.device(device)?.user ?? (await ctx.store.device(device))?.user;
+  const target = ctx.signedIn.userOf(device) ?? (await ctx.store.device(device))?.user;
   if (target === undefined) return false;
   if (conn.peers?.version !== ctx.rights.version) {
     // Read before the look-up: a change while it runs leaves the result stale, not current.
@@ -74,22 +75,41 @@ export async function mayReach(ctx: ServerContext, conn: Connection, device: str
   return conn.peers.users.has(target);
 }
 
+/** Tells the connections of `user`'s peers, on every process, its presence and devices online. */
 export async function pushPresence(ctx: ServerContext, user: string): Promise<void> {
+  const peers = [...(await peersOf(ctx, user))];
+  sendPresence(ctx, user, peers);
+  ctx.cluster.pushPresence(user, peers);
+}
+
+/**
+ * Sends `user`'s presence to this process's connections of `peers`. Each process reads presence
+ * from its own directory when it sends, so the last push anywhere tells the last state.
+ */
+export function sendPresence(ctx: ServerContext, user: string, peers: Iterable<string>): void {
   const presence = ctx.signedIn.presenceOf(user);
   const devices = ctx.signedIn.onlineDevices(user);
-  for (const u of await peersOf(ctx, user)) for (const c of ctx.signedIn.of(u) ?? []) send(c, { t: 'presence', user, presence, devices });
+  for (const u of peers) for (const c of ctx.signedIn.of(u) ?? []) send(c, { t: 'presence', user, presence, devices });
 }
 
 /**
  * Sends the users their new account state; called right after every change of contacts, spaces,
- * memberships or devices, so it is also where every connection's cached rights become stale.
+ * memberships or devices, so it is also where every connection's cached rights become stale, on
+ * every process. The state is computed once, here, for the users signed in anywhere.
  */
 export async function pushState(ctx: ServerContext, users: readonly string[]): Promise<void> {
   ctx.rights.version++;
+  const states: UserState[] = [];
   for (const user of new Set(users)) {
-    const set = ctx.signedIn.of(user);
-    if (!set) continue;
+    if (!ctx.signedIn.signedInAnywhere(user)) continue;
     const state = await accountState(ctx, user);
-    for (const c of set) send(c, { t: 'state', state });
+    states.push({ user, state });
+    sendState(ctx, user, state);
   }
+  ctx.cluster.pushRights(states);
+}
+
+/** Sends a user's state to this process's connections of it. */
+export function sendState(ctx: ServerContext, user: string, state: AccountState): void {
+  for (const c of ctx.signedIn.of(user) ?? []) send(c, { t: 'state', state });
 }

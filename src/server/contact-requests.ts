@@ -34,7 +34,7 @@ export async function contactRequest(ctx: ServerContext, conn: Connection, reque
       await pushState(ctx, [user, request.user]);
       return {};
     case 'presence':
-      conn.presence = request.status;
+      ctx.signedIn.setPresence(conn, request.status);
       await pushPresence(ctx, user);
       return {};
   }

@@ -6,8 +6,8 @@ import type { ServerContext } from './server-context';
  * The public port's plain HTTP beside the WebSocket: `/healthz` for load balancers, nothing else.
  * Counters are not for everyone: `/metrics` is served only on its own listener (onMetricsHttp).
  */
-export function onPublicHttp(req: http.IncomingMessage, res: http.ServerResponse): void {
-  if (req.method === 'GET' && req.url === '/healthz') health(res);
+export async function onPublicHttp(ctx: ServerContext, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  if (req.method === 'GET' && req.url === '/healthz') await health(ctx, res);
   else if (!res.headersSent && req.headers.upgrade === undefined) notFound(res);
 }
 
@@ -15,9 +15,13 @@ export function onPublicHttp(req: http.IncomingMessage, res: http.ServerResponse
 export async function onMetricsHttp(ctx: ServerContext, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   try {
     if (req.method === 'GET' && req.url === '/metrics') {
-      const body = ctx.metrics.render(await ctx.store.mailboxTotals());
+      const body = ctx.metrics.render(await ctx.store.mailboxTotals(), {
+        ...ctx.cluster.figures(),
+        localSessions: ctx.signedIn.localCount,
+        remoteSessions: ctx.signedIn.remoteSessionCount,
+      });
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(body);
-    } else if (req.method === 'GET' && req.url === '/healthz') health(res);
+    } else if (req.method === 'GET' && req.url === '/healthz') await health(ctx, res);
     else notFound(res);
   } catch (err) {
     ctx.log('httpError', { message: (err as Error).message });
@@ -25,8 +29,32 @@ export async function onMetricsHttp(ctx: ServerContext, req: http.IncomingMessag
   }
 }
 
-function health(res: http.ServerResponse): void {
-  res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', version: RENDEZVOUS_VERSION }));
+const HEALTH_TIMEOUT_MS = 2000;
+
+/**
+ * 200 while the database and the bus both answer, 503 otherwise, so a load balancer sends
+ * devices to another process. `bus` is 'local' for a single process, which has none.
+ */
+async function health(ctx: ServerContext, res: http.ServerResponse): Promise<void> {
+  const [database, bus] = await Promise.all([databaseHealth(ctx), ctx.cluster.health()]);
+  const ok = database === 'ok' && bus !== 'down';
+  const body = { status: ok ? 'ok' : 'unavailable', version: RENDEZVOUS_VERSION, node: ctx.cluster.nodeId, database, bus };
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
+
+async function databaseHealth(ctx: ServerContext): Promise<'ok' | 'down'> {
+  const store = ctx.store as { health?: () => Promise<void> };
+  if (!store.health) return 'ok';
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'down'>((resolve) => (timer = setTimeout(() => resolve('down'), HEALTH_TIMEOUT_MS)));
+  try {
+    return await Promise.race([store.health().then(() => 'ok' as const), timeout]);
+  } catch {
+    return 'down';
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function notFound(res: http.ServerResponse): void {

@@ -35,6 +35,11 @@ export async function onDeposit(ctx: ServerContext, conn: Connection, frame: Uin
   for (const r of recipients) {
     const target = ctx.signedIn.device(r);
     if (target) await deliverMailbox(ctx, target);
+    else {
+      // Signed in on another process: that process delivers from the shared store.
+      const remote = ctx.signedIn.remote(r);
+      if (remote) ctx.cluster.notifyMailbox(remote);
+    }
   }
 }
 

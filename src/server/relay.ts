@@ -1,7 +1,9 @@
 import { decodeRelay, encodeRelay, RendezvousError } from '../sync/protocol/rendezvous';
+import { SerialQueue } from '../sync/util/serial-queue';
 import { mayReach } from './account-state';
+import type { RelayOutcome } from './cluster/cluster';
 import { send, type Connection } from './connection';
-import { roomToward } from './room-toward';
+import { roomToward, waitForRoom } from './room-toward';
 import type { ServerContext } from './server-context';
 
 /** Passes a relay frame on to a device signed in now (docs/PROTOCOL.md R4); never stores it. */
@@ -9,12 +11,53 @@ export async function onRelay(ctx: ServerContext, conn: Connection, frame: Uint8
   const { device, payload } = decodeRelay(frame);
   if (!(await mayReach(ctx, conn, device))) throw new RendezvousError('malformed', 'relay to a device this one may not reach');
   const target = ctx.signedIn.device(device);
-  if (!target) return; // Offline: the sender learns it from presence and uses the mailbox.
   const out = encodeRelay(conn.device!.id, payload);
+  if (!target) {
+    const remote = ctx.signedIn.remote(device);
+    // Offline: the sender learns it from presence and uses the mailbox.
+    if (!remote) return;
+    // On another process: its answer comes later, while this connection's next frames go on.
+    await ctx.cluster.relay(conn, remote, out, (outcome) => {
+      if (outcome === 'busy') refuseBusy(ctx, conn, device, out.byteLength);
+    });
+    return;
+  }
   if (!(await roomToward(ctx, conn, target, out.byteLength))) return refuseBusy(ctx, conn, device, out.byteLength);
   ctx.metrics.routedMessages++;
   ctx.metrics.routedBytes += frame.length;
   target.outbound.sendBinary(out);
+}
+
+/**
+ * Relay frames from devices on other processes for devices signed in here: queued toward each
+ * target in the order they came (one queue per target), waiting up to the relay wait for room.
+ */
+export class RelaysFromElsewhere {
+  private readonly queues = new WeakMap<Connection, SerialQueue>();
+  /** Bytes of frames waiting here, bounded like the bytes queued toward all connections. */
+  private waiting = 0;
+
+  async deliver(ctx: ServerContext, device: string, out: Uint8Array): Promise<RelayOutcome> {
+    const target = ctx.signedIn.device(device);
+    if (!target) return 'gone';
+    if (this.waiting > 0 && this.waiting + out.byteLength > ctx.limits.queuedBytesTotal) return 'busy';
+    let queue = this.queues.get(target);
+    if (!queue) this.queues.set(target, (queue = new SerialQueue()));
+    this.waiting += out.byteLength;
+    try {
+      return await queue.run(async () => {
+        if (!(await waitForRoom(ctx, target, out.byteLength, () => true))) {
+          return ctx.signedIn.device(device) === target ? 'busy' : 'gone';
+        }
+        ctx.metrics.routedMessages++;
+        ctx.metrics.routedBytes += out.byteLength;
+        target.outbound.sendBinary(out);
+        return 'ok';
+      });
+    } finally {
+      this.waiting -= out.byteLength;
+    }
+  }
 }
 
 /** The target has taken nothing for a while: the frame is dropped and its sender told (docs/PROTOCOL.md R1, limits). */

@@ -33,6 +33,11 @@ import { onAuth, onHello } from './sign-in';
 import { limitBytesBeforeSignIn } from './sign-in-byte-limit';
 import { SignedInDevices } from './signed-in-devices';
 import { spaceRequest } from './space-requests';
+import type { Cluster } from './cluster/cluster';
+import { busReceiver } from './cluster/bus-receiver';
+import { LocalCluster, defaultNodeId } from './cluster/local-cluster';
+import { NatsCluster } from './cluster/nats-cluster';
+import { DatabaseUnreachableError } from './cluster/unreachable';
 
 export interface ServerOptions {
   readonly host?: string;
@@ -48,6 +53,19 @@ export interface ServerOptions {
   readonly metrics?: { readonly host: string; readonly port: number };
   /** Take a client's address from X-Forwarded-For (behind a reverse proxy); see client-address.ts. */
   readonly trustProxy?: boolean;
+  /**
+   * A PostgreSQL URL: durable state lives there (instead of `dataDir`), shared with the other
+   * processes of a cluster. Needs `bus`.
+   */
+  readonly database?: string;
+  /** A NATS URL: the processes on one database meet there (docs/PROTOCOL.md R7). Needs `database`. */
+  readonly bus?: string;
+  /** This process's name in the cluster; `<hostname>-<pid>` unless given. */
+  readonly nodeId?: string;
+  /** The other processes, ready made (tests); otherwise made from `bus`, or LocalCluster without it. */
+  readonly cluster?: Cluster;
+  /** Time between the cluster's heartbeats (1 s); a process silent for three is declared dead. */
+  readonly clusterHeartbeatMs?: number;
 }
 
 /**
@@ -56,7 +74,7 @@ export interface ServerOptions {
  * id and never sees plaintext.
  */
 export class RendezvousServer {
-  private readonly signedIn = new SignedInDevices();
+  private readonly signedIn: SignedInDevices;
   /** Every open connection, signed in or not, session or command: all of them are pinged. */
   private readonly open = new Set<Connection>();
   readonly metrics = new ServerMetrics();
@@ -71,8 +89,12 @@ export class RendezvousServer {
     readonly store: ServerStore,
     private readonly limits: ServerLimits,
     private readonly log: JsonLog,
+    readonly cluster: Cluster,
+    /** Whether `close` closes the store: it opened it. */
+    private readonly ownsStore: boolean,
   ) {
     this.bursts = new BurstLog(log);
+    this.signedIn = new SignedInDevices(cluster.nodeId, (event) => cluster.announce(event));
     this.context = {
       store,
       limits,
@@ -80,6 +102,7 @@ export class RendezvousServer {
       bursts: this.bursts,
       metrics: this.metrics,
       signedIn: this.signedIn,
+      cluster,
       rates: serverRates(limits),
       rights: { version: 0 },
       unregister: (conn, code) => this.unregister(conn, code),
@@ -88,12 +111,25 @@ export class RendezvousServer {
 
   static async start(options: ServerOptions = {}): Promise<RendezvousServer> {
     const limits = { ...DEFAULT_LIMITS, ...options.limits };
-    const store = options.store ?? SqliteStore.open(options.dataDir ?? nodePath.join(process.cwd(), 'shared-folders-data'));
     const log = options.log ?? jsonLog();
+    if ((options.database === undefined) !== (options.bus === undefined))
+      throw new Error('a cluster needs both a database and a bus: processes sharing a database must share a bus');
+    const store =
+      options.store ??
+      (options.database
+        ? await openPostgres(options.database)
+        : SqliteStore.open(options.dataDir ?? nodePath.join(process.cwd(), 'shared-folders-data')));
+    let cluster: Cluster;
+    try {
+      cluster = options.cluster ?? (await openCluster(options, limits, log));
+    } catch (err) {
+      if (!options.store) await store.close();
+      throw err;
+    }
     // ---- listening (public port, TLS, metrics listener) ----
     const server = options.tls ? https.createServer({ cert: options.tls.cert, key: options.tls.key }) : http.createServer();
     const wss = new WebSocketServer({ server, maxPayload: limits.maxFrameBytes });
-    const rendezvous = new RendezvousServer(server, wss, store, limits, log);
+    const rendezvous = new RendezvousServer(server, wss, store, limits, log, cluster, !options.store);
     const trustProxy = options.trustProxy ?? false;
     new ConnectionGate(
       {
@@ -104,7 +140,7 @@ export class RendezvousServer {
       rendezvous.metrics,
       rendezvous.bursts,
     ).attach(server);
-    server.on('request', (req, res) => onPublicHttp(req, res));
+    server.on('request', (req, res) => void onPublicHttp(rendezvous.context, req, res));
     wss.on('connection', (socket, req) => rendezvous.onConnection(socket, req.socket, clientAddress(req, trustProxy)));
     let listening = false;
     // Before it listens, a failure (a busy port) rejects `start` and is the caller's to report.
@@ -112,6 +148,8 @@ export class RendezvousServer {
     // A client that fails the TLS handshake is the client's problem; note it and go on.
     server.on('tlsClientError', (err, socket) => log('tlsClientError', { remote: socket.remoteAddress, message: err.message }));
     try {
+      // Hearing the other processes' sessions before devices sign in here.
+      await cluster.start(busReceiver(rendezvous.context));
       await listen(server, options.port ?? 7070, options.host ?? '127.0.0.1');
       if (options.metrics) {
         const metricsHttp = http.createServer((req, res) => void onMetricsHttp(rendezvous.context, req, res));
@@ -120,13 +158,14 @@ export class RendezvousServer {
       }
     } catch (err) {
       await rendezvous.closeListeners();
+      await cluster.close();
       if (!options.store) await store.close();
       throw err;
     }
     listening = true;
     rendezvous.heartbeat = setInterval(() => rendezvous.beat(), limits.heartbeatMs);
     rendezvous.heartbeat.unref();
-    log('listening', { host: options.host ?? '127.0.0.1', port: rendezvous.port, tls: options.tls !== undefined });
+    log('listening', { host: options.host ?? '127.0.0.1', port: rendezvous.port, tls: options.tls !== undefined, node: cluster.nodeId });
     if (rendezvous.metricsHttp) log('metricsListening', { host: options.metrics!.host, port: rendezvous.metricsPort });
     return rendezvous;
   }
@@ -149,8 +188,9 @@ export class RendezvousServer {
     if (this.heartbeat) clearInterval(this.heartbeat);
     for (const client of this.wss.clients) client.terminate();
     await this.closeListeners();
+    await this.cluster.close();
     this.bursts.flush();
-    await this.store.close();
+    if (this.ownsStore) await this.store.close();
     this.log('closed');
   }
 
@@ -333,6 +373,43 @@ export class RendezvousServer {
       case 'ack':
         return mailboxRequest(this.context, conn, request);
     }
+  }
+}
+
+/** The store of a cluster, shared by its processes. */
+async function openPostgres(url: string): Promise<ServerStore> {
+  // Until the PostgreSQL store lands on this branch (wt-store), it is loaded by name here alone.
+  const modulePath = './postgres-store';
+  const { PostgresStore } = (await import(modulePath)) as { PostgresStore: { open(url: string): Promise<ServerStore> } };
+  try {
+    return await PostgresStore.open(url);
+  } catch (err) {
+    throw new DatabaseUnreachableError(url, (err as Error).message);
+  }
+}
+
+/** The processes on the same database meet on the bus; without one this process is alone. */
+async function openCluster(options: ServerOptions, limits: ServerLimits, log: JsonLog): Promise<Cluster> {
+  const nodeId = options.nodeId ?? defaultNodeId();
+  if (!options.bus || !options.database) return new LocalCluster(nodeId);
+  return NatsCluster.connect({
+    url: options.bus,
+    database: databaseName(options.database),
+    nodeId,
+    log,
+    heartbeatMs: options.clusterHeartbeatMs,
+    relayWindowBytes: limits.queuedBytesPerConnection,
+    relayAnswerTimeoutMs: 2 * limits.relayWaitMs + 10_000,
+    assemblyBytes: limits.queuedBytesTotal,
+  });
+}
+
+/** The database's name in a postgres:// URL: the cluster's subjects are named after it. */
+export function databaseName(url: string): string {
+  try {
+    return decodeURIComponent(new URL(url).pathname.replace(/^\//, '')) || 'postgres';
+  } catch {
+    return url;
   }
 }
 

@@ -13,15 +13,24 @@ export async function roomToward(ctx: ServerContext, sender: Connection, target:
   const wasPaused = sender.socket.isPaused;
   sender.socket.pause();
   try {
-    for (;;) {
-      const now = Date.now();
-      if (ctx.signedIn.device(target.device!.id) !== target || sender.socket.readyState !== sender.socket.OPEN) return false;
-      if (target.outbound.fits(bytes)) return true;
-      target.outbound.noteFull(now);
-      if (target.outbound.stalledFor(now) >= ctx.limits.relayWaitMs) return false;
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-    }
+    return await waitForRoom(ctx, target, bytes, () => sender.socket.readyState === sender.socket.OPEN);
   } finally {
     if (!wasPaused) sender.socket.resume();
+  }
+}
+
+/**
+ * Waits until a frame of `bytes` fits the queue toward `target`. False when the target has taken
+ * nothing for `relayWaitMs`, it signed out, or `senderThere` turns false. A sender on another
+ * process is slowed by its own process's relay window (cluster/relay-window.ts).
+ */
+export async function waitForRoom(ctx: ServerContext, target: Connection, bytes: number, senderThere: () => boolean): Promise<boolean> {
+  for (;;) {
+    const now = Date.now();
+    if (ctx.signedIn.device(target.device!.id) !== target || !senderThere()) return false;
+    if (target.outbound.fits(bytes)) return true;
+    target.outbound.noteFull(now);
+    if (target.outbound.stalledFor(now) >= ctx.limits.relayWaitMs) return false;
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
 }

@@ -1,4 +1,5 @@
 import type { BurstLog } from './burst-log';
+import type { Cluster } from './cluster/cluster';
 import type { Connection } from './connection';
 import type { JsonLog } from './json-log';
 import type { ServerLimits } from './server-limits';
@@ -16,6 +17,8 @@ export interface ServerContext {
   readonly bursts: BurstLog;
   readonly metrics: ServerMetrics;
   readonly signedIn: SignedInDevices;
+  /** The other processes of a cluster; LocalCluster when there are none. */
+  readonly cluster: Cluster;
   readonly rates: ServerRates;
   /** Bumped on every change of who may reach whom: connections' cached peers older than it are stale. */
   readonly rights: { version: number };

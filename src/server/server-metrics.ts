@@ -1,3 +1,13 @@
+import type { ClusterFigures } from './cluster/cluster';
+
+/** What /metrics tells of the cluster as this process sees it. */
+export interface ProcessFigures extends ClusterFigures {
+  /** Sessions signed in on this process. */
+  readonly localSessions: number;
+  /** Sessions on other processes, as this process's directory knows them. */
+  readonly remoteSessions: number;
+}
+
 /** Counters and gauges of one server process, rendered in the Prometheus text format. */
 export class ServerMetrics {
   connections = 0;
@@ -28,7 +38,7 @@ export class ServerMetrics {
   /** Bytes queued toward all connections now (server and kernel buffers). */
   outboundBytes = 0;
 
-  render(mailbox: { items: number; bytes: number }): string {
+  render(mailbox: { items: number; bytes: number }, cluster: ProcessFigures): string {
     const lines: string[] = [];
     const metric = (name: string, type: 'gauge' | 'counter', help: string, value: number): void => {
       lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name} ${value}`);
@@ -82,6 +92,36 @@ export class ServerMetrics {
     metric('sharedfolders_outbound_buffered_bytes', 'gauge', 'Bytes queued toward all connections.', this.outboundBytes);
     metric('sharedfolders_mailbox_items', 'gauge', 'Mailbox items not yet acknowledged by every recipient.', mailbox.items);
     metric('sharedfolders_mailbox_bytes', 'gauge', 'Bytes of mailbox items not yet acknowledged by every recipient.', mailbox.bytes);
+    const node = cluster.node.replace(/["\\\n]/g, '_');
+    lines.push(
+      '# HELP sharedfolders_node_info The cluster node name of this process.',
+      '# TYPE sharedfolders_node_info gauge',
+      `sharedfolders_node_info{node="${node}"} 1`,
+    );
+    metric('sharedfolders_local_sessions', 'gauge', 'Sessions signed in on this process.', cluster.localSessions);
+    metric(
+      'sharedfolders_remote_sessions',
+      'gauge',
+      "Sessions on other processes, as this process's directory knows them.",
+      cluster.remoteSessions,
+    );
+    metric(
+      'sharedfolders_cluster_nodes_alive',
+      'gauge',
+      'Processes of the cluster heard within the liveness bound, this one included.',
+      cluster.nodesAlive,
+    );
+    metric('sharedfolders_bus_connected', 'gauge', '1 while the bus is connected (always 1 for a single process).', cluster.busConnected);
+    metric('sharedfolders_bus_messages_in_total', 'counter', 'Bus messages received from other processes.', cluster.messagesIn);
+    metric('sharedfolders_bus_messages_out_total', 'counter', 'Bus messages sent to other processes.', cluster.messagesOut);
+    metric('sharedfolders_bus_bytes_in_total', 'counter', 'Bytes of bus messages received.', cluster.bytesIn);
+    metric('sharedfolders_bus_bytes_out_total', 'counter', 'Bytes of bus messages sent.', cluster.bytesOut);
+    metric(
+      'sharedfolders_relays_forwarded_total',
+      'counter',
+      'Relay frames sent to another process for a device signed in there.',
+      cluster.relaysForwarded,
+    );
     return lines.join('\n') + '\n';
   }
 }

@@ -100,6 +100,8 @@ export async function onAuth(
     await ctx.unregister(previous, CLOSE_REPLACED);
   }
   ctx.signedIn.add(conn);
+  // Signed in on another process too: that process closes its session, as above.
+  for (const elsewhere of ctx.signedIn.remoteSessionsOf(device.id)) ctx.cluster.kick(elsewhere);
   ctx.metrics.authenticated++;
   log('signedIn', { user: known.user, device: device.id });
   send(conn, { t: 'welcome', state: await accountState(ctx, known.user) });

@@ -36,12 +36,10 @@ export async function spaceRequest(ctx: ServerContext, conn: Connection, request
       const space = await store.space(request.space);
       if (!space || space.status[user] !== 'joined') throw new RendezvousError('forbidden', 'not a member of this space');
       await store.putVector(request.space, conn.device!.id, request.hash);
-      for (const m of space.doc.members) {
-        if (space.status[m.user] !== 'joined') continue;
-        for (const other of ctx.signedIn.of(m.user) ?? []) {
-          if (other !== conn) send(other, { t: 'vector', space: request.space, device: conn.device!.id, hash: request.hash });
-        }
-      }
+      const message = { t: 'vector', space: request.space, device: conn.device!.id, hash: request.hash } as const;
+      const joined = space.doc.members.map((m) => m.user).filter((u) => space.status[u] === 'joined');
+      for (const u of joined) for (const other of ctx.signedIn.of(u) ?? []) if (other !== conn) send(other, message);
+      ctx.cluster.pushToUsers(joined, message);
       return {};
     }
   }

@@ -1,6 +1,8 @@
 import * as nodePath from 'node:path';
 import { RendezvousServer } from '../../server/rendezvous-server';
 import type { ServerLimits } from '../../server/server-limits';
+import { BusUnreachableError, DatabaseUnreachableError } from '../../server/cluster/unreachable';
+import { CliError, UsageError } from '../cli-errors';
 import { flag, stringOption, type CommandSpec, type ParsedArgs } from '../command-spec';
 import { portNumber, positiveNumber } from '../cli-values';
 import { DEFAULT_METRICS_PORT, hostAndPort, isListenError, metricsListenError, serverTls } from '../server-options';
@@ -13,7 +15,14 @@ export const serverCommand: CommandSpec = {
   options: {
     host: { type: 'string', value: 'ADDRESS', description: 'address to listen on', default: '127.0.0.1' },
     port: { type: 'string', value: 'PORT', description: 'port to listen on', default: '7070' },
-    data: { type: 'string', value: 'DIR', description: 'folder of its SQLite store', default: 'shared-folders-data' },
+    data: { type: 'string', value: 'DIR', description: 'folder of its SQLite store (without --database)', default: 'shared-folders-data' },
+    database: {
+      type: 'string',
+      value: 'URL',
+      description: 'postgres://USER@HOST:PORT/DB: run as one process of a cluster on this database (with --bus)',
+    },
+    bus: { type: 'string', value: 'URL', description: "nats://HOST:PORT: where the cluster's processes meet (with --database)" },
+    'node-id': { type: 'string', value: 'NAME', description: "this process's name in the cluster (<hostname>-<pid>)" },
     'rate-limit': { type: 'string', value: 'MSGS_PER_S', description: 'messages per second a connection may send' },
     'mailbox-quota': { type: 'string', value: 'MIB', description: "mailbox MiB one user's devices may have waiting (1024)" },
     'mailbox-cap': { type: 'string', value: 'MIB', description: 'mailbox MiB of all users together (16384)' },
@@ -39,21 +48,25 @@ export const serverCommand: CommandSpec = {
   notes: [
     'Runs until stopped (Ctrl-C or SIGTERM). GET /healthz answers 200 while it runs.',
     'The public port serves only the WebSocket and /healthz; /metrics is served on --metrics-host alone.',
+    'Any number of processes with the same --database and --bus form one service; a device may connect to any of them.',
   ],
   run: async (args) => {
     const port = portNumber(stringOption(args, 'port')!);
     const tls = serverTls(stringOption(args, 'tls-cert'), stringOption(args, 'tls-key'));
     const metricsHost = stringOption(args, 'metrics-host');
     const metrics = metricsHost === undefined ? undefined : hostAndPort(metricsHost, '--metrics-host', DEFAULT_METRICS_PORT);
+    const cluster = clusterFrom(args);
     const server = await RendezvousServer.start({
       host: stringOption(args, 'host')!,
       port,
       dataDir: nodePath.resolve(stringOption(args, 'data')!),
+      ...cluster,
       limits: limitsFrom(args),
       ...(tls ? { tls } : {}),
       ...(metrics ? { metrics } : {}),
       trustProxy: flag(args, 'trust-proxy'),
     }).catch((err: unknown) => {
+      if (err instanceof BusUnreachableError || err instanceof DatabaseUnreachableError) throw new CliError(err.message);
       throw metrics && isListenError(err, metrics) ? metricsListenError(err, metricsHost!) : err;
     });
     const expiry = setInterval(() => void server.expireMailbox().catch(() => undefined), 3600_000);
@@ -64,6 +77,28 @@ export const serverCommand: CommandSpec = {
     await server.close();
   },
 };
+
+/** `--database` and `--bus` go together: processes sharing a database must share a bus. */
+function clusterFrom(args: ParsedArgs): { database?: string; bus?: string; nodeId?: string } {
+  const database = stringOption(args, 'database');
+  const bus = stringOption(args, 'bus');
+  const nodeId = stringOption(args, 'node-id');
+  if (database !== undefined && bus === undefined)
+    throw new UsageError('--database needs --bus nats://HOST:PORT too: the processes sharing a database must share a bus');
+  if (bus !== undefined && database === undefined)
+    throw new UsageError('--bus needs --database postgres://USER@HOST:PORT/DB too: a cluster keeps its state in one database');
+  if (database !== undefined && !/^postgres(ql)?:\/\//.test(database))
+    throw new UsageError(`--database ${database} is not a PostgreSQL URL: write it as postgres://USER@HOST:PORT/DB`);
+  if (bus !== undefined && !/^(nats|tls):\/\//.test(bus))
+    throw new UsageError(`--bus ${bus} is not a NATS URL: write it as nats://HOST:PORT`);
+  if (nodeId !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(nodeId))
+    throw new UsageError(`--node-id ${nodeId} is not a node name: use 1 to 64 letters, digits, '.', '_' or '-'`);
+  return {
+    ...(database !== undefined ? { database } : {}),
+    ...(bus !== undefined ? { bus } : {}),
+    ...(nodeId !== undefined ? { nodeId } : {}),
+  };
+}
 
 /** The limits given on the command line; the others keep their defaults (server-limits.ts). */
 function limitsFrom(args: ParsedArgs): Partial<ServerLimits> {
