@@ -51,7 +51,7 @@ async function mayMakeCode(ctx: ServerContext, user: string, now: number): Promi
       `${limits.liveCodesPerUser} invite and link codes of this user are unused: no more until some are used or expire`,
     );
   }
-  if (!ctx.rates.codesByUser.take(user, now)) {
+  if (!(await ctx.rates.codesByUser.take(user, now))) {
     ctx.metrics.codesRefused++;
     ctx.log('codeRefused', { user, reason: 'rate' });
     throw new RendezvousError('rateLimited', `at most ${limits.codesPerUserPerHour} invite and link codes an hour: try again later`);

@@ -1,4 +1,5 @@
 import type { DeviceInfo, MemberStatus, SpaceDoc } from '../sync/protocol/rendezvous';
+import type { RateBuckets } from './server-rates';
 
 /**
  * What the rendezvous server keeps. Asynchronous throughout so that a PostgreSQL store can take
@@ -48,6 +49,15 @@ export interface ServerStore {
   mailboxTotals(): Promise<{ items: number; bytes: number }>;
   /** Drops items older than `before` (undeliverable: their devices never came back). */
   expireMailbox(before: number): Promise<number>;
+
+  /** Resolves when the database answers; throws an error saying so when it does not. */
+  health(): Promise<void>;
+
+  /**
+   * Where the server's hourly rate limits are kept when the store is shared by several
+   * processes, so that they hold across all of them; absent, each process keeps its own.
+   */
+  readonly rateBuckets?: RateBuckets;
 
   close(): Promise<void>;
 }

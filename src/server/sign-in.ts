@@ -48,7 +48,7 @@ export async function onAuth(
   }
   let known = await store.device(device.id);
   if (!known && join && 'name' in join) {
-    const refusal = accountRefusal(ctx, conn.remote, Date.now());
+    const refusal = await accountRefusal(ctx, conn.remote, Date.now());
     if (refusal) {
       ctx.metrics.accountsRefused++;
       log('accountRefused', { remote: conn.remote, device: device.id, reason: refusal });
@@ -125,10 +125,11 @@ async function endorsedFor(ctx: ServerContext, user: string, device: DeviceInfo)
 }
 
 /** Accounts are free, so their creation is limited per remote address and server-wide; undefined: allowed. */
-function accountRefusal(ctx: ServerContext, remote: string, now: number): string | undefined {
+async function accountRefusal(ctx: ServerContext, remote: string, now: number): Promise<string | undefined> {
   const { limits, rates } = ctx;
-  if (!rates.accountsByAddress.take(remote, now))
+  if (!(await rates.accountsByAddress.take(remote, now)))
     return `too many new accounts from this address (at most ${limits.accountsPerAddressPerHour} an hour): try again later`;
-  if (!rates.accounts.take('', now)) return `this server accepts at most ${limits.accountsPerHour} new accounts an hour: try again later`;
+  if (!(await rates.accounts.take('', now)))
+    return `this server accepts at most ${limits.accountsPerHour} new accounts an hour: try again later`;
   return undefined;
 }

@@ -223,6 +223,14 @@ export class SqliteStore implements ServerStore {
     })();
   }
 
+  async health(): Promise<void> {
+    try {
+      this.db.prepare('SELECT 1').get();
+    } catch (err) {
+      throw new Error(`the SQLite store ${this.db.name} does not answer: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
   async close(): Promise<void> {
     this.db.close();
   }

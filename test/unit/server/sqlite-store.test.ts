@@ -11,33 +11,6 @@ function item(id: string, senderUser: string, bytes: number, created = 0): Mailb
   return { id, sender: `${senderUser}-device`, senderUser, payload: new Uint8Array(bytes), created };
 }
 
-async function withStore(run: (store: SqliteStore, dir: string) => Promise<void>): Promise<void> {
-  const dir = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'sf-store-'));
-  const store = SqliteStore.open(dir);
-  try {
-    await run(store, dir);
-  } finally {
-    await store.close().catch(() => undefined);
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-test("a deposit is refused past the sender's quota ('quota') and past the whole mailbox's cap ('full')", async () => {
-  await withStore(async (store) => {
-    const limits = { user: 100, total: 150 };
-    assert.equal(await store.deposit(item('1', 'u', 80), ['d'], limits), 'stored');
-    assert.equal(await store.deposit(item('2', 'u', 30), ['d'], limits), 'quota');
-    assert.equal(await store.deposit(item('3', 'v', 80), ['d'], limits), 'full');
-    assert.equal(await store.deposit(item('4', 'v', 70), ['d'], limits), 'stored', 'exactly up to the cap');
-    assert.equal(await store.deposit(item('1', 'u', 80), ['d'], limits), 'stored', 'an item stored already counts as done');
-    await store.acknowledge('d', ['1']);
-    assert.equal(await store.deposit(item('5', 'v', 31), ['d'], limits), 'quota', "v's own quota still holds");
-    assert.equal(await store.deposit(item('6', 'u', 80), ['d'], limits), 'stored', 'acknowledged bytes are free again');
-    await store.expireMailbox(1);
-    assert.equal(await store.deposit(item('7', 'w', 150), ['d'], { user: 150, total: 150 }), 'stored', 'expired bytes are free again');
-  });
-});
-
 test('the running total of a store made before it existed starts from the items it holds', async () => {
   const dir = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'sf-store-'));
   try {
@@ -54,16 +27,4 @@ test('the running total of a store made before it existed starts from the items 
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
-});
-
-test('live tokens are the unexpired ones of that user', async () => {
-  await withStore(async (store) => {
-    await store.putToken('a', 'invite', 'u', 100);
-    await store.putToken('b', 'link', 'u', 200);
-    await store.putToken('c', 'invite', 'v', 200);
-    assert.equal(await store.liveTokens('u', 50), 2);
-    assert.equal(await store.liveTokens('u', 150), 1);
-    await store.takeToken('b', 'link', 150);
-    assert.equal(await store.liveTokens('u', 150), 0);
-  });
 });
