@@ -10,8 +10,12 @@ export type ClientCommand =
   | { readonly t: 'setup'; readonly urls: readonly string[]; readonly first: number; readonly count: number }
   /** Asks the server for the state of `sample` pairs' devices: is the contact online? */
   | { readonly t: 'verify'; readonly sample: number }
-  /** Signs `count` `b` devices out, then in again, WINDOW at a time per client process. */
-  | { readonly t: 'signins'; readonly count: number }
+  /** Signs the first `count` `b` devices out, and waits until their contacts see them offline. */
+  | { readonly t: 'signout'; readonly count: number }
+  /** Signs the devices signed out in again, WINDOW at a time per client process. */
+  | { readonly t: 'signin' }
+  /** Waits until the contacts of the devices signed in again see them online. */
+  | { readonly t: 'presence' }
   /** `pairs` pairs relay `bytes`-byte messages from a to b for `seconds`. */
   | { readonly t: 'relay'; readonly pairs: number; readonly seconds: number; readonly bytes: number }
   /** `pairs` pairs deposit `items` mailbox items each from a for b, which is online and acknowledges them. */
@@ -27,16 +31,19 @@ export type ClientReply =
       /** Sessions of this process the server closed since they signed in. */
       readonly disconnects: number;
     }
-  | {
-      readonly t: 'signins';
-      readonly signedIn: number;
-      readonly ms: number;
-      /** Of the signed-in devices, how many their contact saw come online by a presence push. */
-      readonly presenceSeen: number;
-    }
-  | { readonly t: 'relay'; readonly sent: number; readonly received: number; readonly ms: number }
+  /** How many of the signed-out devices their contacts saw go offline. */
+  | { readonly t: 'signout'; readonly offline: number }
+  /** `failed`: why the last sign-in that failed did, or empty. */
+  | { readonly t: 'signin'; readonly signedIn: number; readonly failed: string }
+  /** Of the devices signed in again, how many their contact saw come online by a presence push. */
+  | { readonly t: 'presence'; readonly seen: number }
+  /** `busy`: pushes telling a sender that a frame was dropped because its target was not reading. */
+  | { readonly t: 'relay'; readonly sent: number; readonly received: number; readonly busy: number; readonly ms: number }
   | { readonly t: 'mailbox'; readonly deposited: number; readonly delivered: number; readonly refused: number; readonly ms: number }
   | { readonly t: 'failed'; readonly message: string };
 
-/** How many sign-ins one client process has in flight at once: enough to keep the servers busy. */
-export const WINDOW = 64;
+/**
+ * How many sign-ins one client process has in flight at once: enough to keep the servers busy,
+ * few enough that handshakes do not queue for long on a machine whose cores run clients too.
+ */
+export const WINDOW = 32;

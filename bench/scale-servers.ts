@@ -106,7 +106,9 @@ export class ServerGroup {
   async stop(): Promise<void> {
     await Promise.all(this.processes.map((p) => exited(p)));
     await this.database?.drop();
-    fs.rmSync(this.dir, { recursive: true, force: true });
+    // KEEP=1 keeps the servers' logs, as NetWorld does.
+    if (process.env['KEEP']) console.log(`kept ${this.dir}`);
+    else fs.rmSync(this.dir, { recursive: true, force: true });
   }
 
   private async healthy(port: number, i: number): Promise<void> {

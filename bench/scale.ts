@@ -98,8 +98,8 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 /** One configuration's column of the table: row label to cell. */
 type Column = Map<string, string>;
 
-async function measure(config: ServerConfig): Promise<Column> {
-  const column: Column = new Map();
+/** Fills `column` as it goes, so a configuration that fails part-way still shows what it measured. */
+async function measure(config: ServerConfig, column: Column): Promise<void> {
   const total = CONNECTIONS * config.processes;
   const pairCount = Math.floor(total / 2);
   const group = await ServerGroup.start(config, benchLimits(CONNECTIONS));
@@ -143,14 +143,25 @@ async function measure(config: ServerConfig): Promise<Column> {
     const relay = await everyone(clients, (i) => ({ t: 'relay', pairs: relayPairs[i]!, seconds: RELAY_SECONDS, bytes: RELAY_BYTES }));
     const relayed = sum(relay.replies.map((r) => r.received));
     column.set(`relay ${RELAY_BYTES} B messages/s`, perSecond(relayed, Math.max(...relay.replies.map((r) => r.ms))));
-    column.set('  relayed lost', String(sum(relay.replies.map((r) => r.sent)) - relayed));
+    column.set(
+      '  relayed lost (sender told busy)',
+      `${sum(relay.replies.map((r) => r.sent)) - relayed} (${sum(relay.replies.map((r) => r.busy))})`,
+    );
 
-    // (c) sign-ins of existing devices.
-    log(config, `signing ${Math.min(SIGNINS, pairCount)} devices out and in again`);
-    const signins = await everyone(clients, (i) => ({ t: 'signins', count: split(Math.min(SIGNINS, pairCount), clients.length)[i]! }));
-    const signedIn = sum(signins.replies.map((r) => r.signedIn));
-    column.set('sign-ins/s (existing devices)', perSecond(signedIn, Math.max(...signins.replies.map((r) => r.ms))));
-    column.set('  contact saw it online', `${sum(signins.replies.map((r) => r.presenceSeen))} of ${signedIn}`);
+    // (c) sign-ins of existing devices, timed from the first to the last across every client process.
+    const cycled = split(Math.min(SIGNINS, pairCount), clients.length);
+    log(config, `signing ${sum(cycled)} devices out and in again`);
+    const signout = await everyone(clients, (i) => ({ t: 'signout', count: cycled[i]! }));
+    const signin = await everyone(clients, () => ({ t: 'signin' }));
+    const presence = await everyone(clients, () => ({ t: 'presence' }));
+    const signedIn = sum(signin.replies.map((r) => r.signedIn));
+    column.set('sign-ins/s (existing devices)', perSecond(signedIn, signin.ms));
+    column.set(
+      '  contact saw it offline, then online',
+      `${sum(signout.replies.map((r) => r.offline))}, ${sum(presence.replies.map((r) => r.seen))} of ${signedIn}`,
+    );
+    const failed = sum(cycled) - signedIn;
+    if (failed > 0) column.set('  sign-ins failed', `${failed}: ${signin.replies.find((r) => r.failed)!.failed.slice(0, 50)}`);
 
     // (d) mailbox to online contacts that acknowledge.
     const mailboxPairs = Math.min(MAILBOX_PAIRS, pairCount);
@@ -171,7 +182,6 @@ async function measure(config: ServerConfig): Promise<Column> {
     // The store is shared in a cluster: every process reports the same mailbox.
     const left = await settled(async () => (await group.metric('sharedfolders_mailbox_items'))[0]!, 0, 30_000);
     column.set('  items left after acks', String(left));
-    return column;
   } finally {
     await Promise.all(clients.map((c) => c.kill()));
     await group.stop();
@@ -208,11 +218,13 @@ async function main(): Promise<void> {
   console.log(await describeMachine());
   const columns: Column[] = [];
   for (const config of configs) {
+    const column: Column = new Map();
+    columns.push(column);
     try {
-      columns.push(await measure(config));
+      await measure(config, column);
     } catch (err) {
       console.error(`${config.name} failed: ${(err as Error).stack ?? String(err)}`);
-      columns.push(new Map([['failed', (err as Error).message.split('\n')[0]!.slice(0, 60)]]));
+      column.set('failed', (err as Error).message.split('\n')[0]!.slice(0, 60));
     }
   }
   console.log();

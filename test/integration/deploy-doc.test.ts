@@ -182,6 +182,20 @@ test('deploy: one machine as DEPLOY.md says: npm start, TLS with a certificate, 
   }
 });
 
+/** The options of every server command on the page (the CLI's, npm start's and the unit's), continuation lines joined. */
+function serverOptions(): Set<string> {
+  const lines = [...blocks().values()].flatMap((b) => b.replace(/\\\n\s*/g, ' ').split('\n'));
+  const commands = lines.filter((l) => / main\.js server | -- --/.test(l));
+  return new Set(commands.flatMap((l) => [...l.matchAll(/ (--[a-z-]+)/g)].map((m) => m[1]!)));
+}
+
+test('deploy: the help the page points to lists every server option the page uses', async () => {
+  const help = await run('help', {});
+  const used = serverOptions();
+  assert.ok(used.has('--database') && used.has('--tls-cert') && used.has('--connections-per-address'), [...used].join(' '));
+  for (const option of used) if (option !== '--help') assert.match(help, new RegExp(`\\n  ${option} `), option);
+});
+
 test('deploy: the systemd unit passes systemd-analyze verify, and starts the server with the TLS command’s options', async () => {
   const dir = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'sf-deploy-unit-'));
   try {
