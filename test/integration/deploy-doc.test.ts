@@ -185,7 +185,7 @@ test('deploy: one machine as DEPLOY.md says: npm start, TLS with a certificate, 
 /** The options of every server command on the page (the CLI's, npm start's and the unit's), continuation lines joined. */
 function serverOptions(): Set<string> {
   const lines = [...blocks().values()].flatMap((b) => b.replace(/\\\n\s*/g, ' ').split('\n'));
-  const commands = lines.filter((l) => / main\.js server | -- --/.test(l));
+  const commands = lines.filter((l) => /main\.js server | -- --/.test(l));
   return new Set(commands.flatMap((l) => [...l.matchAll(/ (--[a-z-]+)/g)].map((m) => m[1]!)));
 }
 
