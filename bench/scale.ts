@@ -15,7 +15,9 @@
  *   d. mailbox deposits plus deliveries per second, to an online contact on another process
  *      that acknowledges each item.
  * Devices are the project's RendezvousClient with real device keys, spread over client processes
- * (CLIENT_CONNECTIONS each: the open-files limit is per process).
+ * (CLIENT_CONNECTIONS each: the open-files limit is per process). They all connect from
+ * 127.0.0.1: each server process has a port of its own, and the kernel's ephemeral ports
+ * (28,232 here) are per destination, so 10,000 per process need no other source address.
  * Options: `--connections N` per server process (10,000), `--only sqlite,pg1,pg3`, `--signins N`,
  * `--relay-pairs N`, `--relay-seconds S`, `--mailbox-pairs N`, `--mailbox-items N` (in all).
  */
@@ -173,6 +175,7 @@ async function measure(config: ServerConfig, column: Column): Promise<void> {
       items: pairsOf[i]! === 0 ? 0 : Math.ceil(MAILBOX_ITEMS / mailboxPairs),
       bytes: MAILBOX_BYTES,
     }));
+    // What was deposited (sent and not refused) plus what was delivered, over the time to the last delivery.
     const moved = sum(mailbox.replies.map((r) => r.deposited + r.delivered));
     column.set(`mailbox deposits + deliveries/s (${MAILBOX_BYTES} B)`, perSecond(moved, Math.max(...mailbox.replies.map((r) => r.ms))));
     column.set(
@@ -182,6 +185,8 @@ async function measure(config: ServerConfig, column: Column): Promise<void> {
     // The store is shared in a cluster: every process reports the same mailbox.
     const left = await settled(async () => (await group.metric('sharedfolders_mailbox_items'))[0]!, 0, 30_000);
     column.set('  items left after acks', String(left));
+    const still = await group.metric('sharedfolders_authenticated_connections');
+    column.set('sessions held at the end (/metrics)', still.map((n) => n.toLocaleString('en-US')).join(' / '));
   } finally {
     await Promise.all(clients.map((c) => c.kill()));
     await group.stop();
@@ -217,7 +222,7 @@ async function main(): Promise<void> {
   );
   console.log(await describeMachine());
   const columns: Column[] = [];
-  for (const config of configs) {
+  for (const [i, config] of configs.entries()) {
     const column: Column = new Map();
     columns.push(column);
     try {
@@ -226,12 +231,13 @@ async function main(): Promise<void> {
       console.error(`${config.name} failed: ${(err as Error).stack ?? String(err)}`);
       column.set('failed', (err as Error).message.split('\n')[0]!.slice(0, 60));
     }
+    // The table so far after each configuration: a run cut short still shows what it measured.
+    console.log();
+    printTable(
+      configs.slice(0, i + 1).map((c) => c.name),
+      columns,
+    );
   }
-  console.log();
-  printTable(
-    configs.map((c) => c.name),
-    columns,
-  );
   if (columns.some((c) => c.has('failed'))) process.exitCode = 1;
 }
 

@@ -158,6 +158,8 @@ test('deploy: one machine as DEPLOY.md says: npm start, TLS with a certificate, 
     await healthy(tls, port, 30_000, fs.readFileSync(env.SF_CERT, 'utf8'));
     const checked = await run('tls-check', env);
     assert.match(checked, /"status":"ok"/);
+    assert.match(checked, /"database":"ok"/);
+    assert.match(checked, /"bus":"local"/);
     assert.match(checked, /^sharedfolders_authenticated_connections 0$/m);
     const aliceKeys = generateDeviceKeys();
     const alice = await device(`wss://localhost:${port}`, aliceKeys, { name: 'alice', caFile: env.SF_CERT });
