@@ -7,8 +7,13 @@ import type { ServerContext } from './server-context';
  * Counters are not for everyone: `/metrics` is served only on its own listener (onMetricsHttp).
  */
 export async function onPublicHttp(ctx: ServerContext, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-  if (req.method === 'GET' && req.url === '/healthz') await health(ctx, res);
-  else if (!res.headersSent && req.headers.upgrade === undefined) notFound(res);
+  try {
+    if (req.method === 'GET' && req.url === '/healthz') await health(ctx, res);
+    else if (!res.headersSent && req.headers.upgrade === undefined) notFound(res);
+  } catch (err) {
+    ctx.log('httpError', { message: (err as Error).message });
+    if (!res.headersSent) res.writeHead(500).end();
+  }
 }
 
 /** The metrics listener (`--metrics-host`): `/metrics` for Prometheus, and `/healthz`. */
@@ -29,8 +34,6 @@ export async function onMetricsHttp(ctx: ServerContext, req: http.IncomingMessag
   }
 }
 
-const HEALTH_TIMEOUT_MS = 2000;
-
 /**
  * 200 while the database and the bus both answer, 503 otherwise, so a load balancer sends
  * devices to another process. `bus` is 'local' for a single process, which has none.
@@ -44,16 +47,12 @@ async function health(ctx: ServerContext, res: http.ServerResponse): Promise<voi
 }
 
 async function databaseHealth(ctx: ServerContext): Promise<'ok' | 'down'> {
-  const store = ctx.store as { health?: () => Promise<void> };
-  if (!store.health) return 'ok';
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'down'>((resolve) => (timer = setTimeout(() => resolve('down'), HEALTH_TIMEOUT_MS)));
   try {
-    return await Promise.race([store.health().then(() => 'ok' as const), timeout]);
-  } catch {
+    await ctx.store.health();
+    return 'ok';
+  } catch (err) {
+    ctx.log('databaseUnhealthy', { message: (err as Error).message });
     return 'down';
-  } finally {
-    clearTimeout(timer);
   }
 }
 

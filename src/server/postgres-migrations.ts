@@ -1,5 +1,35 @@
 import type { Pool, PoolClient } from 'pg';
 
+/** The transaction lock deposits take in turn. */
+const DEPOSIT_LOCK = 0x5346_0002;
+
+/**
+ * Stores a mailbox item unless it would take its sender past `user_limit` pending bytes
+ * ('quota') or the mailbox past `total_limit` ('full'); an item id already stored counts as
+ * done. Deposits of every process take one transaction lock in turn, so each checks against
+ * what all earlier ones stored: in a VOLATILE function under READ COMMITTED each statement sees
+ * what was committed before it began. One function, so the lock is held for no round trip.
+ */
+const DEPOSIT = `
+  CREATE FUNCTION mailbox_deposit(
+    item_id TEXT, item_sender TEXT, item_sender_user TEXT, item_payload BYTEA, item_created BIGINT,
+    item_recipients TEXT[], user_limit BIGINT, total_limit BIGINT) RETURNS TEXT VOLATILE LANGUAGE plpgsql AS $$
+  DECLARE
+    size INTEGER := length(item_payload);
+  BEGIN
+    PERFORM pg_advisory_xact_lock(${DEPOSIT_LOCK});
+    IF EXISTS (SELECT 1 FROM mailbox WHERE id = item_id) THEN RETURN 'stored'; END IF;
+    IF (SELECT COALESCE(SUM(bytes), 0) FROM mailbox WHERE sender_user = item_sender_user) + size > user_limit THEN
+      RETURN 'quota';
+    END IF;
+    IF (SELECT bytes FROM mailbox_total) + size > total_limit THEN RETURN 'full'; END IF;
+    INSERT INTO mailbox (id, sender, sender_user, payload, bytes, created)
+      VALUES (item_id, item_sender, item_sender_user, item_payload, size, item_created);
+    UPDATE mailbox_total SET bytes = bytes + size;
+    INSERT INTO recipients (item, device) SELECT item_id, unnest(item_recipients) ON CONFLICT DO NOTHING;
+    RETURN 'stored';
+  END $$;`;
+
 /**
  * The PostgreSQL schema, as ordered steps: step i (from 1) is recorded in `schema_migrations`
  * once applied, so a database is brought up to date by the steps it lacks. Append steps; never
@@ -32,6 +62,7 @@ export const MIGRATIONS: readonly string[] = [
     name TEXT NOT NULL, key TEXT NOT NULL, tokens DOUBLE PRECISION NOT NULL, last BIGINT NOT NULL, granted BOOLEAN NOT NULL,
     PRIMARY KEY (name, key));
   CREATE INDEX rate_buckets_last ON rate_buckets(last);
+  ${DEPOSIT}
   `,
 ];
 

@@ -11,16 +11,12 @@ import type { DepositResult, MailboxHeader, MailboxItem, ServerStore, TokenKind 
 const POOL_SIZE = 10;
 const CONNECT_TIMEOUT_MS = 10_000;
 const HEALTH_TIMEOUT_MS = 2_000;
-/**
- * Deposits of every process take this transaction lock in turn, so each checks the sender's
- * quota and the mailbox's cap against what all earlier deposits stored.
- */
-const DEPOSIT_LOCK = 0x5346_0002;
 
 /**
  * The store of a cluster: one PostgreSQL database shared by every server process. It behaves as
  * SqliteStore does, and stays right when several processes call it at once: each method is one
- * transaction, and those that read before they write lock what they read.
+ * transaction, and one that checks before it writes either does both in one statement or holds
+ * a lock on what it checked (the rows it read; for deposits, a lock every deposit takes).
  */
 export class PostgresStore implements ServerStore {
   /** The rate limits are kept here too, so that they hold across the cluster. */
@@ -178,7 +174,7 @@ export class PostgresStore implements ServerStore {
       const status: Record<string, MemberStatus> = {};
       for (const m of members.rows) status[m.user_id] = m.status;
       return { doc: parseSpaceDoc(JSON.parse(rows[0].doc)), status };
-    }, 'REPEATABLE READ');
+    }, 'SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
   }
 
   async setMemberStatus(space: string, user: string, status: MemberStatus): Promise<void> {
@@ -206,28 +202,17 @@ export class PostgresStore implements ServerStore {
   }
 
   async deposit(item: MailboxItem, recipients: readonly string[], limits: { user: number; total: number }): Promise<DepositResult> {
-    return this.transaction(async (c): Promise<DepositResult> => {
-      await c.query('SELECT pg_advisory_xact_lock($1)', [DEPOSIT_LOCK]);
-      // Under READ COMMITTED each statement below sees every deposit committed before the lock.
-      if ((await c.query('SELECT 1 FROM mailbox WHERE id = $1', [item.id])).rowCount) return 'stored';
-      const used = await c.query<{ n: string }>('SELECT COALESCE(SUM(bytes), 0) AS n FROM mailbox WHERE sender_user = $1', [
-        item.senderUser,
-      ]);
-      if (Number(used.rows[0]!.n) + item.payload.length > limits.user) return 'quota';
-      const total = await c.query<{ bytes: string }>('SELECT bytes FROM mailbox_total');
-      if (Number(total.rows[0]!.bytes) + item.payload.length > limits.total) return 'full';
-      await c.query('INSERT INTO mailbox (id, sender, sender_user, payload, bytes, created) VALUES ($1, $2, $3, $4, $5, $6)', [
-        item.id,
-        item.sender,
-        item.senderUser,
-        Buffer.from(item.payload.buffer, item.payload.byteOffset, item.payload.byteLength),
-        item.payload.length,
-        item.created,
-      ]);
-      await c.query('UPDATE mailbox_total SET bytes = bytes + $1', [item.payload.length]);
-      await c.query('INSERT INTO recipients (item, device) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING', [item.id, recipients]);
-      return 'stored';
-    });
+    const { rows } = await this.pool.query<{ result: DepositResult }>('SELECT mailbox_deposit($1, $2, $3, $4, $5, $6, $7, $8) AS result', [
+      item.id,
+      item.sender,
+      item.senderUser,
+      Buffer.from(item.payload.buffer, item.payload.byteOffset, item.payload.byteLength),
+      item.created,
+      recipients,
+      limits.user,
+      limits.total,
+    ]);
+    return rows[0]!.result;
   }
 
   async pendingFor(device: string, limit: number): Promise<MailboxHeader[]> {
@@ -286,12 +271,15 @@ export class PostgresStore implements ServerStore {
     await this.pool.end();
   }
 
-  /** Runs `work` in one transaction on one connection, rolled back when it throws. */
-  private async transaction<T>(work: (c: PoolClient) => Promise<T>, isolation = 'READ COMMITTED'): Promise<T> {
+  /**
+   * Runs `work` in one transaction on one connection, rolled back when it throws. `first` (SQL
+   * without parameters) is sent with the BEGIN, saving a round trip.
+   */
+  private async transaction<T>(work: (c: PoolClient) => Promise<T>, first?: string): Promise<T> {
     const client = await this.pool.connect();
     let broken = false;
     try {
-      await client.query(`BEGIN ISOLATION LEVEL ${isolation}`);
+      await client.query(first ? `BEGIN; ${first}` : 'BEGIN');
       const result = await work(client);
       await client.query('COMMIT');
       return result;

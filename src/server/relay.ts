@@ -33,30 +33,40 @@ export async function onRelay(ctx: ServerContext, conn: Connection, frame: Uint8
  * target in the order they came (one queue per target), waiting up to the relay wait for room.
  */
 export class RelaysFromElsewhere {
-  private readonly queues = new WeakMap<Connection, SerialQueue>();
+  /** Frames waiting for room, by target: a later frame never overtakes them. */
+  private readonly queues = new WeakMap<Connection, { queue: SerialQueue; waiting: number }>();
   /** Bytes of frames waiting here, bounded like the bytes queued toward all connections. */
   private waiting = 0;
 
   async deliver(ctx: ServerContext, device: string, out: Uint8Array): Promise<RelayOutcome> {
     const target = ctx.signedIn.device(device);
     if (!target) return 'gone';
+    let entry = this.queues.get(target);
+    if (!entry) this.queues.set(target, (entry = { queue: new SerialQueue(), waiting: 0 }));
+    // Nothing waits toward this target and the frame fits: it goes at once.
+    if (entry.waiting === 0 && target.outbound.fits(out.byteLength)) return this.send(ctx, target, out);
     if (this.waiting > 0 && this.waiting + out.byteLength > ctx.limits.queuedBytesTotal) return 'busy';
-    let queue = this.queues.get(target);
-    if (!queue) this.queues.set(target, (queue = new SerialQueue()));
+    const waiting = entry;
+    waiting.waiting++;
     this.waiting += out.byteLength;
     try {
-      return await queue.run(async () => {
+      return await waiting.queue.run(async () => {
         if (!(await waitForRoom(ctx, target, out.byteLength, () => true))) {
           return ctx.signedIn.device(device) === target ? 'busy' : 'gone';
         }
-        ctx.metrics.routedMessages++;
-        ctx.metrics.routedBytes += out.byteLength;
-        target.outbound.sendBinary(out);
-        return 'ok';
+        return this.send(ctx, target, out);
       });
     } finally {
+      waiting.waiting--;
       this.waiting -= out.byteLength;
     }
+  }
+
+  private send(ctx: ServerContext, target: Connection, out: Uint8Array): 'ok' {
+    ctx.metrics.routedMessages++;
+    ctx.metrics.routedBytes += out.byteLength;
+    target.outbound.sendBinary(out);
+    return 'ok';
   }
 }
 

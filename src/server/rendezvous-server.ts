@@ -37,7 +37,8 @@ import type { Cluster } from './cluster/cluster';
 import { busReceiver } from './cluster/bus-receiver';
 import { LocalCluster, defaultNodeId } from './cluster/local-cluster';
 import { NatsCluster } from './cluster/nats-cluster';
-import { DatabaseUnreachableError } from './cluster/unreachable';
+import { DatabaseOpenError } from './cluster/unreachable';
+import { PostgresStore } from './postgres-store';
 
 export interface ServerOptions {
   readonly host?: string;
@@ -64,7 +65,10 @@ export interface ServerOptions {
   readonly nodeId?: string;
   /** The other processes, ready made (tests); otherwise made from `bus`, or LocalCluster without it. */
   readonly cluster?: Cluster;
-  /** Time between the cluster's heartbeats (1 s); a process silent for three is declared dead. */
+  /**
+   * Time between the cluster's heartbeats: 1 s, or a quarter of `limits.heartbeatMs` when that is
+   * shorter (at least 250 ms); a process silent for three is declared dead.
+   */
   readonly clusterHeartbeatMs?: number;
 }
 
@@ -103,7 +107,7 @@ export class RendezvousServer {
       metrics: this.metrics,
       signedIn: this.signedIn,
       cluster,
-      rates: serverRates(limits),
+      rates: serverRates(limits, store.rateBuckets),
       rights: { version: 0 },
       unregister: (conn, code) => this.unregister(conn, code),
     };
@@ -114,16 +118,17 @@ export class RendezvousServer {
     const log = options.log ?? jsonLog();
     if ((options.database === undefined) !== (options.bus === undefined))
       throw new Error('a cluster needs both a database and a bus: processes sharing a database must share a bus');
-    const store =
-      options.store ??
-      (options.database
-        ? await openPostgres(options.database)
-        : SqliteStore.open(options.dataDir ?? nodePath.join(process.cwd(), 'shared-folders-data')));
-    let cluster: Cluster;
+    // The bus first: it has nothing to undo when the database then fails.
+    const cluster = options.cluster ?? (await openCluster(options, limits, log));
+    let store: ServerStore;
     try {
-      cluster = options.cluster ?? (await openCluster(options, limits, log));
+      store =
+        options.store ??
+        (options.database
+          ? await openPostgres(options.database)
+          : SqliteStore.open(options.dataDir ?? nodePath.join(process.cwd(), 'shared-folders-data')));
     } catch (err) {
-      if (!options.store) await store.close();
+      await cluster.close();
       throw err;
     }
     // ---- listening (public port, TLS, metrics listener) ----
@@ -378,13 +383,10 @@ export class RendezvousServer {
 
 /** The store of a cluster, shared by its processes. */
 async function openPostgres(url: string): Promise<ServerStore> {
-  // Until the PostgreSQL store lands on this branch (wt-store), it is loaded by name here alone.
-  const modulePath = './postgres-store';
-  const { PostgresStore } = (await import(modulePath)) as { PostgresStore: { open(url: string): Promise<ServerStore> } };
   try {
     return await PostgresStore.open(url);
   } catch (err) {
-    throw new DatabaseUnreachableError(url, (err as Error).message);
+    throw new DatabaseOpenError(err as Error);
   }
 }
 
@@ -397,7 +399,8 @@ async function openCluster(options: ServerOptions, limits: ServerLimits, log: Js
     database: databaseName(options.database),
     nodeId,
     log,
-    heartbeatMs: options.clusterHeartbeatMs,
+    // A dead process's users go offline well within the bound devices have (two pings).
+    heartbeatMs: options.clusterHeartbeatMs ?? Math.min(1000, Math.max(250, limits.heartbeatMs / 4)),
     relayWindowBytes: limits.queuedBytesPerConnection,
     relayAnswerTimeoutMs: 2 * limits.relayWaitMs + 10_000,
     assemblyBytes: limits.queuedBytesTotal,

@@ -114,13 +114,13 @@ test('help, unknown options, flags, bad values and a busy port: one line each, t
     const port = await freePort();
     const data = nodePath.join(world.dir, 'never');
     for (const args of [
-      ['server', '--port', String(port), '--data', data, '--bogus', 'x'],
+      ['server', '--port', String(port), '--data', data, '--frobnicate', 'x'],
       ['server', '--prot', String(port), '--data', data],
     ]) {
       const started = Date.now();
       const r = await run(args, PROMPT_MS);
       assert.ok(Date.now() - started < PROMPT_MS, 'exits promptly');
-      const bad = args.includes('--bogus') ? '--bogus' : '--prot (did you mean --port?)';
+      const bad = args.includes('--frobnicate') ? '--frobnicate' : '--prot (did you mean --port?)';
       // The whole list of options is the unit test's (test/unit/cli/command-line.test.ts).
       const pattern = `server does not take ${bad}; its options are --host, --port, --data, `.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
       refusal(r, 2, new RegExp(`^shared-folders: ${pattern}`));

@@ -8,32 +8,59 @@ import * as net from 'node:net';
 export class TcpForwarder {
   private readonly sockets = new Set<net.Socket>();
 
-  private constructor(private readonly server: net.Server) {}
+  private server: net.Server;
+  private listeningPort = 0;
+
+  private constructor(
+    private readonly targetHost: string,
+    private readonly targetPort: number,
+  ) {
+    this.server = this.makeServer();
+  }
 
   static async start(targetHost: string, targetPort: number): Promise<TcpForwarder> {
+    const forwarder = new TcpForwarder(targetHost, targetPort);
+    await forwarder.listen(0);
+    return forwarder;
+  }
+
+  private makeServer(): net.Server {
     const server = net.createServer();
-    const forwarder = new TcpForwarder(server);
     server.on('connection', (client) => {
-      const upstream = net.connect({ host: targetHost, port: targetPort });
+      const upstream = net.connect({ host: this.targetHost, port: this.targetPort });
       for (const s of [client, upstream]) {
-        forwarder.sockets.add(s);
+        this.sockets.add(s);
         s.on('error', () => undefined);
-        s.on('close', () => forwarder.sockets.delete(s));
+        s.on('close', () => this.sockets.delete(s));
       }
       client.pipe(upstream).pipe(client);
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return forwarder;
+    return server;
+  }
+
+  private async listen(port: number): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, '127.0.0.1', () => resolve());
+    });
+    this.listeningPort = (this.server.address() as net.AddressInfo).port;
   }
 
   get port(): number {
-    return (this.server.address() as net.AddressInfo).port;
+    return this.listeningPort;
+  }
+
+  /** Forwards again, on the same port, after `cut`. */
+  async restore(): Promise<void> {
+    this.server = this.makeServer();
+    await this.listen(this.listeningPort);
   }
 
   /** Refuses new connections and drops the open ones. */
   async cut(): Promise<void> {
+    if (!this.server.listening) return;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const s of this.sockets) s.destroy();
     await closed;

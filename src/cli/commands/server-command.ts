@@ -1,7 +1,7 @@
 import * as nodePath from 'node:path';
 import { RendezvousServer } from '../../server/rendezvous-server';
 import type { ServerLimits } from '../../server/server-limits';
-import { BusUnreachableError, DatabaseUnreachableError } from '../../server/cluster/unreachable';
+import { BusUnreachableError, DatabaseOpenError } from '../../server/cluster/unreachable';
 import { CliError, UsageError } from '../cli-errors';
 import { flag, stringOption, type CommandSpec, type ParsedArgs } from '../command-spec';
 import { portNumber, positiveNumber } from '../cli-values';
@@ -46,7 +46,7 @@ export const serverCommand: CommandSpec = {
     'trust-proxy': { type: 'boolean', description: "take clients' addresses from X-Forwarded-For (only behind a reverse proxy)" },
   },
   notes: [
-    'Runs until stopped (Ctrl-C or SIGTERM). GET /healthz answers 200 while it runs.',
+    'Runs until stopped (Ctrl-C or SIGTERM). GET /healthz answers 200 while its database and bus answer, 503 otherwise.',
     'The public port serves only the WebSocket and /healthz; /metrics is served on --metrics-host alone.',
     'Any number of processes with the same --database and --bus form one service; a device may connect to any of them.',
   ],
@@ -66,7 +66,7 @@ export const serverCommand: CommandSpec = {
       ...(metrics ? { metrics } : {}),
       trustProxy: flag(args, 'trust-proxy'),
     }).catch((err: unknown) => {
-      if (err instanceof BusUnreachableError || err instanceof DatabaseUnreachableError) throw new CliError(err.message);
+      if (err instanceof BusUnreachableError || err instanceof DatabaseOpenError) throw new CliError(err.message);
       throw metrics && isListenError(err, metrics) ? metricsListenError(err, metricsHost!) : err;
     });
     const expiry = setInterval(() => void server.expireMailbox().catch(() => undefined), 3600_000);

@@ -8,8 +8,11 @@ import type { RelayOutcome, RemoteSession, SessionEvent, UserState } from './clu
  * process's incarnation (a random id per start), so a restarted process is a new one.
  */
 export type BusMessage =
-  /** Every heartbeat interval; `seq` is the number of the sender's last directory event. */
-  | { readonly k: 'beat'; readonly seq: number }
+  /**
+   * Every `every` ms; `seq` is the number of the sender's last directory event. The sender is
+   * declared dead after three of its own intervals of silence.
+   */
+  | { readonly k: 'beat'; readonly seq: number; readonly every: number }
   | { readonly k: 'bye' }
   | { readonly k: 'snapshotRequest' }
   | { readonly k: 'snapshot'; readonly seq: number; readonly sessions: readonly RemoteSession[] }
@@ -19,9 +22,13 @@ export type BusMessage =
   | { readonly k: 'push'; readonly users: readonly string[]; readonly message: ServerMessage }
   | { readonly k: 'rights'; readonly states: readonly UserState[] }
   | { readonly k: 'kick'; readonly device: string; readonly session: string }
-  /** The body is the relay frame as the target receives it (docs/PROTOCOL.md R4). */
-  | { readonly k: 'relay'; readonly id: number; readonly device: string }
-  | { readonly k: 'relayAnswer'; readonly id: number; readonly outcome: RelayOutcome }
+  /**
+   * Relay frames for devices signed in on the receiver, as `[id, device, bytes]`; the body is the
+   * frames one after another, each as the target receives it (docs/PROTOCOL.md R4).
+   */
+  | { readonly k: 'relays'; readonly frames: readonly (readonly [number, string, number])[] }
+  /** What became of relay frames, by id: those that arrived at once are answered together. */
+  | { readonly k: 'relayAnswers'; readonly answers: readonly (readonly [number, RelayOutcome])[] }
   | { readonly k: 'mail'; readonly device: string }
   /** Piece `i` of `n` of a message too large for one bus message; the body is the piece. */
   | { readonly k: 'part'; readonly pid: number; readonly i: number; readonly n: number };

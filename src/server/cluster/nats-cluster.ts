@@ -31,6 +31,8 @@ export interface NatsClusterOptions {
 const PART_HEADROOM = 1024;
 const ASSEMBLY_TIMEOUT_MS = 30_000;
 const HEALTH_TIMEOUT_MS = 1500;
+/** Relay frames for one process are sent together up to this many bytes. */
+const BATCH_BYTES = 64 * 1024;
 
 /**
  * Server processes on one NATS (docs/PROTOCOL.md R7). Each listens on `sf.<db>.all` (what every
@@ -44,16 +46,26 @@ export class NatsCluster implements Cluster {
   private readonly nodes = new NodeTable();
   private readonly assembly: MessageAssembly;
   private readonly window: RelayWindow;
+  /** Relay frames sent and not answered yet, by id. */
   private readonly pending = new Map<
     number,
-    { sender: Connection; bytes: number; answered: (o: RelayOutcome) => void; timer: NodeJS.Timeout }
+    { node: string; sender: Connection; bytes: number; answered: (o: RelayOutcome) => void; sent: number }
   >();
   private readonly snapshotAsked = new Map<string, number>();
+  /** Small relay frames to send, by process, until the end of this turn of the event loop. */
+  private readonly relays = new Map<string, { frames: [number, string, number][]; bodies: Uint8Array[]; bytes: number }>();
+  /** Relay answers to send, by process, until the end of this turn of the event loop. */
+  private readonly answers = new Map<string, [number, RelayOutcome][]>();
   private receiver: ClusterReceiver | undefined;
   private timer: NodeJS.Timeout | undefined;
   private seq = 0;
+  /** When the heartbeat last ran: a tick much later than planned means this process was stalled. */
+  private lastTick = 0;
+  private nameClashLogged = false;
   private nextId = 0;
   private connected = true;
+  /** After goodbye nothing more is sent: the others have dropped this process. */
+  private closing = false;
   private readonly heartbeatMs: number;
   private readonly deadAfterBeats: number;
   private readonly stats = { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, relaysForwarded: 0 };
@@ -105,18 +117,20 @@ export class NatsCluster implements Cluster {
     await this.nc.flush();
     // Everyone hears a new process and sends it a snapshot; a short wait lets them arrive before
     // devices sign in here (a late one heals presence when it comes).
-    this.publishAll({ k: 'beat', seq: this.seq });
+    this.publishAll({ k: 'beat', seq: this.seq, every: this.heartbeatMs });
     await new Promise((resolve) => setTimeout(resolve, Math.min(300, this.heartbeatMs)));
+    this.lastTick = Date.now();
     this.timer = setInterval(() => this.tick(), this.heartbeatMs);
     this.timer.unref();
   }
 
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    for (const p of this.pending.values()) clearTimeout(p.timer);
-    this.pending.clear();
+    // Senders waiting for room in their window find their sockets closed and give up.
+    for (const id of [...this.pending.keys()]) this.answer(id, undefined);
     if (this.nc.isClosed()) return;
     this.publishAll({ k: 'bye' });
+    this.closing = true;
     const drained = this.nc.drain().catch(() => undefined);
     const timeout = new Promise<void>((resolve) => setTimeout(resolve, 2000).unref());
     await Promise.race([drained, timeout]);
@@ -153,11 +167,37 @@ export class NatsCluster implements Cluster {
     const bytes = frame.byteLength;
     if (!(await this.window.reserve(sender, bytes))) return;
     const id = ++this.nextId;
-    const timer = setTimeout(() => this.answer(id, undefined), this.options.relayAnswerTimeoutMs);
-    timer.unref();
-    this.pending.set(id, { sender, bytes, answered, timer });
+    this.pending.set(id, { node: target.node, sender, bytes, answered, sent: Date.now() });
     this.stats.relaysForwarded++;
-    this.publishTo(target.node, { k: 'relay', id, device: target.device }, frame);
+    this.queueRelay(target.node, id, target.device, frame);
+  }
+
+  /**
+   * Frames for one process sent in the same turn of the event loop go as one bus message, in the
+   * order they came; a batch that reaches BATCH_BYTES goes at once.
+   */
+  private queueRelay(node: string, id: number, device: string, frame: Uint8Array): void {
+    let batch = this.relays.get(node);
+    if (!batch) {
+      if (this.relays.size === 0) setImmediate(() => this.flushRelays());
+      this.relays.set(node, (batch = { frames: [], bodies: [], bytes: 0 }));
+    }
+    batch.frames.push([id, device, frame.byteLength]);
+    batch.bodies.push(frame);
+    batch.bytes += frame.byteLength;
+    if (batch.bytes >= BATCH_BYTES) this.flushRelaysTo(node);
+  }
+
+  private flushRelays(): void {
+    for (const node of [...this.relays.keys()]) this.flushRelaysTo(node);
+  }
+
+  private flushRelaysTo(node: string): void {
+    const batch = this.relays.get(node);
+    if (!batch) return;
+    this.relays.delete(node);
+    const body = batch.bodies.length === 1 ? batch.bodies[0]! : concat(batch.bodies, batch.bytes);
+    this.publishTo(node, { k: 'relays', frames: batch.frames }, body);
   }
 
   async health(): Promise<'ok' | 'down'> {
@@ -210,24 +250,28 @@ export class NatsCluster implements Cluster {
     if (!receiver) return;
     if (from === this.nodeId) {
       // Another process with this name: the two would take each other's sessions for their own.
-      if (inc !== this.inc) this.options.log('nodeIdTaken', { node: from, message: 'another process runs with this --node-id' });
+      if (inc !== this.inc && !this.nameClashLogged) {
+        this.nameClashLogged = true;
+        this.options.log('nodeIdTaken', { node: from, message: 'another process runs with this --node-id' });
+      }
       return;
     }
     if (message.k === 'bye') {
       this.nodes.remove(from);
       this.options.log('nodeLeft', { node: from });
-      receiver.nodeGone(from);
+      this.gone(from);
       return;
     }
     const seen = this.nodes.heard(from, inc, Date.now());
     if (seen !== 'known') {
       this.options.log(seen === 'new' ? 'nodeJoined' : 'nodeRestarted', { node: from });
-      if (seen === 'restarted') receiver.nodeGone(from);
+      if (seen === 'restarted') this.gone(from);
       this.sendSnapshot(from);
       this.askSnapshot(from);
     }
     switch (message.k) {
       case 'beat':
+        this.nodes.beatsEvery(from, message.every);
         if (this.nodes.behind(from, message.seq)) this.askSnapshot(from);
         return;
       case 'snapshotRequest':
@@ -267,22 +311,50 @@ export class NatsCluster implements Cluster {
         return receiver.kick(message.device, message.session);
       case 'mail':
         return receiver.mailbox(message.device);
-      case 'relay': {
-        const { id, device } = message;
-        const frame = body.slice();
-        void receiver.relay(device, frame).then(
-          (outcome) => this.publishTo(from, { k: 'relayAnswer', id, outcome }),
-          (err: unknown) => {
-            this.options.log('internalError', { message: (err as Error)?.message ?? String(err) });
-            this.publishTo(from, { k: 'relayAnswer', id, outcome: 'gone' });
-          },
-        );
+      case 'relays': {
+        let at = 0;
+        for (const [id, device, bytes] of message.frames) {
+          if (!Number.isSafeInteger(bytes) || bytes < 0 || at + bytes > body.length)
+            throw new Error('relay frames longer than their message');
+          const frame = body.slice(at, at + bytes);
+          at += bytes;
+          void receiver.relay(device, frame).then(
+            (outcome) => this.queueAnswer(from, id, outcome),
+            (err: unknown) => {
+              this.options.log('internalError', { message: (err as Error)?.message ?? String(err) });
+              this.queueAnswer(from, id, 'gone');
+            },
+          );
+        }
         return;
       }
-      case 'relayAnswer':
-        return this.answer(message.id, message.outcome);
+      case 'relayAnswers':
+        for (const [id, outcome] of message.answers) this.answer(id, outcome);
+        return;
       case 'part':
         return;
+    }
+  }
+
+  /** Answers go out together, one bus message per process for what arrived at once. */
+  private queueAnswer(node: string, id: number, outcome: RelayOutcome): void {
+    const first = this.answers.size === 0;
+    let list = this.answers.get(node);
+    if (!list) this.answers.set(node, (list = []));
+    list.push([id, outcome]);
+    if (first) setImmediate(() => this.flushAnswers());
+  }
+
+  private flushAnswers(): void {
+    for (const [node, answers] of this.answers) this.publishTo(node, { k: 'relayAnswers', answers });
+    this.answers.clear();
+  }
+
+  /** Frames unanswered for too long (the ids grow with time, so the oldest come first). */
+  private expireRelays(now: number): void {
+    for (const [id, p] of this.pending) {
+      if (now - p.sent < this.options.relayAnswerTimeoutMs) return;
+      this.answer(id, undefined);
     }
   }
 
@@ -291,18 +363,29 @@ export class NatsCluster implements Cluster {
     const p = this.pending.get(id);
     if (!p) return;
     this.pending.delete(id);
-    clearTimeout(p.timer);
     this.window.release(p.sender, p.bytes);
     if (outcome) p.answered(outcome);
   }
 
   private tick(): void {
-    this.publishAll({ k: 'beat', seq: this.seq });
-    for (const node of this.nodes.expire(Date.now(), this.deadAfterBeats * this.heartbeatMs)) {
-      this.options.log('nodeDead', { node, silentMs: this.deadAfterBeats * this.heartbeatMs });
-      this.snapshotAsked.delete(node);
-      this.receiver?.nodeGone(node);
+    this.publishAll({ k: 'beat', seq: this.seq, every: this.heartbeatMs });
+    const now = Date.now();
+    const stalled = now - this.lastTick > 2 * this.heartbeatMs;
+    this.lastTick = now;
+    this.expireRelays(now);
+    // After a stall of this process the others' beats wait unread in its socket: silence is ours.
+    if (stalled) return;
+    for (const node of this.nodes.expire(now, this.deadAfterBeats, this.heartbeatMs)) {
+      this.options.log('nodeDead', { node, beats: this.deadAfterBeats });
+      this.gone(node);
     }
+  }
+
+  /** A process left or died: its sessions are gone, and so are the answers it owed. */
+  private gone(node: string): void {
+    this.snapshotAsked.delete(node);
+    for (const [id, p] of this.pending) if (p.node === node) this.answer(id, 'gone');
+    this.receiver?.nodeGone(node);
   }
 
   private sendSnapshot(to: string): void {
@@ -342,7 +425,7 @@ export class NatsCluster implements Cluster {
 
   /** Splits what exceeds the bus's largest message into parts; drops what a closed bus cannot take. */
   private publish(subject: string, message: BusMessage, body?: Uint8Array): void {
-    if (this.nc.isClosed()) return;
+    if (this.closing || this.nc.isClosed()) return;
     const whole = encodeEnvelope(this.nodeId, this.inc, message, body);
     const max = this.nc.info?.max_payload ?? 1024 * 1024;
     const pid = ++this.nextId;
@@ -366,6 +449,16 @@ export class NatsCluster implements Cluster {
   private nodeSubject(node: string): string {
     return `${this.prefix}.node.${subjectToken(node)}`;
   }
+}
+
+function concat(parts: readonly Uint8Array[], bytes: number): Uint8Array {
+  const out = new Uint8Array(bytes);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
 }
 
 /** A NATS subject token: no dots, wildcards or spaces. */

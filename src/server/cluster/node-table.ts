@@ -4,7 +4,7 @@
  * missed event shows up as a gap and a heartbeat after a missed event shows up as a lag.
  */
 export class NodeTable {
-  private readonly nodes = new Map<string, { inc: string; heard: number; seq: number }>();
+  private readonly nodes = new Map<string, { inc: string; heard: number; seq: number; beatMs: number | undefined }>();
 
   /**
    * Notes a message from `node`. 'new': never heard, or declared dead since; 'restarted': a new
@@ -16,7 +16,7 @@ export class NodeTable {
       entry.heard = now;
       return 'known';
     }
-    this.nodes.set(node, { inc, heard: now, seq: 0 });
+    this.nodes.set(node, { inc, heard: now, seq: 0, beatMs: undefined });
     return entry ? 'restarted' : 'new';
   }
 
@@ -38,6 +38,12 @@ export class NodeTable {
     return entry !== undefined && seq > entry.seq;
   }
 
+  /** How often `node` beats, as its heartbeat says: its silence is measured in its own beats. */
+  beatsEvery(node: string, ms: number): void {
+    const entry = this.nodes.get(node);
+    if (entry && Number.isFinite(ms) && ms > 0) entry.beatMs = ms;
+  }
+
   /** A snapshot as of event `seq` replaces what was known. */
   snapshotAt(node: string, seq: number): void {
     const entry = this.nodes.get(node);
@@ -48,11 +54,14 @@ export class NodeTable {
     this.nodes.delete(node);
   }
 
-  /** Removes and returns the processes not heard for `silentMs`. */
-  expire(now: number, silentMs: number): string[] {
+  /**
+   * Removes and returns the processes not heard for `beats` of their heartbeats (of `defaultBeatMs`
+   * for one whose heartbeat has not come yet).
+   */
+  expire(now: number, beats: number, defaultBeatMs: number): string[] {
     const dead: string[] = [];
     for (const [node, entry] of this.nodes) {
-      if (now - entry.heard > silentMs) {
+      if (now - entry.heard > beats * (entry.beatMs ?? defaultBeatMs)) {
         this.nodes.delete(node);
         dead.push(node);
       }

@@ -10,12 +10,23 @@ export class BusUnreachableError extends Error {
   }
 }
 
-export class DatabaseUnreachableError extends Error {
-  constructor(url: string, cause: string) {
+/** Errors of a database that does not answer, or does not let this user in, or has no such database. */
+const CANNOT_CONNECT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', '3D000', '28000', '28P01']);
+
+/**
+ * The PostgreSQL store did not open: its message names the database; where it could not connect,
+ * this says what to check.
+ */
+export class DatabaseOpenError extends Error {
+  constructor(err: Error) {
+    const code = (err.cause as { code?: unknown } | undefined)?.code ?? (err as { code?: unknown }).code;
+    const unreachable = CANNOT_CONNECT.has(String(code)) || /timeout|terminated/i.test(err.message);
     super(
-      `cannot open the PostgreSQL database ${withoutPassword(url)} (${cause}): check that PostgreSQL runs there, that the database exists and that its user may connect`,
+      unreachable
+        ? `${err.message}: check that PostgreSQL runs there, that the database exists and that its user may connect`
+        : err.message,
     );
-    this.name = 'DatabaseUnreachableError';
+    this.name = 'DatabaseOpenError';
   }
 }
 

@@ -57,9 +57,9 @@ test("every command's --help, -h and help COMMAND print its usage with status 0,
 
 test('an unknown option is refused with the command and its valid options, with a guess when one is close', () => {
   const serverOptions =
-    '--host, --port, --data, --rate-limit, --mailbox-quota, --mailbox-cap, --accounts-per-address, --accounts-per-hour, ' +
+    '--host, --port, --data, --database, --bus, --node-id, --rate-limit, --mailbox-quota, --mailbox-cap, --accounts-per-address, --accounts-per-hour, ' +
     '--codes-per-hour, --live-codes, --heartbeat, --connections-per-address, --tls-cert, --tls-key, --metrics-host, --trust-proxy';
-  assert.equal(refused(['server', '--bogus', 'x']), `server does not take --bogus; its options are ${serverOptions}`);
+  assert.equal(refused(['server', '--frobnicate', 'x']), `server does not take --frobnicate; its options are ${serverOptions}`);
   assert.equal(
     refused(['server', '--prot', '8080']),
     `server does not take --prot (did you mean --port?); its options are ${serverOptions}`,
@@ -100,6 +100,9 @@ test('required options and arguments are named when missing; defaults fill the o
     host: '127.0.0.1',
     port: '7070',
     data: 'shared-folders-data',
+    database: undefined,
+    bus: undefined,
+    'node-id': undefined,
     'rate-limit': undefined,
     'mailbox-quota': undefined,
     'mailbox-cap': undefined,
