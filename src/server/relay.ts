@@ -19,6 +19,7 @@ export async function onRelay(ctx: ServerContext, conn: Connection, frame: Uint8
     // On another process: its answer comes later, while this connection's next frames go on.
     await ctx.cluster.relay(conn, remote, out, (outcome) => {
       if (outcome === 'busy') refuseBusy(ctx, conn, device, out.byteLength);
+      else if (outcome === 'unanswered') refuseUnanswered(ctx, conn, device, out.byteLength);
     });
     return;
   }
@@ -68,6 +69,17 @@ export class RelaysFromElsewhere {
     target.outbound.sendBinary(out);
     return 'ok';
   }
+}
+
+/** The target's process did not answer in time: the frame may be lost, and its sender is told so as for a busy target. */
+function refuseUnanswered(ctx: ServerContext, conn: Connection, device: string, bytes: number): void {
+  ctx.metrics.relaysRefused++;
+  ctx.bursts.note('relayRefused', device, { device, sender: conn.device!.id, reason: 'no answer from its process' });
+  send(conn, {
+    t: 'error',
+    code: 'busy',
+    message: `the server process of device ${device} did not answer in time; a relay frame of ${bytes} bytes may have been lost`,
+  });
 }
 
 /** The target has taken nothing for a while: the frame is dropped and its sender told (docs/PROTOCOL.md R1, limits). */

@@ -402,6 +402,8 @@ async function openCluster(options: ServerOptions, limits: ServerLimits, log: Js
     // A dead process's users go offline well within the bound devices have (two pings).
     heartbeatMs: options.clusterHeartbeatMs ?? Math.min(1000, Math.max(250, limits.heartbeatMs / 4)),
     relayWindowBytes: limits.queuedBytesPerConnection,
+    // Well under what NATS holds for a subscriber that reads slowly (64 MiB by default).
+    nodeWindowBytes: 16 * 1024 * 1024,
     relayAnswerTimeoutMs: 2 * limits.relayWaitMs + 10_000,
     assemblyBytes: limits.queuedBytesTotal,
   });

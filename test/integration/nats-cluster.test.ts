@@ -64,6 +64,7 @@ test('nats cluster: a new process is sent a snapshot and asked for one; gaps and
     log: () => undefined,
     heartbeatMs: HEARTBEAT_MS,
     relayWindowBytes: 1 << 20,
+    nodeWindowBytes: 16 * 1024 * 1024,
     relayAnswerTimeoutMs: 10_000,
     assemblyBytes: 64 << 20,
   });
@@ -140,6 +141,7 @@ test('nats cluster: a process that was stalled itself does not take the silence 
     log: () => undefined,
     heartbeatMs: HEARTBEAT_MS,
     relayWindowBytes: 1 << 20,
+    nodeWindowBytes: 16 * 1024 * 1024,
     relayAnswerTimeoutMs: 10_000,
     assemblyBytes: 64 << 20,
   });
@@ -184,6 +186,7 @@ test('nats cluster: unanswered relay bytes hold the sender until an answer, a ti
     log: () => undefined,
     heartbeatMs: HEARTBEAT_MS,
     relayWindowBytes: 100,
+    nodeWindowBytes: 16 * 1024 * 1024,
     relayAnswerTimeoutMs: 3 * HEARTBEAT_MS,
     assemblyBytes: 64 << 20,
   });
@@ -231,6 +234,7 @@ test('nats cluster: a process is judged by its own heartbeat: a slower one is no
     log: () => undefined,
     heartbeatMs: HEARTBEAT_MS,
     relayWindowBytes: 1 << 20,
+    nodeWindowBytes: 16 * 1024 * 1024,
     relayAnswerTimeoutMs: 10_000,
     assemblyBytes: 64 << 20,
   });

@@ -38,6 +38,7 @@ async function admin<T>(work: (client: Client) => Promise<T>): Promise<T> {
   } catch (err) {
     throw new Error(
       `cannot reach PostgreSQL at ${POSTGRES_ADMIN_URL} (${(err as Error).message}): the cluster tests need a running PostgreSQL 15 with trust auth, or SF_TEST_POSTGRES set to one`,
+      { cause: err },
     );
   }
   try {

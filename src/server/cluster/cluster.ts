@@ -60,8 +60,11 @@ export interface UserState {
   readonly state: AccountState;
 }
 
-/** 'gone': the device is no longer signed in there (it learns nothing; presence tells the sender). */
-export type RelayOutcome = 'ok' | 'busy' | 'gone';
+/**
+ * 'gone': the device is no longer signed in there (it learns nothing; presence tells the sender).
+ * 'unanswered': no answer came in time (set by the sending process, never sent on the bus).
+ */
+export type RelayOutcome = 'ok' | 'busy' | 'gone' | 'unanswered';
 
 /** What a process does with what the others send; implemented by bus-receiver.ts. */
 export interface ClusterReceiver {

@@ -22,6 +22,8 @@ export interface NatsClusterOptions {
   readonly deadAfterBeats?: number;
   /** Unanswered relay bytes one sender connection may have toward other processes. */
   readonly relayWindowBytes: number;
+  /** Unanswered relay bytes toward one other process, all sender connections together. */
+  readonly nodeWindowBytes: number;
   /** An unanswered relay frame leaves its sender's window after this long (its target's process died). */
   readonly relayAnswerTimeoutMs: number;
   /** Bytes of incomplete large messages held at once. */
@@ -76,7 +78,7 @@ export class NatsCluster implements Cluster {
   ) {
     this.prefix = `sf.${subjectToken(options.database)}`;
     this.assembly = new MessageAssembly(options.assemblyBytes, ASSEMBLY_TIMEOUT_MS);
-    this.window = new RelayWindow(options.relayWindowBytes);
+    this.window = new RelayWindow(options.relayWindowBytes, options.nodeWindowBytes);
     this.heartbeatMs = options.heartbeatMs ?? 1000;
     this.deadAfterBeats = options.deadAfterBeats ?? 3;
   }
@@ -97,8 +99,10 @@ export class NatsCluster implements Cluster {
         maxReconnectAttempts: -1,
         reconnectTimeWait: 250,
         timeout: 5000,
-        pingInterval: 2000,
-        maxPingOut: 2,
+        // Generous: a process busy for a few seconds must not drop its bus connection, and with it
+        // everything in flight; a connection that really breaks is noticed by TCP at once.
+        pingInterval: 5000,
+        maxPingOut: 4,
       });
     } catch (err) {
       throw new BusUnreachableError(options.url, (err as Error).message);
@@ -165,7 +169,7 @@ export class NatsCluster implements Cluster {
 
   async relay(sender: Connection, target: RemoteSession, frame: Uint8Array, answered: (outcome: RelayOutcome) => void): Promise<void> {
     const bytes = frame.byteLength;
-    if (!(await this.window.reserve(sender, bytes))) return;
+    if (!(await this.window.reserve(sender, target.node, bytes))) return;
     const id = ++this.nextId;
     this.pending.set(id, { node: target.node, sender, bytes, answered, sent: Date.now() });
     this.stats.relaysForwarded++;
@@ -354,7 +358,7 @@ export class NatsCluster implements Cluster {
   private expireRelays(now: number): void {
     for (const [id, p] of this.pending) {
       if (now - p.sent < this.options.relayAnswerTimeoutMs) return;
-      this.answer(id, undefined);
+      this.answer(id, 'unanswered');
     }
   }
 
@@ -363,7 +367,7 @@ export class NatsCluster implements Cluster {
     const p = this.pending.get(id);
     if (!p) return;
     this.pending.delete(id);
-    this.window.release(p.sender, p.bytes);
+    this.window.release(p.sender, p.node, p.bytes);
     if (outcome) p.answered(outcome);
   }
 

@@ -1,59 +1,72 @@
 import type { Connection } from '../connection';
 
 /**
- * The bytes one sender connection has relayed to other processes that are not answered yet.
- * While they would exceed the window the sender's socket is paused, so TCP slows the sender to
- * what the targets take, as it does between two devices on one process (room-toward.ts).
+ * The bytes relayed to other processes that are not answered yet, bounded twice: per sender
+ * connection, and per target process for all senders together. While either bound would be
+ * exceeded the sender's socket is paused, so TCP slows the sender to what the targets take, as it
+ * does between two devices on one process (room-toward.ts). The second bound is what keeps many
+ * senders from flooding one process faster than it reads the bus: NATS would then see it as a
+ * slow consumer or a stale connection, and drop what was in flight.
  */
 export class RelayWindow {
   private readonly unanswered = new WeakMap<Connection, number>();
-  private readonly waiters = new WeakMap<Connection, (() => void)[]>();
+  private readonly toNode = new Map<string, number>();
+  private readonly waiters = new Set<() => void>();
 
-  constructor(private readonly windowBytes: number) {}
+  constructor(
+    private readonly windowBytes: number,
+    private readonly nodeWindowBytes: number,
+  ) {}
 
   /**
-   * Reserves `bytes` for `sender`, waiting while its window is full (one frame always fits an
-   * empty window). False when the sender's socket closed meanwhile.
+   * Reserves `bytes` for `sender` toward `node`, waiting while a window is full (one frame always
+   * fits an empty window). False when the sender's socket closed meanwhile.
    */
-  async reserve(sender: Connection, bytes: number): Promise<boolean> {
-    if (this.fits(sender, bytes)) return this.take(sender, bytes);
+  async reserve(sender: Connection, node: string, bytes: number): Promise<boolean> {
+    if (this.fits(sender, node, bytes)) return this.take(sender, node, bytes);
     const wasPaused = sender.socket.isPaused;
     sender.socket.pause();
     try {
-      while (!this.fits(sender, bytes)) {
+      while (!this.fits(sender, node, bytes)) {
         if (sender.socket.readyState !== sender.socket.OPEN) return false;
-        await new Promise<void>((resolve) => {
-          let list = this.waiters.get(sender);
-          if (!list) this.waiters.set(sender, (list = []));
-          list.push(resolve);
-        });
+        await new Promise<void>((resolve) => this.waiters.add(resolve));
       }
-      return sender.socket.readyState === sender.socket.OPEN && this.take(sender, bytes);
+      return sender.socket.readyState === sender.socket.OPEN && this.take(sender, node, bytes);
     } finally {
       if (!wasPaused) sender.socket.resume();
     }
   }
 
-  /** An answer came (or none will): the bytes leave the window and a waiting frame may go. */
-  release(sender: Connection, bytes: number): void {
+  /** An answer came (or none will): the bytes leave both windows and waiting frames may go. */
+  release(sender: Connection, node: string, bytes: number): void {
     this.unanswered.set(sender, Math.max(0, (this.unanswered.get(sender) ?? 0) - bytes));
-    this.wake(sender);
+    const left = (this.toNode.get(node) ?? 0) - bytes;
+    if (left > 0) this.toNode.set(node, left);
+    else this.toNode.delete(node);
+    this.wake();
   }
 
-  /** The sender's socket closed: whoever waits finds out. */
-  wake(sender: Connection): void {
-    const list = this.waiters.get(sender);
-    this.waiters.delete(sender);
-    for (const resolve of list ?? []) resolve();
+  /** Bytes unanswered toward `node`, all senders together. */
+  unansweredToward(node: string): number {
+    return this.toNode.get(node) ?? 0;
   }
 
-  private fits(sender: Connection, bytes: number): boolean {
-    const now = this.unanswered.get(sender) ?? 0;
-    return now === 0 || now + bytes <= this.windowBytes;
+  /** Something changed (an answer, a closed socket): every waiting sender looks again. */
+  wake(): void {
+    const waiting = [...this.waiters];
+    this.waiters.clear();
+    for (const resolve of waiting) resolve();
   }
 
-  private take(sender: Connection, bytes: number): true {
+  private fits(sender: Connection, node: string, bytes: number): boolean {
+    const mine = this.unanswered.get(sender) ?? 0;
+    const all = this.toNode.get(node) ?? 0;
+    return (mine === 0 || mine + bytes <= this.windowBytes) && (all === 0 || all + bytes <= this.nodeWindowBytes);
+  }
+
+  private take(sender: Connection, node: string, bytes: number): true {
     this.unanswered.set(sender, (this.unanswered.get(sender) ?? 0) + bytes);
+    this.toNode.set(node, (this.toNode.get(node) ?? 0) + bytes);
     return true;
   }
 }
