@@ -33,8 +33,22 @@ export interface Connection {
   readonly queue: SerialQueue;
   /** Bytes on their way to this device, bounded. */
   readonly outbound: OutboundQueue;
+  /**
+   * Pushes held back while its welcome is being made (sign-in.ts): sent after it, so a push is
+   * never overtaken by a welcome computed before the change it tells.
+   */
+  held?: ServerMessage[];
 }
 
 export function send(conn: Connection, message: ServerMessage): void {
-  if (conn.socket.readyState === conn.socket.OPEN) conn.outbound.sendText(JSON.stringify(message));
+  if (conn.held) conn.held.push(message);
+  else if (conn.socket.readyState === conn.socket.OPEN) conn.outbound.sendText(JSON.stringify(message));
+}
+
+/** Sends the welcome, then what was held back while it was made. */
+export function welcome(conn: Connection, message: ServerMessage & { t: 'welcome' }): void {
+  const held = conn.held ?? [];
+  conn.held = undefined;
+  send(conn, message);
+  for (const m of held) send(conn, m);
 }

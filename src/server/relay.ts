@@ -14,8 +14,12 @@ export async function onRelay(ctx: ServerContext, conn: Connection, frame: Uint8
   const out = encodeRelay(conn.device!.id, payload);
   if (!target) {
     const remote = ctx.signedIn.remote(device);
-    // Offline: the sender learns it from presence and uses the mailbox.
-    if (!remote) return;
+    if (!remote) {
+      // Not known here: offline (the sender learns it from presence and uses the mailbox), or
+      // signed in elsewhere so recently that word of it has not come yet.
+      ctx.cluster.relayAnywhere(device, out);
+      return;
+    }
     // On another process: its answer comes later, while this connection's next frames go on.
     await ctx.cluster.relay(conn, remote, out, (outcome) => {
       if (outcome === 'busy') refuseBusy(ctx, conn, device, out.byteLength);

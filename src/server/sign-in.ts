@@ -8,7 +8,7 @@ import {
   type DeviceInfo,
 } from '../sync/protocol/rendezvous';
 import { accountState, pushPresence, pushState } from './account-state';
-import { CLOSE_POLICY, CLOSE_RATE, CLOSE_REPLACED, send, type Connection } from './connection';
+import { CLOSE_POLICY, CLOSE_RATE, CLOSE_REPLACED, send, welcome, type Connection } from './connection';
 import { deviceIdMatches, verifyEd25519 } from './device-proof';
 import { deliverMailbox } from './mailbox';
 import type { ServerContext } from './server-context';
@@ -99,12 +99,15 @@ export async function onAuth(
     previous.socket.close(CLOSE_REPLACED, 'signed in elsewhere');
     await ctx.unregister(previous, CLOSE_REPLACED);
   }
+  // From here presence and state pushes reach this connection; those that come while its welcome
+  // is read from the store (other processes' pushes, on PostgreSQL) wait behind the welcome.
+  conn.held = [];
   ctx.signedIn.add(conn);
   // Signed in on another process too: that process closes its session, as above.
   for (const elsewhere of ctx.signedIn.remoteSessionsOf(device.id)) ctx.cluster.kick(elsewhere);
   ctx.metrics.authenticated++;
   log('signedIn', { user: known.user, device: device.id });
-  send(conn, { t: 'welcome', state: await accountState(ctx, known.user) });
+  welcome(conn, { t: 'welcome', state: await accountState(ctx, known.user) });
   await pushPresence(ctx, known.user);
   await deliverMailbox(ctx, conn);
 }

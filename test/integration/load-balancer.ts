@@ -74,6 +74,9 @@ export class LoadBalancer {
       '  timeout server 1h',
       '  timeout tunnel 1h',
       '  timeout check 1s',
+      // A connection to a process that just died goes to another at once, not back to the device.
+      '  retries 2',
+      '  option redispatch',
       '  timeout client-fin 5s',
       '  timeout server-fin 5s',
       'frontend service',

@@ -210,9 +210,10 @@ test('nats cluster: unanswered relay bytes hold the sender until an answer, a ti
     answer(relays[0]!, 'busy');
     await secondSent;
     assert.deepEqual(outcomes, ['1 busy']);
-    // Nobody answers the second frame: after the timeout its bytes leave the window, and nothing is said.
+    // Nobody answers the second frame: after the timeout its bytes leave the window, and its
+    // sender hears that it may be lost.
     await cluster.relay(sender, target, frame, (o) => outcomes.push(`3 ${o}`));
-    assert.deepEqual(outcomes, ['1 busy']);
+    assert.deepEqual(outcomes, ['1 busy', '2 unanswered']);
     // The ghost goes: what it owed is answered 'gone' at once.
     ghost.publish(`${prefix}.all`, encodeEnvelope('ghost', 'g1', { k: 'bye' }));
     await until('the third frame given up', () => outcomes.includes('3 gone'));
@@ -256,6 +257,52 @@ test('nats cluster: a process is judged by its own heartbeat: a slower one is no
     await until('the silent ghost declared dead', () => calls.includes('gone ghost'));
   } finally {
     clearInterval(beating);
+    await cluster.close();
+    await ghost.close();
+  }
+});
+
+test('nats cluster: a frame for a device the directory does not know goes to every process, and is taken where it is signed in', async () => {
+  const database = `sf_test_${crypto.randomBytes(6).toString('hex')}`;
+  const prefix = `sf.${database}`;
+  const ghost: NatsConnection = await connect({ servers: NATS_URL });
+  const heard: Envelope[] = [];
+  ghost.subscribe(`${prefix}.all`, { callback: (_err, msg) => heard.push(decodeEnvelope(msg.data)) });
+  const answered: BusMessage[] = [];
+  ghost.subscribe(`${prefix}.node.ghost`, { callback: (_err, msg) => answered.push(decodeEnvelope(msg.data).message) });
+  await ghost.flush();
+  const { receiver, calls, frames } = recorder();
+  const cluster = await NatsCluster.connect({
+    url: NATS_URL,
+    database,
+    nodeId: 'me',
+    log: () => undefined,
+    heartbeatMs: HEARTBEAT_MS,
+    relayWindowBytes: 1 << 20,
+    nodeWindowBytes: 16 * 1024 * 1024,
+    relayAnswerTimeoutMs: 10_000,
+    assemblyBytes: 64 << 20,
+  });
+  try {
+    await cluster.start(receiver);
+    const frame = new Uint8Array(crypto.randomBytes(3000));
+    cluster.relayAnywhere('d-somewhere', frame);
+    await until('the frame on the broadcast subject', () => heard.some((e) => e.message.k === 'relayAny'));
+    const sent = heard.find((e) => e.message.k === 'relayAny')!;
+    assert.deepEqual(sent.message, { k: 'relayAny', device: 'd-somewhere' });
+    assert.deepEqual(new Uint8Array(sent.body), frame);
+
+    const incoming = new Uint8Array(crypto.randomBytes(2000));
+    ghost.publish(`${prefix}.all`, encodeEnvelope('ghost', 'g1', { k: 'relayAny', device: 'd-mine' }, incoming));
+    await until('the frame handed to this process', () => calls.includes('relay d-mine 2000'));
+    assert.deepEqual(new Uint8Array(frames.at(-1)!), incoming);
+    await new Promise((r) => setTimeout(r, 3 * HEARTBEAT_MS));
+    assert.equal(
+      answered.some((m) => m.k === 'relayAnswers'),
+      false,
+      'a frame sent to every process is never answered',
+    );
+  } finally {
     await cluster.close();
     await ghost.close();
   }

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
+import { Client } from 'pg';
 import WebSocket from 'ws';
 import { toHex } from '../../src/sync/util/bytes';
 import { deviceIdOf, generateDeviceKeys } from '../../src/node/crypto/device-keys';
@@ -354,16 +355,7 @@ test('a device the server slips into a user is never trusted: no changes, chat o
     await world.stopServer();
     const evil = generateDeviceKeys();
     const evilId = deviceIdOf(evil);
-    const db = new Database(nodePath.join(world.dataDir, 'server.sqlite'));
-    const aliceUser = (db.prepare("SELECT id FROM users WHERE name = 'alice'").get() as { id: string }).id;
-    db.prepare('INSERT INTO devices (id, user, sign_public, agree_public, created) VALUES (?, ?, ?, ?, ?)').run(
-      evilId,
-      aliceUser,
-      toHex(evil.signPublic),
-      toHex(evil.agreePublic),
-      Date.now(),
-    );
-    db.close();
+    await slipDeviceIn(world, 'alice', evilId, toHex(evil.signPublic), toHex(evil.agreePublic));
     await world.startServer();
 
     world.start('bob');
@@ -379,10 +371,7 @@ test('a device the server slips into a user is never trusted: no changes, chat o
     await waitFor("alice to have bob's message", () => chatLines(world, 'alice').some((l) => l.includes('hello alice')), SYNC_MS);
 
     await world.stopServer();
-    const after = new Database(nodePath.join(world.dataDir, 'server.sqlite'), { readonly: true });
-    const forEvil = (after.prepare('SELECT COUNT(*) AS n FROM recipients WHERE device = ?').get(evilId) as { n: number }).n;
-    after.close();
-    assert.equal(forEvil, 0, 'nothing was deposited for the injected device');
+    assert.equal(await itemsFor(world, evilId), 0, 'nothing was deposited for the injected device');
     assert.doesNotMatch(world.log('bob'), new RegExp(`mailed changes up to \\d+ to offline device ${evilId}`));
     assert.doesNotMatch(world.log('bob') + world.log('alice'), new RegExp(`secure channel to device ${evilId}`));
     const status = JSON.parse(fs.readFileSync(nodePath.join(world.home('bob'), 'status.json'), 'utf8')) as { spaces: { id: string }[] };
@@ -394,3 +383,48 @@ test('a device the server slips into a user is never trusted: no changes, chat o
     await world.close();
   }
 });
+
+/** What a malicious server does to its own store: a device of its own in `name`'s user, SQLite or PostgreSQL. */
+async function slipDeviceIn(world: NetWorld, name: string, id: string, signPublic: string, agreePublic: string): Promise<void> {
+  if (world.database) {
+    await onPostgres(world.database.url, (c) =>
+      c.query(
+        'INSERT INTO devices (id, user_id, sign_public, agree_public, created) SELECT $1, id, $2, $3, $4 FROM users WHERE name = $5',
+        [id, signPublic, agreePublic, Date.now(), name],
+      ),
+    );
+    return;
+  }
+  const db = new Database(nodePath.join(world.dataDir, 'server.sqlite'));
+  const user = (db.prepare('SELECT id FROM users WHERE name = ?').get(name) as { id: string }).id;
+  db.prepare('INSERT INTO devices (id, user, sign_public, agree_public, created) VALUES (?, ?, ?, ?, ?)').run(
+    id,
+    user,
+    signPublic,
+    agreePublic,
+    Date.now(),
+  );
+  db.close();
+}
+
+/** Mailbox items the server stores for `device`. */
+async function itemsFor(world: NetWorld, device: string): Promise<number> {
+  if (world.database) {
+    const r = await onPostgres(world.database.url, (c) => c.query('SELECT COUNT(*)::int AS n FROM recipients WHERE device = $1', [device]));
+    return (r.rows[0] as { n: number }).n;
+  }
+  const db = new Database(nodePath.join(world.dataDir, 'server.sqlite'), { readonly: true });
+  const n = (db.prepare('SELECT COUNT(*) AS n FROM recipients WHERE device = ?').get(device) as { n: number }).n;
+  db.close();
+  return n;
+}
+
+async function onPostgres<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}

@@ -29,6 +29,8 @@ export type BusMessage =
   | { readonly k: 'relays'; readonly frames: readonly (readonly [number, string, number])[] }
   /** What became of relay frames, by id: those that arrived at once are answered together. */
   | { readonly k: 'relayAnswers'; readonly answers: readonly (readonly [number, RelayOutcome])[] }
+  /** A relay frame for `device` wherever it is signed in (the sender's directory lags); the body is the frame. */
+  | { readonly k: 'relayAny'; readonly device: string }
   | { readonly k: 'mail'; readonly device: string }
   /** Piece `i` of `n` of a message too large for one bus message; the body is the piece. */
   | { readonly k: 'part'; readonly pid: number; readonly i: number; readonly n: number };

@@ -31,6 +31,12 @@ export interface Cluster {
    * bytes are unanswered; `answered` hears whether the target took it.
    */
   relay(sender: Connection, target: RemoteSession, frame: Uint8Array, answered: (outcome: RelayOutcome) => void): Promise<void>;
+  /**
+   * Passes a relay frame to whichever process has `device` signed in, for a device this process's
+   * directory does not know: it may have signed in elsewhere a moment ago, before word of it came
+   * here. No answer: a frame for a device signed in nowhere is dropped, as on one process.
+   */
+  relayAnywhere(device: string, frame: Uint8Array): void;
   /** Tells the target's process that mail waits for a device signed in there. */
   notifyMailbox(target: RemoteSession): void;
 

@@ -13,6 +13,7 @@ export class LocalCluster implements Cluster {
   pushRights(): void {}
   kick(): void {}
   notifyMailbox(): void {}
+  relayAnywhere(): void {}
 
   /** Never called: without other processes there is no remote session to relay to. */
   async relay(_sender: unknown, _target: unknown, _frame: unknown, answered: (outcome: RelayOutcome) => void): Promise<void> {

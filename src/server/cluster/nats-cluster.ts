@@ -163,6 +163,10 @@ export class NatsCluster implements Cluster {
     this.publishTo(session.node, { k: 'kick', device: session.device, session: session.session });
   }
 
+  relayAnywhere(device: string, frame: Uint8Array): void {
+    this.publishAll({ k: 'relayAny', device }, frame);
+  }
+
   notifyMailbox(target: RemoteSession): void {
     this.publishTo(target.node, { k: 'mail', device: target.device });
   }
@@ -332,6 +336,12 @@ export class NatsCluster implements Cluster {
         }
         return;
       }
+      case 'relayAny':
+        // Taken only where the device is signed in; everywhere else it is 'gone' at once.
+        void receiver.relay(message.device, body.slice()).catch((err: unknown) => {
+          this.options.log('internalError', { message: (err as Error)?.message ?? String(err) });
+        });
+        return;
       case 'relayAnswers':
         for (const [id, outcome] of message.answers) this.answer(id, outcome);
         return;
