@@ -1,7 +1,8 @@
 import { Pool } from 'pg';
 import type { PoolClient } from 'pg';
 import type { DeviceInfo, MemberStatus, SpaceDoc } from '../sync/protocol/rendezvous';
-import { parseDeviceInfo, parseSpaceDoc } from '../sync/protocol/rendezvous';
+import { parseSpaceDoc } from '../sync/protocol/rendezvous';
+import { deviceOf, type DeviceRow as StoredDevice } from './device-row';
 import { migrate } from './postgres-migrations';
 import { PostgresRateBuckets } from './postgres-rate-buckets';
 import type { RateBuckets } from './server-rates';
@@ -316,15 +317,6 @@ async function insertDevice(db: Pool | PoolClient, user: string, device: DeviceI
   ]);
 }
 
-interface DeviceRow {
-  id: string;
+interface DeviceRow extends StoredDevice {
   user_id: string;
-  sign_public: string;
-  agree_public: string;
-  endorsement: string | null;
-}
-
-function deviceOf(row: DeviceRow): DeviceInfo {
-  const device = { id: row.id, signPublic: row.sign_public, agreePublic: row.agree_public };
-  return row.endorsement ? parseDeviceInfo({ ...device, endorsement: JSON.parse(row.endorsement) as unknown }) : device;
 }

@@ -22,8 +22,7 @@ export async function onRelay(ctx: ServerContext, conn: Connection, frame: Uint8
     }
     // On another process: its answer comes later, while this connection's next frames go on.
     await ctx.cluster.relay(conn, remote, out, (outcome) => {
-      if (outcome === 'busy') refuseBusy(ctx, conn, device, out.byteLength);
-      else if (outcome === 'unanswered') refuseUnanswered(ctx, conn, device, out.byteLength);
+      if (outcome === 'busy' || outcome === 'unanswered') refuseBusy(ctx, conn, device, out.byteLength, outcome);
     });
     return;
   }
@@ -75,24 +74,21 @@ export class RelaysFromElsewhere {
   }
 }
 
-/** The target's process did not answer in time: the frame may be lost, and its sender is told so as for a busy target. */
-function refuseUnanswered(ctx: ServerContext, conn: Connection, device: string, bytes: number): void {
+/**
+ * The target has taken nothing for a while ('busy': the frame is dropped), or its process did not
+ * answer in time ('unanswered': the frame may be lost); either way its sender is told
+ * (docs/PROTOCOL.md R1, limits; R7).
+ */
+function refuseBusy(ctx: ServerContext, conn: Connection, device: string, bytes: number, why: 'busy' | 'unanswered' = 'busy'): void {
   ctx.metrics.relaysRefused++;
-  ctx.bursts.note('relayRefused', device, { device, sender: conn.device!.id, reason: 'no answer from its process' });
+  const reason = why === 'busy' ? 'target not reading' : 'no answer from its process';
+  ctx.bursts.note('relayRefused', device, { device, sender: conn.device!.id, reason });
   send(conn, {
     t: 'error',
     code: 'busy',
-    message: `the server process of device ${device} did not answer in time; a relay frame of ${bytes} bytes may have been lost`,
-  });
-}
-
-/** The target has taken nothing for a while: the frame is dropped and its sender told (docs/PROTOCOL.md R1, limits). */
-function refuseBusy(ctx: ServerContext, conn: Connection, device: string, bytes: number): void {
-  ctx.metrics.relaysRefused++;
-  ctx.bursts.note('relayRefused', device, { device, sender: conn.device!.id, reason: 'target not reading' });
-  send(conn, {
-    t: 'error',
-    code: 'busy',
-    message: `device ${device} is not reading what is sent to it; a relay frame of ${bytes} bytes was dropped`,
+    message:
+      why === 'busy'
+        ? `device ${device} is not reading what is sent to it; a relay frame of ${bytes} bytes was dropped`
+        : `the server process of device ${device} did not answer in time; a relay frame of ${bytes} bytes may have been lost`,
   });
 }

@@ -2,7 +2,8 @@ import Database from 'better-sqlite3';
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import type { DeviceInfo, MemberStatus, SpaceDoc } from '../sync/protocol/rendezvous';
-import { parseDeviceInfo, parseSpaceDoc } from '../sync/protocol/rendezvous';
+import { parseSpaceDoc } from '../sync/protocol/rendezvous';
+import { deviceOf, type DeviceRow as StoredDevice } from './device-row';
 import type { DepositResult, MailboxHeader, MailboxItem, ServerStore, TokenKind } from './server-store';
 
 const SCHEMA = `
@@ -236,15 +237,6 @@ export class SqliteStore implements ServerStore {
   }
 }
 
-interface DeviceRow {
-  id: string;
+interface DeviceRow extends StoredDevice {
   user: string;
-  sign_public: string;
-  agree_public: string;
-  endorsement: string | null;
-}
-
-function deviceOf(row: DeviceRow): DeviceInfo {
-  const device = { id: row.id, signPublic: row.sign_public, agreePublic: row.agree_public };
-  return row.endorsement ? parseDeviceInfo({ ...device, endorsement: JSON.parse(row.endorsement) as unknown }) : device;
 }

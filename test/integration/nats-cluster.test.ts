@@ -5,7 +5,7 @@ import { connect, type NatsConnection } from 'nats';
 import { decodeEnvelope, encodeEnvelope, type BusMessage, type Envelope } from '../../src/server/cluster/bus-messages';
 import type { ClusterReceiver, RelayOutcome, RemoteSession } from '../../src/server/cluster/cluster';
 import { splitBytes } from '../../src/server/cluster/message-parts';
-import { NatsCluster } from '../../src/server/cluster/nats-cluster';
+import { NatsCluster, type NatsClusterOptions } from '../../src/server/cluster/nats-cluster';
 import type { Connection } from '../../src/server/connection';
 import { NATS_URL } from './pg-database';
 
@@ -41,6 +41,22 @@ function recorder(): { receiver: ClusterReceiver; calls: string[]; frames: Uint8
   return { receiver, calls, frames };
 }
 
+/** This test's process, named `me`, on the cluster of `database`. */
+function connectMe(database: string, options: Partial<NatsClusterOptions> = {}): Promise<NatsCluster> {
+  return NatsCluster.connect({
+    url: NATS_URL,
+    database,
+    nodeId: 'me',
+    log: () => undefined,
+    heartbeatMs: HEARTBEAT_MS,
+    relayWindowBytes: 1 << 20,
+    nodeWindowBytes: 16 * 1024 * 1024,
+    relayAnswerTimeoutMs: 10_000,
+    assemblyBytes: 64 << 20,
+    ...options,
+  });
+}
+
 async function until(what: string, check: () => boolean, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
   while (!check() && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
@@ -57,17 +73,7 @@ test('nats cluster: a new process is sent a snapshot and asked for one; gaps and
   ghost.subscribe(`${prefix}.all`, { callback: (_err, msg) => all.push(decodeEnvelope(msg.data)) });
   await ghost.flush();
   const { receiver, calls, frames } = recorder();
-  const cluster = await NatsCluster.connect({
-    url: NATS_URL,
-    database,
-    nodeId: 'me',
-    log: () => undefined,
-    heartbeatMs: HEARTBEAT_MS,
-    relayWindowBytes: 1 << 20,
-    nodeWindowBytes: 16 * 1024 * 1024,
-    relayAnswerTimeoutMs: 10_000,
-    assemblyBytes: 64 << 20,
-  });
+  const cluster = await connectMe(database);
   const send = (message: BusMessage, subject = `${prefix}.all`, body?: Uint8Array): void =>
     ghost.publish(subject, encodeEnvelope('ghost', 'g1', message, body));
   const kinds = (): string[] => toGhost.map((e) => e.message.k);
@@ -134,17 +140,7 @@ test('nats cluster: a process that was stalled itself does not take the silence 
   const prefix = `sf.${database}`;
   const ghost: NatsConnection = await connect({ servers: NATS_URL });
   const { receiver, calls } = recorder();
-  const cluster = await NatsCluster.connect({
-    url: NATS_URL,
-    database,
-    nodeId: 'me',
-    log: () => undefined,
-    heartbeatMs: HEARTBEAT_MS,
-    relayWindowBytes: 1 << 20,
-    nodeWindowBytes: 16 * 1024 * 1024,
-    relayAnswerTimeoutMs: 10_000,
-    assemblyBytes: 64 << 20,
-  });
+  const cluster = await connectMe(database);
   const beat = (): void => ghost.publish(`${prefix}.all`, encodeEnvelope('ghost', 'g1', { k: 'beat', seq: 0, every: HEARTBEAT_MS }));
   const beating = setInterval(beat, HEARTBEAT_MS / 2);
   try {
@@ -179,17 +175,7 @@ test('nats cluster: unanswered relay bytes hold the sender until an answer, a ti
   });
   await ghost.flush();
   const { receiver } = recorder();
-  const cluster = await NatsCluster.connect({
-    url: NATS_URL,
-    database,
-    nodeId: 'me',
-    log: () => undefined,
-    heartbeatMs: HEARTBEAT_MS,
-    relayWindowBytes: 100,
-    nodeWindowBytes: 16 * 1024 * 1024,
-    relayAnswerTimeoutMs: 3 * HEARTBEAT_MS,
-    assemblyBytes: 64 << 20,
-  });
+  const cluster = await connectMe(database, { relayWindowBytes: 100, relayAnswerTimeoutMs: 3 * HEARTBEAT_MS });
   const socket = { isPaused: false, readyState: 1, OPEN: 1, pause: () => undefined, resume: () => undefined };
   const sender = { socket } as unknown as Connection;
   const target: RemoteSession = { node: 'ghost', device: 'd-ghost', user: 'u', session: 's', presence: 'online' };
@@ -228,17 +214,7 @@ test('nats cluster: a process is judged by its own heartbeat: a slower one is no
   const prefix = `sf.${database}`;
   const ghost: NatsConnection = await connect({ servers: NATS_URL });
   const { receiver, calls } = recorder();
-  const cluster = await NatsCluster.connect({
-    url: NATS_URL,
-    database,
-    nodeId: 'me',
-    log: () => undefined,
-    heartbeatMs: HEARTBEAT_MS,
-    relayWindowBytes: 1 << 20,
-    nodeWindowBytes: 16 * 1024 * 1024,
-    relayAnswerTimeoutMs: 10_000,
-    assemblyBytes: 64 << 20,
-  });
+  const cluster = await connectMe(database);
   const slow = 4 * HEARTBEAT_MS;
   const beat = (): void => ghost.publish(`${prefix}.all`, encodeEnvelope('ghost', 'g1', { k: 'beat', seq: 0, every: slow }));
   let beating: NodeJS.Timeout | undefined;
@@ -272,17 +248,7 @@ test('nats cluster: a frame for a device the directory does not know goes to eve
   ghost.subscribe(`${prefix}.node.ghost`, { callback: (_err, msg) => answered.push(decodeEnvelope(msg.data).message) });
   await ghost.flush();
   const { receiver, calls, frames } = recorder();
-  const cluster = await NatsCluster.connect({
-    url: NATS_URL,
-    database,
-    nodeId: 'me',
-    log: () => undefined,
-    heartbeatMs: HEARTBEAT_MS,
-    relayWindowBytes: 1 << 20,
-    nodeWindowBytes: 16 * 1024 * 1024,
-    relayAnswerTimeoutMs: 10_000,
-    assemblyBytes: 64 << 20,
-  });
+  const cluster = await connectMe(database);
   try {
     await cluster.start(receiver);
     const frame = new Uint8Array(crypto.randomBytes(3000));

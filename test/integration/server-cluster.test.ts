@@ -126,6 +126,24 @@ async function until(what: string, check: () => boolean, ms = 10_000): Promise<v
   assert.ok(check(), `waited ${ms} ms for ${what}`);
 }
 
+/** Two servers of the cluster, alice signed in on the first and bob on the second, contacts. */
+async function aliceAndBobOnTwoNodes(cluster: TestCluster): Promise<{
+  s1: RendezvousServer;
+  s2: RendezvousServer;
+  a: DeviceKeys;
+  b: DeviceKeys;
+  alice: RendezvousClient;
+  bob: RendezvousClient;
+}> {
+  const [s1, s2] = [await cluster.node(), await cluster.node()];
+  const [a, b] = [generateDeviceKeys(), generateDeviceKeys()];
+  const alice = cluster.client(s1, a, 'alice');
+  const bob = cluster.client(s2, b, 'bob');
+  await Promise.all([alice.connect(), bob.connect()]);
+  await makeContacts(alice, bob);
+  return { s1, s2, a, b, alice, bob };
+}
+
 async function makeContacts(a: RendezvousClient, b: RendezvousClient): Promise<void> {
   const token = String((await a.request({ t: 'createInvite' }))['token']);
   await b.request({ t: 'acceptInvite', token, fingerprint: '' });
@@ -144,12 +162,7 @@ function healthz(port: number): Promise<{ status: number; body: Record<string, u
 
 test('cluster: relay both ways between devices on different servers, a frame over 1 MiB too', async () => {
   await withCluster(async (cluster) => {
-    const [s1, s2] = [await cluster.node(), await cluster.node()];
-    const [a, b] = [generateDeviceKeys(), generateDeviceKeys()];
-    const alice = cluster.client(s1, a, 'alice');
-    const bob = cluster.client(s2, b, 'bob');
-    await Promise.all([alice.connect(), bob.connect()]);
-    await makeContacts(alice, bob);
+    const { s1, s2, a, b, alice, bob } = await aliceAndBobOnTwoNodes(cluster);
     const toBob: Uint8Array[] = [];
     const toAlice: Uint8Array[] = [];
     bob.on('relay', (from, payload) => from === deviceIdOf(a) && toBob.push(payload));
@@ -187,12 +200,7 @@ test('cluster: relay both ways between devices on different servers, a frame ove
 
 test('cluster: presence of a device on one server reaches its contact on another: away, online, offline', async () => {
   await withCluster(async (cluster) => {
-    const [s1, s2] = [await cluster.node(), await cluster.node()];
-    const [a, b] = [generateDeviceKeys(), generateDeviceKeys()];
-    const alice = cluster.client(s1, a, 'alice');
-    const bob = cluster.client(s2, b, 'bob');
-    await Promise.all([alice.connect(), bob.connect()]);
-    await makeContacts(alice, bob);
+    const { s2, a, b, alice, bob } = await aliceAndBobOnTwoNodes(cluster);
     const seen: string[] = [];
     bob.on('presence', (_user, presence, devices) => seen.push(`${presence}:${devices.join(',')}`));
     await alice.request({ t: 'presence', status: 'away' });
@@ -233,12 +241,7 @@ test('cluster: a device signing in on another server replaces its session there'
 
 test('cluster: an item deposited on one server is delivered at once to its device signed in on another', async () => {
   await withCluster(async (cluster) => {
-    const [s1, s2] = [await cluster.node(), await cluster.node()];
-    const [a, b] = [generateDeviceKeys(), generateDeviceKeys()];
-    const alice = cluster.client(s1, a, 'alice');
-    const bob = cluster.client(s2, b, 'bob');
-    await Promise.all([alice.connect(), bob.connect()]);
-    await makeContacts(alice, bob);
+    const { s1, a, b, alice, bob } = await aliceAndBobOnTwoNodes(cluster);
     const got: { item: string; sender: string; payload: Uint8Array }[] = [];
     bob.on('delivery', (item, sender, payload) => got.push({ item, sender, payload }));
     const item = crypto.randomBytes(16).toString('hex');
@@ -259,12 +262,7 @@ test('cluster: an item deposited on one server is delivered at once to its devic
 
 test('cluster: a contact removed on one server can no longer relay through another', async () => {
   await withCluster(async (cluster) => {
-    const [s1, s2] = [await cluster.node(), await cluster.node()];
-    const [a, b] = [generateDeviceKeys(), generateDeviceKeys()];
-    const alice = cluster.client(s1, a, 'alice');
-    const bob = cluster.client(s2, b, 'bob');
-    await Promise.all([alice.connect(), bob.connect()]);
-    await makeContacts(alice, bob);
+    const { b, alice, bob } = await aliceAndBobOnTwoNodes(cluster);
     const got: string[] = [];
     bob.on('relay', (_from, payload) => got.push(new TextDecoder().decode(payload)));
     alice.relay(deviceIdOf(b), new TextEncoder().encode('still contacts'));
@@ -284,12 +282,7 @@ test('cluster: a contact removed on one server can no longer relay through anoth
 
 test("cluster: a space shared across servers: the invitee gets its state, members get each other's vectors", async () => {
   await withCluster(async (cluster) => {
-    const [s1, s2] = [await cluster.node(), await cluster.node()];
-    const [a, b] = [generateDeviceKeys(), generateDeviceKeys()];
-    const alice = cluster.client(s1, a, 'alice');
-    const bob = cluster.client(s2, b, 'bob');
-    await Promise.all([alice.connect(), bob.connect()]);
-    await makeContacts(alice, bob);
+    const { a, alice, bob } = await aliceAndBobOnTwoNodes(cluster);
     const unsigned = {
       id: crypto.randomBytes(16).toString('hex'),
       kind: 'pair' as const,
@@ -400,12 +393,7 @@ test('cluster: a device on another server that does not read: the sender is slow
 test('cluster: /metrics of a server tells its node, its sessions and the others, and its bus figures', async () => {
   await withCluster(async (cluster) => {
     cluster.options = { metrics: { host: '127.0.0.1', port: 0 } };
-    const [s1, s2] = [await cluster.node(), await cluster.node()];
-    const [a, b] = [generateDeviceKeys(), generateDeviceKeys()];
-    const alice = cluster.client(s1, a, 'alice');
-    const bob = cluster.client(s2, b, 'bob');
-    await Promise.all([alice.connect(), bob.connect()]);
-    await makeContacts(alice, bob);
+    const { s1, b, alice, bob } = await aliceAndBobOnTwoNodes(cluster);
     const got: Uint8Array[] = [];
     bob.on('relay', (_from, payload) => got.push(payload));
     alice.relay(deviceIdOf(b), new Uint8Array(100));

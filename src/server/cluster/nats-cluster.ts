@@ -1,6 +1,7 @@
 import * as crypto from 'node:crypto';
 import { connect, Events, type NatsConnection } from 'nats';
 import type { ServerMessage } from '../../sync/protocol/rendezvous';
+import { concatBytes } from '../../sync/util/bytes';
 import type { Connection } from '../connection';
 import type { JsonLog } from '../json-log';
 import { decodeEnvelope, encodeEnvelope, type BusMessage, type Envelope } from './bus-messages';
@@ -204,7 +205,7 @@ export class NatsCluster implements Cluster {
     const batch = this.relays.get(node);
     if (!batch) return;
     this.relays.delete(node);
-    const body = batch.bodies.length === 1 ? batch.bodies[0]! : concat(batch.bodies, batch.bytes);
+    const body = batch.bodies.length === 1 ? batch.bodies[0]! : concatBytes(batch.bodies);
     this.publishTo(node, { k: 'relays', frames: batch.frames }, body);
   }
 
@@ -463,16 +464,6 @@ export class NatsCluster implements Cluster {
   private nodeSubject(node: string): string {
     return `${this.prefix}.node.${subjectToken(node)}`;
   }
-}
-
-function concat(parts: readonly Uint8Array[], bytes: number): Uint8Array {
-  const out = new Uint8Array(bytes);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }
 
 /** A NATS subject token: no dots, wildcards or spaces. */
