@@ -402,8 +402,9 @@ async function openCluster(options: ServerOptions, limits: ServerLimits, log: Js
     // A dead process's users go offline well within the bound devices have (two pings).
     heartbeatMs: options.clusterHeartbeatMs ?? Math.min(1000, Math.max(250, limits.heartbeatMs / 4)),
     relayWindowBytes: limits.queuedBytesPerConnection,
-    // Well under what NATS holds for a subscriber that reads slowly (64 MiB by default).
-    nodeWindowBytes: 16 * 1024 * 1024,
+    // What a starved process still reads within a second or two: NATS cuts a subscriber that has
+    // not taken what it was sent within its write deadline (10 s by default), losing it all.
+    nodeWindowBytes: 2 * 1024 * 1024,
     relayAnswerTimeoutMs: 2 * limits.relayWaitMs + 10_000,
     assemblyBytes: limits.queuedBytesTotal,
   });
