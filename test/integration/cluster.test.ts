@@ -1,10 +1,7 @@
 import * as assert from 'node:assert/strict';
-import * as crypto from 'node:crypto';
-import * as fs from 'node:fs';
-import * as nodePath from 'node:path';
 import { test } from 'node:test';
 import { waitFor } from './disk-cluster';
-import { NetWorld } from './net-cluster';
+import { NetWorld, sameFile, writeRandom } from './net-cluster';
 
 /**
  * A cluster of three server processes over PostgreSQL and NATS behind HAProxy, whatever
@@ -16,25 +13,6 @@ import { NetWorld } from './net-cluster';
 const SYNC_MS = 60_000;
 const MiB = 1024 * 1024;
 const [FIRST, SECOND, THIRD] = [0, 1, 2];
-
-function writeRandom(world: NetWorld, folder: string, path: string, size: number): Uint8Array {
-  const bytes = new Uint8Array(crypto.randomBytes(size));
-  fs.mkdirSync(world.folder(folder), { recursive: true });
-  fs.writeFileSync(nodePath.join(world.folder(folder), path), bytes);
-  return bytes;
-}
-
-/** The file holds exactly `bytes` (compared by SHA-256); false while it is missing or still being written. */
-function sameFile(world: NetWorld, folder: string, path: string, bytes: Uint8Array): boolean {
-  const file = nodePath.join(world.folder(folder), path);
-  if (fs.statSync(file, { throwIfNoEntry: false })?.size !== bytes.length) return false;
-  const sha = (b: Uint8Array): string => crypto.createHash('sha256').update(b).digest('hex');
-  try {
-    return sha(new Uint8Array(fs.readFileSync(file))) === sha(bytes);
-  } catch {
-    return false;
-  }
-}
 
 /** Three processes; alice and bob contacts, alice's folder `a` shared with bob as `b`. */
 async function aliceSharingWithBob(world: NetWorld, serverFlags: readonly string[] = []): Promise<void> {

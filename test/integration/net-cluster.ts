@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -515,4 +516,25 @@ export function health(port: number, ca?: string): Promise<number> {
       resolve(0);
     });
   });
+}
+
+/** Writes `bytes` random bytes to `path` in `folder` (making its parents) and returns them. */
+export function writeRandom(world: NetWorld, folder: string, path: string, bytes: number): Uint8Array {
+  const data = new Uint8Array(crypto.randomBytes(bytes));
+  const abs = nodePath.join(world.folder(folder), path);
+  fs.mkdirSync(nodePath.dirname(abs), { recursive: true });
+  fs.writeFileSync(abs, data);
+  return data;
+}
+
+/** The file holds exactly `data` (compared by SHA-256); false while it is missing or still being written. */
+export function sameFile(world: NetWorld, folder: string, path: string, data: Uint8Array): boolean {
+  const abs = nodePath.join(world.folder(folder), path);
+  if (fs.statSync(abs, { throwIfNoEntry: false })?.size !== data.length) return false;
+  const sha = (b: Uint8Array): string => crypto.createHash('sha256').update(b).digest('hex');
+  try {
+    return sha(new Uint8Array(fs.readFileSync(abs))) === sha(data);
+  } catch {
+    return false;
+  }
 }

@@ -1,31 +1,10 @@
 import * as assert from 'node:assert/strict';
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
-import * as nodePath from 'node:path';
 import { test } from 'node:test';
 import { sleep, waitFor } from './disk-cluster';
-import { NetWorld } from './net-cluster';
+import { NetWorld, sameFile, writeRandom } from './net-cluster';
 
 const SYNC_MS = 60_000;
-
-function writeRandom(world: NetWorld, folder: string, path: string, bytes: number): Uint8Array {
-  const data = new Uint8Array(crypto.randomBytes(bytes));
-  const abs = nodePath.join(world.folder(folder), path);
-  fs.mkdirSync(nodePath.dirname(abs), { recursive: true });
-  fs.writeFileSync(abs, data);
-  return data;
-}
-
-function sameFile(world: NetWorld, folder: string, path: string, data: Uint8Array): boolean {
-  const abs = nodePath.join(world.folder(folder), path);
-  if (fs.statSync(abs, { throwIfNoEntry: false })?.size !== data.length) return false;
-  const sha = (b: Uint8Array): string => crypto.createHash('sha256').update(b).digest('hex');
-  try {
-    return sha(new Uint8Array(fs.readFileSync(abs))) === sha(data);
-  } catch {
-    return false;
-  }
-}
 
 /** Peak resident memory of a process, from the kernel's high-water mark. */
 function peakRssBytes(pid: number): number {
