@@ -177,7 +177,9 @@ export class DirectLink {
       this.peerKeys = keys;
       this.peerNonce = hi.nonce;
       this.state = 'proof';
-      this.write(encodeFrame(LinkFrame.Proof, signWith(this.options.keys, linkTranscript(this.options.localId, hi.device, this.nonce, hi.nonce))));
+      this.write(
+        encodeFrame(LinkFrame.Proof, signWith(this.options.keys, linkTranscript(this.options.localId, hi.device, this.nonce, hi.nonce))),
+      );
       return;
     }
     if (this.state === 'proof') {

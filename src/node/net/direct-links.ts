@@ -85,7 +85,8 @@ export class DirectLinks {
       server.once('error', (err: NodeJS.ErrnoException) => {
         const where = `${options.listen.host}:${options.listen.port}`;
         if (err.code === 'EADDRINUSE') reject(new DirectListenError(`cannot listen on ${where}: the port is in use`));
-        else if (err.code === 'EADDRNOTAVAIL') reject(new DirectListenError(`cannot listen on ${where}: no interface of this host has that address`));
+        else if (err.code === 'EADDRNOTAVAIL')
+          reject(new DirectListenError(`cannot listen on ${where}: no interface of this host has that address`));
         else reject(new DirectListenError(`cannot listen on ${where}: ${err.message}`));
       });
       server.listen({ host: options.listen.host, port: options.listen.port, exclusive: true }, () => resolve());
