@@ -119,27 +119,23 @@ export class DirectLinks {
 
   /**
    * `device` says it listens at `addresses` (sealed on its channel, or a signed LAN broadcast).
-   * A fresh word dials at once, whatever the backoff, so a network that came back is used again.
+   * Hearing it dials at once, whatever the backoff, so a network that came back is used again.
    */
   learn(device: string, addresses: readonly string[]): void {
     if (this.closed || device === this.options.deviceId || !this.options.lookup(device)) return;
     const peer = this.peer(device);
     const now = Date.now();
-    let fresh = false;
     for (const a of addresses) {
       if (!parseAddress(a) || parseAddress(a)!.port === 0) continue;
-      if (!peer.addresses.has(a)) fresh = true;
       peer.addresses.delete(a);
       peer.addresses.set(a, now);
     }
     while (peer.addresses.size > MAX_ADDRESSES) peer.addresses.delete(peer.addresses.keys().next().value!);
     if (peer.link || peer.dialing) return;
-    if (fresh || peer.timer === undefined) {
-      clearTimeout(peer.timer);
-      peer.timer = undefined;
-      peer.attempt = 0;
-      this.dial(device);
-    }
+    clearTimeout(peer.timer);
+    peer.timer = undefined;
+    peer.attempt = 0;
+    this.dial(device);
   }
 
   /** The account changed: links to devices no longer allowed close, and they are not dialed again. */
