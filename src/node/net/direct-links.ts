@@ -1,6 +1,6 @@
 import * as net from 'node:net';
 import type { DeviceKeys, DevicePublicKeys } from '../crypto/device-keys';
-import { DirectLink, type LinkTimings } from './direct-link';
+import { DirectLink, type DirectLinkOptions, type LinkTimings } from './direct-link';
 import { listenAddresses } from './lan-discovery';
 
 /** Sockets accepted that have not proved who they are yet, at most; more are closed at once. */
@@ -49,6 +49,8 @@ export interface DirectLinksOptions {
   /** Test only: the addresses announced instead of the listen address (a forwarder in front of it). */
   readonly advertise?: readonly string[];
   readonly timings?: LinkTimings;
+  /** The bandwidth limits, shared with the relay. */
+  readonly limits?: DirectLinkOptions['limits'];
 }
 
 interface Peer {
@@ -220,6 +222,7 @@ export class DirectLinks {
       ...(expected !== undefined ? { expected } : {}),
       lookup: this.options.lookup,
       ...(this.options.timings ? { timings: this.options.timings } : {}),
+      ...(this.options.limits ? { limits: this.options.limits } : {}),
       onUp: (l) => {
         wasUp = true;
         this.unauthenticated.delete(l);

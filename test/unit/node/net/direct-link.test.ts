@@ -17,6 +17,7 @@ import {
 import { DirectLink, type LinkTimings } from '../../../../src/node/net/direct-link';
 import { decodeDirectAddresses, encodeDirectAddresses } from '../../../../src/node/net/direct-addresses';
 import { parseAddress } from '../../../../src/node/net/direct-links';
+import { TokenBucket } from '../../../../src/sync/util/token-bucket';
 
 const FAST: LinkTimings = { handshakeMs: 500, pingMs: 100, silentMs: 400, ackEvery: 4, ackDelayMs: 10 };
 
@@ -115,7 +116,7 @@ function side(
   socket: net.Socket,
   me: Device,
   known: readonly Device[],
-  options: { expected?: string; accept?: (payload: Uint8Array) => boolean } = {},
+  options: { expected?: string; accept?: (payload: Uint8Array) => boolean; up?: TokenBucket } = {},
 ): Side {
   let up!: () => void;
   let closed!: (v: { unacked: Uint8Array[]; reason: string }) => void;
@@ -132,6 +133,7 @@ function side(
     ...(options.expected ? { expected: options.expected } : {}),
     lookup,
     timings: FAST,
+    ...(options.up ? { limits: () => ({ up: options.up, down: undefined }) } : {}),
     onUp: () => up(),
     onPayload: (_l, payload) => {
       s.received.push(payload.slice());
@@ -311,6 +313,29 @@ test('an ack of frames never sent is a protocol error', async () => {
     assert.match((await b.closed).reason, /ack of 5 frames, 0 were sent/);
   } finally {
     dialed.destroy();
+    server.close();
+  }
+});
+
+test('payloads wait for the upload limit, which the link shares with the relay, and arrive in order', async () => {
+  const { dialed, accepted, server } = await socketPair();
+  try {
+    // 100 KB/s with a 25 KB burst: ten 20 KB payloads cannot all be written in the first 50 ms.
+    const limit = new TokenBucket(100_000, 25_000, Date.now());
+    const a = side(dialed, alice, [bob], { expected: bob.id, up: limit });
+    const b = side(accepted, bob, [alice]);
+    await Promise.all([a.up, b.up]);
+    for (let i = 0; i < 10; i++) assert.ok(a.link.send(new Uint8Array(20_000).fill(i)));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.ok(b.received.length < 10, `${b.received.length} payloads passed a limit that allows 2`);
+    const deadline = Date.now() + 10_000;
+    while (b.received.length < 10 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(
+      b.received.map((p) => p[0]),
+      [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+    );
+    a.link.close('test over');
+  } finally {
     server.close();
   }
 });
