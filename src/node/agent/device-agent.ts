@@ -290,7 +290,7 @@ export class DeviceAgent {
   async close(): Promise<void> {
     this.closed = true;
     this.lan?.close();
-    this.links?.close();
+    await this.links?.close();
     this.mailbox.close();
     clearInterval(this.timer);
     this.siblings.close();

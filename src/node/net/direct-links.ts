@@ -59,6 +59,8 @@ interface Peer {
   link: DirectLink | undefined;
   dialing: boolean;
   attempt: number;
+  /** A failed dial was logged since the last link: a device away from this network fails every 30 s, said once. */
+  failureSaid: boolean;
   timer: NodeJS.Timeout | undefined;
 }
 
@@ -150,20 +152,22 @@ export class DirectLinks {
     }
   }
 
-  close(): void {
+  /** Stops listening (the port is free again when this resolves) and closes every link. */
+  async close(): Promise<void> {
     this.closed = true;
-    this.server.close();
+    const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const link of this.unauthenticated) link.close('closing');
     for (const peer of this.peers.values()) {
       clearTimeout(peer.timer);
       peer.link?.close('closing');
     }
+    await stopped;
   }
 
   private peer(device: string): Peer {
     let peer = this.peers.get(device);
     if (!peer) {
-      peer = { addresses: new Map(), link: undefined, dialing: false, attempt: 0, timer: undefined };
+      peer = { addresses: new Map(), link: undefined, dialing: false, attempt: 0, timer: undefined, failureSaid: false };
       this.peers.set(device, peer);
     }
     return peer;
@@ -234,7 +238,11 @@ export class DirectLinks {
         this.unauthenticated.delete(l);
         if (wasUp) this.onDown(l, unacked, reason);
         else {
-          if (expected !== undefined) this.options.log(`direct link to device ${expected} failed: ${reason}`);
+          const peer = expected !== undefined ? this.peers.get(expected) : undefined;
+          if (peer && !peer.failureSaid) {
+            peer.failureSaid = true;
+            this.options.log(`direct link to device ${expected!} failed: ${reason}; trying again later`);
+          }
           dialed?.(false);
         }
       },
@@ -263,6 +271,7 @@ export class DirectLinks {
     clearTimeout(peer.timer);
     peer.timer = undefined;
     peer.attempt = 0;
+    peer.failureSaid = false;
     this.options.log(`direct link to device ${device} is up`);
     this.options.onPathChange(device, true);
   }
