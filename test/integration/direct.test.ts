@@ -112,6 +112,7 @@ describe('direct links', { concurrency: false }, () => {
       const aliceStatus = await world.status('alice');
       assert.equal(pathTo(aliceStatus, 'bob'), 'direct');
       assert.ok(aliceStatus.direct!.bytesSentDirect > big.length, JSON.stringify(aliceStatus.direct));
+      assert.match((await cli(['status', '--home', world.home('alice')])).stdout, /\n {2}device [0-9a-f]{32} of bob: direct link\n/);
 
       // (2) The direct path is cut while a file is on its way: it still arrives, byte-identical, over the relay.
       const forwardedBefore = alice.forwarder.forwarded + bob.forwarder.forwarded;
@@ -162,6 +163,7 @@ describe('direct links', { concurrency: false }, () => {
       assert.equal(pathTo(alice, 'bob'), 'relay');
       assert.deepEqual(alice.direct, { enabled: false, listening: [], bytesSentDirect: 0, bytesSentRelay: alice.direct!.bytesSentRelay });
       assert.equal(pathTo(await world.status('bob'), 'alice'), 'relay');
+      assert.match((await cli(['status', '--home', world.home('bob')])).stdout, /\n {2}device [0-9a-f]{32} of alice: through the server\n/);
       assert.doesNotMatch(world.log('alice'), /direct link/);
     } finally {
       await world.close();
