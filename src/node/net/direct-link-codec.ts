@@ -48,6 +48,14 @@ export function encodeFrame(type: number, body: Uint8Array = new Uint8Array(0)):
   return out;
 }
 
+/** The first 5 bytes of a payload frame of `size` bytes of payload; the payload follows as is. */
+export function payloadHead(size: number): Uint8Array {
+  const out = new Uint8Array(5);
+  new DataView(out.buffer).setUint32(0, 1 + size);
+  out[4] = LinkFrame.Payload;
+  return out;
+}
+
 export function encodeHi(nonce: Uint8Array, device: string): Uint8Array {
   return encodeFrame(LinkFrame.Hi, concatBytes([Uint8Array.of(LINK_VERSION), nonce, utf8(device)]));
 }

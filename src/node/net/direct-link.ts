@@ -10,6 +10,7 @@ import {
   encodeFrame,
   encodeHi,
   FrameReader,
+  payloadHead,
   LINK_NONCE_BYTES,
   LinkFrame,
   LinkProtocolError,
@@ -87,7 +88,7 @@ export class DirectLink {
   private ackedReceived = 0;
   private ackTimer: NodeJS.Timeout | undefined;
   private readonly timer: NodeJS.Timeout;
-  /** Payload frames waiting for the upload limit. */
+  /** Payloads waiting for the upload limit. */
   private readonly outbox: Uint8Array[] = [];
   private outboxTimer: NodeJS.Timeout | undefined;
   private resumeTimer: NodeJS.Timeout | undefined;
@@ -127,9 +128,9 @@ export class DirectLink {
     this.unackedBytes += payload.length;
     this.sent++;
     this.bytesSent += payload.length;
-    if (!this.options.limits?.().up && this.outbox.length === 0) this.write(encodeFrame(LinkFrame.Payload, payload));
+    if (!this.options.limits?.().up && this.outbox.length === 0) this.writePayload(payload);
     else {
-      this.outbox.push(encodeFrame(LinkFrame.Payload, payload));
+      this.outbox.push(payload);
       this.drainOutbox();
     }
     return true;
@@ -148,9 +149,9 @@ export class DirectLink {
         }, wait);
         return;
       }
-      const frame = this.outbox.shift()!;
-      this.write(frame);
-      up?.spend(frame.length, Date.now());
+      const payload = this.outbox.shift()!;
+      this.writePayload(payload);
+      up?.spend(payload.length + 5, Date.now());
     }
   }
 
@@ -182,6 +183,16 @@ export class DirectLink {
     const unacked = this.unacked.splice(0);
     this.unackedBytes = 0;
     this.options.onClose(this, unacked, reason);
+  }
+
+  /** A payload frame as its 5-byte head and the payload itself: a payload of megabytes is not copied again. */
+  private writePayload(payload: Uint8Array): void {
+    const socket = this.options.socket;
+    if (socket.destroyed) return;
+    socket.cork();
+    this.write(payloadHead(payload.length));
+    socket.write(payload);
+    socket.uncork();
   }
 
   private write(frame: Uint8Array): void {

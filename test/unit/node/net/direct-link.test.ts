@@ -13,6 +13,7 @@ import {
   LinkProtocolError,
   linkTranscript,
   MAX_HANDSHAKE_FRAME,
+  payloadHead,
 } from '../../../../src/node/net/direct-link-codec';
 import { DirectLink, type LinkTimings } from '../../../../src/node/net/direct-link';
 import { decodeDirectAddresses, encodeDirectAddresses } from '../../../../src/node/net/direct-addresses';
@@ -65,6 +66,11 @@ test('a truncated frame waits; an oversize or empty one is an error before its b
   new DataView(big.buffer).setUint32(0, MAX_HANDSHAKE_FRAME + 1);
   assert.throws(() => new FrameReader(() => MAX_HANDSHAKE_FRAME).push(big), LinkProtocolError);
   assert.throws(() => new FrameReader(() => MAX_HANDSHAKE_FRAME).push(new Uint8Array(4)), /empty frame/);
+});
+
+test('a payload frame written as its head and the payload is the same bytes as one frame', () => {
+  const payload = new Uint8Array([1, 9, 8, 7]);
+  assert.deepEqual(Uint8Array.from([...payloadHead(payload.length), ...payload]), encodeFrame(LinkFrame.Payload, payload));
 });
 
 test('hi and ack frames are checked exactly', () => {
