@@ -14,6 +14,12 @@ import { createTestDatabase, NATS_URL, type TestDatabase } from './pg-database';
 /** Preloaded into a cluster's device processes: they connect from the address their user is pinned by. */
 const SOURCE_ADDRESS = nodePath.resolve(__dirname, 'source-address.js');
 
+/**
+ * Where test daemons accept direct links: loopback, so no test listens at a real interface or
+ * broadcasts on a real LAN (a loopback listen address announces nothing on the LAN).
+ */
+export const LOOPBACK_LISTEN = '127.0.0.1:0';
+
 /** The CLI as a user runs it. */
 export const CLI = nodePath.resolve(__dirname, '../../src/cli/main.js');
 
@@ -357,12 +363,17 @@ export class NetWorld {
     await ok(['join', '--home', this.home(who), '--space', space, '--path', this.folder(folder), ...this.caArgs]);
   }
 
-  start(who: string, extra: readonly string[] = []): ChildProcess {
+  /**
+   * Starts `who`'s daemon. Direct links between daemons are on, over loopback, unless `extra`
+   * says `--no-direct` (a test about the relay) or its own `--listen`; `env` is added to its environment.
+   */
+  start(who: string, extra: readonly string[] = [], env: Readonly<Record<string, string>> = {}): ChildProcess {
     const log = fs.openSync(nodePath.join(this.dir, `${who}.log`), 'a');
+    const listen = extra.includes('--no-direct') || extra.includes('--listen') ? [] : ['--listen', LOOPBACK_LISTEN];
     const profile = process.env['PROFILE_DIR'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['PROFILE_DIR']] : [];
-    const child = spawn(process.execPath, [...profile, CLI, 'run', '--home', this.home(who), ...this.caArgs, ...extra], {
+    const child = spawn(process.execPath, [...profile, CLI, 'run', '--home', this.home(who), ...this.caArgs, ...listen, ...extra], {
       stdio: ['ignore', log, log],
-      env: this.clusterSize > 0 ? this.pinnedEnvironment(who) : process.env,
+      env: { ...(this.clusterSize > 0 ? this.pinnedEnvironment(who) : process.env), ...env },
     });
     fs.closeSync(log);
     this.daemons.set(who, child);
@@ -429,6 +440,8 @@ export class NetWorld {
 }
 
 export interface StatusJson {
+  peers?: { device: string; user: string; name: string; path: 'direct' | 'relay' }[];
+  direct?: { enabled: boolean; listening: string[]; bytesSentDirect: number; bytesSentRelay: number };
   spaces: { id: string; path: string; inSync: boolean; members: { name: string; presence: string; role: string }[] }[];
   conflicts: { space: string; path: string }[];
   bytesSent: number;

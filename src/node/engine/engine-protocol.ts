@@ -48,6 +48,11 @@ export interface MemberView {
   readonly presence: Presence;
   /** Workspace-relative path of the file this member has active, when known (co-editing). */
   readonly activeFile?: string;
+  /**
+   * How this device reaches the member's devices now, when a channel to one is up: `direct`
+   * when one of them is on a direct link (PROTOCOL.md R8), else `relay` (through the server).
+   */
+  readonly path?: 'direct' | 'relay';
 }
 
 export type SyncStateView =
@@ -187,8 +192,20 @@ export interface EngineMethods {
    * window's host) runs it. `folders` is where spaces this user joined on another device land
    * (the CLI daemon's `--folders`); without it, only spaces joined on this device sync.
    * `caFile` is a private CA's PEM file to trust for a wss:// server (`--ca`, sharedFolders.caFile).
+   * `direct` false keeps every byte on the server's relay (`--no-direct`, sharedFolders.directConnections);
+   * otherwise the device accepts direct links on `listen` ("HOST:PORT", `--listen`, sharedFolders.listenAddress;
+   * default every IPv4 address, any free port) and dials the other devices' (PROTOCOL.md R8).
    */
-  start(p: { home: string; keys?: string; limitUp?: number; limitDown?: number; folders?: string; caFile?: string }): {
+  start(p: {
+    home: string;
+    keys?: string;
+    limitUp?: number;
+    limitDown?: number;
+    folders?: string;
+    caFile?: string;
+    direct?: boolean;
+    listen?: string;
+  }): {
     identity: EngineIdentity | undefined;
   };
   /**

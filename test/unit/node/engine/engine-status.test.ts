@@ -116,6 +116,10 @@ test('status: contacts with presence and fingerprints, members, conflicts and un
       errors: [],
       bytesSent: 5,
       bytesReceived: 7,
+      peers: [
+        { device: 'b'.repeat(32), user: BOB, name: 'bob', path: 'relay' },
+        { device: 'c'.repeat(32), user: BOB, name: 'bob', path: 'direct' },
+      ],
       contacts: [{ id: BOB, name: 'bob', presence: 'away' }],
     },
     local: [local],
@@ -132,6 +136,11 @@ test('status: contacts with presence and fingerprints, members, conflicts and un
   assert.deepEqual(
     view.members.map((m) => `${m.name}:${m.role}:${m.status}:${m.presence}`),
     ['bob:owner:joined:away', 'alice:editor:joined:online'],
+  );
+  // One of bob's devices is on a direct link: he is reached directly; nothing is said of alice, with no channel to her.
+  assert.deepEqual(
+    view.members.map((m) => m.path),
+    ['direct', undefined],
   );
   assert.deepEqual([s.bytesSent, s.bytesReceived], [5, 7]);
 });
@@ -215,6 +224,7 @@ test('status while not connected: contacts and spaces as last known, nobody onli
       errors: [],
       bytesSent: 0,
       bytesReceived: 0,
+      peers: [],
       contacts: [{ id: BOB, name: 'bob', presence: 'online' as const }],
     },
     local: [local],
