@@ -26,6 +26,8 @@ export const statusCommand: CommandSpec = {
       );
     console.log(`${printable(status.user?.name ?? '?')} (device ${status.device}), ${status.connected ? 'connected' : 'not connected'}`);
     for (const s of status.spaces) console.log(`  ${s.id} ${s.path}: ${daemon ? syncText(s) : 'sync state unknown'}; ${membersText(s)}`);
+    for (const p of status.peers ?? [])
+      console.log(`  device ${p.device} of ${printable(p.name || '?')}: ${p.path === 'direct' ? 'direct link' : 'through the server'}`);
     for (const c of status.conflicts)
       console.log(`  conflict in ${c.space}: ${printable(c.path)} (the other version is ${printable(c.copy)})`);
     for (const e of status.errors) console.log(`  error in ${e.space}: ${e.path ? `${printable(e.path)}: ` : ''}${printable(e.message)}`);

@@ -51,6 +51,24 @@ export interface AgentStatus {
   readonly bytesSent: number;
   readonly bytesReceived: number;
   readonly contacts: { id: string; name: string; presence: Presence }[];
+  /** The other devices with a secure channel up (a running daemon only), and how it goes: a direct link or the server's relay. */
+  readonly peers: PeerStatus[];
+  /** Direct links (PROTOCOL.md R8): on or off, where this device accepts them, and the bytes sent each way. */
+  readonly direct?: DirectStatus;
+}
+
+export interface PeerStatus {
+  readonly device: string;
+  readonly user: string;
+  readonly name: string;
+  readonly path: 'direct' | 'relay';
+}
+
+export interface DirectStatus {
+  readonly enabled: boolean;
+  readonly listening: string[];
+  readonly bytesSentDirect: number;
+  readonly bytesSentRelay: number;
 }
 
 /** What a running agent knows better than the account state: its replicas' summaries, the latest vectors and presence. */
@@ -109,6 +127,7 @@ export function statusFrom(
     bytesSent: 0,
     bytesReceived: 0,
     contacts: (state?.contacts ?? []).map((c) => ({ id: c.id, name: c.name, presence: presenceOf(c.id) })),
+    peers: [],
   };
 }
 

@@ -21,6 +21,8 @@ import type { DeviceHome, Identity, LocalSpace } from './device-home';
 import type { DeviceKeys } from '../crypto/device-keys';
 import { FsWorkerPool } from '../workers/fs-worker-pool';
 import { PeerChannels } from '../net/peer-channels';
+import { DirectLinks, type ListenAddress } from '../net/direct-links';
+import { LanDiscovery } from '../net/lan-discovery';
 import { RendezvousClient } from '../net/rendezvous-client';
 import type { ChatEntry } from './chat';
 import { MAIL_CACHE_BUDGET_BYTES, MailBlockCache, MailPositions } from '../net/mail-sync';
@@ -65,7 +67,15 @@ export interface AgentOptions {
   readonly onCoeditPeers?: (space: string, path: string, peers: readonly CoeditPeerView[]) => void;
   readonly onCoeditFrame?: (space: string, path: string, session: string, from: string, frame: Uint8Array) => void;
   readonly onActiveEditor?: (editor: ActiveEditorView) => void;
+  /**
+   * Direct links to other devices (PROTOCOL.md R8): where to listen, and (tests only) the
+   * addresses to announce instead. Without it every byte goes through the server's relay.
+   */
+  readonly direct?: { readonly listen: ListenAddress; readonly advertise?: readonly string[] };
 }
+
+/** How often the addresses this device listens at are looked at again (an interface came or went). */
+const ADDRESSES_CHECK_MS = 30_000;
 
 /**
  * One device, running: signed in to the server, holding a replica per joined space, and
@@ -80,6 +90,11 @@ export class DeviceAgent {
   private readonly presence = new Map<string, Presence>();
   private readonly pool = new FsWorkerPool();
   private readonly channels: PeerChannels;
+  private links: DirectLinks | undefined;
+  private lan: LanDiscovery | undefined;
+  /** The addresses last told to other devices, joined; and when they were last looked at. */
+  private announcedAddresses = '';
+  private addressesCheckedAt = 0;
   private readonly router: DeviceRouter;
   private readonly mailbox: Mailbox;
   private readonly siblings: SiblingSpaces;
@@ -108,10 +123,12 @@ export class DeviceAgent {
       deviceId: client.device.id,
       lookup: (device) => publicKeysOf(this.client.state, device),
       relay: (device, payload) => client.relay(device, payload),
+      direct: (device, payload) => this.links?.send(device, payload) ?? false,
       onMessage: (device, plaintext) => this.router.receive(device, plaintext),
       onReady: (device) => {
         this.log(`secure channel to device ${device} is up`);
         this.coedit.channelReady(device);
+        if (this.links) this.router.sendDirectAddresses(device, this.links.addresses());
       },
       log,
     });
@@ -123,6 +140,7 @@ export class DeviceAgent {
       isOpen: (space) => this.spaces.has(space),
       onSync: (space, device, message) => this.onSync(space, device, message),
       onCoedit: (device, plaintext) => this.coedit.receive(device, plaintext),
+      onDirectAddresses: (device, addresses) => this.links?.learn(device, addresses),
       onTyping: (conversation, from) => options.onTyping?.(conversation, from),
       log,
     });
@@ -182,6 +200,14 @@ export class DeviceAgent {
       ...(options.caFile !== undefined ? { caFile: options.caFile } : {}),
     });
     const agent = new DeviceAgent(home, identity, client, options);
+    if (options.direct) {
+      try {
+        await agent.startDirect(options.direct);
+      } catch (err) {
+        await agent.close();
+        throw err;
+      }
+    }
     client.on('connected', (state) => agent.onState(state, true));
     client.on('state', (state) => agent.onState(state, false));
     client.on('presence', (user, presence, devices) => agent.onPresence(user, presence, devices));
@@ -206,12 +232,64 @@ export class DeviceAgent {
     return this.client.state;
   }
 
+  /** Listens for direct links, and on the LAN for where other devices listen; throws DirectListenError. */
+  private async startDirect(direct: NonNullable<AgentOptions['direct']>): Promise<void> {
+    const log = (m: string): void => this.log(m);
+    const lookup = (device: string): ReturnType<typeof publicKeysOf> => publicKeysOf(this.client.state, device);
+    const links = await DirectLinks.start({
+      keys: this.identity.keys,
+      deviceId: this.client.device.id,
+      lookup,
+      listen: direct.listen,
+      onPayload: (device, payload) => this.channels.onDirect(device, payload),
+      fallback: (device, payloads) => {
+        for (const p of payloads) this.channels.relayed(device, p);
+      },
+      onPathChange: () => undefined,
+      log,
+      ...(direct.advertise ? { advertise: direct.advertise } : {}),
+    });
+    this.links = links;
+    this.announcedAddresses = links.addresses().join(' ');
+    this.addressesCheckedAt = Date.now();
+    this.log(`accepting direct links on ${direct.listen.host}:${links.port}`);
+    this.lan = await LanDiscovery.start({
+      keys: this.identity.keys,
+      deviceId: this.client.device.id,
+      listenHost: direct.listen.host,
+      tcpPort: () => links.port,
+      lookup,
+      onCandidate: (device, address) => links.learn(device, [address]),
+      log,
+    });
+  }
+
+  /** Tells the devices with a channel up where this one listens, when that changed. */
+  private checkAddresses(): void {
+    const links = this.links;
+    if (!links || Date.now() - this.addressesCheckedAt < ADDRESSES_CHECK_MS) return;
+    this.addressesCheckedAt = Date.now();
+    const now = links.addresses();
+    if (now.join(' ') === this.announcedAddresses) return;
+    this.announcedAddresses = now.join(' ');
+    this.log(`accepting direct links at ${now.join(', ') || 'no address'}`);
+    for (const device of this.online) if (this.channels.isReady(device)) this.router.sendDirectAddresses(device, now);
+    this.lan?.announce();
+  }
+
+  /** How this device reaches another now: its direct link, or the server's relay. */
+  pathTo(device: string): 'direct' | 'relay' {
+    return this.links?.isDirect(device) ? 'direct' : 'relay';
+  }
+
   replica(space: string): DiskReplica | undefined {
     return this.spaces.get(space)?.disk;
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    this.lan?.close();
+    this.links?.close();
     this.mailbox.close();
     clearInterval(this.timer);
     this.siblings.close();
@@ -234,6 +312,7 @@ export class DeviceAgent {
     for (const v of state.vectors) this.vectors.set(`${v.space}/${v.device}`, v.hash);
     for (const c of state.contacts) this.presence.set(c.id, c.presence);
     this.coedit.membershipChanged();
+    this.links?.recheck();
     // A device met since the sign-in (a new contact, a new fellow member) comes online with the
     // state that introduces it: no presence push follows for it.
     const arrived = fresh ? [...this.online] : state.online.filter((d) => !this.online.has(d));
@@ -382,6 +461,7 @@ export class DeviceAgent {
   // ---- sync negotiation ---------------------------------------------------------------------
 
   private async tick(): Promise<void> {
+    this.checkAddresses();
     if (!this.client.connected) return;
     for (const [id, open] of this.spaces) {
       // Blocks from the mailbox go as soon as no version still to be written needs them.
@@ -516,7 +596,29 @@ export class DeviceAgent {
       const cache = this.spaces.get(s.id)?.cache;
       return cache ? { ...s, mailCache: { bytes: cache.bytes, blocks: cache.size, budget: cache.budget } } : s;
     });
-    return { ...base, spaces, conflicts, errors, bytesSent: this.channels.bytesSent, bytesReceived: this.channels.bytesReceived };
+    const me = this.client.device.id;
+    const peers = [...this.online]
+      .filter((d) => d !== me && this.channels.isReady(d))
+      .sort()
+      .map((device) => {
+        const user = userOfDevice(state, device);
+        return { device, user: user?.id ?? '', name: user?.name ?? '', path: this.pathTo(device) };
+      });
+    return {
+      ...base,
+      spaces,
+      conflicts,
+      errors,
+      bytesSent: this.channels.bytesSent,
+      bytesReceived: this.channels.bytesReceived,
+      peers,
+      direct: {
+        enabled: this.links !== undefined,
+        listening: this.links ? this.links.addresses() : [],
+        bytesSentDirect: this.channels.bytesDirect,
+        bytesSentRelay: this.channels.bytesRelayed,
+      },
+    };
   }
 
   private log(message: string): void {

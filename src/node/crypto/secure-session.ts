@@ -10,13 +10,13 @@ import {
   type DeviceKeys,
   type DevicePublicKeys,
 } from './device-keys';
+import { ReplayWindow } from './replay-window';
 
 const VERSION = 1;
 /** version(1) | ephemeral X25519 public(32) | nonce(16) | Ed25519 signature(64) */
 const HELLO_BYTES = 1 + 32 + 16 + 64;
 const COUNTER_BYTES = 8;
 const TAG_BYTES = 16;
-const WINDOW = 128;
 const MAX_MESSAGES = 2 ** 48;
 
 /**
@@ -30,9 +30,7 @@ export class SecureSession {
   private sendKey: Uint8Array | undefined;
   private receiveKey: Uint8Array | undefined;
   private sendCounter = 0;
-  private highest = -1;
-  /** Bit i set: counter `highest - i` was seen. */
-  private seen = 0n;
+  private readonly received = new ReplayWindow();
 
   private constructor(
     private readonly local: DeviceKeys,
@@ -119,7 +117,7 @@ export class SecureSession {
     const header = frame.subarray(0, COUNTER_BYTES);
     const counter = Number(new DataView(header.buffer, header.byteOffset, 8).getBigUint64(0));
     if (!Number.isSafeInteger(counter) || counter >= MAX_MESSAGES) throw new CryptoError('malformed', 'counter out of range');
-    if (this.wasSeen(counter)) throw new CryptoError('replay', `frame ${counter} was already received or is too old`);
+    if (this.received.seen(counter)) throw new CryptoError('replay', `frame ${counter} was already received or is too old`);
     const decipher = crypto.createDecipheriv('chacha20-poly1305', this.receiveKey, nonceOf(counter), { authTagLength: TAG_BYTES });
     decipher.setAAD(concatBytes([header, aad]), { plaintextLength: frame.length - COUNTER_BYTES - TAG_BYTES });
     decipher.setAuthTag(frame.subarray(frame.length - TAG_BYTES));
@@ -129,23 +127,8 @@ export class SecureSession {
     } catch {
       throw new CryptoError('decrypt', 'frame failed authentication');
     }
-    this.markSeen(counter);
+    this.received.mark(counter);
     return plaintext;
-  }
-
-  private wasSeen(counter: number): boolean {
-    if (counter > this.highest) return false;
-    const age = this.highest - counter;
-    if (age >= WINDOW) return true;
-    return ((this.seen >> BigInt(age)) & 1n) === 1n;
-  }
-
-  private markSeen(counter: number): void {
-    if (counter > this.highest) {
-      const shift = counter - this.highest;
-      this.seen = shift >= WINDOW ? 1n : ((this.seen << BigInt(shift)) | 1n) & ((1n << BigInt(WINDOW)) - 1n);
-      this.highest = counter;
-    } else this.seen |= 1n << BigInt(this.highest - counter);
   }
 }
 

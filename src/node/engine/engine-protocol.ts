@@ -187,8 +187,20 @@ export interface EngineMethods {
    * window's host) runs it. `folders` is where spaces this user joined on another device land
    * (the CLI daemon's `--folders`); without it, only spaces joined on this device sync.
    * `caFile` is a private CA's PEM file to trust for a wss:// server (`--ca`, sharedFolders.caFile).
+   * `direct` false keeps every byte on the server's relay (`--no-direct`, sharedFolders.directConnections);
+   * otherwise the device accepts direct links on `listen` ("HOST:PORT", `--listen`, sharedFolders.listenAddress;
+   * default every IPv4 address, any free port) and dials the other devices' (PROTOCOL.md R8).
    */
-  start(p: { home: string; keys?: string; limitUp?: number; limitDown?: number; folders?: string; caFile?: string }): {
+  start(p: {
+    home: string;
+    keys?: string;
+    limitUp?: number;
+    limitDown?: number;
+    folders?: string;
+    caFile?: string;
+    direct?: boolean;
+    listen?: string;
+  }): {
     identity: EngineIdentity | undefined;
   };
   /**

@@ -8,7 +8,8 @@ import { chatHistory, type ChatEntry } from '../agent/chat';
 import { parseConflictCopyPath } from '../../sync/model/conflict';
 import { ConflictCache } from './conflict-cache';
 import { resolveConflict, ConflictGone } from '../disk/conflict-resolution';
-import { DeviceAgent } from '../agent/device-agent';
+import { DeviceAgent, type AgentOptions } from '../agent/device-agent';
+import { DirectListenError, parseAddress } from '../net/direct-links';
 import { DeviceHome } from '../agent/device-home';
 import { writeAtomic } from '../disk/durable-write';
 import { decodeDeviceKeys, encodeDeviceKeys, fingerprintOf, type DeviceKeys } from '../crypto/device-keys';
@@ -82,6 +83,8 @@ export class EngineService {
   private control: ControlServer | undefined;
   private folders: string | undefined;
   private caFile: string | undefined;
+  /** Direct links: where to listen, or undefined when they are off. */
+  private direct: AgentOptions['direct'];
   private readonly emit: (event: EventBody) => void;
 
   constructor(emit: (event: EventBody) => void) {
@@ -101,6 +104,7 @@ export class EngineService {
         throw new EngineError('usage', 'folders is a folder path');
       if (p.caFile !== undefined && (typeof p.caFile !== 'string' || p.caFile === ''))
         throw new EngineError('usage', 'caFile is the path of a PEM file');
+      const direct = directOption(p.direct, p.listen);
       const home = new DeviceHome(nodePath.resolve(p.home));
       fs.mkdirSync(home.dir, { recursive: true, mode: 0o700 });
       // Before signing in: a second daemon must not knock the first one off the server.
@@ -111,6 +115,7 @@ export class EngineService {
       this.home = home;
       this.folders = p.folders === undefined ? undefined : nodePath.resolve(p.folders);
       this.caFile = p.caFile === undefined ? undefined : nodePath.resolve(p.caFile);
+      this.direct = direct;
       this.pending = new PendingInvites(home);
       this.reported = new ReportedOnce(home.file('reported.json'));
       this.activityLog.keepRecentIn(jsonFile<unknown>(home.file('activity.json'), []));
@@ -442,6 +447,7 @@ export class EngineService {
     this.knownState ??= this.knownStateFile?.load();
     const agent = await DeviceAgent.start(home, {
       ...(keys ? { keys } : {}),
+      ...(this.direct ? { direct: this.direct } : {}),
       ...this.limits,
       ...(this.folders ? { folders: this.folders } : {}),
       ...(this.caFile ? { caFile: this.caFile } : {}),
@@ -462,6 +468,8 @@ export class EngineService {
           frame: Buffer.from(frame.buffer, frame.byteOffset, frame.length).toString('base64'),
         }),
       onActiveEditor: (editor) => this.emit({ event: 'activeEditor', editor }),
+    }).catch((err: unknown) => {
+      throw err instanceof DirectListenError ? new EngineError('usage', err.message) : err;
     });
     this.agent = agent;
     agent.client.on('connected', (state) => {
@@ -701,4 +709,22 @@ function jsonFile<T>(file: string, empty: T): { load(): T; save(value: T): void 
     },
     save: (value) => writeAtomic(file, JSON.stringify(value), 0o600),
   };
+}
+
+/**
+ * Test only: SF_TEST_DIRECT_ADVERTISE="ip:port,..." makes the device announce those addresses
+ * instead of its listen address (a TCP forwarder in front of it, which a test cuts).
+ */
+const ADVERTISE_VARIABLE = 'SF_TEST_DIRECT_ADVERTISE';
+
+/** The agent's direct-link options from `start`'s `direct` and `listen`; undefined when off. */
+function directOption(direct: unknown, listen: unknown): AgentOptions['direct'] {
+  if (direct !== undefined && typeof direct !== 'boolean') throw new EngineError('usage', 'direct is true or false');
+  if (listen !== undefined && typeof listen !== 'string') throw new EngineError('usage', 'listen is "HOST:PORT"');
+  if (direct === false) return undefined;
+  const text = listen === undefined || listen.trim() === '' ? '0.0.0.0:0' : listen;
+  const address = parseAddress(text);
+  if (!address) throw new EngineError('usage', `listen address "${text}" is not HOST:PORT with an IPv4 HOST (0.0.0.0 for every address) and a port`);
+  const advertise = process.env[ADVERTISE_VARIABLE]?.split(',').filter((a) => parseAddress(a) !== undefined);
+  return { listen: address, ...(advertise && advertise.length > 0 ? { advertise } : {}) };
 }

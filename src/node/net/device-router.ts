@@ -5,6 +5,7 @@ import type { Message } from '../../sync/protocol/messages';
 import type { AccountState, UserInfo } from '../../sync/protocol/rendezvous';
 import { roleOf, spaceInfo, userOfDevice } from './account-directory';
 import { ChannelKind } from './payload-kind';
+import { decodeDirectAddresses, encodeDirectAddresses } from './direct-addresses';
 
 export interface DeviceRouterOptions {
   readonly deviceId: string;
@@ -18,6 +19,8 @@ export interface DeviceRouterOptions {
   /** A replica frame from a joined member device; a reader's changes were already refused. */
   readonly onSync: (space: string, device: string, message: Message) => void;
   readonly onCoedit: (device: string, plaintext: Uint8Array) => void;
+  /** A device says where it accepts direct links (already checked: at most 16 "ip:port" strings). */
+  readonly onDirectAddresses?: (device: string, addresses: string[]) => void;
   /** A member of a conversation is typing: a contact's user id, or a space id for a group. */
   readonly onTyping: (conversation: string, from: UserInfo) => void;
   readonly log: (message: string) => void;
@@ -68,6 +71,18 @@ export class DeviceRouter {
     if (plaintext[0] === ChannelKind.Sync && plaintext.length > 17) this.onSync(device, plaintext);
     else if (plaintext[0] === ChannelKind.Typing) this.onTyping(device, plaintext.subarray(1));
     else if (plaintext[0] === ChannelKind.Coedit) this.options.onCoedit(device, plaintext);
+    else if (plaintext[0] === ChannelKind.Direct) this.onDirect(device, plaintext.subarray(1));
+  }
+
+  /** Tells a device where this one accepts direct links (PROTOCOL.md R8). */
+  sendDirectAddresses(device: string, addresses: readonly string[]): void {
+    this.options.send(device, encodeDirectAddresses(addresses));
+  }
+
+  private onDirect(device: string, body: Uint8Array): void {
+    const addresses = decodeDirectAddresses(body);
+    if (addresses) this.options.onDirectAddresses?.(device, addresses);
+    else this.options.log(`device ${device} sent direct-link addresses that are not a list of "ip:port"`);
   }
 
   private onSync(device: string, plaintext: Uint8Array): void {

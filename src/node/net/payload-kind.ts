@@ -21,6 +21,8 @@ export const ChannelKind = {
   Typing: 3,
   /** A co-editing notice (coedit-notice.ts, docs/COEDIT.md §3). Live only, never mailed. */
   Coedit: 4,
+  /** Where the sender accepts direct links (PROTOCOL.md R8): UTF-8 JSON `{"addresses":["ip:port",...]}`. Live only. */
+  Direct: 5,
 } as const;
 
 /** A mailbox payload, once its sealed box is opened (PROTOCOL.md R6). */

@@ -25,14 +25,16 @@ export interface PeerChannelOptions {
   readonly lookup: (device: string) => DevicePublicKeys | undefined;
   /** Sends a relay payload to a device; false when not connected. */
   readonly relay: (device: string, payload: Uint8Array) => boolean;
+  /** Sends it over the device's direct link instead (PROTOCOL.md R8); false when there is none up. */
+  readonly direct?: (device: string, payload: Uint8Array) => boolean;
   readonly onMessage: (device: string, plaintext: Uint8Array) => void;
   readonly onReady?: (device: string) => void;
   readonly log?: (message: string) => void;
 }
 
 /**
- * End-to-end encrypted channels to other devices over the server's relay: one `SecureSession`
- * per remote device. Both sides run the same symmetric handshake. A first hello on a channel
+ * End-to-end encrypted channels to other devices over the server's relay, or a direct link when
+ * one is up (the same session on either path): one `SecureSession` per remote device. Both sides run the same symmetric handshake. A first hello on a channel
  * that is already up means the peer restarted: we start over and answer with a reply hello,
  * which itself never restarts anything, so a duplicated or replayed hello cannot make the two
  * sides swap hellos forever. Frames that fail to open are dropped and counted; several in a row
@@ -42,6 +44,9 @@ export class PeerChannels {
   private readonly channels = new Map<string, Channel>();
   bytesSent = 0;
   bytesReceived = 0;
+  /** Of every payload sent, the bytes that went over direct links and over the relay. */
+  bytesDirect = 0;
+  bytesRelayed = 0;
   dropped = 0;
 
   constructor(private readonly options: PeerChannelOptions) {}
@@ -77,7 +82,7 @@ export class PeerChannels {
     const now = Date.now();
     if (now - channel.helloAt < HELLO_RETRY_MS) return;
     channel.helloAt = now;
-    this.options.relay(device, prefixed(RelayKind.Hello, channel.session.hello));
+    this.transmit(device, prefixed(RelayKind.Hello, channel.session.hello));
   }
 
   /** Forgets a device's channel (it went offline); the next send starts a new handshake. */
@@ -86,14 +91,29 @@ export class PeerChannels {
   }
 
   onRelay(device: string, payload: Uint8Array): void {
+    this.receive(device, payload, false);
+  }
+
+  /**
+   * A payload that came over the device's authenticated direct link. False when a sealed frame
+   * failed to open: the caller closes the link. Such failures never start the channel over, so
+   * that nobody on the path can reset channels by mangling a link.
+   */
+  onDirect(device: string, payload: Uint8Array): boolean {
+    return this.receive(device, payload, true);
+  }
+
+  private receive(device: string, payload: Uint8Array, direct: boolean): boolean {
     try {
       if (payload[0] === RelayKind.Hello || payload[0] === RelayKind.ReplyHello)
         this.onHandshake(device, payload.subarray(1), payload[0] === RelayKind.ReplyHello);
-      else if (payload[0] === RelayKind.Sealed) this.onSealed(device, payload.subarray(1));
+      else if (payload[0] === RelayKind.Sealed) this.onSealed(device, payload.subarray(1), direct);
       else throw new Error(`unknown payload type ${payload[0]}`);
+      return true;
     } catch (err) {
       this.dropped++;
-      this.options.log?.(`dropped a frame from device ${device}: ${(err as Error).message}`);
+      this.options.log?.(`dropped a frame from device ${device}${direct ? ' (direct link)' : ''}: ${(err as Error).message}`);
+      return !(direct && err instanceof CryptoError && err.code === 'decrypt');
     }
   }
 
@@ -103,7 +123,7 @@ export class PeerChannels {
     const { session, hello } = SecureSession.start(this.options.keys, this.options.deviceId, remote, device);
     const channel: Channel = { session, queue: [], failures: 0, helloAt: Date.now() };
     this.channels.set(device, channel);
-    this.options.relay(device, prefixed(kind, hello));
+    this.transmit(device, prefixed(kind, hello));
     return channel;
   }
 
@@ -122,7 +142,7 @@ export class PeerChannels {
     } else if (!reply) {
       // Our own hello may never have arrived (sent while the peer was away): repeat it as a
       // reply, which the peer accepts if it still waits and ignores if it has it.
-      this.options.relay(device, prefixed(RelayKind.ReplyHello, channel.session.hello));
+      this.transmit(device, prefixed(RelayKind.ReplyHello, channel.session.hello));
     }
     channel.session.accept(hello);
     const queued = channel.queue;
@@ -131,14 +151,14 @@ export class PeerChannels {
     this.options.onReady?.(device);
   }
 
-  private onSealed(device: string, frame: Uint8Array): void {
+  private onSealed(device: string, frame: Uint8Array, direct: boolean): void {
     const channel = this.channels.get(device);
     if (!channel?.session.ready) throw new Error('no session');
     let plaintext: Uint8Array;
     try {
       plaintext = channel.session.open(frame);
     } catch (err) {
-      if (!(err instanceof CryptoError) || err.code === 'replay') throw err;
+      if (!(err instanceof CryptoError) || err.code === 'replay' || direct) throw err;
       if (++channel.failures >= MAX_FAILURES) {
         this.channels.delete(device);
         this.start(device);
@@ -153,7 +173,22 @@ export class PeerChannels {
   private sendSealed(device: string, channel: Channel, plaintext: Uint8Array): boolean {
     const frame = prefixed(RelayKind.Sealed, channel.session.seal(plaintext));
     this.bytesSent += frame.length;
-    return this.options.relay(device, frame);
+    return this.transmit(device, frame);
+  }
+
+  /** The device's direct link when one is up, else the relay. */
+  private transmit(device: string, payload: Uint8Array): boolean {
+    if (this.options.direct?.(device, payload)) {
+      this.bytesDirect += payload.length;
+      return true;
+    }
+    return this.relayed(device, payload);
+  }
+
+  /** Sends over the relay: also payloads a direct link took but could not deliver, sent again in order. */
+  relayed(device: string, payload: Uint8Array): boolean {
+    this.bytesRelayed += payload.length;
+    return this.options.relay(device, payload);
   }
 }
 
