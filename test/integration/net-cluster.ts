@@ -412,7 +412,8 @@ export class NetWorld {
     await this.ok(who, ['join', '--home', this.home(who), '--space', space, '--path', this.folder(folder), ...this.caArgs]);
   }
 
-  start(who: string, extra: readonly string[] = []): ChildProcess {
+  /** Starts `who`'s daemon with `extra` flags; `env` is added to its environment. */
+  start(who: string, extra: readonly string[] = [], env: Readonly<Record<string, string>> = {}): ChildProcess {
     const log = fs.openSync(nodePath.join(this.dir, `${who}.log`), 'a');
     const profile = process.env['PROFILE_DIR'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['PROFILE_DIR']] : [];
     const command = [
@@ -428,7 +429,7 @@ export class NetWorld {
     ];
     const child = spawn(command[0]!, command.slice(1), {
       stdio: ['ignore', log, log],
-      env: this.clusterSize > 0 ? this.pinnedEnvironment(who) : process.env,
+      env: { ...(this.clusterSize > 0 ? this.pinnedEnvironment(who) : process.env), ...env },
     });
     fs.closeSync(log);
     this.daemons.set(who, child);

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { sleep, waitFor } from './disk-cluster';
 import { NetWorld, sameFile, writeRandom, type StatusJson } from './net-cluster';
 import { NetworkLab, requireNamespaceTools } from './network-namespaces';
+import { peerPaths, type PeerPath } from './peer-paths';
 
 /**
  * Direct links on a real routed network: alice and bob on one LAN segment, the server on another
@@ -16,28 +17,8 @@ const ROUTED = 'sharedfolders_routed_bytes_total';
 /** The router's LAN ports send at most this: the cut below lands inside a transfer, not after it. */
 const LAN_MBIT = 400;
 
-type Path = 'direct' | 'relay';
-
-/**
- * The path a status reports to each connected peer device: every object in it naming a device
- * with a "path" of "direct" or "relay".
- */
-function peerPaths(status: unknown): Map<string, Path> {
-  const paths = new Map<string, Path>();
-  const walk = (value: unknown): void => {
-    if (Array.isArray(value)) value.forEach(walk);
-    else if (value && typeof value === 'object') {
-      const o = value as Record<string, unknown>;
-      if ((o['path'] === 'direct' || o['path'] === 'relay') && typeof o['device'] === 'string') paths.set(o['device'], o['path']);
-      Object.values(o).forEach(walk);
-    }
-  };
-  walk(status);
-  return paths;
-}
-
 /** What `who`'s status says of its path to device `peer`, or undefined while not connected. */
-async function pathTo(world: NetWorld, who: string, peer: string): Promise<Path | undefined> {
+async function pathTo(world: NetWorld, who: string, peer: string): Promise<PeerPath | undefined> {
   const status: StatusJson = await world.status(who);
   return peerPaths(status).get(peer);
 }
@@ -51,7 +32,7 @@ function bytesRead(pid: number): number {
   return Number(/rchar: (\d+)/.exec(fs.readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? NaN);
 }
 
-test('on one LAN alice and bob sync directly, fall back to the relay when the LAN path is cut, and go direct again', async () => {
+test('on one LAN alice and bob sync directly, fall back to the relay when the LAN path is cut, go direct again, and find each other by LAN broadcast', async () => {
   requireNamespaceTools();
   const lab = NetworkLab.create();
   const world = new NetWorld(0, lab.placement());
@@ -62,7 +43,10 @@ test('on one LAN alice and bob sync directly, fall back to the relay when the LA
     world.start('alice');
     const bob = world.start('bob');
 
-    // (1) They find each other and connect directly.
+    // (1) They find each other and connect directly. A status lists the peers it has a channel
+    // with, and two replicas with nothing to exchange open none: a first file opens it.
+    const hello = writeRandom(world, 'a', 'hello.bin', 1024);
+    await waitFor('the first file on bob', () => sameFile(world, 'b', 'hello.bin', hello), 30_000);
     await waitFor(
       'alice and bob to report a direct path to each other',
       async () => (await bothPaths(world, devices)) === 'direct/direct',
@@ -101,6 +85,30 @@ test('on one LAN alice and bob sync directly, fall back to the relay when the LA
     assert.ok(
       relayed < third.length / 100,
       `${relayed} bytes of a ${third.length}-byte file went through the server after the LAN came back`,
+    );
+
+    // (5) LAN discovery alone: each device now tells the other, through the server, an address
+    // where nothing listens (10.231.9.9 has no route); only the UDP broadcast carries a working one.
+    await world.stop('alice');
+    await world.stop('bob');
+    const nowhere = { SF_TEST_DIRECT_ADVERTISE: '10.231.9.9:9' };
+    world.start('alice', [], nowhere);
+    await waitFor('alice to accept direct links', () => /accepting direct links on/.test(world.log('alice')), 30_000);
+    world.start('bob', [], nowhere);
+    const again = writeRandom(world, 'a', 'again.bin', 1024);
+    await waitFor('a file on bob after the restart', () => sameFile(world, 'b', 'again.bin', again), 30_000);
+    await waitFor(
+      'alice and bob to link directly at the addresses their LAN broadcasts gave',
+      async () => (await bothPaths(world, devices)) === 'direct/direct',
+      45_000,
+    );
+    before = await world.metric(ROUTED);
+    const fourth = writeRandom(world, 'a', 'fourth.bin', 8 * MIB);
+    await waitFor('the fourth file on bob, byte-identical', () => sameFile(world, 'b', 'fourth.bin', fourth), 60_000);
+    relayed = (await world.metric(ROUTED)) - before;
+    assert.ok(
+      relayed < fourth.length / 100,
+      `${relayed} bytes of a ${fourth.length}-byte file went through the server with LAN-found addresses`,
     );
   } finally {
     try {
