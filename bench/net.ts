@@ -153,16 +153,14 @@ async function main(): Promise<void> {
       ratio: ratio(p(f?.latencies, 50), p(stFig?.latencies, 50)),
       goal: mode === 'direct' ? 'p50 < 25 ms' : 'p50 < 50 ms',
     }));
-  if (bases) {
-    const worst = Math.max(bases.alice.apparent, bases.bob.apparent);
+  if (bases)
     rows.push({
       figure: `merge-base store / folder, ${bases.files.toLocaleString()} files of node_modules`,
-      ours: `alice ${mb(bases.alice.apparent)}, bob ${mb(bases.bob.apparent)} of ${mb(bases.folderBytes)}`,
+      ours: `${mb(bases.store.apparent)} of ${mb(bases.folderBytes)}`,
       peer: '-',
-      ratio: `${((worst / bases.folderBytes) * 100).toFixed(1)}%`,
+      ratio: `${((bases.store.apparent / bases.folderBytes) * 100).toFixed(1)}%`,
       goal: '<= 10%',
     });
-  }
   if (memory)
     rows.push({
       figure: `RSS of an idle daemon, ${IDLE_FILES}-file folder, ${IDLE_SECONDS} s after sync`,
@@ -199,8 +197,8 @@ async function main(): Promise<void> {
       console.log(`insert, ${mode}: ${f.insertRelayBytes.toLocaleString()} bytes through the server's relay`);
   if (bases)
     console.log(
-      `merge bases: tree ${bases.tree}; store = the space's state folder minus its journal and mailbox files, files' sizes (du -sb); ` +
-        `on disk in blocks (du): alice ${mb(bases.alice.allocated)}, bob ${mb(bases.bob.allocated)}; bases/ alone: alice ${mb(bases.aliceBasesDir)}, bob ${mb(bases.bobBasesDir)}`,
+      `merge bases: tree ${bases.tree}; store = the sharing daemon's space state folder minus its journal and mailbox files, ` +
+        `files' sizes (du -sb); ${mb(bases.store.allocated)} in disk blocks (du); bases/ alone ${mb(bases.basesDir)}`,
     );
   if (memory) console.log(`idle memory: ${memory.processes} process(es) in alice's daemon tree`);
   if (records) console.log(`records: ${records.line}`);
