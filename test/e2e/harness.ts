@@ -81,6 +81,8 @@ export class User {
     const settings = {
       'security.workspace.trust.enabled': false,
       'sharedFolders.server': this.world.serverUrl,
+      // Direct links over loopback only: no test listens at a real interface or broadcasts on a LAN.
+      'sharedFolders.listenAddress': '127.0.0.1:0',
       'workbench.startupEditor': 'none',
       'workbench.tips.enabled': false,
       'workbench.enableExperiments': false,

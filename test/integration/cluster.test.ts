@@ -39,7 +39,7 @@ test("cluster: bob's process is killed mid-way through a 50 MiB change from alic
     await aliceSharingWithBob(world);
     world.start('alice');
     // Held to 8 MiB/s, so the process can be killed while most of the change is still to come.
-    world.start('bob', ['--limit-down', '8192']);
+    world.start('bob', ['--limit-down', '8192', '--no-direct']);
     await signedInTo(world, 'alice', FIRST);
     await signedInTo(world, 'bob', SECOND);
     // Each learns of the other through the bus before the change starts.

@@ -3,7 +3,7 @@ import * as nodePath from 'node:path';
 import { EngineClient } from '../../src/node/engine/engine-client';
 import { ENGINE_EVENTS, type EngineEvent, type EngineStatus } from '../../src/node/engine/engine-protocol';
 import { waitFor } from './disk-cluster';
-import { NetWorld } from './net-cluster';
+import { LOOPBACK_LISTEN, NetWorld } from './net-cluster';
 
 /** The compiled host, forked as the extension forks the bundled one; ENGINE_HOST=dist/engine-host.js runs the tests on the bundle. */
 export const HOST = process.env['ENGINE_HOST'] ?? nodePath.resolve(__dirname, '../../src/node/engine/engine-host.js');
@@ -44,7 +44,7 @@ export class EngineUser {
   }
 
   async setUp(): Promise<void> {
-    await this.client.call('start', { home: this.home });
+    await this.client.call('start', { home: this.home, listen: LOOPBACK_LISTEN });
     const { keys } = await this.client.call('createIdentity', { server: this.world.url, name: this.name });
     this.keys = keys;
   }
@@ -56,7 +56,7 @@ export class EngineUser {
 
   async restart(): Promise<void> {
     this.client = this.fork();
-    await this.client.call('start', { home: this.home, ...(this.keys ? { keys: this.keys } : {}) });
+    await this.client.call('start', { home: this.home, listen: LOOPBACK_LISTEN, ...(this.keys ? { keys: this.keys } : {}) });
   }
 
   async status(): Promise<EngineStatus> {

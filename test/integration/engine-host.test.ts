@@ -12,7 +12,7 @@ import { CoeditSession } from '../../src/sync/coedit/coedit-session';
 import { seedUpdate } from '../../src/sync/coedit/shared-document';
 import { CoeditPeer, sessionName } from './coedit-peer';
 import { waitFor } from './disk-cluster';
-import { readText, NetWorld } from './net-cluster';
+import { LOOPBACK_LISTEN, readText, NetWorld } from './net-cluster';
 import { EngineUser, SYNC_MS, twoContacts, write } from './engine-cluster';
 
 async function sharedFolder(alice: EngineUser, bob: EngineUser, name: string, ignore?: readonly string[]): Promise<string> {
@@ -315,7 +315,7 @@ test('engine hosts: addMember, changeRole, removeMember, decline, leave, stopSha
     const { code: link } = await alice.client.call('createLink', {});
     const laptop = new EngineUser(world, 'alice-laptop');
     users.push(laptop);
-    await laptop.client.call('start', { home: laptop.home });
+    await laptop.client.call('start', { home: laptop.home, listen: LOOPBACK_LISTEN });
     const linked = await laptop.client.call('createIdentity', { server: world.url, name: '', link });
     assert.deepEqual([linked.identity.user, linked.identity.name], [(await alice.status()).identity!.user, 'alice']);
     assert.notEqual(linked.identity.device, (await alice.status()).identity!.device);
@@ -349,7 +349,7 @@ test('engine hosts: presence, a download limit and progress events, open files, 
       (err: { code: string }) => err.code === 'notSetUp',
     );
     await world.startServer();
-    await early.client.call('start', { home: early.home });
+    await early.client.call('start', { home: early.home, listen: LOOPBACK_LISTEN });
     await assert.rejects(early.client.call('createInvite', {}), (err: { code: string }) => err.code === 'notSetUp');
     assert.equal((await early.status()).identity, undefined);
 

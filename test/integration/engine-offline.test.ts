@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { test } from 'node:test';
 import { EngineCallError } from '../../src/node/engine/engine-client';
-import { freePort, NetWorld } from './net-cluster';
+import { LOOPBACK_LISTEN, freePort, NetWorld } from './net-cluster';
 import { EngineUser, twoContacts } from './engine-cluster';
 
 // What the extension is told while the server cannot be reached: why, and what is known. Real
@@ -19,7 +19,7 @@ test('engine hosts: Set Up against a dead port says refused; offline keeps conta
     // A first Set Up against an address nobody listens on: code `server`, reason `refused`.
     const early = new EngineUser(world, 'early');
     users.push(early);
-    await early.client.call('start', { home: early.home });
+    await early.client.call('start', { home: early.home, listen: LOOPBACK_LISTEN });
     await assert.rejects(
       early.client.call('createIdentity', { server: dead, name: 'early' }),
       (err: EngineCallError) =>

@@ -14,6 +14,12 @@ import { createTestDatabase, NATS_URL, type TestDatabase } from './pg-database';
 /** Preloaded into a cluster's device processes: they connect from the address their user is pinned by. */
 const SOURCE_ADDRESS = nodePath.resolve(__dirname, 'source-address.js');
 
+/**
+ * Where test daemons accept direct links: loopback, so no test listens at a real interface or
+ * broadcasts on a real LAN (a loopback listen address announces nothing on the LAN).
+ */
+export const LOOPBACK_LISTEN = '127.0.0.1:0';
+
 /** The CLI as a user runs it. */
 export const CLI = nodePath.resolve(__dirname, '../../src/cli/main.js');
 
@@ -63,10 +69,12 @@ export interface Placement {
    * one lives: none on loopback, `ip netns exec NS` in a namespace.
    */
   prefix(who: string): readonly string[];
+  /** Where daemons accept direct links (`run --listen`); undefined: the daemon's default, every address. */
+  readonly directListen: string | undefined;
 }
 
 /** Every process on this machine's loopback. */
-export const LOOPBACK: Placement = { serverHost: '127.0.0.1', prefix: () => [] };
+export const LOOPBACK: Placement = { serverHost: '127.0.0.1', prefix: () => [], directListen: LOOPBACK_LISTEN };
 
 /**
  * How many server processes a NetWorld runs unless told: SF_TEST_CLUSTER (say '3') makes every
@@ -412,9 +420,15 @@ export class NetWorld {
     await this.ok(who, ['join', '--home', this.home(who), '--space', space, '--path', this.folder(folder), ...this.caArgs]);
   }
 
-  /** Starts `who`'s daemon with `extra` flags; `env` is added to its environment. */
+  /**
+   * Starts `who`'s daemon. Direct links between daemons are on, at the placement's listen
+   * address (loopback on loopback), unless `extra` says `--no-direct` (a test about the relay) or
+   * its own `--listen`; `env` is added to its environment.
+   */
   start(who: string, extra: readonly string[] = [], env: Readonly<Record<string, string>> = {}): ChildProcess {
     const log = fs.openSync(nodePath.join(this.dir, `${who}.log`), 'a');
+    const listenAt = this.placement.directListen;
+    const listen = extra.includes('--no-direct') || extra.includes('--listen') || listenAt === undefined ? [] : ['--listen', listenAt];
     const profile = process.env['PROFILE_DIR'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['PROFILE_DIR']] : [];
     const command = [
       ...this.placement.prefix(who),
@@ -425,6 +439,7 @@ export class NetWorld {
       '--home',
       this.home(who),
       ...this.caArgs,
+      ...listen,
       ...extra,
     ];
     const child = spawn(command[0]!, command.slice(1), {
@@ -496,6 +511,8 @@ export class NetWorld {
 }
 
 export interface StatusJson {
+  peers?: { device: string; user: string; name: string; path: 'direct' | 'relay' }[];
+  direct?: { enabled: boolean; listening: string[]; bytesSentDirect: number; bytesSentRelay: number };
   spaces: { id: string; path: string; inSync: boolean; members: { name: string; presence: string; role: string }[] }[];
   conflicts: { space: string; path: string }[];
   bytesSent: number;

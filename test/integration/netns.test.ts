@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { test } from 'node:test';
 import { sleep, waitFor } from './disk-cluster';
-import { NetWorld, sameFile, writeRandom, type StatusJson } from './net-cluster';
+import { NetWorld, sameFile, writeRandom } from './net-cluster';
 import { NetworkLab, requireNamespaceTools } from './network-namespaces';
 import { peerPaths, type PeerPath } from './peer-paths';
 
@@ -19,8 +19,7 @@ const LAN_MBIT = 400;
 
 /** What `who`'s status says of its path to device `peer`, or undefined while not connected. */
 async function pathTo(world: NetWorld, who: string, peer: string): Promise<PeerPath | undefined> {
-  const status: StatusJson = await world.status(who);
-  return peerPaths(status).get(peer);
+  return peerPaths(await world.status(who)).get(peer);
 }
 
 async function bothPaths(world: NetWorld, devices: { alice: string; bob: string }): Promise<string> {

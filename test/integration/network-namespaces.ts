@@ -110,10 +110,14 @@ export class NetworkLab {
     return ['ip', 'netns', 'exec', this.namespace(role)];
   }
 
-  /** Where a NetWorld's processes run in this lab: the server and alice and bob each in their own. */
+  /**
+   * Where a NetWorld's processes run in this lab: the server and alice and bob each in their own,
+   * the daemons accepting direct links on every address of theirs (and so announcing on the LAN).
+   */
   placement(): Placement {
     return {
       serverHost: LAB_ADDRESSES.server,
+      directListen: undefined,
       prefix: (who) => {
         if (who !== 'server' && who !== 'alice' && who !== 'bob') throw new Error(`the lab has no place for ${who}`);
         return this.prefix(who);

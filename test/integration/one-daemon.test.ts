@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { EngineCallError, EngineClient } from '../../src/node/engine/engine-client';
 import { sleep, waitFor } from './disk-cluster';
 import { HOST, SYNC_MS } from './engine-cluster';
-import { cli, NetWorld, ok, readText } from './net-cluster';
+import { LOOPBACK_LISTEN, cli, NetWorld, ok, readText } from './net-cluster';
 
 function write(world: NetWorld, folder: string, path: string, text: string): void {
   const abs = nodePath.join(world.folder(folder), path);
@@ -46,7 +46,7 @@ test('a second run on a home exits at once with one line; the first daemon stays
     assert.equal(pid, String(world.daemons.get('bob')!.pid));
 
     const began = Date.now();
-    const second = await cli(['run', '--home', world.home('bob')], 20_000);
+    const second = await cli(['run', '--home', world.home('bob'), '--listen', LOOPBACK_LISTEN], 20_000);
     assert.equal(second.code, 1);
     assert.equal(second.stderr, `shared-folders: ${world.home('bob')} is already running as process ${pid}\n`);
     assert.ok(Date.now() - began < 10_000, `the second run took ${Date.now() - began} ms`);
@@ -62,7 +62,7 @@ test('a second run on a home exits at once with one line; the first daemon stays
     const host = new EngineClient({ hostScript: HOST });
     try {
       await assert.rejects(
-        host.call('start', { home: world.home('bob') }),
+        host.call('start', { home: world.home('bob'), listen: LOOPBACK_LISTEN }),
         (err: unknown) =>
           err instanceof EngineCallError &&
           err.code === 'busy' &&

@@ -7,6 +7,8 @@ import * as net from 'node:net';
  */
 export class TcpForwarder {
   private readonly sockets = new Set<net.Socket>();
+  /** Bytes forwarded so far, both ways: a test cuts when a transfer through it is under way. */
+  forwarded = 0;
 
   private server: net.Server;
   private listeningPort = 0;
@@ -31,6 +33,7 @@ export class TcpForwarder {
       for (const s of [client, upstream]) {
         this.sockets.add(s);
         s.on('error', () => undefined);
+        s.on('data', (data: Buffer) => (this.forwarded += data.length));
         s.on('close', () => this.sockets.delete(s));
       }
       client.pipe(upstream).pipe(client);

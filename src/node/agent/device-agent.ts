@@ -246,6 +246,7 @@ export class DeviceAgent {
         for (const p of payloads) this.channels.relayed(device, p);
       },
       onPathChange: () => undefined,
+      limits: () => this.client.limiters,
       log,
       ...(direct.advertise ? { advertise: direct.advertise } : {}),
     });

@@ -48,6 +48,11 @@ export interface MemberView {
   readonly presence: Presence;
   /** Workspace-relative path of the file this member has active, when known (co-editing). */
   readonly activeFile?: string;
+  /**
+   * How this device reaches the member's devices now, when a channel to one is up: `direct`
+   * when one of them is on a direct link (PROTOCOL.md R8), else `relay` (through the server).
+   */
+  readonly path?: 'direct' | 'relay';
 }
 
 export type SyncStateView =

@@ -724,7 +724,8 @@ function directOption(direct: unknown, listen: unknown): AgentOptions['direct'] 
   if (direct === false) return undefined;
   const text = listen === undefined || listen.trim() === '' ? '0.0.0.0:0' : listen;
   const address = parseAddress(text);
-  if (!address) throw new EngineError('usage', `listen address "${text}" is not HOST:PORT with an IPv4 HOST (0.0.0.0 for every address) and a port`);
+  if (!address)
+    throw new EngineError('usage', `listen address "${text}" is not HOST:PORT with an IPv4 HOST (0.0.0.0 for every address) and a port`);
   const advertise = process.env[ADVERTISE_VARIABLE]?.split(',').filter((a) => parseAddress(a) !== undefined);
   return { listen: address, ...(advertise && advertise.length > 0 ? { advertise } : {}) };
 }

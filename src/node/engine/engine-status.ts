@@ -64,7 +64,14 @@ export function buildStatus(parts: StatusParts): EngineStatus {
       path: local.path,
       kind: info?.doc.kind ?? 'pair',
       role: info?.doc.members.find((m) => m.user === me)?.role,
-      members: info ? membersOf(info, presenceOf, (user) => parts.activeFile?.(local.id, user)) : [],
+      members: info
+        ? membersOf(
+            info,
+            presenceOf,
+            (user) => parts.activeFile?.(local.id, user),
+            (user) => pathTo(agent, user),
+          )
+        : [],
       state: syncState(local, info, me, parts),
       conflicts: (agent?.conflicts ?? []).filter((c) => c.space === local.id),
       errors: (agent?.errors ?? []).filter((e) => e.space === local.id).map((e) => ({ path: e.path, message: e.message })),
@@ -93,9 +100,11 @@ function membersOf(
   info: SpaceInfo,
   presenceOf: (user: string) => MemberView['presence'],
   activeFile: (user: string) => string | undefined,
+  pathOf: (user: string) => MemberView['path'],
 ): MemberView[] {
   return info.doc.members.map((m) => {
     const active = activeFile(m.user);
+    const path = pathOf(m.user);
     return {
       user: m.user,
       name: info.users.find((u) => u.id === m.user)?.name ?? m.user,
@@ -103,8 +112,16 @@ function membersOf(
       status: info.status[m.user] ?? 'unknown',
       presence: presenceOf(m.user),
       ...(active !== undefined ? { activeFile: active } : {}),
+      ...(path !== undefined ? { path } : {}),
     };
   });
+}
+
+/** `direct` when a device of `user` is on a direct link, `relay` when channels to it go through the server, undefined without any. */
+function pathTo(agent: AgentStatus | undefined, user: string): MemberView['path'] {
+  const peers = (agent?.peers ?? []).filter((p) => p.user === user);
+  if (peers.length === 0) return undefined;
+  return peers.some((p) => p.path === 'direct') ? 'direct' : 'relay';
 }
 
 /** The one state a space is in, most pressing first: the user's pause, no server, a stopped engine, transfers. */

@@ -1,5 +1,6 @@
 import * as crypto from 'node:crypto';
 import type * as net from 'node:net';
+import type { TokenBucket } from '../../sync/util/token-bucket';
 import { signWith, verifySignature, type DeviceKeys, type DevicePublicKeys } from '../crypto/device-keys';
 import {
   decodeAck,
@@ -49,6 +50,8 @@ export interface DirectLinkOptions {
   /** The public keys of a device this one may connect to; undefined refuses it. */
   readonly lookup: (device: string) => DevicePublicKeys | undefined;
   readonly timings?: LinkTimings;
+  /** The device's bandwidth limits, shared with the relay; payloads count against them. */
+  readonly limits?: () => { readonly up: TokenBucket | undefined; readonly down: TokenBucket | undefined };
   /** Both sides proved who they are. */
   readonly onUp: (link: DirectLink) => void;
   /** A payload came in; false when it failed to open, which closes the link. */
@@ -84,6 +87,10 @@ export class DirectLink {
   private ackedReceived = 0;
   private ackTimer: NodeJS.Timeout | undefined;
   private readonly timer: NodeJS.Timeout;
+  /** Payload frames waiting for the upload limit. */
+  private readonly outbox: Uint8Array[] = [];
+  private outboxTimer: NodeJS.Timeout | undefined;
+  private resumeTimer: NodeJS.Timeout | undefined;
   private lastSent = Date.now();
   private lastReceived = Date.now();
   private readonly startedAt = Date.now();
@@ -119,9 +126,48 @@ export class DirectLink {
     this.unacked.push(payload);
     this.unackedBytes += payload.length;
     this.sent++;
-    this.write(encodeFrame(LinkFrame.Payload, payload));
     this.bytesSent += payload.length;
+    if (!this.options.limits?.().up && this.outbox.length === 0) this.write(encodeFrame(LinkFrame.Payload, payload));
+    else {
+      this.outbox.push(encodeFrame(LinkFrame.Payload, payload));
+      this.drainOutbox();
+    }
     return true;
+  }
+
+  /** Writes queued payloads as the upload limit allows, then waits for the bucket to refill. */
+  private drainOutbox(): void {
+    if (this.outboxTimer || this.state !== 'up') return;
+    while (this.outbox.length > 0) {
+      const up = this.options.limits?.().up;
+      const wait = up?.debtMs(Date.now()) ?? 0;
+      if (wait > 0) {
+        this.outboxTimer = setTimeout(() => {
+          this.outboxTimer = undefined;
+          this.drainOutbox();
+        }, wait);
+        return;
+      }
+      const frame = this.outbox.shift()!;
+      this.write(frame);
+      up?.spend(frame.length, Date.now());
+    }
+  }
+
+  /** Counts received bytes against the download limit; over it, stops reading for a while (TCP pushes back). */
+  private throttleDown(bytes: number): void {
+    const down = this.options.limits?.().down;
+    if (!down || this.state !== 'up') return;
+    const wait = down.spend(bytes, Date.now());
+    const socket = this.options.socket;
+    if (wait <= 0 || this.resumeTimer !== undefined) return;
+    socket.pause();
+    this.resumeTimer = setTimeout(() => {
+      this.resumeTimer = undefined;
+      // Not hearing the peer while we chose not to read is not the peer's silence.
+      this.lastReceived = Date.now();
+      socket.resume();
+    }, wait);
   }
 
   close(reason: string): void {
@@ -129,6 +175,9 @@ export class DirectLink {
     this.state = 'closed';
     clearInterval(this.timer);
     clearTimeout(this.ackTimer);
+    clearTimeout(this.outboxTimer);
+    clearTimeout(this.resumeTimer);
+    this.outbox.length = 0;
     this.options.socket.destroy();
     const unacked = this.unacked.splice(0);
     this.unackedBytes = 0;
@@ -147,6 +196,7 @@ export class DirectLink {
       if (now - this.startedAt >= this.timings.handshakeMs) this.close('handshake timed out');
       return;
     }
+    if (this.resumeTimer !== undefined) return;
     if (now - this.lastReceived >= this.timings.silentMs) this.close('the peer went silent');
     else if (now - this.lastSent >= this.timings.pingMs) this.write(encodeFrame(LinkFrame.Ping));
   }
@@ -154,6 +204,7 @@ export class DirectLink {
   private onData(data: Buffer): void {
     if (this.state === 'closed') return;
     this.lastReceived = Date.now();
+    this.throttleDown(data.length);
     try {
       for (const frame of this.reader.push(new Uint8Array(data.buffer, data.byteOffset, data.length))) {
         if (this.closed) return;
@@ -177,7 +228,9 @@ export class DirectLink {
       this.peerKeys = keys;
       this.peerNonce = hi.nonce;
       this.state = 'proof';
-      this.write(encodeFrame(LinkFrame.Proof, signWith(this.options.keys, linkTranscript(this.options.localId, hi.device, this.nonce, hi.nonce))));
+      this.write(
+        encodeFrame(LinkFrame.Proof, signWith(this.options.keys, linkTranscript(this.options.localId, hi.device, this.nonce, hi.nonce))),
+      );
       return;
     }
     if (this.state === 'proof') {

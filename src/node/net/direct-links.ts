@@ -1,6 +1,6 @@
 import * as net from 'node:net';
 import type { DeviceKeys, DevicePublicKeys } from '../crypto/device-keys';
-import { DirectLink, type LinkTimings } from './direct-link';
+import { DirectLink, type DirectLinkOptions, type LinkTimings } from './direct-link';
 import { listenAddresses } from './lan-discovery';
 
 /** Sockets accepted that have not proved who they are yet, at most; more are closed at once. */
@@ -49,6 +49,8 @@ export interface DirectLinksOptions {
   /** Test only: the addresses announced instead of the listen address (a forwarder in front of it). */
   readonly advertise?: readonly string[];
   readonly timings?: LinkTimings;
+  /** The bandwidth limits, shared with the relay. */
+  readonly limits?: DirectLinkOptions['limits'];
 }
 
 interface Peer {
@@ -85,7 +87,8 @@ export class DirectLinks {
       server.once('error', (err: NodeJS.ErrnoException) => {
         const where = `${options.listen.host}:${options.listen.port}`;
         if (err.code === 'EADDRINUSE') reject(new DirectListenError(`cannot listen on ${where}: the port is in use`));
-        else if (err.code === 'EADDRNOTAVAIL') reject(new DirectListenError(`cannot listen on ${where}: no interface of this host has that address`));
+        else if (err.code === 'EADDRNOTAVAIL')
+          reject(new DirectListenError(`cannot listen on ${where}: no interface of this host has that address`));
         else reject(new DirectListenError(`cannot listen on ${where}: ${err.message}`));
       });
       server.listen({ host: options.listen.host, port: options.listen.port, exclusive: true }, () => resolve());
@@ -118,27 +121,23 @@ export class DirectLinks {
 
   /**
    * `device` says it listens at `addresses` (sealed on its channel, or a signed LAN broadcast).
-   * A fresh word dials at once, whatever the backoff, so a network that came back is used again.
+   * Hearing it dials at once, whatever the backoff, so a network that came back is used again.
    */
   learn(device: string, addresses: readonly string[]): void {
     if (this.closed || device === this.options.deviceId || !this.options.lookup(device)) return;
     const peer = this.peer(device);
     const now = Date.now();
-    let fresh = false;
     for (const a of addresses) {
       if (!parseAddress(a) || parseAddress(a)!.port === 0) continue;
-      if (!peer.addresses.has(a)) fresh = true;
       peer.addresses.delete(a);
       peer.addresses.set(a, now);
     }
     while (peer.addresses.size > MAX_ADDRESSES) peer.addresses.delete(peer.addresses.keys().next().value!);
     if (peer.link || peer.dialing) return;
-    if (fresh || peer.timer === undefined) {
-      clearTimeout(peer.timer);
-      peer.timer = undefined;
-      peer.attempt = 0;
-      this.dial(device);
-    }
+    clearTimeout(peer.timer);
+    peer.timer = undefined;
+    peer.attempt = 0;
+    this.dial(device);
   }
 
   /** The account changed: links to devices no longer allowed close, and they are not dialed again. */
@@ -223,6 +222,7 @@ export class DirectLinks {
       ...(expected !== undefined ? { expected } : {}),
       lookup: this.options.lookup,
       ...(this.options.timings ? { timings: this.options.timings } : {}),
+      ...(this.options.limits ? { limits: this.options.limits } : {}),
       onUp: (l) => {
         wasUp = true;
         this.unauthenticated.delete(l);

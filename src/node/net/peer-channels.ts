@@ -15,6 +15,12 @@ interface Channel {
   helloAt: number;
 }
 
+/**
+ * Sealed frames kept, per device, that arrived before the hello that keys them: with two paths
+ * (relay and direct link) a frame can overtake the hello sent just before it on the other path.
+ */
+const MAX_EARLY_BYTES = 16 * 1024 * 1024;
+
 /** A hello not answered in this long is sent again (it may have gone to a device offline then). */
 const HELLO_RETRY_MS = 2000;
 
@@ -42,12 +48,18 @@ export interface PeerChannelOptions {
  */
 export class PeerChannels {
   private readonly channels = new Map<string, Channel>();
+  private readonly early = new Map<string, { frames: Uint8Array[]; bytes: number }>();
   bytesSent = 0;
   bytesReceived = 0;
   /** Of every payload sent, the bytes that went over direct links and over the relay. */
   bytesDirect = 0;
   bytesRelayed = 0;
   dropped = 0;
+  /**
+   * Sealed frames refused as already received: a direct link that went down hands the frames the
+   * peer had not acknowledged to the relay, and some of those had arrived (PROTOCOL.md R8).
+   */
+  duplicates = 0;
 
   constructor(private readonly options: PeerChannelOptions) {}
 
@@ -88,6 +100,7 @@ export class PeerChannels {
   /** Forgets a device's channel (it went offline); the next send starts a new handshake. */
   reset(device: string): void {
     this.channels.delete(device);
+    this.early.delete(device);
   }
 
   onRelay(device: string, payload: Uint8Array): void {
@@ -111,6 +124,10 @@ export class PeerChannels {
       else throw new Error(`unknown payload type ${payload[0]}`);
       return true;
     } catch (err) {
+      if (err instanceof CryptoError && err.code === 'replay') {
+        this.duplicates++;
+        return true;
+      }
       this.dropped++;
       this.options.log?.(`dropped a frame from device ${device}${direct ? ' (direct link)' : ''}: ${(err as Error).message}`);
       return !(direct && err instanceof CryptoError && err.code === 'decrypt');
@@ -149,11 +166,40 @@ export class PeerChannels {
     channel.queue = [];
     for (const plaintext of queued) this.sendSealed(device, channel, plaintext);
     this.options.onReady?.(device);
+    this.openEarly(device);
+  }
+
+  /** Keeps a sealed frame that came before its channel's hello, within bounds. */
+  private keepEarly(device: string, frame: Uint8Array): void {
+    if (!this.options.lookup(device)) throw new Error('device not allowed');
+    const kept = this.early.get(device) ?? { frames: [], bytes: 0 };
+    if (kept.bytes + frame.length > MAX_EARLY_BYTES) throw new Error('no session, and too many frames wait for one');
+    kept.frames.push(frame.slice());
+    kept.bytes += frame.length;
+    this.early.set(device, kept);
+  }
+
+  /** Opens the frames that came before the hello. They may belong to an older session: failures here restart nothing. */
+  private openEarly(device: string): void {
+    const kept = this.early.get(device);
+    if (!kept) return;
+    this.early.delete(device);
+    for (const frame of kept.frames) {
+      try {
+        this.onSealed(device, frame, true);
+      } catch (err) {
+        if (err instanceof CryptoError && err.code === 'replay') this.duplicates++;
+        else this.dropped++;
+      }
+    }
   }
 
   private onSealed(device: string, frame: Uint8Array, direct: boolean): void {
     const channel = this.channels.get(device);
-    if (!channel?.session.ready) throw new Error('no session');
+    if (!channel?.session.ready) {
+      this.keepEarly(device, frame);
+      return;
+    }
     let plaintext: Uint8Array;
     try {
       plaintext = channel.session.open(frame);

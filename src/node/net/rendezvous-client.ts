@@ -192,6 +192,11 @@ export class RendezvousClient {
     return this.sendBinary(encodeDeposit(item, recipients, payload));
   }
 
+  /** The bandwidth limits now, for the direct links to share (PROTOCOL.md R8): one cap for all device traffic. */
+  get limiters(): { readonly up: TokenBucket | undefined; readonly down: TokenBucket | undefined } {
+    return { up: this.up, down: this.down };
+  }
+
   /** Bytes queued (in the socket, or waiting for the upload limit) but not yet sent. */
   get buffered(): number {
     return (this.socket?.bufferedAmount ?? 0) + this.outbox.reduce((n, f) => n + f.length, 0);

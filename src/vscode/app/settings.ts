@@ -42,6 +42,17 @@ export class Settings implements vscode.Disposable {
     return value === '~' || value.startsWith('~/') ? os.homedir() + value.slice(1) : value;
   }
 
+  /** Direct links to other devices (PROTOCOL.md R8); on unless turned off. */
+  get directConnections(): boolean {
+    return this.config.get<boolean>('directConnections', true) !== false;
+  }
+
+  /** "HOST:PORT" where direct links are accepted; undefined for the default (every address, any free port). */
+  get listenAddress(): string | undefined {
+    const value = this.config.get<string>('listenAddress', '').trim();
+    return value === '' ? undefined : value;
+  }
+
   get ignorePatterns(): string[] {
     return this.config.get<string[]>('ignorePatterns', []).filter((p) => typeof p === 'string' && p.trim() !== '');
   }

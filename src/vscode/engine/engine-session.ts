@@ -43,6 +43,9 @@ export interface StartOptions {
   readonly limitDown: number | undefined;
   /** A private CA's PEM file to trust for a wss:// server (sharedFolders.caFile). */
   readonly caFile?: string | undefined;
+  /** Direct links to other devices (sharedFolders.directConnections), and where to accept them (sharedFolders.listenAddress). */
+  readonly direct?: boolean | undefined;
+  readonly listen?: string | undefined;
 }
 
 /** Methods after which the status has changed, so the views refresh without waiting for the host's next push. */
@@ -169,6 +172,8 @@ export class EngineSession implements vscode.Disposable {
       ...(options.limitUp ? { limitUp: options.limitUp } : {}),
       ...(options.limitDown ? { limitDown: options.limitDown } : {}),
       ...(options.caFile ? { caFile: options.caFile } : {}),
+      ...(options.direct === false ? { direct: false } : {}),
+      ...(options.listen ? { listen: options.listen } : {}),
     };
     try {
       await transport.call('start', params);

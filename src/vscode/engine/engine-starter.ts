@@ -77,6 +77,8 @@ export class EngineStarter implements vscode.Disposable {
         limitUp: this.settings.limitUp,
         limitDown: this.settings.limitDown,
         caFile: this.settings.caFile,
+        direct: this.settings.directConnections,
+        listen: this.settings.listenAddress,
         ignorePatterns: this.settings.ignorePatterns,
       }))
       .catch((e: unknown) => {

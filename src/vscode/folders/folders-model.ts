@@ -102,6 +102,13 @@ function conflictNode(conflict: ConflictView, space: SpaceView, l10n: Localizer)
   };
 }
 
+/** How this device reaches the member now: a direct link or the server's relay (nothing while no channel is up). */
+function pathText(member: MemberView, l10n: Localizer): string[] {
+  if (member.path === 'direct') return [l10n.t('Connected directly')];
+  if (member.path === 'relay') return [l10n.t('Connected through the server')];
+  return [];
+}
+
 function memberNode(member: MemberView, space: SpaceView, l10n: Localizer): TreeNode {
   const parts = [roleText(member.role, l10n)];
   if (member.status === 'invited') parts.push(l10n.t('invited'));
@@ -112,7 +119,10 @@ function memberNode(member: MemberView, space: SpaceView, l10n: Localizer): Tree
     ref: { kind: 'member', space: space.id, user: member.user },
     label: member.name || shortId(member.user),
     description: parts.join(' · '),
-    tooltip: l10n.t('{0} ({1}) in {2}', member.name || member.user, roleText(member.role, l10n), space.name),
+    tooltip: [
+      l10n.t('{0} ({1}) in {2}', member.name || member.user, roleText(member.role, l10n), space.name),
+      ...pathText(member, l10n),
+    ].join('\n'),
     icon: member.status === 'invited' ? { id: 'mail', color: 'disabledForeground' } : presenceIcon(member.presence),
     // `inFile`: the member has a file of the space in their active editor, so Follow has something to show.
     // `manageable`: this user owns the space, so may remove the member or change their role (mayChangeSpace).

@@ -216,7 +216,7 @@ test('status while not connected: contacts and spaces as last known, nobody onli
       errors: [],
       bytesSent: 0,
       bytesReceived: 0,
-    peers: [],
+      peers: [],
       contacts: [{ id: BOB, name: 'bob', presence: 'online' as const }],
     },
     local: [local],

@@ -210,3 +210,18 @@ test('offline: contacts stay, marked last known, under a line that says why', ()
   assert.equal(offlineMessage(status({ connected: false }), l10n), 'Not connected to the server; retrying. Showing what is known.');
   assert.equal(offlineMessage(status(), l10n), undefined);
 });
+
+test("a member's tooltip says whether this device reaches them directly or through the server", () => {
+  const s = space('s1', 'notes', {
+    members: [
+      member('u-bob', 'bob', { path: 'direct' }),
+      member('u-carol', 'carol', { path: 'relay' }),
+      member('u-dan', 'dan', { presence: 'offline' }),
+    ],
+  });
+  const children = folderNodes(status({ spaces: [s] }), l10n)[0]?.children ?? [];
+  const tooltip = (name: string): string => String(children.find((c) => c.label === name)?.tooltip);
+  assert.equal(tooltip('bob'), 'bob (editor) in notes\nConnected directly');
+  assert.equal(tooltip('carol'), 'carol (editor) in notes\nConnected through the server');
+  assert.equal(tooltip('dan'), 'dan (editor) in notes');
+});
