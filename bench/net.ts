@@ -202,6 +202,7 @@ async function main(): Promise<void> {
     );
   if (memory) console.log(`idle memory: ${memory.processes} process(es) in alice's daemon tree`);
   if (records) console.log(`records: ${records.line}`);
+  for (const f of failures) console.log(`FAILED ${f}`);
   console.log(
     `load average at the end ${os
       .loadavg()
