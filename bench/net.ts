@@ -1,461 +1,214 @@
 /**
- * Network benchmarks, against real processes on loopback:
- *  1. initial sync of 10,000 files (about 300 MiB) between two daemons through the relay, and
- *     the same data with Syncthing (Debian's package) as a ratio;
- *  2. propagation latency of a 1 KiB change, save on A to file on B's disk, p50 and p90, with
- *     Syncthing's at its minimum watcher delay beside it;
- *  3. bytes through the server for a 1-byte insert in the middle of a 100 MiB file, next to
- *     `rsync --stats` against an rsync daemon on loopback;
- *  4. idle authenticated connections with presence held by one server process, and relay
- *     messages routed per second.
- * `--files N` and `--connections N` scale the runs down for a quick look; `--only initial` runs
- * only the initial sync, ours then Syncthing's.
+ * `npm run bench:net`: issue 17's table, every figure measured in one run on this machine, ours
+ * beside the peer tool's where there is one (Syncthing, rsync), against real processes on loopback:
+ *  1. first sync of N files (10,000, about 300 MiB): ours over a direct link, ours over the relay
+ *     (`run --no-direct`), Syncthing on the same kind of data;
+ *  2. bytes that cross for a 1-byte insert in the middle of a 100 MiB file: a direct link's TCP
+ *     bytes, the server's relay bytes; `rsync --stats` against an rsync daemon;
+ *  3. save on A to bytes on B's disk for a 1 KiB file, p50 and p90, direct and relay; Syncthing's;
+ *  4. disk kept beside a folder for merge bases, for an installed node_modules tree (net-bases.ts);
+ *  5. RSS of idle daemons with a 130-file folder (net-idle-memory.ts);
+ *  6. a replica of 1,000,000 records: peak RSS and open time (disk-records.ts).
+ * Ratios are printed, never asserted. Options: `--files N`, `--samples N`, `--records N`,
+ * `--idle-seconds N`, `--only first-sync,insert,latency,bases,memory,records`. Server
+ * connection capacity is bench:scale's now.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
+import * as os from 'node:os';
 import * as nodePath from 'node:path';
-import { freePort, NetWorld } from '../test/integration/net-cluster';
-import { sleep, waitFor } from '../test/integration/disk-cluster';
-import { RendezvousClient } from '../src/node/net/rendezvous-client';
-import { deviceIdOf, generateDeviceKeys, publicDeviceOf } from '../src/node/crypto/device-keys';
-import { endorse, makeLinkGrant } from '../src/node/crypto/device-trust';
-import { numberOption } from './bench-args';
+import { mergeBases, type BasesFigures } from './net-bases';
+import { generate, MIB } from './net-data';
+import { idleMemory, type IdleMemory } from './net-idle-memory';
+import { hasDirectLinks, ourPair, type LinkMode, type PairFigures } from './net-ours';
+import { replicaRecords, type RecordsFigures } from './net-records';
+import { rsyncInsertBytes } from './net-rsync';
+import { syncthing } from './net-syncthing';
+import { ratio, tableText, type Row } from './net-table';
+import { numberOption, option } from './bench-args';
 import { percentile } from './percentile';
 
+const MEASUREMENTS = ['first-sync', 'insert', 'latency', 'bases', 'memory', 'records'] as const;
+type Measurement = (typeof MEASUREMENTS)[number];
+
 const FILES = numberOption('files', 10_000);
-const CONNECTIONS = numberOption('connections', 10_000);
-const LATENCY_SAMPLES = numberOption('samples', 40);
-const ONLY_INITIAL = process.argv.includes('--only') && process.argv[process.argv.indexOf('--only') + 1] === 'initial';
+const SAMPLES = numberOption('samples', 40);
+const RECORDS = numberOption('records', 1_000_000);
+const IDLE_SECONDS = numberOption('idle-seconds', 20);
+const IDLE_FILES = 130;
 
-const rnd = (n: number): Uint8Array => new Uint8Array(crypto.randomBytes(n));
-
-/** The same bytes with one more in the middle. */
-function insertByte(data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(data.length + 1);
-  out.set(data.subarray(0, data.length / 2));
-  out[data.length / 2] = 0x42;
-  out.set(data.subarray(data.length / 2), data.length / 2 + 1);
-  return out;
+function selected(): Set<Measurement> {
+  const text = option('only', MEASUREMENTS.join(','));
+  const names = text.split(',').map((s) => s.trim());
+  for (const n of names)
+    if (!(MEASUREMENTS as readonly string[]).includes(n)) throw new Error(`--only takes some of ${MEASUREMENTS.join(',')}, not "${n}"`);
+  return new Set(names as Measurement[]);
 }
 
-const mib = (b: number): string => (b / 1024 / 1024).toFixed(1);
-const secs = (ms: number): string => (ms / 1000).toFixed(2);
+const secs = (ms: number | undefined): string => (ms === undefined ? 'n/a' : `${(ms / 1000).toFixed(2)} s`);
+const mb = (b: number): string => `${(b / 1e6).toFixed(1)} MB`;
+const p = (l: number[] | undefined, q: number): number | undefined => (l && l.length > 0 ? percentile(l, q) : undefined);
+const ms = (v: number | undefined): string => (v === undefined ? 'n/a' : `${v.toFixed(0)} ms`);
+const ofGoal = (value: number, goal: number): string => `${(value / goal).toFixed(2)} of goal`;
 
-/** Polls every 2 ms: waitFor's 50 ms would add up to 50 ms to every latency sample. */
-async function until(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(2);
-  }
+function machine(): string {
+  const cpus = os.cpus();
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+  return `${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown CPU'}), ${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB, Node ${process.version}, load average at start ${load}`;
 }
 
-/** Save on one side to identical bytes on the other, for a fresh 1 KiB file each time. */
-async function propagation(from: string, to: string): Promise<number[]> {
-  const latencies: number[] = [];
-  for (let i = 0; i < LATENCY_SAMPLES; i++) {
-    const content = rnd(1024);
-    const name = `latency-${i}.bin`;
-    const target = nodePath.join(to, name);
-    const t0 = performance.now();
-    fs.writeFileSync(nodePath.join(from, name), content);
-    await until(
-      name,
-      () => {
-        try {
-          return fs.readFileSync(target).equals(content);
-        } catch {
-          return false;
-        }
-      },
-      60_000,
-    );
-    latencies.push(performance.now() - t0);
-    await sleep(100);
-  }
-  return latencies;
-}
+/** What failed, printed under the table: one measurement failing leaves the others' figures. */
+const failures: string[] = [];
 
-/** Files of 1 to 60 KiB (30 KiB on average), random content, in 100 folders. */
-function generate(root: string, count: number): number {
-  let total = 0;
-  let seed = 1;
-  for (let i = 0; i < count; i++) {
-    seed = (seed * 1103515245 + 12345) >>> 0;
-    const size = 1024 + (seed % (59 * 1024));
-    const dir = nodePath.join(root, `d${i % 100}`);
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(nodePath.join(dir, `f${i}.bin`), rnd(size));
-    total += size;
-  }
-  return total;
-}
-
-function treeBytes(root: string): { files: number; bytes: number } {
-  let files = 0;
-  let bytes = 0;
-  const walk = (dir: string): void => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      // Either tool's own files and temps (which come and go while we look) are not the data.
-      if (e.name.startsWith('.shared-folder') || e.name.startsWith('.st') || e.name.startsWith('.syncthing')) continue;
-      const abs = nodePath.join(dir, e.name);
-      if (e.isDirectory()) walk(abs);
-      else if (e.isFile()) {
-        const st = fs.statSync(abs, { throwIfNoEntry: false });
-        if (!st) continue;
-        files++;
-        bytes += st.size;
-      }
-    }
-  };
-  walk(root);
-  return { files, bytes };
-}
-
-async function ours(): Promise<{ syncMs: number; bytes: number; latencies: number[]; insertBytes: number }> {
-  const world = new NetWorld();
+async function attempt<T>(what: string, run: () => Promise<T>): Promise<T | undefined> {
   try {
-    await world.alicesFolderWithBob();
-    const bytes = generate(world.folder('a'), FILES);
-    world.start('alice');
-    await waitFor('alice to index the folder', () => /full scan done/.test(world.log('alice')), 600_000);
-    const started = Date.now();
-    world.start('bob');
-    await waitFor(
-      'bob to have every file',
-      () => {
-        const t = treeBytes(world.folder('b'));
-        return t.files === FILES && t.bytes === bytes;
-      },
-      1_800_000,
-    );
-    const syncMs = Date.now() - started;
-    if (ONLY_INITIAL) {
-      // A graceful stop lets a profiled daemon (NODE_OPTIONS=--cpu-prof) write its profile.
-      await world.stop('bob');
-      await world.stop('alice');
-      return { syncMs, bytes, latencies: [], insertBytes: 0 };
-    }
-
-    const latencies = await propagation(world.folder('a'), world.folder('b'));
-
-    const big = nodePath.join(world.folder('a'), 'big.bin');
-    const data = rnd(100 * 1024 * 1024);
-    fs.writeFileSync(big, data);
-    await waitFor(
-      'the 100 MiB file on bob',
-      () => fs.statSync(nodePath.join(world.folder('b'), 'big.bin'), { throwIfNoEntry: false })?.size === data.length,
-      600_000,
-    );
-    await sleep(1500);
-    const before = await world.metric('sharedfolders_routed_bytes_total');
-    const inserted = insertByte(data);
-    fs.writeFileSync(big, inserted);
-    await waitFor(
-      'the insert on bob',
-      () => fs.statSync(nodePath.join(world.folder('b'), 'big.bin'), { throwIfNoEntry: false })?.size === inserted.length,
-      120_000,
-    );
-    await sleep(2000);
-    const insertBytes = (await world.metric('sharedfolders_routed_bytes_total')) - before;
-    return { syncMs, bytes, latencies, insertBytes };
-  } finally {
-    await world.close();
-  }
-}
-
-// ---- Syncthing -------------------------------------------------------------------------------
-
-interface Syncthing {
-  readonly process: ChildProcess;
-  readonly gui: number;
-  readonly apiKey: string;
-  readonly id: string;
-}
-
-function syncthingAvailable(): boolean {
-  try {
-    execFileSync('syncthing', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function stConfig(home: string): { id: string } {
-  execFileSync('syncthing', ['generate', `--home=${home}`], { stdio: 'ignore' });
-  const id = execFileSync('syncthing', ['--device-id', `--home=${home}`])
-    .toString()
-    .trim();
-  return { id };
-}
-
-function writeStConfig(
-  home: string,
-  self: { id: string; port: number; gui: number },
-  peer: { id: string; port: number },
-  folder: string,
-  apiKey: string,
-  watchDelay: number,
-): void {
-  const xml = `<configuration version="36">
-  <folder id="bench" label="bench" path="${folder}" type="sendreceive" rescanIntervalS="3600" fsWatcherEnabled="true" fsWatcherDelayS="${watchDelay}">
-    <device id="${self.id}"></device>
-    <device id="${peer.id}"></device>
-    <minDiskFree unit="%">0</minDiskFree>
-  </folder>
-  <device id="${self.id}" name="self" compression="never"><address>dynamic</address></device>
-  <device id="${peer.id}" name="peer" compression="never"><address>tcp://127.0.0.1:${peer.port}</address></device>
-  <gui enabled="true" tls="false"><address>127.0.0.1:${self.gui}</address><apikey>${apiKey}</apikey></gui>
-  <options>
-    <listenAddress>tcp://127.0.0.1:${self.port}</listenAddress>
-    <globalAnnounceEnabled>false</globalAnnounceEnabled>
-    <localAnnounceEnabled>false</localAnnounceEnabled>
-    <relaysEnabled>false</relaysEnabled>
-    <natEnabled>false</natEnabled>
-    <urAccepted>-1</urAccepted>
-    <autoUpgradeIntervalH>0</autoUpgradeIntervalH>
-    <crashReportingEnabled>false</crashReportingEnabled>
-    <startBrowser>false</startBrowser>
-  </options>
-</configuration>
-`;
-  fs.writeFileSync(nodePath.join(home, 'config.xml'), xml);
-}
-
-function startSyncthing(home: string, gui: number, apiKey: string, id: string): Syncthing {
-  const process = spawn('syncthing', ['serve', `--home=${home}`, '--no-browser', '--no-restart', '--no-upgrade'], {
-    stdio: 'ignore',
-    env: { ...globalThis.process.env, STNODEFAULTFOLDER: '1', STNOUPGRADE: '1' },
-  });
-  return { process, gui, apiKey, id };
-}
-
-function stGet(st: Syncthing, path: string): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port: st.gui, path, headers: { 'X-API-Key': st.apiKey }, timeout: 5000 }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => {
-        try {
-          resolve(JSON.parse(body));
-        } catch {
-          reject(new Error(`syncthing ${path}: ${body.slice(0, 100)}`));
-        }
-      });
-    });
-    req.on('error', reject);
-  });
-}
-
-async function syncthing(dir: string, bytes: number, source: string): Promise<{ syncMs: number; latencies: number[] } | string> {
-  if (!syncthingAvailable()) return 'Syncthing is not installed (apt-get install syncthing)';
-  const homes = [nodePath.join(dir, 'st-a'), nodePath.join(dir, 'st-b')];
-  const folders = [nodePath.join(dir, 'st-folder-a'), nodePath.join(dir, 'st-folder-b')];
-  for (const d of [...homes, ...folders]) fs.mkdirSync(d, { recursive: true });
-  fs.cpSync(source, folders[0]!, { recursive: true, filter: (src) => !nodePath.basename(src).startsWith('.shared-folder') });
-  const ids = homes.map((h) => stConfig(h).id);
-  const ports = [await freePort(), await freePort()];
-  const guis = [await freePort(), await freePort()];
-  const key = crypto.randomBytes(16).toString('hex');
-  writeStConfig(homes[0]!, { id: ids[0]!, port: ports[0]!, gui: guis[0]! }, { id: ids[1]!, port: ports[1]! }, folders[0]!, key, 1);
-  writeStConfig(homes[1]!, { id: ids[1]!, port: ports[1]!, gui: guis[1]! }, { id: ids[0]!, port: ports[0]! }, folders[1]!, key, 1);
-  const a = startSyncthing(homes[0]!, guis[0]!, key, ids[0]!);
-  let b: Syncthing | undefined;
-  try {
-    // A first: let it finish scanning before B starts, as for ours.
-    await waitFor(
-      'syncthing A to scan',
-      async () => {
-        try {
-          const s = (await stGet(a, '/rest/db/status?folder=bench')) as { state: string; localFiles: number };
-          return s.state === 'idle' && s.localFiles >= FILES;
-        } catch {
-          return false;
-        }
-      },
-      600_000,
-    );
-    const started = Date.now();
-    b = startSyncthing(homes[1]!, guis[1]!, key, ids[1]!);
-    await waitFor(
-      'syncthing B to have every file',
-      () => {
-        const t = treeBytes(folders[1]!);
-        return t.files === FILES && t.bytes === bytes;
-      },
-      1_800_000,
-    );
-    const syncMs = Date.now() - started;
-    const latencies = ONLY_INITIAL ? [] : await propagation(folders[0]!, folders[1]!);
-    return { syncMs, latencies };
-  } finally {
-    a.process.kill('SIGKILL');
-    b?.process.kill('SIGKILL');
-  }
-}
-
-// ---- rsync -----------------------------------------------------------------------------------
-
-async function rsyncInsertBytes(dir: string): Promise<number | string> {
-  try {
-    execFileSync('rsync', ['--version'], { stdio: 'ignore' });
-  } catch {
-    return 'rsync is not installed (apt-get install rsync)';
-  }
-  const module = nodePath.join(dir, 'rsync-module');
-  const local = nodePath.join(dir, 'rsync-local');
-  fs.mkdirSync(module, { recursive: true });
-  fs.mkdirSync(local, { recursive: true });
-  const conf = nodePath.join(dir, 'rsyncd.conf');
-  const port = await freePort();
-  fs.writeFileSync(
-    conf,
-    `pid file = ${dir}/rsyncd.pid\nport = ${port}\naddress = 127.0.0.1\nuse chroot = no\n[bench]\npath = ${module}\nread only = no\nuid = root\ngid = root\n`,
-  );
-  execFileSync('rsync', ['--daemon', `--config=${conf}`], { stdio: ['ignore', 'inherit', 'inherit'] });
-  try {
-    const data = rnd(100 * 1024 * 1024);
-    fs.writeFileSync(nodePath.join(local, 'big.bin'), data);
-    execFileSync('rsync', ['-a', nodePath.join(local, 'big.bin'), `rsync://127.0.0.1:${port}/bench/`]);
-    fs.writeFileSync(nodePath.join(local, 'big.bin'), insertByte(data));
-    const out = execFileSync('rsync', [
-      '-a',
-      '--stats',
-      '--no-whole-file',
-      nodePath.join(local, 'big.bin'),
-      `rsync://127.0.0.1:${port}/bench/`,
-    ]).toString();
-    const sent = Number(/Total bytes sent: ([\d,]+)/.exec(out)![1]!.replace(/,/g, ''));
-    const received = Number(/Total bytes received: ([\d,]+)/.exec(out)![1]!.replace(/,/g, ''));
-    return sent + received;
-  } finally {
-    try {
-      process.kill(Number(fs.readFileSync(nodePath.join(dir, 'rsyncd.pid'), 'utf8')));
-    } catch {
-      // Already gone.
-    }
-  }
-}
-
-// ---- server capacity -------------------------------------------------------------------------
-
-async function capacity(): Promise<{ connections: number; serverRssMiB: number; perSecond: number }> {
-  // The server in a process of its own, as deployed: its memory is measured alone, and each
-  // process stays within its file-descriptor limit.
-  const world = new NetWorld();
-  const clients: RendezvousClient[] = [];
-  try {
-    // The per-connection limit would otherwise close the one sender below, and the account limits
-    // refuse most of these accounts from one address, as the cap per address would these
-    // connections: the point is the server's own capacity.
-    await world.startServer([
-      '--rate-limit',
-      '10000000',
-      '--accounts-per-address',
-      '1000000',
-      '--accounts-per-hour',
-      '1000000',
-      '--connections-per-address',
-      String(CONNECTIONS + 100),
-    ]);
-    const BATCH = 200;
-    for (let i = 0; i < CONNECTIONS; i += BATCH) {
-      const batch = Array.from({ length: Math.min(BATCH, CONNECTIONS - i) }, (_, j) => {
-        const c = new RendezvousClient({ url: world.url, keys: generateDeviceKeys(), join: { name: `user${i + j}` }, mode: 'session' });
-        clients.push(c);
-        return c.connect();
-      });
-      await Promise.all(batch);
-    }
-    await sleep(2000);
-    const held = await world.metric('sharedfolders_authenticated_connections');
-    const status = fs.readFileSync(`/proc/${world.server!.pid}/status`, 'utf8');
-    const serverRssMiB = Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) / 1024;
-
-    // Relay throughput: two devices of one user (linked), one sending to the other.
-    const senderKeys = generateDeviceKeys();
-    const sender = new RendezvousClient({ url: world.url, keys: senderKeys, join: { name: 'sender' }, mode: 'session' });
-    const senderState = await sender.connect();
-    const token = String((await sender.request({ t: 'createLink' }))['token']);
-    const receiverKeys = generateDeviceKeys();
-    // A linked device must carry the endorsement of the link code's one-time key, as `init --link` makes it.
-    const grant = makeLinkGrant(senderKeys, sender.device.id, senderState.user.id);
-    const endorsement = endorse(grant, publicDeviceOf(receiverKeys));
-    const receiver = new RendezvousClient({ url: world.url, keys: receiverKeys, join: { link: token }, endorsement, mode: 'session' });
-    await receiver.connect();
-    let got = 0;
-    receiver.on('relay', () => got++);
-    const payload = rnd(256);
-    const target = deviceIdOf(receiverKeys);
-    const started = performance.now();
-    const N = 200_000;
-    for (let i = 0; i < N; i++) {
-      sender.relay(target, payload);
-      if (sender.buffered > 1024 * 1024) await sleep(1);
-    }
-    await waitFor('every relayed message', () => got >= N, 300_000);
-    const perSecond = N / ((performance.now() - started) / 1000);
-    await sender.close();
-    await receiver.close();
-    return { connections: held, serverRssMiB, perSecond };
-  } finally {
-    await Promise.all(clients.map((c) => c.close()));
-    await world.close();
+    return await run();
+  } catch (err) {
+    failures.push(`${what}: ${(err as Error).message}`);
+    console.log(`${what} failed: ${(err as Error).message}`);
+    return undefined;
   }
 }
 
 async function main(): Promise<void> {
+  const only = selected();
+  console.log(`bench:net on ${machine()}`);
   console.log(
-    `bench:net: ${FILES.toLocaleString()} files, ${LATENCY_SAMPLES} latency samples, ${CONNECTIONS.toLocaleString()} connections`,
+    `${FILES.toLocaleString()} files, ${SAMPLES} latency samples, ${RECORDS.toLocaleString()} records; measuring ${[...only].join(', ')}`,
   );
-  if (!ONLY_INITIAL) {
-    const cap = await capacity();
-    console.log(
-      `server: ${cap.connections.toLocaleString()} idle authenticated connections with presence held (target 10,000), server RSS ${cap.serverRssMiB.toFixed(0)} MiB`,
-    );
-    console.log(`server: ${Math.round(cap.perSecond).toLocaleString()} relay messages of 256 bytes routed per second`);
-  }
+  const direct = await hasDirectLinks();
+  const modes: LinkMode[] = direct ? ['direct', 'relay'] : ['relay'];
+  if (!direct) console.log('this build has no direct links (run has no --no-direct): the direct rows stay empty');
 
-  const r = await ours();
-  console.log(
-    `initial sync, ${FILES.toLocaleString()} files, ${mib(r.bytes)} MiB, through the relay: ${secs(r.syncMs)} s, ${mib(r.bytes / (r.syncMs / 1000))} MiB/s`,
-  );
-  if (!ONLY_INITIAL) {
-    console.log(
-      `propagation of a 1 KiB change, save on A to file on B: p50 ${percentile(r.latencies, 50).toFixed(0)} ms, p90 ${percentile(r.latencies, 90).toFixed(0)} ms (target p50 under 100 ms)`,
-    );
-    console.log(`1-byte insert in the middle of a 100 MiB file: ${r.insertBytes.toLocaleString()} bytes through the server`);
-  }
+  const pairs = new Map<LinkMode, PairFigures>();
+  const plan = {
+    files: FILES,
+    samples: SAMPLES,
+    firstSync: only.has('first-sync'),
+    latency: only.has('latency'),
+    insert: only.has('insert'),
+  };
+  if (plan.firstSync || plan.latency || plan.insert)
+    for (const mode of modes) {
+      const figures = await attempt(`ours, ${mode}`, () => ourPair(mode, plan));
+      if (!figures) continue;
+      pairs.set(mode, figures);
+      console.log(`ours, ${mode}: path reported ${figures.path}; ${JSON.stringify({ ...figures, latencies: undefined })}`);
+    }
 
+  let st: { syncMs: number; latencies: number[] } | string | undefined;
+  let rsync: number | string | undefined;
   const dir = fs.mkdtempSync('/tmp/sf-bench-peers-');
   try {
-    if (!ONLY_INITIAL) {
-      const rsync = await rsyncInsertBytes(dir);
-      console.log(
-        typeof rsync === 'number'
-          ? `rsync --stats, same insert, rsync daemon on loopback: ${rsync.toLocaleString()} bytes; ours / rsync = ${(r.insertBytes / rsync).toFixed(2)}`
-          : `rsync: ${rsync}`,
-      );
-    }
-    const source = nodePath.join(dir, 'source');
-    const bytes = generate(source, FILES);
-    const st = await syncthing(dir, bytes, source);
-    if (typeof st === 'string') console.log(`syncthing: ${st}`);
-    else {
-      console.log(
-        `syncthing initial sync of the same kind of data: ${secs(st.syncMs)} s, ${mib(bytes / (st.syncMs / 1000))} MiB/s; ours / syncthing = ${(r.syncMs / st.syncMs).toFixed(2)}`,
-      );
-      if (!ONLY_INITIAL)
-        console.log(
-          `syncthing propagation (fsWatcherDelayS=1, its minimum): p50 ${percentile(st.latencies, 50).toFixed(0)} ms, p90 ${percentile(st.latencies, 90).toFixed(0)} ms`,
-        );
+    if (plan.insert) rsync = await attempt('rsync', () => rsyncInsertBytes(dir));
+    if (plan.firstSync || plan.latency) {
+      const source = nodePath.join(dir, 'source');
+      const files = plan.firstSync ? FILES : 1;
+      const bytes = generate(source, files);
+      st = await attempt('syncthing', () => syncthing(dir, source, files, bytes, plan.latency ? SAMPLES : 0));
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+  if (typeof st === 'string') console.log(`syncthing: ${st}`);
+  if (typeof rsync === 'string') console.log(`rsync: ${rsync}`);
+  const stFig = typeof st === 'object' ? st : undefined;
+  const rsyncBytes = typeof rsync === 'number' ? rsync : undefined;
+
+  const bases: BasesFigures | undefined = only.has('bases') ? await attempt('merge bases', mergeBases) : undefined;
+  const memory: IdleMemory | undefined = only.has('memory')
+    ? await attempt('idle memory', () => idleMemory(IDLE_FILES, IDLE_SECONDS))
+    : undefined;
+  const records: RecordsFigures | undefined = only.has('records') ? await attempt('records', () => replicaRecords(RECORDS)) : undefined;
+
+  const rows: Row[] = [];
+  const modeRows = (make: (mode: LinkMode, f: PairFigures | undefined) => Row): void => {
+    for (const mode of ['direct', 'relay'] as const) rows.push(make(mode, pairs.get(mode)));
+  };
+  if (plan.firstSync) {
+    const bytes = pairs.get('relay')?.bytes ?? 0;
+    modeRows((mode, f) => ({
+      figure: `first sync, ${FILES.toLocaleString()} files ${(bytes / MIB).toFixed(0)} MiB, ${mode}`,
+      ours: secs(f?.syncMs),
+      peer: `Syncthing ${secs(stFig?.syncMs)}`,
+      ratio: ratio(f?.syncMs, stFig?.syncMs),
+      goal: mode === 'direct' ? '<= 0.5' : '<= 1.0',
+    }));
+  }
+  if (plan.insert)
+    modeRows((mode, f) => ({
+      figure: `bytes for a 1-byte insert in 100 MiB, ${mode === 'direct' ? 'direct link' : 'server relay'}`,
+      ours: f?.insertBytes === undefined ? 'n/a' : f.insertBytes.toLocaleString(),
+      peer: `rsync ${rsyncBytes?.toLocaleString() ?? 'n/a'}`,
+      ratio: ratio(f?.insertBytes, rsyncBytes),
+      goal: '<= 0.5',
+    }));
+  if (plan.latency)
+    modeRows((mode, f) => ({
+      figure: `save on A to disk on B, 1 KiB, p50 (p90), ${mode}`,
+      ours: `${ms(p(f?.latencies, 50))} (${ms(p(f?.latencies, 90))})`,
+      peer: `Syncthing ${ms(p(stFig?.latencies, 50))} (${ms(p(stFig?.latencies, 90))})`,
+      ratio: ratio(p(f?.latencies, 50), p(stFig?.latencies, 50)),
+      goal: mode === 'direct' ? 'p50 < 25 ms' : 'p50 < 50 ms',
+    }));
+  if (bases)
+    rows.push({
+      figure: `merge-base store / folder, ${bases.files.toLocaleString()} files of node_modules`,
+      ours: `${mb(bases.store.apparent)} of ${mb(bases.folderBytes)}`,
+      peer: '-',
+      ratio: `${((bases.store.apparent / bases.folderBytes) * 100).toFixed(1)}%`,
+      goal: '<= 10%',
+    });
+  if (memory)
+    rows.push({
+      figure: `RSS of an idle daemon, ${IDLE_FILES}-file folder, ${IDLE_SECONDS} s after sync`,
+      ours: `alice ${memory.aliceMiB.toFixed(0)} MiB, bob ${memory.bobMiB.toFixed(0)} MiB`,
+      peer: '-',
+      ratio: ofGoal(Math.max(memory.aliceMiB, memory.bobMiB), 60),
+      goal: '<= 60 MiB',
+    });
+  if (records) {
+    rows.push({
+      figure: `replica of ${RECORDS.toLocaleString()} records, peak RSS`,
+      ours: `${records.peakMiB} MiB`,
+      peer: '-',
+      ratio: ofGoal(records.peakMiB, 600),
+      goal: '<= 600 MiB',
+    });
+    rows.push({
+      figure: `replica of ${RECORDS.toLocaleString()} records, open time`,
+      ours: `${records.openSeconds.toFixed(1)} s`,
+      peer: '-',
+      ratio: ofGoal(records.openSeconds, 4),
+      goal: '<= 4 s',
+    });
+  }
+  const failed = (figure: string, goal: string): Row => ({ figure, ours: 'failed (below)', peer: '-', ratio: 'n/a', goal });
+  if (only.has('bases') && !bases) rows.push(failed('merge-base store / folder', '<= 10%'));
+  if (only.has('memory') && !memory) rows.push(failed(`RSS of an idle daemon, ${IDLE_FILES}-file folder`, '<= 60 MiB'));
+  if (only.has('records') && !records) rows.push(failed(`replica of ${RECORDS.toLocaleString()} records`, '<= 600 MiB, <= 4 s'));
+  console.log();
+  console.log(tableText(rows));
+  console.log();
+  for (const [mode, f] of pairs)
+    if (f.insertRelayBytes !== undefined)
+      console.log(`insert, ${mode}: ${f.insertRelayBytes.toLocaleString()} bytes through the server's relay`);
+  if (bases)
+    console.log(
+      `merge bases: tree ${bases.tree}; store = the sharing daemon's space state folder minus its journal and mailbox files, ` +
+        `files' sizes (du -sb); ${mb(bases.store.allocated)} in disk blocks (du); bases/ alone ${mb(bases.basesDir)}`,
+    );
+  if (memory) console.log(`idle memory: ${memory.processes} process(es) in alice's daemon tree`);
+  if (records) console.log(`records: ${records.line}`);
+  for (const f of failures) console.log(`FAILED ${f}`);
+  console.log(
+    `load average at the end ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
 }
 
 main().catch((err: unknown) => {

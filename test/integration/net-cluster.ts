@@ -31,10 +31,19 @@ export interface CliResult {
   readonly last: string;
 }
 
-/** `env` is added to this process's environment. */
-export function cli(args: readonly string[], timeoutMs = 30_000, env: Readonly<Record<string, string>> = {}): Promise<CliResult> {
+/**
+ * `env` is added to this process's environment; `prefix` runs the command through another, as
+ * `ip netns exec NS` runs it in a network namespace.
+ */
+export function cli(
+  args: readonly string[],
+  timeoutMs = 30_000,
+  env: Readonly<Record<string, string>> = {},
+  prefix: readonly string[] = [],
+): Promise<CliResult> {
+  const [file, ...words] = [...prefix, process.execPath, CLI, ...args];
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { timeout: timeoutMs, env: { ...process.env, ...env } }, (err, stdout, stderr) => {
+    execFile(file!, words, { timeout: timeoutMs, env: { ...process.env, ...env } }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
       resolve({ code, stdout, stderr, last: stdout.trim().split('\n').pop() ?? '' });
     });
@@ -42,11 +51,30 @@ export function cli(args: readonly string[], timeoutMs = 30_000, env: Readonly<R
 }
 
 /** Runs a command that must succeed; its failure message carries the command's stderr. */
-export async function ok(args: readonly string[]): Promise<string> {
-  const r = await cli(args);
+export async function ok(args: readonly string[], prefix: readonly string[] = []): Promise<string> {
+  const r = await cli(args, 30_000, {}, prefix);
   if (r.code !== 0) throw new Error(`shared-folders ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
   return r.last;
 }
+
+/**
+ * Where a world's processes run: all on this machine's loopback (the default), or each in a
+ * network namespace of its own (network-namespaces.ts), reaching the server at its address there.
+ */
+export interface Placement {
+  /** The address the server listens on and devices reach it at. */
+  readonly serverHost: string;
+  /**
+   * The words run before a command of `who` (a user's name, or 'server'), so it runs where that
+   * one lives: none on loopback, `ip netns exec NS` in a namespace.
+   */
+  prefix(who: string): readonly string[];
+  /** Where daemons accept direct links (`run --listen`); undefined: the daemon's default, every address. */
+  readonly directListen: string | undefined;
+}
+
+/** Every process on this machine's loopback. */
+export const LOOPBACK: Placement = { serverHost: '127.0.0.1', prefix: () => [], directListen: LOOPBACK_LISTEN };
 
 /**
  * How many server processes a NetWorld runs unless told: SF_TEST_CLUSTER (say '3') makes every
@@ -113,11 +141,30 @@ export class NetWorld {
   /** Set for a server started with --tls-cert/--tls-key: devices then use wss:// and trust this CA file. */
   tls: { readonly cert: string; readonly key: string; readonly ca: string } | undefined;
 
-  /** `clusterSize` 0: one process on SQLite; n: n processes over PostgreSQL and NATS behind HAProxy. */
-  constructor(readonly clusterSize = clusterSizeFromEnvironment()) {}
+  /**
+   * `clusterSize` 0: one process on SQLite; n: n processes over PostgreSQL and NATS behind
+   * HAProxy. `placement` puts each process somewhere else than loopback (one process on SQLite only).
+   */
+  constructor(
+    readonly clusterSize = clusterSizeFromEnvironment(),
+    readonly placement: Placement = LOOPBACK,
+  ) {
+    if (clusterSize > 0 && placement !== LOOPBACK) throw new Error('a cluster runs on loopback only');
+  }
 
   get url(): string {
-    return `${this.tls ? 'wss' : 'ws'}://127.0.0.1:${this.port}`;
+    return `${this.tls ? 'wss' : 'ws'}://${this.placement.serverHost}:${this.port}`;
+  }
+
+  /** Runs a command of `who` where it lives; it must succeed. */
+  private ok(who: string, args: readonly string[]): Promise<string> {
+    return ok(args, this.placement.prefix(who));
+  }
+
+  /** GET `path` of the server's port `port`, from where the server runs (its /metrics listens on loopback there). */
+  private serverGet(port: number, path: string): Promise<string> {
+    const prefix = this.placement.prefix('server');
+    return prefix.length === 0 ? get(port, path) : getThrough(prefix, '127.0.0.1', port, path);
   }
 
   /**
@@ -169,12 +216,22 @@ export class NetWorld {
     const log = fs.openSync(this.serverLog, 'a');
     const tls = this.tls ? ['--tls-cert', this.tls.cert, '--tls-key', this.tls.key] : [];
     const metrics = ['--metrics-host', `127.0.0.1:${this.metricsPort}`];
-    const args = [CLI, 'server', '--host', '127.0.0.1', '--port', String(this.port), '--data', this.dataDir, ...metrics, ...tls, ...extra];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', log, log] });
+    const host = this.placement.serverHost;
+    const args = [CLI, 'server', '--host', host, '--port', String(this.port), '--data', this.dataDir, ...metrics, ...tls, ...extra];
+    const [file, ...words] = [...this.placement.prefix('server'), process.execPath, ...args];
+    const child = spawn(file!, words, { stdio: ['ignore', log, log] });
     fs.closeSync(log);
     this.server = child;
     const ca = this.tls ? fs.readFileSync(this.tls.ca, 'utf8') : undefined;
-    await waitFor('the server to answer /healthz', async () => (await health(this.port, ca)) === 200, 20_000);
+    const answers = async (): Promise<boolean> => {
+      if (this.placement === LOOPBACK) return (await health(this.port, ca)) === 200;
+      if (child.exitCode !== null) throw new Error(`the server exited: ${readText(this.serverLog) ?? ''}`);
+      return getThrough(this.placement.prefix('server'), host, this.port, '/healthz').then(
+        () => true,
+        () => false,
+      );
+    };
+    await waitFor('the server to answer /healthz', answers, 20_000);
   }
 
   async stopServer(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
@@ -318,18 +375,18 @@ export class NetWorld {
 
   /** A new user with one device. */
   async user(name: string): Promise<string> {
-    await ok(['init', '--home', this.home(name), '--name', name, '--server', this.url, ...this.caArgs]);
+    await this.ok(name, ['init', '--home', this.home(name), '--name', name, '--server', this.url, ...this.caArgs]);
     return this.home(name);
   }
 
   async contacts(a: string, b: string): Promise<void> {
-    const code = await ok(['invite', '--home', this.home(a), ...this.caArgs]);
-    await ok(['accept', '--home', this.home(b), ...this.caArgs, code]);
+    const code = await this.ok(a, ['invite', '--home', this.home(a), ...this.caArgs]);
+    await this.ok(b, ['accept', '--home', this.home(b), ...this.caArgs, code]);
   }
 
   async share(owner: string, folder: string, withNames: readonly string[], role: 'editor' | 'reader' = 'editor'): Promise<string> {
     fs.mkdirSync(this.folder(folder), { recursive: true });
-    return ok([
+    return this.ok(owner, [
       'share',
       '--home',
       this.home(owner),
@@ -360,18 +417,32 @@ export class NetWorld {
   }
 
   async join(who: string, space: string, folder: string): Promise<void> {
-    await ok(['join', '--home', this.home(who), '--space', space, '--path', this.folder(folder), ...this.caArgs]);
+    await this.ok(who, ['join', '--home', this.home(who), '--space', space, '--path', this.folder(folder), ...this.caArgs]);
   }
 
   /**
-   * Starts `who`'s daemon. Direct links between daemons are on, over loopback, unless `extra`
-   * says `--no-direct` (a test about the relay) or its own `--listen`; `env` is added to its environment.
+   * Starts `who`'s daemon. Direct links between daemons are on, at the placement's listen
+   * address (loopback on loopback), unless `extra` says `--no-direct` (a test about the relay) or
+   * its own `--listen`; `env` is added to its environment.
    */
   start(who: string, extra: readonly string[] = [], env: Readonly<Record<string, string>> = {}): ChildProcess {
     const log = fs.openSync(nodePath.join(this.dir, `${who}.log`), 'a');
-    const listen = extra.includes('--no-direct') || extra.includes('--listen') ? [] : ['--listen', LOOPBACK_LISTEN];
+    const listenAt = this.placement.directListen;
+    const listen = extra.includes('--no-direct') || extra.includes('--listen') || listenAt === undefined ? [] : ['--listen', listenAt];
     const profile = process.env['PROFILE_DIR'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['PROFILE_DIR']] : [];
-    const child = spawn(process.execPath, [...profile, CLI, 'run', '--home', this.home(who), ...this.caArgs, ...listen, ...extra], {
+    const command = [
+      ...this.placement.prefix(who),
+      process.execPath,
+      ...profile,
+      CLI,
+      'run',
+      '--home',
+      this.home(who),
+      ...this.caArgs,
+      ...listen,
+      ...extra,
+    ];
+    const child = spawn(command[0]!, command.slice(1), {
       stdio: ['ignore', log, log],
       env: { ...(this.clusterSize > 0 ? this.pinnedEnvironment(who) : process.env), ...env },
     });
@@ -393,7 +464,7 @@ export class NetWorld {
   }
 
   async status(who: string): Promise<StatusJson> {
-    return JSON.parse(await statusText(this.home(who))) as StatusJson;
+    return JSON.parse(await statusText(this.home(who), this.placement.prefix(who))) as StatusJson;
   }
 
   /**
@@ -401,7 +472,7 @@ export class NetWorld {
    * process's counters died with it), except figures read from the shared database, taken once.
    */
   async metric(name: string): Promise<number> {
-    if (this.processes.length === 0) return metricAt(this.metricsPort, name);
+    if (this.processes.length === 0) return figureIn(await this.serverGet(this.metricsPort, '/metrics'), name);
     const running = this.processes.flatMap((p, i) => (p.child ? [i] : []));
     if (running.length === 0) throw new Error(`no server process is running to report ${name}`);
     if (VIEW_FIGURES.has(name)) throw new Error(`${name} is one process's view of the cluster: read it with processMetric`);
@@ -448,8 +519,8 @@ export interface StatusJson {
   bytesReceived: number;
 }
 
-async function statusText(home: string): Promise<string> {
-  const r = await cli(['status', '--home', home, '--json']);
+async function statusText(home: string, prefix: readonly string[]): Promise<string> {
+  const r = await cli(['status', '--home', home, '--json'], 30_000, {}, prefix);
   if (r.code !== 0) throw new Error(`status failed: ${r.stderr}`);
   return r.stdout;
 }
@@ -491,7 +562,10 @@ export function freePort(): Promise<number> {
 }
 
 async function metricAt(port: number, name: string): Promise<number> {
-  const text = await get(port, '/metrics');
+  return figureIn(await get(port, '/metrics'), name);
+}
+
+function figureIn(text: string, name: string): number {
   const line = text.split('\n').find((l) => l.startsWith(name + ' '));
   if (!line) throw new Error(`no metric ${name}`);
   return Number(line.split(' ')[1]);
@@ -507,6 +581,24 @@ function get(port: number, path: string): Promise<string> {
     });
     req.on('error', reject);
     req.on('timeout', () => req.destroy(new Error('timeout')));
+  });
+}
+
+/**
+ * The body of a plain HTTP GET made by a child node run through `prefix` (in another network
+ * namespace, say), which the test process cannot reach itself; an answer other than 200 is an error.
+ */
+function getThrough(prefix: readonly string[], host: string, port: number, path: string): Promise<string> {
+  const script =
+    "const [host,port,path]=process.argv.slice(1);const r=require('node:http').get({host,port:+port,path,timeout:5000},(s)=>{" +
+    "s.setEncoding('utf8');let b='';s.on('data',(c)=>(b+=c));" +
+    "s.on('end',()=>{process.stdout.write(b);process.exitCode=s.statusCode===200?0:1;});});" +
+    "r.on('error',(e)=>{process.stderr.write(String(e));process.exitCode=1;});r.on('timeout',()=>r.destroy(new Error('timeout')));";
+  const [file, ...words] = [...prefix, process.execPath, '-e', script, host, String(port), path];
+  return new Promise((resolve, reject) => {
+    execFile(file!, words, { timeout: 10_000 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`GET ${path} at ${host}:${port} through ${prefix.join(' ')}: ${stderr || err.message}`)) : resolve(stdout),
+    );
   });
 }
 
