@@ -1,7 +1,9 @@
-import { equalBytes } from '../util/bytes';
+import { equalBytes, fromHex, toHex } from '../util/bytes';
 import type { FileRecord } from '../model/file-record';
 import { describeForgedCounter, forgedCounter, MAX_COUNTER_LEAD_MS } from '../model/vector-guard';
-import type { Hello, IndexBatch, SummaryNotice } from '../protocol/messages';
+import type { BlockListDelta, Hello, IndexBatch, SummaryNotice } from '../protocol/messages';
+import { DEFAULT_LIMITS } from '../protocol/codec';
+import { applyBlockListDelta, DELTA_MIN_BLOCKS, diffBlockLists, RecentBlockLists } from './block-list-delta';
 import type { PeerSession } from './peer-session';
 import type { Puller } from './puller';
 import type { ReplicaCore } from './replica-core';
@@ -22,6 +24,8 @@ const MIN_RESEND_RECORDS = 1_000;
 
 export class IndexExchange {
   private readonly budget: ResendBudget;
+  /** Large block lists sent or received lately: bases for deltas either way. */
+  private readonly recent = new RecentBlockLists();
 
   constructor(
     private readonly core: ReplicaCore,
@@ -84,6 +88,7 @@ export class IndexExchange {
       knownSequence: pos?.sequence ?? 0,
       summary: core.index.summary(),
       reply,
+      wholeBlockLists: core.sessions.get(peer)?.askWhole ?? false,
     };
     core.options.port.send(peer, hello);
   }
@@ -92,6 +97,11 @@ export class IndexExchange {
     const { core } = this;
     const session = core.sessions.get(peer)!;
     session.theirMax = hello.maxSequence;
+    if (hello.wholeBlockLists) {
+      // What we believed it holds was wrong: whole lists for everything up to now.
+      session.wholeUpTo = core.meta.sequence;
+      session.holds?.clear();
+    }
     const pos = core.positions.get(peer);
     if (pos && pos.indexId !== hello.indexId) {
       // The peer lost its state and started a new index: read it from the start.
@@ -146,16 +156,70 @@ export class IndexExchange {
   }
 
   private sendBatch(peer: string, from: number, to: number, records: FileRecord[]): void {
+    const session = this.core.sessions.get(peer);
+    // Records of protected paths synced before there was a guard stay in the index, unsent.
+    const sent = records.filter((r) => this.core.protects(r.path, r.type) === undefined);
+    const deltas = new Map<number, BlockListDelta>();
+    const out = sent.map((r, i) => {
+      const delta = session && this.deltaFor(session, r);
+      if (!delta) return r;
+      deltas.set(i, delta);
+      return { ...r, blocks: [] };
+    });
     const batch: IndexBatch = {
       type: 'index',
       indexId: this.core.meta.indexId,
       fromSequence: from,
       toSequence: to,
       maxSequence: this.core.meta.sequence,
-      // Records of protected paths synced before there was a guard stay in the index, unsent.
-      records: records.filter((r) => this.core.protects(r.path, r.type) === undefined),
+      records: out,
+      ...(deltas.size > 0 ? { deltas } : {}),
     };
     this.core.options.port.send(peer, batch);
+    if (session) for (const r of sent) this.noteHeld(session, r);
+  }
+
+  /**
+   * The record's block list as an edit of a list the peer holds for its path, when we know
+   * that list (it is this very list, or one we sent or received lately) and the edit is small.
+   */
+  private deltaFor(session: PeerSession, r: FileRecord): BlockListDelta | undefined {
+    if (r.type !== 'file' || r.deleted || r.blocks.length < DELTA_MIN_BLOCKS) return undefined;
+    if (session.wholeUpTo !== undefined && r.sequence <= session.wholeUpTo) return undefined;
+    const held = session.holds?.get(r.path);
+    if (held === undefined) return undefined;
+    const base = held === toHex(r.hash) ? r.blocks : this.recent.get(held);
+    if (!base) return undefined;
+    const delta = diffBlockLists(fromHex(held), base, r.blocks);
+    return delta.middle.length * 2 <= r.blocks.length ? delta : undefined;
+  }
+
+  /** The peer holds this version now (it sent it, or we did): a base for what we send it next. */
+  private noteHeld(session: PeerSession, r: FileRecord): void {
+    if (r.type !== 'file' || r.deleted || r.blocks.length < DELTA_MIN_BLOCKS) return;
+    const hex = toHex(r.hash);
+    (session.holds ??= new Map()).set(r.path, hex);
+    this.recent.remember(hex, r.blocks);
+  }
+
+  /**
+   * The batch's records with every delta resolved against the base it names: our record of the
+   * path, or a list sent or received lately. Undefined when a base is not at hand or the list
+   * it gives does not fit the record; the caller asks for whole lists then.
+   */
+  private resolve(batch: IndexBatch): readonly FileRecord[] | undefined {
+    if (!batch.deltas || batch.deltas.size === 0) return batch.records;
+    const out = [...batch.records];
+    for (const [i, delta] of batch.deltas) {
+      const record = batch.records[i];
+      if (!record) return undefined;
+      const ours = this.core.index.get(record.path);
+      const base = ours && equalBytes(ours.hash, delta.base) ? ours.blocks : this.recent.get(toHex(delta.base));
+      const blocks = base && applyBlockListDelta(base, delta);
+      if (!blocks || !fitsRecord(blocks, record.size)) return undefined;
+      out[i] = { ...record, blocks };
+    }
+    return out;
   }
 
   private pushIndex(): void {
@@ -174,10 +238,18 @@ export class IndexExchange {
     }
     if (batch.fromSequence > pos.sequence) return this.requestResend(peer, session);
     if (batch.toSequence <= pos.sequence) return;
+    const records = this.resolve(batch);
+    if (!records) {
+      // A delta on a base we do not hold: nothing of the batch applies, and the peer sends it again whole.
+      session.askWhole = true;
+      return this.requestResend(peer, session);
+    }
+    session.askWhole = false;
+    for (const r of records) this.noteHeld(session, r);
     const tx = core.begin();
     // Each record is judged on its own: a bad one is refused and reported, the rest still apply.
     const own = { id: core.meta.indexId, counter: Math.max(core.meta.counter, tx.meta.counter) };
-    for (const remote of batch.records) {
+    for (const remote of records) {
       if (remote.sequence <= pos.sequence || !core.syncable(remote.path, remote.type, 'remote', remote.deleted, peer)) continue;
       const forged = forgedCounter(remote.version, own, core.now());
       if (forged) {
@@ -206,6 +278,14 @@ export class IndexExchange {
   onSummary(peer: string, notice: SummaryNotice): void {
     if (!equalBytes(notice.summary, this.core.index.summary())) this.sendHello(peer, false);
   }
+}
+
+/** Whether a resolved list could belong to the record: the codec's rules for a whole list. */
+function fitsRecord(blocks: readonly { size: number }[], size: number): boolean {
+  if (blocks.length > DEFAULT_LIMITS.maxBlocksPerRecord) return false;
+  let total = 0;
+  for (const b of blocks) total += b.size;
+  return total === size;
 }
 
 function withoutInode(record: FileRecord): FileRecord {
