@@ -5,6 +5,7 @@ import type { BlockListDelta, Hello, IndexBatch, SummaryNotice } from '../protoc
 import { DEFAULT_LIMITS } from '../protocol/codec';
 import { applyBlockListDelta, DELTA_MIN_BLOCKS, diffBlockLists, RecentBlockLists } from './block-list-delta';
 import type { PeerSession } from './peer-session';
+import type { BlockServer } from './block-server';
 import type { Puller } from './puller';
 import type { ReplicaCore } from './replica-core';
 import { ResendBudget } from './resend-budget';
@@ -22,15 +23,26 @@ import type { VersionIntegrator } from './version-integrator';
  */
 const MIN_RESEND_RECORDS = 1_000;
 
+/**
+ * A new local version of a file up to this size has its blocks sent with its record, unasked
+ * (docs/PROTOCOL.md section 9, rule 8): a save reaches the peer's disk without a request's round
+ * trip. At most this many files per commit, so a large copy goes the ordinary way.
+ */
+const PUSH_MAX_FILE_BYTES = 64 * 1024;
+const PUSH_MAX_FILES = 16;
+
 export class IndexExchange {
   private readonly budget: ResendBudget;
   /** Large block lists sent or received lately: bases for deltas either way. */
   private readonly recent = new RecentBlockLists();
+  /** Blocks being pushed to peers by the current step (see `pushContent`). */
+  private readonly pushes: Promise<{ err: unknown } | undefined>[] = [];
 
   constructor(
     private readonly core: ReplicaCore,
     private readonly versions: VersionIntegrator,
     private readonly puller: Puller,
+    private readonly blocks: BlockServer,
   ) {
     this.budget = new ResendBudget(core.options.resendWindowMs ?? 60_000);
   }
@@ -223,7 +235,48 @@ export class IndexExchange {
   }
 
   private pushIndex(): void {
-    for (const [peer, session] of this.core.sessions) this.sendIndex(peer, session);
+    for (const [peer, session] of this.core.sessions) {
+      const from = session.sentUpTo;
+      this.sendIndex(peer, session);
+      if (from !== undefined) this.pushContent(peer, from);
+    }
+  }
+
+  /** The blocks of the small files this replica just changed itself, after their records (see PUSH_MAX_FILE_BYTES). */
+  private pushContent(peer: string, from: number): void {
+    const { core } = this;
+    const files: FileRecord[] = [];
+    for (const r of core.index.since(from)) {
+      if (files.length >= PUSH_MAX_FILES) break;
+      if (r.type !== 'file' || r.deleted || r.size === 0 || r.size > PUSH_MAX_FILE_BYTES || !this.madeHere(r)) continue;
+      if (core.protects(r.path, r.type) === undefined && !core.neededMap.has(r.path)) files.push(r);
+    }
+    if (files.length === 0) return;
+    // Its failure is held, not left unhandled, until the step looks (`pushed`).
+    this.pushes.push(
+      this.blocks.push(peer, files).then(
+        () => undefined,
+        (err: unknown) => ({ err }),
+      ),
+    );
+  }
+
+  /**
+   * Waits for the blocks pushed in this step to be read and sent: the step owns its reads, so
+   * the failure of one (a crash) is the step's, as for every other read.
+   */
+  async pushed(): Promise<void> {
+    while (this.pushes.length > 0) {
+      const failed = (await Promise.all(this.pushes.splice(0))).find((outcome) => outcome !== undefined);
+      if (failed) throw failed.err;
+    }
+  }
+
+  /** Whether this replica wrote the record's version: its own counter is the newest in the vector. */
+  private madeHere(r: FileRecord): boolean {
+    let newest = r.version[0];
+    for (const e of r.version) if (e.counter > newest!.counter) newest = e;
+    return newest?.id === this.core.meta.indexId;
   }
 
   async onIndex(peer: string, batch: IndexBatch): Promise<void> {
