@@ -1,7 +1,7 @@
 import * as fc from 'fast-check';
 import type { BlockRef, FileRecord } from '../../src/sync/model/file-record';
 import type { VersionVector } from '../../src/sync/model/version-vector';
-import type { Message } from '../../src/sync/protocol/messages';
+import type { BlockListDelta, Message } from '../../src/sync/protocol/messages';
 
 /** Valid replica values: the seeds every mutation of the replica and state encodings starts from. */
 
@@ -64,6 +64,7 @@ export const messageArb: fc.Arbitrary<Message> = fc.oneof(
     knownSequence: fc.nat(),
     summary: optionalHash,
     reply: fc.boolean(),
+    wholeBlockLists: fc.boolean(),
   }),
   fc.tuple(id, fc.nat({ max: 1000 }), fc.nat({ max: 1000 }), fc.nat({ max: 10 })).chain(([indexId, from, span, extra]) =>
     fc.array(recordArb(fc.integer({ min: from + 1, max: from + span + 1 })), { maxLength: 3 }).map((records) => ({
@@ -75,6 +76,28 @@ export const messageArb: fc.Arbitrary<Message> = fc.oneof(
       records,
     })),
   ),
+  // A batch whose live files (with a content hash) send their block lists as deltas.
+  fc
+    .tuple(id, fc.nat({ max: 1000 }), fc.nat({ max: 10 }), fc.nat({ max: 100 }), fc.nat({ max: 3 }))
+    .chain(([indexId, from, span, prefix, suffix]) =>
+      fc.array(recordArb(fc.integer({ min: from + 1, max: from + span + 1 })), { maxLength: 3 }).map((whole) => {
+        const deltas = new Map<number, BlockListDelta>();
+        const records = whole.map((r, i) => {
+          if (r.type !== 'file' || r.deleted || r.hash.length !== 32) return r;
+          deltas.set(i, { base: r.hash.slice().reverse(), prefix, suffix, middle: r.blocks });
+          return { ...r, blocks: [] };
+        });
+        return {
+          type: 'index' as const,
+          indexId,
+          fromSequence: from,
+          toSequence: from + span + 1,
+          maxSequence: from + span + 1,
+          records,
+          ...(deltas.size > 0 ? { deltas } : {}),
+        };
+      }),
+    ),
   fc.record({
     type: fc.constant('blockRequest' as const),
     id: fc.nat({ max: 0xffffffff }),

@@ -94,6 +94,7 @@ test('fifty hellos from a reader make the victim send its index again once at mo
       knownSequence: 0,
       summary: new Uint8Array(32),
       reply: false,
+      wholeBlockLists: false,
     };
     for (let i = 0; i < 50; i++) evil.send(alice, space, ask);
     const flood = 50 * encodeMessage(ask).length;

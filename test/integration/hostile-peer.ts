@@ -136,6 +136,7 @@ export class HostilePeer {
         knownSequence: 0,
         summary: new Uint8Array(32),
         reply: false,
+        wholeBlockLists: false,
       });
       try {
         return await this.next('a hello', device, (m): m is Hello => m.type === 'hello', Math.min(1000, deadline - Date.now()));

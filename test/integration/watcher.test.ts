@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { DiskReplica } from '../../src/node/disk/disk-replica';
 import { DiskStore } from '../../src/node/disk/disk-store';
 import { isAlive } from '../../src/sync/model/file-record';
-import { waitFor } from './disk-cluster';
+import { sleep, waitFor } from './disk-cluster';
 
 async function watchedReplica(): Promise<{
   disk: DiskReplica;
@@ -89,6 +89,26 @@ test('a burst of 5,000 new files (a checkout) is coalesced into a few scans', { 
       60_000,
     );
     assert.ok(scans.length <= 10, `${scans.length} scans for one burst`);
+  } finally {
+    await done();
+  }
+});
+
+test('a file written in pieces is looked at once early, then again only once it settles', { timeout: 60_000 }, async () => {
+  const { disk, root, scans, done } = await watchedReplica();
+  try {
+    // Six pieces 20 ms apart: a save looked at after the short first quiet would be looked at six
+    // times; a path reported a moment ago waits for the full quiet, so the last five go as one.
+    const file = nodePath.join(root, 'download.bin');
+    for (let piece = 0; piece < 6; piece++) {
+      fs.appendFileSync(file, new Uint8Array(1000).fill(piece));
+      await sleep(20);
+    }
+    await waitFor('the whole file in the index', () => disk.replica.record('download.bin')?.size === 6000, 10_000);
+    await sleep(300);
+    const looks = scans.filter((paths) => paths === undefined || paths.includes('download.bin')).length;
+    assert.ok(looks <= 3, `${looks} looks at one file written in six pieces`);
+    assert.equal(disk.replica.record('download.bin')?.size, 6000);
   } finally {
     await done();
   }

@@ -22,6 +22,11 @@ export class CrashSwitch {
     return this.remaining >= 0 && !this.tripped;
   }
 
+  /** Whether the crash point was reached: by an operation the step waited for, or one it left running. */
+  get hasTripped(): boolean {
+    return this.tripped;
+  }
+
   reset(): void {
     this.remaining = -1;
     this.tripped = false;

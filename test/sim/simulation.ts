@@ -251,8 +251,9 @@ export class Simulation {
     if (roll === 0) await this.guard(node, () => node.replica.scan());
     else if (roll === 1) await this.guard(node, () => node.replica.tick());
     else await this.deliver(5);
-    if (node.crash.armed) {
-      // The step finished before the crash point: crash now, between steps.
+    if (node.crash.armed || node.crash.hasTripped) {
+      // The step finished before the crash point, or the crash came in work it left running (a
+      // block written while the engine goes on): crash now, between steps.
       node.crash.reset();
       await this.restart(node, false);
     }

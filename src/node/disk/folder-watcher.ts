@@ -10,13 +10,29 @@ export interface FolderWatcherOptions {
   readonly onChanges: (paths: string[]) => void;
   /** Watching failed (a watch limit, the root vanished): the caller should rescan and may retry. */
   readonly onTrouble?: (err: Error) => void;
-  /** Report once the folder has been quiet this long... */
+  /**
+   * Report a burst of changes once the folder has been quiet this long, when the burst is small
+   * and touches no path reported in the last `maxDelayMs`: a save, a new file. A save written in
+   * one go raises its events within a millisecond, so waiting longer only delays it.
+   */
+  readonly firstQuietMs?: number;
+  /**
+   * Report once the folder has been quiet this long when a path of the burst was reported
+   * recently (a file still being written, in pieces) or the burst is large (a checkout): what
+   * keeps changing settles before it is looked at again...
+   */
   readonly quietMs?: number;
   /** ...or this long after the first change, whichever comes first. */
   readonly maxDelayMs?: number;
   /** More changed paths than this in one burst (a checkout, an unpacked archive) become one full look. */
   readonly maxPaths?: number;
 }
+
+/**
+ * A burst of at most this many paths is small: a save (an editor's temp file and rename, a file
+ * and its folder). Larger ones are checkouts and copies, which settle before they are looked at.
+ */
+const SMALL_BURST = 8;
 
 interface DirWatch {
   readonly watcher: fs.FSWatcher;
@@ -37,8 +53,18 @@ export class FolderWatcher {
   private readonly dirs = new Map<string, DirWatch>();
   private recursive: fs.FSWatcher | undefined;
   private pending = new Set<string>();
+  /** Paths reported in the last `maxDelayMs`, with when: a change to one of them waits for the full quiet. */
+  private readonly recent = new Map<string, number>();
   private firstAt = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** Whether the burst being gathered waits for the full quiet (see `settling`). */
+  private settles = false;
+  /**
+   * When the last burst was reported. A burst that starts within two quiet periods of it settles
+   * whatever its size: a deletion or copy slowed down (a busy machine) arrives in pieces, and
+   * only its very first piece is looked at early; the rest wait for quiet as one.
+   */
+  private reportedAt = -Infinity;
   private closed = false;
 
   constructor(private readonly options: FolderWatcherOptions) {}
@@ -77,7 +103,7 @@ export class FolderWatcher {
     if (this.pending.size === 0) this.firstAt = Date.now();
     this.pending.add(path);
     if (this.timer) clearTimeout(this.timer);
-    const quiet = this.options.quietMs ?? 50;
+    const quiet = this.settling(path) ? (this.options.quietMs ?? 50) : (this.options.firstQuietMs ?? 3);
     // A burst too large to list (rm -rf, a checkout) waits for quiet, whatever its length: cut in
     // pieces, a mass delete would reach the engine as many small deletes and slip past its guard.
     const wait =
@@ -87,11 +113,34 @@ export class FolderWatcher {
     this.timer = setTimeout(() => this.flush(), wait);
   }
 
+  /**
+   * Whether the burst `path` joins must settle for the full quiet: it is large, it touches a path
+   * reported in the last `maxDelayMs`, or it follows another burst closely. Once a burst
+   * settles, it stays settling until it is reported.
+   */
+  private settling(path: string): boolean {
+    if (this.settles) return true;
+    const now = Date.now();
+    const window = this.options.maxDelayMs ?? 1_000;
+    const at = this.recent.get(path);
+    this.settles =
+      this.pending.size > SMALL_BURST ||
+      (at !== undefined && now - at < window) ||
+      now - this.reportedAt < (this.options.quietMs ?? 50) * 2;
+    return this.settles;
+  }
+
   private flush(): void {
     this.timer = undefined;
     const paths = this.pending;
     this.pending = new Set();
+    this.settles = false;
     if (paths.size === 0 || this.closed) return;
+    const now = Date.now();
+    this.reportedAt = now;
+    const window = this.options.maxDelayMs ?? 1_000;
+    for (const [path, at] of this.recent) if (now - at >= window) this.recent.delete(path);
+    if (paths.size <= SMALL_BURST) for (const path of paths) this.recent.set(path, now);
     // A root deleted (or unmounted and replaced) takes its watches with it, without an error.
     if (!this.isIntact()) {
       this.trouble(new Error(`${this.options.root} is gone or was replaced`));

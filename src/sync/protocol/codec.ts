@@ -14,7 +14,17 @@ import {
   writeVector,
   type VersionVector,
 } from '../model/version-vector';
-import type { BlockRequest, BlockResponse, BlockStatus, Hello, IndexBatch, Message, MessageType, SummaryNotice } from './messages';
+import type {
+  BlockListDelta,
+  BlockRequest,
+  BlockResponse,
+  BlockStatus,
+  Hello,
+  IndexBatch,
+  Message,
+  MessageType,
+  SummaryNotice,
+} from './messages';
 import { ByteReader, ByteWriter, DecodeError } from './wire';
 
 /**
@@ -25,7 +35,7 @@ import { ByteReader, ByteWriter, DecodeError } from './wire';
  */
 
 /** Bumped on any change to the bytes below, together with docs/PROTOCOL.md. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** The u32 length prefix. It and the version byte after it keep their place in every version. */
 export const FRAME_HEADER_BYTES = 4;
@@ -62,10 +72,13 @@ const FLAG_DELETED = 1;
 const FLAG_EXECUTABLE = 2;
 const KNOWN_FLAGS = FLAG_DELETED | FLAG_EXECUTABLE;
 const MAX_U32 = 0xffffffff;
+/** How a record of an index batch carries its block list: whole, or as a delta (docs/PROTOCOL.md section 4). */
+const WHOLE_LIST = 0;
+const DELTA_LIST = 1;
 /** zigzag doubles its input, and the result must stay a safe integer. */
 const MAX_ZIGZAG = 2 ** 52;
-/** Twelve fields of at least one byte each: lets a record count be refused before any allocation. */
-const MIN_RECORD_BYTES = 12;
+/** Twelve fields of at least one byte each, and the form byte in a batch: lets a record count be refused before any allocation. */
+const MIN_RECORD_BYTES = 13;
 /** A block reference: 32 hash bytes and a size of at least one byte. */
 const MIN_BLOCK_BYTES = HASH_BYTES + 1;
 
@@ -108,6 +121,25 @@ function recordRuleBroken(r: FileRecord, limits: CodecLimits): string | undefine
   const liveFile = r.type === 'file' && !r.deleted;
   if (!liveFile && r.blocks.length > 0) return `${r.deleted ? 'a tombstone' : `a ${r.type}`} has no blocks`;
   if (liveFile && total !== r.size) return `blocks add up to ${total} bytes, size is ${r.size}`;
+  return undefined;
+}
+
+/** A delta stands for a live file's list, cut and filled within the limits; the result is judged once resolved. */
+function deltaRuleBroken(r: FileRecord, d: BlockListDelta, limits: CodecLimits): string | undefined {
+  if (r.type !== 'file' || r.deleted) return `a block-list delta for a ${r.deleted ? 'tombstone' : r.type}`;
+  if (r.blocks.length > 0) return 'a record with a block-list delta carries no blocks of its own';
+  const broken =
+    hashRuleBroken(r.hash, 'content hash', false) ??
+    hashRuleBroken(r.ancestor, 'ancestor hash', true) ??
+    hashRuleBroken(d.base, 'delta base', false);
+  if (broken !== undefined) return broken;
+  if (!Number.isSafeInteger(d.prefix) || !Number.isSafeInteger(d.suffix) || d.prefix < 0 || d.suffix < 0) return 'delta prefix or suffix';
+  if (d.prefix + d.suffix + d.middle.length > limits.maxBlocksPerRecord)
+    return `delta of ${d.prefix + d.suffix + d.middle.length} blocks, limit ${limits.maxBlocksPerRecord}`;
+  for (const b of d.middle) {
+    const bad = hashRuleBroken(b.hash, 'block hash', false) ?? blockSizeRuleBroken(b.size, limits);
+    if (bad !== undefined) return bad;
+  }
   return undefined;
 }
 
@@ -173,12 +205,12 @@ function checkVector(v: VersionVector): void {
 }
 
 /** Everything the decoder will check, before a byte is written: a journal's writer never holds half a record. */
-function checkRecord(r: FileRecord, limits: CodecLimits): void {
+function checkRecord(r: FileRecord, limits: CodecLimits, delta?: BlockListDelta): void {
   checkString(r.path, limits.maxPathBytes, 'path');
   if (!ENTRY_TYPES.includes(r.type)) refuse(`entry type ${String(r.type)}`);
   checkNat(r.size, 'size');
   if (!Number.isSafeInteger(r.mtime) || r.mtime < -MAX_ZIGZAG || r.mtime >= MAX_ZIGZAG) refuse(`mtime ${r.mtime}`);
-  checkRule(recordRuleBroken(r, limits));
+  checkRule(delta ? deltaRuleBroken(r, delta, limits) : recordRuleBroken(r, limits));
   checkString(r.target, limits.maxPathBytes, 'symlink target');
   checkVector(r.version);
   checkString(r.modifiedBy, limits.maxNameBytes, 'modifiedBy');
@@ -191,15 +223,20 @@ export function encodeRecord(w: ByteWriter, r: FileRecord, limits: Partial<Codec
   writeRecord(w, r);
 }
 
-function writeRecord(w: ByteWriter, r: FileRecord): void {
+function writeRecord(w: ByteWriter, r: FileRecord, delta?: BlockListDelta): void {
   w.string(r.path)
     .u8(ENTRY_TYPES.indexOf(r.type))
     .u8((r.deleted ? FLAG_DELETED : 0) | (r.executable ? FLAG_EXECUTABLE : 0))
     .varint(r.size)
     .zigzag(r.mtime)
-    .bytes(r.hash)
-    .varint(r.blocks.length);
-  for (const b of r.blocks) w.raw(b.hash).varint(b.size);
+    .bytes(r.hash);
+  if (delta) {
+    w.raw(delta.base).varint(delta.prefix).varint(delta.suffix).varint(delta.middle.length);
+    for (const b of delta.middle) w.raw(b.hash).varint(b.size);
+  } else {
+    w.varint(r.blocks.length);
+    for (const b of r.blocks) w.raw(b.hash).varint(b.size);
+  }
   w.string(r.target);
   writeVector(w, r.version);
   w.string(r.modifiedBy).bytes(r.ancestor).varint(r.sequence);
@@ -216,7 +253,8 @@ function writeHello(w: ByteWriter, m: Hello, limits: CodecLimits): void {
     .string(m.knownIndexId)
     .varint(m.knownSequence)
     .bytes(m.summary)
-    .u8(m.reply ? 1 : 0);
+    .u8(m.reply ? 1 : 0)
+    .u8(m.wholeBlockLists ? 1 : 0);
 }
 
 function writeIndex(w: ByteWriter, m: IndexBatch, limits: CodecLimits): void {
@@ -226,12 +264,16 @@ function writeIndex(w: ByteWriter, m: IndexBatch, limits: CodecLimits): void {
   checkNat(m.maxSequence, 'maxSequence');
   checkRule(rangeRuleBroken(m.fromSequence, m.toSequence, m.maxSequence));
   checkNat(m.records.length, 'record count', limits.maxRecordsPerBatch);
+  for (const at of m.deltas?.keys() ?? [])
+    if (!(at >= 0 && at < m.records.length)) refuse(`a delta for record ${at} of ${m.records.length}`);
   w.string(m.indexId).varint(m.fromSequence).varint(m.toSequence).varint(m.maxSequence).varint(m.records.length);
-  for (const r of m.records) {
-    checkRecord(r, limits);
+  m.records.forEach((r, i) => {
+    const delta = m.deltas?.get(i);
+    checkRecord(r, limits, delta);
     checkRule(sequenceRuleBroken(r.sequence, m.fromSequence, m.toSequence));
-    writeRecord(w, r);
-  }
+    w.u8(delta ? DELTA_LIST : WHOLE_LIST);
+    writeRecord(w, r, delta);
+  });
 }
 
 function writeBlockRequest(w: ByteWriter, m: BlockRequest, limits: CodecLimits): void {
@@ -423,14 +465,24 @@ function readBlocks(r: ByteReader, limits: CodecLimits): BlockRef[] {
   return blocks;
 }
 
-function readRecord(r: ByteReader, limits: CodecLimits, withInode = false): FileRecord {
+function readDelta(r: ByteReader, limits: CodecLimits): BlockListDelta {
+  const base = readRawHash(r);
+  const prefix = r.varint();
+  const suffix = r.varint();
+  const middle = readBlocks(r, limits);
+  return { base, prefix, suffix, middle };
+}
+
+/** With `delta`, the record's block list is read as a delta into `delta.read` and its `blocks` left empty. */
+function readRecord(r: ByteReader, limits: CodecLimits, withInode = false, delta?: { read?: BlockListDelta }): FileRecord {
   const path = r.string(limits.maxPathBytes);
   const type = readEntryType(r);
   const flags = readFlags(r);
   const size = r.varint();
   const mtime = r.zigzag();
   const hash = readHash(r, 'content hash', true);
-  const blocks = readBlocks(r, limits);
+  if (delta) delta.read = readDelta(r, limits);
+  const blocks = delta ? [] : readBlocks(r, limits);
   const target = r.string(limits.maxPathBytes);
   const version = readVector(r);
   const modifiedBy = intern(r.string(limits.maxNameBytes));
@@ -441,7 +493,7 @@ function readRecord(r: ByteReader, limits: CodecLimits, withInode = false): File
   const record: FileRecord = withInode
     ? { path, type, deleted, size, mtime, executable, hash, blocks, target, version, modifiedBy, ancestor, sequence, inode: r.varint() }
     : { path, type, deleted, size, mtime, executable, hash, blocks, target, version, modifiedBy, ancestor, sequence };
-  check(recordRuleBroken(record, limits));
+  check(delta ? deltaRuleBroken(record, delta.read!, limits) : recordRuleBroken(record, limits));
   return record;
 }
 
@@ -453,7 +505,9 @@ function readHello(r: ByteReader, limits: CodecLimits): Hello {
   const summary = readHash(r, 'summary', true);
   const reply = r.u8();
   if (reply > 1) throw new DecodeError('badValue', `reply flag ${reply}, expected 0 or 1`);
-  return { type: 'hello', indexId, maxSequence, knownIndexId, knownSequence, summary, reply: reply === 1 };
+  const whole = r.u8();
+  if (whole > 1) throw new DecodeError('badValue', `whole-block-lists flag ${whole}, expected 0 or 1`);
+  return { type: 'hello', indexId, maxSequence, knownIndexId, knownSequence, summary, reply: reply === 1, wholeBlockLists: whole === 1 };
 }
 
 function readIndex(r: ByteReader, limits: CodecLimits): IndexBatch {
@@ -467,12 +521,17 @@ function readIndex(r: ByteReader, limits: CodecLimits): IndexBatch {
     throw new DecodeError('badValue', `${count} records in one batch, limit ${limits.maxRecordsPerBatch}`);
   if (count * MIN_RECORD_BYTES > r.remaining) throw new DecodeError('truncated', `${count} records cannot fit in ${r.remaining} bytes`);
   const records: FileRecord[] = [];
+  const deltas = new Map<number, BlockListDelta>();
   for (let i = 0; i < count; i++) {
-    const record = readRecord(r, limits);
+    const form = r.u8();
+    if (form !== WHOLE_LIST && form !== DELTA_LIST) throw new DecodeError('badValue', `block list form ${form}, expected 0 or 1`);
+    const delta: { read?: BlockListDelta } | undefined = form === DELTA_LIST ? {} : undefined;
+    const record = readRecord(r, limits, false, delta);
     check(sequenceRuleBroken(record.sequence, fromSequence, toSequence));
+    if (delta) deltas.set(i, delta.read!);
     records.push(record);
   }
-  return { type: 'index', indexId, fromSequence, toSequence, maxSequence, records };
+  return { type: 'index', indexId, fromSequence, toSequence, maxSequence, records, ...(deltas.size > 0 ? { deltas } : {}) };
 }
 
 function readRequestId(r: ByteReader): number {

@@ -1,4 +1,4 @@
-import type { FileRecord } from '../model/file-record';
+import type { BlockRef, FileRecord } from '../model/file-record';
 
 /**
  * Messages between two replicas of one space. Transport (relay, direct socket, simulation) and
@@ -18,6 +18,23 @@ export interface Hello {
   readonly summary: Uint8Array;
   /** True when this hello answers another; a reply is never answered, so hellos cannot ping-pong. */
   readonly reply: boolean;
+  /**
+   * The sender could not resolve a block-list delta (its base was not the list it holds): the
+   * stream this hello starts carries whole block lists up to the receiver's current sequence.
+   */
+  readonly wholeBlockLists: boolean;
+}
+
+/**
+ * A live file's block list as an edit of another list the receiver holds, named by its content
+ * hash (SHA-256 over the block hashes names a block list exactly): the first `prefix` blocks of
+ * the base, then `middle`, then the last `suffix` blocks of the base.
+ */
+export interface BlockListDelta {
+  readonly base: Uint8Array;
+  readonly prefix: number;
+  readonly suffix: number;
+  readonly middle: readonly BlockRef[];
 }
 
 /** Records with sequence in (fromSequence, toSequence] of the sender's index `indexId`. */
@@ -28,7 +45,10 @@ export interface IndexBatch {
   readonly toSequence: number;
   /** The sender's highest sequence when it sent this batch: the stream is complete only there. */
   readonly maxSequence: number;
+  /** A record whose block list travels as a delta has `blocks` empty here until the receiver resolves it. */
   readonly records: readonly FileRecord[];
+  /** The block-list deltas, by the position of their record in `records`; absent or empty: every list is whole. */
+  readonly deltas?: ReadonlyMap<number, BlockListDelta>;
 }
 
 export interface BlockRequest {

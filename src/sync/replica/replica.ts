@@ -75,7 +75,7 @@ export class Replica {
     const merger = new ConflictMerger(core, versions, this.bases, installer);
     this.puller = new Puller(core, versions, assembler, installer, merger);
     this.scanner = new Scanner(core, versions, this.puller);
-    this.exchange = new IndexExchange(core, versions, this.puller);
+    this.exchange = new IndexExchange(core, versions, this.puller, this.blocks);
     core.onCommit((tx, paths) => {
       this.exchange.committed(tx);
       this.bases.committed(tx, paths);
@@ -125,6 +125,8 @@ export class Replica {
    * at open, and what is on the disk now is scanned as new local files.
    */
   private async reRoot(reason: 'noIdentity' | 'foreignMarker'): Promise<ScanReport> {
+    // The parts are built anew: what the old ones still push is finished first.
+    await this.exchange.pushed();
     const meta = newMeta(this.options.random);
     await this.options.state.reset(meta);
     this.assemble(meta);
@@ -273,6 +275,12 @@ export class Replica {
     // Answering reads files and changes no state, so it need not wait behind writes: the reply
     // is verified against its hash whatever happens to the file meanwhile.
     if (message.type === 'blockRequest') return this.linked.has(peer) ? this.blocks.answer(peer, message) : Promise.resolve();
+    // A block pushed unasked with a small file's record (id 0) is kept at once, so the step that
+    // applies the record already finds it.
+    if (message.type === 'blockResponse' && message.id === 0) {
+      if (this.linked.has(peer)) this.blocks.acceptPushed(message);
+      return Promise.resolve();
+    }
     return this.serial(async () => {
       // Only peers the transport reported as connected take part; late frames of a closed link don't.
       if (!this.core.sessions.has(peer)) return;
@@ -320,7 +328,15 @@ export class Replica {
 
   private serial<T>(step: () => Promise<T>): Promise<T> {
     return this.steps.run(async () => {
-      const result = await step();
+      let result: T;
+      try {
+        result = await step();
+      } catch (err) {
+        // The step's own failure is what its caller hears of, not a push's after it.
+        await this.exchange.pushed().catch(() => undefined);
+        throw err;
+      }
+      await this.exchange.pushed();
       // Any step may be the first to see the marker of another root (a disk mounted again).
       const reason = this.core.reRootWanted;
       if (reason) await this.reRoot(reason);

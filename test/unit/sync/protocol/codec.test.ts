@@ -165,13 +165,45 @@ const directoryHex = hex('04 646f6373', '01 00', '00 02', '00 00 00', '01 027231
 const golden: ReadonlyArray<readonly [string, Message, string]> = [
   [
     'hello, a reply with a summary',
-    { type: 'hello', indexId: 'r1', maxSequence: 300, knownIndexId: '', knownSequence: 0, summary: fill(0x11), reply: true },
-    hex('0000002b', '01 01', '02 7231', 'ac02', '00', '00', '20', h32(0x11), '01'),
+    {
+      type: 'hello',
+      indexId: 'r1',
+      maxSequence: 300,
+      knownIndexId: '',
+      knownSequence: 0,
+      summary: fill(0x11),
+      reply: true,
+      wholeBlockLists: false,
+    },
+    hex('0000002c', '02 01', '02 7231', 'ac02', '00', '00', '20', h32(0x11), '01', '00'),
   ],
   [
     'hello, opening, without a summary',
-    { type: 'hello', indexId: 'b', maxSequence: 0, knownIndexId: 'r1', knownSequence: 127, summary: new Uint8Array(0), reply: false },
-    hex('0000000b', '01 01', '01 62', '00', '02 7231', '7f', '00', '00'),
+    {
+      type: 'hello',
+      indexId: 'b',
+      maxSequence: 0,
+      knownIndexId: 'r1',
+      knownSequence: 127,
+      summary: new Uint8Array(0),
+      reply: false,
+      wholeBlockLists: false,
+    },
+    hex('0000000c', '02 01', '01 62', '00', '02 7231', '7f', '00', '00', '00'),
+  ],
+  [
+    'hello asking for whole block lists',
+    {
+      type: 'hello',
+      indexId: 'b',
+      maxSequence: 0,
+      knownIndexId: 'r1',
+      knownSequence: 127,
+      summary: new Uint8Array(0),
+      reply: true,
+      wholeBlockLists: true,
+    },
+    hex('0000000c', '02 01', '01 62', '00', '02 7231', '7f', '00', '01', '01'),
   ],
   [
     'index batch: file with blocks, tombstone, symlink, directory',
@@ -183,20 +215,53 @@ const golden: ReadonlyArray<readonly [string, Message, string]> = [
       maxSequence: 9,
       records: [fileRecord, tombstone, symlink, directory],
     },
-    hex('00000123', '01 02', '02 7231', '04 08 09', '04', fileRecordHex, tombstoneHex, symlinkHex, directoryHex),
+    hex('00000127', '02 02', '02 7231', '04 08 09', '04', '00', fileRecordHex, '00', tombstoneHex, '00', symlinkHex, '00', directoryHex),
   ],
-  ['block request', { type: 'blockRequest', id: 7, hash: fill(0x01), size: 65536 }, hex('00000026', '01 03', '07', h32(0x01), '808004')],
+  [
+    'index batch: a block list as a delta',
+    {
+      type: 'index',
+      indexId: 'r1',
+      fromSequence: 4,
+      toSequence: 8,
+      maxSequence: 9,
+      records: [{ ...fileRecord, size: 300, blocks: [] }],
+      deltas: new Map([[0, { base: fill(0xee), prefix: 70, suffix: 2, middle: [{ hash: fill(0xc1), size: 300 }] }]]),
+    },
+    hex(
+      '000000b9',
+      '02 02',
+      '02 7231',
+      '04 08 09',
+      '01', // one record
+      '01', // its block list as a delta
+      '0a 646f63732f612e747874 00 02', // path, file, executable
+      'ac02 f6a1abfef962', // size 300, mtime
+      '20',
+      h32(0xaa), // content hash
+      h32(0xee), // the base: the content hash of the list the receiver holds
+      '46 02', // the base's first 70 blocks and its last 2
+      '01',
+      h32(0xc1),
+      'ac02', // between them, one block of 300 bytes
+      '00 02 027231 80e2cfaa06 027232 03 03 616e6e', // target, version, modifiedBy
+      '20',
+      h32(0xcc), // ancestor
+      '05', // sequence
+    ),
+  ],
+  ['block request', { type: 'blockRequest', id: 7, hash: fill(0x01), size: 65536 }, hex('00000026', '02 03', '07', h32(0x01), '808004')],
   [
     'block response, ok',
     { type: 'blockResponse', id: 300, hash: fill(0x02), status: 'ok', data: new Uint8Array([0x68, 0x69]) },
-    hex('00000028', '01 04', 'ac02', h32(0x02), '00', '02 6869'),
+    hex('00000028', '02 04', 'ac02', h32(0x02), '00', '02 6869'),
   ],
   [
     'block response, notFound, largest id',
     { type: 'blockResponse', id: 0xffffffff, hash: fill(0x03), status: 'notFound', data: new Uint8Array(0) },
-    hex('00000029', '01 04', 'ffffffff0f', h32(0x03), '01', '00'),
+    hex('00000029', '02 04', 'ffffffff0f', h32(0x03), '01', '00'),
   ],
-  ['summary notice', { type: 'summary', summary: fill(0xab) }, hex('00000023', '01 05', '20', h32(0xab))],
+  ['summary notice', { type: 'summary', summary: fill(0xab) }, hex('00000023', '02 05', '20', h32(0xab))],
 ];
 
 for (const [name, message, bytes] of golden) {
@@ -238,14 +303,14 @@ test('the frame starts with the length, then the protocol version', () => {
 });
 
 test('decoded byte arrays are copies, not views into the frame', () => {
-  const frame = fromHex(golden[2]![2]);
+  const frame = fromHex(golden[3]![2]);
   const batch = decodeMessage(frame) as IndexBatch;
-  const response = decodeMessage(fromHex(golden[4]![2]));
+  const response = decodeMessage(fromHex(golden[6]![2]));
   frame.fill(0);
-  assert.deepEqual(batch, golden[2]![1]);
+  assert.deepEqual(batch, golden[3]![1]);
   const record = batch.records[0]!;
   for (const a of [record.hash, record.ancestor, record.blocks[0]!.hash]) assert.notEqual(a.buffer, frame.buffer);
-  assert.deepEqual(response, golden[4]![1]);
+  assert.deepEqual(response, golden[6]![1]);
 });
 
 // ---- round trips ---------------------------------------------------------------------------
@@ -321,6 +386,7 @@ const arbMessage: fc.Arbitrary<Message> = fc.oneof(
     knownSequence: sequence,
     summary: optionalHash,
     reply: fc.boolean(),
+    wholeBlockLists: fc.boolean(),
   }),
   arbIndex,
   plain({ type: fc.constant('blockRequest' as const), id: fc.nat(), hash, size: fc.integer({ min: 1, max: DEFAULT_LIMITS.maxBlockSize }) }),
@@ -393,10 +459,15 @@ function recordHex(patch: Partial<typeof baseRecord> = {}): string {
 
 /** An index frame over (0, 9] holding one record. */
 function indexFrame(patch: Partial<typeof baseRecord> = {}): Uint8Array {
-  return frameOf('01 02', '02 7231', '00 09 09', '01', recordHex(patch));
+  return frameOf('02 02', '02 7231', '00 09 09', '01', '00', recordHex(patch));
 }
 
-const helloBody = hex('01 01', '02 7231', '05', '00', '00', '00', '00');
+/** An index frame over (0, 9] holding one record whose block list is a delta: `blocks` is the delta's bytes. */
+function deltaFrame(patch: Partial<typeof baseRecord> = {}): Uint8Array {
+  return frameOf('02 02', '02 7231', '00 09 09', '01', '01', recordHex({ blocks: h32(0xee) + '05 00 01' + h32(0xb1) + '03', ...patch }));
+}
+
+const helloBody = hex('02 01', '02 7231', '05', '00', '00', '00', '00', '00');
 
 const decodeCases: ReadonlyArray<readonly [string, () => unknown, 'ok' | DecodeErrorCode]> = [
   ['the base record is valid (control)', () => decodeMessage(indexFrame()), 'ok'],
@@ -405,14 +476,15 @@ const decodeCases: ReadonlyArray<readonly [string, () => unknown, 'ok' | DecodeE
   ['truncated: a body too short for version and type', () => decodeMessage(frameOf('01')), 'truncated'],
   ['truncated: a block count larger than the bytes left', () => decodeMessage(indexFrame({ blocks: 'ff7f' })), 'truncated'],
   ['trailing bytes after the message', () => decodeMessage(frameOf(helloBody, '00')), 'trailingBytes'],
-  ['length mismatch: frame shorter than its header says', () => decodeMessage(fromHex('0000000b' + helloBody)), 'lengthMismatch'],
-  ['length mismatch: frame longer than its header says', () => decodeMessage(fromHex('00000009' + helloBody)), 'lengthMismatch'],
-  ['unknown version 2', () => decodeMessage(frameOf('02 05', '20', h32(0))), 'unknownVersion'],
+  ['length mismatch: frame shorter than its header says', () => decodeMessage(fromHex('0000000c' + helloBody)), 'lengthMismatch'],
+  ['length mismatch: frame longer than its header says', () => decodeMessage(fromHex('0000000a' + helloBody)), 'lengthMismatch'],
+  ['unknown version 1, the one before', () => decodeMessage(frameOf('01 05', '20', h32(0))), 'unknownVersion'],
+  ['unknown version 3', () => decodeMessage(frameOf('03 05', '20', h32(0))), 'unknownVersion'],
   ['unknown version 0', () => decodeMessage(frameOf('00 05', '20', h32(0))), 'unknownVersion'],
-  ['unknown type 0', () => decodeMessage(frameOf('01 00')), 'unknownType'],
-  ['unknown type 6', () => decodeMessage(frameOf('01 06', '20', h32(0))), 'unknownType'],
+  ['unknown type 0', () => decodeMessage(frameOf('02 00')), 'unknownType'],
+  ['unknown type 6', () => decodeMessage(frameOf('02 06', '20', h32(0))), 'unknownType'],
   ['frame too large, from the header alone', () => decodeMessage(fromHex('04000001')), 'frameTooLarge'],
-  ['frame too large for a lower limit', () => decodeMessage(fromHex(golden[6]![2]), { maxFrameSize: 34 }), 'frameTooLarge'],
+  ['frame too large for a lower limit', () => decodeMessage(fromHex(golden[8]![2]), { maxFrameSize: 34 }), 'frameTooLarge'],
   ['bad UTF-8: a stray continuation byte', () => decodeMessage(indexFrame({ path: '01 ff' })), 'badUtf8'],
   ['bad UTF-8: an overlong "/"', () => decodeMessage(indexFrame({ path: '02 c0af' })), 'badUtf8'],
   ['bad UTF-8: an encoded surrogate', () => decodeMessage(indexFrame({ target: '03 eda080' })), 'badUtf8'],
@@ -420,40 +492,55 @@ const decodeCases: ReadonlyArray<readonly [string, () => unknown, 'ok' | DecodeE
   ['non-canonical vector: duplicate ids', () => decodeMessage(indexFrame({ version: '02 027231 01 027231 02' })), 'badValue'],
   ['non-canonical vector: zero counter', () => decodeMessage(indexFrame({ version: '01 027231 00' })), 'badValue'],
   ['non-canonical vector: empty id', () => decodeMessage(indexFrame({ version: '01 00 01' })), 'badValue'],
-  ['varint too long: nine bytes', () => decodeMessage(frameOf('01 03', 'ffffffffffffffff01', h32(1), '01')), 'varintTooLong'],
-  ['varint over 2^53', () => decodeMessage(frameOf('01 03', 'ffffffffffffff7f', h32(1), '01')), 'numberTooLarge'],
-  ['non-shortest varint', () => decodeMessage(frameOf('01 03', '8000', h32(1), '01')), 'badValue'],
+  ['varint too long: nine bytes', () => decodeMessage(frameOf('02 03', 'ffffffffffffffff01', h32(1), '01')), 'varintTooLong'],
+  ['varint over 2^53', () => decodeMessage(frameOf('02 03', 'ffffffffffffff7f', h32(1), '01')), 'numberTooLarge'],
+  ['non-shortest varint', () => decodeMessage(frameOf('02 03', '8000', h32(1), '01')), 'badValue'],
   ['bad flags: bit 2', () => decodeMessage(indexFrame({ flags: '04' })), 'badValue'],
   ['bad flags: bit 7', () => decodeMessage(indexFrame({ flags: '80' })), 'badValue'],
   ['bad entry type 3', () => decodeMessage(indexFrame({ type: '03' })), 'badValue'],
   ['bad hash length: content hash of 31 bytes', () => decodeMessage(indexFrame({ hash: '1f' + h32(0xaa).slice(2) })), 'badValue'],
   ['bad hash length: ancestor of 33 bytes', () => decodeMessage(indexFrame({ ancestor: '21' + h32(0xaa) + 'aa' })), 'badValue'],
-  ['bad hash length: empty summary notice', () => decodeMessage(frameOf('01 05', '00')), 'badValue'],
+  ['bad hash length: empty summary notice', () => decodeMessage(frameOf('02 05', '00')), 'badValue'],
   [
     'bad hash length: hello summary of 16 bytes',
-    () => decodeMessage(frameOf('01 01', '02 7231', '05', '00', '00', '10', h32(0).slice(32), '00')),
+    () => decodeMessage(frameOf('02 01', '02 7231', '05', '00', '00', '10', h32(0).slice(32), '00', '00')),
     'badValue',
   ],
   ['block sizes do not add up to the size', () => decodeMessage(indexFrame({ size: '04' })), 'badValue'],
   ['a block of size 0', () => decodeMessage(indexFrame({ size: '00', blocks: '01' + h32(0xb1) + '00' })), 'badValue'],
   ['a tombstone with blocks', () => decodeMessage(indexFrame({ flags: '01' })), 'badValue'],
   ['a directory with blocks', () => decodeMessage(indexFrame({ type: '01' })), 'badValue'],
-  ['batch with fromSequence > toSequence', () => decodeMessage(frameOf('01 02', '02 7231', '05 04 09', '00')), 'badValue'],
-  ['batch with toSequence > maxSequence', () => decodeMessage(frameOf('01 02', '02 7231', '00 05 04', '00')), 'badValue'],
+  ['batch with fromSequence > toSequence', () => decodeMessage(frameOf('02 02', '02 7231', '05 04 09', '00')), 'badValue'],
+  ['batch with toSequence > maxSequence', () => decodeMessage(frameOf('02 02', '02 7231', '00 05 04', '00')), 'badValue'],
   ['record sequence outside the batch range', () => decodeMessage(indexFrame({ sequence: '0a' })), 'badValue'],
   ['record sequence at the open end of the range', () => decodeMessage(indexFrame({ sequence: '00' })), 'badValue'],
-  ['hello with an empty index id', () => decodeMessage(frameOf('01 01', '00', '05', '00', '00', '00', '00')), 'badValue'],
-  ['hello reply flag 2', () => decodeMessage(frameOf(helloBody.slice(0, -2), '02')), 'badValue'],
-  ['block request id over 2^32 - 1', () => decodeMessage(frameOf('01 03', '8080808010', h32(1), '01')), 'badValue'],
-  ['block request size over the block limit', () => decodeMessage(frameOf('01 03', '07', h32(1), '818040')), 'badValue'],
-  ['block response status 2', () => decodeMessage(frameOf('01 04', '07', h32(1), '02', '00')), 'badValue'],
-  ['block response notFound with data', () => decodeMessage(frameOf('01 04', '07', h32(1), '01', '01 00')), 'badValue'],
+  ['hello with an empty index id', () => decodeMessage(frameOf('02 01', '00', '05', '00', '00', '00', '00', '00')), 'badValue'],
+  ['hello reply flag 2', () => decodeMessage(frameOf(helloBody.slice(0, -4), '02', '00')), 'badValue'],
+  ['hello whole-block-lists flag 2', () => decodeMessage(frameOf(helloBody.slice(0, -2), '02')), 'badValue'],
+  ['block list form 2', () => decodeMessage(frameOf('02 02', '02 7231', '00 09 09', '01', '02', recordHex())), 'badValue'],
+  ['a delta for a tombstone', () => decodeMessage(deltaFrame({ flags: '01' })), 'badValue'],
+  ['a delta for a directory', () => decodeMessage(deltaFrame({ type: '01' })), 'badValue'],
+  ['a delta without a content hash', () => decodeMessage(deltaFrame({ hash: '00' })), 'badValue'],
+  ['a delta with a block of size 0', () => decodeMessage(deltaFrame({ blocks: h32(0xee) + '00 00 01' + h32(0xb1) + '00' })), 'badValue'],
+  ['a delta truncated inside its base hash', () => decodeMessage(deltaFrame({ blocks: h32(0xee).slice(0, 20) })), 'truncated'],
+  [
+    'a delta over maxBlocksPerRecord',
+    () => decodeMessage(deltaFrame({ blocks: h32(0xee) + '01 01 01' + h32(0xb1) + '03' }), { maxBlocksPerRecord: 2 }),
+    'badValue',
+  ],
+  ['the base delta is valid (control)', () => decodeMessage(deltaFrame()), 'ok'],
+  ['block request id over 2^32 - 1', () => decodeMessage(frameOf('02 03', '8080808010', h32(1), '01')), 'badValue'],
+  ['block request size over the block limit', () => decodeMessage(frameOf('02 03', '07', h32(1), '818040')), 'badValue'],
+  ['block response status 2', () => decodeMessage(frameOf('02 04', '07', h32(1), '02', '00')), 'badValue'],
+  ['block response notFound with data', () => decodeMessage(frameOf('02 04', '07', h32(1), '01', '01 00')), 'badValue'],
   ['path over maxPathBytes', () => decodeMessage(indexFrame({ path: '03 616263' }), { maxPathBytes: 2 }), 'badValue'],
   ['modifiedBy over maxNameBytes', () => decodeMessage(indexFrame({ modifiedBy: '03 616263' }), { maxNameBytes: 2 }), 'badValue'],
   [
     'records over maxRecordsPerBatch',
     () =>
-      decodeMessage(frameOf('01 02', '02 7231', '00 09 09', '02', recordHex(), recordHex({ sequence: '02' })), { maxRecordsPerBatch: 1 }),
+      decodeMessage(frameOf('02 02', '02 7231', '00 09 09', '02', '00', recordHex(), '00', recordHex({ sequence: '02' })), {
+        maxRecordsPerBatch: 1,
+      }),
     'badValue',
   ],
   [
@@ -471,7 +558,7 @@ test('frameLength reads the header of a stream buffer and refuses large frames b
   const frame = fromHex(golden[0]![2]);
   const stream = new Uint8Array(frame.length + 10);
   stream.set(frame);
-  assert.equal(frameLength(stream), 0x2b);
+  assert.equal(frameLength(stream), 0x2c);
   assert.equal(
     outcome(() => frameLength(fromHex('ffffffff'))),
     'frameTooLarge',
@@ -506,14 +593,14 @@ test('decodeRecord reports malformed records as DecodeError too', () => {
 
 test('encode refuses a frame over maxFrameSize', () => {
   assert.match(
-    refusal(() => encodeMessage(golden[6]![1], { maxFrameSize: 34 })),
+    refusal(() => encodeMessage(golden[8]![1], { maxFrameSize: 34 })),
     /^frameTooLarge:/,
   );
-  assert.equal(encodeMessage(golden[6]![1], { maxFrameSize: 35 }).length, 39);
+  assert.equal(encodeMessage(golden[8]![1], { maxFrameSize: 35 }).length, 39);
 });
 
 test('encode refuses messages the decoder would refuse', () => {
-  const batch = golden[2]![1] as IndexBatch;
+  const batch = golden[3]![1] as IndexBatch;
   const withRecord = (patch: Partial<FileRecord>): Message => ({ ...batch, records: [{ ...fileRecord, ...patch }] });
   const cases: ReadonlyArray<readonly [string, Message]> = [
     ['blocks not adding up', withRecord({ size: 201 })],
@@ -566,6 +653,7 @@ test('a leading U+FEFF survives the round trip', () => {
     knownSequence: 0,
     summary: new Uint8Array(0),
     reply: false,
+    wholeBlockLists: false,
   };
   assert.deepEqual(decodeMessage(encodeMessage(m)), m);
 });

@@ -23,6 +23,7 @@ function helloFromScratch(asker: Peer, victim: Peer): Hello {
     knownSequence: 0,
     summary: asker.replica.summary(),
     reply: false,
+    wholeBlockLists: false,
   };
 }
 
