@@ -55,6 +55,7 @@ test(
         }
         // As the engine does after a start: what is not needed is dropped again, and compacted.
         await packs.drop([...listed].filter((h) => !acked.has(h)));
+        await packs.idle();
         const usage = packs.usage();
         assert.ok(usage.deadBytes * 2 <= usage.bytes, `kill ${kill}: ${JSON.stringify(usage)}`);
       }

@@ -132,7 +132,7 @@ export class BasePacks {
     for (const n of numbers) await packs.scan(n);
     packs.packs.sort((a, b) => a.number - b.number);
     if (loose.length > 0) await packs.migrate(loose);
-    await packs.compactWhereWorth();
+    packs.compactLater();
     return packs;
   }
 
@@ -189,16 +189,20 @@ export class BasePacks {
     });
   }
 
-  /** Forgets these bases (until a restart, see the class comment); compacts a pack once more than half of it is dead. */
+  /**
+   * Forgets these bases (until a restart, see the class comment). A pack now more than half dead
+   * is compacted after, on the same queue: the caller (the engine's tick) does not wait for it,
+   * and a read or write that comes meanwhile waits behind it.
+   */
   drop(hashes: readonly string[]): Promise<void> {
-    return this.queue.run(async () => {
+    return this.queue.run(() => {
       for (const hash of hashes) {
         const e = this.entries.get(hash);
         if (!e?.live) continue;
         e.live = false;
         e.chunk.pack.dead += shareOf(e);
       }
-      await this.compactWhereWorth();
+      this.compactLater();
     });
   }
 
@@ -378,9 +382,13 @@ export class BasePacks {
 
   // ---- compaction --------------------------------------------------------------------------
 
+  private compactLater(): void {
+    if (this.packs.some(worthCompacting)) void this.queue.run(() => this.compactWhereWorth()).catch(() => undefined);
+  }
+
   private async compactWhereWorth(): Promise<void> {
     for (const pack of [...this.packs]) {
-      if (pack.dead * 2 <= pack.size) continue;
+      if (!worthCompacting(pack)) continue;
       try {
         await this.compact(pack);
       } catch {
@@ -494,6 +502,11 @@ export class BasePacks {
     }
     for (const name of names) await fs.promises.rm(nodePath.join(this.dir, name), { force: true });
   }
+}
+
+/** More than half of it is dead: rewriting the rest gives back more than it costs. */
+function worthCompacting(pack: Pack): boolean {
+  return pack.dead * 2 > pack.size;
 }
 
 function checkKey(hash: string): void {

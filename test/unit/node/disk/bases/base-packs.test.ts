@@ -186,6 +186,7 @@ test('a pack more than half dead is compacted into a new one, which a reopen rea
   assert.deepEqual(packFiles(dir), ['000001.pack']);
   assert.ok(packs.usage().deadBytes > 0);
   await packs.drop(bases.filter((_, i) => i % 4 > 1).map((b) => b.hash));
+  await packs.idle();
   assert.deepEqual(packFiles(dir), ['000002.pack']);
   const after = packs.usage();
   assert.equal(after.bases, keep.length);
@@ -205,6 +206,7 @@ test('a pack more than half dead is compacted into a new one, which a reopen rea
   await assertAllRead(packs, [...keep, ...more]);
   // Dropping everything leaves no pack.
   await packs.drop(packs.list());
+  await packs.idle();
   assert.deepEqual(packFiles(dir), []);
   assert.equal(packs.usage().bytes, 0);
 });
@@ -231,6 +233,7 @@ test('a compaction cut short by a crash: a temp pack is removed, and of two copi
   fs.copyFileSync(nodePath.join(dir, '000001.pack'), nodePath.join(dir, '000002.pack'));
   fs.writeFileSync(nodePath.join(dir, '000003.pack.tmp'), 'half a compaction');
   packs = await BasePacks.open(dir, options);
+  await packs.idle();
   assert.deepEqual(fs.readdirSync(dir).sort(), ['000002.pack']);
   assert.equal(packs.usage().deadBytes, 0);
   await assertAllRead(packs, bases);
@@ -304,6 +307,7 @@ test('random puts, drops, damage and reopens: every listed base reads back whole
       assert.deepEqual(packs.list().sort(), [...live].sort(), `step ${step}`);
       // Reads that found damage leave dead bytes; the next drop compacts what is worth it.
       await packs.drop([]);
+      await packs.idle();
       const usage = packs.usage();
       assert.ok(usage.deadBytes * 2 <= usage.bytes || usage.packs === 0, `step ${step}: ${JSON.stringify(usage)}`);
     }
