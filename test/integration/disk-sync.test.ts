@@ -314,7 +314,7 @@ test('a folder whose marker vanished stops instead of deleting; a mass delete pa
 });
 
 test(
-  'a text conflict made apart merges after both replicas restart, its base read from the packs; with damaged packs the copy stays and sync goes on',
+  'a text conflict made apart merges after both replicas restart, its base moved from the old layout into packs and read from them; with damaged packs the copy stays and sync goes on',
   { timeout: 180_000 },
   async () => {
     const cluster = await DiskCluster.create(['alice', 'bob']);
@@ -346,6 +346,21 @@ test(
       for (const m of [alice, bob]) {
         const files = fs.readdirSync(nodePath.join(m.stateDir, 'bases'));
         assert.ok(files.length > 0 && files.every((f) => /^\d{6}\.pack$/.test(f)), files.join(', '));
+      }
+
+      // As an older version left them, one file per base: they move into packs when the replica opens.
+      for (const m of [alice, bob]) {
+        const dir = nodePath.join(m.stateDir, 'bases');
+        const keys = await m.disk.store.listBases();
+        const bytes = await Promise.all(keys.map((k) => m.disk.store.getBase(k)));
+        for (const f of fs.readdirSync(dir)) fs.rmSync(nodePath.join(dir, f));
+        keys.forEach((k, i) => fs.writeFileSync(nodePath.join(dir, k), bytes[i]!));
+        await cluster.restart(m.name);
+        assert.ok(
+          fs.readdirSync(dir).every((f) => /^\d{6}\.pack$/.test(f)),
+          `${m.name}: ${fs.readdirSync(dir).join(', ')}`,
+        );
+        assert.deepEqual((await m.disk.store.listBases()).sort(), [...keys].sort());
       }
 
       await editApart('notes.txt');
