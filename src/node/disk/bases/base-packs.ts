@@ -5,7 +5,7 @@ import * as zlib from 'node:zlib';
 import { StoreError } from '../../../sync/ports/ports';
 import { SerialQueue } from '../../../sync/util/serial-queue';
 import { concatBytes, equalBytes } from '../../../sync/util/bytes';
-import { errnoOf } from '../disk-errors';
+import { toStoreError } from '../disk-errors';
 import { fsyncDirectory } from '../durable-write';
 import { CHUNK_PREFIX, decodeChunkHeader, encodeChunkHeader, headerLengthOf, payloadIntact, type ChunkEntry } from './base-chunk';
 
@@ -115,8 +115,13 @@ export class BasePacks {
 
   static async open(dir: string, options: BasePacksOptions = {}): Promise<BasePacks> {
     const packs = new BasePacks(dir, options);
-    await fs.promises.mkdir(dir, { recursive: true });
-    const names = await fs.promises.readdir(dir);
+    let names: string[] = [];
+    try {
+      await fs.promises.mkdir(dir, { recursive: true });
+      names = await fs.promises.readdir(dir);
+    } catch {
+      // A folder that cannot be used: no bases, and keeping one fails (quietly: a base only helps a merge).
+    }
     const numbers: number[] = [];
     const loose: string[] = [];
     for (const name of names) {
@@ -124,7 +129,7 @@ export class BasePacks {
       if (m) numbers.push(Number(m[1]));
       else if (LOOSE_BASE.test(name)) loose.push(name);
       // A compaction a crash interrupted: its pack was never renamed into place.
-      else if (name.endsWith('.pack.tmp')) await fs.promises.rm(nodePath.join(dir, name), { force: true });
+      else if (name.endsWith('.pack.tmp')) await fs.promises.rm(nodePath.join(dir, name), { force: true }).catch(() => undefined);
     }
     // Newest first: where a compaction left two copies of a base, the newer is the one kept.
     numbers.sort((a, b) => b - a);
@@ -230,9 +235,9 @@ export class BasePacks {
     let handle: fs.promises.FileHandle;
     try {
       handle = await fs.promises.open(file, 'r');
-    } catch (err) {
-      if (errnoOf(err) === 'ENOENT') return;
-      throw new StoreError('io', file, `${file}: cannot open merge bases (${errnoOf(err) ?? String(err)})`);
+    } catch {
+      // Left as it is and never written to (new packs get higher numbers); its bases are not kept.
+      return;
     }
     let at = 0;
     try {
@@ -327,24 +332,21 @@ export class BasePacks {
   /** Compresses bases into one chunk and appends it to the pack that takes chunks now. */
   private async append(group: readonly BaseToKeep[]): Promise<void> {
     const { header, payload, entries } = await this.compress(group);
-    const pack = await this.appendablePack();
-    const at = pack.size;
+    let pack: Pack | undefined;
     try {
+      pack = await this.appendablePack();
       const handle = await fs.promises.open(pack.file, 'r+');
       try {
-        await writeAt(handle, concatBytes([header, payload]), at);
+        await writeAt(handle, concatBytes([header, payload]), pack.size);
       } finally {
         await handle.close();
       }
     } catch (err) {
       // What the file ends with is unknown now: the next chunk goes to a new pack.
-      pack.writable = false;
-      throw new StoreError(
-        errnoOf(err) === 'ENOSPC' ? 'noSpace' : 'io',
-        pack.file,
-        `${pack.file}: cannot keep merge bases (${errnoOf(err) ?? String(err)})`,
-      );
+      if (pack) pack.writable = false;
+      throw toStoreError(err, this.dir);
     }
+    const at = pack.size;
     pack.size = at + header.length + payload.length;
     this.index(pack, at, header.length, payload.length, crcOf(header), entries);
   }
@@ -471,36 +473,40 @@ export class BasePacks {
    * moves the rest, and a base already in a pack is not written twice.
    */
   private async migrate(names: readonly string[]): Promise<void> {
-    let batch: BaseToKeep[] = [];
-    let bytes = 0;
     const moved: string[] = [];
-    const flush = async (): Promise<void> => {
+    try {
+      let batch: BaseToKeep[] = [];
+      let bytes = 0;
+      for (const name of [...names].sort()) {
+        let data: Uint8Array;
+        try {
+          data = bytesOf(await fs.promises.readFile(nodePath.join(this.dir, name)));
+        } catch {
+          continue;
+        }
+        batch.push({ hash: name, data });
+        bytes += data.length;
+        if (bytes < 4 * this.chunkBytes) continue;
+        await this.put(batch);
+        moved.push(...batch.map((x) => x.hash));
+        batch = [];
+        bytes = 0;
+      }
       await this.put(batch);
-      for (const b of batch) moved.push(b.hash);
-      batch = [];
-      bytes = 0;
-    };
-    for (const name of [...names].sort()) {
-      let data: Uint8Array;
-      try {
-        data = bytesOf(await fs.promises.readFile(nodePath.join(this.dir, name)));
-      } catch {
-        continue;
+      moved.push(...batch.map((x) => x.hash));
+      for (const pack of this.packs) {
+        const handle = await fs.promises.open(pack.file, 'r+');
+        try {
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
       }
-      batch.push({ hash: name, data });
-      bytes += data.length;
-      if (bytes >= 4 * this.chunkBytes) await flush();
+    } catch {
+      // A full disk, say: every loose file stays where it is, for the next open to move.
+      return;
     }
-    if (batch.length > 0) await flush();
-    for (const pack of this.packs) {
-      const handle = await fs.promises.open(pack.file, 'r+');
-      try {
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-    }
-    for (const name of names) await fs.promises.rm(nodePath.join(this.dir, name), { force: true });
+    for (const name of moved) await fs.promises.rm(nodePath.join(this.dir, name), { force: true }).catch(() => undefined);
   }
 }
 

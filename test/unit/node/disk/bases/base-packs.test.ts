@@ -3,12 +3,20 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as nodePath from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { BasePacks, PACK_MAGIC, type BaseToKeep } from '../../../../../src/node/disk/bases/base-packs';
 import { StoreError } from '../../../../../src/sync/ports/ports';
 import { Prng } from '../../../../sim/prng';
 
-const tmp = (): string => fs.mkdtempSync(nodePath.join(os.tmpdir(), 'sf-base-packs-'));
+const made: string[] = [];
+const tmp = (): string => {
+  const dir = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'sf-base-packs-'));
+  made.push(dir);
+  return dir;
+};
+after(() => {
+  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
+});
 
 /** A text base named by the SHA-256 of its bytes, so a test can check what comes back. */
 function base(text: string): BaseToKeep {
@@ -315,4 +323,14 @@ test('random puts, drops, damage and reopens: every listed base reads back whole
     console.log(`seed ${seed}: replay with SEED=${seed} node --test ${__filename}`);
     throw err;
   }
+});
+
+test('a bases folder that cannot be used: the store opens empty, and keeping a base fails with a StoreError', async () => {
+  const file = nodePath.join(tmp(), 'bases');
+  fs.writeFileSync(file, 'a file where the folder should be');
+  const packs = await BasePacks.open(file);
+  assert.deepEqual(packs.list(), []);
+  await assert.rejects(packs.put(texts(2, 17)), StoreError);
+  assert.equal(await packs.get(texts(1, 17)[0]!.hash), undefined);
+  assert.equal(fs.readFileSync(file, 'utf8'), 'a file where the folder should be');
 });
