@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
-import { StoreError } from '../../../sync/ports/ports';
+import { StoreError, type MergeBase } from '../../../sync/ports/ports';
 import { SerialQueue } from '../../../sync/util/serial-queue';
 import { concatBytes, equalBytes } from '../../../sync/util/bytes';
 import { toStoreError } from '../disk-errors';
@@ -75,11 +75,8 @@ export interface BasePacksUsage {
   readonly bases: number;
 }
 
-export interface BaseToKeep {
-  /** Content hash, hex. */
-  readonly hash: string;
-  readonly data: Uint8Array;
-}
+/** A base to keep: its bytes, by content hash (hex). */
+export type BaseToKeep = MergeBase;
 
 /**
  * Merge bases on disk: compressed in chunks appended to a few pack files, one copy per content
