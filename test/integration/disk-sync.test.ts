@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as nodePath from 'node:path';
 import { test } from 'node:test';
+import { toHex } from '../../src/sync/util/bytes';
 import { Prng } from '../sim/prng';
 import { DiskCluster, describe, sha256File, sleep, waitFor, type Member } from './disk-cluster';
 
@@ -311,3 +312,108 @@ test('a folder whose marker vanished stops instead of deleting; a mass delete pa
     await cluster.close();
   }
 });
+
+test(
+  'a text conflict made apart merges after both replicas restart, its base moved from the old layout into packs and read from them; with damaged packs the copy stays and sync goes on',
+  { timeout: 180_000 },
+  async () => {
+    const cluster = await DiskCluster.create(['alice', 'bob']);
+    const BASE = 'one\ntwo\nthree\nfour\nfive\n';
+    const at = (m: Member, p: string): string => nodePath.join(m.root, p);
+    const baseKept = (m: Member, path: string): boolean => {
+      const r = m.disk.replica.record(path);
+      return r !== undefined && m.disk.store.bases.has(toHex(r.hash));
+    };
+    const editApart = async (path: string): Promise<void> => {
+      await cluster.unlink('alice', 'bob');
+      fs.writeFileSync(at(alice, path), 'one, by alice\ntwo\nthree\nfour\nfive\n');
+      await alice.disk.scan();
+      await sleep(1100);
+      fs.writeFileSync(at(bob, path), 'one\ntwo\nthree\nfour\nfive, by bob\n');
+      await bob.disk.scan();
+    };
+    const alice = cluster.member('alice');
+    const bob = cluster.member('bob');
+    try {
+      await cluster.linkAll();
+      // Neighbours of the file in the same chunks: a read must pick its bytes out of theirs.
+      fs.mkdirSync(at(alice, 'src'));
+      for (let i = 0; i < 60; i++) fs.writeFileSync(at(alice, `src/module${i}.js`), `export const value${i} = ${i};\n`.repeat(200));
+      fs.writeFileSync(at(alice, 'notes.txt'), BASE);
+      fs.writeFileSync(at(alice, 'other.txt'), BASE);
+      await cluster.settle();
+      await waitFor('both to keep the bases', () => [alice, bob].every((m) => baseKept(m, 'notes.txt') && baseKept(m, 'other.txt')));
+      for (const m of [alice, bob]) {
+        const files = fs.readdirSync(nodePath.join(m.stateDir, 'bases'));
+        assert.ok(files.length > 0 && files.every((f) => /^\d{6}\.pack$/.test(f)), files.join(', '));
+      }
+
+      // As an older version left them, one file per base: they move into packs when the replica opens.
+      for (const m of [alice, bob]) {
+        const dir = nodePath.join(m.stateDir, 'bases');
+        const keys = await m.disk.store.listBases();
+        const bytes = await Promise.all(keys.map((k) => m.disk.store.getBase(k)));
+        for (const f of fs.readdirSync(dir)) fs.rmSync(nodePath.join(dir, f));
+        keys.forEach((k, i) => fs.writeFileSync(nodePath.join(dir, k), bytes[i]!));
+        await cluster.restart(m.name);
+        assert.ok(
+          fs.readdirSync(dir).every((f) => /^\d{6}\.pack$/.test(f)),
+          `${m.name}: ${fs.readdirSync(dir).join(', ')}`,
+        );
+        assert.deepEqual((await m.disk.store.listBases()).sort(), [...keys].sort());
+      }
+
+      await editApart('notes.txt');
+      await cluster.restart('alice');
+      await cluster.restart('bob');
+      await cluster.link('alice', 'bob');
+      const merged = 'one, by alice\ntwo\nthree\nfour\nfive, by bob\n';
+      await waitFor(
+        'the merged notes.txt on both',
+        () => [alice, bob].every((m) => fs.readFileSync(at(m, 'notes.txt'), 'utf8') === merged),
+        60_000,
+      );
+      await cluster.settle();
+      assert.equal(alice.events.filter((e) => e.kind === 'merged').length + bob.events.filter((e) => e.kind === 'merged').length, 1);
+      for (const m of [alice, bob]) assert.deepEqual(m.disk.replica.conflicts(), [], m.name);
+
+      // Every chunk of both sides' packs damaged: the merge cannot happen, the conflict copy stays.
+      await waitFor('both to keep the merged version as a base', () => [alice, bob].every((m) => baseKept(m, 'notes.txt')));
+      for (const m of [alice, bob]) {
+        const dir = nodePath.join(m.stateDir, 'bases');
+        for (const f of fs.readdirSync(dir)) {
+          const bytes = new Uint8Array(fs.readFileSync(nodePath.join(dir, f)));
+          for (let i = 200; i < bytes.length; i += 97) bytes[i] = bytes[i]! ^ 0x5a;
+          fs.writeFileSync(nodePath.join(dir, f), bytes);
+        }
+      }
+      await editApart('other.txt');
+      await cluster.link('alice', 'bob');
+      await cluster.settle();
+      for (const m of [alice, bob]) {
+        const copies = fs.readdirSync(m.root).filter((n) => n.startsWith('other.conflict-'));
+        assert.equal(copies.length, 1, `${m.name}: ${fs.readdirSync(m.root).join(', ')}`);
+        assert.equal(m.disk.replica.conflicts().length, 1);
+        assert.deepEqual([...m.disk.replica.errors()], [], m.name);
+      }
+      assert.equal(alice.events.filter((e) => e.kind === 'merged').length + bob.events.filter((e) => e.kind === 'merged').length, 1);
+      const texts = [alice, bob].flatMap((m) =>
+        fs
+          .readdirSync(m.root)
+          .filter((n) => n.startsWith('other.'))
+          .map((n) => fs.readFileSync(at(m, n), 'utf8')),
+      );
+      assert.ok(
+        texts.includes('one, by alice\ntwo\nthree\nfour\nfive\n') && texts.includes('one\ntwo\nthree\nfour\nfive, by bob\n'),
+        'both sides kept',
+      );
+      // And sync goes on, bases and all.
+      fs.writeFileSync(at(bob, 'after.txt'), 'written after the damage\n');
+      await cluster.settle();
+      assert.equal(fs.readFileSync(at(alice, 'after.txt'), 'utf8'), 'written after the damage\n');
+      await waitFor('the new file kept as a base again', () => [alice, bob].every((m) => baseKept(m, 'after.txt')));
+    } finally {
+      await cluster.close();
+    }
+  },
+);

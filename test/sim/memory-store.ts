@@ -7,6 +7,7 @@ import {
   type Expectation,
   type FileMeta,
   type FileStore,
+  type MergeBase,
   type RootIdentity,
   type StoreEntry,
   type TempCommit,
@@ -235,9 +236,9 @@ export class MemoryStore implements FileStore {
     return this.entry(path)!;
   }
 
-  async putBase(hash: string, data: Uint8Array): Promise<void> {
+  async putBases(bases: readonly MergeBase[]): Promise<void> {
     this.crash.tick();
-    this.baseCopies.set(hash, data.slice());
+    for (const b of bases) this.baseCopies.set(b.hash, b.data.slice());
   }
 
   async getBase(hash: string): Promise<Uint8Array | undefined> {
@@ -245,9 +246,9 @@ export class MemoryStore implements FileStore {
     return this.baseCopies.get(hash)?.slice();
   }
 
-  async dropBase(hash: string): Promise<void> {
+  async dropBases(hashes: readonly string[]): Promise<void> {
     this.crash.tick();
-    this.baseCopies.delete(hash);
+    for (const hash of hashes) this.baseCopies.delete(hash);
   }
 
   async listBases(): Promise<string[]> {

@@ -157,6 +157,8 @@ export class DiskReplica {
     await this.work.idle();
     // Let an engine step in flight finish before its journal closes.
     await this.replica.tick().catch(() => undefined);
+    // A compaction of merge-base packs the tick started finishes before the folder is let go.
+    await this.store.bases.idle();
     await this.state.close();
     if (this.ownsPool) await this.pool.close();
   }

@@ -12,6 +12,7 @@ import {
   type Expectation,
   type FileMeta,
   type FileStore,
+  type MergeBase,
   type RootIdentity,
   type StoreEntry,
   type TempCommit,
@@ -23,7 +24,8 @@ import type { FsWorkerPool } from '../workers/fs-worker-pool';
 import type { IgnoreRules } from './ignore-rules';
 import { NodeDigester } from '../workers/node-digester';
 import { VersionsFolder } from './versions-folder';
-import { fsyncDirectory, replaceFile } from './durable-write';
+import { BasePacks } from './bases/base-packs';
+import { fsyncDirectory } from './durable-write';
 
 import { MARKER_DIR, readRootIdentity, writeRootIdentity } from './root-marker';
 
@@ -74,14 +76,17 @@ export class DiskStore implements FileStore {
   private tempDir: Promise<unknown> | undefined;
   private openTemps = 0;
 
-  private constructor(private readonly options: DiskStoreOptions) {
+  private constructor(
+    private readonly options: DiskStoreOptions,
+    /** Merge bases, compressed in pack files in `basesDir`. */
+    readonly bases: BasePacks,
+  ) {
     this.versions = new VersionsFolder(nodePath.join(options.root, VERSIONS_DIR), options.clock);
   }
 
   /** Opens a folder that already has its marker, and clears temp files a crash left behind. */
   static async open(options: DiskStoreOptions): Promise<DiskStore> {
-    const store = new DiskStore(options);
-    await fs.promises.mkdir(options.basesDir, { recursive: true });
+    const store = new DiskStore(options, await BasePacks.open(options.basesDir));
     if (await store.hasRootMarker()) {
       await fs.promises.rm(store.abs(TEMP_DIR), { recursive: true, force: true });
     }
@@ -318,35 +323,23 @@ export class DiskStore implements FileStore {
 
   // ---- merge bases, kept outside the folder ----------------------------------------------
 
-  async putBase(hash: string, data: Uint8Array): Promise<void> {
-    const target = this.basePath(hash);
-    await onDisk(target, () => replaceFile(target, data, { durability: 'none' }));
+  putBases(bases: readonly MergeBase[]): Promise<void> {
+    return this.bases.put(bases);
   }
 
-  async getBase(hash: string): Promise<Uint8Array | undefined> {
-    try {
-      return new Uint8Array(await fs.promises.readFile(this.basePath(hash)));
-    } catch (err) {
-      if (errnoOf(err) === 'ENOENT') return undefined;
-      throw toStoreError(err, hash);
-    }
+  getBase(hash: string): Promise<Uint8Array | undefined> {
+    return this.bases.get(hash);
   }
 
-  async dropBase(hash: string): Promise<void> {
-    await fs.promises.rm(this.basePath(hash), { force: true });
+  dropBases(hashes: readonly string[]): Promise<void> {
+    return this.bases.drop(hashes);
   }
 
-  async listBases(): Promise<string[]> {
-    const names = await fs.promises.readdir(this.options.basesDir);
-    return names.filter((n) => /^[0-9a-f]{64}$/.test(n));
+  listBases(): Promise<string[]> {
+    return Promise.resolve(this.bases.list());
   }
 
   // ---- helpers -----------------------------------------------------------------------------
-
-  private basePath(hash: string): string {
-    if (!/^[0-9a-f]{64}$/.test(hash)) throw new StoreError('io', hash, `not a content hash: ${hash}`);
-    return nodePath.join(this.options.basesDir, hash);
-  }
 
   /** The file at its final size (blocks of zeros stay sparse), with the version's mtime, on the disk. */
   private async seal(t: DiskTemp, meta: FileMeta): Promise<BigIntStats> {

@@ -106,6 +106,12 @@ export interface RootIdentity {
   readonly root: string;
 }
 
+/** A merge base to keep: a version's bytes, by its content hash (hex). */
+export interface MergeBase {
+  readonly hash: string;
+  readonly data: Uint8Array;
+}
+
 /**
  * A replica's folder. Paths are relative, `/`-separated and already validated. Every mutation
  * takes an expectation and throws StoreError('changed') if the current entry differs, and moves
@@ -150,12 +156,16 @@ export interface FileStore {
   rename(from: string, to: string, expectFrom: Expectation): Promise<StoreEntry>;
   setMeta(path: string, expect: Expectation, meta: FileMeta): Promise<StoreEntry>;
   /**
-   * Merge bases: copies of small text versions, kept out of the folder by content hash, so two
-   * concurrent edits of the same text can later be merged against the version both started from.
+   * Merge bases: copies of small text versions, kept out of the folder by content hash (hex), so
+   * two concurrent edits of the same text can later be merged against the version both started
+   * from. Bases are helpers, not data: a store may lose one (a crash, a damaged disk), and
+   * `getBase` then answers undefined. `putBases` keeps several at once (the store may compress
+   * them together: give related texts side by side); one already kept costs nothing.
    */
-  putBase(hash: string, data: Uint8Array): Promise<void>;
+  putBases(bases: readonly MergeBase[]): Promise<void>;
   getBase(hash: string): Promise<Uint8Array | undefined>;
-  dropBase(hash: string): Promise<void>;
+  /** The store may list a dropped base again after a restart, until it is dropped again. */
+  dropBases(hashes: readonly string[]): Promise<void>;
   listBases(): Promise<string[]>;
   /**
    * Bytes a new file in the folder may still take (what the file system has free for this

@@ -111,7 +111,7 @@ test('without the base both sides started from, the conflict copy stays', async 
   const alice = await c.add('alice');
   await c.add('bob');
   await syncThenPart(c, BASE);
-  for (const key of await alice.store.listBases()) await alice.store.dropBase(key);
+  await alice.store.dropBases(await alice.store.listBases());
   // A fresh replica object: what the store holds is all it knows of its bases.
   alice.replica = await c.open(alice);
   c.time.advance(5_000);
@@ -307,4 +307,67 @@ test('no base for a binary conflict, nor once a side was edited again', async ()
     assert.ok(conflict, `${who} still lists the conflict`);
     assert.equal(conflict.base, undefined, `${who}: the sides no longer start from one version`);
   }
+});
+
+test('bytes no merge takes get no merge base: a text that is not UTF-8, a binary file', async () => {
+  const c = new Cluster();
+  const alice = await c.add('alice');
+  await c.add('bob');
+  const latin1 = utf8('caf\u00e9\nnaive\n')
+    .map((b) => (b === 0xc3 ? 0xe9 : b))
+    .filter((b) => b !== 0xa9);
+  assert.throws(() => new TextDecoder('utf-8', { fatal: true }).decode(latin1));
+  c.write('alice', 'latin1.txt', latin1);
+  c.write('alice', 'data.bin', new Uint8Array([1, 0, 2, 0]));
+  await syncThenPart(c, BASE);
+  const kept = await alice.store.listBases();
+  assert.equal(kept.length, 1, 'notes.txt alone');
+  for (const key of kept) assert.equal(fromUtf8((await alice.store.getBase(key))!), BASE);
+});
+
+test('a base the store lost or holds other bytes for: the conflict copy stays, nothing throws', async () => {
+  const c = new Cluster();
+  const alice = await c.add('alice');
+  await c.add('bob');
+  await syncThenPart(c, BASE);
+  const [key] = await alice.store.listBases();
+  // Other bytes under the base's hash: read back, they fail the hash check.
+  await alice.store.putBases([{ hash: key!, data: utf8('one\ntwo\n') }]);
+  c.time.advance(5_000);
+  c.write('alice', 'notes.txt', 'one, by alice\ntwo\nthree\nfour\nfive\n');
+  c.time.advance(5_000);
+  c.write('bob', 'notes.txt', 'one\ntwo\nthree\nfour\nfive, by bob\n');
+  await c.settle();
+  await c.connect('alice', 'bob');
+  await c.settle();
+  for (const who of ['alice', 'bob']) assert.equal(names(c, who).length, 2, names(c, who).join(', '));
+  assert.deepEqual(events(c, 'merged'), []);
+  assert.ok(!(await alice.store.listBases()).includes(key!), 'the broken base is forgotten');
+});
+
+test('a replica that never merges (a reader) keeps no merge bases; once it may merge, it keeps them', async () => {
+  let bobMerges = false;
+  const c = new Cluster({ mergesEdits: (peer) => peer !== 'bob' || bobMerges });
+  const alice = await c.add('alice');
+  const bob = await c.add('bob');
+  c.write('alice', 'other.txt', 'another text\n');
+  await syncThenPart(c, BASE);
+  assert.equal((await alice.store.listBases()).length, 2);
+  assert.deepEqual(await bob.store.listBases(), []);
+  bobMerges = true;
+  await bob.replica.tick();
+  assert.deepEqual((await bob.store.listBases()).sort(), (await alice.store.listBases()).sort());
+  // And a merge made with them, bob's edit losing to alice's later one.
+  c.time.advance(5_000);
+  c.write('bob', 'notes.txt', 'one, by bob\ntwo\nthree\nfour\nfive\n');
+  c.time.advance(5_000);
+  c.write('alice', 'notes.txt', 'one\ntwo\nthree\nfour\nfive, by alice\n');
+  await c.settle();
+  await c.connect('alice', 'bob');
+  await c.settle();
+  for (const who of ['alice', 'bob']) assert.equal(c.read(who, 'notes.txt'), 'one, by bob\ntwo\nthree\nfour\nfive, by alice\n');
+  assert.deepEqual(
+    events(c, 'merged').map((e) => e.who),
+    ['bob'],
+  );
 });
