@@ -356,7 +356,8 @@ export class DeviceAgent {
           this.options.onReplicaEvent?.(space.id, event);
         },
         engine: {
-          isOpen: (path) => this.openFiles.has(nodePath.join(space.path, ...path.split('/'))),
+          // Asked for every block a sync wants: no path is built while no file is open.
+          isOpen: (path) => this.openFiles.size > 0 && this.openFiles.has(nodePath.join(space.path, ...path.split('/'))),
           // The others refuse a reader's versions, so a reader never merges a conflict itself.
           mergesEdits: () => {
             const info = spaceInfo(this.state, space.id);

@@ -161,9 +161,15 @@ test('the digester hashes in workers exactly as the engine does in memory', asyn
 
 test('a crash leaves temp files only inside .shared-folder, and opening clears them', async () => {
   const { store, root } = await freshStore();
-  const temp = await store.createTemp('x', 100);
-  await temp.write(0, new Uint8Array([1]));
-  assert.equal(fs.readdirSync(nodePath.join(root, MARKER_DIR, 'tmp')).length, 1);
+  // A small file is put together in memory: nothing is on the disk before its seal writes it whole.
+  const small = await store.createTemp('x', 100);
+  await small.write(0, new Uint8Array([1]));
+  assert.equal(fs.existsSync(nodePath.join(root, MARKER_DIR, 'tmp')), false);
+  await store.sealTemp(small, { mtime: 1_700_000_000_000, executable: false });
+  // A big one goes to its temp file block by block.
+  const big = await store.createTemp('y', 4 * 1024 * 1024);
+  await big.write(0, new Uint8Array([1]));
+  assert.equal(fs.readdirSync(nodePath.join(root, MARKER_DIR, 'tmp')).length, 2);
   await DiskStore.open({ root, basesDir: `${root}-bases`, pool, rules: () => new IgnoreRules(''), clock });
   assert.equal(fs.existsSync(nodePath.join(root, MARKER_DIR, 'tmp')), false);
 });
