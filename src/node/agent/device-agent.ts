@@ -35,6 +35,9 @@ import type { OpenSpace } from './open-space';
 import { RemoteChanges, describeRemoteChanges } from './remote-changes';
 import { SiblingSpaces } from './sibling-spaces';
 
+/** How often blocks from the mailbox that no pending version needs any more are dropped. */
+const MAIL_CACHE_PRUNE_MS = 5_000;
+
 export interface AgentOptions {
   readonly log?: (message: string) => void;
   /** How often replicas tick and vectors are announced. */
@@ -325,6 +328,7 @@ export class DeviceAgent {
         mailed: new MailPositions(nodePath.join(stateDir, 'mail.json')),
         cache: new MailBlockCache(nodePath.join(stateDir, 'mailblocks'), space.mailCacheBytes ?? MAIL_CACHE_BUDGET_BYTES),
         mailing: false,
+        cachePrunedAt: 0,
       });
       await disk.start();
       this.log(`space ${space.id}: syncing ${space.path}`);
@@ -385,8 +389,11 @@ export class DeviceAgent {
   private async tick(): Promise<void> {
     if (!this.client.connected) return;
     for (const [id, open] of this.spaces) {
-      // Blocks from the mailbox go as soon as no version still to be written needs them.
-      if (open.cache.size > 0) {
+      // Blocks from the mailbox go soon after no version still to be written needs them: every
+      // few seconds, as finding which are still needed walks every pending version (at every
+      // tick, that was 2% of the engine's thread in a first sync of 10,000 files).
+      if (open.cache.size > 0 && Date.now() - open.cachePrunedAt >= MAIL_CACHE_PRUNE_MS) {
+        open.cachePrunedAt = Date.now();
         const pending = open.disk.replica.pendingBlocks();
         open.cache.prune((hash) => pending.has(hash), MAIL_BLOCK_MAX_AGE_MS);
       }

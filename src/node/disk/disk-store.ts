@@ -227,8 +227,13 @@ export class DiskStore implements FileStore {
   async commitTemps(commits: readonly TempCommit[]): Promise<(StoreEntry | StoreError)[]> {
     const results: (StoreEntry | StoreError)[] = [];
     const directories = new Set<string>();
+    // New files, sealed already, where nothing is expected: all of a first sync. A worker checks
+    // and renames them and syncs their folders, with one message for the lot.
+    const fresh = [...commits.keys()].filter((i) => commits[i]!.expect.kind === 'absent' && this.temps.get(commits[i]!.temp.id)?.sealed);
+    const others = [...commits.keys()].filter((i) => !fresh.includes(i));
+    if (fresh.length > 0) await this.placeNew(commits, fresh, results);
     // Each file's checks and rename concern its own path only, so several run at once.
-    await inLanes([...commits.keys()], COMMIT_LANES, async (i) => {
+    await inLanes(others, COMMIT_LANES, async (i) => {
       const { temp, path, expect, meta } = commits[i]!;
       try {
         results[i] = await onDisk(path, async () => {
@@ -263,6 +268,35 @@ export class DiskStore implements FileStore {
     // Each folder once for all the files renamed into it, before anyone records them as written.
     await inLanes([...directories], COMMIT_LANES, fsyncDirectory);
     return results;
+  }
+
+  /** `commitTemps` for sealed files where nothing is expected, in a worker (place-new-files.ts). */
+  private async placeNew(commits: readonly TempCommit[], indices: readonly number[], results: (StoreEntry | StoreError)[]): Promise<void> {
+    const temps = indices.map((i) => this.tempOf(commits[i]!.temp));
+    const reply = await this.options.pool.run({
+      kind: 'place',
+      root: this.options.root,
+      files: indices.map((i, k) => ({ from: temps[k]!.abs, path: commits[i]!.path })),
+    });
+    if (reply.kind !== 'place') throw new Error('file system worker answered a place with ' + reply.kind);
+    indices.forEach((i, k) => {
+      const { path } = commits[i]!;
+      const t = temps[k]!;
+      const failure = reply.files[k];
+      if (failure === null || failure === undefined) {
+        this.temps.delete(t.id);
+        this.dropBuffer(t);
+        results[i] = { path, type: 'file', ...t.sealed! };
+      } else if (failure.reason === 'failed') {
+        results[i] = toStoreError(Object.assign(new Error(failure.failure.message), { code: failure.failure.code }), path);
+      } else if (failure.reason === 'exists') {
+        results[i] = new StoreError('changed', path, `${path}: changed on disk meanwhile`);
+      } else if (failure.reason === 'parentMissing') {
+        results[i] = new StoreError('notFound', path, `${path}: its folder ${failure.dir} does not exist`);
+      } else {
+        results[i] = new StoreError('changed', path, `${path}: ${failure.dir} is not a folder on disk`);
+      }
+    });
   }
 
   async discardTemp(temp: TempFile): Promise<void> {

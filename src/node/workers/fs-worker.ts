@@ -3,11 +3,11 @@ import { parentPort } from 'node:worker_threads';
 import type { ChunkingParams } from '../../sync/model/chunker';
 import { BlockHasher } from '../../sync/model/content-hash';
 import type { ContentDigest } from '../../sync/ports/ports';
-import type { DigestJob, FsFailure, FsReplyMessage, FsRequest, FsRequestMessage, FsResult } from './fs-worker-protocol';
-import { errnoOf } from '../disk/disk-errors';
+import { failureOf, type DigestJob, type FsReplyMessage, type FsRequest, type FsRequestMessage, type FsResult } from './fs-worker-protocol';
 import { IgnoreRules } from '../disk/ignore-rules';
 import { NodeHasher } from './node-hasher';
 import { sealFile } from './seal-file';
+import { placeNewFiles } from './place-new-files';
 import { walkTree } from '../disk/tree-walk';
 
 const PIECE_BYTES = 4 * 1024 * 1024;
@@ -48,11 +48,6 @@ function digestFile(job: DigestJob, chunking: ChunkingParams): ContentDigest | n
   }
 }
 
-function failureOf(err: unknown): FsFailure {
-  const code = errnoOf(err);
-  return { message: err instanceof Error ? err.message : String(err), ...(code ? { code } : {}) };
-}
-
 async function run(request: FsRequest): Promise<FsResult> {
   switch (request.kind) {
     case 'seal':
@@ -61,6 +56,8 @@ async function run(request: FsRequest): Promise<FsResult> {
         kind: 'seal',
         files: await Promise.all(request.files.map((job) => sealFile(job).catch((err: unknown) => ({ failure: failureOf(err) })))),
       };
+    case 'place':
+      return { kind: 'place', files: await placeNewFiles(request.root, request.files) };
     case 'walk':
       if (rules.text !== request.ignoreText) rules = new IgnoreRules(request.ignoreText);
       return { kind: 'walk', entries: walkTree(request.root, request.under, rules) };

@@ -241,3 +241,41 @@ test("a shared folder's .sharedignore is started from the sharer's patterns, nev
   assert.equal(fs.readFileSync(nodePath.join(root, '.sharedignore'), 'utf8'), '*.log\nnode_modules/\n');
   assert.throws(() => seedIgnoreFile(fs.mkdtempSync(nodePath.join(base, 'seed-')), ['a\nb']), RangeError);
 });
+
+test('new files are placed together only where each folder on the way is real and nothing is there yet', async () => {
+  const { store, root } = await freshStore();
+  const outside = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'sf-outside-'));
+  fs.mkdirSync(nodePath.join(root, 'real'));
+  fs.symlinkSync(outside, nodePath.join(root, 'link'));
+  const meta = { mtime: 1_700_000_000_123, executable: true };
+  const cases = [
+    ['real/placed.txt', 'placed'],
+    ['link/escape.txt', 'must not leave the folder'],
+    ['missing/lost.txt', 'no folder for it'],
+    ['real/taken.txt', 'the user was first'],
+  ] as const;
+  const commits = [];
+  for (const [path, text] of cases) {
+    const temp = await store.createTemp(path, text.length);
+    await temp.write(0, new TextEncoder().encode(text));
+    await store.sealTemp(temp, meta);
+    commits.push({ temp, path, expect: ABSENT, meta });
+  }
+  fs.writeFileSync(nodePath.join(root, 'real/taken.txt'), 'mine');
+  const results = await store.commitTemps(commits);
+  const placed = results[0]!;
+  assert.ok(!(placed instanceof StoreError));
+  assert.deepEqual(placed, await store.stat('real/placed.txt'), 'the entry reported is what the disk has');
+  assert.equal(fs.readFileSync(nodePath.join(root, 'real/placed.txt'), 'utf8'), 'placed');
+  assert.ok(placed.executable);
+  assert.ok(results[1] instanceof StoreError && results[1].code === 'changed' && /link is not a folder/.test(results[1].message));
+  assert.deepEqual(fs.readdirSync(outside), [], 'nothing was written through the symlink');
+  assert.ok(
+    results[2] instanceof StoreError && results[2].code === 'notFound' && /its folder missing does not exist/.test(results[2].message),
+  );
+  assert.ok(results[3] instanceof StoreError && results[3].code === 'changed');
+  assert.equal(fs.readFileSync(nodePath.join(root, 'real/taken.txt'), 'utf8'), 'mine', "the user's file stays");
+  for (const c of commits.slice(1)) await store.discardTemp(c.temp);
+  assert.deepEqual(fs.readdirSync(nodePath.join(root, MARKER_DIR, 'tmp')), [], 'no temp file is left');
+  fs.rmSync(outside, { recursive: true, force: true });
+});
