@@ -165,6 +165,8 @@ export class MailBlockCache {
   /** Blocks that wait for their sender's index, by sender device. */
   private readonly awaiting = new Map<string, Set<string>>();
   private used = 0;
+  /** Files of pruned blocks being removed, by key. */
+  private readonly removals = new Map<string, Promise<void>>();
 
   constructor(
     private readonly dir: string,
@@ -235,6 +237,7 @@ export class MailBlockCache {
     await fs.promises.mkdir(this.dir, { recursive: true });
     await inLanes(fresh, WRITE_LANES, async ({ key, data }) => {
       try {
+        await this.removals.get(key);
         await replaceFile(nodePath.join(this.dir, key), data, { durability: 'file' });
       } catch (err) {
         this.forget(key);
@@ -268,11 +271,31 @@ export class MailBlockCache {
     let dropped = 0;
     for (const [key, block] of this.blocks) {
       if (now - block.at <= maxAgeMs && (this.waiting(key) || needed(key))) continue;
-      fs.rmSync(nodePath.join(this.dir, key), { force: true });
+      this.remove(key);
       this.forget(key);
       dropped++;
     }
     return dropped;
+  }
+
+  /**
+   * Removes a block's file in the background: removed one after another on the engine's thread,
+   * the thousands of blocks a first sync leaves took it 6 s. A block kept again meanwhile waits
+   * for its removal (`putAll`), so it is not removed after it was written.
+   */
+  private remove(key: string): void {
+    const removal = fs.promises
+      .rm(nodePath.join(this.dir, key), { force: true })
+      .catch(() => undefined)
+      .finally(() => {
+        if (this.removals.get(key) === removal) this.removals.delete(key);
+      });
+    this.removals.set(key, removal);
+  }
+
+  /** Resolves once every removal under way has finished. */
+  async settled(): Promise<void> {
+    while (this.removals.size > 0) await Promise.all(this.removals.values());
   }
 
   private forget(key: string): void {

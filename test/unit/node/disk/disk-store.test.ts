@@ -279,3 +279,13 @@ test('new files are placed together only where each folder on the way is real an
   assert.deepEqual(fs.readdirSync(nodePath.join(root, MARKER_DIR, 'tmp')), [], 'no temp file is left');
   fs.rmSync(outside, { recursive: true, force: true });
 });
+
+test('blocks read in one turn come back right, each from its own file; a short file gives fewer bytes, a missing one notFound', async () => {
+  const { store, root } = await freshStore();
+  const files = Array.from({ length: 100 }, (_, i) => new Uint8Array(1000 + i).map((_, j) => (i * 7 + j) & 0xff));
+  files.forEach((data, i) => fs.writeFileSync(nodePath.join(root, `b${i}`), data));
+  const reads = await Promise.all(files.map((_, i) => store.read(`b${i}`, 10, 500)));
+  reads.forEach((got, i) => assert.deepEqual(got, files[i]!.subarray(10, 510), `b${i}`));
+  assert.deepEqual(await store.read('b0', 900, 500), files[0]!.subarray(900));
+  await assert.rejects(store.read('missing', 0, 10), (err: unknown) => err instanceof StoreError && err.code === 'notFound');
+});

@@ -52,6 +52,7 @@ test('blocks wait for their sender’s index, then stay only while a pending ver
       'an index that never came',
     );
     assert.equal(cache.bytes, 0);
+    await cache.settled();
     assert.deepEqual(fs.readdirSync(dir), []);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
