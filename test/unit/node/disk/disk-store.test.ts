@@ -289,3 +289,21 @@ test('blocks read in one turn come back right, each from its own file; a short f
   assert.deepEqual(await store.read('b0', 900, 500), files[0]!.subarray(900));
   await assert.rejects(store.read('missing', 0, 10), (err: unknown) => err instanceof StoreError && err.code === 'notFound');
 });
+
+test('small files are held in memory up to 64 MiB in all; beyond, they go to the disk block by block', async () => {
+  const { store, root } = await freshStore();
+  const tmp = nodePath.join(root, MARKER_DIR, 'tmp');
+  const temps = [];
+  for (let i = 0; i < 65; i++) {
+    const temp = await store.createTemp(`m${i}`, 1024 * 1024);
+    await temp.write(0, new Uint8Array([i + 1]));
+    temps.push(temp);
+  }
+  assert.equal(fs.readdirSync(tmp).length, 1, 'the 65th MiB is on the disk; the first 64 are in memory');
+  await store.discardTemp(temps[0]!);
+  const next = await store.createTemp('next', 1024 * 1024);
+  await next.write(0, new Uint8Array([7]));
+  assert.equal(fs.readdirSync(tmp).length, 1, 'a discarded file gives its room back');
+  for (const t of [...temps.slice(1), next]) await store.discardTemp(t);
+  assert.deepEqual(fs.readdirSync(tmp), []);
+});
