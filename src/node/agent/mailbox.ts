@@ -172,20 +172,35 @@ export class Mailbox {
       await open.disk.replica.peerUp(sender);
     }
     let refused = 0;
+    // Blocks come before the index batches that need them (mailItems): each run of blocks is
+    // kept, all at once, before the next message is applied.
+    let blocks: { hash: Uint8Array; data: Uint8Array }[] = [];
+    const keepBlocks = async (): Promise<void> => {
+      if (blocks.length === 0) return;
+      const kept = await open.cache.putAll(blocks, sender);
+      blocks = [];
+      refused += kept.filter((k) => !k).length;
+    };
     for (const message of messages) {
       if (message.type === 'blockResponse') {
         if (message.status !== 'ok' || !equalBytes(this.hasher.sha256(message.data), message.hash)) continue;
-        if (!open.cache.put(message.hash, message.data, sender)) refused++;
-      } else if (message.type === 'index') {
+        blocks.push({ hash: message.hash, data: message.data });
+        continue;
+      }
+      await keepBlocks();
+      if (message.type === 'index') {
         this.options.remoteChanges.note(space, open.disk.replica, message.records);
         await open.disk.replica.receive(sender, message);
         // The last batch of a deposit: its blocks stay only while the versions it brought need them.
         if (message.toSequence >= message.maxSequence) {
           open.cache.indexApplied(sender);
-          open.cache.prune((hash) => open.disk.replica.pendingBlocks().has(hash), MAIL_BLOCK_MAX_AGE_MS);
+          // Once, not once per cached block: it walks every pending version.
+          const pending = open.disk.replica.pendingBlocks();
+          open.cache.prune((hash) => pending.has(hash), MAIL_BLOCK_MAX_AGE_MS);
         }
       }
     }
+    await keepBlocks();
     if (refused > 0)
       this.options.log(
         `space ${space}: ${refused} blocks from device ${sender} not kept: the mailbox block cache holds ${open.cache.bytes} of its ${open.cache.budget} bytes; those files come from a member once one is online`,

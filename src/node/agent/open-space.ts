@@ -12,4 +12,6 @@ export interface OpenSpace {
   readonly mailed: MailPositions;
   readonly cache: MailBlockCache;
   mailing: boolean;
+  /** When blocks no pending version needs were last dropped from `cache`. */
+  cachePrunedAt: number;
 }

@@ -21,6 +21,8 @@ import {
 import { entryFromStats, utimesSeconds } from './disk-entry';
 import { errnoOf, onDisk, toStoreError } from './disk-errors';
 import type { FsWorkerPool } from '../workers/fs-worker-pool';
+import { BatchSealer } from '../workers/batch-sealer';
+import type { SealedFile } from '../workers/fs-worker-protocol';
 import type { IgnoreRules } from './ignore-rules';
 import { NodeDigester } from '../workers/node-digester';
 import { VersionsFolder } from './versions-folder';
@@ -51,9 +53,22 @@ interface DiskTemp extends TempFile {
   handle?: fs.promises.FileHandle;
   /** The end of the last byte written: a file written up to its size needs no truncate. */
   writtenTo: number;
+  /**
+   * A small file's bytes, held until it is sealed: it is then written whole, with one message to
+   * a worker for a batch of files (BatchSealer). Undefined for a file written to disk block by
+   * block, which is what a file too big, or one beyond the memory budget, gets.
+   */
+  buffer?: Uint8Array;
+  /** Set once its first block went to the disk: it never moves to memory after that. */
+  onDisk: boolean;
   /** Its stats once its bytes, size, mode and mtime are on the disk: what the rename puts in place. */
-  sealed?: BigIntStats;
+  sealed?: SealedFile;
 }
+
+/** Files up to this size are put together in memory and written whole when sealed. */
+const BUFFERED_TEMP_BYTES = 1024 * 1024;
+/** What all temp files held in memory may take together; beyond, new ones are written block by block. */
+const BUFFERED_TOTAL_BYTES = 64 * 1024 * 1024;
 
 /** Temp files kept open between writes at most; beyond, each write opens and closes its file. */
 const OPEN_TEMPS = 64;
@@ -75,6 +90,9 @@ export class DiskStore implements FileStore {
   /** Made on first use, once per store: not once per file. */
   private tempDir: Promise<unknown> | undefined;
   private openTemps = 0;
+  /** Bytes of the temp files held in memory. */
+  private bufferedBytes = 0;
+  private readonly sealer: BatchSealer;
 
   private constructor(
     private readonly options: DiskStoreOptions,
@@ -82,6 +100,7 @@ export class DiskStore implements FileStore {
     readonly bases: BasePacks,
   ) {
     this.versions = new VersionsFolder(nodePath.join(options.root, VERSIONS_DIR), options.clock);
+    this.sealer = new BatchSealer(options.pool);
   }
 
   /** Opens a folder that already has its marker, and clears temp files a crash left behind. */
@@ -113,10 +132,16 @@ export class DiskStore implements FileStore {
     return path === '' ? this.options.root : nodePath.join(this.options.root, ...path.split('/'));
   }
 
+  /**
+   * A temp file held in memory is digested from the very bytes its seal wrote whole: every block
+   * in it was verified on arrival, and this checks they were put together as the version says.
+   */
   digester(): NodeDigester {
-    return new NodeDigester(this.options.pool, (source: DigestSource) =>
-      'path' in source ? this.abs(source.path) : this.tempOf(source.temp).abs,
-    );
+    return new NodeDigester(this.options.pool, (source: DigestSource, size: number) => {
+      if ('path' in source) return { abs: this.abs(source.path), size };
+      const t = this.tempOf(source.temp);
+      return t.buffer ? { abs: t.abs, size, data: t.buffer } : { abs: t.abs, size };
+    });
   }
 
   async hasRootMarker(): Promise<boolean> {
@@ -179,6 +204,7 @@ export class DiskStore implements FileStore {
       abs,
       size,
       writtenTo: 0,
+      onDisk: false,
       write: (offset, data) => onDisk(path, () => this.writeTemp(temp, offset, data)),
     };
     this.temps.set(id, temp);
@@ -192,6 +218,7 @@ export class DiskStore implements FileStore {
 
   async readTemp(temp: TempFile, offset: number, length: number): Promise<Uint8Array> {
     const t = this.tempOf(temp);
+    if (t.buffer) return t.buffer.slice(offset, Math.min(t.size, offset + length));
     return onDisk(t.id, () => readRange(t.abs, offset, length));
   }
 
@@ -205,8 +232,13 @@ export class DiskStore implements FileStore {
   async commitTemps(commits: readonly TempCommit[]): Promise<(StoreEntry | StoreError)[]> {
     const results: (StoreEntry | StoreError)[] = [];
     const directories = new Set<string>();
+    // New files, sealed already, where nothing is expected: all of a first sync. A worker checks
+    // and renames them and syncs their folders, with one message for the lot.
+    const fresh = [...commits.keys()].filter((i) => commits[i]!.expect.kind === 'absent' && this.temps.get(commits[i]!.temp.id)?.sealed);
+    const others = [...commits.keys()].filter((i) => !fresh.includes(i));
+    if (fresh.length > 0) await this.placeNew(commits, fresh, results);
     // Each file's checks and rename concern its own path only, so several run at once.
-    await inLanes([...commits.keys()], COMMIT_LANES, async (i) => {
+    await inLanes(others, COMMIT_LANES, async (i) => {
       const { temp, path, expect, meta } = commits[i]!;
       try {
         results[i] = await onDisk(path, async () => {
@@ -218,7 +250,7 @@ export class DiskStore implements FileStore {
             const current = await this.stat(path);
             if (current?.type === 'file') {
               await fs.promises.chmod(t.abs, fileMode(await this.modeOf(path), meta.executable));
-              stats = await fs.promises.lstat(t.abs, { bigint: true });
+              stats = sealedOf(await fs.promises.lstat(t.abs, { bigint: true }));
             }
           }
           await this.checkParent(path);
@@ -227,9 +259,10 @@ export class DiskStore implements FileStore {
           await this.clearFor(path, old);
           await fs.promises.rename(t.abs, this.abs(path));
           this.temps.delete(t.id);
+          this.dropBuffer(t);
           // What was renamed into place, as it was sealed: a stat of the path now could describe
           // a file the user put there an instant later as if it were ours.
-          return entryFromStats(path, stats, () => '')!;
+          return { path, type: 'file', ...stats };
         });
         directories.add(nodePath.dirname(this.abs(path)));
       } catch (err) {
@@ -242,9 +275,39 @@ export class DiskStore implements FileStore {
     return results;
   }
 
+  /** `commitTemps` for sealed files where nothing is expected, in a worker (place-new-files.ts). */
+  private async placeNew(commits: readonly TempCommit[], indices: readonly number[], results: (StoreEntry | StoreError)[]): Promise<void> {
+    const temps = indices.map((i) => this.tempOf(commits[i]!.temp));
+    const reply = await this.options.pool.run({
+      kind: 'place',
+      root: this.options.root,
+      files: indices.map((i, k) => ({ from: temps[k]!.abs, path: commits[i]!.path })),
+    });
+    if (reply.kind !== 'place') throw new Error('file system worker answered a place with ' + reply.kind);
+    indices.forEach((i, k) => {
+      const { path } = commits[i]!;
+      const t = temps[k]!;
+      const failure = reply.files[k];
+      if (failure === null || failure === undefined) {
+        this.temps.delete(t.id);
+        this.dropBuffer(t);
+        results[i] = { path, type: 'file', ...t.sealed! };
+      } else if (failure.reason === 'failed') {
+        results[i] = toStoreError(Object.assign(new Error(failure.failure.message), { code: failure.failure.code }), path);
+      } else if (failure.reason === 'exists') {
+        results[i] = new StoreError('changed', path, `${path}: changed on disk meanwhile`);
+      } else if (failure.reason === 'parentMissing') {
+        results[i] = new StoreError('notFound', path, `${path}: its folder ${failure.dir} does not exist`);
+      } else {
+        results[i] = new StoreError('changed', path, `${path}: ${failure.dir} is not a folder on disk`);
+      }
+    });
+  }
+
   async discardTemp(temp: TempFile): Promise<void> {
     const t = this.tempOf(temp);
     this.temps.delete(t.id);
+    this.dropBuffer(t);
     await this.takeHandle(t)?.close();
     await fs.promises.rm(t.abs, { force: true });
   }
@@ -342,14 +405,15 @@ export class DiskStore implements FileStore {
   // ---- helpers -----------------------------------------------------------------------------
 
   /** The file at its final size (blocks of zeros stay sparse), with the version's mtime, on the disk. */
-  private async seal(t: DiskTemp, meta: FileMeta): Promise<BigIntStats> {
+  private async seal(t: DiskTemp, meta: FileMeta): Promise<SealedFile> {
+    if (t.buffer) return this.sealBuffered(t, t.buffer, meta);
     const handle = this.takeHandle(t) ?? (await this.openTemp(t));
     try {
       // Blocks of zeros at the end were never written: the file grows to its size sparse.
       if (t.writtenTo !== t.size) await handle.truncate(t.size);
       await handle.chmod(fileMode(undefined, meta.executable));
       await handle.utimes(utimesSeconds(meta.mtime), utimesSeconds(meta.mtime));
-      const stats = await handle.stat({ bigint: true });
+      const stats = sealedOf(await handle.stat({ bigint: true }));
       await handle.datasync();
       t.sealed = stats;
       return stats;
@@ -358,10 +422,37 @@ export class DiskStore implements FileStore {
     }
   }
 
+  /** A file held in memory, written whole by a worker, with others asked for in the same turn. */
+  private async sealBuffered(t: DiskTemp, data: Uint8Array, meta: FileMeta): Promise<SealedFile> {
+    const job = { abs: t.abs, data, mode: fileMode(undefined, meta.executable), mtimeSeconds: utimesSeconds(meta.mtime) };
+    for (let attempt = 0; ; attempt++) {
+      this.tempDir ??= fs.promises.mkdir(this.abs(TEMP_DIR), { recursive: true });
+      await this.tempDir;
+      const result = await this.sealer.seal(job);
+      if (!('message' in result)) {
+        t.sealed = result;
+        return result;
+      }
+      // Someone removed the temp folder meanwhile: make it again, once.
+      if (result.code === 'ENOENT' && attempt === 0) {
+        this.tempDir = undefined;
+        continue;
+      }
+      throw Object.assign(new Error(result.message), result.code ? { code: result.code } : {});
+    }
+  }
+
   private async writeTemp(t: DiskTemp, offset: number, data: Uint8Array): Promise<void> {
+    if (!this.temps.has(t.id)) throw new StoreError('notFound', t.id, 'the temp file is gone');
+    if (this.holdsInMemory(t) && offset + data.length <= t.size) {
+      t.buffer!.set(data, offset);
+      t.writtenTo = Math.max(t.writtenTo, offset + data.length);
+      return;
+    }
+    if (t.buffer) await this.spill(t);
     // A block of zeros needs no writing: the seal's truncate leaves the file sparse there.
     if (isAllZero(data)) return;
-    if (!this.temps.has(t.id)) throw new StoreError('notFound', t.id, 'the temp file is gone');
+    t.onDisk = true;
     let handle = t.handle;
     if (!handle) {
       handle = await this.openTemp(t);
@@ -380,6 +471,32 @@ export class DiskStore implements FileStore {
     } finally {
       if (t.handle !== handle) await handle.close();
     }
+  }
+
+  /** Whether the temp is put together in memory: a small file, while the budget allows, unless it is on the disk already. */
+  private holdsInMemory(t: DiskTemp): boolean {
+    if (t.buffer) return true;
+    if (t.onDisk || t.size > BUFFERED_TEMP_BYTES || this.bufferedBytes + t.size > BUFFERED_TOTAL_BYTES) return false;
+    t.buffer = new Uint8Array(t.size);
+    this.bufferedBytes += t.size;
+    return true;
+  }
+
+  /** Moves a temp held in memory to the disk, where the rest of its writes go. */
+  private async spill(t: DiskTemp): Promise<void> {
+    const data = t.buffer!.subarray(0, t.writtenTo);
+    this.dropBuffer(t);
+    t.onDisk = true;
+    const writtenTo = t.writtenTo;
+    t.writtenTo = 0;
+    if (writtenTo > 0) await this.writeTemp(t, 0, data);
+    t.writtenTo = Math.max(t.writtenTo, writtenTo);
+  }
+
+  private dropBuffer(t: DiskTemp): void {
+    if (!t.buffer) return;
+    t.buffer = undefined;
+    this.bufferedBytes -= t.size;
   }
 
   /** The temp's open handle, if it has one, which the caller now closes. */
@@ -449,6 +566,12 @@ export class DiskStore implements FileStore {
   static isInternal(path: string): boolean {
     return path === MARKER_DIR || isAncestor(MARKER_DIR, path);
   }
+}
+
+/** What the engine needs of a sealed file's stats. */
+function sealedOf(st: BigIntStats): SealedFile {
+  const { size, mtime, executable, inode } = entryFromStats('', st, () => '')!;
+  return { size, mtime, executable, inode };
 }
 
 /** Keeps the permission bits a user set and toggles the execute bits where read is allowed. */

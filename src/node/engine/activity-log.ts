@@ -107,7 +107,9 @@ export class ActivityLog {
     const kept = this.recent[index]!;
     for (const p of files) if (!(p in kept.prior)) kept.prior[p] = priorOf(p);
     const before = kept.view.paths.map((path, i) => ({ path, at: kept.view.changedAt?.[i] ?? kept.view.at }));
-    const rest = before.filter((b) => !files.includes(b.path));
+    // A set: a first sync merges batches of a thousand paths into an entry of thousands.
+    const fresh = new Set(files);
+    const rest = before.filter((b) => !fresh.has(b.path));
     kept.view = {
       ...kept.view,
       at,

@@ -3,10 +3,11 @@ import { parentPort } from 'node:worker_threads';
 import type { ChunkingParams } from '../../sync/model/chunker';
 import { BlockHasher } from '../../sync/model/content-hash';
 import type { ContentDigest } from '../../sync/ports/ports';
-import type { DigestJob, FsReplyMessage, FsRequest, FsRequestMessage, FsResult } from './fs-worker-protocol';
-import { errnoOf } from '../disk/disk-errors';
+import { failureOf, type DigestJob, type FsReplyMessage, type FsRequest, type FsRequestMessage, type FsResult } from './fs-worker-protocol';
 import { IgnoreRules } from '../disk/ignore-rules';
 import { NodeHasher } from './node-hasher';
+import { sealFile } from './seal-file';
+import { placeNewFiles } from './place-new-files';
 import { walkTree } from '../disk/tree-walk';
 
 const PIECE_BYTES = 4 * 1024 * 1024;
@@ -15,6 +16,12 @@ const piece = new Uint8Array(PIECE_BYTES);
 let rules = new IgnoreRules('');
 
 function digestFile(job: DigestJob, chunking: ChunkingParams): ContentDigest | null {
+  if (job.data !== undefined) {
+    if (job.data.length !== job.size) return null;
+    const blockHasher = new BlockHasher(hasher, chunking);
+    blockHasher.push(job.data);
+    return blockHasher.finish();
+  }
   let fd: number;
   try {
     fd = fs.openSync(job.abs, 'r');
@@ -41,8 +48,16 @@ function digestFile(job: DigestJob, chunking: ChunkingParams): ContentDigest | n
   }
 }
 
-function run(request: FsRequest): FsResult {
+async function run(request: FsRequest): Promise<FsResult> {
   switch (request.kind) {
+    case 'seal':
+      // All at once: their waits for the disk overlap in libuv's thread pool.
+      return {
+        kind: 'seal',
+        files: await Promise.all(request.files.map((job) => sealFile(job).catch((err: unknown) => ({ failure: failureOf(err) })))),
+      };
+    case 'place':
+      return { kind: 'place', files: await placeNewFiles(request.root, request.files) };
     case 'walk':
       if (rules.text !== request.ignoreText) rules = new IgnoreRules(request.ignoreText);
       return { kind: 'walk', entries: walkTree(request.root, request.under, rules) };
@@ -52,12 +67,10 @@ function run(request: FsRequest): FsResult {
 }
 
 parentPort?.on('message', ({ id, request }: FsRequestMessage) => {
-  let reply: FsReplyMessage;
-  try {
-    reply = { id, result: run(request) };
-  } catch (err) {
-    const code = errnoOf(err);
-    reply = { id, error: { message: err instanceof Error ? err.message : String(err), ...(code ? { code } : {}) } };
-  }
-  parentPort!.postMessage(reply);
+  void run(request)
+    .then(
+      (result): FsReplyMessage => ({ id, result }),
+      (err: unknown): FsReplyMessage => ({ id, error: failureOf(err) }),
+    )
+    .then((reply) => parentPort!.postMessage(reply));
 });

@@ -23,14 +23,15 @@ export class NodeDigester implements Digester {
 
   constructor(
     private readonly pool: FsWorkerPool,
-    private readonly absolutePath: (source: DigestSource) => string,
+    /** Where the source's bytes are: its file, or the bytes themselves where the store holds them. */
+    private readonly jobFor: (source: DigestSource, size: number) => DigestJob,
   ) {}
 
   digest(source: DigestSource, size: number, chunking: ChunkingParams): Promise<ContentDigest | undefined> {
     if (this.queuedChunking && !sameChunking(this.queuedChunking, chunking)) this.flush();
     this.queuedChunking = chunking;
     return new Promise((resolve, reject) => {
-      this.queue.push({ job: { abs: this.absolutePath(source), size }, resolve, reject });
+      this.queue.push({ job: this.jobFor(source, size), resolve, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());

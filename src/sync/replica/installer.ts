@@ -17,7 +17,7 @@ export type Outcome = 'done' | 'wait';
 
 /** Files installed in one step at most: one journal commit and one sync per folder for all of them. */
 export const INSTALL_BATCH = 64;
-/** Completed files verified and sealed at once: their waits for the disk overlap. */
+/** Big completed files verified and sealed at once, off the queue: their waits for the disk overlap. */
 const INSTALL_LANES = 8;
 /**
  * Completed files at least this big are sealed and verified off the replica's queue: reading one
@@ -272,7 +272,9 @@ export class Installer {
     for (const file of stale) await store.discardTemp(file.assembly.temp);
     if (batch.length === 0) return;
     const small = batch.filter(({ path, file }) => !failed.has(path) && file.target.size < VERIFY_ASIDE_BYTES);
-    await inLanes(small, INSTALL_LANES, async ({ path, file }) => {
+    // Every small file of the batch at once: a store may seal them together (one message to a
+    // worker for all of them, DiskStore), and their waits for the disk overlap.
+    await inLanes(small, INSTALL_BATCH, async ({ path, file }) => {
       const error = await this.sealAndVerify(path, file);
       if (error) failed.set(path, error);
     });

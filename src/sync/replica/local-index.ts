@@ -54,7 +54,7 @@ export class LocalIndex {
     const old = this.byPath.get(record.path);
     if (old === record) return;
     if (old) {
-      this.digest.remove(old);
+      this.digest.remove(old, record);
       if (isLiveFile(old)) this.liveFileCount--;
     }
     if (isLiveFile(record)) this.liveFileCount++;

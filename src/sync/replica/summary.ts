@@ -3,7 +3,7 @@ import type { FileRecord } from '../model/file-record';
 import type { Hasher } from '../ports/hasher';
 import { ByteWriter } from '../protocol/wire';
 import { encodeRecord } from '../protocol/codec';
-import { encodeVector, merge, type VersionVector, EMPTY_VECTOR } from '../model/version-vector';
+import { compare, encodeVector, merge, type VersionVector, EMPTY_VECTOR } from '../model/version-vector';
 
 const MODULUS = 1n << 256n;
 
@@ -39,9 +39,15 @@ export class IndexDigest {
     if (this.vectorValue !== undefined) this.vectorValue = merge(this.vectorValue, record.version);
   }
 
-  remove(record: FileRecord): void {
+  /**
+   * `replacement` is the record that takes its place, if one does: when its version is the same
+   * or newer (an install noting its inode, a newer edit), every counter the old one carried is
+   * still there, and the vector stays as it is instead of being merged again from every record.
+   */
+  remove(record: FileRecord, replacement?: FileRecord): void {
     this.sum = (this.sum - this.recordValue(record) + MODULUS) % MODULUS;
-    // A replaced record may have carried the only maximum of some counter.
+    if (replacement !== undefined && ['equal', 'greater'].includes(compare(replacement.version, record.version))) return;
+    // A removed record may have carried the only maximum of some counter.
     this.vectorValue = undefined;
   }
 

@@ -161,9 +161,15 @@ test('the digester hashes in workers exactly as the engine does in memory', asyn
 
 test('a crash leaves temp files only inside .shared-folder, and opening clears them', async () => {
   const { store, root } = await freshStore();
-  const temp = await store.createTemp('x', 100);
-  await temp.write(0, new Uint8Array([1]));
-  assert.equal(fs.readdirSync(nodePath.join(root, MARKER_DIR, 'tmp')).length, 1);
+  // A small file is put together in memory: nothing is on the disk before its seal writes it whole.
+  const small = await store.createTemp('x', 100);
+  await small.write(0, new Uint8Array([1]));
+  assert.equal(fs.existsSync(nodePath.join(root, MARKER_DIR, 'tmp')), false);
+  await store.sealTemp(small, { mtime: 1_700_000_000_000, executable: false });
+  // A big one goes to its temp file block by block.
+  const big = await store.createTemp('y', 4 * 1024 * 1024);
+  await big.write(0, new Uint8Array([1]));
+  assert.equal(fs.readdirSync(nodePath.join(root, MARKER_DIR, 'tmp')).length, 2);
   await DiskStore.open({ root, basesDir: `${root}-bases`, pool, rules: () => new IgnoreRules(''), clock });
   assert.equal(fs.existsSync(nodePath.join(root, MARKER_DIR, 'tmp')), false);
 });
@@ -234,4 +240,70 @@ test("a shared folder's .sharedignore is started from the sharer's patterns, nev
   assert.equal(seedIgnoreFile(root, ['other']), false, 'the folder already has its rules');
   assert.equal(fs.readFileSync(nodePath.join(root, '.sharedignore'), 'utf8'), '*.log\nnode_modules/\n');
   assert.throws(() => seedIgnoreFile(fs.mkdtempSync(nodePath.join(base, 'seed-')), ['a\nb']), RangeError);
+});
+
+test('new files are placed together only where each folder on the way is real and nothing is there yet', async () => {
+  const { store, root } = await freshStore();
+  const outside = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'sf-outside-'));
+  fs.mkdirSync(nodePath.join(root, 'real'));
+  fs.symlinkSync(outside, nodePath.join(root, 'link'));
+  const meta = { mtime: 1_700_000_000_123, executable: true };
+  const cases = [
+    ['real/placed.txt', 'placed'],
+    ['link/escape.txt', 'must not leave the folder'],
+    ['missing/lost.txt', 'no folder for it'],
+    ['real/taken.txt', 'the user was first'],
+  ] as const;
+  const commits = [];
+  for (const [path, text] of cases) {
+    const temp = await store.createTemp(path, text.length);
+    await temp.write(0, new TextEncoder().encode(text));
+    await store.sealTemp(temp, meta);
+    commits.push({ temp, path, expect: ABSENT, meta });
+  }
+  fs.writeFileSync(nodePath.join(root, 'real/taken.txt'), 'mine');
+  const results = await store.commitTemps(commits);
+  const placed = results[0]!;
+  assert.ok(!(placed instanceof StoreError));
+  assert.deepEqual(placed, await store.stat('real/placed.txt'), 'the entry reported is what the disk has');
+  assert.equal(fs.readFileSync(nodePath.join(root, 'real/placed.txt'), 'utf8'), 'placed');
+  assert.ok(placed.executable);
+  assert.ok(results[1] instanceof StoreError && results[1].code === 'changed' && /link is not a folder/.test(results[1].message));
+  assert.deepEqual(fs.readdirSync(outside), [], 'nothing was written through the symlink');
+  assert.ok(
+    results[2] instanceof StoreError && results[2].code === 'notFound' && /its folder missing does not exist/.test(results[2].message),
+  );
+  assert.ok(results[3] instanceof StoreError && results[3].code === 'changed');
+  assert.equal(fs.readFileSync(nodePath.join(root, 'real/taken.txt'), 'utf8'), 'mine', "the user's file stays");
+  for (const c of commits.slice(1)) await store.discardTemp(c.temp);
+  assert.deepEqual(fs.readdirSync(nodePath.join(root, MARKER_DIR, 'tmp')), [], 'no temp file is left');
+  fs.rmSync(outside, { recursive: true, force: true });
+});
+
+test('blocks read in one turn come back right, each from its own file; a short file gives fewer bytes, a missing one notFound', async () => {
+  const { store, root } = await freshStore();
+  const files = Array.from({ length: 100 }, (_, i) => new Uint8Array(1000 + i).map((_, j) => (i * 7 + j) & 0xff));
+  files.forEach((data, i) => fs.writeFileSync(nodePath.join(root, `b${i}`), data));
+  const reads = await Promise.all(files.map((_, i) => store.read(`b${i}`, 10, 500)));
+  reads.forEach((got, i) => assert.deepEqual(got, files[i]!.subarray(10, 510), `b${i}`));
+  assert.deepEqual(await store.read('b0', 900, 500), files[0]!.subarray(900));
+  await assert.rejects(store.read('missing', 0, 10), (err: unknown) => err instanceof StoreError && err.code === 'notFound');
+});
+
+test('small files are held in memory up to 64 MiB in all; beyond, they go to the disk block by block', async () => {
+  const { store, root } = await freshStore();
+  const tmp = nodePath.join(root, MARKER_DIR, 'tmp');
+  const temps = [];
+  for (let i = 0; i < 65; i++) {
+    const temp = await store.createTemp(`m${i}`, 1024 * 1024);
+    await temp.write(0, new Uint8Array([i + 1]));
+    temps.push(temp);
+  }
+  assert.equal(fs.readdirSync(tmp).length, 1, 'the 65th MiB is on the disk; the first 64 are in memory');
+  await store.discardTemp(temps[0]!);
+  const next = await store.createTemp('next', 1024 * 1024);
+  await next.write(0, new Uint8Array([7]));
+  assert.equal(fs.readdirSync(tmp).length, 1, 'a discarded file gives its room back');
+  for (const t of [...temps.slice(1), next]) await store.discardTemp(t);
+  assert.deepEqual(fs.readdirSync(tmp), []);
 });

@@ -17,14 +17,14 @@ function tempDir(): string {
   return fs.mkdtempSync(nodePath.join(os.tmpdir(), 'sf-mailcache-'));
 }
 
-test('blocks wait for their sender’s index, then stay only while a pending version needs them', () => {
+test('blocks wait for their sender’s index, then stay only while a pending version needs them', async () => {
   const dir = tempDir();
   try {
     const cache = new MailBlockCache(dir, 10_000);
     const [a, b, c] = [block(1), block(2), block(3)];
-    assert.ok(cache.put(a.hash, a.data, 'alice'));
-    assert.ok(cache.put(b.hash, b.data, 'alice'));
-    assert.ok(cache.put(c.hash, c.data, 'carol'));
+    assert.ok(await cache.put(a.hash, a.data, 'alice'));
+    assert.ok(await cache.put(b.hash, b.data, 'alice'));
+    assert.ok(await cache.put(c.hash, c.data, 'carol'));
     assert.equal(cache.bytes, 300);
     assert.equal(
       cache.prune(() => false, 30 * DAY),
@@ -52,20 +52,21 @@ test('blocks wait for their sender’s index, then stay only while a pending ver
       'an index that never came',
     );
     assert.equal(cache.bytes, 0);
+    await cache.settled();
     assert.deepEqual(fs.readdirSync(dir), []);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
 
-test('a block that would overrun the budget is not kept', () => {
+test('a block that would overrun the budget is not kept', async () => {
   const dir = tempDir();
   try {
     const cache = new MailBlockCache(dir, 250);
-    assert.ok(cache.put(block(1).hash, block(1).data, 'alice'));
-    assert.ok(cache.put(block(2).hash, block(2).data, 'alice'));
-    assert.equal(cache.put(block(3).hash, block(3).data, 'alice'), false);
-    assert.ok(cache.put(block(1).hash, block(1).data, 'alice'), 'a block already held costs nothing more');
+    assert.ok(await cache.put(block(1).hash, block(1).data, 'alice'));
+    assert.ok(await cache.put(block(2).hash, block(2).data, 'alice'));
+    assert.equal(await cache.put(block(3).hash, block(3).data, 'alice'), false);
+    assert.ok(await cache.put(block(1).hash, block(1).data, 'alice'), 'a block already held costs nothing more');
     assert.equal(cache.bytes, 200);
     assert.equal(cache.get(block(3).hash), undefined);
   } finally {
@@ -73,11 +74,27 @@ test('a block that would overrun the budget is not kept', () => {
   }
 });
 
-test('blocks found at start count, and wait for the first index to come', () => {
+test('the blocks of one item are kept all at once, each whole, within the budget', async () => {
+  const dir = tempDir();
+  try {
+    const cache = new MailBlockCache(dir, 1000);
+    const blocks = Array.from({ length: 12 }, (_, i) => block(i + 1));
+    const kept = await cache.putAll([...blocks, blocks[0]!], 'alice');
+    assert.deepEqual(kept, [...Array(10).fill(true), false, false, true], 'ten fit; a block held already costs nothing');
+    assert.equal(cache.bytes, 1000);
+    for (const b of blocks.slice(0, 10)) assert.deepEqual(cache.get(b.hash), b.data);
+    assert.equal(cache.get(blocks[10]!.hash), undefined);
+    assert.equal(fs.readdirSync(dir).length, 10, 'one file per block, no temp file left');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('blocks found at start count, and wait for the first index to come', async () => {
   const dir = tempDir();
   try {
     const first = new MailBlockCache(dir, 1000);
-    first.put(block(1).hash, block(1).data, 'alice');
+    await first.put(block(1).hash, block(1).data, 'alice');
     fs.writeFileSync(nodePath.join(dir, 'stray.tmp'), 'x');
     const again = new MailBlockCache(dir, 1000);
     assert.equal(again.bytes, 100);
