@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { DiskReplica } from '../src/node/disk/disk-replica';
 import { DiskStore } from '../src/node/disk/disk-store';
+import { writeRootIdentity } from '../src/node/disk/root-marker';
 import { StateJournal } from '../src/node/disk/state/state-journal';
 import type { FileRecord } from '../src/sync/model/file-record';
 import { Prng } from '../test/sim/prng';
@@ -14,6 +15,8 @@ import { option } from './bench-args';
 
 const RECORDS = Number(option('records', '1000000'));
 const dir = option('dir', '/tmp/sf-bench-records');
+/** The folder's marker and the state name the same root, so the replica opens on the records rather than setting them aside. */
+const ROOT_ID = 'b1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6';
 
 function mib(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
@@ -23,6 +26,7 @@ function mib(bytes: number): string {
 async function writeState(root: string): Promise<void> {
   fs.rmSync(dir, { recursive: true, force: true });
   await DiskStore.initFolder(root);
+  await writeRootIdentity(root, { space: '', root: ROOT_ID });
   const rng = new Prng(1);
   const state = await StateJournal.open(nodePath.join(dir, 'state', 'state'), { sync: 'none' });
   const BATCH = 10_000;
@@ -48,7 +52,13 @@ async function writeState(root: string): Promise<void> {
       });
     }
     await state.commit({
-      meta: { indexId: 'a1b2c3d4e5f6a7b8c9d0e1f2', sequence: start + records.length, counter: 1_700_000_000 + RECORDS, paused: false },
+      meta: {
+        indexId: 'a1b2c3d4e5f6a7b8c9d0e1f2',
+        sequence: start + records.length,
+        counter: 1_700_000_000 + RECORDS,
+        paused: false,
+        rootId: ROOT_ID,
+      },
       records,
     });
   }
@@ -73,6 +83,7 @@ async function main(): Promise<void> {
   });
   const openMs = Date.now() - t;
   const held = disk.replica.records().length;
+  if (held !== RECORDS) throw new Error(`the replica holds ${held} records, not the ${RECORDS} written`);
   disk.replica.summary();
   const gcRss = (() => {
     (globalThis as { gc?: () => void }).gc?.();
