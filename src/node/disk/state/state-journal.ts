@@ -16,7 +16,7 @@ import { SerialQueue } from '../../../sync/util/serial-queue';
 import {
   decodeDeferred,
   decodeNeeded,
-  decodeStateRecord,
+  decodePackedStateRecord,
   encodeDeferred,
   encodeNeeded,
   encodeStateRecord,
@@ -32,6 +32,7 @@ import {
   writeSection,
   type Section,
 } from './state-codec';
+import { PackedArena } from './packed-record';
 
 const MAGIC = new TextEncoder().encode('SFSTATE\n');
 const HEADER_BYTES = MAGIC.length + 4;
@@ -131,9 +132,10 @@ export class StateJournal implements StateStore {
     const locations = this.sortedLocations();
     this.records.clear();
     const out: FileRecord[] = [];
+    const arena = new PackedArena();
     let i = 0;
     for (const bytes of this.entriesAt(locations, false)) {
-      const record = decodeStateRecord(bytes);
+      const record = decodePackedStateRecord(bytes, arena);
       this.records.set(record.path, locations[i++]!);
       out.push(record);
     }
@@ -494,13 +496,18 @@ function readStateFile(
     const length = fs.fstatSync(fd).size;
     let offset = HEADER_BYTES;
     const head = new Uint8Array(FRAME_HEADER);
+    // One buffer for every frame, grown as needed: a frame's entries are used before the next is
+    // read (onFrame copies what it keeps), and a megabyte allocated per frame was freed memory
+    // the process kept.
+    let buffer = new Uint8Array(0);
     while (offset < length) {
       if (length - offset < FRAME_HEADER || fs.readSync(fd, head, 0, FRAME_HEADER, offset) !== FRAME_HEADER)
         return { generation, length, tornAt: offset };
       const view = new DataView(head.buffer);
       const size = view.getUint32(0);
       if (size > length - offset - FRAME_HEADER) return { generation, length, tornAt: offset };
-      const payload = new Uint8Array(size);
+      if (size > buffer.length) buffer = new Uint8Array(size);
+      const payload = buffer.subarray(0, size);
       if (fs.readSync(fd, payload, 0, size, offset + FRAME_HEADER) !== size || crc32(payload) !== view.getUint32(4)) {
         return { generation, length, tornAt: offset };
       }
