@@ -23,7 +23,7 @@ interface Lane {
   retired?: boolean;
 }
 
-/** How long a worker with nothing to do is kept: each one holds an isolate of its own, 10 MiB or more. */
+/** How long a worker with nothing to do is kept: each one holds a V8 isolate of its own. */
 export const WORKER_IDLE_MS = 10_000;
 
 /** An error a worker reported, with the errno code it carried. */

@@ -2,44 +2,83 @@ import type { BlockRef, FileRecord } from '../../../sync/model/file-record';
 import { ByteReader } from '../../../sync/protocol/wire';
 
 /**
- * A record loaded from the state, with its block list left as the bytes the state holds and
- * decoded each time it is read. A loaded index is mostly records nobody touches until they
- * change, and block lists were most of each one's memory: an array, then per block an object and
- * a typed array (about 96 bytes besides its 32 bytes of hash). Packed, a record of one block costs
- * about 190 bytes less (bench/disk-records.ts holds 1,000,000 records).
+ * A record loaded from the state, with its content hash and block list left as the bytes the
+ * state holds and decoded each time they are read. A loaded index is mostly records nobody
+ * touches until they change, and these were most of each one's memory: a typed array costs about
+ * 96 bytes besides its 32 bytes of hash, and a block list an array, then per block an object and
+ * another typed array. Packed, a record of one block costs about 280 bytes less
+ * (bench/disk-records.ts holds 1,000,000 records).
  *
- * The record is a plain object with every FileRecord field as its own enumerable property, so a
- * spread (`{ ...record, sequence }`), `Object.keys`, JSON and deep equality see what they would
- * see on a decoded record: `blocks` is an own getter. Each read returns a new array: callers
- * compare blocks by content (equalBytes), never by identity.
+ * The record is a plain object (its prototype Object.prototype) with every FileRecord field as
+ * its own enumerable property, so a spread (`{ ...record, sequence }`), `Object.keys`, JSON,
+ * structuredClone and deep equality see what they would see on a decoded record: `hash` and
+ * `blocks` are own getters. Where the bytes lie is held in two private fields stamped onto the
+ * object (PackedLocation below), which no reflection, spread or comparison sees. Each read
+ * returns new arrays: callers compare hashes by content (equalBytes), never by identity.
  */
 
-/**
- * The block list of a packed record, decoded from the bytes that follow its hash in the arena:
- * the hash is a view into the arena chunk, so it also says where the blocks are, and the record
- * needs no other hidden field (each costs a defineProperty, about a microsecond, at load).
- */
-function packedBlocks(this: { readonly hash: Uint8Array }): BlockRef[] {
-  const hash = this.hash;
-  const r = new ByteReader(new Uint8Array(hash.buffer, hash.byteOffset + hash.length));
-  const count = r.varint();
-  const blocks = new Array<BlockRef>(count);
-  for (let i = 0; i < count; i++) {
-    const blockHash = r.raw(32).slice();
-    blocks[i] = { hash: blockHash, size: r.varint() };
+/** Returns the object it is given, so that a subclass's private fields land on that object. */
+class Stamped {
+  constructor(target: object) {
+    return target;
   }
-  return blocks;
 }
 
-// One descriptor object, shared by every record: records defined alike share one hidden class.
-const BLOCKS: PropertyDescriptor = { get: packedBlocks, enumerable: true, configurable: false };
+/** The arena chunk and offset of a packed record's hash, followed by its block list. */
+class PackedLocation extends Stamped {
+  readonly #chunk: Uint8Array;
+  readonly #at: number;
+
+  private constructor(target: object, chunk: Uint8Array, at: number) {
+    super(target);
+    this.#chunk = chunk;
+    this.#at = at;
+  }
+
+  static stamp(target: object, chunk: Uint8Array, at: number): void {
+    new PackedLocation(target, chunk, at);
+  }
+
+  static hash(record: object): Uint8Array {
+    const self = record as PackedLocation;
+    return self.#chunk.slice(self.#at, self.#at + HASH_BYTES);
+  }
+
+  static blocks(record: object): BlockRef[] {
+    const self = record as PackedLocation;
+    const r = new ByteReader(self.#chunk.subarray(self.#at + HASH_BYTES));
+    const count = r.varint();
+    const blocks = new Array<BlockRef>(count);
+    for (let i = 0; i < count; i++) {
+      const hash = r.raw(HASH_BYTES).slice();
+      blocks[i] = { hash, size: r.varint() };
+    }
+    return blocks;
+  }
+}
+
+// One descriptor object each, shared by every record: records defined alike share one hidden class.
+const HASH: PropertyDescriptor = {
+  get(this: object): Uint8Array {
+    return PackedLocation.hash(this);
+  },
+  enumerable: true,
+  configurable: false,
+};
+const BLOCKS: PropertyDescriptor = {
+  get(this: object): BlockRef[] {
+    return PackedLocation.blocks(this);
+  },
+  enumerable: true,
+  configurable: false,
+};
 
 const CHUNK_BYTES = 64 * 1024;
 const HASH_BYTES = 32;
 
 /**
- * Copies of the hash-and-blocks bytes, packed into 1 MiB chunks: one ArrayBuffer per chunk rather
- * than per record. A chunk is freed once every record pointing into it is gone.
+ * Copies of the hash and block-list bytes, packed into 64 KiB chunks: one ArrayBuffer per chunk
+ * rather than per record. A chunk is freed once every record pointing into it is gone.
  */
 export class PackedArena {
   private chunk = new Uint8Array(CHUNK_BYTES);
@@ -47,9 +86,10 @@ export class PackedArena {
 
   /**
    * `decoded` is the record as decoded from `bytes`, where its block list (count, then hash and
-   * size of each block) lies from `from` to `to`. Its hash must be 32 bytes.
+   * size of each block) lies from `from` to `to`; its hash must be 32 bytes. The packed record
+   * takes `path` (equal to the decoded one) as its path.
    */
-  pack(decoded: FileRecord, bytes: Uint8Array, from: number, to: number): FileRecord {
+  pack(decoded: FileRecord, path: string, bytes: Uint8Array, from: number, to: number): FileRecord {
     const length = HASH_BYTES + to - from;
     if (this.used + length > this.chunk.length) {
       this.chunk = new Uint8Array(Math.max(CHUNK_BYTES, length));
@@ -59,9 +99,10 @@ export class PackedArena {
     this.chunk.set(decoded.hash, at);
     this.chunk.set(bytes.subarray(from, to), at + HASH_BYTES);
     this.used += length;
-    const hash = this.chunk.subarray(at, at + HASH_BYTES);
-    const { path, type, deleted, size, mtime, executable, target, version, modifiedBy, ancestor, sequence, inode } = decoded;
-    const record = { path, type, deleted, size, mtime, executable, hash, target, version, modifiedBy, ancestor, sequence, inode };
+    const { type, deleted, size, mtime, executable, target, version, modifiedBy, ancestor, sequence, inode } = decoded;
+    const record = { path, type, deleted, size, mtime, executable, target, version, modifiedBy, ancestor, sequence, inode };
+    PackedLocation.stamp(record, this.chunk, at);
+    Object.defineProperty(record, 'hash', HASH);
     Object.defineProperty(record, 'blocks', BLOCKS);
     return record as unknown as FileRecord;
   }

@@ -36,13 +36,15 @@ export function decodeStateRecord(bytes: Uint8Array): FileRecord {
 
 /**
  * decodeStateRecord, with the hash and block list kept packed in `arena` (packed-record.ts) and
- * decoded when read: for the records a replica holds, which are most of its memory.
+ * decoded when read: for the records a replica holds, which are most of its memory. `path` is the
+ * key the entry was stored under: the record takes that string, and one of another path is damage.
  */
-export function decodePackedStateRecord(bytes: Uint8Array, arena: PackedArena): FileRecord {
+export function decodePackedStateRecord(bytes: Uint8Array, arena: PackedArena, path: string): FileRecord {
   const decoded = decodeStateRecord(bytes);
-  if (decoded.hash.length !== 32 || decoded.blocks.length === 0) return decoded;
+  if (decoded.path !== path) throw new DecodeError('badValue', `the entry of ${path} holds a record of ${decoded.path}`);
+  if (decoded.hash.length !== 32 || decoded.blocks.length === 0) return { ...decoded, path };
   const from = blockListStart(bytes);
-  return arena.pack(decoded, bytes, from, from + blockListLength(decoded));
+  return arena.pack(decoded, path, bytes, from, from + blockListLength(decoded));
 }
 
 export function encodeNeeded(n: NeededEntry): Uint8Array {

@@ -125,20 +125,32 @@ export class StateJournal implements StateStore {
   }
 
   /**
-   * Decodes every record in file order, and keys the locations by the decoded records' own path
-   * strings from then on, so the journal holds no second copy of a million paths.
+   * Decodes every record, each file's entries in file order, and gives each record the journal's
+   * own key string as its path, so the journal and the replica share one copy of a million paths
+   * and the map is not built twice (its keys came from replaying the frames).
    */
   private loadRecords(): FileRecord[] {
-    const locations = this.sortedLocations();
-    this.records.clear();
+    let keys: string[] = [];
+    let locations = new Float64Array(this.records.size);
+    // Replayed maps list each file's entries in file order; one a compaction renumbered may not.
+    const last = [-1, -1];
+    let inFileOrder = true;
+    for (const [key, loc] of this.records) {
+      if (loc <= last[loc % 2]!) inFileOrder = false;
+      last[loc % 2] = loc;
+      locations[keys.length] = loc;
+      keys.push(key);
+    }
+    if (!inFileOrder) {
+      const order = keys.map((_, i) => i).sort((a, b) => locations[a]! - locations[b]!);
+      const unsorted = { keys, locations };
+      keys = order.map((i) => unsorted.keys[i]!);
+      locations = Float64Array.from(order, (i) => unsorted.locations[i]!);
+    }
     const out: FileRecord[] = [];
     const arena = new PackedArena();
     let i = 0;
-    for (const bytes of this.entriesAt(locations, false)) {
-      const record = decodePackedStateRecord(bytes, arena);
-      this.records.set(record.path, locations[i++]!);
-      out.push(record);
-    }
+    for (const bytes of this.entriesAt(locations, false)) out.push(decodePackedStateRecord(bytes, arena, keys[i++]!));
     return out;
   }
 

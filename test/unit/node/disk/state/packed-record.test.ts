@@ -39,7 +39,7 @@ async function roundTrip(records: FileRecord[]): Promise<FileRecord[]> {
   }
 }
 
-test('a loaded record with blocks is packed, and reads, spreads, clones and compares as the record committed', async () => {
+test('a loaded record with blocks is packed, and its hash and blocks read, spreads, clones and compares as the record committed', async () => {
   const rng = new Prng(5);
   // 3,000 records fill several arena chunks; one of 2,000 blocks is larger than a chunk's default room.
   const records = Array.from({ length: 3000 }, (_, i) => fileRecord(rng, `d/f${i}`, i + 1, i === 1500 ? 2000 : 1 + rng.int(3)));
@@ -47,6 +47,8 @@ test('a loaded record with blocks is packed, and reads, spreads, clones and comp
   for (let i = 0; i < records.length; i++) {
     const [want, got] = [records[i]!, loaded[i]!];
     assert.equal(typeof Object.getOwnPropertyDescriptor(got, 'blocks')?.get, 'function', 'the block list is decoded on demand');
+    assert.equal(typeof Object.getOwnPropertyDescriptor(got, 'hash')?.get, 'function', 'the hash is decoded on demand');
+    assert.equal(Object.getPrototypeOf(got), Object.prototype);
     assert.deepStrictEqual(got, want);
     assert.deepStrictEqual({ ...got }, want, 'a spread carries the block list');
     assert.deepStrictEqual({ ...got, sequence: 7 }, { ...want, sequence: 7 });
@@ -58,7 +60,9 @@ test('a loaded record with blocks is packed, and reads, spreads, clones and comp
   assert.notEqual(one.blocks, one.blocks, 'each read is a new array');
   const returned = one.blocks[0]!.hash;
   returned[0] = returned[0]! ^ 0xff;
-  assert.deepStrictEqual(one.blocks, records[0]!.blocks, "changing a returned array changes no record's bytes");
+  const hash = one.hash;
+  hash[0] = hash[0]! ^ 0xff;
+  assert.deepStrictEqual(one, records[0], "changing a returned array changes no record's bytes");
 });
 
 test('records without blocks (directories, tombstones, empty files) load as plain records', async () => {
