@@ -74,6 +74,7 @@ async function main(): Promise<void> {
   const writeMs = Date.now() - t;
   const before = process.memoryUsage().rss;
   t = Date.now();
+  const cpuBefore = process.cpuUsage();
   const disk = await DiskReplica.open({
     root,
     stateDir: nodePath.join(dir, 'state'),
@@ -82,6 +83,8 @@ async function main(): Promise<void> {
     port: { send: () => undefined },
   });
   const openMs = Date.now() - t;
+  // CPU time as well: on a shared machine the wall time also counts other processes' turns.
+  const openCpu = process.cpuUsage(cpuBefore);
   const held = disk.replica.records().length;
   if (held !== RECORDS) throw new Error(`the replica holds ${held} records, not the ${RECORDS} written`);
   disk.replica.summary();
@@ -91,8 +94,9 @@ async function main(): Promise<void> {
   })();
   const peak = process.resourceUsage().maxRSS * 1024;
   console.log(
-    `${held.toLocaleString()} records: state written in ${(writeMs / 1000).toFixed(1)} s, replica opened in ${(openMs / 1000).toFixed(1)} s; ` +
-      `RSS before open ${mib(before)}, holding ${mib(gcRss)}, peak RSS ${mib(peak)} (target under 1 GiB)`,
+    `${held.toLocaleString()} records: state written in ${(writeMs / 1000).toFixed(1)} s, replica opened in ${(openMs / 1000).toFixed(1)} s ` +
+      `(CPU ${((openCpu.user + openCpu.system) / 1e6).toFixed(1)} s; target 4 s); ` +
+      `RSS before open ${mib(before)}, holding ${mib(gcRss)}, peak RSS ${mib(peak)} (target 600 MiB)`,
   );
   await disk.close();
   fs.rmSync(dir, { recursive: true, force: true });
