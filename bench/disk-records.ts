@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { DiskReplica } from '../src/node/disk/disk-replica';
 import { DiskStore } from '../src/node/disk/disk-store';
+import { writeRootIdentity } from '../src/node/disk/root-marker';
 import { StateJournal } from '../src/node/disk/state/state-journal';
 import type { FileRecord } from '../src/sync/model/file-record';
 import { Prng } from '../test/sim/prng';
@@ -14,6 +15,8 @@ import { option } from './bench-args';
 
 const RECORDS = Number(option('records', '1000000'));
 const dir = option('dir', '/tmp/sf-bench-records');
+/** The folder's marker and the state name the same root, so the replica opens on the records rather than setting them aside. */
+const ROOT_ID = 'b1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6';
 
 function mib(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
@@ -23,6 +26,7 @@ function mib(bytes: number): string {
 async function writeState(root: string): Promise<void> {
   fs.rmSync(dir, { recursive: true, force: true });
   await DiskStore.initFolder(root);
+  await writeRootIdentity(root, { space: '', root: ROOT_ID });
   const rng = new Prng(1);
   const state = await StateJournal.open(nodePath.join(dir, 'state', 'state'), { sync: 'none' });
   const BATCH = 10_000;
@@ -48,7 +52,13 @@ async function writeState(root: string): Promise<void> {
       });
     }
     await state.commit({
-      meta: { indexId: 'a1b2c3d4e5f6a7b8c9d0e1f2', sequence: start + records.length, counter: 1_700_000_000 + RECORDS, paused: false },
+      meta: {
+        indexId: 'a1b2c3d4e5f6a7b8c9d0e1f2',
+        sequence: start + records.length,
+        counter: 1_700_000_000 + RECORDS,
+        paused: false,
+        rootId: ROOT_ID,
+      },
       records,
     });
   }
@@ -64,6 +74,7 @@ async function main(): Promise<void> {
   const writeMs = Date.now() - t;
   const before = process.memoryUsage().rss;
   t = Date.now();
+  const cpuBefore = process.cpuUsage();
   const disk = await DiskReplica.open({
     root,
     stateDir: nodePath.join(dir, 'state'),
@@ -72,7 +83,10 @@ async function main(): Promise<void> {
     port: { send: () => undefined },
   });
   const openMs = Date.now() - t;
+  // CPU time as well: on a shared machine the wall time also counts other processes' turns.
+  const openCpu = process.cpuUsage(cpuBefore);
   const held = disk.replica.records().length;
+  if (held !== RECORDS) throw new Error(`the replica holds ${held} records, not the ${RECORDS} written`);
   disk.replica.summary();
   const gcRss = (() => {
     (globalThis as { gc?: () => void }).gc?.();
@@ -80,8 +94,9 @@ async function main(): Promise<void> {
   })();
   const peak = process.resourceUsage().maxRSS * 1024;
   console.log(
-    `${held.toLocaleString()} records: state written in ${(writeMs / 1000).toFixed(1)} s, replica opened in ${(openMs / 1000).toFixed(1)} s; ` +
-      `RSS before open ${mib(before)}, holding ${mib(gcRss)}, peak RSS ${mib(peak)} (target under 1 GiB)`,
+    `${held.toLocaleString()} records: state written in ${(writeMs / 1000).toFixed(1)} s, replica opened in ${(openMs / 1000).toFixed(1)} s ` +
+      `(CPU ${((openCpu.user + openCpu.system) / 1e6).toFixed(1)} s; target 4 s); ` +
+      `RSS before open ${mib(before)}, holding ${mib(gcRss)}, peak RSS ${mib(peak)} (target 600 MiB)`,
   );
   await disk.close();
   fs.rmSync(dir, { recursive: true, force: true });

@@ -1,5 +1,4 @@
 import * as nodePath from 'node:path';
-import { RendezvousServer } from '../../server/rendezvous-server';
 import type { ServerLimits } from '../../server/server-limits';
 import { BusUnreachableError, DatabaseOpenError } from '../../server/cluster/unreachable';
 import { CliError, UsageError } from '../cli-errors';
@@ -56,6 +55,9 @@ export const serverCommand: CommandSpec = {
     const metricsHost = stringOption(args, 'metrics-host');
     const metrics = metricsHost === undefined ? undefined : hostAndPort(metricsHost, '--metrics-host', DEFAULT_METRICS_PORT);
     const cluster = clusterFrom(args);
+    // Loaded here, not at the top: every command, the daemon included, imports this table, and the
+    // server's modules (SQLite, PostgreSQL, NATS) cost a daemon about 11 MiB it never uses.
+    const { RendezvousServer } = await import('../../server/rendezvous-server');
     const server = await RendezvousServer.start({
       host: stringOption(args, 'host')!,
       port,

@@ -5,7 +5,11 @@ import { ByteWriter } from '../protocol/wire';
 import { encodeRecord } from '../protocol/codec';
 import { compare, encodeVector, merge, type VersionVector, EMPTY_VECTOR } from '../model/version-vector';
 
-const MODULUS = 1n << 256n;
+/** The sum is kept as eight 32-bit limbs, least significant first, in doubles: no BigInt per record. */
+const LIMBS = 8;
+const LIMB = 2 ** 32;
+/** Limbs stay exact integers (under 2^53) for this many additions or removals of 32-bit words. */
+const CARRY_EVERY = 1 << 20;
 
 /**
  * An order-independent digest of a set of records: the sum of their hashes modulo 2^256. Adding
@@ -13,7 +17,9 @@ const MODULUS = 1n << 256n;
  * two replicas compare whole indexes by comparing 32 bytes.
  */
 export class IndexDigest {
-  private sum = 0n;
+  /** The sum modulo 2^256, limbs carried only every CARRY_EVERY steps (each may be negative until then). */
+  private readonly sum = new Float64Array(LIMBS);
+  private uncarried = 0;
   private vectorValue: VersionVector | undefined = EMPTY_VECTOR;
 
   /** `records` lists the current records, to recompute the vector after a change. */
@@ -35,7 +41,7 @@ export class IndexDigest {
   private readonly writer = new ByteWriter();
 
   add(record: FileRecord): void {
-    this.sum = (this.sum + this.recordValue(record)) % MODULUS;
+    this.accumulate(record, 1);
     if (this.vectorValue !== undefined) this.vectorValue = merge(this.vectorValue, record.version);
   }
 
@@ -45,7 +51,7 @@ export class IndexDigest {
    * still there, and the vector stays as it is instead of being merged again from every record.
    */
   remove(record: FileRecord, replacement?: FileRecord): void {
-    this.sum = (this.sum - this.recordValue(record) + MODULUS) % MODULUS;
+    this.accumulate(record, -1);
     if (replacement !== undefined && ['equal', 'greater'].includes(compare(replacement.version, record.version))) return;
     // A removed record may have carried the only maximum of some counter.
     this.vectorValue = undefined;
@@ -53,20 +59,46 @@ export class IndexDigest {
 
   /** SHA-256 of (canonical replica vector || 32-byte digest). Equal summaries: identical indexes. */
   summary(): Uint8Array {
+    this.carry();
     const digest = new Uint8Array(32);
-    let v = this.sum;
-    for (let i = 31; i >= 0; i--) {
-      digest[i] = Number(v & 0xffn);
-      v >>= 8n;
-    }
+    const view = new DataView(digest.buffer);
+    for (let i = 0; i < LIMBS; i++) view.setUint32(28 - 4 * i, this.sum[i]!);
     return this.hasher.sha256(concatBytes([encodeVector(this.vector), digest]));
   }
 
-  private recordValue(record: FileRecord): bigint {
-    // Called for every record at load and on every change: one reused buffer, few BigInts.
-    encodeRecord(this.writer.reset(), record.sequence === 0 ? record : { ...record, sequence: 0 });
-    const h = this.hasher.sha256(this.writer.view());
+  /** Adds (sign 1) or subtracts (-1) the record's value: SHA-256 of its encoding with sequence 0, read big-endian. */
+  private accumulate(record: FileRecord, sign: 1 | -1): void {
+    // Called for every record at load and on every change: one reused buffer, no copy of the
+    // record to zero its sequence. The encoding ends with the sequence; a 0 takes its place.
+    encodeRecord(this.writer.reset(), record);
+    const encoded = this.writer.view();
+    const end = encoded.length - varintBytes(record.sequence);
+    encoded[end] = 0;
+    const h = this.hasher.sha256(encoded.subarray(0, end + 1));
     const view = new DataView(h.buffer, h.byteOffset, 32);
-    return (view.getBigUint64(0) << 192n) | (view.getBigUint64(8) << 128n) | (view.getBigUint64(16) << 64n) | view.getBigUint64(24);
+    for (let i = 0; i < LIMBS; i++) this.sum[i] = this.sum[i]! + sign * view.getUint32(28 - 4 * i);
+    if (++this.uncarried >= CARRY_EVERY) this.carry();
   }
+
+  /** Brings every limb back into 0..2^32-1, dropping the carry out of the top (the sum is modulo 2^256). */
+  private carry(): void {
+    let carry = 0;
+    for (let i = 0; i < LIMBS; i++) {
+      const v = this.sum[i]! + carry;
+      const low = ((v % LIMB) + LIMB) % LIMB;
+      carry = (v - low) / LIMB;
+      this.sum[i] = low;
+    }
+    this.uncarried = 0;
+  }
+}
+
+/** Bytes of a varint, as ByteWriter.varint writes it. */
+function varintBytes(value: number): number {
+  let n = 1;
+  while (value >= 0x80) {
+    value = Math.floor(value / 0x80);
+    n++;
+  }
+  return n;
 }

@@ -2,6 +2,7 @@ import type { FileRecord } from '../../../sync/model/file-record';
 import type { DeferredEntry, NeededEntry, PeerPosition, ReplicaMeta } from '../../../sync/ports/ports';
 import { decodeRecord, encodeRecord, type CodecLimits, DEFAULT_LIMITS } from '../../../sync/protocol/codec';
 import { ByteReader, ByteWriter, DecodeError } from '../../../sync/protocol/wire';
+import { blockListLength, blockListStart, type PackedArena } from './packed-record';
 
 /** State files may hold what no single wire frame would: huge files, many deferred versions. */
 const STATE_LIMITS: CodecLimits = { ...DEFAULT_LIMITS, maxBlocksPerRecord: Number.MAX_SAFE_INTEGER, maxFrameSize: Number.MAX_SAFE_INTEGER };
@@ -31,6 +32,19 @@ export function decodeStateRecord(bytes: Uint8Array): FileRecord {
   const record = readStateRecord(r);
   r.end();
   return record;
+}
+
+/**
+ * decodeStateRecord, with the hash and block list kept packed in `arena` (packed-record.ts) and
+ * decoded when read: for the records a replica holds, which are most of its memory. `path` is the
+ * key the entry was stored under: the record takes that string, and one of another path is damage.
+ */
+export function decodePackedStateRecord(bytes: Uint8Array, arena: PackedArena, path: string): FileRecord {
+  const decoded = decodeStateRecord(bytes);
+  if (decoded.path !== path) throw new DecodeError('badValue', `the entry of ${path} holds a record of ${decoded.path}`);
+  if (decoded.hash.length !== 32 || decoded.blocks.length === 0) return { ...decoded, path };
+  const from = blockListStart(bytes);
+  return arena.pack(decoded, path, bytes, from, from + blockListLength(decoded));
 }
 
 export function encodeNeeded(n: NeededEntry): Uint8Array {

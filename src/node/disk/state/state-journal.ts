@@ -16,7 +16,7 @@ import { SerialQueue } from '../../../sync/util/serial-queue';
 import {
   decodeDeferred,
   decodeNeeded,
-  decodeStateRecord,
+  decodePackedStateRecord,
   encodeDeferred,
   encodeNeeded,
   encodeStateRecord,
@@ -32,6 +32,7 @@ import {
   writeSection,
   type Section,
 } from './state-codec';
+import { PackedArena } from './packed-record';
 
 const MAGIC = new TextEncoder().encode('SFSTATE\n');
 const HEADER_BYTES = MAGIC.length + 4;
@@ -124,19 +125,32 @@ export class StateJournal implements StateStore {
   }
 
   /**
-   * Decodes every record in file order, and keys the locations by the decoded records' own path
-   * strings from then on, so the journal holds no second copy of a million paths.
+   * Decodes every record, each file's entries in file order, and gives each record the journal's
+   * own key string as its path, so the journal and the replica share one copy of a million paths
+   * and the map is not built twice (its keys came from replaying the frames).
    */
   private loadRecords(): FileRecord[] {
-    const locations = this.sortedLocations();
-    this.records.clear();
-    const out: FileRecord[] = [];
-    let i = 0;
-    for (const bytes of this.entriesAt(locations, false)) {
-      const record = decodeStateRecord(bytes);
-      this.records.set(record.path, locations[i++]!);
-      out.push(record);
+    let keys: string[] = [];
+    let locations = new Float64Array(this.records.size);
+    // Replayed maps list each file's entries in file order; one a compaction renumbered may not.
+    const last = [-1, -1];
+    let inFileOrder = true;
+    for (const [key, loc] of this.records) {
+      if (loc <= last[loc % 2]!) inFileOrder = false;
+      last[loc % 2] = loc;
+      locations[keys.length] = loc;
+      keys.push(key);
     }
+    if (!inFileOrder) {
+      const order = keys.map((_, i) => i).sort((a, b) => locations[a]! - locations[b]!);
+      const unsorted = { keys, locations };
+      keys = order.map((i) => unsorted.keys[i]!);
+      locations = Float64Array.from(order, (i) => unsorted.locations[i]!);
+    }
+    const out: FileRecord[] = [];
+    const arena = new PackedArena();
+    let i = 0;
+    for (const bytes of this.entriesAt(locations, false)) out.push(decodePackedStateRecord(bytes, arena, keys[i++]!));
     return out;
   }
 
@@ -494,13 +508,18 @@ function readStateFile(
     const length = fs.fstatSync(fd).size;
     let offset = HEADER_BYTES;
     const head = new Uint8Array(FRAME_HEADER);
+    // One buffer for every frame, grown as needed: a frame's entries are used before the next is
+    // read (onFrame copies what it keeps), and a megabyte allocated per frame was freed memory
+    // the process kept.
+    let buffer = new Uint8Array(0);
     while (offset < length) {
       if (length - offset < FRAME_HEADER || fs.readSync(fd, head, 0, FRAME_HEADER, offset) !== FRAME_HEADER)
         return { generation, length, tornAt: offset };
       const view = new DataView(head.buffer);
       const size = view.getUint32(0);
       if (size > length - offset - FRAME_HEADER) return { generation, length, tornAt: offset };
-      const payload = new Uint8Array(size);
+      if (size > buffer.length) buffer = new Uint8Array(size);
+      const payload = buffer.subarray(0, size);
       if (fs.readSync(fd, payload, 0, size, offset + FRAME_HEADER) !== size || crc32(payload) !== view.getUint32(4)) {
         return { generation, length, tornAt: offset };
       }
