@@ -23,6 +23,16 @@ export class DecodeError extends Error {
   }
 }
 
+/** Bytes of a varint, as ByteWriter.varint writes it. */
+export function varintBytes(value: number): number {
+  let n = 1;
+  while (value >= 0x80) {
+    value = Math.floor(value / 0x80);
+    n++;
+  }
+  return n;
+}
+
 /** Growable buffer for deterministic encodings: unsigned LEB128 varints, length-prefixed bytes. */
 function varintLength(value: number): number {
   let n = 1;

@@ -1,7 +1,7 @@
 import { concatBytes } from '../util/bytes';
 import type { FileRecord } from '../model/file-record';
 import type { Hasher } from '../ports/hasher';
-import { ByteWriter } from '../protocol/wire';
+import { ByteWriter, varintBytes } from '../protocol/wire';
 import { encodeRecord } from '../protocol/codec';
 import { compare, encodeVector, merge, type VersionVector, EMPTY_VECTOR } from '../model/version-vector';
 
@@ -91,14 +91,4 @@ export class IndexDigest {
     }
     this.uncarried = 0;
   }
-}
-
-/** Bytes of a varint, as ByteWriter.varint writes it. */
-function varintBytes(value: number): number {
-  let n = 1;
-  while (value >= 0x80) {
-    value = Math.floor(value / 0x80);
-    n++;
-  }
-  return n;
 }

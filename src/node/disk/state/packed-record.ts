@@ -1,5 +1,5 @@
 import type { BlockRef, FileRecord } from '../../../sync/model/file-record';
-import { ByteReader } from '../../../sync/protocol/wire';
+import { ByteReader, varintBytes } from '../../../sync/protocol/wire';
 
 /**
  * A record loaded from the state, with its content hash and block list left as the bytes the
@@ -124,14 +124,5 @@ export function blockListStart(bytes: Uint8Array): number {
 export function blockListLength(record: FileRecord): number {
   let n = varintBytes(record.blocks.length);
   for (const b of record.blocks) n += b.hash.length + varintBytes(b.size);
-  return n;
-}
-
-function varintBytes(value: number): number {
-  let n = 1;
-  while (value >= 0x80) {
-    value = Math.floor(value / 0x80);
-    n++;
-  }
   return n;
 }
